@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * gochan: Go-style channels as file descriptors.
+ *
+ * This header is the whole contract between the kernel module (kmod/), the
+ * library (lib/), the tools (tools/) and the selftests (selftests/).
+ *
+ * Objects
+ * -------
+ * A *channel* is an anonymous-inode file that owns one hchan: a fixed element
+ * size (0..GOCHAN_ELEM_SIZE_MAX bytes; 0 makes a signal channel, Go's
+ * "chan struct{}"), a capacity (0 = unbuffered), a ring buffer of capacity
+ * elements, a queue of blocked senders and a queue of blocked receivers.
+ * Opening GOCHAN_DEVICE_PATH and issuing GOCHAN_IOC_CREATE makes one and
+ * returns a new fd for it.  fork(), dup() and SCM_RIGHTS share that fd's file.
+ *
+ * Semantics (Go's)
+ * ----------------
+ *  - Unbuffered: a send completes only once a receiver has taken the value;
+ *    a receiver already waiting when a sender arrives is handed the value
+ *    directly, and so is a sender already waiting when a receiver arrives.
+ *  - Buffered: a ring of capacity elements.  Blocked senders and blocked
+ *    receivers are each served in arrival order (FIFO).  A receiver that
+ *    frees a slot moves the oldest blocked sender's element into it, so a
+ *    newcomer never overtakes a blocked sender.
+ *  - Close (GOCHAN_IOC_CLOSE, not close(2) of an fd): blocked and later
+ *    senders fail with EPIPE; receivers first drain the ring, then see
+ *    end-of-channel (read() returns 0, GOCHAN_IOC_RECV reports ok = 0); every
+ *    blocked receiver is woken.  A second close fails with EPIPE.  EPIPE is
+ *    the error wherever Go would panic.
+ *
+ * read(2) / write(2)
+ * ------------------
+ * They move whole elements: the length must be a multiple of the element
+ * size, else EINVAL; a length of 0 returns 0 at once.  On a signal channel
+ * (element size 0) they fail with EINVAL: use GOCHAN_IOC_SEND / _RECV.
+ * The partial-count rules are a pipe's:
+ *  - read() blocks until at least one element can be taken, then takes as
+ *    many as are available without blocking (from the ring, then from blocked
+ *    senders), up to the length, and returns their byte count.  On a closed,
+ *    drained channel it returns 0.  With O_NONBLOCK (or IOCB_NOWAIT) it
+ *    fails with EAGAIN instead of blocking.
+ *  - write() sends every element, blocking as needed, and returns the full
+ *    length.  If a signal arrives, or the channel is closed, after some
+ *    elements were taken, it returns the byte count of those; with none
+ *    taken it fails with ERESTARTSYS (EINTR, or restarted by SA_RESTART) or
+ *    EPIPE.  With O_NONBLOCK it sends what it can without blocking and fails
+ *    with EAGAIN if that is nothing.  On an unbuffered channel an element
+ *    counts as sent once a receiver holds it.
+ *  - A fault on the user buffer fails the call with EFAULT before the element
+ *    concerned is taken or given: no element is lost or duplicated.
+ *
+ * poll(2) / epoll(7)
+ * ------------------
+ *  EPOLLIN | EPOLLRDNORM   a receive would not block: an element buffered, a
+ *                          sender waiting, or the channel closed.
+ *  EPOLLOUT | EPOLLWRNORM  a send would not block: space in the ring, or a
+ *                          receiver waiting (unbuffered).  Also set once
+ *                          closed, since a send then fails at once (EPIPE).
+ *  EPOLLHUP                the channel is closed.
+ * Every change that can set one of these wakes the poll wait queue, so
+ * edge-triggered epoll sees every transition.
+ *
+ * /proc/<pid>/fdinfo/<fd> shows the same fields as struct gochan_stat, one
+ * "gochan-<name>:\t<value>" line each.
+ *
+ * Extensible structs
+ * ------------------
+ * Every ioctl struct starts with __u32 size, which the caller sets to
+ * sizeof() of the struct it was compiled with.  The kernel accepts any size
+ * from the first published version's (GOCHAN_*_SIZE_VER0) up to 4096: a
+ * shorter struct is zero-extended, and a longer one must have only zeros
+ * past the part the kernel knows (else E2BIG).  Reserved fields and unknown
+ * flag bits must be zero (else EINVAL).  Output is written back up to the
+ * smaller of the two sizes.
+ */
+#ifndef _UAPI_LINUX_GOCHAN_H
+#define _UAPI_LINUX_GOCHAN_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define GOCHAN_DEVICE_PATH	"/dev/gochan"
+
+/* Largest element size the ABI allows; the module parameter max_elem_size
+ * may lower it on a given system. */
+#define GOCHAN_ELEM_SIZE_MAX	65536u
+
+/*
+ * struct gochan_create - GOCHAN_IOC_CREATE on /dev/gochan: make a channel.
+ *
+ * Returns the new channel's fd (>= 0).  The ring (capacity * elem_size
+ * bytes) is allocated at once and charged to the caller's memory cgroup.
+ *
+ * Errors: EINVAL  bad size field, unknown flag, reserved field not zero,
+ *                 elem_size above max_elem_size, or a ring larger than
+ *                 max_chan_bytes (a signal channel's slots count one byte
+ *                 each here, which bounds its capacity too);
+ *         E2BIG   a larger struct with nonzero bytes past this version;
+ *         ENOSPC  the module-wide max_total_bytes of rings would be exceeded;
+ *         ENOMEM  the allocation, or the memory cgroup charge, failed;
+ *         EMFILE / ENFILE  no fd can be had;  EFAULT  bad pointer.
+ */
+struct gochan_create {
+	__u32 size;		/* In: sizeof(struct gochan_create). */
+	__u32 flags;		/* In: GOCHAN_CREATE_* below. */
+	__u32 elem_size;	/* In: bytes per element, 0..max_elem_size. */
+	__u32 capacity;		/* In: ring slots; 0 = unbuffered. */
+	__u64 id;		/* Out: channel id, unique until reboot; the id
+				 * of fdinfo, GOCHAN_IOC_STAT and tracepoints. */
+	__u64 reserved[3];	/* Must be zero. */
+};
+#define GOCHAN_CREATE_SIZE_VER0	48
+
+#define GOCHAN_CREATE_CLOEXEC	(1u << 0)	/* The new fd has FD_CLOEXEC. */
+#define GOCHAN_CREATE_NONBLOCK	(1u << 1)	/* The new file has O_NONBLOCK. */
+#define GOCHAN_CREATE_FLAGS	(GOCHAN_CREATE_CLOEXEC | GOCHAN_CREATE_NONBLOCK)
+
+/*
+ * struct gochan_xfer - GOCHAN_IOC_SEND / GOCHAN_IOC_RECV on a channel fd:
+ * send or receive exactly one element, Go's "c <- v" and "v, ok := <-c".
+ *
+ * SEND copies elem_size bytes from buf; RECV copies elem_size bytes to buf
+ * when ok is 1.  buf is not touched when elem_size is 0 (and may be 0).
+ * Without GOCHAN_XFER_NONBLOCK the call blocks (the file's O_NONBLOCK is not
+ * consulted: the flag says it per call).
+ *
+ * Returns 0.  Errors: EAGAIN  NONBLOCK and the operation would block;
+ *                     ETIMEDOUT  the deadline passed first;
+ *                     EPIPE   SEND on a closed channel;
+ *                     EINTR   a signal arrived first (the call is restarted
+ *                             when the handler has SA_RESTART: the deadline
+ *                             is absolute, so a restart does not extend it);
+ *                     EFAULT  bad buf or struct pointer (nothing taken);
+ *                     EINVAL / E2BIG  as for every struct (see above).
+ */
+struct gochan_xfer {
+	__u32 size;		/* In: sizeof(struct gochan_xfer). */
+	__u32 flags;		/* In: GOCHAN_XFER_* below. */
+	__u64 buf;		/* In: user address of elem_size bytes. */
+	__s64 deadline_ns;	/* In, with GOCHAN_XFER_DEADLINE: absolute
+				 * CLOCK_MONOTONIC time to give up at. */
+	__u32 ok;		/* Out, RECV: 1 = a value was received, 0 = the
+				 * channel is closed and drained.  SEND: 0. */
+	__u32 reserved0;	/* Must be zero. */
+	__u64 reserved[2];	/* Must be zero. */
+};
+#define GOCHAN_XFER_SIZE_VER0	48
+
+#define GOCHAN_XFER_NONBLOCK	(1u << 0)	/* Fail with EAGAIN, never block. */
+#define GOCHAN_XFER_DEADLINE	(1u << 1)	/* deadline_ns is valid. */
+#define GOCHAN_XFER_FLAGS	(GOCHAN_XFER_NONBLOCK | GOCHAN_XFER_DEADLINE)
+
+/*
+ * struct gochan_stat - GOCHAN_IOC_STAT on a channel fd: a snapshot.
+ *
+ * Returns 0.  Errors: EINVAL / E2BIG / EFAULT as for every struct.
+ */
+struct gochan_stat {
+	__u32 size;		/* In: sizeof(struct gochan_stat). */
+	__u32 flags;		/* In: must be 0.  Out: GOCHAN_STAT_CLOSED. */
+	__u64 id;		/* Out: channel id (as returned by CREATE). */
+	__u32 elem_size;	/* Out: bytes per element. */
+	__u32 capacity;		/* Out: ring slots, Go's cap(c). */
+	__u32 len;		/* Out: elements in the ring, Go's len(c). */
+	__u32 send_waiters;	/* Out: blocked sends (each blocked call or
+				 * pending asynchronous operation counts 1). */
+	__u32 recv_waiters;	/* Out: blocked receives, likewise. */
+	__u32 reserved0;	/* Out: 0. */
+	__u64 sent;		/* Out: elements sent since creation. */
+	__u64 received;		/* Out: elements received since creation. */
+	__s32 creator_pid;	/* Out: tgid of the creator, in the caller's pid
+				 * namespace (0 if not visible there). */
+	__u32 reserved1;	/* Out: 0. */
+	__u64 reserved[2];	/* Out: 0. */
+};
+#define GOCHAN_STAT_SIZE_VER0	80
+
+#define GOCHAN_STAT_CLOSED	(1u << 0)	/* GOCHAN_IOC_CLOSE was done. */
+
+#define GOCHAN_IOC_MAGIC	0xC7
+
+/* On /dev/gochan: */
+#define GOCHAN_IOC_CREATE	_IOWR(GOCHAN_IOC_MAGIC, 0x00, struct gochan_create)
+
+/* On a channel fd: */
+#define GOCHAN_IOC_SEND		_IOWR(GOCHAN_IOC_MAGIC, 0x10, struct gochan_xfer)
+#define GOCHAN_IOC_RECV		_IOWR(GOCHAN_IOC_MAGIC, 0x11, struct gochan_xfer)
+/* Close the channel (argument must be 0).  Errors: EPIPE already closed;
+ * EINVAL nonzero argument. */
+#define GOCHAN_IOC_CLOSE	_IO(GOCHAN_IOC_MAGIC, 0x12)
+#define GOCHAN_IOC_STAT		_IOWR(GOCHAN_IOC_MAGIC, 0x13, struct gochan_stat)
+
+#endif /* _UAPI_LINUX_GOCHAN_H */
