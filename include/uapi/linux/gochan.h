@@ -139,9 +139,11 @@ struct gochan_xfer {
 	__u32 flags;		/* In: GOCHAN_XFER_* below. */
 	__u64 buf;		/* In: user address of elem_size bytes. */
 	__s64 deadline_ns;	/* In, with GOCHAN_XFER_DEADLINE: absolute
-				 * CLOCK_MONOTONIC time to give up at. */
+				 * CLOCK_MONOTONIC time to give up at; must
+				 * be 0 without that flag. */
 	__u32 ok;		/* Out, RECV: 1 = a value was received, 0 = the
-				 * channel is closed and drained.  SEND: 0. */
+				 * channel is closed and drained.  SEND: left
+				 * as it was.  Ignored on input. */
 	__u32 reserved0;	/* Must be zero. */
 	__u64 reserved[2];	/* Must be zero. */
 };

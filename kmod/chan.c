@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The channel core: Go's chansend, chanrecv and closechan over kernel
+ * buffers.  See gochan.h for the structures, their invariants and the lock.
+ *
+ * Every operation has the same shape:
+ *   1. lock; move what can move now (the "fast" half of Go's chansend and
+ *      chanrecv: a waiting partner first, then the ring);
+ *   2. if the call must block, queue a waiter and unlock;
+ *   3. sleep until a partner completes the waiter, a signal, or the deadline;
+ *   4. on a signal or deadline, lock again and unlink the waiter, unless it
+ *      was completed meanwhile (then the call succeeded: nothing is lost).
+ * Tasks whose waits an operation completes are woken after the lock is
+ * dropped (a few at a time: the rest at once), so they do not run straight
+ * into the lock.  (wake_q would do this, but modules cannot use it.)
+ */
+#include <linux/atomic.h>
+#include <linux/hrtimer.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "gochan.h"
+
+static atomic64_t gochan_next_id = ATOMIC64_INIT(0);
+
+#define GOCHAN_WAKE_BATCH	8
+
+/* What an operation must do once it drops the lock. */
+struct gochan_unlock {
+	struct task_struct	*wake[GOCHAN_WAKE_BATCH]; /* referenced */
+	unsigned int		nwake;
+	__poll_t		poll;		/* readiness that may have appeared */
+};
+
+static void gochan_lock(struct gochan_chan *c, struct gochan_unlock *u)
+{
+	u->nwake = 0;
+	u->poll = 0;
+	mutex_lock(&c->lock);
+}
+
+static void wake_task(struct task_struct *task)
+{
+	wake_up_process(task);
+	put_task_struct(task);
+}
+
+static void gochan_unlock(struct gochan_chan *c, struct gochan_unlock *u)
+{
+	unsigned int i;
+
+	mutex_unlock(&c->lock);
+	for (i = 0; i < u->nwake; i++)
+		wake_task(u->wake[i]);
+	/* wq_has_sleeper() has the barrier that pairs with poll_wait(). */
+	if (u->poll && wq_has_sleeper(&c->poll_wq))
+		wake_up_poll(&c->poll_wq, u->poll);
+}
+
+/* --- The ring: slot i holds element (head + i) % capacity. --- */
+
+static void ring_pop(struct gochan_chan *c, void *dst, u32 n)
+{
+	size_t es = c->elem_size;
+	u32 first = min(n, c->capacity - c->head);
+
+	if (es) {
+		memcpy(dst, c->ring + c->head * es, first * es);
+		memcpy(dst + first * es, c->ring, (n - first) * es);
+	}
+	c->head = (c->head + n) % c->capacity;
+	WRITE_ONCE(c->len, c->len - n);
+}
+
+static void ring_push(struct gochan_chan *c, const void *src, u32 n)
+{
+	size_t es = c->elem_size;
+	u32 tail = (c->head + c->len) % c->capacity;
+	u32 first = min(n, c->capacity - tail);
+
+	if (es) {
+		memcpy(c->ring + tail * es, src, first * es);
+		memcpy(c->ring, src + first * es, (n - first) * es);
+	}
+	WRITE_ONCE(c->len, c->len + n);
+}
+
+/* --- Wait queues --- */
+
+static void waitq_add(struct gochan_chan *c, struct gochan_waiter *w, bool send)
+{
+	if (send) {
+		list_add_tail(&w->node, &c->sendq);
+		WRITE_ONCE(c->nsend, c->nsend + 1);
+	} else {
+		list_add_tail(&w->node, &c->recvq);
+		WRITE_ONCE(c->nrecv, c->nrecv + 1);
+	}
+}
+
+static void waitq_del(struct gochan_chan *c, struct gochan_waiter *w, bool send)
+{
+	list_del(&w->node);
+	if (send)
+		WRITE_ONCE(c->nsend, c->nsend - 1);
+	else
+		WRITE_ONCE(c->nrecv, c->nrecv - 1);
+}
+
+/*
+ * Unlink @w and complete its wait.  c->lock must be held.  The release store
+ * of DONE is the last access to @w: the waiting task may return as soon as
+ * it sees it, so its task is referenced first, and a wakeup that comes after
+ * it returned is an ordinary spurious one.
+ */
+static void waiter_complete(struct gochan_chan *c, struct gochan_waiter *w,
+			    bool send, struct gochan_unlock *u)
+{
+	struct task_struct *task = w->wait->task;
+
+	waitq_del(c, w, send);
+	get_task_struct(task);
+	smp_store_release(&w->wait->state, GOCHAN_WAIT_DONE);
+	if (u->nwake < GOCHAN_WAKE_BATCH)
+		u->wake[u->nwake++] = task;
+	else
+		wake_task(task);
+}
+
+/*
+ * Sleep until @wait is done, a signal is pending, or the deadline passes.
+ * Returns 0 when done, -ERESTARTSYS or -ETIMEDOUT otherwise (the caller then
+ * takes the lock and looks again: the wait may have been done meanwhile).
+ */
+static int wait_sleep(struct gochan_wait *wait, const struct gochan_block *blk)
+{
+	int ret = 0;
+
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (smp_load_acquire(&wait->state) == GOCHAN_WAIT_DONE)
+			break;
+		if (signal_pending(current)) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+		if (blk->has_deadline) {
+			ktime_t expires = blk->deadline;
+
+			if (!schedule_hrtimeout_range_clock(&expires, 0,
+							    HRTIMER_MODE_ABS,
+							    CLOCK_MONOTONIC)) {
+				ret = -ETIMEDOUT;
+				break;
+			}
+		} else {
+			schedule();
+		}
+	}
+	__set_current_state(TASK_RUNNING);
+	return ret;
+}
+
+static bool deadline_passed(const struct gochan_block *blk)
+{
+	return blk->has_deadline && ktime_compare(ktime_get(), blk->deadline) >= 0;
+}
+
+/* --- Moving elements, under c->lock --- */
+
+/*
+ * Move buffered and blocked senders' elements into the ring while it has
+ * room, completing each sender whose last element went in.  Keeps
+ * "sendq non-empty => ring full" after a receive made room.
+ */
+static void refill_from_senders(struct gochan_chan *c, struct gochan_unlock *u)
+{
+	size_t es = c->elem_size;
+	struct gochan_waiter *s, *tmp;
+
+	list_for_each_entry_safe(s, tmp, &c->sendq, node) {
+		u32 k = min(s->nelem - s->ndone, c->capacity - c->len);
+
+		if (!k)
+			break;
+		ring_push(c, s->buf + s->ndone * es, k);
+		s->ndone += k;
+		c->sent += k;
+		if (s->ndone < s->nelem)
+			break;
+		waiter_complete(c, s, true, u);
+	}
+}
+
+/*
+ * Take up to @n elements into @buf without blocking: from the ring (refilled
+ * from blocked senders as it drains), or, on an unbuffered channel, straight
+ * from blocked senders.  Returns how many were taken.
+ */
+static u32 recv_locked(struct gochan_chan *c, void *buf, u32 n,
+		       struct gochan_unlock *u)
+{
+	size_t es = c->elem_size;
+	u32 got = 0;
+
+	while (got < n) {
+		struct gochan_waiter *s;
+		u32 k;
+
+		if (c->len) {
+			k = min(n - got, c->len);
+			ring_pop(c, buf + got * es, k);
+			got += k;
+			u->poll |= EPOLLOUT | EPOLLWRNORM;
+			refill_from_senders(c, u);
+			continue;
+		}
+		/* Empty ring with a sender queued: only when unbuffered. */
+		s = list_first_entry_or_null(&c->sendq, struct gochan_waiter, node);
+		if (!s)
+			break;
+		k = min(n - got, s->nelem - s->ndone);
+		if (es)
+			memcpy(buf + got * es, s->buf + s->ndone * es, k * es);
+		s->ndone += k;
+		got += k;
+		c->sent += k;
+		if (s->ndone == s->nelem)
+			waiter_complete(c, s, true, u);
+	}
+	c->received += got;
+	return got;
+}
+
+/*
+ * Give up to @n elements from @buf without blocking: to blocked receivers in
+ * arrival order first (the ring is empty when any is queued), then into the
+ * ring's free slots.  Returns how many were given.
+ */
+static u32 send_locked(struct gochan_chan *c, const void *buf, u32 n,
+		       struct gochan_unlock *u)
+{
+	size_t es = c->elem_size;
+	struct gochan_waiter *r;
+	u32 sent = 0;
+
+	while (sent < n &&
+	       (r = list_first_entry_or_null(&c->recvq, struct gochan_waiter, node))) {
+		u32 k = min(n - sent, r->nelem);
+
+		if (es)
+			memcpy(r->buf, buf + sent * es, k * es);
+		r->ndone = k;
+		sent += k;
+		c->received += k;
+		waiter_complete(c, r, false, u);
+	}
+	if (sent < n && c->capacity && list_empty(&c->sendq)) {
+		u32 k = min(n - sent, c->capacity - c->len);
+
+		if (k) {
+			ring_push(c, buf + sent * es, k);
+			sent += k;
+			u->poll |= EPOLLIN | EPOLLRDNORM;
+		}
+	}
+	c->sent += sent;
+	return sent;
+}
+
+/* --- Entry points --- */
+
+/**
+ * gochan_chan_send - send elements from a kernel buffer.
+ * @c: the channel
+ * @buf: @n elements; must stay valid until the call returns
+ * @n: number of elements, at least 1
+ * @blk: whether and how long the call may block
+ *
+ * Blocks (unless @blk says not to) until every element has been taken by a
+ * receiver or put in the ring.  Returns the number sent if at least one was
+ * (fewer than @n only after a signal, the deadline or a close), else
+ * -EAGAIN, -ETIMEDOUT, -ERESTARTSYS or -EPIPE.
+ */
+long gochan_chan_send(struct gochan_chan *c, const void *buf, u32 n,
+		      const struct gochan_block *blk)
+{
+	struct gochan_wait wait = { .task = current, .state = GOCHAN_WAIT_PENDING };
+	struct gochan_waiter w;
+	struct gochan_unlock u;
+	u32 sent;
+	long ret;
+
+	gochan_lock(c, &u);
+	if (c->closed) {
+		ret = -EPIPE;
+		goto out_unlock;
+	}
+	sent = send_locked(c, buf, n, &u);
+	if (sent == n) {
+		ret = sent;
+		goto out_unlock;
+	}
+	if (blk->nonblock || deadline_passed(blk)) {
+		ret = sent ? sent : (blk->nonblock ? -EAGAIN : -ETIMEDOUT);
+		goto out_unlock;
+	}
+
+	w = (struct gochan_waiter) {
+		.wait	= &wait,
+		.buf	= (void *)buf + sent * (size_t)c->elem_size,
+		.nelem	= n - sent,
+	};
+	waitq_add(c, &w, true);
+	u.poll |= EPOLLIN | EPOLLRDNORM;	/* a sender waits: recv won't block */
+	gochan_unlock(c, &u);
+
+	ret = wait_sleep(&wait, blk);
+	if (ret) {
+		gochan_lock(c, &u);
+		if (wait.state == GOCHAN_WAIT_DONE)
+			ret = 0;
+		else
+			waitq_del(c, &w, true);
+		gochan_unlock(c, &u);
+	}
+	/*
+	 * Done: every element was taken, or close failed the rest.  Not done:
+	 * a signal or the deadline; w.ndone elements went before it.
+	 */
+	sent += w.ndone;
+	if (sent)
+		return sent;
+	if (!ret)	/* done with nothing taken: only close does that */
+		return -EPIPE;
+	return ret;
+
+out_unlock:
+	gochan_unlock(c, &u);
+	return ret;
+}
+
+/**
+ * gochan_chan_recv - receive elements into a kernel buffer.
+ * @c: the channel
+ * @buf: room for @n elements
+ * @n: most elements to take, at least 1
+ * @blk: whether and how long the call may block
+ *
+ * Blocks (unless @blk says not to) until at least one element can be taken,
+ * then takes all that can be taken at once, up to @n.  Returns the number
+ * received, 0 if the channel is closed and drained, or -EAGAIN, -ETIMEDOUT,
+ * -ERESTARTSYS.
+ */
+long gochan_chan_recv(struct gochan_chan *c, void *buf, u32 n,
+		      const struct gochan_block *blk)
+{
+	struct gochan_wait wait = { .task = current, .state = GOCHAN_WAIT_PENDING };
+	struct gochan_waiter w;
+	struct gochan_unlock u;
+	long ret;
+
+	gochan_lock(c, &u);
+	ret = recv_locked(c, buf, n, &u);
+	if (ret || c->closed)
+		goto out_unlock;
+	if (blk->nonblock || deadline_passed(blk)) {
+		ret = blk->nonblock ? -EAGAIN : -ETIMEDOUT;
+		goto out_unlock;
+	}
+
+	w = (struct gochan_waiter) { .wait = &wait, .buf = buf, .nelem = n };
+	waitq_add(c, &w, false);
+	u.poll |= EPOLLOUT | EPOLLWRNORM;	/* a receiver waits: send won't block */
+	gochan_unlock(c, &u);
+
+	ret = wait_sleep(&wait, blk);
+	if (ret) {
+		gochan_lock(c, &u);
+		if (wait.state == GOCHAN_WAIT_DONE)
+			ret = 0;
+		else
+			waitq_del(c, &w, false);
+		gochan_unlock(c, &u);
+		if (ret)
+			return ret;
+	}
+	/* Done: a sender filled w.ndone (>= 1) slots, or close left it empty. */
+	return w.ndone;
+
+out_unlock:
+	gochan_unlock(c, &u);
+	return ret;
+}
+
+/**
+ * gochan_chan_close - Go's close(c).
+ * @c: the channel
+ *
+ * Fails every blocked sender (-EPIPE, or its partial count) and completes
+ * every blocked receiver with nothing (end-of-channel); buffered elements
+ * stay for receivers to drain.  Returns 0, or -EPIPE if already closed.
+ */
+int gochan_chan_close(struct gochan_chan *c)
+{
+	struct gochan_waiter *w, *tmp;
+	struct gochan_unlock u;
+
+	gochan_lock(c, &u);
+	if (c->closed) {
+		gochan_unlock(c, &u);
+		return -EPIPE;
+	}
+	WRITE_ONCE(c->closed, true);
+	list_for_each_entry_safe(w, tmp, &c->recvq, node) {
+		w->closed = true;
+		waiter_complete(c, w, false, &u);
+	}
+	list_for_each_entry_safe(w, tmp, &c->sendq, node) {
+		w->closed = true;
+		waiter_complete(c, w, true, &u);
+	}
+	u.poll = EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
+	gochan_unlock(c, &u);
+	return 0;
+}
+
+/*
+ * Readiness as gochan_poll() reports it, from a lockless snapshot (see the
+ * [L, R] fields in gochan.h for why that is enough).
+ */
+__poll_t gochan_chan_poll_mask(struct gochan_chan *c)
+{
+	bool closed = READ_ONCE(c->closed);
+	u32 len = READ_ONCE(c->len);
+	__poll_t mask = 0;
+
+	if (closed)
+		mask |= EPOLLHUP | EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
+	if (len || READ_ONCE(c->nsend))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (len < c->capacity || READ_ONCE(c->nrecv))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	return mask;
+}
+
+void gochan_chan_stat(struct gochan_chan *c, struct gochan_stat *st)
+{
+	mutex_lock(&c->lock);
+	st->flags = c->closed ? GOCHAN_STAT_CLOSED : 0;
+	st->len = c->len;
+	st->send_waiters = c->nsend;
+	st->recv_waiters = c->nrecv;
+	st->sent = c->sent;
+	st->received = c->received;
+	mutex_unlock(&c->lock);
+	st->id = c->id;
+	st->elem_size = c->elem_size;
+	st->capacity = c->capacity;
+	st->creator_pid = pid_vnr(c->creator);
+}
+
+/**
+ * gochan_chan_create - a new channel with one reference.
+ * @elem_size: bytes per element, 0 for a signal channel
+ * @capacity: ring slots, 0 for unbuffered
+ *
+ * The ring and the channel are charged to the caller's memory cgroup.
+ * Returns the channel or ERR_PTR(-EINVAL / -ENOSPC / -ENOMEM).
+ */
+struct gochan_chan *gochan_chan_create(u32 elem_size, u32 capacity)
+{
+	/* A signal channel's slots count one byte each against the bounds. */
+	size_t bound_bytes = (size_t)capacity * max(elem_size, 1u);
+	size_t ring_bytes = (size_t)capacity * elem_size;
+	struct gochan_chan *c;
+	int err;
+
+	if (elem_size > gochan_max_elem_size() ||
+	    bound_bytes > gochan_max_chan_bytes())
+		return ERR_PTR(-EINVAL);
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+	if (!c)
+		return ERR_PTR(-ENOMEM);
+	err = gochan_charge_total(ring_bytes);
+	if (err)
+		goto err_free;
+	if (ring_bytes) {
+		c->ring = kvzalloc(ring_bytes, GFP_KERNEL_ACCOUNT);
+		if (!c->ring) {
+			err = -ENOMEM;
+			goto err_uncharge;
+		}
+	}
+	refcount_set(&c->ref, 1);
+	c->id = atomic64_inc_return(&gochan_next_id);
+	c->elem_size = elem_size;
+	c->capacity = capacity;
+	c->ring_bytes = ring_bytes;
+	c->creator = get_pid(task_tgid(current));
+	mutex_init(&c->lock);
+	INIT_LIST_HEAD(&c->sendq);
+	INIT_LIST_HEAD(&c->recvq);
+	init_waitqueue_head(&c->poll_wq);
+	return c;
+
+err_uncharge:
+	gochan_uncharge_total(ring_bytes);
+err_free:
+	kfree(c);
+	return ERR_PTR(err);
+}
+
+void gochan_chan_get(struct gochan_chan *c)
+{
+	refcount_inc(&c->ref);
+}
+
+void gochan_chan_put(struct gochan_chan *c)
+{
+	if (!refcount_dec_and_test(&c->ref))
+		return;
+	/* The last reference: no file, so no task can be queued. */
+	WARN_ON_ONCE(!list_empty(&c->sendq) || !list_empty(&c->recvq));
+	kvfree(c->ring);
+	gochan_uncharge_total(c->ring_bytes);
+	put_pid(c->creator);
+	mutex_destroy(&c->lock);
+	kfree(c);
+}

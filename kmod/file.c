@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The channel file: read/write/ioctl/poll/fdinfo on a channel fd.
+ *
+ * This is where user memory is touched.  Senders copy user data into a
+ * kernel buffer before calling into chan.c; receivers fault their user
+ * buffer in before taking anything, and copy out after.  A fault on a
+ * sender's buffer therefore fails before anything is sent; a fault on a
+ * receiver's buffer fails before anything is taken, unless the receiver's
+ * own process unmaps or write-protects the buffer while the call runs (the
+ * one case in which the elements taken by that call are lost).
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+
+#include "gochan.h"
+
+/*
+ * Bounce buffers: calls moving at most GOCHAN_STACK_BUF bytes use the
+ * stack; larger ones a heap buffer of at most GOCHAN_CHUNK_BYTES (or one
+ * element, when elements are larger), reused chunk by chunk.
+ */
+#define GOCHAN_STACK_BUF	128
+#define GOCHAN_CHUNK_BYTES	(16 * 1024)
+
+struct gochan_bounce {
+	void	*buf;
+	u32	nelem;		/* elements per chunk */
+	u8	stack[GOCHAN_STACK_BUF] __aligned(8);
+};
+
+/* Size a bounce buffer for up to @total elements. */
+static int bounce_init(struct gochan_bounce *b, u32 elem_size, size_t total)
+{
+	size_t bytes = (size_t)elem_size * total;
+
+	if (!elem_size) {		/* signal channel: nothing to carry */
+		b->buf = b->stack;
+		b->nelem = min_t(size_t, total, U32_MAX);
+		return 0;
+	}
+	if (bytes <= sizeof(b->stack)) {
+		b->buf = b->stack;
+		b->nelem = total;
+		return 0;
+	}
+	b->nelem = max_t(size_t, 1, min_t(size_t, total, GOCHAN_CHUNK_BYTES / elem_size));
+	b->buf = kvmalloc((size_t)b->nelem * elem_size, GFP_KERNEL_ACCOUNT);
+	return b->buf ? 0 : -ENOMEM;
+}
+
+static void bounce_free(struct gochan_bounce *b)
+{
+	if (b->buf != b->stack)
+		kvfree(b->buf);
+}
+
+static void block_from_file(struct gochan_block *blk, struct kiocb *iocb)
+{
+	*blk = (struct gochan_block) {
+		.nonblock = (iocb->ki_filp->f_flags & O_NONBLOCK) ||
+			    (iocb->ki_flags & IOCB_NOWAIT),
+	};
+}
+
+/*
+ * read: block for the first element, then take what is there without
+ * blocking, chunk by chunk, up to the length asked for.
+ */
+static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct gochan_chan *c = iocb->ki_filp->private_data;
+	size_t es = c->elem_size, want, done = 0;
+	struct gochan_bounce b;
+	struct gochan_block blk;
+	ssize_t ret;
+
+	if (!es || iov_iter_count(to) % es)
+		return -EINVAL;
+	want = iov_iter_count(to) / es;
+	if (!want)
+		return 0;
+	ret = bounce_init(&b, es, want);
+	if (ret)
+		return ret;
+	block_from_file(&blk, iocb);
+
+	while (done < want) {
+		u32 n = min_t(size_t, b.nelem, want - done);
+		long got;
+
+		/* Make a fault after taking elements (nearly) impossible. */
+		if (fault_in_iov_iter_writeable(to, n * es)) {
+			ret = -EFAULT;
+			break;
+		}
+		got = gochan_chan_recv(c, b.buf, n, &blk);
+		if (got <= 0) {
+			ret = got;
+			break;
+		}
+		if (copy_to_iter(b.buf, got * es, to) != got * es) {
+			ret = -EFAULT;
+			break;
+		}
+		done += got;
+		if (got < n)
+			break;		/* nothing more without blocking */
+		blk.nonblock = true;	/* only the first element may block */
+	}
+	bounce_free(&b);
+	/* Partial progress wins over an error. */
+	return done ? done * es : ret;
+}
+
+/* write: send every element, blocking as needed; partial on signal/close. */
+static ssize_t gochan_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct gochan_chan *c = iocb->ki_filp->private_data;
+	size_t es = c->elem_size, want, done = 0;
+	struct gochan_bounce b;
+	struct gochan_block blk;
+	ssize_t ret = 0;
+
+	if (!es || iov_iter_count(from) % es)
+		return -EINVAL;
+	want = iov_iter_count(from) / es;
+	if (!want)
+		return 0;
+	ret = bounce_init(&b, es, want);
+	if (ret)
+		return ret;
+	block_from_file(&blk, iocb);
+
+	while (done < want) {
+		u32 n = min_t(size_t, b.nelem, want - done);
+		long sent;
+
+		if (!copy_from_iter_full(b.buf, n * es, from)) {
+			ret = -EFAULT;
+			break;
+		}
+		sent = gochan_chan_send(c, b.buf, n, &blk);
+		if (sent <= 0) {
+			ret = sent;
+			break;
+		}
+		done += sent;
+		if (sent < n)
+			break;		/* signal, close, or would block */
+	}
+	bounce_free(&b);
+	return done ? done * es : ret;
+}
+
+/* --- ioctl --- */
+
+/**
+ * gochan_copy_struct_from_user - read a size-versioned uapi struct.
+ * @dst: kernel copy, @ksize bytes
+ * @ksize: sizeof the struct as this module knows it
+ * @ver0: size of the struct's first published version
+ * @src: user pointer
+ *
+ * The struct's first __u32 is its size as the caller knows it: at least
+ * @ver0, at most PAGE_SIZE; zero-extended if shorter than @ksize, and any
+ * bytes past @ksize must be zero (copy_struct_from_user()'s rules).
+ */
+int gochan_copy_struct_from_user(void *dst, size_t ksize, size_t ver0,
+				 const void __user *src)
+{
+	u32 usize;
+	int err;
+
+	if (get_user(usize, (const u32 __user *)src))
+		return -EFAULT;
+	if (usize < ver0)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	err = copy_struct_from_user(dst, ksize, src, usize);
+	if (err)
+		return err;
+	*(u32 *)dst = usize;
+	return 0;
+}
+
+/* Write back a struct read by gochan_copy_struct_from_user(). */
+int gochan_copy_struct_to_user(void __user *dst, const void *src, size_t ksize)
+{
+	size_t usize = *(const u32 *)src;
+
+	return copy_to_user(dst, src, min(usize, ksize)) ? -EFAULT : 0;
+}
+
+static int xfer_read(struct gochan_xfer *x, void __user *argp,
+		     struct gochan_block *blk)
+{
+	int err = gochan_copy_struct_from_user(x, sizeof(*x),
+					       GOCHAN_XFER_SIZE_VER0, argp);
+
+	if (err)
+		return err;
+	if (x->flags & ~GOCHAN_XFER_FLAGS || x->reserved0 ||
+	    x->reserved[0] || x->reserved[1])
+		return -EINVAL;
+	if (!(x->flags & GOCHAN_XFER_DEADLINE) && x->deadline_ns)
+		return -EINVAL;
+	x->ok = 0;	/* output only: a reused struct may still hold 1 */
+	*blk = (struct gochan_block) {
+		.nonblock	= x->flags & GOCHAN_XFER_NONBLOCK,
+		.has_deadline	= x->flags & GOCHAN_XFER_DEADLINE,
+		.deadline	= ns_to_ktime(x->deadline_ns),
+	};
+	return 0;
+}
+
+static long gochan_ioctl_send(struct gochan_chan *c, void __user *argp)
+{
+	struct gochan_bounce b;
+	struct gochan_block blk;
+	struct gochan_xfer x;
+	long ret;
+
+	ret = xfer_read(&x, argp, &blk);
+	if (ret)
+		return ret;
+	ret = bounce_init(&b, c->elem_size, 1);
+	if (ret)
+		return ret;
+	if (copy_from_user(b.buf, u64_to_user_ptr(x.buf), c->elem_size)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	ret = gochan_chan_send(c, b.buf, 1, &blk);
+	if (ret > 0)
+		ret = 0;
+out_free:
+	bounce_free(&b);
+	return ret;
+}
+
+static long gochan_ioctl_recv(struct gochan_chan *c, void __user *argp)
+{
+	void __user *ubuf;
+	struct gochan_bounce b;
+	struct gochan_block blk;
+	struct gochan_xfer x;
+	long ret;
+
+	ret = xfer_read(&x, argp, &blk);
+	if (ret)
+		return ret;
+	ubuf = u64_to_user_ptr(x.buf);
+	if (fault_in_writeable(ubuf, c->elem_size))
+		return -EFAULT;
+	ret = bounce_init(&b, c->elem_size, 1);
+	if (ret)
+		return ret;
+	ret = gochan_chan_recv(c, b.buf, 1, &blk);
+	if (ret < 0)
+		goto out_free;
+	x.ok = ret;
+	if (x.ok && copy_to_user(ubuf, b.buf, c->elem_size))
+		ret = -EFAULT;
+	else
+		ret = gochan_copy_struct_to_user(argp, &x, sizeof(x));
+out_free:
+	bounce_free(&b);
+	return ret;
+}
+
+static long gochan_ioctl_stat(struct gochan_chan *c, void __user *argp)
+{
+	struct gochan_stat st;
+	int err;
+
+	err = gochan_copy_struct_from_user(&st, sizeof(st),
+					   GOCHAN_STAT_SIZE_VER0, argp);
+	if (err)
+		return err;
+	if (st.flags)
+		return -EINVAL;
+	/* Every output field is set, so no stale input goes back out. */
+	st = (struct gochan_stat) { .size = st.size };
+	gochan_chan_stat(c, &st);
+	return gochan_copy_struct_to_user(argp, &st, sizeof(st));
+}
+
+static long gochan_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct gochan_chan *c = file->private_data;
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case GOCHAN_IOC_SEND:
+		return gochan_ioctl_send(c, argp);
+	case GOCHAN_IOC_RECV:
+		return gochan_ioctl_recv(c, argp);
+	case GOCHAN_IOC_CLOSE:
+		if (arg)
+			return -EINVAL;
+		return gochan_chan_close(c);
+	case GOCHAN_IOC_STAT:
+		return gochan_ioctl_stat(c, argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/*
+ * poll_wait() first, then the lockless look: any change after the look
+ * wakes poll_wq, which we are on by then (pipe_poll's argument).
+ */
+static __poll_t gochan_poll(struct file *file, poll_table *wait)
+{
+	struct gochan_chan *c = file->private_data;
+
+	poll_wait(file, &c->poll_wq, wait);
+	return gochan_chan_poll_mask(c);
+}
+
+static void gochan_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct gochan_chan *c = file->private_data;
+	struct gochan_stat st = {};
+
+	gochan_chan_stat(c, &st);
+	seq_printf(m, "gochan-id:\t%llu\n", st.id);
+	seq_printf(m, "gochan-elem-size:\t%u\n", st.elem_size);
+	seq_printf(m, "gochan-capacity:\t%u\n", st.capacity);
+	seq_printf(m, "gochan-len:\t%u\n", st.len);
+	seq_printf(m, "gochan-closed:\t%u\n", !!(st.flags & GOCHAN_STAT_CLOSED));
+	seq_printf(m, "gochan-send-waiters:\t%u\n", st.send_waiters);
+	seq_printf(m, "gochan-recv-waiters:\t%u\n", st.recv_waiters);
+	seq_printf(m, "gochan-sent:\t%llu\n", st.sent);
+	seq_printf(m, "gochan-received:\t%llu\n", st.received);
+	seq_printf(m, "gochan-creator-pid:\t%d\n", st.creator_pid);
+}
+
+static int gochan_release(struct inode *inode, struct file *file)
+{
+	gochan_chan_put(file->private_data);
+	return 0;
+}
+
+static const struct file_operations gochan_chan_fops = {
+	.owner		= THIS_MODULE,
+	.read_iter	= gochan_read_iter,
+	.write_iter	= gochan_write_iter,
+	.poll		= gochan_poll,
+	.unlocked_ioctl	= gochan_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.show_fdinfo	= gochan_show_fdinfo,
+	.release	= gochan_release,
+	.llseek		= no_llseek,
+};
+
+/**
+ * gochan_chan_install_fd - a new fd for a new file on a channel.
+ * @c: the channel
+ * @create_flags: GOCHAN_CREATE_CLOEXEC and GOCHAN_CREATE_NONBLOCK
+ * @filep: where the new file is returned
+ *
+ * Takes a channel reference for the file.  The fd is reserved but not yet
+ * installed: the caller calls fd_install(ret, *filep) once nothing can fail
+ * any more, or put_unused_fd(ret) and fput(*filep) to back out.  Returns
+ * the fd or -errno.
+ */
+int gochan_chan_install_fd(struct gochan_chan *c, u32 create_flags,
+			   struct file **filep)
+{
+	int oflags = O_RDWR, fd;
+	struct file *file;
+
+	if (create_flags & GOCHAN_CREATE_NONBLOCK)
+		oflags |= O_NONBLOCK;
+	fd = get_unused_fd_flags(create_flags & GOCHAN_CREATE_CLOEXEC ? O_CLOEXEC : 0);
+	if (fd < 0)
+		return fd;
+	file = anon_inode_getfile("[gochan]", &gochan_chan_fops, c, oflags);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	gochan_chan_get(c);
+	/* Reads and writes honour IOCB_NOWAIT: io_uring need not punt them. */
+	file->f_mode |= FMODE_NOWAIT;
+	*filep = file;
+	return fd;
+}
