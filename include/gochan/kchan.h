@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef GOCHAN_KCHAN_H
+#define GOCHAN_KCHAN_H
+
+/*
+ * kchan: a thin C API over kernel channels (/dev/gochan).
+ *
+ * A kernel channel is a file descriptor that owns one Go-style channel: a
+ * fixed element size (0 makes a signal channel, Go's "chan struct{}"), a
+ * capacity (0 = unbuffered) and Go's semantics for send, receive and close.
+ * The full contract (ordering, close, read/write/poll on the fd, limits) is
+ * the uapi header <linux/gochan.h>, which this header includes; these calls
+ * only wrap its ioctls.  The fd also works with read(2), write(2), poll(2),
+ * epoll(7), fork(2) and SCM_RIGHTS as that header describes, and close(2)
+ * releases it as any fd (that is not a close of the channel).
+ *
+ * Conventions, for every function below
+ * --------------------------------------
+ *  - Success returns 0 (gochan_make*: the new fd); failure returns a
+ *    negative errno value.  errno itself is left as it was on entry, on
+ *    success and on failure alike: errno belongs to a thread, and a
+ *    goroutine of the runtime built on this layer may move between threads.
+ *  - The library keeps no state: every function is thread-safe and
+ *    async-signal-safe (it only calls open(2), ioctl(2), close(2) and
+ *    clock_gettime(2)).
+ *  - An element is elem_size bytes, the size the channel was made with.
+ *    The caller's buffer must hold that many bytes; the kernel copies
+ *    exactly that many.  With elem_size 0 the buffer is never touched and
+ *    may be NULL.
+ *  - The per-file O_NONBLOCK flag does not affect these calls (the uapi
+ *    passes blocking per call); it only affects read(2) and write(2).
+ *
+ * Signals
+ * -------
+ * The blocking forms (gochan_send, gochan_recv, gochan_send_until,
+ * gochan_recv_until) never fail with EINTR.  When a signal interrupts the
+ * wait, its handler runs and the library issues the call again, with the
+ * same absolute deadline for the _until forms, so a signal neither ends nor
+ * extends the wait.  This is what a Go program sees: signals do not
+ * interrupt channel operations.  The kernel guarantees that an interrupted
+ * call took and gave nothing, so the retry cannot lose or duplicate an
+ * element.  To wait interruptibly, poll(2) the fd for EPOLLIN/EPOLLOUT and
+ * then use the gochan_try_* forms, or use a deadline.
+ *
+ * Errors common to every call on a channel fd
+ * --------------------------------------------
+ *  -EBADF   fd is not an open file descriptor.
+ *  -ENOTTY  fd is open but is not a gochan channel (a pipe, a regular file,
+ *           /dev/gochan itself ...).
+ *  -EINVAL / -E2BIG  the kernel rejected the request structure; with this
+ *           library and a kernel of the same or a later uapi version this
+ *           does not happen.
+ *
+ * Example
+ * -------
+ *	int fd = gochan_make(sizeof(long), 4, GOCHAN_CREATE_CLOEXEC);
+ *	long v = 42;
+ *	bool ok;
+ *
+ *	if (fd < 0)
+ *		return fd;
+ *	gochan_send(fd, &v);
+ *	gochan_close(fd);
+ *	while (gochan_recv(fd, &v, &ok) == 0 && ok)
+ *		printf("%ld\n", v);		// prints 42, then the loop ends
+ *	close(fd);
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/gochan.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * gochan_make - make a kernel channel, Go's make(chan T, capacity)
+ * @elem_size: bytes per element, 0 (a signal channel) to the system's
+ *             max_elem_size (at most GOCHAN_ELEM_SIZE_MAX)
+ * @capacity:  ring slots; 0 makes an unbuffered channel
+ * @flags:     0 or a bitwise OR of the uapi's GOCHAN_CREATE_CLOEXEC (the
+ *             new fd has FD_CLOEXEC) and GOCHAN_CREATE_NONBLOCK (the file
+ *             has O_NONBLOCK, for read(2)/write(2)); passed to the kernel
+ *             unchanged, so flags added by later kernels work too
+ *
+ * Opens GOCHAN_DEVICE_PATH, issues GOCHAN_IOC_CREATE and closes the device
+ * again; the channel lives as long as some fd refers to it.  The ring
+ * (elem_size * capacity bytes) is allocated at once.
+ *
+ * Returns the new channel fd (>= 0).
+ * Errors:
+ *  -ENOENT  GOCHAN_DEVICE_PATH does not exist (module not loaded);
+ *  -EACCES  the device may not be opened by this caller;
+ *  -EINVAL  an unknown flag, elem_size above max_elem_size, or a ring larger
+ *           than the module's max_chan_bytes (a signal channel's slots
+ *           count one byte each here, which bounds its capacity too);
+ *  -ENOSPC  the module-wide max_total_bytes of rings would be exceeded;
+ *  -ENOMEM  out of memory, or the memory cgroup charge failed;
+ *  -EMFILE / -ENFILE  no fd can be had (also for opening the device).
+ */
+int gochan_make(size_t elem_size, unsigned capacity, unsigned flags);
+
+/*
+ * gochan_make_id - gochan_make(), also returning the channel id
+ * @id: set to the channel's id on success (unique until reboot; the id that
+ *      struct gochan_stat, /proc/<pid>/fdinfo and the tracepoints show);
+ *      may be NULL, and is not written on failure
+ *
+ * Returns and errors as gochan_make().
+ */
+int gochan_make_id(size_t elem_size, unsigned capacity, unsigned flags,
+		   uint64_t *id);
+
+/*
+ * gochan_send - send one element, Go's "c <- v"
+ * @elem: elem_size bytes to send (may be NULL if elem_size is 0)
+ *
+ * Blocks until the element is in the ring or, on an unbuffered channel,
+ * until a receiver has taken it.  Retries on signals (see "Signals").
+ *
+ * Returns 0: the element was sent.
+ * Errors:
+ *  -EPIPE   the channel is closed, or was closed while this call waited;
+ *           the element was not sent (Go would panic here);
+ *  -EFAULT  elem is not readable for elem_size bytes (nothing was sent);
+ *  and the common errors above.
+ */
+int gochan_send(int fd, const void *elem);
+
+/*
+ * gochan_recv - receive one element, Go's "v, ok := <-c"
+ * @elem: elem_size bytes to receive into (may be NULL if elem_size is 0)
+ * @ok:   set to true when an element was received into @elem, to false
+ *        when the channel is closed and drained (then @elem is left
+ *        untouched, where Go would yield the zero value); may be NULL if the
+ *        caller does not need to tell the two apart
+ *
+ * Blocks until an element can be taken or the channel is closed and
+ * drained.  Buffered elements are still received after a close.  Retries on
+ * signals (see "Signals").
+ *
+ * Returns 0, with *ok saying which case happened.
+ * Errors:
+ *  -EFAULT  elem is not writable for elem_size bytes (nothing was taken);
+ *  and the common errors above.  *ok is not written on failure.
+ */
+int gochan_recv(int fd, void *elem, bool *ok);
+
+/*
+ * gochan_try_send - send one element if that can be done without blocking,
+ * Go's "select { case c <- v: default: }"
+ *
+ * As gochan_send(), but when the ring is full (or, unbuffered, no receiver
+ * is waiting) it fails at once.
+ *
+ * Returns 0: the element was sent.
+ * Errors:
+ *  -EAGAIN  the send would block; nothing was sent;
+ *  -EPIPE   the channel is closed;
+ *  -EFAULT  as gochan_send(); and the common errors above.
+ */
+int gochan_try_send(int fd, const void *elem);
+
+/*
+ * gochan_try_recv - receive one element if that can be done without
+ * blocking, Go's "select { case v, ok := <-c: default: }"
+ *
+ * As gochan_recv(), but when nothing is buffered and no sender is waiting
+ * it fails at once.  A closed, drained channel does not block: that returns
+ * 0 with *ok = false.
+ *
+ * Returns 0, with *ok as for gochan_recv().
+ * Errors:
+ *  -EAGAIN  the receive would block; nothing was taken;
+ *  -EFAULT  as gochan_recv(); and the common errors above.
+ */
+int gochan_try_recv(int fd, void *elem, bool *ok);
+
+/*
+ * gochan_send_until - gochan_send() that gives up at a deadline
+ * @deadline_ns: absolute CLOCK_MONOTONIC time in nanoseconds (see
+ *               gochan_now_ns()), e.g. gochan_now_ns() + 50000000 for 50 ms
+ *
+ * A send that can complete at once does so, even if the deadline has
+ * already passed; otherwise it waits until it completes or the deadline
+ * passes.  Signals neither end nor extend the wait (see "Signals").
+ *
+ * Returns 0: the element was sent.
+ * Errors:
+ *  -ETIMEDOUT  the deadline passed first; nothing was sent;
+ *  -EPIPE, -EFAULT  as gochan_send(); and the common errors above.
+ */
+int gochan_send_until(int fd, const void *elem, int64_t deadline_ns);
+
+/*
+ * gochan_recv_until - gochan_recv() that gives up at a deadline
+ * @deadline_ns: absolute CLOCK_MONOTONIC time in nanoseconds
+ *
+ * A receive that can complete at once (including end-of-channel) does so,
+ * even if the deadline has already passed; otherwise it waits until it
+ * completes or the deadline passes.  Signals neither end nor extend the
+ * wait (see "Signals").
+ *
+ * Returns 0, with *ok as for gochan_recv().
+ * Errors:
+ *  -ETIMEDOUT  the deadline passed first; nothing was taken;
+ *  -EFAULT  as gochan_recv(); and the common errors above.
+ */
+int gochan_recv_until(int fd, void *elem, bool *ok, int64_t deadline_ns);
+
+/*
+ * gochan_close - close the channel, Go's close(c)
+ *
+ * This closes the channel, not the fd: every fd of the channel, in every
+ * process, sees it.  Blocked and later senders fail with -EPIPE; receivers
+ * drain what is buffered, then see end-of-channel (ok = false); every
+ * blocked receiver is woken.  Release the fd itself with close(2).
+ *
+ * Returns 0.
+ * Errors:
+ *  -EPIPE   the channel was already closed (Go would panic here);
+ *  and the common errors above.
+ */
+int gochan_close(int fd);
+
+/*
+ * gochan_stat - a snapshot of the channel's state
+ * @st: filled in; it must point to writable memory, which the library
+ *      writes itself (the size and flags inputs; the caller's contents are
+ *      ignored).  The fields are the uapi's
+ *      struct gochan_stat: id, elem_size, capacity (Go's cap(c)), len (Go's
+ *      len(c)), flags & GOCHAN_STAT_CLOSED, send_waiters, recv_waiters,
+ *      sent, received, creator_pid.  Counts may change as soon as the call
+ *      returns.
+ *
+ * Returns 0.
+ * Errors: the common errors above.
+ */
+int gochan_stat(int fd, struct gochan_stat *st);
+
+/*
+ * gochan_now_ns - the current CLOCK_MONOTONIC time in nanoseconds, the
+ * clock of the _until deadlines.  Cannot fail.
+ */
+int64_t gochan_now_ns(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GOCHAN_KCHAN_H */

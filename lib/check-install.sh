@@ -1,0 +1,62 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# Host-side checks of the built library, no kernel module needed:
+#  1. libgochan.so exports exactly the functions of libgochan.map, each with
+#     a version, and its soname carries the major version;
+#  2. "make install DESTDIR=..." gives a tree a program can build against
+#     with pkg-config alone (<gochan/kchan.h> finds <linux/gochan.h> there),
+#     linked shared and static, and the program runs.
+# Usage: check-install.sh BUILD_DIR MAP_FILE
+set -eu
+
+O=$1
+MAP=$2
+fail() { echo "check-install: FAIL: $*" >&2; exit 1; }
+
+# 1. Exports.  The map lists names between "global:" and "local:".
+want=$(sed -n '/global:/,/local:/p' "$MAP" | sed -n 's/^[[:space:]]*\([a-z_0-9]*\);$/\1/p' | sort)
+have=$(nm -D --defined-only "$O/libgochan.so" | awk '$2 == "T" { print $3 }' | sort)
+have_names=$(printf '%s\n' "$have" | sed 's/@.*//' | sort)
+[ "$want" = "$have_names" ] || fail "exports differ from $MAP:
+$(printf '%s\n' "$want" > "$O/.want"; printf '%s\n' "$have_names" | diff "$O/.want" - || true)"
+printf '%s\n' "$have" | grep -qv '@@LIBGOCHAN_' && fail "an export has no LIBGOCHAN_ version: $have"
+soname=$(readelf -d "$O/libgochan.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+[ "$soname" = "libgochan.so.0" ] || fail "soname is '$soname'"
+echo "check-install: exports: $(printf '%s\n' "$want" | wc -l) functions, all versioned; soname $soname"
+
+# 2. An installed tree.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+make -s -C "$(dirname "$0")" install DESTDIR="$tmp/root" PREFIX=/opt/gochan >/dev/null
+cat > "$tmp/t.c" <<'C'
+#include <errno.h>
+#include <stdio.h>
+#include <gochan/kchan.h>
+
+int main(void)
+{
+	struct gochan_stat st;
+	int64_t t = gochan_now_ns();
+
+	/* fd -1 is never a channel: -EBADF from the library, errno untouched. */
+	errno = 1234;
+	if (gochan_stat(-1, &st) != -EBADF || errno != 1234)
+		return 1;
+	if (t <= 0 || gochan_now_ns() < t)
+		return 2;
+	puts("ok");
+	return 0;
+}
+C
+export PKG_CONFIG_SYSROOT_DIR="$tmp/root"
+export PKG_CONFIG_LIBDIR="$tmp/root/opt/gochan/lib/pkgconfig"
+cflags=$(pkg-config --cflags gochan)
+libs=$(pkg-config --libs gochan)
+ver=$(pkg-config --modversion gochan)
+${CC:-cc} -Wall -Werror $cflags -o "$tmp/t-shared" "$tmp/t.c" $libs
+${CC:-cc} -Wall -Werror -static $cflags -o "$tmp/t-static" "$tmp/t.c" $libs
+[ "$(LD_LIBRARY_PATH="$tmp/root/opt/gochan/lib" "$tmp/t-shared")" = ok ] || fail "shared program"
+[ "$("$tmp/t-static")" = ok ] || fail "static program"
+readelf -d "$tmp/t-shared" | grep -q 'NEEDED.*\[libgochan.so.0\]' || fail "program does not need libgochan.so.0"
+echo "check-install: pkg-config gochan $ver: shared and static programs build and run"
