@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared helpers for the gochan selftests: raw syscalls against the uapi
+ * header only (no libgochan), so a library bug cannot hide a kernel one.
+ *
+ * Conventions:
+ *  - gc_*() helpers return 0 / a value on success and -errno on failure, so a
+ *    check reads ASSERT_EQ(-EAGAIN, gc_send(...)).
+ *  - Helper processes are made with gc_fork(): they die with the test (a
+ *    parent-death signal), so a failed ASSERT never leaves a process blocked
+ *    on a channel holding a reference to the module.
+ *  - Nothing waits by sleeping blindly: gc_wait_waiters() polls
+ *    GOCHAN_IOC_STAT until the expected number of blocked senders/receivers
+ *    shows up, gc_wait_in_syscall() polls /proc/<pid>/syscall, each with a
+ *    generous bound (GC_WAIT_MS), since guests run under emulation.
+ */
+#ifndef GOCHAN_TEST_H
+#define GOCHAN_TEST_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <linux/gochan.h>
+
+#include "kselftest_harness.h"
+
+/* Upper bound for any wait on a state change (ms).  Generous: TCG is slow. */
+#define GC_WAIT_MS	15000
+
+/* Largest ioctl struct size the ABI accepts (see "Extensible structs"). */
+#define GC_STRUCT_MAX	4096
+
+static inline int gc_err(long ret)
+{
+	return ret < 0 ? -errno : (int)ret;
+}
+
+static inline long gc_errl(long ret)
+{
+	return ret < 0 ? -errno : ret;
+}
+
+static inline int64_t gc_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static inline void gc_sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static inline bool gc_have_device(void)
+{
+	return access(GOCHAN_DEVICE_PATH, F_OK) == 0;
+}
+
+/* Open /dev/gochan; -errno on failure. */
+static inline int gc_open_dev(void)
+{
+	return gc_err(open(GOCHAN_DEVICE_PATH, O_RDWR | O_CLOEXEC));
+}
+
+/*
+ * GC_SETUP_DEV(fd): in a FIXTURE_SETUP, open the device or SKIP the test.
+ * The 6.1 harness runs the test body even after a SKIP() in setup, so the
+ * skip ends the test process itself (255 is the harness's "skipped" code).
+ */
+#define GC_SETUP_DEV(fd) do {						\
+	if (!gc_have_device())						\
+		SKIP(_exit(255), GOCHAN_DEVICE_PATH " absent (module not loaded)"); \
+	(fd) = gc_open_dev();						\
+	ASSERT_LE(0, (fd)) TH_LOG("open %s: %s", GOCHAN_DEVICE_PATH,	\
+				  strerror(-(fd)));			\
+} while (0)
+
+/* GOCHAN_IOC_CREATE with a given struct; returns the new fd or -errno. */
+static inline int gc_create_raw(int dev, struct gochan_create *cr)
+{
+	return gc_err(ioctl(dev, GOCHAN_IOC_CREATE, cr));
+}
+
+/* Make a channel; returns its fd or -errno.  *id gets its id if id != NULL. */
+static inline int gc_make_id(int dev, uint32_t elem_size, uint32_t capacity,
+			     uint32_t flags, uint64_t *id)
+{
+	struct gochan_create cr = {
+		.size = sizeof(cr),
+		.flags = flags,
+		.elem_size = elem_size,
+		.capacity = capacity,
+	};
+	int fd = gc_create_raw(dev, &cr);
+
+	if (fd >= 0 && id)
+		*id = cr.id;
+	return fd;
+}
+
+static inline int gc_make(int dev, uint32_t elem_size, uint32_t capacity)
+{
+	return gc_make_id(dev, elem_size, capacity, GOCHAN_CREATE_CLOEXEC, NULL);
+}
+
+/* GOCHAN_IOC_SEND of one element at buf; flags GOCHAN_XFER_*. */
+static inline int gc_send_dl(int fd, const void *buf, uint32_t flags,
+			     int64_t deadline_ns)
+{
+	struct gochan_xfer x = {
+		.size = sizeof(x),
+		.flags = flags,
+		.buf = (uintptr_t)buf,
+		.deadline_ns = deadline_ns,
+	};
+
+	return gc_err(ioctl(fd, GOCHAN_IOC_SEND, &x));
+}
+
+static inline int gc_send(int fd, const void *buf, uint32_t flags)
+{
+	return gc_send_dl(fd, buf, flags, 0);
+}
+
+/* GOCHAN_IOC_RECV of one element into buf; *ok gets the ok field. */
+static inline int gc_recv_dl(int fd, void *buf, uint32_t *ok, uint32_t flags,
+			     int64_t deadline_ns)
+{
+	struct gochan_xfer x = {
+		.size = sizeof(x),
+		.flags = flags,
+		.buf = (uintptr_t)buf,
+		.deadline_ns = deadline_ns,
+		.ok = 0xdead,
+	};
+	int ret = gc_err(ioctl(fd, GOCHAN_IOC_RECV, &x));
+
+	if (ok)
+		*ok = x.ok;
+	return ret;
+}
+
+static inline int gc_recv(int fd, void *buf, uint32_t *ok, uint32_t flags)
+{
+	return gc_recv_dl(fd, buf, ok, flags, 0);
+}
+
+/* gc_recv_u64()'s result when the channel is closed and drained (ok = 0). */
+#define GC_CLOSED	1
+
+/* Send / receive a uint64_t on an 8-byte channel with the ioctls. */
+static inline int gc_send_u64(int fd, uint64_t v, uint32_t flags)
+{
+	return gc_send(fd, &v, flags);
+}
+
+static inline int gc_recv_u64(int fd, uint64_t *v, uint32_t flags)
+{
+	uint32_t ok = 0;
+	int ret = gc_recv(fd, v, &ok, flags);
+
+	if (ret == 0 && ok != 1)
+		return ok == 0 ? GC_CLOSED : -EPROTO;
+	return ret;
+}
+
+static inline int gc_close_chan(int fd)
+{
+	return gc_err(ioctl(fd, GOCHAN_IOC_CLOSE, 0));
+}
+
+static inline int gc_stat(int fd, struct gochan_stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	return gc_err(ioctl(fd, GOCHAN_IOC_STAT, st));
+}
+
+/* read(2)/write(2) returning the byte count or -errno. */
+static inline long gc_read(int fd, void *buf, size_t len)
+{
+	return gc_errl(read(fd, buf, len));
+}
+
+static inline long gc_write(int fd, const void *buf, size_t len)
+{
+	return gc_errl(write(fd, buf, len));
+}
+
+/*
+ * Poll GOCHAN_IOC_STAT until send_waiters == nsend and recv_waiters == nrecv
+ * (a value of -1 means "any").  Returns 0, or -ETIMEDOUT after GC_WAIT_MS,
+ * or the stat error.  *last (may be NULL) gets the last snapshot.
+ */
+static inline int gc_wait_waiters_st(int fd, int nsend, int nrecv,
+				     struct gochan_stat *last)
+{
+	struct gochan_stat st;
+	int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+	int ret;
+
+	for (;;) {
+		ret = gc_stat(fd, &st);
+		if (ret)
+			break;
+		if ((nsend < 0 || st.send_waiters == (uint32_t)nsend) &&
+		    (nrecv < 0 || st.recv_waiters == (uint32_t)nrecv))
+			break;
+		if (gc_now_ns() > end) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		usleep(1000);
+	}
+	if (last)
+		*last = st;
+	return ret;
+}
+
+static inline int gc_wait_waiters(int fd, int nsend, int nrecv)
+{
+	return gc_wait_waiters_st(fd, nsend, nrecv, NULL);
+}
+
+/* Poll until the channel's len == want; 0 or -ETIMEDOUT. */
+static inline int gc_wait_len(int fd, uint32_t want)
+{
+	struct gochan_stat st;
+	int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+
+	for (;;) {
+		if (gc_stat(fd, &st))
+			return -errno;
+		if (st.len == want)
+			return 0;
+		if (gc_now_ns() > end)
+			return -ETIMEDOUT;
+		usleep(1000);
+	}
+}
+
+/*
+ * Poll /proc/<pid>/syscall until the task sleeps in system call nr (for
+ * waits the channel statistics cannot see, such as poll and epoll_wait).
+ * Returns 0, or -ETIMEDOUT.
+ */
+static inline int gc_wait_in_syscall(pid_t pid, long nr)
+{
+	char path[64], buf[256];
+	int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	for (;;) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = -1;
+
+		if (fd >= 0) {
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+		}
+		if (n > 0) {
+			buf[n] = '\0';
+			if (buf[0] != 'r' && strtol(buf, NULL, 10) == nr)
+				return 0;
+		}
+		if (gc_now_ns() > end)
+			return -ETIMEDOUT;
+		usleep(1000);
+	}
+}
+
+/* Anonymous shared memory for results from helper processes. */
+static inline void *gc_shared(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * A read/write-able buffer of len bytes ending exactly at an unmapped page,
+ * so that touching one byte past it faults.  Leaked on purpose (tests are
+ * short-lived processes).
+ */
+static inline void *gc_buf_before_hole(size_t len)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t maplen = ((len + pg - 1) / pg + 1) * pg;
+	char *p = mmap(NULL, maplen, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	munmap(p + maplen - pg, pg);
+	return p + maplen - pg - len;
+}
+
+/* Index of the first byte in p[from, to) that is not c, or -1. */
+static inline long gc_first_not(const void *p, size_t from, size_t to,
+				unsigned char c)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = from; i < to; i++)
+		if (b[i] != c)
+			return (long)i;
+	return -1;
+}
+
+/* An address that faults: the first page is never mapped. */
+#define GC_BAD_PTR	((void *)8)
+
+/*
+ * fork() a helper that dies with the test process.  Returns the child's pid
+ * in the parent and 0 in the child, as fork() does.
+ */
+static inline pid_t gc_fork(void)
+{
+	pid_t parent = getpid();
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(99);
+	}
+	return pid;
+}
+
+/* true while pid has not exited (it is not reaped). */
+static inline bool gc_running(pid_t pid)
+{
+	siginfo_t si = { 0 };
+
+	if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT))
+		return false;
+	return si.si_pid == 0;
+}
+
+/*
+ * Reap pid within GC_WAIT_MS; returns its exit code (0..255), 128 + signal
+ * if killed, or -ETIMEDOUT (it is then killed and reaped).
+ */
+static inline int gc_reap(pid_t pid)
+{
+	int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			break;
+		if (r < 0)
+			return -errno;
+		if (gc_now_ns() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -ETIMEDOUT;
+		}
+		usleep(1000);
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+/* Kill and reap a helper (cleanup after a failed check). */
+static inline void gc_kill(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+/*
+ * A one-operation helper process: gc_spawn_op() forks a child that does one
+ * send or receive on op->fd and records the outcome in op (which must be in
+ * gc_shared() memory).
+ */
+enum gc_op_kind {
+	GC_OP_SEND,	/* GOCHAN_IOC_SEND of op->val (elem_size <= 8) */
+	GC_OP_RECV,	/* GOCHAN_IOC_RECV into op->val */
+	GC_OP_WRITE,	/* write(2) of op->len bytes from op->data */
+	GC_OP_READ,	/* read(2) of op->len bytes into op->data */
+};
+
+struct gc_op {
+	/* In */
+	int fd;
+	enum gc_op_kind kind;
+	uint32_t flags;		/* GOCHAN_XFER_* for SEND/RECV */
+	size_t len;		/* READ/WRITE */
+	void *ubuf;		/* if set, the user buffer to pass instead */
+	/* Out */
+	volatile int done;	/* set after the call returned */
+	long ret;		/* 0 / byte count, or -errno */
+	uint32_t ok;		/* RECV's ok */
+	uint64_t val;		/* SEND: value sent; RECV: value received */
+	unsigned char data[4096];
+};
+
+static inline void gc_run_op(struct gc_op *op)
+{
+	switch (op->kind) {
+	case GC_OP_SEND:
+		op->ret = gc_send(op->fd, op->ubuf ?: &op->val, op->flags);
+		break;
+	case GC_OP_RECV:
+		op->ret = gc_recv(op->fd, op->ubuf ?: &op->val, &op->ok,
+				  op->flags);
+		break;
+	case GC_OP_WRITE:
+		op->ret = gc_write(op->fd, op->ubuf ?: op->data, op->len);
+		break;
+	case GC_OP_READ:
+		op->ret = gc_read(op->fd, op->ubuf ?: op->data, op->len);
+		break;
+	}
+	__atomic_store_n(&op->done, 1, __ATOMIC_RELEASE);
+}
+
+static inline pid_t gc_spawn_op(struct gc_op *op)
+{
+	pid_t pid = gc_fork();
+
+	if (pid == 0) {
+		gc_run_op(op);
+		_exit(0);
+	}
+	return pid;
+}
+
+/* Allocate n zeroed ops in shared memory. */
+static inline struct gc_op *gc_ops(size_t n)
+{
+	return gc_shared(n * sizeof(struct gc_op));
+}
+
+/* Read a module parameter from /sys/module/gochan/parameters/<name>. */
+static inline int gc_param(const char *name, unsigned long long *val)
+{
+	char path[256], buf[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/module/gochan/parameters/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	*val = strtoull(buf, NULL, 0);
+	return 0;
+}
+
+#endif /* GOCHAN_TEST_H */
