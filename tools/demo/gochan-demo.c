@@ -1,0 +1,690 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gochan-demo: a tour of Go-style channels between processes.
+ *
+ * Each section is one function below, in the order they run:
+ *
+ *   1. a channel is a file descriptor       make one, look at it
+ *   2. unbuffered: a rendezvous             fork; a send waits for its receiver
+ *   3. buffered: producer and consumer      a ring of 4; close by the sender
+ *   4. passing a channel to another program SCM_RIGHTS to a fresh exec
+ *   5. one consumer, several channels       an epoll loop
+ *   6. close is seen by everyone            receivers wake, senders get EPIPE
+ *   7. every channel of the demo            the stat table once more
+ *
+ * Only the parent prints.  Children report what they saw over a buffered
+ * channel (procs.c) and the parent checks it: anything unexpected ends the
+ * demo with exit status 1.  Where the parent must know that a child has
+ * blocked, it watches the channel's GOCHAN_IOC_STAT rather than sleeping.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "demo.h"
+
+#define MS		1000000LL	/* nanoseconds */
+
+static const char *errname(int err)
+{
+	switch (err) {
+	case 0:		return "no error";
+	case -EPIPE:	return "EPIPE";
+	case -EAGAIN:	return "EAGAIN";
+	case -EINVAL:	return "EINVAL";
+	case -EINTR:	return "EINTR";
+	case -ENOENT:	return "ENOENT";
+	default:	return "an unexpected error";
+	}
+}
+
+/*
+ * Make a channel or die.  The demo's channels reach other processes only by
+ * fork() and SCM_RIGHTS, never by exec: CLOEXEC makes that visible (the
+ * exec'd child of section 4 starts with none).
+ */
+static int make(const char *name, unsigned int elem_size, unsigned int cap)
+{
+	int fd = gochan_make(elem_size, cap, GOCHAN_CREATE_CLOEXEC);
+
+	if (fd < 0)
+		die("making %s (elem_size %u, capacity %u): %s", name,
+		    elem_size, cap, strerror(-fd));
+	return fd;
+}
+
+static void send_or_die(const char *name, int fd, const void *elem)
+{
+	int err = gochan_send(fd, elem);
+
+	if (err)
+		die("send on %s: %s", name, strerror(-err));
+}
+
+/* Receive a value that must be there (the channel is not closed). */
+static void recv_or_die(const char *name, int fd, void *elem)
+{
+	bool ok;
+	int err = gochan_recv(fd, elem, &ok);
+
+	if (err)
+		die("receive on %s: %s", name, strerror(-err));
+	if (!ok)
+		die("receive on %s: closed, but a value was expected", name);
+}
+
+/* ------------------------------------------------------------------ */
+/* 1. A channel is a file descriptor                                   */
+
+static int greet;		/* unbuffered, 64-byte strings */
+
+static void section_make(void)
+{
+	char link[64], target[PATH_MAX] = "";
+	ssize_t n;
+
+	headline("1. A channel is a file descriptor");
+	greet = make("greet", 64, 0);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", greet);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		die("readlink %s: %s", link, strerror(errno));
+	target[n] = '\0';
+	say("gochan_make(64, 0, GOCHAN_CREATE_CLOEXEC) opened %s and issued",
+	    GOCHAN_DEVICE_PATH);
+	say("GOCHAN_IOC_CREATE { elem_size = 64, capacity = 0 }.  It returned fd %d,",
+	    greet);
+	say("which is %s: read, write, poll and close(2) work on it,", target);
+	say("fork() and SCM_RIGHTS share it.  GOCHAN_IOC_STAT describes it, and");
+	say("so does /proc/self/fdinfo.  The demo's children report back to the");
+	say("parent over a second channel, \"log\" (buffered, 32 reports):");
+	stat_header();
+	stat_row("greet", greet, "capacity 0: unbuffered");
+	stat_row("log", report_fd, "");
+	show_fdinfo("greet", greet);
+}
+
+/* ------------------------------------------------------------------ */
+/* 2. Unbuffered: a send waits for its receiver                        */
+
+static void greeter(void *arg)
+{
+	char msg[64], reply[64];
+	int64_t t0, t1;
+
+	(void)arg;
+	snprintf(msg, sizeof(msg), "hello from pid %d", getpid());
+	t0 = now_ns();
+	send_or_die("greet", greet, msg);
+	t1 = now_ns();
+	report(0, 0, t1, "my send returned after %lld ms, once the value was taken",
+	       (long long)((t1 - t0) / MS));
+
+	/* Now the other way round: this child waits first. */
+	recv_or_die("greet", greet, reply);
+	report(0, 0, 0, "received \"%s\"", reply);
+}
+
+static void section_rendezvous(void)
+{
+	struct report r;
+	char msg[64];
+	int64_t t_recv;
+	pid_t pid;
+
+	headline("2. Unbuffered: a send waits for its receiver (fork)");
+	pid = spawn(greeter, NULL);
+	say("forked child %d; it inherited fd %d and sends \"hello\" on greet.",
+	    pid, greet);
+	await_stat(greet, "greet", 0, 1, 0);
+	stat_header();
+	stat_row("greet", greet, "child blocked in send");
+	usleep(200 * 1000);
+	stat_row("greet", greet, "200 ms later: still blocked");
+
+	t_recv = now_ns();
+	recv_or_die("greet", greet, msg);
+	say("parent received \"%s\"", msg);
+	next_report(&r);
+	if (r.value < t_recv)
+		die("the child's send returned before the parent received");
+	say("child: %s", r.text);
+
+	say("Now the child receives first; the parent's send finds it waiting:");
+	await_stat(greet, "greet", 0, 0, 1);
+	stat_header();
+	stat_row("greet", greet, "child blocked in receive");
+	snprintf(msg, sizeof(msg), "hello back from pid %d", getpid());
+	send_or_die("greet", greet, msg);
+	next_report(&r);
+	say("child: %s", r.text);
+	reap(pid);
+}
+
+/* ------------------------------------------------------------------ */
+/* 3. Buffered: a producer runs ahead of its consumer                  */
+
+#define NJOBS	12
+
+struct job {
+	uint32_t seq;
+	char what[28];
+};
+
+static int jobs;		/* capacity 4 */
+
+static void producer(void *arg)
+{
+	(void)arg;
+	for (uint32_t seq = 1; seq <= NJOBS; seq++) {
+		struct job j = { .seq = seq };
+
+		snprintf(j.what, sizeof(j.what), "job %u", seq);
+		send_or_die("jobs", jobs, &j);
+	}
+	/* As in Go, the sender closes: "no more values are coming". */
+	if (gochan_close(jobs))
+		die("closing jobs");
+	report(1, 0, NJOBS, "sent jobs 1..%d, then closed the channel", NJOBS);
+}
+
+static void consumer(void *arg)
+{
+	struct job batch[4];
+	uint32_t next = 1;
+	ssize_t n;
+
+	(void)arg;
+	/* read() takes as many whole elements as are ready, up to 4 here,
+	 * and returns 0 once the channel is closed and drained. */
+	while ((n = read(jobs, batch, sizeof(batch))) > 0) {
+		if (n % sizeof(struct job))
+			die("read %zd bytes: not whole elements", n);
+		for (size_t i = 0; i < n / sizeof(struct job); i++)
+			if (batch[i].seq != next++)
+				die("job %u arrived out of order", batch[i].seq);
+	}
+	if (n < 0)
+		die("read on jobs: %s", strerror(errno));
+	report(2, 0, next - 1, "received jobs 1..%u in order, then read() returned 0",
+	       next - 1);
+}
+
+static void section_buffered(void)
+{
+	struct report r[2];
+	pid_t prod, cons;
+
+	headline("3. Buffered: a producer runs ahead of its consumer");
+	jobs = make("jobs", sizeof(struct job), 4);
+	prod = spawn(producer, NULL);
+	say("child %d sends %d jobs on \"jobs\" (capacity 4); nobody receives yet.",
+	    prod, NJOBS);
+	await_stat(jobs, "jobs", 4, 1, 0);
+	stat_header();
+	stat_row("jobs", jobs, "4 buffered, producer blocked on job 5");
+
+	cons = spawn(consumer, NULL);
+	say("child %d starts consuming with read():", cons);
+	next_reports_sorted(r, 2);
+	say("producer: %s", r[0].text);
+	say("consumer: %s", r[1].text);
+	if (r[1].value != NJOBS)
+		die("the consumer got %lld jobs, not %d", (long long)r[1].value, NJOBS);
+	reap(prod);
+	reap(cons);
+	stat_header();
+	stat_row("jobs", jobs, "all sent, all received, closed");
+}
+
+/* ------------------------------------------------------------------ */
+/* 4. Passing a channel to another program over SCM_RIGHTS             */
+
+static int requests, replies;
+
+/* How many of this process's fds are gochan channels. */
+static int count_channel_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		die("/proc/self/fd: %s", strerror(errno));
+	while ((e = readdir(d))) {
+		char path[300], target[256];
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		len = readlink(path, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		if (strstr(target, "gochan"))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * The program the parent execs: it starts with no channel at all (every
+ * channel of the demo is CLOEXEC), gets two over a unix socket, then serves
+ * requests until the requests channel is closed.
+ */
+static int scm_child(int sock)
+{
+	char buf[64], cbuf[CMSG_SPACE(2 * sizeof(int))];
+	struct iovec iov = { .iov_base = buf, .iov_len = 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct gochan_stat st_req, st_rep;
+	struct cmsghdr *cm;
+	int before, fds[2];
+	bool ok;
+
+	before = count_channel_fds();
+	if (recvmsg(sock, &mh, 0) != 1)
+		die("recvmsg: %s", strerror(errno));
+	cm = CMSG_FIRSTHDR(&mh);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS ||
+	    cm->cmsg_len != CMSG_LEN(sizeof(fds)))
+		die("no SCM_RIGHTS with two fds");
+	memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+	if (gochan_stat(fds[0], &st_req) || gochan_stat(fds[1], &st_rep))
+		die("the received fds are not channels");
+
+	snprintf(buf, sizeof(buf), "pid %d: %d channels at exec, %d after recvmsg",
+		 getpid(), before, count_channel_fds());
+	send_or_die("replies", fds[1], buf);
+	snprintf(buf, sizeof(buf), "fds %d and %d = channel ids %llu and %llu",
+		 fds[0], fds[1], (unsigned long long)st_req.id,
+		 (unsigned long long)st_rep.id);
+	send_or_die("replies", fds[1], buf);
+
+	for (;;) {
+		int err = gochan_recv(fds[0], buf, &ok);
+
+		if (err)
+			die("receive on requests: %s", strerror(-err));
+		if (!ok)
+			break;
+		for (char *p = buf; *p; p++)
+			*p = toupper((unsigned char)*p);
+		send_or_die("replies", fds[1], buf);
+	}
+	if (gochan_close(fds[1]))
+		die("closing replies");
+	return 0;
+}
+
+static void exec_scm_child(void *arg)
+{
+	char sockarg[16];
+
+	snprintf(sockarg, sizeof(sockarg), "%d", *(int *)arg);
+	execl("/proc/self/exe", "gochan-demo", "--scm-child", sockarg, (char *)NULL);
+	die("exec /proc/self/exe: %s", strerror(errno));
+}
+
+static void section_scm(void)
+{
+	static const char *const words[] = { "ping", "channels", "cross processes" };
+	char cbuf[CMSG_SPACE(2 * sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = "C", .iov_len = 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	int sv[2], fds[2];
+	struct cmsghdr *cm;
+	char buf[64];
+	pid_t pid;
+	bool ok;
+	int err;
+
+	headline("4. Passing channels to another program (SCM_RIGHTS)");
+	requests = make("requests", 64, 0);
+	replies = make("replies", 64, 4);
+	/* Only sv[1] crosses the exec, as the child's only way in. */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		die("socketpair: %s", strerror(errno));
+	if (fcntl(sv[0], F_SETFD, FD_CLOEXEC))
+		die("fcntl: %s", strerror(errno));
+	pid = spawn(exec_scm_child, &sv[1]);
+	close(sv[1]);
+	say("child %d exec'd a fresh gochan-demo: it holds a unix socket, no channel.", pid);
+
+	fds[0] = requests;
+	fds[1] = replies;
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	if (sendmsg(sv[0], &mh, 0) != 1)
+		die("sendmsg: %s", strerror(errno));
+	close(sv[0]);
+	say("parent sent fds %d (requests) and %d (replies) with sendmsg(SCM_RIGHTS).",
+	    requests, replies);
+	stat_header();
+	stat_row("requests", requests, "unbuffered");
+	stat_row("replies", replies, "");
+
+	recv_or_die("replies", replies, buf);
+	say("child: %s", buf);
+	recv_or_die("replies", replies, buf);
+	say("child: %s", buf);
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s", words[i]);
+		send_or_die("requests", requests, buf);
+		recv_or_die("replies", replies, buf);
+		say("request \"%s\" -> reply \"%s\"", words[i], buf);
+	}
+	if (gochan_close(requests))
+		die("closing requests");
+	err = gochan_recv(replies, buf, &ok);
+	if (err || ok)
+		die("replies: expected end-of-channel, got %s", err ? strerror(-err) : "a value");
+	say("parent closed requests; the child saw it, closed replies and exited.");
+	reap(pid);
+	stat_header();
+	stat_row("requests", requests, "");
+	stat_row("replies", replies, "");
+}
+
+/* ------------------------------------------------------------------ */
+/* 5. One consumer, several channels: an epoll loop                    */
+
+#define NSENSORS	3
+#define NREADINGS	3
+#define SLOT_MS		60	/* Sensor i sends reading k at slot 3k + i. */
+
+struct reading {
+	int32_t sensor;
+	int32_t seq;
+};
+
+static int sensors[NSENSORS];
+static int64_t sensor_start;
+
+static void sensor(void *arg)
+{
+	int i = (int)(intptr_t)arg;
+
+	for (int k = 0; k <= NREADINGS; k++) {
+		int64_t at = sensor_start + (3 * k + i) * SLOT_MS * MS;
+		struct reading r = { .sensor = i, .seq = k + 1 };
+
+		if (at > now_ns())
+			usleep((at - now_ns()) / 1000);
+		if (k == NREADINGS)
+			break;
+		send_or_die("sensor", sensors[i], &r);
+	}
+	if (gochan_close(sensors[i]))
+		die("closing sensor-%c", 'a' + i);
+}
+
+static const char *epoll_flags(uint32_t ev)
+{
+	static char s[32];
+
+	snprintf(s, sizeof(s), "%s%s%s", ev & EPOLLIN ? "IN" : "",
+		 ev & EPOLLOUT ? "|OUT" : "", ev & EPOLLHUP ? "|HUP" : "");
+	return s;
+}
+
+static void section_epoll(void)
+{
+	int next_seq[NSENSORS], open = NSENSORS, ep;
+	char name[NSENSORS][16];
+	pid_t pids[NSENSORS];
+
+	headline("5. One consumer, several channels: an epoll loop");
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		die("epoll_create1: %s", strerror(errno));
+	for (int i = 0; i < NSENSORS; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+
+		snprintf(name[i], sizeof(name[i]), "sensor-%c", 'a' + i);
+		sensors[i] = make(name[i], sizeof(struct reading), 2);
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, sensors[i], &ev))
+			die("epoll_ctl: %s", strerror(errno));
+		next_seq[i] = 1;
+	}
+	sensor_start = now_ns() + 100 * MS;
+	for (int i = 0; i < NSENSORS; i++)
+		pids[i] = spawn(sensor, (void *)(intptr_t)i);
+	say("3 children each send %d readings on their own channel, %d ms apart,",
+	    NREADINGS, 3 * SLOT_MS);
+	say("then close it.  The parent waits on all 3 fds with one epoll_wait():");
+
+	while (open > 0) {
+		struct epoll_event evs[NSENSORS];
+		int n = epoll_wait(ep, evs, NSENSORS, 30000);
+
+		if (n <= 0)
+			die("epoll_wait: %s", n ? strerror(errno) : "timed out");
+		for (int e = 0; e < n; e++) {
+			int i = evs[e].data.u32;
+			struct reading buf[2];
+			ssize_t got;
+
+			/* Level-triggered EPOLLIN: a read() will not block. */
+			got = read(sensors[i], buf, sizeof(buf));
+			if (got < 0)
+				die("read %s: %s", name[i], strerror(errno));
+			if (got == 0) {
+				say("  %-8s [%-6s] read() = 0: closed and drained; removed from the epoll set",
+				    name[i], epoll_flags(evs[e].events));
+				if (next_seq[i] != NREADINGS + 1)
+					die("%s closed after %d readings", name[i], next_seq[i] - 1);
+				epoll_ctl(ep, EPOLL_CTL_DEL, sensors[i], NULL);
+				open--;
+				continue;
+			}
+			for (size_t k = 0; k < got / sizeof(buf[0]); k++) {
+				if (buf[k].sensor != i || buf[k].seq != next_seq[i]++)
+					die("%s: unexpected reading %d/%d", name[i],
+					    buf[k].sensor, buf[k].seq);
+				say("  %-8s [%-6s] reading #%d", name[i],
+				    epoll_flags(evs[e].events), buf[k].seq);
+			}
+		}
+	}
+	close(ep);
+	for (int i = 0; i < NSENSORS; i++)
+		reap(pids[i]);
+	stat_header();
+	for (int i = 0; i < NSENSORS; i++)
+		stat_row(name[i], sensors[i], "");
+}
+
+/* ------------------------------------------------------------------ */
+/* 6. Close is seen by everyone                                        */
+
+#define NWORKERS	3
+
+static int quit;		/* elem_size 0: Go's chan struct{} */
+static int queue;		/* capacity 2, 32-byte strings */
+
+static void worker(void *arg)
+{
+	int who = (int)(intptr_t)arg;
+	bool ok = true;
+	int err = gochan_recv(quit, NULL, &ok);
+
+	report(who, err, ok, "worker %d woke up: GOCHAN_IOC_RECV returned ok = %d",
+	       who, ok);
+}
+
+static void queue_sender(void *arg)
+{
+	char v[32];
+	int err = 0, sent = 0;
+
+	(void)arg;
+	while (!err) {
+		snprintf(v, sizeof(v), "q%d", sent + 1);
+		err = gochan_send(queue, v);
+		if (!err)
+			sent++;
+	}
+	report(0, err, sent, "sender: sent q1..q%d; send of q%d failed with %s",
+	       sent, sent + 1, errname(err));
+}
+
+/* Receive until end-of-channel; reports the values it got. */
+static void queue_receiver(void *arg)
+{
+	int who = (int)(intptr_t)arg;
+	char v[32], got[80] = "";
+	int n = 0;
+
+	for (;;) {
+		ssize_t len = read(queue, v, sizeof(v));
+
+		if (len < 0)
+			die("read on queue: %s", strerror(errno));
+		if (len == 0)
+			break;
+		n++;
+		strncat(got, v, sizeof(got) - strlen(got) - 2);
+		strcat(got, " ");
+	}
+	report(who, 0, n, "receiver %d: got %s%sthen read() returned 0",
+	       who, n ? got : "nothing, ", n ? "and " : "");
+}
+
+static void section_close(void)
+{
+	struct report r[NWORKERS];
+	char v[32] = "late";
+	pid_t pid;
+	int err;
+
+	headline("6. Close is seen by everyone");
+	say("a) Broadcast: 3 workers wait on \"quit\", a signal channel (elem_size 0,");
+	say("   Go's chan struct{}); closing it wakes them all.");
+	quit = make("quit", 0, 0);
+	for (int i = 1; i <= NWORKERS; i++)
+		spawn(worker, (void *)(intptr_t)i);
+	await_stat(quit, "quit", 0, 0, NWORKERS);
+	stat_header();
+	stat_row("quit", quit, "3 workers blocked receiving");
+	if (gochan_close(quit))
+		die("closing quit");
+	next_reports_sorted(r, NWORKERS);
+	for (int i = 0; i < NWORKERS; i++) {
+		if (r[i].err || r[i].value != 0)
+			die("worker %d: err %d ok %lld", r[i].who, r[i].err,
+			    (long long)r[i].value);
+		say("%s", r[i].text);
+	}
+	reap_all();
+
+	say("b) A full buffer, a blocked sender, then close:");
+	queue = make("queue", 32, 2);
+	pid = spawn(queue_sender, NULL);
+	await_stat(queue, "queue", 2, 1, 0);
+	stat_header();
+	stat_row("queue", queue, "full; the sender is blocked on q3");
+	if (gochan_close(queue))
+		die("closing queue");
+	next_report(r);
+	if (r[0].err != -EPIPE || r[0].value != 2)
+		die("the blocked sender should fail with EPIPE after 2 sends");
+	say("%s", r[0].text);
+	reap(pid);
+	stat_row("queue", queue, "closed, 2 values still buffered");
+
+	/* One receiver after the other, so the output does not depend on
+	 * which of them the scheduler runs first. */
+	for (int i = 1; i <= 2; i++) {
+		pid = spawn(queue_receiver, (void *)(intptr_t)i);
+		next_report(r);
+		if (r[0].value != (i == 1 ? 2 : 0))
+			die("receiver %d got %lld values", i, (long long)r[0].value);
+		say("%s", r[0].text);
+		reap(pid);
+	}
+	err = gochan_send(queue, v);
+	say("parent: a late send fails with %s", errname(err));
+	if (err != -EPIPE)
+		die("a send on a closed channel returned %d", err);
+	err = gochan_close(queue);
+	say("parent: closing it a second time fails with %s (Go panics)", errname(err));
+	if (err != -EPIPE)
+		die("a second close returned %d", err);
+}
+
+/* ------------------------------------------------------------------ */
+/* 7. Every channel of the demo                                        */
+
+static void section_summary(void)
+{
+	headline("7. Every channel of the demo, as the kernel sees them now");
+	stat_header();
+	stat_row("greet", greet, "");
+	stat_row("jobs", jobs, "");
+	stat_row("requests", requests, "");
+	stat_row("replies", replies, "");
+	for (int i = 0; i < NSENSORS; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "sensor-%c", 'a' + i);
+		stat_row(name, sensors[i], "");
+	}
+	stat_row("quit", quit, "");
+	stat_row("queue", queue, "");
+	stat_row("log", report_fd, "the children's reports");
+	show_fdinfo("queue", queue);
+}
+
+int main(int argc, char **argv)
+{
+	struct stat st;
+
+	if (argc == 3 && strcmp(argv[1], "--scm-child") == 0)
+		return scm_child(atoi(argv[2]));
+	if (argc != 1) {
+		fprintf(stderr, "usage: gochan-demo\n"
+			"Shows Go-style channels shared between processes through %s.\n",
+			GOCHAN_DEVICE_PATH);
+		return 2;
+	}
+	if (stat(GOCHAN_DEVICE_PATH, &st)) {
+		fprintf(stderr, "gochan-demo: %s: %s: load the module first (insmod gochan.ko)\n",
+			GOCHAN_DEVICE_PATH, strerror(errno));
+		return 1;
+	}
+
+	watchdog(180);
+	printf("gochan-demo: Go-style channels between processes, through %s\n",
+	       GOCHAN_DEVICE_PATH);
+	reports_init();
+	section_make();
+	section_rendezvous();
+	section_buffered();
+	section_scm();
+	section_epoll();
+	section_close();
+	section_summary();
+	reap_all();
+	printf("\nEvery step behaved as Go's channels do.\n");
+	return 0;
+}
