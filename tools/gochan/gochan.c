@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gochan: kernel channels for shell scripts, built on libgochan.
+ *
+ * Each command is one library call on a channel fd the script inherited
+ * from "gochan make".  Exit statuses are the interface (see usage()): a
+ * loop like
+ *
+ *	while line=$(gochan recv "$GOCHAN_FD"); do ...; done
+ *
+ * ends when the channel is closed and drained.  Commands are a table, so
+ * later ones (open NAME, list, for named channels) are one entry each.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gochan/kchan.h>
+
+enum {
+	EXIT_DONE	= 0,
+	EXIT_CLOSED	= 1,	/* the channel is closed (recv: and drained) */
+	EXIT_USAGE	= 2,
+	EXIT_TIMEOUT	= 3,	/* -t passed (-t 0: the call would block) */
+	EXIT_ERROR	= 4,
+};
+
+static const char *cmd_name = "gochan";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: gochan COMMAND [ARGS]\n"
+"\n"
+"Kernel channels (" GOCHAN_DEVICE_PATH ") for shell scripts.  FD is the number\n"
+"of a channel fd the script holds, e.g. \"$GOCHAN_FD\" from gochan make.\n"
+"\n"
+"commands:\n"
+"  make [-s SIZE] [-c CAP] [-e VAR] -- CMD [ARG...]\n"
+"        make a channel of SIZE-byte elements (default 0: a signal channel)\n"
+"        and capacity CAP (default 0: unbuffered), then run CMD in place of\n"
+"        gochan with the channel fd open (inherited by CMD's children) and\n"
+"        its number in $VAR (default GOCHAN_FD).  Nest makes, each with its\n"
+"        own -e, for several channels.\n"
+"  send [-t MS] FD [DATA]\n"
+"        send one element: the bytes of DATA, zero-padded to the element\n"
+"        size (no DATA: an all-zero element, or the signal of a size-0\n"
+"        channel).  DATA longer than an element is a usage error.\n"
+"  recv [-t MS] [-r] FD\n"
+"        receive one element and print it up to its first NUL byte, with a\n"
+"        newline (-r: print all its bytes as they are, no newline).\n"
+"  close FD\n"
+"        close the channel: later sends fail, receivers drain it and end.\n"
+"  stat FD\n"
+"        print the channel's state, one \"name: value\" line per field.\n"
+"  help\n"
+"        print this text.\n"
+"\n"
+"  -t MS  give up after MS milliseconds (0: do not wait at all); without\n"
+"         -t, send and recv wait as long as it takes.\n"
+"\n"
+"exit status:\n"
+"  0  done\n"
+"  1  the channel is closed (recv: closed and drained, nothing received;\n"
+"     send: nothing sent; close: it was already closed)\n"
+"  2  usage error\n"
+"  3  timed out (-t)\n"
+"  4  any other error (explained on stderr)\n"
+"  make: CMD's status; 126 CMD could not be run, 127 CMD not found\n");
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "gochan %s: ", cmd_name);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(see 'gochan help')\n");
+	return EXIT_USAGE;
+}
+
+/* A library or system error: map it to an exit status, explaining it. */
+static int fail(int err, const char *what)
+{
+	switch (err) {
+	case -EPIPE:
+		fprintf(stderr, "gochan %s: %s: channel is closed\n", cmd_name, what);
+		return EXIT_CLOSED;
+	case -ETIMEDOUT:
+	case -EAGAIN:
+		return EXIT_TIMEOUT;	/* the status says it all */
+	case -ENOTTY:
+		fprintf(stderr, "gochan %s: %s is not a channel fd\n", cmd_name, what);
+		return EXIT_ERROR;
+	case -ENOENT:
+		fprintf(stderr, "gochan %s: %s: %s (is the gochan module loaded?)\n",
+			cmd_name, what, GOCHAN_DEVICE_PATH);
+		return EXIT_ERROR;
+	default:
+		fprintf(stderr, "gochan %s: %s: %s\n", cmd_name, what, strerror(-err));
+		return EXIT_ERROR;
+	}
+}
+
+/* A decimal number in [0, max], the whole string; false if not. */
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return !errno && !*end && *out <= max;
+}
+
+/* Options common to send and recv. */
+struct wait_opts {
+	bool	timed;
+	int64_t	deadline_ns;
+	bool	try;		/* -t 0 */
+};
+
+static int parse_timeout(const char *arg, struct wait_opts *w)
+{
+	unsigned long ms;
+
+	if (!parse_uint(arg, LONG_MAX / 1000000, &ms))
+		return usage_error("-t wants milliseconds, not '%s'", arg);
+	w->timed = true;
+	w->try = ms == 0;
+	w->deadline_ns = gochan_now_ns() + (int64_t)ms * 1000000;
+	return EXIT_DONE;
+}
+
+/* The FD operand: the number of an open channel fd, and its stat. */
+static int parse_fd(const char *arg, int *fd, struct gochan_stat *st)
+{
+	unsigned long n;
+	int err;
+
+	if (!parse_uint(arg, INT_MAX, &n))
+		return usage_error("FD must be an fd number, not '%s'", arg);
+	*fd = (int)n;
+	err = gochan_stat(*fd, st);
+	return err ? fail(err, arg) : EXIT_DONE;
+}
+
+static int cmd_make(int argc, char **argv)
+{
+	const char *var = "GOCHAN_FD";
+	unsigned long size = 0, cap = 0;
+	char num[16];
+	int opt, fd;
+
+	while ((opt = getopt(argc, argv, "+s:c:e:")) != -1) {
+		switch (opt) {
+		case 's':
+			if (!parse_uint(optarg, GOCHAN_ELEM_SIZE_MAX, &size))
+				return usage_error("-s wants an element size of 0..65536 bytes, not '%s'", optarg);
+			break;
+		case 'c':
+			if (!parse_uint(optarg, UINT32_MAX, &cap))
+				return usage_error("-c wants a capacity, not '%s'", optarg);
+			break;
+		case 'e':
+			if (!*optarg || strchr(optarg, '='))
+				return usage_error("-e wants a variable name, not '%s'", optarg);
+			var = optarg;
+			break;
+		default:
+			return usage_error("%s", "bad option");
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s", "missing the command to run: make [OPTIONS] -- CMD...");
+
+	/* No CLOEXEC: the point is that CMD inherits the fd. */
+	fd = gochan_make(size, (unsigned)cap, 0);
+	if (fd < 0)
+		return fail(fd, "make");
+	snprintf(num, sizeof(num), "%d", fd);
+	if (setenv(var, num, 1))
+		return fail(-errno, var);
+	execvp(argv[optind], argv + optind);
+	fprintf(stderr, "gochan make: %s: %s\n", argv[optind], strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}
+
+static unsigned char elem[GOCHAN_ELEM_SIZE_MAX];
+
+static int cmd_send(int argc, char **argv)
+{
+	struct wait_opts w = { 0 };
+	struct gochan_stat st;
+	size_t len = 0;
+	int opt, fd, ret;
+
+	while ((opt = getopt(argc, argv, "+t:")) != -1) {
+		if (opt != 't')
+			return usage_error("%s", "bad option");
+		if ((ret = parse_timeout(optarg, &w)))
+			return ret;
+	}
+	if (optind >= argc || argc - optind > 2)
+		return usage_error("%s", "usage: send [-t MS] FD [DATA]");
+	if ((ret = parse_fd(argv[optind], &fd, &st)))
+		return ret;
+	if (argc - optind == 2) {
+		len = strlen(argv[optind + 1]);
+		if (len > st.elem_size) {
+			fprintf(stderr, "gochan send: DATA is %zu bytes, the element size %u\n",
+				len, st.elem_size);
+			return EXIT_USAGE;
+		}
+		memcpy(elem, argv[optind + 1], len);
+	}
+	memset(elem + len, 0, st.elem_size - len);
+
+	if (w.try)
+		ret = gochan_try_send(fd, elem);
+	else if (w.timed)
+		ret = gochan_send_until(fd, elem, w.deadline_ns);
+	else
+		ret = gochan_send(fd, elem);
+	return ret ? fail(ret, argv[optind]) : EXIT_DONE;
+}
+
+static int cmd_recv(int argc, char **argv)
+{
+	struct wait_opts w = { 0 };
+	struct gochan_stat st;
+	bool raw = false, ok;
+	size_t len;
+	int opt, fd, ret;
+
+	while ((opt = getopt(argc, argv, "+t:r")) != -1) {
+		if (opt == 'r') {
+			raw = true;
+		} else if (opt == 't') {
+			if ((ret = parse_timeout(optarg, &w)))
+				return ret;
+		} else {
+			return usage_error("%s", "bad option");
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("%s", "usage: recv [-t MS] [-r] FD");
+	if ((ret = parse_fd(argv[optind], &fd, &st)))
+		return ret;
+
+	if (w.try)
+		ret = gochan_try_recv(fd, elem, &ok);
+	else if (w.timed)
+		ret = gochan_recv_until(fd, elem, &ok, w.deadline_ns);
+	else
+		ret = gochan_recv(fd, elem, &ok);
+	if (ret)
+		return fail(ret, argv[optind]);
+	if (!ok)
+		return EXIT_CLOSED;
+
+	len = raw ? st.elem_size : strnlen((char *)elem, st.elem_size);
+	if (fwrite(elem, 1, len, stdout) != len ||
+	    (!raw && st.elem_size && putchar('\n') == EOF) || fflush(stdout)) {
+		/* The element was taken: say so, since it is now lost. */
+		fprintf(stderr, "gochan recv: writing the received element: %s\n",
+			strerror(errno));
+		return EXIT_ERROR;
+	}
+	return EXIT_DONE;
+}
+
+static int cmd_close(int argc, char **argv)
+{
+	struct gochan_stat st;
+	int fd, ret;
+
+	if (argc != 2)
+		return usage_error("%s", "usage: close FD");
+	if ((ret = parse_fd(argv[1], &fd, &st)))
+		return ret;
+	ret = gochan_close(fd);
+	return ret ? fail(ret, argv[1]) : EXIT_DONE;
+}
+
+static int cmd_stat(int argc, char **argv)
+{
+	struct gochan_stat st;
+	int fd, ret;
+
+	if (argc != 2)
+		return usage_error("%s", "usage: stat FD");
+	if ((ret = parse_fd(argv[1], &fd, &st)))
+		return ret;
+	printf("id: %" PRIu64 "\n"
+	       "elem_size: %u\n"
+	       "capacity: %u\n"
+	       "len: %u\n"
+	       "closed: %u\n"
+	       "send_waiters: %u\n"
+	       "recv_waiters: %u\n"
+	       "sent: %" PRIu64 "\n"
+	       "received: %" PRIu64 "\n"
+	       "creator_pid: %d\n",
+	       (uint64_t)st.id, st.elem_size, st.capacity, st.len,
+	       !!(st.flags & GOCHAN_STAT_CLOSED), st.send_waiters,
+	       st.recv_waiters, (uint64_t)st.sent, (uint64_t)st.received,
+	       st.creator_pid);
+	if (fflush(stdout)) {
+		fprintf(stderr, "gochan stat: %s\n", strerror(errno));
+		return EXIT_ERROR;
+	}
+	return EXIT_DONE;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	usage(stdout);
+	return EXIT_DONE;
+}
+
+static const struct command {
+	const char	*name;
+	int		(*run)(int argc, char **argv);	/* argv[0] is the name */
+} commands[] = {
+	{ "make",	cmd_make },
+	{ "send",	cmd_send },
+	{ "recv",	cmd_recv },
+	{ "close",	cmd_close },
+	{ "stat",	cmd_stat },
+	{ "help",	cmd_help },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+		return cmd_help(0, NULL);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(argv[1], commands[i].name)) {
+			cmd_name = commands[i].name;
+			return commands[i].run(argc - 1, argv + 1);
+		}
+	}
+	fprintf(stderr, "gochan: unknown command '%s' (see 'gochan help')\n", argv[1]);
+	return EXIT_USAGE;
+}
