@@ -1,0 +1,135 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Description: the gochan(1) command-line tool as a shell script uses it:
+# make/send/recv/close/stat round trips, exit statuses (0 done, 1 closed,
+# 2 usage, 3 timed out, 4 other error), text and signal channels, a recv
+# loop that ends at close.  Prints TAP; needs /dev/gochan (else skips).
+# Runs under busybox sh in the VM guest.
+
+here=$(cd "$(dirname "$0")" && pwd)
+G=${GOCHAN_TOOL:-$here/gochan}
+KSFT_SKIP=4
+n=0
+failed=0
+if tmp=$(mktemp -d 2>/dev/null); then
+	trap 'rm -rf "$tmp"' EXIT
+else
+	tmp=$here
+fi
+errf=$tmp/gochan_tool.err
+
+echo "TAP version 13"
+
+# check NAME EXPECTED_STATUS EXPECTED_OUTPUT CMD...: run CMD, compare its
+# exit status and its stdout (stderr is shown on failure).
+check() {
+	name=$1 want_rc=$2 want_out=$3
+	shift 3
+	n=$((n + 1))
+	out=$("$@" 2>"$errf")
+	rc=$?
+	if [ "$rc" = "$want_rc" ] && [ "$out" = "$want_out" ]; then
+		echo "ok $n $name"
+	else
+		echo "not ok $n $name"
+		echo "# want status $want_rc, output '$want_out'"
+		echo "# got  status $rc, output '$out'"
+		sed 's/^/# stderr: /' "$errf"
+		failed=$((failed + 1))
+	fi
+}
+
+if [ ! -x "$G" ]; then
+	echo "1..0 # SKIP $G not built"
+	exit $KSFT_SKIP
+fi
+
+# Usage errors are status 2, help is 0.
+check no_command_is_usage 2 "" "$G"
+check unknown_command_is_usage 2 "" "$G" frobnicate
+check help_succeeds 0 "$("$G" help)" "$G" help
+check make_without_command_is_usage 2 "" "$G" make -s 8
+check bad_fd_operand_is_usage 2 "" "$G" stat three
+check negative_size_is_usage 2 "" "$G" make -s -1 -- true
+
+# Something that is not a channel fd: status 4.
+check non_channel_fd_is_error 4 "" sh -c "\"$G\" stat 0 </dev/null"
+
+if [ ! -e /dev/gochan ]; then
+	echo "# SKIP the rest: /dev/gochan absent, gochan module not loaded"
+	echo "1..$n"
+	[ $failed = 0 ]
+	exit
+fi
+
+# make runs the command with the channel in $GOCHAN_FD; a text element
+# goes through and comes out with a newline.
+check text_round_trip 0 "hello" \
+	"$G" make -s 16 -c 4 -- sh -c '"$0" send $GOCHAN_FD hello && "$0" recv $GOCHAN_FD' "$G"
+
+# DATA longer than the element is a usage error, nothing sent.
+check data_longer_than_element_is_usage 2 "len: 0" \
+	"$G" make -s 4 -c 1 -- sh -c '"$0" send $GOCHAN_FD toolong; rc=$?; "$0" stat $GOCHAN_FD | grep "^len:"; exit $rc' "$G"
+
+# An exactly element-sized DATA (no NUL inside) prints whole.
+check full_element_prints_whole 0 "abcd" \
+	"$G" make -s 4 -c 1 -- sh -c '"$0" send $GOCHAN_FD abcd && "$0" recv $GOCHAN_FD' "$G"
+
+# -r prints all the element's bytes: "ab" and two NULs is 4 bytes.
+check raw_recv_prints_every_byte 0 "4" \
+	"$G" make -s 4 -c 1 -- sh -c '"$0" send $GOCHAN_FD ab && "$0" recv -r $GOCHAN_FD | wc -c | tr -d " "' "$G"
+
+# -t 0 on an empty channel does not wait: status 3; so does -t 50, later.
+check try_recv_on_empty_times_out 3 "" \
+	"$G" make -s 8 -c 1 -- sh -c 'exec "$0" recv -t 0 $GOCHAN_FD' "$G"
+check timed_recv_on_empty_times_out 3 "" \
+	"$G" make -s 8 -c 1 -- sh -c 'exec "$0" recv -t 50 $GOCHAN_FD' "$G"
+# -t 0 send on a full channel: status 3.
+check try_send_on_full_times_out 3 "" \
+	"$G" make -s 8 -c 1 -- sh -c '"$0" send $GOCHAN_FD x && exec "$0" send -t 0 $GOCHAN_FD y' "$G"
+
+# stat prints the fields; after one send len is 1.
+check stat_shows_capacity_and_len 0 "capacity: 3
+len: 1
+closed: 0" \
+	"$G" make -s 8 -c 3 -- sh -c '"$0" send $GOCHAN_FD x && "$0" stat $GOCHAN_FD | grep -E "^(capacity|len|closed):"' "$G"
+
+# After close: buffered elements drain, then recv says 1 (closed).
+check recv_drains_then_reports_closed 0 "a b 1" \
+	"$G" make -s 8 -c 4 -- sh -c '
+		"$0" send $GOCHAN_FD a && "$0" send $GOCHAN_FD b && "$0" close $GOCHAN_FD || exit 9
+		x=$("$0" recv $GOCHAN_FD) && y=$("$0" recv $GOCHAN_FD) || exit 8
+		"$0" recv $GOCHAN_FD; echo "$x $y $?"' "$G"
+
+# send after close and a second close are status 1.
+check send_after_close_is_closed 1 "" \
+	"$G" make -s 8 -c 4 -- sh -c '"$0" close $GOCHAN_FD && exec "$0" send $GOCHAN_FD a' "$G"
+check close_twice_is_closed 1 "" \
+	"$G" make -- sh -c '"$0" close $GOCHAN_FD && exec "$0" close $GOCHAN_FD' "$G"
+
+# A signal channel (size 0): send takes no DATA, recv prints nothing.
+check signal_channel_round_trip 0 "" \
+	"$G" make -c 1 -- sh -c '"$0" send $GOCHAN_FD && "$0" recv $GOCHAN_FD' "$G"
+
+# Unbuffered between two processes: the receiver gets what the sender sent.
+check unbuffered_between_processes 0 "ping" \
+	"$G" make -s 8 -- sh -c '"$0" send $GOCHAN_FD ping & "$0" recv $GOCHAN_FD; wait $!' "$G"
+
+# The loop idiom: read until the producer closes.
+check recv_loop_ends_at_close 0 "1 2 3" \
+	"$G" make -s 8 -- sh -c '
+		(for i in 1 2 3; do "$0" send $GOCHAN_FD $i; done; "$0" close $GOCHAN_FD) &
+		all=; while v=$("$0" recv $GOCHAN_FD); do all="$all${all:+ }$v"; done
+		wait $!; echo "$all"' "$G"
+
+# -e names the variable, so makes nest: two channels, two variables.
+check nested_makes_with_named_variables 0 "x y" \
+	"$G" make -e A -s 4 -c 1 -- "$G" make -e B -s 4 -c 1 -- sh -c '
+		"$0" send $A x && "$0" send $B y && echo "$("$0" recv $A) $("$0" recv $B)"' "$G"
+
+# make of a command that does not exist: 127, as a shell says.
+check make_of_missing_command_is_127 127 "" "$G" make -- /nonexistent/cmd
+
+echo "1..$n"
+[ $failed = 0 ]
