@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -256,21 +257,32 @@ void calibrate(struct experiment *e)
 		e->chunk = 1;
 }
 
+/*
+ * With -v each repetition is printed with the measuring process's context
+ * switches per iteration: voluntary ones (it blocked) and involuntary ones
+ * (it was preempted, e.g. by the partner it just woke on the same CPU).
+ * They tell why a figure is what it is.
+ */
 void rep(struct experiment *e)
 {
 	int64_t want = cfg.rep_seconds * 1e9, t = 0;
+	struct rusage r0, r1;
 	uint64_t iters = 0;
 	double ns;
 
+	getrusage(RUSAGE_SELF, &r0);
 	do {
 		t += run(e, e->chunk);
 		iters += e->chunk;
 	} while (t < want);
+	getrusage(RUSAGE_SELF, &r1);
 	ns = (double)t / iters;
 	e->samples[e->nsamples++] = ns;
 	if (cfg.verbose)
-		printf("      %-28s %10llu iterations  %10.1f ns each\n", e->label,
-		       (unsigned long long)iters, ns);
+		printf("      %-28s %9llu iterations %10.1f ns each, switches %.2f + %.2f\n",
+		       e->label, (unsigned long long)iters, ns,
+		       (double)(r1.ru_nvcsw - r0.ru_nvcsw) / iters,
+		       (double)(r1.ru_nivcsw - r0.ru_nivcsw) / iters);
 }
 
 void stop(struct experiment *e)
