@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * central.c - per span class lists of spans no cache owns (Go's mcentral), and span lists.
+ *
+ * Invariants (central[spc].lock held):
+ *   every span in partial has state PARTIAL, owner NULL, a free slot (free != NULL or
+ *   carved < nelems) and used > 0; every span in full has state FULL, owner NULL, no free
+ *   slot; in both, NOTIFY is armed or a remote free has cleared it and is on its way to
+ *   ga_free_notify (which will take this lock).
+ * A span whose slots are all free leaves central for the heap at once (ga_central_put_locked,
+ * ga_free_notify), unless it sits on a cache's unfull stack (in_unfull): then the cache's
+ * release finishes the job.
+ */
+#include "internal.h"
+
+struct ga_central ga_central[GA_NUM_SPC_ALL] = {
+	[0 ... GA_NUM_SPC_ALL - 1] = { .lock = PTHREAD_MUTEX_INITIALIZER },
+};
+
+void ga_list_push(struct ga_spanlist *l, struct ga_span *s)
+{
+	s->prev = NULL;
+	s->next = l->first;
+	if (l->first)
+		l->first->prev = s;
+	l->first = s;
+	l->n++;
+}
+
+void ga_list_remove(struct ga_spanlist *l, struct ga_span *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		l->first = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->next = s->prev = NULL;
+	l->n--;
+}
+
+struct ga_span *ga_list_pop(struct ga_spanlist *l)
+{
+	struct ga_span *s = l->first;
+
+	if (s)
+		ga_list_remove(l, s);
+	return s;
+}
+
+/*
+ * Move the remote frees of s onto its free list and set xfree to rearm (0 or GA_XF_NOTIFY).
+ * The caller holds s (owner, or central lock). Returns the number of blocks collected.
+ */
+uint32_t ga_span_collect(struct ga_span *s, uintptr_t rearm)
+{
+	uintptr_t w = atomic_exchange_explicit(&s->xfree, rearm, memory_order_acquire);
+	struct ga_block *head = ga_xf_ptr(w), *tail;
+	uint32_t n = ga_xf_cnt(w);
+
+	if (!head)
+		return 0;
+	if (s->free) {
+		for (tail = head; tail->next; tail = tail->next)
+			;
+		tail->next = s->free;
+	}
+	s->free = head;
+	s->used -= n;
+	return n;
+}
+
+/* Give s (no owner any more, its owner-side fields ours) to central; ct->lock held. */
+void ga_central_put_locked(struct ga_central *ct, struct ga_span *s)
+{
+	ga_span_collect(s, GA_XF_NOTIFY);
+	s->full = 0;
+	if (s->used == 0 && !atomic_load_explicit(&s->in_unfull, memory_order_acquire)) {
+		atomic_store_explicit(&s->xfree, 0, memory_order_relaxed);
+		ga_heap_free_span(s);
+	} else if (s->free || s->carved < s->nelems) {
+		s->state = GA_SPAN_PARTIAL;
+		ga_list_push(&ct->partial, s);
+	} else {
+		s->state = GA_SPAN_FULL;
+		ga_list_push(&ct->full, s);
+	}
+}
+
+/* A span with a free slot for cache c, or NULL. */
+struct ga_span *ga_central_take(unsigned spc, struct ga_cache *c)
+{
+	struct ga_central *ct = &ga_central[spc];
+	struct ga_span *s;
+
+	pthread_mutex_lock(&ct->lock);
+	s = ga_list_pop(&ct->partial);
+	if (s) {
+		ga_span_collect(s, 0);
+		s->state = GA_SPAN_CACHE;
+		if (spc == GA_SPC_TINY)
+			__atomic_store_n(&s->towner, c, __ATOMIC_RELAXED);
+		else
+			atomic_store_explicit(&s->owner, c, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&ct->lock);
+	return s;
+}

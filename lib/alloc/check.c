@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check.c - galloc_check: walk the heap and verify the invariants stated in internal.h,
+ * pagealloc.c, heap.c, central.c and cache.c. Takes every lock; the caller guarantees that no
+ * other thread allocates or frees meanwhile (owner-side span fields are read without the
+ * owner's consent).
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+struct ga_checker {
+	char *msg;
+	size_t len;
+	int err;
+	uint64_t free_pages, scav_pages, inuse_pages;
+	uint64_t small_spans[GA_NUM_SPC_ALL];
+	uint64_t listed_spans[GA_NUM_SPC_ALL];
+	uint64_t large_objects, large_bytes;
+};
+
+__attribute__((format(printf, 2, 3))) static bool ga_fail(struct ga_checker *k, const char *fmt,
+							    ...)
+{
+	va_list ap;
+
+	if (k->err)
+		return false;
+	k->err = -EUCLEAN;
+	if (k->msg && k->len) {
+		va_start(ap, fmt);
+		vsnprintf(k->msg, k->len, fmt, ap);
+		va_end(ap);
+	}
+	return false;
+}
+
+#define CHECK(k, cond, ...) ((cond) ? true : ga_fail((k), __VA_ARGS__))
+
+/* Walk a block list of s: every block a carved slot start, no repeats. Returns the count. */
+static uint32_t ga_check_blocks(struct ga_checker *k, struct ga_span *s, struct ga_block *b,
+				uint64_t *seen, const char *what)
+{
+	uint32_t n = 0;
+	uintptr_t end = s->base + (uintptr_t)s->carved * s->elemsize;
+
+	for (; b; b = b->next) {
+		uintptr_t a = (uintptr_t)b, i;
+
+		if (!CHECK(k, a >= s->base && a < end && (a - s->base) % s->elemsize == 0,
+			   "span %#lx: %s block %p is not a carved slot", (unsigned long)s->base,
+			   what, (void *)b))
+			return n;
+		i = (a - s->base) / s->elemsize;
+		if (!CHECK(k, !(seen[i / 64] & (1ull << (i % 64))),
+			   "span %#lx: block %p twice in the free lists", (unsigned long)s->base,
+			   (void *)b))
+			return n;
+		seen[i / 64] |= 1ull << (i % 64);
+		if (++n > s->nelems)
+			return n;
+	}
+	return n;
+}
+
+static void ga_check_small(struct ga_checker *k, struct ga_span *s)
+{
+	unsigned spc = s->spc, cls = ga_spc_class(spc);
+	uint64_t seen[1024 / 64] = { 0 };
+	uintptr_t xf = atomic_load(&s->xfree);
+	uint32_t nfree, nx;
+
+	if (!CHECK(k, spc < GA_NUM_SPC_ALL && cls > 0, "span %#lx: bad span class %u",
+		   (unsigned long)s->base, spc))
+		return;
+	k->small_spans[spc]++;
+	CHECK(k, s->elemsize == ga_class_size[cls] && s->npages == ga_class_npages[cls] &&
+			 s->nelems == s->npages * GA_PAGE_SIZE / s->elemsize,
+	      "span %#lx: geometry does not match class %u", (unsigned long)s->base, cls);
+	CHECK(k, s->carved <= s->nelems, "span %#lx: carved %u > nelems %u",
+	      (unsigned long)s->base, s->carved, s->nelems);
+	for (uint32_t i = 0; i < s->nelems; i++) {
+		uint64_t lo = (uint64_t)i * s->elemsize, hi = lo + s->elemsize - 1;
+		if (!CHECK(k, ((lo * s->divmul) >> 32) == i && ((hi * s->divmul) >> 32) == i,
+			   "class %u: divmul %u inexact at slot %u", cls, s->divmul, i))
+			break;
+	}
+	nfree = ga_check_blocks(k, s, s->free, seen, "free");
+	nx = ga_check_blocks(k, s, ga_xf_ptr(xf), seen, "xfree");
+	CHECK(k, nx == ga_xf_cnt(xf), "span %#lx: xfree holds %u blocks, counts %u",
+	      (unsigned long)s->base, nx, ga_xf_cnt(xf));
+	CHECK(k, s->used + nfree + nx == s->carved,
+	      "span %#lx (class %u): used %u + free %u + xfree %u != carved %u",
+	      (unsigned long)s->base, cls, s->used, nfree, nx, s->carved);
+	switch (s->state) {
+	case GA_SPAN_CACHE:
+		CHECK(k, ga_span_cache(s) != NULL, "span %#lx: cached without owner",
+		      (unsigned long)s->base);
+		if (s->full)
+			CHECK(k, (xf & GA_XF_NOTIFY) || nx, "span %#lx: full in cache, not armed",
+			      (unsigned long)s->base);
+		else
+			CHECK(k, !(xf & GA_XF_NOTIFY), "span %#lx: armed but not full",
+			      (unsigned long)s->base);
+		break;
+	case GA_SPAN_PARTIAL:
+	case GA_SPAN_FULL:
+		CHECK(k, ga_span_cache(s) == NULL, "span %#lx: in central with an owner",
+		      (unsigned long)s->base);
+		CHECK(k, (xf & GA_XF_NOTIFY) || nx, "span %#lx: in central, not armed",
+		      (unsigned long)s->base);
+		if (s->state == GA_SPAN_FULL)
+			CHECK(k, !s->free && s->carved == s->nelems,
+			      "span %#lx: in central full list with free slots",
+			      (unsigned long)s->base);
+		else
+			CHECK(k, (s->free || s->carved < s->nelems) &&
+					 (s->used > 0 || atomic_load(&s->in_unfull)),
+			      "span %#lx: in central partial list, empty or without free slots",
+			      (unsigned long)s->base);
+		break;
+	default:
+		ga_fail(k, "span %#lx: small span in state %u", (unsigned long)s->base, s->state);
+	}
+	if (spc == GA_SPC_TINY) {
+		/* a free block has no live tiny object; a handed-out one has at least one */
+		for (uint32_t i = 0; i < s->nelems; i++) {
+			bool isfree = i >= s->carved || (seen[i / 64] & (1ull << (i % 64)));
+			uint8_t r = atomic_load(&s->tinyref[i]);
+			if (!CHECK(k, isfree ? r == 0 : r > 0,
+				   "tiny span %#lx: block %u %s with %u references",
+				   (unsigned long)s->base, i, isfree ? "free" : "in use", r))
+				break;
+		}
+	}
+}
+
+static void ga_check_arena(struct ga_checker *k, struct ga_arena *a)
+{
+	uint32_t maxfree = a->maxfree, searchw = a->searchw, nfree = 0, nscav = 0;
+
+	CHECK(k, a->magic == GA_ARENA_MAGIC && a->base == (uintptr_t)a &&
+			 !(a->base & GA_ARENA_MASK) && ga_arena_of(a) == a,
+	      "arena %p: bad header or map entry", (void *)a);
+	for (size_t w = 0; w < GA_ARENA_WORDS; w++) {
+		CHECK(k, a->sum[w] == ga_word_summary(a->alloc[w]),
+		      "arena %p: summary of word %zu stale", (void *)a, w);
+		CHECK(k, !(a->scav[w] & a->alloc[w]), "arena %p: released page in use", (void *)a);
+		nfree += (uint32_t)__builtin_popcountll(~a->alloc[w]);
+		nscav += (uint32_t)__builtin_popcountll(a->scav[w]);
+	}
+	ga_arena_summarize(a);
+	CHECK(k, a->maxfree == maxfree && a->searchw == searchw,
+	      "arena %p: maxfree/searchw %u/%u, recomputed %u/%u", (void *)a, maxfree, searchw,
+	      a->maxfree, a->searchw);
+	CHECK(k, nfree == a->nfree && nscav == a->nscav, "arena %p: nfree/nscav %u/%u, counted %u/%u",
+	      (void *)a, a->nfree, a->nscav, nfree, nscav);
+	CHECK(k, ga_pages_count(a->alloc, 0, GA_ARENA_META_PAGES) == GA_ARENA_META_PAGES,
+	      "arena %p: metadata page free", (void *)a);
+	k->free_pages += nfree;
+	k->scav_pages += nscav;
+	for (size_t i = GA_ARENA_META_PAGES; i < GA_ARENA_PAGES && !k->err;) {
+		struct ga_span *s = a->spans[i];
+		bool alloc = a->alloc[i / 64] & (1ull << (i % 64));
+		bool inuse = a->inuse[i / 64] & (1ull << (i % 64));
+
+		if (!alloc) {
+			CHECK(k, !s && !inuse, "arena %p: free page %zu mapped to a span", (void *)a, i);
+			i++;
+			continue;
+		}
+		if (!CHECK(k, s && inuse && s->base == a->base + i * GA_PAGE_SIZE,
+			   "arena %p: page %zu allocated, span %p does not start there", (void *)a,
+			   i, (void *)s))
+			return;
+		if (!CHECK(k, s->npages >= 1 && i + s->npages <= GA_ARENA_PAGES,
+			   "arena %p: span at page %zu overruns the arena", (void *)a, i))
+			return;
+		for (size_t j = i + 1; j < i + s->npages; j++)
+			CHECK(k, a->spans[j] == s && (a->alloc[j / 64] & (1ull << (j % 64))) &&
+					 !(a->inuse[j / 64] & (1ull << (j % 64))),
+			      "arena %p: page %zu inside span %#lx inconsistent", (void *)a, j,
+			      (unsigned long)s->base);
+		k->inuse_pages += s->npages;
+		if (s->state == GA_SPAN_LARGE) {
+			k->large_objects++;
+			k->large_bytes += (uint64_t)s->npages * GA_PAGE_SIZE;
+		} else {
+			ga_check_small(k, s);
+		}
+		i += s->npages;
+	}
+}
+
+static void ga_check_list(struct ga_checker *k, struct ga_spanlist *l, unsigned spc,
+			  unsigned state, struct ga_cache *owner, int full)
+{
+	size_t n = 0;
+
+	for (struct ga_span *s = l->first; s && !k->err; s = s->next) {
+		CHECK(k, s->spc == spc && s->state == state && ga_span_cache(s) == owner &&
+				 (full < 0 || s->full == full) && (!s->next || s->next->prev == s),
+		      "span %#lx: on the wrong list (spc %u state %u, list of spc %u state %u)",
+		      (unsigned long)s->base, s->spc, s->state, spc, state);
+		if (++n > l->n)
+			break;
+	}
+	CHECK(k, n == l->n, "span list of spc %u: %zu spans, counts %zu", spc, n, l->n);
+	k->listed_spans[spc] += n;
+}
+
+GA_EXPORT int galloc_check(char *msg, size_t len)
+{
+	struct ga_checker k = { .msg = msg, .len = len };
+
+	if (msg && len)
+		msg[0] = 0;
+	ga_init();
+	ga_lock_all();
+	for (size_t i = 0; i < ga_heap.narenas; i++) {
+		if (i)
+			CHECK(&k, ga_heap.arenas[i - 1]->base < ga_heap.arenas[i]->base,
+			      "arenas out of order");
+		ga_check_arena(&k, ga_heap.arenas[i]);
+	}
+	CHECK(&k, k.free_pages == ga_heap.free_pages && k.scav_pages == ga_heap.scav_pages &&
+			  k.inuse_pages + ga_heap.huge_pages == ga_heap.inuse_pages,
+	      "heap counters free/released/in-use %lu/%lu/%lu pages, counted %lu/%lu/%lu",
+	      (unsigned long)ga_heap.free_pages, (unsigned long)ga_heap.scav_pages,
+	      (unsigned long)ga_heap.inuse_pages, (unsigned long)k.free_pages,
+	      (unsigned long)k.scav_pages, (unsigned long)(k.inuse_pages + ga_heap.huge_pages));
+	for (unsigned spc = 0; spc < GA_NUM_SPC_ALL; spc++) {
+		ga_check_list(&k, &ga_central[spc].partial, spc, GA_SPAN_PARTIAL, NULL, 0);
+		ga_check_list(&k, &ga_central[spc].full, spc, GA_SPAN_FULL, NULL, 0);
+	}
+	for (struct ga_cache *c = ga_caches; c && !k.err; c = c->all_next) {
+		for (unsigned spc = 0; spc < GA_NUM_SPC_ALL; spc++) {
+			struct ga_span *s = c->alloc[spc];
+
+			if (s != &ga_span_empty) {
+				CHECK(&k, s->spc == spc && s->state == GA_SPAN_CACHE &&
+						  ga_span_cache(s) == c && !s->full,
+				      "cache %p: current span of spc %u inconsistent", (void *)c, spc);
+				k.listed_spans[spc]++;
+			}
+			ga_check_list(&k, &c->partial[spc], spc, GA_SPAN_CACHE, c, 0);
+			ga_check_list(&k, &c->full[spc], spc, GA_SPAN_CACHE, c, 1);
+		}
+	}
+	for (unsigned spc = 0; spc < GA_NUM_SPC_ALL; spc++)
+		CHECK(&k, k.small_spans[spc] == k.listed_spans[spc] &&
+				  k.small_spans[spc] == ga_heap.spans_by_class[spc],
+		      "spc %u: %lu spans in the arenas, %lu on lists, heap counts %lu", spc,
+		      (unsigned long)k.small_spans[spc], (unsigned long)k.listed_spans[spc],
+		      (unsigned long)ga_heap.spans_by_class[spc]);
+	CHECK(&k, k.large_objects <= ga_heap.large_objects, "large objects: %lu counted, heap %lu",
+	      (unsigned long)k.large_objects, (unsigned long)ga_heap.large_objects);
+	ga_unlock_all();
+	return k.err;
+}

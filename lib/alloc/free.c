@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * free.c - freeing: the local fast path (internal.h ga_free), remote frees, notifications.
+ *
+ * A free is local when the freeing thread's cache owns the span (plain stores, like an
+ * allocation); otherwise it is one CAS pushing the block on the span's xfree list
+ * (mimalloc's thread_free). The owner collects xfree when its free list runs dry.
+ * A span that nobody would look at (full in its cache, or in central) has GA_XF_NOTIFY armed:
+ * the remote free that clears it also tells the holder, under central[spc].lock:
+ *   owned by a cache -> pushed on the cache's unfull stack, the cache moves it to partial;
+ *   in central       -> collected there: to partial, or back to the heap if all free.
+ */
+#include "internal.h"
+
+_Atomic uint64_t ga_dead_nalloc[GA_NUM_SPC_ALL], ga_dead_nfree[GA_NUM_SPC_ALL];
+_Atomic uint64_t ga_dead_tiny;
+
+static void ga_count_free(struct ga_cache *c, unsigned spc)
+{
+	if (c != &ga_cache_empty)
+		ga_stat_inc(&c->nfree[spc]);
+	else
+		atomic_fetch_add_explicit(&ga_dead_nfree[spc], 1, memory_order_relaxed);
+}
+
+static void ga_unfull_push(struct ga_cache *o, struct ga_span *s)
+{
+	struct ga_span *head;
+
+	if (atomic_exchange_explicit(&s->in_unfull, 1, memory_order_acq_rel))
+		return; /* already queued: the owner will look at it */
+	head = atomic_load_explicit(&o->unfull, memory_order_relaxed);
+	do {
+		s->unfull_next = head;
+	} while (!atomic_compare_exchange_weak_explicit(&o->unfull, &head, s, memory_order_release,
+							memory_order_relaxed));
+}
+
+/* The remote free that cleared NOTIFY on s (of span class spc) tells s's holder. */
+static ga_noinline void ga_free_notify(struct ga_span *s, unsigned spc)
+{
+	struct ga_central *ct = &ga_central[spc];
+	struct ga_cache *o;
+
+	pthread_mutex_lock(&ct->lock);
+	/* s may have died and been reused since our push: everything is rechecked here */
+	if (s->spc != spc || s->state == GA_SPAN_DEAD || s->state == GA_SPAN_LARGE)
+		goto out_unlock;
+	o = ga_span_cache(s);
+	if (o) {
+		if (s->state == GA_SPAN_CACHE)
+			ga_unfull_push(o, s);
+	} else if (s->state == GA_SPAN_PARTIAL || s->state == GA_SPAN_FULL) {
+		struct ga_spanlist *l = s->state == GA_SPAN_FULL ? &ct->full : &ct->partial;
+
+		ga_span_collect(s, GA_XF_NOTIFY);
+		if (s->used == 0 && !atomic_load_explicit(&s->in_unfull, memory_order_acquire)) {
+			ga_list_remove(l, s);
+			atomic_store_explicit(&s->xfree, 0, memory_order_relaxed);
+			ga_heap_free_span(s);
+		} else if (s->state == GA_SPAN_FULL && s->free) {
+			ga_list_remove(l, s);
+			s->state = GA_SPAN_PARTIAL;
+			ga_list_push(&ct->partial, s);
+		}
+	}
+out_unlock:
+	pthread_mutex_unlock(&ct->lock);
+}
+
+static void ga_free_remote(struct ga_span *s, struct ga_block *b)
+{
+	unsigned spc = s->spc; /* before the push: after it, s may die */
+	uintptr_t old = atomic_load_explicit(&s->xfree, memory_order_relaxed), nw;
+
+	do {
+		b->next = ga_xf_ptr(old);
+		nw = (uintptr_t)b | ((uintptr_t)(ga_xf_cnt(old) + 1) << GA_XF_CNT_SHIFT);
+	} while (!atomic_compare_exchange_weak_explicit(&s->xfree, &old, nw, memory_order_release,
+							memory_order_relaxed));
+	if (ga_unlikely(old & GA_XF_NOTIFY))
+		ga_free_notify(s, spc);
+}
+
+/*
+ * After a local free made s->used == 0 or freed into a full span. c owns s.
+ * Empty spans go back to the heap, except the current one (alloc/free pairs would thrash).
+ */
+void ga_free_local_slow(struct ga_cache *c, struct ga_span *s)
+{
+	unsigned spc = s->spc;
+
+	if (s->full) {
+		s->full = 0;
+		ga_list_remove(&c->full[spc], s);
+		ga_span_collect(s, 0); /* disarm */
+		ga_list_push(&c->partial[spc], s);
+	}
+	if (s->used != 0 || s == c->alloc[spc] ||
+	    atomic_load_explicit(&s->in_unfull, memory_order_acquire))
+		return;
+	ga_list_remove(&c->partial[spc], s);
+	atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+	__atomic_store_n(&s->towner, NULL, __ATOMIC_RELAXED);
+	atomic_store_explicit(&s->xfree, 0, memory_order_relaxed);
+	ga_heap_free_span(s);
+}
+
+/* Free block b of small span s (tiny blocks included) from cache c. */
+void ga_free_block(struct ga_cache *c, struct ga_span *s, struct ga_block *b)
+{
+	if (ga_span_cache(s) == c) {
+		b->next = s->free;
+		s->free = b;
+		if (--s->used == 0 || s->full)
+			ga_free_local_slow(c, s);
+		return;
+	}
+	ga_free_remote(s, b);
+}
+
+/* Everything the fast path does not do: remote frees, tiny objects, large objects. */
+void ga_free_slow(struct ga_cache *c, struct ga_span *s, void *p)
+{
+	unsigned spc = s->spc;
+
+	if (s->state == GA_SPAN_LARGE) {
+		ga_heap_free_span(s);
+		return;
+	}
+	ga_count_free(c, spc);
+	if (spc == GA_SPC_TINY) {
+		uintptr_t blk = (uintptr_t)p & ~(uintptr_t)(GA_TINY_SIZE - 1);
+		size_t i = (blk - s->base) / GA_TINY_SIZE;
+
+		if (atomic_fetch_sub_explicit(&s->tinyref[i], 1, memory_order_acq_rel) != 1)
+			return;
+		ga_free_block(c, s, (struct ga_block *)blk);
+		return;
+	}
+	ga_free_remote(s, p);
+}
+
+GA_EXPORT void gfree(void *p)
+{
+	if (p)
+		ga_free(ga_tls_cache, p);
+}

@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * heap.c - the page heap (Go's mheap): spans of pages from the arenas, large objects, span
+ * structs, the scavenger.
+ *
+ * Counters (heap lock), kept equal to what galloc_check recounts from the arenas:
+ *   free_pages  == sum over arenas of nfree
+ *   scav_pages  == sum over arenas of nscav  (free pages released to the OS)
+ *   inuse_pages == pages of in-use spans (huge objects included)
+ * Scavenger: after a free, when the free resident pages (free_pages - scav_pages) exceed
+ * 2 * target, release the highest-addressed ones until target remain, where
+ * target = max(GA_SCAV_MIN_PAGES, inuse_pages / 8). Released pages read as zero, so a span
+ * made only of released pages needs no zeroing.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+
+#define GA_SCAV_MIN_PAGES 128 /* 1 MiB */
+
+struct ga_heap ga_heap = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* ---- metadata: span structs and tiny reference arrays, never returned to the OS ---------- */
+
+void *ga_meta_alloc(size_t n)
+{
+	void *p;
+
+	n = (n + GA_PAGE_SIZE - 1) & ~(GA_PAGE_SIZE - 1);
+	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	__atomic_fetch_add(&ga_heap.meta_bytes, n, __ATOMIC_RELAXED);
+	return p;
+}
+
+static struct ga_span *ga_span_struct_new(void)
+{
+	struct ga_span *s = ga_heap.span_free;
+
+	if (s) {
+		ga_heap.span_free = s->next;
+	} else {
+		if (ga_heap.span_chunk + sizeof(*s) > ga_heap.span_chunk_end) {
+			size_t n = 64 * 1024;
+			ga_heap.span_chunk = ga_meta_alloc(n);
+			if (!ga_heap.span_chunk)
+				return NULL;
+			ga_heap.span_chunk_end = ga_heap.span_chunk + n;
+		}
+		s = (struct ga_span *)ga_heap.span_chunk;
+		ga_heap.span_chunk += sizeof(*s);
+	}
+	/* in_unfull is 0 in a dead span (see ga_free_local_slow, ga_central_put_locked) */
+	s->free = NULL;
+	s->used = 0;
+	s->full = 0;
+	s->needzero = 0;
+	atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+	atomic_store_explicit(&s->xfree, 0, memory_order_relaxed);
+	s->towner = NULL;
+	s->carved = 0;
+	s->next = s->prev = NULL;
+	return s;
+}
+
+static _Atomic uint8_t *ga_tinyref_free;
+
+static _Atomic uint8_t *ga_tinyref_new(void)
+{
+	_Atomic uint8_t *r = ga_tinyref_free;
+	size_t n = GA_PAGE_SIZE / GA_TINY_SIZE;
+
+	if (r) {
+		ga_tinyref_free = *(_Atomic uint8_t **)r;
+	} else {
+		static char *chunk, *end;
+		if (chunk + n > end) {
+			chunk = ga_meta_alloc(64 * 1024);
+			if (!chunk)
+				return NULL;
+			end = chunk + 64 * 1024;
+		}
+		r = (_Atomic uint8_t *)chunk;
+		chunk += n;
+	}
+	memset((void *)r, 0, n);
+	return r;
+}
+
+static void ga_span_struct_free(struct ga_span *s)
+{
+	if (s->tinyref) {
+		*(_Atomic uint8_t **)s->tinyref = ga_tinyref_free;
+		ga_tinyref_free = s->tinyref;
+		s->tinyref = NULL;
+	}
+	s->state = GA_SPAN_DEAD;
+	s->next = ga_heap.span_free;
+	ga_heap.span_free = s;
+}
+
+/* ---- pages ------------------------------------------------------------------------------- */
+
+/* Make s cover pages [i, i+n) of a: the page -> span table, the in-use bit. */
+static void ga_span_map(struct ga_arena *a, struct ga_span *s, size_t i, size_t n)
+{
+	s->base = a->base + i * GA_PAGE_SIZE;
+	s->npages = (uint32_t)n;
+	for (size_t k = 0; k < n; k++)
+		a->spans[i + k] = s;
+	a->inuse[i / 64] |= 1ull << (i % 64);
+}
+
+/* Take pages [i, i+n) of a; returns whether any was dirty (not released). */
+static bool ga_pages_take(struct ga_arena *a, size_t i, size_t n)
+{
+	size_t scav = ga_pages_count(a->scav, i, n);
+
+	ga_pages_set(a, i, n, true);
+	ga_bits_set(a->scav, i, n, false);
+	a->nscav -= (uint32_t)scav;
+	ga_heap.scav_pages -= scav;
+	ga_heap.free_pages -= n;
+	ga_heap.inuse_pages += n;
+	return scav != n;
+}
+
+/* A span of npages pages starting on a multiple of align_pages. Heap lock held. */
+static struct ga_span *ga_span_alloc_locked(size_t npages, size_t align_pages)
+{
+	size_t want = npages + align_pages - 1;
+	struct ga_arena *a = NULL;
+	long i = -1;
+	struct ga_span *s;
+
+	for (size_t k = 0; k < ga_heap.narenas; k++) {
+		a = ga_heap.arenas[k];
+		if (a->maxfree >= want && (i = ga_pages_find(a, want)) >= 0)
+			break;
+	}
+	if (i < 0) {
+		a = ga_arena_new();
+		if (!a || (i = ga_pages_find(a, want)) < 0)
+			return NULL;
+	}
+	i = (long)(((size_t)i + align_pages - 1) / align_pages * align_pages);
+	s = ga_span_struct_new();
+	if (!s)
+		return NULL;
+	s->needzero = ga_pages_take(a, (size_t)i, npages);
+	ga_span_map(a, s, (size_t)i, npages);
+	return s;
+}
+
+size_t ga_scavenge_locked(uint64_t keep)
+{
+	size_t released = 0;
+
+	for (size_t k = ga_heap.narenas; k-- > 0;) {
+		struct ga_arena *a = ga_heap.arenas[k];
+
+		if (a->nfree == a->nscav)
+			continue;
+		for (size_t w = GA_ARENA_WORDS; w-- > 0;) {
+			uint64_t cand = ~a->alloc[w] & ~a->scav[w];
+
+			while (cand) {
+				if (ga_heap.free_pages - ga_heap.scav_pages <= keep)
+					return released;
+				/* the highest run of candidate pages in this word */
+				unsigned hi = 63 - (unsigned)__builtin_clzll(cand);
+				uint64_t below = ~cand & ((hi == 63 ? ~0ull : (1ull << (hi + 1)) - 1));
+				unsigned lo = below ? 64 - (unsigned)__builtin_clzll(below) : 0;
+				size_t n = hi - lo + 1, i = w * 64 + lo;
+				uint64_t m = (n == 64 ? ~0ull : ((1ull << n) - 1)) << lo;
+
+				ga_os_decommit((void *)(a->base + i * GA_PAGE_SIZE), n * GA_PAGE_SIZE);
+				a->scav[w] |= m;
+				a->nscav += (uint32_t)n;
+				ga_heap.scav_pages += n;
+				ga_heap.scavenged_total += n * GA_PAGE_SIZE;
+				released += n * GA_PAGE_SIZE;
+				cand &= ~m;
+			}
+		}
+	}
+	return released;
+}
+
+static void ga_scavenge_maybe_locked(void)
+{
+	uint64_t target = ga_heap.inuse_pages / 8;
+
+	if (target < GA_SCAV_MIN_PAGES)
+		target = GA_SCAV_MIN_PAGES;
+	if (ga_heap.free_pages - ga_heap.scav_pages > 2 * target)
+		ga_scavenge_locked(target);
+}
+
+/* Give back pages [i, i+n) of a (no span covers them any more). */
+static void ga_pages_release_locked(struct ga_arena *a, size_t i, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		a->spans[i + k] = NULL;
+	ga_pages_set(a, i, n, false);
+	ga_heap.free_pages += n;
+	ga_heap.inuse_pages -= n;
+}
+
+/* ---- spans ------------------------------------------------------------------------------- */
+
+void ga_span_init_small(struct ga_span *s, unsigned spc)
+{
+	unsigned cls = ga_spc_class(spc);
+
+	s->spc = (uint8_t)spc;
+	s->elemsize = ga_class_size[cls];
+	s->nelems = (uint32_t)(s->npages * GA_PAGE_SIZE / s->elemsize);
+	/* ceil(2^32 / size): exact for every offset inside a span (checked by the tests) */
+	s->divmul = (uint32_t)((((uint64_t)1 << 32) + s->elemsize - 1) / s->elemsize);
+}
+
+struct ga_span *ga_heap_alloc_span(unsigned spc)
+{
+	unsigned cls = ga_spc_class(spc);
+	struct ga_span *s;
+	_Atomic uint8_t *ref = NULL;
+
+	ga_init();
+	pthread_mutex_lock(&ga_heap.lock);
+	if (spc == GA_SPC_TINY && !(ref = ga_tinyref_new())) {
+		pthread_mutex_unlock(&ga_heap.lock);
+		return NULL;
+	}
+	s = ga_span_alloc_locked(ga_class_npages[cls], 1);
+	if (s) {
+		ga_span_init_small(s, spc);
+		s->tinyref = ref;
+		s->state = GA_SPAN_CACHE;
+		ga_heap.spans_by_class[spc]++;
+	} else if (ref) {
+		*(_Atomic uint8_t **)ref = ga_tinyref_free;
+		ga_tinyref_free = ref;
+	}
+	pthread_mutex_unlock(&ga_heap.lock);
+	return s;
+}
+
+struct ga_span *ga_heap_alloc_large(size_t n, size_t align, unsigned flags)
+{
+	size_t npages, apages;
+	struct ga_span *s = NULL;
+
+	ga_init();
+	if (n > SIZE_MAX - GA_ARENA_SIZE)
+		return NULL;
+	npages = (n + GA_PAGE_SIZE - 1) / GA_PAGE_SIZE;
+	if (npages == 0)
+		npages = 1;
+	apages = align > GA_PAGE_SIZE ? align / GA_PAGE_SIZE : 1;
+	pthread_mutex_lock(&ga_heap.lock);
+	if (npages + apages - 1 <= GA_ARENA_USABLE_PAGES) {
+		s = ga_span_alloc_locked(npages, apages);
+	} else {
+		struct ga_arena *a = ga_arena_new_huge(npages, align);
+		if (a && !(s = ga_span_struct_new())) {
+			ga_arena_free_huge(a);
+		} else if (a) {
+			ga_span_map(a, s, a->huge_page, 1);
+			s->npages = (uint32_t)npages;
+			if (s->npages != npages) {
+				/* more than 32 TiB: refuse rather than truncate */
+				a->spans[a->huge_page] = NULL;
+				ga_span_struct_free(s);
+				ga_arena_free_huge(a);
+				s = NULL;
+			} else {
+				ga_heap.inuse_pages += npages;
+				ga_heap.huge_pages += npages;
+			}
+		}
+	}
+	if (s) {
+		s->state = GA_SPAN_LARGE;
+		s->spc = (uint8_t)(flags & GALLOC_NOSCAN);
+		s->nelems = 1;
+		s->used = 1;
+		s->elemsize = 0; /* see npages */
+		ga_heap.large_bytes += (size_t)s->npages * GA_PAGE_SIZE;
+		ga_heap.large_objects++;
+		ga_heap.large_nalloc++;
+	}
+	pthread_mutex_unlock(&ga_heap.lock);
+	if (s && (flags & GALLOC_ZERO) && s->needzero)
+		memset((void *)s->base, 0, n);
+	return s;
+}
+
+/* Free a span: small (no owner any more, every slot free) or large. */
+void ga_heap_free_span(struct ga_span *s)
+{
+	struct ga_arena *a = (struct ga_arena *)(s->base & ~GA_ARENA_MASK);
+	size_t i = (s->base - a->base) / GA_PAGE_SIZE, n = s->npages;
+
+	pthread_mutex_lock(&ga_heap.lock);
+	if (s->state == GA_SPAN_LARGE) {
+		ga_heap.large_bytes -= n * GA_PAGE_SIZE;
+		ga_heap.large_objects--;
+		ga_heap.large_nfree++;
+	} else {
+		ga_heap.spans_by_class[s->spc]--;
+	}
+	a->inuse[i / 64] &= ~(1ull << (i % 64));
+	if (a->huge_page) {
+		a->spans[i] = NULL;
+		ga_heap.inuse_pages -= n;
+		ga_heap.huge_pages -= n;
+		ga_span_struct_free(s);
+		ga_arena_free_huge(a);
+	} else {
+		ga_pages_release_locked(a, i, n);
+		ga_span_struct_free(s);
+		ga_scavenge_maybe_locked();
+	}
+	pthread_mutex_unlock(&ga_heap.lock);
+}
+
+/* Resize large span s in place to hold n bytes: shrink, or grow into the free pages after it. */
+bool ga_heap_resize_large(struct ga_span *s, size_t n)
+{
+	struct ga_arena *a = (struct ga_arena *)(s->base & ~GA_ARENA_MASK);
+	size_t i = (s->base - a->base) / GA_PAGE_SIZE, old = s->npages, want;
+	bool ok = false;
+
+	if (n > (size_t)GA_ARENA_USABLE_PAGES * GA_PAGE_SIZE || a->huge_page)
+		return false;
+	want = (n + GA_PAGE_SIZE - 1) / GA_PAGE_SIZE;
+	if (want == 0)
+		want = 1;
+	pthread_mutex_lock(&ga_heap.lock);
+	if (want == old) {
+		ok = true;
+	} else if (want < old) {
+		ga_pages_release_locked(a, i + want, old - want);
+		s->npages = (uint32_t)want;
+		ga_heap.large_bytes -= (old - want) * GA_PAGE_SIZE;
+		ga_scavenge_maybe_locked();
+		ok = true;
+	} else if (i + want <= GA_ARENA_PAGES &&
+		   ga_pages_count(a->alloc, i + old, want - old) == 0) {
+		ga_pages_take(a, i + old, want - old);
+		for (size_t k = old; k < want; k++)
+			a->spans[i + k] = s;
+		s->npages = (uint32_t)want;
+		ga_heap.large_bytes += (want - old) * GA_PAGE_SIZE;
+		ok = true;
+	}
+	pthread_mutex_unlock(&ga_heap.lock);
+	return ok;
+}
+
+GA_EXPORT size_t galloc_scavenge(size_t keep)
+{
+	size_t r;
+
+	pthread_mutex_lock(&ga_heap.lock);
+	r = ga_scavenge_locked(keep / GA_PAGE_SIZE);
+	pthread_mutex_unlock(&ga_heap.lock);
+	return r;
+}

@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lib/alloc internals, grouped by the file that defines them.
+ *
+ * Glossary (Go's names in brackets):
+ *   page    8 KiB, the unit of the page heap.
+ *   arena   64 MiB reserved with mmap, aligned to 64 MiB; its first GA_ARENA_META_PAGES pages
+ *           hold struct ga_arena (bitmaps, summaries, the page -> span table). [heapArena]
+ *   span    a run of pages: either small (objects of one span class) or large (one object).
+ *           [mspan]
+ *   spc     span class = size class << 1 | noscan; GA_SPC_TINY is the tiny allocator's.
+ *   cache   per-P / per-thread: the current span of each span class plus the spans it owns.
+ *           [mcache]
+ *   central per span class: spans nobody owns, with free objects (partial) or not (full).
+ *           [mcentral]
+ *   heap    the arenas, the page allocator, the scavenger, the span structs. [mheap]
+ *
+ * Lock order: ga_caches_lock -> central[spc].lock (one at a time) -> ga_heap.lock.
+ * The fast paths take no lock.
+ */
+#ifndef GA_INTERNAL_H
+#define GA_INTERNAL_H
+
+#include <gochan/alloc.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define ga_likely(x) __builtin_expect(!!(x), 1)
+#define ga_unlikely(x) __builtin_expect(!!(x), 0)
+#define ga_noinline __attribute__((noinline))
+#define ga_cold __attribute__((cold, noinline))
+#ifndef GA_EXPORT
+#define GA_EXPORT __attribute__((visibility("default")))
+#endif
+
+#define GA_PAGE_SHIFT 13
+#define GA_PAGE_SIZE ((size_t)1 << GA_PAGE_SHIFT)
+#define GA_ARENA_SHIFT 26
+#define GA_ARENA_SIZE ((size_t)1 << GA_ARENA_SHIFT)
+#define GA_ARENA_MASK (GA_ARENA_SIZE - 1)
+#define GA_ARENA_PAGES (GA_ARENA_SIZE / GA_PAGE_SIZE) /* 8192 */
+#define GA_ARENA_WORDS (GA_ARENA_PAGES / 64)          /* 128 bitmap words */
+#define GA_ADDR_BITS 48
+#define GA_ARENA_MAP_LEN ((size_t)1 << (GA_ADDR_BITS - GA_ARENA_SHIFT))
+#define GA_MAX_ARENAS 16384 /* 1 TiB of heap */
+
+#define GA_NUM_CLASSES 68
+#define GA_SMALL_SIZE_MAX 1024
+#define GA_MAX_SMALL_SIZE 32768
+#define GA_NUM_SPC (GA_NUM_CLASSES * 2)
+#define GA_SPC_TINY GA_NUM_SPC /* 16-byte noscan blocks shared by tiny objects */
+#define GA_NUM_SPC_ALL (GA_NUM_SPC + 1)
+#define GA_TINY_SIZE 16
+#define GA_TINY_CLASS 2 /* the 16-byte class */
+
+/* ---- sizeclass.c ------------------------------------------------------------------------ */
+extern const uint16_t ga_class_size[GA_NUM_CLASSES];
+extern const uint8_t ga_class_npages[GA_NUM_CLASSES];
+extern const uint8_t ga_size_class8[GA_SMALL_SIZE_MAX / 8 + 1];
+extern const uint8_t ga_size_class128[(GA_MAX_SMALL_SIZE - GA_SMALL_SIZE_MAX) / 128 + 1];
+
+/* n <= GA_MAX_SMALL_SIZE; n == 0 gives the 8-byte class. */
+static inline unsigned ga_size_to_class(size_t n)
+{
+	if (ga_likely(n <= GA_SMALL_SIZE_MAX))
+		return ga_size_class8[(n + 7) >> 3];
+	return ga_size_class128[(n - GA_SMALL_SIZE_MAX + 127) >> 7];
+}
+static inline unsigned ga_spc_class(unsigned spc)
+{
+	return spc == GA_SPC_TINY ? GA_TINY_CLASS : spc >> 1;
+}
+static inline bool ga_spc_noscan(unsigned spc)
+{
+	return spc == GA_SPC_TINY || (spc & 1);
+}
+
+/* ---- span (heap.c creates and destroys them; cache.c / central.c / free.c move them) ----- */
+struct ga_block {
+	struct ga_block *next;
+};
+
+enum ga_span_state {
+	GA_SPAN_DEAD = 0,   /* struct on the heap's free list */
+	GA_SPAN_CACHE,      /* small, owned by a cache (current, in its partial or full list) */
+	GA_SPAN_PARTIAL,    /* small, in central's partial list (has free objects) */
+	GA_SPAN_FULL,       /* small, in central's full list */
+	GA_SPAN_LARGE,      /* one large object */
+};
+
+/*
+ * xfree: the remote free list, the only field other threads write (lock-free push).
+ * Layout: bits 0-47 the head block (8-byte aligned, so bit 0 is free for GA_XF_NOTIFY),
+ * bits 48-63 the number of blocks in the list.
+ * GA_XF_NOTIFY is armed (set while the list is empty) by whoever holds the span when it has
+ * no free objects that anyone would otherwise look at: the owning cache when the span goes
+ * full, central when the span enters its lists. The first remote free clears it (in the same
+ * CAS as its push) and so becomes the one thread that must tell the holder (free.c
+ * ga_free_notify), under central[spc].lock.
+ */
+#define GA_XF_NOTIFY ((uintptr_t)1)
+#define GA_XF_CNT_SHIFT 48
+#define GA_XF_PTR_MASK (((uintptr_t)1 << GA_XF_CNT_SHIFT) - 2)
+#define ga_xf_ptr(w) ((struct ga_block *)((w) & GA_XF_PTR_MASK))
+#define ga_xf_cnt(w) ((uint32_t)((w) >> GA_XF_CNT_SHIFT))
+
+/*
+ * Span invariant (small spans; owner-side fields read by the owner only):
+ *     used + |free| + |xfree| == carved,   carved <= nelems
+ * used: slots handed out and not freed locally (remote frees still count until collected);
+ * carved: slots ever threaded onto the free list (the rest, after base + carved * elemsize, are
+ * untouched: lazy free-list building, fresh pages stay unfaulted).
+ * used == 0 means every carved slot is free: no one can push to xfree.
+ * Who may touch free/used/carved/full/next/prev: the owning cache (state CACHE), or whoever
+ * holds central[spc].lock (state PARTIAL/FULL). owner and state change only under that lock,
+ * except when a cache takes a fresh span from the heap (no one else knows it yet).
+ * Span structs are never unmapped (type-stable), so a late reader of a recycled struct reads
+ * garbage but never faults; everything it acts on is rechecked under a lock.
+ * Large spans: state LARGE, nelems 1, owner NULL; freed under the heap lock.
+ */
+struct ga_span {
+	/* hot: owner side */
+	struct ga_block *free;
+	uint32_t used;
+	uint32_t nelems;
+	uint8_t full;     /* owner's: in the cache's full list with NOTIFY armed */
+	uint8_t spc;
+	uint8_t state;
+	uint8_t needzero; /* pages were reused dirty (large: the object; small: carved slots) */
+	uint32_t elemsize;
+	_Atomic(struct ga_cache *) owner; /* the cache whose fast path frees here (NULL for tiny) */
+	_Atomic uintptr_t xfree;
+	/* cold */
+	uint32_t carved;
+	uint32_t divmul; /* slot index = ((addr - base) * divmul) >> 32, exact in the span */
+	uintptr_t base;
+	uint32_t npages;
+	uint32_t pad_;
+	struct ga_span *next, *prev;      /* cache partial/full list, central list, heap free list */
+	struct ga_cache *towner;          /* owner of a tiny span (owner stays NULL) */
+	_Atomic uint8_t *tinyref;         /* tiny spans: objects alive in each block, +1 if current */
+	_Atomic uint8_t in_unfull;        /* on some cache's unfull stack */
+	struct ga_span *unfull_next;
+};
+
+/* The cache a span belongs to (NULL when in central or large). */
+static inline struct ga_cache *ga_span_cache(struct ga_span *s)
+{
+	if (s->spc == GA_SPC_TINY)
+		return __atomic_load_n(&s->towner, __ATOMIC_RELAXED);
+	return atomic_load_explicit(&s->owner, memory_order_relaxed);
+}
+
+struct ga_spanlist {
+	struct ga_span *first;
+	size_t n;
+};
+void ga_list_push(struct ga_spanlist *l, struct ga_span *s);
+void ga_list_remove(struct ga_spanlist *l, struct ga_span *s);
+struct ga_span *ga_list_pop(struct ga_spanlist *l);
+
+/* ---- arena.c ---------------------------------------------------------------------------- */
+/*
+ * struct ga_arena sits at the arena's base. Page i (0 <= i < GA_ARENA_PAGES) is at
+ * base + i * GA_PAGE_SIZE; pages [0, GA_ARENA_META_PAGES) hold this struct and are marked
+ * allocated forever.
+ * Invariants (pagealloc.c keeps them, galloc_check verifies):
+ *   alloc bit i == 1  <=> page i is metadata or belongs to an in-use span
+ *   scav bit i == 1   => alloc bit i == 0 (released pages are free; they read as zero)
+ *   spans[i] == s     <=> page i belongs to in-use span s (NULL for free and metadata pages)
+ *   inuse bit i == 1  <=> page i is the first page of an in-use span (Go's pageInUse)
+ *   sum[w] = summary of alloc[w] (runs of free pages: at the start, longest, at the end)
+ *   maxfree = longest run of free pages in the arena
+ * Huge arenas (one object bigger than an arena can hold) have nslots > 1 and no page
+ * allocator: their single span starts at page GA_ARENA_META_PAGES.
+ */
+struct ga_arena {
+	uintptr_t magic;
+	uintptr_t base;
+	size_t nslots;                 /* 64 MiB slots covered: 1, or more for a huge arena */
+	uint32_t maxfree;
+	uint32_t searchw;              /* no free page in words below this */
+	uint32_t nfree;                /* free pages */
+	uint32_t nscav;                /* free pages released to the OS */
+	uint32_t huge_page;            /* huge arena: the first page of its object */
+	uint64_t alloc[GA_ARENA_WORDS];
+	uint64_t scav[GA_ARENA_WORDS];
+	uint64_t inuse[GA_ARENA_WORDS];
+	uint32_t sum[GA_ARENA_WORDS];
+	struct ga_span *spans[GA_ARENA_PAGES];
+};
+#define GA_ARENA_MAGIC 0x67616c6c6f634152ull
+#define GA_ARENA_META_PAGES ((sizeof(struct ga_arena) + GA_PAGE_SIZE - 1) / GA_PAGE_SIZE)
+#define GA_ARENA_USABLE_PAGES (GA_ARENA_PAGES - GA_ARENA_META_PAGES)
+
+extern struct ga_arena **ga_arena_map; /* [addr >> GA_ARENA_SHIFT], NULL before the first arena */
+
+/* The span of an object start (or any address inside the first 64 MiB of a huge object). */
+static inline struct ga_span *ga_span_of_fast(const void *p)
+{
+	struct ga_arena *a = (struct ga_arena *)((uintptr_t)p & ~GA_ARENA_MASK);
+	return a->spans[((uintptr_t)p >> GA_PAGE_SHIFT) & (GA_ARENA_PAGES - 1)];
+}
+struct ga_arena *ga_arena_of(const void *p); /* checked: NULL if p is not in the heap */
+struct ga_arena *ga_arena_new(void);          /* heap lock held */
+struct ga_arena *ga_arena_new_huge(size_t npages, size_t align);
+void ga_arena_free_huge(struct ga_arena *a);
+
+/* ---- pagealloc.c (heap lock held) -------------------------------------------------------- */
+long ga_pages_find(struct ga_arena *a, size_t npages);
+void ga_pages_set(struct ga_arena *a, size_t i, size_t n, bool alloc);
+size_t ga_pages_count(const uint64_t *bits, size_t i, size_t n);
+void ga_bits_set(uint64_t *bits, size_t i, size_t n, bool set);
+uint32_t ga_word_summary(uint64_t w);
+void ga_arena_summarize(struct ga_arena *a);
+uint32_t ga_sum_start(uint32_t s);
+uint32_t ga_sum_max(uint32_t s);
+uint32_t ga_sum_end(uint32_t s);
+
+/* ---- heap.c ----------------------------------------------------------------------------- */
+struct ga_heap {
+	pthread_mutex_t lock;
+	struct ga_arena *arenas[GA_MAX_ARENAS]; /* sorted by address */
+	size_t narenas;
+	uint64_t free_pages;       /* in all arenas */
+	uint64_t scav_pages;       /* free pages released to the OS */
+	uint64_t inuse_pages;      /* pages in in-use spans (small and large, huge included) */
+	uint64_t sys_bytes;        /* reserved from the OS for the heap */
+	uint64_t meta_bytes;
+	uint64_t large_bytes, large_objects;
+	uint64_t scavenged_total;  /* bytes released since start */
+	uint64_t huge_pages;
+	struct ga_span *span_free; /* dead span structs */
+	char *span_chunk, *span_chunk_end;
+	uint64_t spans_by_class[GA_NUM_SPC_ALL];
+	uint64_t large_nalloc, large_nfree;
+};
+extern struct ga_heap ga_heap;
+extern _Atomic int ga_inited;
+
+void ga_init_slow(void);
+static inline void ga_init(void)
+{
+	if (ga_unlikely(!atomic_load_explicit(&ga_inited, memory_order_acquire)))
+		ga_init_slow();
+}
+struct ga_span *ga_heap_alloc_span(unsigned spc);            /* small span, no lock held */
+struct ga_span *ga_heap_alloc_large(size_t n, size_t align, unsigned flags);
+void ga_heap_free_span(struct ga_span *s);                   /* no lock held */
+bool ga_heap_resize_large(struct ga_span *s, size_t n);      /* in place; no lock held */
+void *ga_meta_alloc(size_t n);                               /* zeroed, from the OS */
+size_t ga_scavenge_locked(uint64_t keep_pages);
+void ga_span_init_small(struct ga_span *s, unsigned spc);
+
+/* ---- central.c -------------------------------------------------------------------------- */
+struct ga_central {
+	pthread_mutex_t lock;
+	struct ga_spanlist partial; /* state PARTIAL: free objects, NOTIFY armed */
+	struct ga_spanlist full;    /* state FULL: no free object, NOTIFY armed */
+	char pad[64];
+};
+extern struct ga_central ga_central[GA_NUM_SPC_ALL];
+struct ga_span *ga_central_take(unsigned spc, struct ga_cache *c);
+void ga_central_put_locked(struct ga_central *ct, struct ga_span *s); /* span not owned */
+uint32_t ga_span_collect(struct ga_span *s, uintptr_t rearm);
+
+/* ---- cache.c ---------------------------------------------------------------------------- */
+/*
+ * A cache is used by one thread at a time (its thread, or the thread running the P that owns
+ * it); only unfull is written by others. For each span class:
+ *   alloc[spc]   the current span (&ga_span_empty when none: its free list is empty, so the
+ *                fast path falls to the refill without testing for NULL);
+ *   partial[spc] other owned spans that have (or had) free objects;
+ *   full[spc]    owned spans with no free object, NOTIFY armed.
+ * Every span with owner == c is exactly one of: alloc[spc], in partial[spc], in full[spc].
+ * nalloc/nfree count this cache's allocations and frees per span class (single writer,
+ * relaxed atomics so that galloc_stats may read them).
+ */
+struct ga_cache {
+	struct ga_span *alloc[GA_NUM_SPC_ALL];
+	uintptr_t tiny;      /* current tiny block, 0 if none */
+	uintptr_t tinyoff;
+	_Atomic uint64_t nalloc[GA_NUM_SPC_ALL];
+	_Atomic uint64_t nfree[GA_NUM_SPC_ALL];
+	struct ga_spanlist partial[GA_NUM_SPC_ALL];
+	struct ga_spanlist full[GA_NUM_SPC_ALL];
+	_Atomic(struct ga_span *) unfull; /* Treiber stack of full spans that got remote frees */
+	uint64_t tiny_allocs;
+	struct ga_cache *all_next, *all_prev; /* ga_caches, under ga_caches_lock */
+	bool is_thread;                        /* created for a thread, released at its exit */
+	bool live;
+};
+extern struct ga_span ga_span_empty;
+extern struct ga_cache ga_cache_empty;
+extern __thread struct ga_cache *ga_tls_cache __attribute__((tls_model("initial-exec")));
+extern pthread_mutex_t ga_caches_lock;
+extern struct ga_cache *ga_caches;
+extern _Atomic uint64_t ga_dead_nalloc[GA_NUM_SPC_ALL], ga_dead_nfree[GA_NUM_SPC_ALL];
+extern _Atomic uint64_t ga_dead_tiny;
+
+static inline void ga_stat_inc(_Atomic uint64_t *v)
+{
+	atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+void *ga_alloc_refill(struct ga_cache *c, unsigned spc);
+struct ga_cache *ga_cache_thread(void); /* the calling thread's real cache, created if needed */
+void ga_cache_drain_unfull(struct ga_cache *c);
+void ga_cache_release(struct ga_cache *c);
+
+/* ---- free.c ----------------------------------------------------------------------------- */
+void ga_free_slow(struct ga_cache *c, struct ga_span *s, void *p);
+void ga_free_local_slow(struct ga_cache *c, struct ga_span *s);
+void ga_free_block(struct ga_cache *c, struct ga_span *s, struct ga_block *b);
+
+/* ---- alloc.c ---------------------------------------------------------------------------- */
+/* Pop from the current span of spc: the fast path. */
+static inline void *ga_alloc_small(struct ga_cache *c, unsigned spc)
+{
+	struct ga_span *s = c->alloc[spc];
+	struct ga_block *b = s->free;
+	if (ga_unlikely(b == NULL))
+		return ga_alloc_refill(c, spc);
+	s->free = b->next;
+	s->used++;
+	ga_stat_inc(&c->nalloc[spc]);
+	return b;
+}
+
+/* Free p (an object start) from cache c's thread: the fast path. */
+static inline void ga_free(struct ga_cache *c, void *p)
+{
+	struct ga_span *s = ga_span_of_fast(p);
+	if (ga_likely(atomic_load_explicit(&s->owner, memory_order_relaxed) == c)) {
+		struct ga_block *b = p;
+		b->next = s->free;
+		s->free = b;
+		ga_stat_inc(&c->nfree[s->spc]);
+		if (ga_unlikely(--s->used == 0 || s->full))
+			ga_free_local_slow(c, s);
+		return;
+	}
+	ga_free_slow(c, s, p);
+}
+
+void *ga_alloc_tiny(struct ga_cache *c, size_t n);
+void *ga_alloc_large(size_t n, size_t align, unsigned flags);
+void *ga_alloc_aligned(size_t n, size_t align, unsigned flags);
+void *ga_realloc(void *p, size_t n, unsigned flags);
+size_t ga_usable_size(const void *p);
+
+/* ---- check.c / stats.c / os.c ------------------------------------------------------------ */
+void *ga_os_reserve(size_t size, size_t align);
+void ga_os_release(void *p, size_t size);
+void ga_os_decommit(void *p, size_t size);
+void ga_lock_all(void);   /* fork: every lock in order */
+void ga_unlock_all(void);
+
+#endif /* GA_INTERNAL_H */
