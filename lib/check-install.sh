@@ -13,22 +13,25 @@ set -eu
 O=$1
 MAP=$2
 fail() { echo "check-install: FAIL: $*" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
 # 1. Exports.  The map lists names between "global:" and "local:".
 want=$(sed -n '/global:/,/local:/p' "$MAP" | sed -n 's/^[[:space:]]*\([a-z_0-9]*\);$/\1/p' | sort)
 have=$(nm -D --defined-only "$O/libgochan.so" | awk '$2 == "T" { print $3 }' | sort)
 have_names=$(printf '%s\n' "$have" | sed 's/@.*//' | sort)
 [ "$want" = "$have_names" ] || fail "exports differ from $MAP:
-$(printf '%s\n' "$want" > "$O/.want"; printf '%s\n' "$have_names" | diff "$O/.want" - || true)"
+$(printf '%s\n' "$want" > "$tmp/want"; printf '%s\n' "$have_names" | diff "$tmp/want" - || true)"
 printf '%s\n' "$have" | grep -qv '@@LIBGOCHAN_' && fail "an export has no LIBGOCHAN_ version: $have"
 soname=$(readelf -d "$O/libgochan.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ "$soname" = "libgochan.so.0" ] || fail "soname is '$soname'"
 echo "check-install: exports: $(printf '%s\n' "$want" | wc -l) functions, all versioned; soname $soname"
 
 # 2. An installed tree.
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-make -s -C "$(dirname "$0")" install DESTDIR="$tmp/root" PREFIX=/opt/gochan >/dev/null
+# The default PREFIX, so build/lib/gochan.pc is not regenerated for another.
+make -s -C "$(dirname "$0")" install DESTDIR="$tmp/root" >/dev/null
+pc=$(find "$tmp/root" -name gochan.pc)
+[ -n "$pc" ] || fail "no gochan.pc installed"
 cat > "$tmp/t.c" <<'C'
 #include <errno.h>
 #include <stdio.h>
@@ -50,13 +53,15 @@ int main(void)
 }
 C
 export PKG_CONFIG_SYSROOT_DIR="$tmp/root"
-export PKG_CONFIG_LIBDIR="$tmp/root/opt/gochan/lib/pkgconfig"
+export PKG_CONFIG_LIBDIR="$(dirname "$pc")"
 cflags=$(pkg-config --cflags gochan)
 libs=$(pkg-config --libs gochan)
 ver=$(pkg-config --modversion gochan)
+libdir=$(pkg-config --variable=libdir gochan)
+case $libdir in "$tmp/root"/*) ;; *) libdir=$tmp/root$libdir ;; esac	# pkgconf adds the sysroot, pkg-config does not
 ${CC:-cc} -Wall -Werror $cflags -o "$tmp/t-shared" "$tmp/t.c" $libs
 ${CC:-cc} -Wall -Werror -static $cflags -o "$tmp/t-static" "$tmp/t.c" $libs
-[ "$(LD_LIBRARY_PATH="$tmp/root/opt/gochan/lib" "$tmp/t-shared")" = ok ] || fail "shared program"
+[ "$(LD_LIBRARY_PATH="$libdir" "$tmp/t-shared")" = ok ] || fail "shared program"
 [ "$("$tmp/t-static")" = ok ] || fail "static program"
 readelf -d "$tmp/t-shared" | grep -q 'NEEDED.*\[libgochan.so.0\]' || fail "program does not need libgochan.so.0"
 echo "check-install: pkg-config gochan $ver: shared and static programs build and run"
