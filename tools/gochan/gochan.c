@@ -129,7 +129,8 @@ static int parse_timeout(const char *arg, struct wait_opts *w)
 {
 	unsigned long ms;
 
-	if (!parse_uint(arg, LONG_MAX / 1000000, &ms))
+	/* At most ~31 years: now + ms stays far from INT64_MAX ns. */
+	if (!parse_uint(arg, 1000000000000UL, &ms))
 		return usage_error("-t wants milliseconds, not '%s'", arg);
 	w->timed = true;
 	w->try = ms == 0;
