@@ -294,7 +294,7 @@ struct ga_span *ga_heap_alloc_large(size_t n, size_t align, unsigned flags)
 	}
 	pthread_mutex_unlock(&ga_heap.lock);
 	if (s && (flags & GALLOC_ZERO) && s->needzero)
-		memset((void *)s->base, 0, n);
+		memset((void *)s->base, 0, (size_t)s->npages * GA_PAGE_SIZE);
 	return s;
 }
 

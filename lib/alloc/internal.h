@@ -110,8 +110,8 @@ enum ga_span_state {
 #define ga_xf_cnt(w) ((uint32_t)((w) >> GA_XF_CNT_SHIFT))
 
 /*
- * Span invariant (small spans; owner-side fields read by the owner only):
- *     used + |free| + |xfree| == carved,   carved <= nelems
+ * Span invariant (small spans; owner-side fields read by the owner only), as mimalloc's:
+ *     used + |free| == carved,   |xfree| <= used,   carved <= nelems
  * used: slots handed out and not freed locally (remote frees still count until collected);
  * carved: slots ever threaded onto the free list (the rest, after base + carved * elemsize, are
  * untouched: lazy free-list building, fresh pages stay unfaulted).
