@@ -1,0 +1,215 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# gochan: top-level build and test entry points.
+#
+#   make                 module, library, selftests, tools
+#   make check           install missing packages, build with -Werror, run the
+#                        host-side tests and the module's selftests; the last
+#                        line says "N passed, N failed"
+#   make demo            the demo, with the module loaded
+#   make bench           the benchmarks, with the module loaded
+#   make help            all targets and variables
+#
+# The module's tests and the demo need the module loaded.  Where this machine
+# can do that itself (root, a kernel with modules, headers for `uname -r`)
+# they run here; elsewhere tools/vm/gochan-vm boots Debian's kernel under
+# QEMU with the module, the tests and the tools in an initramfs.
+#
+# Sub-directories follow one convention: lib/, selftests/*/ and tools/*/ each
+# have a Makefile that builds into build/<same path>/ and takes WERROR=1 and
+# KSFT_INC=<dir with kselftest_harness.h>.  A new selftests/<dir>/ is picked
+# up by itself: its TEST_GEN_PROGS and TEST_PROGS (found in build/<dir>/) run
+# where the module is loaded; a "run_tests_host" target, if it has one, runs
+# on the host and prints TAP.
+
+SHELL		:= /bin/bash
+.SHELLFLAGS	:= -eu -o pipefail -c
+.DEFAULT_GOAL	:= all
+MAKEFLAGS	+= --no-print-directory
+
+# Where the module is loaded: "host" or "vm" (override with RUN_ON=vm to use
+# the VM on a machine that could load the module itself).
+ifndef RUN_ON
+RUN_ON := $(shell if [ -e /proc/modules ] && [ "$$(id -u)" = 0 ] && \
+		     [ -d "/lib/modules/$$(uname -r)/build" ]; then \
+			echo host; else echo vm; fi)
+endif
+
+# The kernel the module is built for.  On the VM side, found among installed
+# kernels by tools/vm/find-kver when first used (not at parse time: on a
+# fresh machine "make deps" has yet to install one).
+ifeq ($(RUN_ON),host)
+KVER		?= $(shell uname -r)
+KDIR		?= /lib/modules/$(KVER)/build
+else
+KVER		?= $(eval KVER := $(shell tools/vm/find-kver 2>/dev/null))$(KVER)
+KDIR		?= /usr/src/linux-headers-$(KVER)
+VM_KERNEL	?= /boot/vmlinuz-$(KVER)
+endif
+
+# Extra options for tools/vm/gochan-vm (e.g. VM_ARGS="--accel tcg").
+VM_ARGS		?=
+# Longest a whole guest run may take, in seconds.
+VM_TIMEOUT	?= 1200
+
+# Debian packages: to build and run the host-side tests, then to boot the VM.
+DEPS		:= gcc make libc6-dev binutils pkgconf xz-utils linux-source \
+		   liburing-dev libbpf-dev bpftool kmod
+DEPS_VM		:= linux-image-amd64 linux-headers-amd64 qemu-system-x86 \
+		   busybox-static cpio
+BENCH_DEPS	:=
+
+SELFTEST_DIRS	:= $(patsubst %/Makefile,%,$(wildcard selftests/*/Makefile))
+TOOL_DIRS	:= $(patsubst %/Makefile,%,$(wildcard tools/*/Makefile))
+HOST_TEST_DIRS	:= $(patsubst %/Makefile,%,$(shell grep -l '^run_tests_host[[:space:]]*:' \
+			$(addsuffix /Makefile,$(SELFTEST_DIRS)) /dev/null))
+LIB_HAS_CHECK	:= $(shell grep -l '^check[[:space:]]*:' lib/Makefile 2>/dev/null)
+
+# kselftest_harness.h and kselftest.h, from Debian's kernel source tarball.
+KSFT_INC	:= $(CURDIR)/build/kselftest
+KSFT_STAMP	:= $(KSFT_INC)/.stamp
+
+SUBMAKE_ARGS	:= KSFT_INC=$(KSFT_INC)
+ifeq ($(WERROR),1)
+SUBMAKE_ARGS	+= WERROR=1
+KBUILD_WERROR	:= KCFLAGS=-Werror
+endif
+
+# $(RUN) -- CMD: run CMD where the module is loaded, from the top of the tree
+# (the VM sees build/selftests and build/tools at the same relative paths).
+ifeq ($(RUN_ON),host)
+RUN = tools/vm/gochan-host --ko gochan.ko --timeout $(VM_TIMEOUT)
+else
+RUN = tools/vm/gochan-vm --ko gochan.ko --kernel $(VM_KERNEL) \
+	--timeout $(VM_TIMEOUT) $(VM_ARGS) \
+	$(foreach d,build/selftests build/tools,$(if $(wildcard $(d)),--add $(d):/$(d)))
+endif
+
+.PHONY: all deps module lib selftests tools check check-run demo demo-run \
+	bench bench-run install modules_install clean help
+
+all: module lib selftests tools
+
+deps:
+	mk/install-deps $(DEPS) $(if $(filter vm,$(RUN_ON)),$(DEPS_VM))
+
+module:
+	@if [ ! -d "$(KDIR)" ]; then \
+		[ -n "$(KVER)" ] || tools/vm/find-kver >/dev/null || true; \
+		echo "make: no kernel headers at '$(KDIR)': run 'make deps', or set KVER= or KDIR=" >&2; \
+		exit 1; \
+	fi
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 $(KBUILD_WERROR) modules
+
+lib:
+	$(if $(wildcard lib/Makefile),$(MAKE) -C lib $(SUBMAKE_ARGS))
+
+$(KSFT_STAMP):
+	@tarball=$$(ls -v /usr/src/linux-source-*.tar.xz 2>/dev/null | tail -n 1); \
+	if [ -z "$$tarball" ]; then \
+		echo "make: no /usr/src/linux-source-*.tar.xz for the kselftest harness: run 'make deps'" >&2; \
+		exit 1; \
+	fi; \
+	src=$$(basename "$$tarball" .tar.xz)/tools/testing/selftests; \
+	echo "  EXTRACT kselftest_harness.h kselftest.h from $$tarball"; \
+	mkdir -p $(KSFT_INC); \
+	tar -xJf "$$tarball" -C $(KSFT_INC) --strip-components=4 \
+		"$$src/kselftest_harness.h" "$$src/kselftest.h"; \
+	touch $@
+
+# selftests/lib copies the gochan tool built by tools/gochan, and every
+# sub-make rebuilds libgochan.a when stale: one at a time, in this order.
+tools: lib
+	$(foreach d,$(TOOL_DIRS),$(MAKE) -C $(d) $(SUBMAKE_ARGS);)
+
+selftests: lib tools $(KSFT_STAMP)
+	$(foreach d,$(SELFTEST_DIRS),$(MAKE) -C $(d) $(SUBMAKE_ARGS);)
+
+# The packages first, then a new make, which finds the kernel they brought.
+check: deps
+	$(MAKE) WERROR=1 all
+	$(MAKE) WERROR=1 check-run
+
+# $(call tap-step,NAME,LOG,COMMAND): run COMMAND, showing its output and
+# keeping it in LOG; a failure that printed no TAP "not ok" gets one, so the
+# count below cannot miss it.
+define tap-step
+@rc=0; $(3) 2>&1 | tee $(2) || rc=$$?; \
+if [ $$rc -ne 0 ] && ! grep -q '^not ok' $(2); then \
+	echo "not ok - $(1) # exit status $$rc" | tee -a $(2); \
+fi
+endef
+
+check-run:
+	@rm -rf build/check && mkdir -p build/check
+	@echo "== host-side tests"
+	$(call tap-step,host-side tests,build/check/host.log,\
+		tools/vm/guest-run-tests -t 0 \
+		$(if $(LIB_HAS_CHECK),'$(MAKE) -s -C lib check') \
+		$(foreach d,$(HOST_TEST_DIRS),'$(MAKE) -s -C $(d) run_tests_host $(SUBMAKE_ARGS)'))
+	@echo "== module selftests ($(RUN_ON))"
+	$(call tap-step,module selftests,build/check/module.log,\
+		$(RUN) --tap -- guest-run-tests \
+		$$(SUBMAKE_ARGS='$(SUBMAKE_ARGS)' mk/list-tests $(SELFTEST_DIRS)))
+	@echo "== summary"
+	@tools/tap-summary build/check/host.log build/check/module.log
+
+demo: deps
+	$(MAKE) demo-run
+
+demo-run: module tools
+	@if [ ! -x build/tools/demo/gochan-demo ]; then \
+		echo "make demo: build/tools/demo/gochan-demo was not built (is tools/demo/ there?)" >&2; \
+		exit 1; \
+	fi
+	$(RUN) -- build/tools/demo/gochan-demo
+
+bench: deps
+	$(if $(BENCH_DEPS),mk/install-deps $(BENCH_DEPS))
+	$(MAKE) bench-run
+
+bench-run: module tools
+	@progs=$$(find build/tools/bench -maxdepth 1 -type f -perm -u+x 2>/dev/null | sort); \
+	if [ -z "$$progs" ]; then \
+		echo "make bench: no benchmark programs in build/tools/bench/" >&2; \
+		exit 1; \
+	fi; \
+	cmd=$$(printf '%s && ' $$progs); \
+	echo "$(RUN) -- $${cmd% && }"; \
+	$(RUN) -- "$${cmd% && }"
+
+install: lib
+	$(MAKE) -C lib install
+
+modules_install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+
+clean:
+	@if [ -d "$(KDIR)" ]; then \
+		$(MAKE) -C $(KDIR) M=$(CURDIR) clean; \
+	else \
+		rm -f gochan.ko gochan.o gochan.mod gochan.mod.[co] modules.order \
+			Module.symvers .*.cmd kmod/*.o kmod/.*.cmd; \
+	fi
+	rm -rf build
+
+help:
+	@echo 'Targets:'
+	@echo '  all (default)    module, lib, selftests, tools'
+	@echo '  deps             apt-get install the Debian packages that are missing'
+	@echo '  module           gochan.ko against KDIR (W=1; -Werror with WERROR=1)'
+	@echo '  lib              build/lib: libgochan.so.0, libgochan.a, gochan.pc'
+	@echo '  selftests        build/selftests/*/ (static kselftest programs)'
+	@echo '  tools            build/tools/*/'
+	@echo '  check            deps, all with WERROR=1, host-side tests, module'
+	@echo '                   selftests; ends with "N passed, N failed"'
+	@echo '  demo, bench      the demo / the benchmarks with the module loaded'
+	@echo '  install          the library and headers (PREFIX, DESTDIR)'
+	@echo '  modules_install  the module, into /lib/modules (DESTDIR)'
+	@echo '  clean            everything built'
+	@echo 'Variables:'
+	@echo '  RUN_ON=host|vm   where the module is loaded (now: $(RUN_ON))'
+	@echo '  KVER=, KDIR=     kernel to build for (default: $(if $(filter host,$(RUN_ON)),uname -r,tools/vm/find-kver))'
+	@echo '  VM_ARGS=         more tools/vm/gochan-vm options, e.g. --accel tcg'
+	@echo '  VM_TIMEOUT=      seconds a whole guest run may take ($(VM_TIMEOUT))'
+	@echo '  WERROR=1         warnings are errors (make check sets it)'
