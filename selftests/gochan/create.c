@@ -363,11 +363,13 @@ TEST_F(create, ring_above_max_chan_bytes_is_einval)
 	ASSERT_LT(8, max_chan);
 
 	/* capacity * elem_size one element above the limit is EINVAL. */
-	if (max_chan / 8 + 1 <= 0xffffffffull)
+	if (max_chan / 8 + 1 <= 0xffffffffull) {
 		EXPECT_EQ(-EINVAL, gc_make(self->dev, 8, max_chan / 8 + 1));
+	}
 	/* A signal channel's slots count one byte each. */
-	if (max_chan + 1 <= 0xffffffffull)
+	if (max_chan + 1 <= 0xffffffffull) {
 		EXPECT_EQ(-EINVAL, gc_make(self->dev, 0, max_chan + 1));
+	}
 	/* Products that overflow 32 or 64 bits are caught, not wrapped:
 	 * 4096 * 0x100001 is 0x1000 in 32 bits. */
 	EXPECT_EQ(-EINVAL, gc_make(self->dev, 4096, 0x100001));

@@ -11,7 +11,7 @@
  *    on a channel holding a reference to the module.
  *  - Nothing waits by sleeping blindly: gc_wait_waiters() polls
  *    GOCHAN_IOC_STAT until the expected number of blocked senders/receivers
- *    shows up, gc_wait_in_syscall() polls /proc/<pid>/syscall, each with a
+ *    shows up, gc_wait_in_syscall2() polls /proc/<pid>/syscall, each with a
  *    generous bound (GC_WAIT_MS), since guests run under emulation.
  */
 #ifndef GOCHAN_TEST_H
@@ -263,11 +263,11 @@ static inline int gc_wait_len(int fd, uint32_t want)
 }
 
 /*
- * Poll /proc/<pid>/syscall until the task sleeps in system call nr (for
- * waits the channel statistics cannot see, such as poll and epoll_wait).
- * Returns 0, or -ETIMEDOUT.
+ * Poll /proc/<pid>/syscall until the task sleeps in system call nr or alt
+ * (libc may use either of a pair such as poll/ppoll), for waits the channel
+ * statistics cannot see.  Returns 0, or -ETIMEDOUT.
  */
-static inline int gc_wait_in_syscall(pid_t pid, long nr)
+static inline int gc_wait_in_syscall2(pid_t pid, long nr, long alt)
 {
 	char path[64], buf[256];
 	int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
@@ -281,9 +281,12 @@ static inline int gc_wait_in_syscall(pid_t pid, long nr)
 			n = read(fd, buf, sizeof(buf) - 1);
 			close(fd);
 		}
-		if (n > 0) {
+		if (n > 0 && buf[0] >= '0' && buf[0] <= '9') {
+			long cur;
+
 			buf[n] = '\0';
-			if (buf[0] != 'r' && strtol(buf, NULL, 10) == nr)
+			cur = strtol(buf, NULL, 10);
+			if (cur == nr || cur == alt)
 				return 0;
 		}
 		if (gc_now_ns() > end)
@@ -291,6 +294,10 @@ static inline int gc_wait_in_syscall(pid_t pid, long nr)
 		usleep(1000);
 	}
 }
+
+#define gc_wait_in_poll(pid)	gc_wait_in_syscall2(pid, SYS_poll, SYS_ppoll)
+#define gc_wait_in_epoll(pid)	\
+	gc_wait_in_syscall2(pid, SYS_epoll_wait, SYS_epoll_pwait)
 
 /* Anonymous shared memory for results from helper processes. */
 static inline void *gc_shared(size_t size)
@@ -331,8 +338,17 @@ static inline long gc_first_not(const void *p, size_t from, size_t to,
 	return -1;
 }
 
-/* An address that faults: the first page is never mapped. */
-#define GC_BAD_PTR	((void *)8)
+/*
+ * An address that faults: the first page is never mapped.  Laundered
+ * through a volatile so the compiler does not warn about passing it.
+ */
+static inline void *gc_bad_ptr(void)
+{
+	static void *volatile bad = (void *)8;
+
+	return bad;
+}
+#define GC_BAD_PTR	gc_bad_ptr()
 
 /*
  * fork() a helper that dies with the test process.  Returns the child's pid

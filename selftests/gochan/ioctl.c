@@ -234,6 +234,41 @@ TEST_F(ioctl, signal_channel_does_not_touch_buf)
 	close(fd);
 }
 
+TEST_F(ioctl, failed_recv_leaves_buf_untouched)
+{
+	int fd = gc_make(self->dev, 8, 1);
+	uint64_t v = 0x1122334455667788ull;
+	uint32_t ok;
+
+	ASSERT_LE(0, fd);
+	/* RECV writes buf only when it returns a value (ok = 1): a RECV that
+	 * fails leaves the caller's buffer as it was. */
+	EXPECT_EQ(-EAGAIN, gc_recv(fd, &v, &ok, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(0x1122334455667788ull, v);
+	EXPECT_EQ(-ETIMEDOUT, gc_recv_dl(fd, &v, &ok, GOCHAN_XFER_DEADLINE,
+					 gc_now_ns() + 1000000));
+	EXPECT_EQ(0x1122334455667788ull, v);
+	close(fd);
+}
+
+TEST_F(ioctl, xfer_deadline_ignored_without_deadline_flag)
+{
+	struct gochan_xfer *x;
+
+	/* deadline_ns is an input only with GOCHAN_XFER_DEADLINE; it is not
+	 * a reserved field, so without the flag any value is accepted and
+	 * ignored. */
+	val = 0x3333;
+	x = big_xfer(sizeof(*x), GOCHAN_XFER_NONBLOCK);
+	x->deadline_ns = 12345;
+	EXPECT_EQ(0, xfer(self->fd, GOCHAN_IOC_SEND, x));
+	x = big_xfer(sizeof(*x), GOCHAN_XFER_NONBLOCK);
+	x->deadline_ns = -1;
+	EXPECT_EQ(0, xfer(self->fd, GOCHAN_IOC_RECV, x));
+	EXPECT_EQ(1, x->ok);
+	EXPECT_EQ(0x1111, val);
+}
+
 TEST_F(ioctl, send_reports_ok_zero)
 {
 	struct gochan_xfer *x = big_xfer(sizeof(*x), GOCHAN_XFER_NONBLOCK);

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: the module's lifetime: it cannot be unloaded while any
+ * channel is open (held by us, or only by another process), and unloads
+ * once the last one is closed.  It is then loaded again from $GOCHAN_KO
+ * (default /lib/gochan.ko) with the parameters it had, so later tests find
+ * it as before.
+ *
+ * This unloads the module for the whole machine, so it runs only as root in
+ * the gochan-vm guest (hostname "gochan-vm"), or where GOCHAN_UNLOAD_TESTS=1
+ * says the machine may lose its channels.
+ */
+#include "gochan_test.h"
+
+#include <dirent.h>
+
+#define MOD_NAME	"gochan"
+#define MOD_SYSFS	"/sys/module/" MOD_NAME
+#define DEFAULT_KO	"/lib/gochan.ko"
+
+static int delete_module(void)
+{
+	return gc_err(syscall(SYS_delete_module, MOD_NAME, O_NONBLOCK));
+}
+
+static bool module_loaded(void)
+{
+	return access(MOD_SYSFS, F_OK) == 0;
+}
+
+static const char *ko_path(void)
+{
+	const char *p = getenv("GOCHAN_KO");
+
+	return p && *p ? p : DEFAULT_KO;
+}
+
+/* "name=value ..." for every readable parameter of the loaded module. */
+static int save_params(char *buf, size_t size)
+{
+	DIR *d = opendir(MOD_SYSFS "/parameters");
+	struct dirent *de;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		unsigned long long v;
+
+		if (de->d_name[0] == '.' || gc_param(de->d_name, &v))
+			continue;
+		used += snprintf(buf + used, size - used, "%s%s=%llu",
+				 used ? " " : "", de->d_name, v);
+		if (used >= size) {
+			closedir(d);
+			return -ENOSPC;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+/* finit_module() the .ko with params; waits for the device node. */
+static int load_module(const char *params)
+{
+	int fd = open(ko_path(), O_RDONLY | O_CLOEXEC);
+	int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = gc_err(syscall(SYS_finit_module, fd, params, 0));
+	close(fd);
+	if (ret)
+		return ret;
+	while (!gc_have_device()) {
+		if (gc_now_ns() > end)
+			return -ENODEV;
+		usleep(1000);
+	}
+	return 0;
+}
+
+static bool allowed_here(void)
+{
+	char host[64] = "";
+	const char *env = getenv("GOCHAN_UNLOAD_TESTS");
+
+	if (env && !strcmp(env, "1"))
+		return true;
+	gethostname(host, sizeof(host) - 1);
+	return !strcmp(host, "gochan-vm");
+}
+
+FIXTURE(module) {
+	char params[512];
+};
+
+FIXTURE_SETUP(module)
+{
+	char initstate[32] = "";
+	int fd;
+
+	if (!gc_have_device())
+		SKIP(_exit(255), GOCHAN_DEVICE_PATH " absent (module not loaded)");
+	if (geteuid() != 0)
+		SKIP(_exit(255), "needs root");
+	if (!allowed_here())
+		SKIP(_exit(255), "unloads the module: only in the gochan-vm "
+		     "guest or with GOCHAN_UNLOAD_TESTS=1");
+	fd = open(MOD_SYSFS "/initstate", O_RDONLY);
+	if (fd < 0)
+		SKIP(_exit(255), "gochan is built in, not a module");
+	read(fd, initstate, sizeof(initstate) - 1);
+	close(fd);
+	ASSERT_EQ(0, strncmp(initstate, "live", 4));
+	if (access(ko_path(), R_OK))
+		SKIP(_exit(255), "%s not readable: could not reload (set "
+		     "GOCHAN_KO)", ko_path());
+	ASSERT_EQ(0, save_params(self->params, sizeof(self->params)));
+	TH_LOG("reload: %s %s", ko_path(), self->params);
+}
+
+FIXTURE_TEARDOWN(module)
+{
+	/* Whatever happened above, leave the module loaded for the tests
+	 * that run after this one. */
+	if (!module_loaded()) {
+		EXPECT_EQ(0, load_module(self->params));
+	}
+}
+
+TEST_F(module, unload_refused_while_channel_open_then_accepted)
+{
+	struct gc_op *op = gc_ops(1);
+	char now[512];
+	uint64_t v = 0;
+	int dev, fd, ret;
+	pid_t pid;
+
+	ASSERT_NE(NULL, op);
+	dev = gc_open_dev();
+	ASSERT_LE(0, dev);
+	fd = gc_make(dev, 8, 1);
+	ASSERT_LE(0, fd);
+	/* Only the channel fd remains open, not the device. */
+	close(dev);
+
+	/* A channel is open: unloading is refused (EWOULDBLOCK with
+	 * O_NONBLOCK, or EBUSY)... */
+	ret = delete_module();
+	EXPECT_TRUE(ret == -EWOULDBLOCK || ret == -EBUSY)
+		TH_LOG("delete_module: %d (%s)", ret, strerror(-ret));
+	ASSERT_TRUE(module_loaded());
+	/* ...and the channel still works. */
+	EXPECT_EQ(0, gc_send_u64(fd, 1, 0));
+	EXPECT_EQ(0, gc_recv_u64(fd, &v, 0));
+	EXPECT_EQ(1, v);
+
+	/* Held only by another process, blocked in it: still refused. */
+	op->fd = fd;
+	op->kind = GC_OP_RECV;
+	pid = gc_spawn_op(op);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, gc_wait_waiters(fd, 0, 1));
+	close(fd);
+	ret = delete_module();
+	EXPECT_TRUE(ret == -EWOULDBLOCK || ret == -EBUSY)
+		TH_LOG("delete_module: %d (%s)", ret, strerror(-ret));
+	ASSERT_TRUE(module_loaded());
+
+	/* The last holder goes away: unloading is accepted, and the module
+	 * and its device are gone. */
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(128 + SIGKILL, gc_reap(pid));
+	ret = delete_module();
+	ASSERT_EQ(0, ret) TH_LOG("delete_module: %s", strerror(-ret));
+	EXPECT_FALSE(module_loaded());
+	EXPECT_FALSE(gc_have_device());
+
+	/* Loading it again works, with the same parameters, and makes
+	 * working channels. */
+	ASSERT_EQ(0, load_module(self->params));
+	ASSERT_EQ(0, save_params(now, sizeof(now)));
+	EXPECT_STREQ(self->params, now);
+	dev = gc_open_dev();
+	ASSERT_LE(0, dev);
+	fd = gc_make(dev, 8, 1);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, gc_send_u64(fd, 2, 0));
+	EXPECT_EQ(0, gc_recv_u64(fd, &v, 0));
+	EXPECT_EQ(2, v);
+	close(fd);
+	close(dev);
+}
+
+TEST_HARNESS_MAIN

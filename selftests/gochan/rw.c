@@ -1,0 +1,623 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: read(2)/write(2) on channels (whole elements, pipe-like
+ * partial counts), faults on user buffers (EFAULT, nothing lost or
+ * duplicated), non-blocking modes (O_NONBLOCK, RWF_NOWAIT, the ioctls'
+ * GOCHAN_XFER_NONBLOCK) and GOCHAN_XFER_DEADLINE.
+ */
+#include "gochan_test.h"
+
+#include <pthread.h>
+#include <sys/uio.h>
+
+FIXTURE(rw) {
+	int dev;
+	struct gc_op *ops;
+};
+
+FIXTURE_SETUP(rw)
+{
+	GC_SETUP_DEV(self->dev);
+	self->ops = gc_ops(4);
+	ASSERT_NE(NULL, self->ops);
+}
+
+FIXTURE_TEARDOWN(rw)
+{
+	close(self->dev);
+}
+
+static uint32_t stat_len(int fd)
+{
+	struct gochan_stat st;
+
+	return gc_stat(fd, &st) ? 0xffffffff : st.len;
+}
+
+TEST_F(rw, length_not_multiple_of_elem_size_is_einval)
+{
+	int fd = gc_make(self->dev, 8, 4);
+	unsigned char buf[64] = { 0 };
+	static const size_t lens[] = { 1, 7, 9, 12, 63 };
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, gc_send_u64(fd, 1, 0));
+	for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
+		/* Only whole elements move: any other length is EINVAL, for
+		 * reads and writes alike... */
+		EXPECT_EQ(-EINVAL, gc_read(fd, buf, lens[i])) TH_LOG("%zu", lens[i]);
+		EXPECT_EQ(-EINVAL, gc_write(fd, buf, lens[i])) TH_LOG("%zu", lens[i]);
+	}
+	/* ...and nothing moved. */
+	EXPECT_EQ(1, stat_len(fd));
+	close(fd);
+
+	/* With an odd element size, multiples work and others do not. */
+	fd = gc_make(self->dev, 3, 4);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(6, gc_write(fd, "abcdef", 6));
+	EXPECT_EQ(-EINVAL, gc_write(fd, "abcd", 4));
+	EXPECT_EQ(-EINVAL, gc_read(fd, buf, 4));
+	EXPECT_EQ(3, gc_read(fd, buf, 3));
+	EXPECT_EQ(0, memcmp(buf, "abc", 3));
+	close(fd);
+}
+
+TEST_F(rw, zero_length_returns_zero_at_once)
+{
+	int fd = gc_make(self->dev, 8, 0);
+	uint64_t v;
+
+	ASSERT_LE(0, fd);
+	/* A length of 0 returns 0 at once, even where a one-element call
+	 * would block (unbuffered, no partner). */
+	EXPECT_EQ(0, gc_read(fd, &v, 0));
+	EXPECT_EQ(0, gc_write(fd, &v, 0));
+	close(fd);
+}
+
+TEST_F(rw, signal_channel_read_write_is_einval)
+{
+	int fd = gc_make(self->dev, 0, 4);
+	uint64_t v = 0;
+	struct gochan_stat st;
+
+	ASSERT_LE(0, fd);
+	/* Element size 0: read/write cannot count elements, EINVAL. */
+	EXPECT_EQ(-EINVAL, gc_write(fd, &v, 8));
+	EXPECT_EQ(-EINVAL, gc_write(fd, &v, 1));
+	ASSERT_EQ(0, gc_send(fd, NULL, 0));
+	EXPECT_EQ(-EINVAL, gc_read(fd, &v, 8));
+	EXPECT_EQ(-EINVAL, gc_read(fd, &v, 1));
+	/* The signal sent by ioctl is still there. */
+	ASSERT_EQ(0, gc_stat(fd, &st));
+	EXPECT_EQ(1, st.len);
+	EXPECT_EQ(1, st.sent);
+	close(fd);
+}
+
+TEST_F(rw, multi_element_write_and_read_keep_order)
+{
+	int fd = gc_make(self->dev, 8, 8);
+	uint64_t out[8], in[8] = { 0 };
+
+	ASSERT_LE(0, fd);
+	for (int i = 0; i < 8; i++)
+		out[i] = 1000 + i;
+	/* One write of several elements fills the ring in order... */
+	ASSERT_EQ(sizeof(out), gc_write(fd, out, sizeof(out)));
+	EXPECT_EQ(8, stat_len(fd));
+	/* ...and reads of several elements take them in order. */
+	ASSERT_EQ(24, gc_read(fd, in, 24));
+	ASSERT_EQ(40, gc_read(fd, in + 3, 40));
+	EXPECT_EQ(0, memcmp(out, in, sizeof(out)));
+	close(fd);
+}
+
+TEST_F(rw, read_returns_what_is_available)
+{
+	int fd = gc_make(self->dev, 8, 4);
+	uint64_t in[4] = { 0 };
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(16, gc_write(fd, (uint64_t[]){ 1, 2 }, 16));
+	/* A read asking for more than is buffered does not block: it
+	 * returns the elements there are. */
+	ASSERT_EQ(16, gc_read(fd, in, sizeof(in)));
+	EXPECT_EQ(1, in[0]);
+	EXPECT_EQ(2, in[1]);
+	close(fd);
+}
+
+TEST_F(rw, read_takes_ring_then_blocked_senders)
+{
+	int fd = gc_make(self->dev, 8, 1);
+	struct gc_op *op = &self->ops[0];
+	uint64_t in[4] = { 0 };
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, gc_send_u64(fd, 1, 0));
+	op->fd = fd;
+	op->kind = GC_OP_SEND;
+	op->val = 2;
+	pid = gc_spawn_op(op);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, gc_wait_waiters(fd, 1, 0));
+	/* Available without blocking: the ring's element, then the blocked
+	 * sender's; a larger read takes both and returns. */
+	ASSERT_EQ(16, gc_read(fd, in, sizeof(in)));
+	EXPECT_EQ(1, in[0]);
+	EXPECT_EQ(2, in[1]);
+	ASSERT_EQ(0, gc_reap(pid));
+	EXPECT_EQ(0, op->ret);
+	close(fd);
+}
+
+TEST_F(rw, read_blocks_until_one_element)
+{
+	int fd = gc_make(self->dev, 8, 4);
+	struct gc_op *op = &self->ops[0];
+	uint64_t v;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	op->fd = fd;
+	op->kind = GC_OP_READ;
+	op->len = 32;
+	pid = gc_spawn_op(op);
+	ASSERT_LT(0, pid);
+	/* A read on an empty channel blocks... */
+	ASSERT_EQ(0, gc_wait_waiters(fd, 0, 1));
+	EXPECT_EQ(0, op->done);
+	/* ...until at least one element arrives; it then returns what it
+	 * has, not waiting to fill its buffer. */
+	v = 77;
+	ASSERT_EQ(8, gc_write(fd, &v, 8));
+	ASSERT_EQ(0, gc_reap(pid));
+	ASSERT_LE(8, op->ret);
+	memcpy(&v, op->data, 8);
+	EXPECT_EQ(77, v);
+	EXPECT_EQ(8, op->ret);
+	close(fd);
+}
+
+TEST_F(rw, write_blocks_until_all_elements_sent)
+{
+	int fd = gc_make(self->dev, 8, 2);
+	struct gc_op *op = &self->ops[0];
+	uint64_t in[4];
+	struct gochan_stat st;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	op->fd = fd;
+	op->kind = GC_OP_WRITE;
+	op->len = 32;
+	memcpy(op->data, (uint64_t[]){ 1, 2, 3, 4 }, 32);
+	pid = gc_spawn_op(op);
+	ASSERT_LT(0, pid);
+	/* A write larger than the free space sends what fits, then blocks
+	 * for the rest rather than returning a short count. */
+	ASSERT_EQ(0, gc_wait_waiters_st(fd, 1, 0, &st));
+	EXPECT_EQ(2, st.len);
+	EXPECT_EQ(0, op->done);
+	ASSERT_EQ(16, gc_read(fd, in, 16));
+	ASSERT_EQ(0, gc_reap(pid));
+	EXPECT_EQ(32, op->ret);
+	ASSERT_EQ(16, gc_read(fd, in + 2, 16));
+	for (int i = 0; i < 4; i++) {
+		EXPECT_EQ(i + 1, in[i]);
+	}
+	close(fd);
+}
+
+TEST_F(rw, nonblocking_write_sends_what_fits)
+{
+	int fd = gc_make_id(self->dev, 8, 2, GOCHAN_CREATE_NONBLOCK, NULL);
+	uint64_t v[3] = { 1, 2, 3 };
+
+	ASSERT_LE(0, fd);
+	/* O_NONBLOCK: a write sends what it can without blocking and returns
+	 * that count... */
+	EXPECT_EQ(16, gc_write(fd, v, sizeof(v)));
+	/* ...and fails with EAGAIN when it can send nothing. */
+	EXPECT_EQ(-EAGAIN, gc_write(fd, v, 8));
+	EXPECT_EQ(2, stat_len(fd));
+	close(fd);
+}
+
+TEST_F(rw, nonblocking_read_and_write_fail_with_eagain)
+{
+	int fd = gc_make_id(self->dev, 8, 1, GOCHAN_CREATE_NONBLOCK, NULL);
+	int ufd = gc_make_id(self->dev, 8, 0, GOCHAN_CREATE_NONBLOCK, NULL);
+	uint64_t v = 5;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, ufd);
+	/* Empty: O_NONBLOCK read fails with EAGAIN. */
+	EXPECT_EQ(-EAGAIN, gc_read(fd, &v, 8));
+	ASSERT_EQ(8, gc_write(fd, &v, 8));
+	/* Full: O_NONBLOCK write fails with EAGAIN. */
+	EXPECT_EQ(-EAGAIN, gc_write(fd, &v, 8));
+	/* Unbuffered with no partner: both fail with EAGAIN. */
+	EXPECT_EQ(-EAGAIN, gc_read(ufd, &v, 8));
+	EXPECT_EQ(-EAGAIN, gc_write(ufd, &v, 8));
+	/* O_NONBLOCK set later with fcntl counts too. */
+	int bfd = gc_make(self->dev, 8, 1);
+
+	ASSERT_LE(0, bfd);
+	ASSERT_EQ(0, fcntl(bfd, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(-EAGAIN, gc_read(bfd, &v, 8));
+	close(bfd);
+	close(fd);
+	close(ufd);
+}
+
+TEST_F(rw, nonblocking_write_hands_to_waiting_reader)
+{
+	int fd = gc_make_id(self->dev, 8, 0, GOCHAN_CREATE_NONBLOCK, NULL);
+	struct gc_op *op = &self->ops[0];
+	uint64_t v[2] = { 41, 42 };
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	op->fd = fd;
+	op->kind = GC_OP_RECV;	/* the ioctl blocks: O_NONBLOCK is not its */
+	pid = gc_spawn_op(op);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, gc_wait_waiters(fd, 0, 1));
+	/* Unbuffered, one receiver waiting: a non-blocking write of two
+	 * elements gives it one and returns that count. */
+	EXPECT_EQ(8, gc_write(fd, v, sizeof(v)));
+	ASSERT_EQ(0, gc_reap(pid));
+	EXPECT_EQ(0, op->ret);
+	EXPECT_EQ(41, op->val);
+	close(fd);
+}
+
+TEST_F(rw, rwf_nowait_read_fails_with_eagain)
+{
+	int fd = gc_make(self->dev, 8, 1);
+	uint64_t v = 0;
+	struct iovec iov = { &v, 8 };
+
+	ASSERT_LE(0, fd);
+	/* IOCB_NOWAIT (preadv2 RWF_NOWAIT) on an empty channel fails with
+	 * EAGAIN instead of blocking... */
+	EXPECT_EQ(-EAGAIN, gc_errl(preadv2(fd, &iov, 1, -1, RWF_NOWAIT)));
+	/* ...and reads what is there. */
+	ASSERT_EQ(0, gc_send_u64(fd, 3, 0));
+	EXPECT_EQ(8, gc_errl(preadv2(fd, &iov, 1, -1, RWF_NOWAIT)));
+	EXPECT_EQ(3, v);
+	close(fd);
+}
+
+TEST_F(rw, ioctl_nonblock_flag_fails_with_eagain)
+{
+	int fd = gc_make(self->dev, 8, 1);
+	uint64_t v;
+
+	ASSERT_LE(0, fd);
+	/* GOCHAN_XFER_NONBLOCK: EAGAIN on an empty RECV, a full SEND. */
+	EXPECT_EQ(-EAGAIN, gc_recv_u64(fd, &v, GOCHAN_XFER_NONBLOCK));
+	ASSERT_EQ(0, gc_send_u64(fd, 1, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(-EAGAIN, gc_send_u64(fd, 2, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(1, stat_len(fd));
+	close(fd);
+}
+
+TEST_F(rw, ioctl_ignores_file_o_nonblock)
+{
+	int fd = gc_make_id(self->dev, 8, 0, GOCHAN_CREATE_NONBLOCK, NULL);
+	struct gc_op *op = &self->ops[0];
+	uint64_t v;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	op->fd = fd;
+	op->kind = GC_OP_SEND;
+	op->val = 66;
+	pid = gc_spawn_op(op);
+	ASSERT_LT(0, pid);
+	/* The ioctls do not consult O_NONBLOCK: this SEND blocks. */
+	ASSERT_EQ(0, gc_wait_waiters(fd, 1, 0));
+	EXPECT_EQ(0, op->done);
+	ASSERT_EQ(0, gc_recv_u64(fd, &v, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(66, v);
+	ASSERT_EQ(0, gc_reap(pid));
+	EXPECT_EQ(0, op->ret);
+	close(fd);
+}
+
+TEST_F(rw, ioctl_deadline_expires_with_etimedout)
+{
+	int fd = gc_make(self->dev, 8, 0);
+	struct gochan_stat st;
+	uint64_t v = 1;
+	uint32_t ok;
+	int64_t deadline;
+
+	ASSERT_LE(0, fd);
+	/* RECV with nobody sending: ETIMEDOUT, and not before the
+	 * deadline. */
+	deadline = gc_now_ns() + 100 * 1000000LL;
+	EXPECT_EQ(-ETIMEDOUT, gc_recv_dl(fd, &v, &ok, GOCHAN_XFER_DEADLINE,
+					 deadline));
+	EXPECT_LE(deadline, gc_now_ns());
+	/* SEND with nobody receiving: likewise. */
+	deadline = gc_now_ns() + 100 * 1000000LL;
+	EXPECT_EQ(-ETIMEDOUT, gc_send_dl(fd, &v, GOCHAN_XFER_DEADLINE,
+					 deadline));
+	EXPECT_LE(deadline, gc_now_ns());
+	/* A deadline already past does not block. */
+	EXPECT_EQ(-ETIMEDOUT, gc_send_dl(fd, &v, GOCHAN_XFER_DEADLINE,
+					 gc_now_ns() - 1000000000LL));
+	EXPECT_EQ(-ETIMEDOUT, gc_recv_dl(fd, &v, &ok, GOCHAN_XFER_DEADLINE, 0));
+	/* A timed-out send left nothing behind. */
+	ASSERT_EQ(0, gc_stat(fd, &st));
+	EXPECT_EQ(0, st.sent);
+	EXPECT_EQ(0, st.send_waiters);
+	EXPECT_EQ(0, st.recv_waiters);
+	EXPECT_EQ(-EAGAIN, gc_recv_u64(fd, &v, GOCHAN_XFER_NONBLOCK));
+	close(fd);
+}
+
+TEST_F(rw, ioctl_deadline_met_by_a_partner)
+{
+	int fd = gc_make(self->dev, 8, 0);
+	struct gc_op *op = &self->ops[0];
+	uint64_t v = 0;
+	uint32_t ok = 0;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	op->fd = fd;
+	op->kind = GC_OP_SEND;
+	op->val = 12;
+	pid = gc_spawn_op(op);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, gc_wait_waiters(fd, 1, 0));
+	/* A far deadline does not stop a ready partner: the value comes. */
+	EXPECT_EQ(0, gc_recv_dl(fd, &v, &ok, GOCHAN_XFER_DEADLINE,
+				gc_now_ns() + 60 * 1000000000LL));
+	EXPECT_EQ(1, ok);
+	EXPECT_EQ(12, v);
+	ASSERT_EQ(0, gc_reap(pid));
+	close(fd);
+}
+
+TEST_F(rw, write_efault_sends_nothing)
+{
+	int fd = gc_make(self->dev, 8, 4);
+	uint64_t *edge = gc_buf_before_hole(8);
+	struct gochan_stat st;
+	long ret;
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, edge);
+	/* A write from an unmapped buffer fails with EFAULT, sending
+	 * nothing. */
+	EXPECT_EQ(-EFAULT, gc_write(fd, GC_BAD_PTR, 8));
+	EXPECT_EQ(0, stat_len(fd));
+	/* A buffer whose second element runs into a hole: the first element
+	 * is either sent and counted (8) or the call fails with nothing
+	 * sent; never sent yet reported as failed. */
+	*edge = 31;
+	ret = gc_write(fd, edge, 16);
+	ASSERT_EQ(0, gc_stat(fd, &st));
+	if (ret == 8) {
+		EXPECT_EQ(1, st.len);
+	} else {
+		EXPECT_EQ(-EFAULT, ret);
+		EXPECT_EQ(0, st.len) TH_LOG("EFAULT but an element was sent");
+	}
+	EXPECT_EQ(st.len, st.sent);
+	close(fd);
+}
+
+TEST_F(rw, read_efault_takes_nothing)
+{
+	int fd = gc_make(self->dev, 8, 4);
+	uint64_t *edge = gc_buf_before_hole(8);
+	uint64_t v = 0;
+	long ret;
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, edge);
+	ASSERT_EQ(16, gc_write(fd, (uint64_t[]){ 1, 2 }, 16));
+	/* A read into an unmapped buffer fails with EFAULT and the element
+	 * stays for the next reader. */
+	EXPECT_EQ(-EFAULT, gc_read(fd, GC_BAD_PTR, 8));
+	EXPECT_EQ(2, stat_len(fd));
+	/* A buffer with room for one element before a hole: either that
+	 * element is read and counted (8), the other staying, or EFAULT
+	 * with both staying; never taken yet reported as failed. */
+	ret = gc_read(fd, edge, 16);
+	if (ret == 8) {
+		EXPECT_EQ(1, *edge);
+		EXPECT_EQ(1, stat_len(fd));
+		ASSERT_EQ(0, gc_recv_u64(fd, &v, 0));
+		EXPECT_EQ(2, v);
+	} else {
+		EXPECT_EQ(-EFAULT, ret);
+		EXPECT_EQ(2, stat_len(fd)) TH_LOG("EFAULT but an element left");
+		ASSERT_EQ(0, gc_recv_u64(fd, &v, 0));
+		EXPECT_EQ(1, v);
+	}
+	close(fd);
+}
+
+TEST_F(rw, faulting_reader_then_send_loses_nothing)
+{
+	int fd = gc_make(self->dev, 8, 2);
+	struct gc_op *op = &self->ops[0];
+	uint64_t v = 0;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	op->fd = fd;
+	op->kind = GC_OP_READ;
+	op->len = 8;
+	op->ubuf = GC_BAD_PTR;
+	pid = gc_spawn_op(op);
+	ASSERT_LT(0, pid);
+	/* A reader with a bad buffer either fails at once or blocks; once it
+	 * waits, a send may be handed to it... */
+	for (int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+	     !op->done && gc_now_ns() < end; usleep(1000)) {
+		struct gochan_stat st;
+
+		ASSERT_EQ(0, gc_stat(fd, &st));
+		if (st.recv_waiters == 1)
+			break;
+	}
+	ASSERT_EQ(0, gc_send_u64(fd, 0xbeef, GOCHAN_XFER_NONBLOCK));
+	ASSERT_EQ(0, gc_reap(pid));
+	/* ...but its copy-out fails with EFAULT, and then the element must
+	 * still be in the channel: sent, not received, and receivable. */
+	EXPECT_EQ(-EFAULT, op->ret);
+	ASSERT_EQ(0, gc_recv_u64(fd, &v, GOCHAN_XFER_NONBLOCK))
+		TH_LOG("the element handed to the faulting reader was lost");
+	EXPECT_EQ(0xbeef, v);
+	close(fd);
+}
+
+/* Shared between the test and the helper of the next test. */
+struct unmap_race {
+	int fd;
+	volatile int unmapped;	/* helper: the reader's buffer is gone */
+	long ret;		/* the blocked read's result */
+};
+
+static void *blocked_read(void *arg)
+{
+	struct unmap_race *u = arg;
+	void **buf = (void **)(u + 1);
+
+	u->ret = gc_read(u->fd, *buf, 8);
+	return NULL;
+}
+
+/*
+ * A helper thread blocks in read(2) on a channel of capacity cap with a good
+ * buffer, which is then unmapped under it; returns the helper's pid, with
+ * u->unmapped set once the buffer is gone.
+ */
+static pid_t spawn_unmapped_reader(int fd, struct unmap_race *u)
+{
+	pid_t pid = gc_fork();
+
+	if (pid == 0) {
+		void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		pthread_t t;
+
+		*(void **)(u + 1) = page;
+		if (page == MAP_FAILED ||
+		    pthread_create(&t, NULL, blocked_read, u) ||
+		    gc_wait_waiters(fd, 0, 1) || munmap(page, 4096))
+			_exit(1);
+		u->unmapped = 1;
+		pthread_join(t, NULL);
+		_exit(0);
+	}
+	if (pid > 0) {
+		for (int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+		     !u->unmapped && gc_now_ns() < end; usleep(1000))
+			;
+	}
+	return pid;
+}
+
+TEST_F(rw, buffer_unmapped_while_blocked_loses_nothing)
+{
+	int fd = gc_make(self->dev, 8, 2);
+	struct unmap_race *u = gc_shared(4096);
+	uint64_t v = 0;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, u);
+	u->fd = fd;
+	pid = spawn_unmapped_reader(fd, u);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(1, u->unmapped);
+	/* A reader waits, so this send is handed to it... */
+	ASSERT_EQ(0, gc_send_u64(fd, 0xd00d, GOCHAN_XFER_NONBLOCK));
+	ASSERT_EQ(0, gc_reap(pid));
+	/* ...whose copy-out faults: EFAULT.  The element must not vanish
+	 * with the failed call: it is still there to receive. */
+	EXPECT_EQ(-EFAULT, u->ret);
+	ASSERT_EQ(0, gc_recv_u64(fd, &v, GOCHAN_XFER_NONBLOCK))
+		TH_LOG("the element handed to the faulting reader was lost");
+	EXPECT_EQ(0xd00d, v);
+	close(fd);
+}
+
+TEST_F(rw, buffer_unmapped_while_blocked_unbuffered_sends_nothing)
+{
+	int fd = gc_make(self->dev, 8, 0);
+	struct unmap_race *u = gc_shared(4096);
+	struct gochan_stat st;
+	pid_t pid;
+	int ret;
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, u);
+	u->fd = fd;
+	pid = spawn_unmapped_reader(fd, u);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(1, u->unmapped);
+	/* The only reader's buffer is gone: it fails with EFAULT and never
+	 * holds the value, so an unbuffered send cannot complete; with
+	 * nobody else receiving it times out rather than report a delivery
+	 * that did not happen. */
+	ret = gc_send_dl(fd, &(uint64_t){ 0xd00d }, GOCHAN_XFER_DEADLINE,
+			 gc_now_ns() + 500 * 1000000LL);
+	ASSERT_EQ(0, gc_reap(pid));
+	EXPECT_EQ(-EFAULT, u->ret);
+	EXPECT_EQ(-ETIMEDOUT, ret) TH_LOG("send to a faulting reader "
+					  "reported success: value lost");
+	ASSERT_EQ(0, gc_stat(fd, &st));
+	EXPECT_EQ(0, st.received);
+	close(fd);
+}
+
+TEST_F(rw, faulting_unbuffered_receiver_gets_nothing_sent)
+{
+	int fd = gc_make(self->dev, 8, 0);
+	struct gc_op *op = &self->ops[0];
+	struct gochan_stat st;
+	int ret;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	op->fd = fd;
+	op->kind = GC_OP_RECV;
+	op->ubuf = GC_BAD_PTR;
+	pid = gc_spawn_op(op);
+	ASSERT_LT(0, pid);
+	for (int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+	     !op->done && gc_now_ns() < end; usleep(1000)) {
+		ASSERT_EQ(0, gc_stat(fd, &st));
+		if (st.recv_waiters == 1)
+			break;
+	}
+	/* An unbuffered send counts as sent only once a receiver holds the
+	 * value; a receiver whose buffer faults never holds it, so this send
+	 * must not report success: with nobody else receiving it times
+	 * out. */
+	ret = gc_send_dl(fd, &(uint64_t){ 0xcafe }, GOCHAN_XFER_DEADLINE,
+			 gc_now_ns() + 500 * 1000000LL);
+	ASSERT_EQ(0, gc_reap(pid));
+	EXPECT_EQ(-EFAULT, op->ret);
+	EXPECT_EQ(-ETIMEDOUT, ret) TH_LOG("send to a faulting receiver "
+					  "reported success: value lost");
+	ASSERT_EQ(0, gc_stat(fd, &st));
+	EXPECT_EQ(0, st.received);
+	EXPECT_EQ(st.received, st.sent);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
