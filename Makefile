@@ -69,11 +69,8 @@ LIB_HAS_CHECK	:= $(shell grep -l '^check[[:space:]]*:' lib/Makefile 2>/dev/null)
 KSFT_INC	:= $(CURDIR)/build/kselftest
 KSFT_STAMP	:= $(KSFT_INC)/.stamp
 
-SUBMAKE_ARGS	:= KSFT_INC=$(KSFT_INC)
-ifeq ($(WERROR),1)
-SUBMAKE_ARGS	+= WERROR=1
-KBUILD_WERROR	:= KCFLAGS=-Werror
-endif
+SUBMAKE_ARGS	= KSFT_INC=$(KSFT_INC) $(if $(filter 1,$(WERROR)),WERROR=1)
+KBUILD_WERROR	= $(if $(filter 1,$(WERROR)),KCFLAGS=-Werror)
 
 # $(RUN) -- CMD: run CMD where the module is loaded, from the top of the tree
 # (the VM sees build/selftests and build/tools at the same relative paths).
@@ -125,14 +122,20 @@ tools: lib
 selftests: lib tools $(KSFT_STAMP)
 	$(foreach d,$(SELFTEST_DIRS),$(MAKE) -C $(d) $(SUBMAKE_ARGS);)
 
-# The packages first, then a new make, which finds the kernel they brought.
+# The packages first; KVER is looked up only when this recipe is expanded,
+# after them, so it finds the kernel they brought.
+check: WERROR := 1
 check: deps
 	$(MAKE) WERROR=1 all
-	$(MAKE) WERROR=1 check-run
+	$(check-steps)
+
+# The tests alone, on what is built.
+check-run:
+	$(check-steps)
 
 # $(call tap-step,NAME,LOG,COMMAND): run COMMAND, showing its output and
 # keeping it in LOG; a failure that printed no TAP "not ok" gets one, so the
-# count below cannot miss it.
+# count at the end cannot miss it.
 define tap-step
 @rc=0; $(3) 2>&1 | tee $(2) || rc=$$?; \
 if [ $$rc -ne 0 ] && ! grep -q '^not ok' $(2); then \
@@ -140,19 +143,20 @@ if [ $$rc -ne 0 ] && ! grep -q '^not ok' $(2); then \
 fi
 endef
 
-check-run:
-	@rm -rf build/check && mkdir -p build/check
-	@echo "== host-side tests"
-	$(call tap-step,host-side tests,build/check/host.log,\
-		tools/vm/guest-run-tests -t 0 \
-		$(if $(LIB_HAS_CHECK),'$(MAKE) -s -C lib check') \
-		$(foreach d,$(HOST_TEST_DIRS),'$(MAKE) -s -C $(d) run_tests_host $(SUBMAKE_ARGS)'))
-	@echo "== module selftests ($(RUN_ON))"
-	$(call tap-step,module selftests,build/check/module.log,\
-		$(RUN) --tap -- guest-run-tests \
-		$$(SUBMAKE_ARGS='$(SUBMAKE_ARGS)' mk/list-tests $(SELFTEST_DIRS)))
-	@echo "== summary"
-	@tools/tap-summary build/check/host.log build/check/module.log
+define check-steps
+@rm -rf build/check && mkdir -p build/check
+@echo "== host-side tests"
+$(call tap-step,host-side tests,build/check/host.log,\
+	tools/vm/guest-run-tests -t 0 \
+	$(if $(LIB_HAS_CHECK),'$(MAKE) -s -C lib check') \
+	$(foreach d,$(HOST_TEST_DIRS),'$(MAKE) -s -C $(d) run_tests_host $(SUBMAKE_ARGS)'))
+@echo "== module selftests ($(RUN_ON))"
+$(call tap-step,module selftests,build/check/module.log,\
+	$(RUN) --tap -- guest-run-tests \
+	$$(SUBMAKE_ARGS='$(SUBMAKE_ARGS)' mk/list-tests $(SELFTEST_DIRS)))
+@echo "== summary"
+@tools/tap-summary build/check/host.log build/check/module.log
+endef
 
 demo: deps
 	$(MAKE) demo-run
