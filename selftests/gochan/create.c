@@ -8,6 +8,8 @@
  */
 #include "gochan_test.h"
 
+#include <sys/resource.h>
+
 FIXTURE(create) {
 	int dev;
 };
@@ -433,6 +435,110 @@ TEST_F(create, total_rings_above_max_total_bytes_is_enospc)
 	for (int i = 0; i < 4; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+}
+
+TEST_F(create, no_free_fd_is_emfile)
+{
+	struct rlimit rl = { 0 };
+	int spare, fd;
+
+	/* Use up the fd table below a lowered limit. */
+	spare = dup(0);
+	ASSERT_LE(0, spare);
+	rl.rlim_cur = rl.rlim_max = spare + 1;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	/* No fd can be had: EMFILE, and no channel leaks... */
+	EXPECT_EQ(-EMFILE, gc_make(self->dev, 8, 1024));
+	/* ...so once an fd is free, creating works again. */
+	close(spare);
+	fd = gc_make(self->dev, 8, 1024);
+	EXPECT_EQ(spare, fd);
+	close(fd);
+}
+
+/* Read memory.current of cgroup dir; -1 on error. */
+static long long memcg_current(const char *dir)
+{
+	char path[256], buf[64] = "";
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/memory.current", dir);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return atoll(buf);
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+TEST_F(create, ring_is_charged_to_callers_memory_cgroup)
+{
+	const char *root = "/sys/fs/cgroup";
+	const uint32_t elem = 65536, cap = 64;	/* a 4 MiB ring */
+	const long long ring = (long long)elem * cap;
+	long long *res = gc_shared(4 * sizeof(long long));
+	unsigned long long max_chan = 0;
+	char dir[128], procs[160], ctl[64] = "";
+	int fd;
+	pid_t pid;
+
+	ASSERT_NE(NULL, res);
+	gc_param("max_chan_bytes", &max_chan);
+	if ((unsigned long long)ring > max_chan)
+		SKIP(return, "max_chan_bytes %llu < %lld", max_chan, ring);
+	fd = open("/sys/fs/cgroup/cgroup.controllers", O_RDONLY);
+	if (fd >= 0) {
+		read(fd, ctl, sizeof(ctl) - 1);
+		close(fd);
+	}
+	if (geteuid() != 0 || !strstr(ctl, "memory"))
+		SKIP(return, "needs root and cgroup2 with the memory controller");
+	if (write_str("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
+		SKIP(return, "cannot enable the memory controller");
+	snprintf(dir, sizeof(dir), "%s/gochan-selftest-%d", root, getpid());
+	ASSERT_EQ(0, mkdir(dir, 0755));
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+
+	pid = gc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int cfd;
+
+		if (write_str(procs, "0"))
+			_exit(1);
+		res[0] = memcg_current(dir);
+		cfd = gc_make(self->dev, elem, cap);
+		if (cfd < 0)
+			_exit(2);
+		res[1] = memcg_current(dir);
+		close(cfd);
+		res[2] = memcg_current(dir);
+		_exit(0);
+	}
+	EXPECT_EQ(0, gc_reap(pid));
+	rmdir(dir);
+	TH_LOG("memory.current: %lld, with a %lld-byte ring %lld, after "
+	       "close %lld", res[0], ring, res[1], res[2]);
+	ASSERT_LE(0, res[0]);
+	/* Making the channel charges its ring to the creator's cgroup (give
+	 * or take a tenth for per-cpu charge batching)... */
+	EXPECT_LE(res[0] + ring * 9 / 10, res[1]);
+	/* ...and the last close gives it back. */
+	EXPECT_GE(res[1] - ring * 9 / 10, res[2]);
 }
 
 TEST_F(create, bad_pointer_is_efault)
