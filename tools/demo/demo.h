@@ -54,8 +54,8 @@ void reap(pid_t pid);
 void reap_all(void);
 void watchdog(unsigned int seconds);
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-void await_stat(int fd, const char *name, unsigned int len,
-		unsigned int senders, unsigned int receivers);
+void expect_stat(int fd, const char *name, unsigned int len,
+		 unsigned int senders, unsigned int receivers, bool wait);
 int64_t now_ns(void);
 
 #endif /* GOCHAN_DEMO_H */

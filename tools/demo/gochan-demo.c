@@ -145,10 +145,11 @@ static void section_rendezvous(void)
 	pid = spawn(greeter, NULL);
 	say("forked child %d; it inherited fd %d and sends \"hello\" on greet.",
 	    pid, greet);
-	await_stat(greet, "greet", 0, 1, 0);
+	expect_stat(greet, "greet", 0, 1, 0, true);
 	stat_header();
 	stat_row("greet", greet, "child blocked in send");
 	usleep(200 * 1000);
+	expect_stat(greet, "greet", 0, 1, 0, false);
 	stat_row("greet", greet, "200 ms later: still blocked");
 
 	t_recv = now_ns();
@@ -160,7 +161,7 @@ static void section_rendezvous(void)
 	say("child: %s", r.text);
 
 	say("Now the child receives first; the parent's send finds it waiting:");
-	await_stat(greet, "greet", 0, 0, 1);
+	expect_stat(greet, "greet", 0, 0, 1, true);
 	stat_header();
 	stat_row("greet", greet, "child blocked in receive");
 	snprintf(msg, sizeof(msg), "hello back from pid %d", getpid());
@@ -229,7 +230,7 @@ static void section_buffered(void)
 	prod = spawn(producer, NULL);
 	say("child %d sends %d jobs on \"jobs\" (capacity 4); nobody receives yet.",
 	    prod, NJOBS);
-	await_stat(jobs, "jobs", 4, 1, 0);
+	expect_stat(jobs, "jobs", 4, 1, 0, true);
 	stat_header();
 	stat_row("jobs", jobs, "4 buffered, producer blocked on job 5");
 
@@ -583,7 +584,7 @@ static void section_close(void)
 	quit = make("quit", 0, 0);
 	for (int i = 1; i <= NWORKERS; i++)
 		spawn(worker, (void *)(intptr_t)i);
-	await_stat(quit, "quit", 0, 0, NWORKERS);
+	expect_stat(quit, "quit", 0, 0, NWORKERS, true);
 	stat_header();
 	stat_row("quit", quit, "3 workers blocked receiving");
 	if (gochan_close(quit))
@@ -600,7 +601,7 @@ static void section_close(void)
 	say("b) A full buffer, a blocked sender, then close:");
 	queue = make("queue", 32, 2);
 	pid = spawn(queue_sender, NULL);
-	await_stat(queue, "queue", 2, 1, 0);
+	expect_stat(queue, "queue", 2, 1, 0, true);
 	stat_header();
 	stat_row("queue", queue, "full; the sender is blocked on q3");
 	if (gochan_close(queue))
@@ -610,6 +611,7 @@ static void section_close(void)
 		die("the blocked sender should fail with EPIPE after 2 sends");
 	say("%s", r[0].text);
 	reap(pid);
+	expect_stat(queue, "queue", 2, 0, 0, false);
 	stat_row("queue", queue, "closed, 2 values still buffered");
 
 	/* One receiver after the other, so the output does not depend on

@@ -181,27 +181,34 @@ void next_reports_sorted(struct report *r, int n)
 	qsort(r, n, sizeof(*r), by_who);
 }
 
+/* Does @fd's channel show @len buffered, @senders and @receivers blocked? */
+static bool stat_is(int fd, const char *name, unsigned int len,
+		    unsigned int senders, unsigned int receivers,
+		    struct gochan_stat *st)
+{
+	int err = gochan_stat(fd, st);
+
+	if (err)
+		die("GOCHAN_IOC_STAT on %s: %s", name, strerror(-err));
+	return st->len == len && st->send_waiters == senders &&
+	       st->recv_waiters == receivers;
+}
+
 /*
  * Wait until @fd's channel shows @len buffered elements, @senders blocked
  * senders and @receivers blocked receivers: the way the parent knows that a
  * child has got to the point where it blocks, without sleeping and hoping.
+ * With @wait false, the state must hold now.
  */
-void await_stat(int fd, const char *name, unsigned int len,
-		unsigned int senders, unsigned int receivers)
+void expect_stat(int fd, const char *name, unsigned int len,
+		 unsigned int senders, unsigned int receivers, bool wait)
 {
 	int64_t give_up = now_ns() + 30 * 1000000000LL;
 	struct gochan_stat st;
 
-	for (;;) {
-		int err = gochan_stat(fd, &st);
-
-		if (err)
-			die("GOCHAN_IOC_STAT on %s: %s", name, strerror(-err));
-		if (st.len == len && st.send_waiters == senders &&
-		    st.recv_waiters == receivers)
-			return;
-		if (now_ns() > give_up)
-			die("%s never reached len %u, %u blocked senders, %u blocked receivers (it has %u, %u, %u)",
+	while (!stat_is(fd, name, len, senders, receivers, &st)) {
+		if (!wait || now_ns() > give_up)
+			die("%s: expected len %u, %u blocked senders, %u blocked receivers; it has %u, %u, %u",
 			    name, len, senders, receivers, st.len,
 			    st.send_waiters, st.recv_waiters);
 		usleep(1000);
