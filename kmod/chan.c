@@ -308,7 +308,7 @@ long gochan_chan_send(struct gochan_chan *c, const void *buf, u32 n,
 		goto out_unlock;
 	}
 	if (blk->nonblock || deadline_passed(blk)) {
-		ret = sent ? sent : (blk->nonblock ? -EAGAIN : -ETIMEDOUT);
+		ret = sent ? (long)sent : (blk->nonblock ? -EAGAIN : -ETIMEDOUT);
 		goto out_unlock;
 	}
 

@@ -259,7 +259,7 @@ static long gochan_ioctl_recv(struct gochan_chan *c, void __user *argp)
 	if (ret)
 		return ret;
 	ubuf = u64_to_user_ptr(x.buf);
-	if (fault_in_writeable(ubuf, c->elem_size))
+	if (fault_in_safe_writeable(ubuf, c->elem_size))
 		return -EFAULT;
 	ret = bounce_init(&b, c->elem_size, 1);
 	if (ret)
