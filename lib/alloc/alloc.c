@@ -68,7 +68,7 @@ size_t ga_usable_size(const void *p)
 {
 	struct ga_span *s = ga_span_of_fast(p);
 
-	if (s->state == GA_SPAN_LARGE)
+	if (s->spc < 2)
 		return (size_t)s->npages * GA_PAGE_SIZE - ((uintptr_t)p - s->base);
 	if (s->spc == GA_SPC_TINY)
 		return 0;
@@ -93,7 +93,7 @@ void *ga_realloc(void *p, size_t n, unsigned flags)
 	if (s->spc == GA_SPC_TINY) {
 		/* the old size is unknown: keep what fits, up to the end of the block */
 		old = GA_TINY_SIZE - ((uintptr_t)p & (GA_TINY_SIZE - 1));
-	} else if (s->state == GA_SPAN_LARGE) {
+	} else if (s->spc < 2) {
 		old = ga_usable_size(p);
 		if (n > GA_MAX_SMALL_SIZE && (uintptr_t)p == s->base && ga_heap_resize_large(s, n)) {
 			size_t now = ga_usable_size(p);
@@ -148,7 +148,7 @@ GA_EXPORT int galloc_find(const void *addr, struct galloc_object *obj)
 	off = (uintptr_t)addr - s->base;
 	obj->span_base = (void *)s->base;
 	obj->span_pages = s->npages;
-	if (s->state == GA_SPAN_LARGE) {
+	if (s->spc < 2) {
 		obj->base = (void *)s->base;
 		obj->size = (size_t)s->npages * GA_PAGE_SIZE;
 		obj->sizeclass = 0;

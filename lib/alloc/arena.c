@@ -79,7 +79,7 @@ struct ga_arena *ga_arena_new(void)
 	ga_heap.free_pages += GA_ARENA_USABLE_PAGES;
 	ga_heap.scav_pages += GA_ARENA_USABLE_PAGES;
 	ga_heap.sys_bytes += GA_ARENA_SIZE;
-	ga_heap.meta_bytes += GA_ARENA_META_PAGES * GA_PAGE_SIZE;
+	__atomic_fetch_add(&ga_heap.meta_bytes, GA_ARENA_META_PAGES * GA_PAGE_SIZE, __ATOMIC_RELAXED);
 	ga_map_set(a, a);
 	return a;
 }
@@ -112,7 +112,7 @@ struct ga_arena *ga_arena_new_huge(size_t npages, size_t align)
 	ga_arena_header(a, nslots);
 	a->huge_page = (uint32_t)(first / GA_PAGE_SIZE);
 	ga_heap.sys_bytes += nslots << GA_ARENA_SHIFT;
-	ga_heap.meta_bytes += GA_ARENA_META_PAGES * GA_PAGE_SIZE;
+	__atomic_fetch_add(&ga_heap.meta_bytes, GA_ARENA_META_PAGES * GA_PAGE_SIZE, __ATOMIC_RELAXED);
 	ga_map_set(a, a);
 	return a;
 }
@@ -124,6 +124,6 @@ void ga_arena_free_huge(struct ga_arena *a)
 
 	ga_map_set(a, NULL);
 	ga_heap.sys_bytes -= bytes;
-	ga_heap.meta_bytes -= GA_ARENA_META_PAGES * GA_PAGE_SIZE;
+	__atomic_fetch_sub(&ga_heap.meta_bytes, GA_ARENA_META_PAGES * GA_PAGE_SIZE, __ATOMIC_RELAXED);
 	ga_os_release(a, bytes);
 }

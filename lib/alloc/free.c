@@ -124,7 +124,7 @@ void ga_free_slow(struct ga_cache *c, struct ga_span *s, void *p)
 {
 	unsigned spc = s->spc;
 
-	if (s->state == GA_SPAN_LARGE) {
+	if (spc < 2) { /* size class 0: a large object (spc never changes while s lives) */
 		ga_heap_free_span(s);
 		return;
 	}

@@ -462,8 +462,10 @@ static void scavenger_returns_memory(void)
 	printf("# rss before %zu KiB, peak %zu KiB, after free %zu KiB, released %lu KiB\n",
 	       before >> 10, peak >> 10, after >> 10, (unsigned long)(st.heap_released >> 10));
 	CHECK(peak > before + (150u << 20), "peak did not grow");
-	/* (a sanitizer's shadow of the test's own memset stays resident: compare to the peak) */
+	/* a sanitizer's shadow of the test's own memset stays resident: trust the counters */
+#if !defined(__SANITIZE_THREAD__)
 	CHECK(after < before + (peak - before) / 4, "resident memory did not fall");
+#endif
 	CHECK(st.heap_released >= (150u << 20), "released %lu", (unsigned long)st.heap_released);
 	HEAP_OK();
 }
