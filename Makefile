@@ -73,13 +73,15 @@ SUBMAKE_ARGS	= KSFT_INC=$(KSFT_INC) $(if $(filter 1,$(WERROR)),WERROR=1)
 KBUILD_WERROR	= $(if $(filter 1,$(WERROR)),KCFLAGS=-Werror)
 
 # $(RUN) -- CMD: run CMD where the module is loaded, from the top of the tree
-# (the VM sees build/selftests and build/tools at the same relative paths).
+# (the VM sees build/selftests and build/tools at the same relative paths;
+# whether they exist is asked when the command runs, as make check builds
+# them in the same recipe).
 ifeq ($(RUN_ON),host)
 RUN = tools/vm/gochan-host --ko gochan.ko --timeout $(VM_TIMEOUT)
 else
 RUN = tools/vm/gochan-vm --ko gochan.ko --kernel $(VM_KERNEL) \
 	--timeout $(VM_TIMEOUT) $(VM_ARGS) \
-	$(foreach d,build/selftests build/tools,$(if $(wildcard $(d)),--add $(d):/$(d)))
+	$(foreach d,build/selftests build/tools,$$(test -e $(d) && echo --add $(d):/$(d)))
 endif
 
 .PHONY: all deps module lib selftests tools check check-run demo demo-run \
