@@ -29,20 +29,10 @@
 
 static atomic64_t gochan_next_id = ATOMIC64_INIT(0);
 
-#define GOCHAN_WAKE_BATCH	8
-
-/* What an operation must do once it drops the lock. */
-struct gochan_unlock {
-	struct task_struct	*wake[GOCHAN_WAKE_BATCH]; /* referenced */
-	unsigned int		nwake;
-	__poll_t		poll;		/* readiness that may have appeared */
-};
-
-static void gochan_lock(struct gochan_chan *c, struct gochan_unlock *u)
+void gochan_unlock_init(struct gochan_unlock *u)
 {
 	u->nwake = 0;
 	u->poll = 0;
-	mutex_lock(&c->lock);
 }
 
 static void wake_task(struct task_struct *task)
@@ -51,16 +41,34 @@ static void wake_task(struct task_struct *task)
 	put_task_struct(task);
 }
 
-static void gochan_unlock(struct gochan_chan *c, struct gochan_unlock *u)
+/* Wake the tasks collected in @u; call with no channel lock held. */
+void gochan_unlock_wake(struct gochan_unlock *u)
 {
 	unsigned int i;
 
-	mutex_unlock(&c->lock);
 	for (i = 0; i < u->nwake; i++)
 		wake_task(u->wake[i]);
+	u->nwake = 0;
+}
+
+void gochan_poll_wake(struct gochan_chan *c, __poll_t mask)
+{
 	/* wq_has_sleeper() has the barrier that pairs with poll_wait(). */
-	if (u->poll && wq_has_sleeper(&c->poll_wq))
-		wake_up_poll(&c->poll_wq, u->poll);
+	if (mask && wq_has_sleeper(&c->poll_wq))
+		wake_up_poll(&c->poll_wq, mask);
+}
+
+static void gochan_lock(struct gochan_chan *c, struct gochan_unlock *u)
+{
+	gochan_unlock_init(u);
+	mutex_lock(&c->lock);
+}
+
+static void gochan_unlock(struct gochan_chan *c, struct gochan_unlock *u)
+{
+	mutex_unlock(&c->lock);
+	gochan_unlock_wake(u);
+	gochan_poll_wake(c, u->poll);
 }
 
 /* --- The ring: slot i holds element (head + i) % capacity. --- */
@@ -93,7 +101,7 @@ static void ring_push(struct gochan_chan *c, const void *src, u32 n)
 
 /* --- Wait queues --- */
 
-static void waitq_add(struct gochan_chan *c, struct gochan_waiter *w, bool send)
+void gochan_waitq_add(struct gochan_chan *c, struct gochan_waiter *w, bool send)
 {
 	if (send) {
 		list_add_tail(&w->node, &c->sendq);
@@ -104,9 +112,9 @@ static void waitq_add(struct gochan_chan *c, struct gochan_waiter *w, bool send)
 	}
 }
 
-static void waitq_del(struct gochan_chan *c, struct gochan_waiter *w, bool send)
+void gochan_waitq_del(struct gochan_chan *c, struct gochan_waiter *w, bool send)
 {
-	list_del(&w->node);
+	list_del_init(&w->node);
 	if (send)
 		WRITE_ONCE(c->nsend, c->nsend - 1);
 	else
@@ -114,19 +122,44 @@ static void waitq_del(struct gochan_chan *c, struct gochan_waiter *w, bool send)
 }
 
 /*
- * Unlink @w and complete its wait.  c->lock must be held.  The release store
- * of DONE is the last access to @w: the waiting task may return as soon as
- * it sees it, so its task is referenced first, and a wakeup that comes after
- * it returned is an ordinary spurious one.
+ * The oldest waiter on @q whose wait can still be completed, claimed for
+ * the caller; stale select waiters met on the way are dropped.  c->lock
+ * must be held.  A plain wait needs no claim: its only waiter is here, and
+ * we hold the lock its owner would need to give up.
+ */
+static struct gochan_waiter *waitq_claim_first(struct gochan_chan *c, bool send)
+{
+	struct list_head *q = send ? &c->sendq : &c->recvq;
+	struct gochan_waiter *w;
+
+	while ((w = list_first_entry_or_null(q, struct gochan_waiter, node))) {
+		struct gochan_wait *wait = w->wait;
+
+		if (!wait->select ||
+		    cmpxchg(&wait->state, GOCHAN_WAIT_PENDING,
+			    GOCHAN_WAIT_CLAIMED) == GOCHAN_WAIT_PENDING)
+			return w;
+		gochan_waitq_del(c, w, send);
+	}
+	return NULL;
+}
+
+/*
+ * Unlink the claimed waiter @w and complete its wait.  c->lock must be
+ * held.  The release store of DONE is the last access to @w: the waiting
+ * task may return as soon as it sees it, so its task is referenced first,
+ * and a wakeup that comes after it returned is an ordinary spurious one.
  */
 static void waiter_complete(struct gochan_chan *c, struct gochan_waiter *w,
 			    bool send, struct gochan_unlock *u)
 {
-	struct task_struct *task = w->wait->task;
+	struct gochan_wait *wait = w->wait;
+	struct task_struct *task = wait->task;
 
-	waitq_del(c, w, send);
+	gochan_waitq_del(c, w, send);
+	wait->index = w->index;
 	get_task_struct(task);
-	smp_store_release(&w->wait->state, GOCHAN_WAIT_DONE);
+	smp_store_release(&wait->state, GOCHAN_WAIT_DONE);
 	if (u->nwake < GOCHAN_WAKE_BATCH)
 		u->wake[u->nwake++] = task;
 	else
@@ -136,9 +169,9 @@ static void waiter_complete(struct gochan_chan *c, struct gochan_waiter *w,
 /*
  * Sleep until @wait is done, a signal is pending, or the deadline passes.
  * Returns 0 when done, -ERESTARTSYS or -ETIMEDOUT otherwise (the caller then
- * takes the lock and looks again: the wait may have been done meanwhile).
+ * takes the lock(s) and looks again: the wait may have been done meanwhile).
  */
-static int wait_sleep(struct gochan_wait *wait, const struct gochan_block *blk)
+int gochan_wait_sleep(struct gochan_wait *wait, const struct gochan_block *blk)
 {
 	int ret = 0;
 
@@ -167,7 +200,7 @@ static int wait_sleep(struct gochan_wait *wait, const struct gochan_block *blk)
 	return ret;
 }
 
-static bool deadline_passed(const struct gochan_block *blk)
+bool gochan_deadline_passed(const struct gochan_block *blk)
 {
 	return blk->has_deadline && ktime_compare(ktime_get(), blk->deadline) >= 0;
 }
@@ -175,40 +208,81 @@ static bool deadline_passed(const struct gochan_block *blk)
 /* --- Moving elements, under c->lock --- */
 
 /*
- * Move buffered and blocked senders' elements into the ring while it has
- * room, completing each sender whose last element went in.  Keeps
+ * struct gochan_returned - elements a receiver took but could not copy out
+ * (its process unmapped the buffer under it).  They go back to the front
+ * of the channel, ahead of the ring, so nothing is lost.
+ */
+struct gochan_returned {
+	struct list_head	node;		/* on chan->returned */
+	u32			nelem;
+	u32			ndone;		/* taken again so far */
+	u8			data[];
+};
+
+/* Take up to @n returned elements into @buf; returns how many. */
+static u32 take_returned(struct gochan_chan *c, void *buf, u32 n)
+{
+	size_t es = c->elem_size;
+	u32 got = 0;
+
+	while (got < n && c->nreturned) {
+		struct gochan_returned *r =
+			list_first_entry(&c->returned, struct gochan_returned, node);
+		u32 k = min(n - got, r->nelem - r->ndone);
+
+		if (es)
+			memcpy(buf + got * es, r->data + r->ndone * es, k * es);
+		r->ndone += k;
+		got += k;
+		WRITE_ONCE(c->nreturned, c->nreturned - k);
+		if (r->ndone == r->nelem) {
+			list_del(&r->node);
+			kvfree(r);
+		}
+	}
+	return got;
+}
+
+/*
+ * Move blocked senders' elements into the ring while it has room,
+ * completing each sender whose last element went in.  Keeps
  * "sendq non-empty => ring full" after a receive made room.
  */
 static void refill_from_senders(struct gochan_chan *c, struct gochan_unlock *u)
 {
 	size_t es = c->elem_size;
-	struct gochan_waiter *s, *tmp;
+	struct gochan_waiter *s;
 
-	list_for_each_entry_safe(s, tmp, &c->sendq, node) {
+	while (c->len < c->capacity && (s = waitq_claim_first(c, true))) {
 		u32 k = min(s->nelem - s->ndone, c->capacity - c->len);
 
-		if (!k)
-			break;
 		ring_push(c, s->buf + s->ndone * es, k);
 		s->ndone += k;
 		c->sent += k;
 		if (s->ndone < s->nelem)
-			break;
+			break;		/* ring full again; s stays first */
 		waiter_complete(c, s, true, u);
 	}
 }
 
-/*
- * Take up to @n elements into @buf without blocking: from the ring (refilled
- * from blocked senders as it drains), or, on an unbuffered channel, straight
- * from blocked senders.  Returns how many were taken.
+/**
+ * gochan_recv_locked - take elements without blocking.
+ * @c: the channel, locked
+ * @buf: room for @n elements
+ * @n: most elements to take
+ * @u: collects wakeups for after the unlock
+ *
+ * Takes from the ring (refilled from blocked senders as it drains), or, on
+ * an unbuffered channel, straight from blocked senders.  Returns how many
+ * were taken.
  */
-static u32 recv_locked(struct gochan_chan *c, void *buf, u32 n,
+u32 gochan_recv_locked(struct gochan_chan *c, void *buf, u32 n,
 		       struct gochan_unlock *u)
 {
 	size_t es = c->elem_size;
 	u32 got = 0;
 
+	got = take_returned(c, buf, n);
 	while (got < n) {
 		struct gochan_waiter *s;
 		u32 k;
@@ -222,7 +296,7 @@ static u32 recv_locked(struct gochan_chan *c, void *buf, u32 n,
 			continue;
 		}
 		/* Empty ring with a sender queued: only when unbuffered. */
-		s = list_first_entry_or_null(&c->sendq, struct gochan_waiter, node);
+		s = waitq_claim_first(c, true);
 		if (!s)
 			break;
 		k = min(n - got, s->nelem - s->ndone);
@@ -238,20 +312,25 @@ static u32 recv_locked(struct gochan_chan *c, void *buf, u32 n,
 	return got;
 }
 
-/*
- * Give up to @n elements from @buf without blocking: to blocked receivers in
- * arrival order first (the ring is empty when any is queued), then into the
- * ring's free slots.  Returns how many were given.
+/**
+ * gochan_send_locked - give elements without blocking.
+ * @c: the channel, locked and not closed
+ * @buf: @n elements
+ * @n: most elements to give
+ * @u: collects wakeups for after the unlock
+ *
+ * Gives to blocked receivers in arrival order first (the ring is empty
+ * when any is queued), then into the ring's free slots.  Returns how many
+ * were given.
  */
-static u32 send_locked(struct gochan_chan *c, const void *buf, u32 n,
+u32 gochan_send_locked(struct gochan_chan *c, const void *buf, u32 n,
 		       struct gochan_unlock *u)
 {
 	size_t es = c->elem_size;
 	struct gochan_waiter *r;
 	u32 sent = 0;
 
-	while (sent < n &&
-	       (r = list_first_entry_or_null(&c->recvq, struct gochan_waiter, node))) {
+	while (sent < n && (r = waitq_claim_first(c, false))) {
 		u32 k = min(n - sent, r->nelem);
 
 		if (es)
@@ -302,12 +381,12 @@ long gochan_chan_send(struct gochan_chan *c, const void *buf, u32 n,
 		ret = -EPIPE;
 		goto out_unlock;
 	}
-	sent = send_locked(c, buf, n, &u);
+	sent = gochan_send_locked(c, buf, n, &u);
 	if (sent == n) {
 		ret = sent;
 		goto out_unlock;
 	}
-	if (blk->nonblock || deadline_passed(blk)) {
+	if (blk->nonblock || gochan_deadline_passed(blk)) {
 		ret = sent ? (long)sent : (blk->nonblock ? -EAGAIN : -ETIMEDOUT);
 		goto out_unlock;
 	}
@@ -317,17 +396,17 @@ long gochan_chan_send(struct gochan_chan *c, const void *buf, u32 n,
 		.buf	= (void *)buf + sent * (size_t)c->elem_size,
 		.nelem	= n - sent,
 	};
-	waitq_add(c, &w, true);
+	gochan_waitq_add(c, &w, true);
 	u.poll |= EPOLLIN | EPOLLRDNORM;	/* a sender waits: recv won't block */
 	gochan_unlock(c, &u);
 
-	ret = wait_sleep(&wait, blk);
+	ret = gochan_wait_sleep(&wait, blk);
 	if (ret) {
 		gochan_lock(c, &u);
 		if (wait.state == GOCHAN_WAIT_DONE)
 			ret = 0;
 		else
-			waitq_del(c, &w, true);
+			gochan_waitq_del(c, &w, true);
 		gochan_unlock(c, &u);
 	}
 	/*
@@ -367,26 +446,26 @@ long gochan_chan_recv(struct gochan_chan *c, void *buf, u32 n,
 	long ret;
 
 	gochan_lock(c, &u);
-	ret = recv_locked(c, buf, n, &u);
+	ret = gochan_recv_locked(c, buf, n, &u);
 	if (ret || c->closed)
 		goto out_unlock;
-	if (blk->nonblock || deadline_passed(blk)) {
+	if (blk->nonblock || gochan_deadline_passed(blk)) {
 		ret = blk->nonblock ? -EAGAIN : -ETIMEDOUT;
 		goto out_unlock;
 	}
 
 	w = (struct gochan_waiter) { .wait = &wait, .buf = buf, .nelem = n };
-	waitq_add(c, &w, false);
+	gochan_waitq_add(c, &w, false);
 	u.poll |= EPOLLOUT | EPOLLWRNORM;	/* a receiver waits: send won't block */
 	gochan_unlock(c, &u);
 
-	ret = wait_sleep(&wait, blk);
+	ret = gochan_wait_sleep(&wait, blk);
 	if (ret) {
 		gochan_lock(c, &u);
 		if (wait.state == GOCHAN_WAIT_DONE)
 			ret = 0;
 		else
-			waitq_del(c, &w, false);
+			gochan_waitq_del(c, &w, false);
 		gochan_unlock(c, &u);
 		if (ret)
 			return ret;
@@ -409,7 +488,7 @@ out_unlock:
  */
 int gochan_chan_close(struct gochan_chan *c)
 {
-	struct gochan_waiter *w, *tmp;
+	struct gochan_waiter *w;
 	struct gochan_unlock u;
 
 	gochan_lock(c, &u);
@@ -418,17 +497,64 @@ int gochan_chan_close(struct gochan_chan *c)
 		return -EPIPE;
 	}
 	WRITE_ONCE(c->closed, true);
-	list_for_each_entry_safe(w, tmp, &c->recvq, node) {
+	while ((w = waitq_claim_first(c, false))) {
 		w->closed = true;
 		waiter_complete(c, w, false, &u);
 	}
-	list_for_each_entry_safe(w, tmp, &c->sendq, node) {
+	while ((w = waitq_claim_first(c, true))) {
 		w->closed = true;
 		waiter_complete(c, w, true, &u);
 	}
 	u.poll = EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
 	gochan_unlock(c, &u);
 	return 0;
+}
+
+/**
+ * gochan_chan_unreceive - give back elements a receive took but could not
+ * deliver.
+ * @c: the channel
+ * @buf: the @n elements, oldest first
+ * @n: how many
+ *
+ * They go to blocked receivers first, then to the front of the channel,
+ * ahead of the ring, even if the channel was closed meanwhile.  Cannot
+ * fail: a receiver's fault must not lose what it took.
+ */
+void gochan_chan_unreceive(struct gochan_chan *c, const void *buf, u32 n)
+{
+	size_t es = c->elem_size;
+	struct gochan_returned *ret;
+	struct gochan_waiter *r;
+	struct gochan_unlock u;
+	u32 given = 0;
+
+	ret = kvmalloc(struct_size(ret, data, n * es),
+		       GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
+	gochan_lock(c, &u);
+	c->received -= n;
+	while (given < n && (r = waitq_claim_first(c, false))) {
+		u32 k = min(n - given, r->nelem);
+
+		if (es)
+			memcpy(r->buf, buf + given * es, k * es);
+		r->ndone = k;
+		given += k;
+		c->received += k;
+		waiter_complete(c, r, false, &u);
+	}
+	if (given < n) {
+		ret->nelem = n - given;
+		ret->ndone = 0;
+		if (es)
+			memcpy(ret->data, buf + given * es, ret->nelem * es);
+		list_add(&ret->node, &c->returned);
+		WRITE_ONCE(c->nreturned, c->nreturned + ret->nelem);
+		u.poll |= EPOLLIN | EPOLLRDNORM;
+		ret = NULL;
+	}
+	gochan_unlock(c, &u);
+	kvfree(ret);
 }
 
 /*
@@ -443,7 +569,7 @@ __poll_t gochan_chan_poll_mask(struct gochan_chan *c)
 
 	if (closed)
 		mask |= EPOLLHUP | EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
-	if (len || READ_ONCE(c->nsend))
+	if (len || READ_ONCE(c->nsend) || READ_ONCE(c->nreturned))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (len < c->capacity || READ_ONCE(c->nrecv))
 		mask |= EPOLLOUT | EPOLLWRNORM;
@@ -454,7 +580,7 @@ void gochan_chan_stat(struct gochan_chan *c, struct gochan_stat *st)
 {
 	mutex_lock(&c->lock);
 	st->flags = c->closed ? GOCHAN_STAT_CLOSED : 0;
-	st->len = c->len;
+	st->len = c->len + c->nreturned;
 	st->send_waiters = c->nsend;
 	st->recv_waiters = c->nrecv;
 	st->sent = c->sent;
@@ -508,6 +634,7 @@ struct gochan_chan *gochan_chan_create(u32 elem_size, u32 capacity)
 	mutex_init(&c->lock);
 	INIT_LIST_HEAD(&c->sendq);
 	INIT_LIST_HEAD(&c->recvq);
+	INIT_LIST_HEAD(&c->returned);
 	init_waitqueue_head(&c->poll_wq);
 	return c;
 
@@ -525,10 +652,14 @@ void gochan_chan_get(struct gochan_chan *c)
 
 void gochan_chan_put(struct gochan_chan *c)
 {
+	struct gochan_returned *r, *tmp;
+
 	if (!refcount_dec_and_test(&c->ref))
 		return;
 	/* The last reference: no file, so no task can be queued. */
 	WARN_ON_ONCE(!list_empty(&c->sendq) || !list_empty(&c->recvq));
+	list_for_each_entry_safe(r, tmp, &c->returned, node)
+		kvfree(r);
 	kvfree(c->ring);
 	gochan_uncharge_total(c->ring_bytes);
 	put_pid(c->creator);

@@ -6,9 +6,9 @@
  * kernel buffer before calling into chan.c; receivers fault their user
  * buffer in before taking anything, and copy out after.  A fault on a
  * sender's buffer therefore fails before anything is sent; a fault on a
- * receiver's buffer fails before anything is taken, unless the receiver's
- * own process unmaps or write-protects the buffer while the call runs (the
- * one case in which the elements taken by that call are lost).
+ * receiver's buffer fails before anything is taken, and if the receiver's
+ * own process unmaps the buffer while the call runs, what the call took
+ * goes back to the front of the channel (gochan_chan_unreceive()).
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -77,7 +77,7 @@ static void block_from_file(struct gochan_block *blk, struct kiocb *iocb)
 static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct gochan_chan *c = iocb->ki_filp->private_data;
-	size_t es = c->elem_size, want, done = 0;
+	size_t es = c->elem_size, want, done = 0, copied;
 	struct gochan_bounce b;
 	struct gochan_block blk;
 	ssize_t ret;
@@ -106,7 +106,14 @@ static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			ret = got;
 			break;
 		}
-		if (copy_to_iter(b.buf, got * es, to) != got * es) {
+		copied = copy_to_iter(b.buf, got * es, to);
+		if (copied != got * es) {
+			/* Whole elements copied count; the rest go back. */
+			u32 k = copied / es;
+
+			iov_iter_revert(to, copied - k * es);
+			gochan_chan_unreceive(c, b.buf + k * es, got - k);
+			done += k;
 			ret = -EFAULT;
 			break;
 		}
@@ -268,10 +275,12 @@ static long gochan_ioctl_recv(struct gochan_chan *c, void __user *argp)
 	if (ret < 0)
 		goto out_free;
 	x.ok = ret;
-	if (x.ok && copy_to_user(ubuf, b.buf, c->elem_size))
+	if (x.ok && copy_to_user(ubuf, b.buf, c->elem_size)) {
+		gochan_chan_unreceive(c, b.buf, 1);
 		ret = -EFAULT;
-	else
+	} else {
 		ret = gochan_copy_struct_to_user(argp, &x, sizeof(x));
+	}
 out_free:
 	bounce_free(&b);
 	return ret;
@@ -310,6 +319,8 @@ static long gochan_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return gochan_chan_close(c);
 	case GOCHAN_IOC_STAT:
 		return gochan_ioctl_stat(c, argp);
+	case GOCHAN_IOC_SELECT:
+		return gochan_ioctl_select(argp);
 	default:
 		return -ENOTTY;
 	}
@@ -362,6 +373,12 @@ static const struct file_operations gochan_chan_fops = {
 	.release	= gochan_release,
 	.llseek		= no_llseek,
 };
+
+/* The channel behind @file, or NULL if @file is not a channel. */
+struct gochan_chan *gochan_chan_from_file(struct file *file)
+{
+	return file->f_op == &gochan_chan_fops ? file->private_data : NULL;
+}
 
 /**
  * gochan_chan_install_fd - a new fd for a new file on a channel.

@@ -42,13 +42,18 @@
  * every change that makes the channel readable or writable wakes @poll_wq
  * after the change.
  *
- * Invariants (under @lock), as in Go's hchan:
+ * Invariants (under @lock), as in Go's hchan, counting only waiters that are
+ * not stale (a stale waiter belongs to a select already completed through
+ * another channel; it stays queued until its owner or a partner drops it):
  *   0 <= len <= capacity
  *   sendq non-empty  =>  len == capacity     (senders queue only when full)
  *   recvq non-empty  =>  len == 0            (receivers queue only when empty)
- *   at least one of sendq and recvq is empty
+ *   at least one of sendq and recvq is empty, except on an unbuffered
+ *     channel where one select waits to both send and receive (as in Go)
  *   closed           =>  sendq empty         (close fails every sender)
- *   nsend == |sendq|, nrecv == |recvq|
+ *   returned non-empty => recvq empty        (returned goes to receivers first)
+ *   nsend == |sendq|, nrecv == |recvq|       (stale waiters included)
+ *   nreturned == elements left on returned
  */
 struct gochan_chan {
 	refcount_t		ref;		/* one per file, one per user */
@@ -67,6 +72,9 @@ struct gochan_chan {
 	struct list_head	recvq;		/* [L] blocked receivers, oldest first */
 	u32			nsend;		/* [L, R] |sendq| */
 	u32			nrecv;		/* [L, R] |recvq| */
+	struct list_head	returned;	/* [L] gochan_returned, at the
+						 * front of the channel */
+	u32			nreturned;	/* [L, R] elements on returned */
 	u64			sent;		/* [L] elements accepted from senders */
 	u64			received;	/* [L] elements handed to receivers */
 
@@ -74,24 +82,35 @@ struct gochan_chan {
 };
 
 /*
- * struct gochan_wait - one blocked call.
+ * struct gochan_wait - one blocked call: a send, a receive or a select.
  *
- * @state goes PENDING -> DONE exactly once, under the lock of the channel
- * whose waiter completed it, with a release store that comes after every
- * write to the waiter; the task reads it with an acquire load and may return
- * at once (Go's "gp.param"/mqueue's pipelined receive).  After the store the
- * completer must not touch the wait or its waiter again.  A task that stops
- * waiting (signal, deadline) takes the channel lock and either finds DONE or
- * unlinks its waiter itself.
+ * @state goes PENDING -> DONE once.  A partner completes a waiter under the
+ * lock of the waiter's channel: it claims the wait, moves the data, sets
+ * @index, then stores DONE with release semantics, after which it touches
+ * neither the wait nor its waiters.  The task reads @state with an acquire
+ * load and may return at once (mqueue's pipelined receive).
+ *
+ * A plain send or receive has one waiter, so holding its channel lock is
+ * claim enough.  A select has a waiter on every case's channel, so partners
+ * holding different locks may race: they claim with cmpxchg(PENDING ->
+ * CLAIMED) (Go's selectDone), and the losers drop the now stale waiter.
+ *
+ * A task that stops waiting (signal, deadline) takes the lock of every
+ * channel it waits on, so no partner is mid-claim, and either finds DONE
+ * or sets CANCELLED and unlinks its waiters itself.
  */
 enum gochan_wait_state {
 	GOCHAN_WAIT_PENDING,
+	GOCHAN_WAIT_CLAIMED,
 	GOCHAN_WAIT_DONE,
+	GOCHAN_WAIT_CANCELLED,
 };
 
 struct gochan_wait {
 	struct task_struct	*task;		/* the blocked task */
 	int			state;		/* enum gochan_wait_state */
+	bool			select;		/* waiters claimed by cmpxchg */
+	u32			index;		/* select: case that completed */
 };
 
 /*
@@ -105,11 +124,13 @@ struct gochan_wait {
  * lock of the channel the waiter is queued on.
  */
 struct gochan_waiter {
-	struct list_head	node;		/* on chan->sendq or chan->recvq */
+	struct list_head	node;		/* on chan->sendq or chan->recvq;
+						 * empty once unlinked */
 	struct gochan_wait	*wait;
 	void			*buf;
-	u32			nelem;
+	u32			nelem;		/* select waiters: 1 */
 	u32			ndone;
+	u32			index;		/* select: this waiter's case */
 	bool			closed;		/* completed by GOCHAN_IOC_CLOSE */
 };
 
@@ -118,6 +139,19 @@ struct gochan_block {
 	bool			nonblock;
 	bool			has_deadline;
 	ktime_t			deadline;	/* absolute, CLOCK_MONOTONIC */
+};
+
+/*
+ * What an operation does once it has dropped its channel lock(s): wake the
+ * tasks whose waits it completed (a few at a time; more are woken at once)
+ * and wake poll waiters for readiness that may have appeared.
+ */
+#define GOCHAN_WAKE_BATCH	8
+
+struct gochan_unlock {
+	struct task_struct	*wake[GOCHAN_WAKE_BATCH]; /* referenced */
+	unsigned int		nwake;
+	__poll_t		poll;
 };
 
 /* main.c: limits (module parameters), read once per use. */
@@ -135,10 +169,28 @@ long gochan_chan_send(struct gochan_chan *c, const void *buf, u32 n,
 long gochan_chan_recv(struct gochan_chan *c, void *buf, u32 n,
 		      const struct gochan_block *blk);
 int gochan_chan_close(struct gochan_chan *c);
+void gochan_chan_unreceive(struct gochan_chan *c, const void *buf, u32 n);
+
+/* chan.c: the pieces select.c builds on; "_locked" means under c->lock. */
+void gochan_unlock_init(struct gochan_unlock *u);
+void gochan_unlock_wake(struct gochan_unlock *u);
+void gochan_poll_wake(struct gochan_chan *c, __poll_t mask);
+u32 gochan_send_locked(struct gochan_chan *c, const void *buf, u32 n,
+		       struct gochan_unlock *u);
+u32 gochan_recv_locked(struct gochan_chan *c, void *buf, u32 n,
+		       struct gochan_unlock *u);
+void gochan_waitq_add(struct gochan_chan *c, struct gochan_waiter *w, bool send);
+void gochan_waitq_del(struct gochan_chan *c, struct gochan_waiter *w, bool send);
+int gochan_wait_sleep(struct gochan_wait *wait, const struct gochan_block *blk);
+bool gochan_deadline_passed(const struct gochan_block *blk);
+
+/* select.c */
+long gochan_ioctl_select(void __user *argp);
 void gochan_chan_stat(struct gochan_chan *c, struct gochan_stat *st);
 __poll_t gochan_chan_poll_mask(struct gochan_chan *c);
 
 /* file.c: the channel file. */
+struct gochan_chan *gochan_chan_from_file(struct file *file);
 int gochan_chan_install_fd(struct gochan_chan *c, u32 create_flags,
 			   struct file **filep);
 int gochan_copy_struct_from_user(void *dst, size_t ksize, size_t ver0,

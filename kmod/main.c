@@ -120,6 +120,8 @@ static long gochan_dev_ioctl(struct file *file, unsigned int cmd,
 	switch (cmd) {
 	case GOCHAN_IOC_CREATE:
 		return gochan_ioctl_create((void __user *)arg);
+	case GOCHAN_IOC_SELECT:
+		return gochan_ioctl_select((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -48,7 +48,10 @@
  *    with EAGAIN if that is nothing.  On an unbuffered channel an element
  *    counts as sent once a receiver holds it.
  *  - A fault on the user buffer fails the call with EFAULT before the element
- *    concerned is taken or given: no element is lost or duplicated.
+ *    concerned is taken or given (after others were, the call returns their
+ *    count): no element is lost or duplicated.  Should the receiver's own
+ *    process unmap the buffer while the call waits, the elements the call
+ *    took but could not copy out go back to the front of the channel.
  *
  * poll(2) / epoll(7)
  * ------------------
@@ -61,17 +64,23 @@
  * Every change that can set one of these wakes the poll wait queue, so
  * edge-triggered epoll sees every transition.
  *
- * /proc/<pid>/fdinfo/<fd> shows the same fields as struct gochan_stat, one
- * "gochan-<name>:\t<value>" line each.
+ * /proc/<pid>/fdinfo/<fd> shows struct gochan_stat's fields, one line each,
+ * after the VFS's own lines:
+ *   gochan-id:\t<id>               gochan-send-waiters:\t<send_waiters>
+ *   gochan-elem-size:\t<elem_size> gochan-recv-waiters:\t<recv_waiters>
+ *   gochan-capacity:\t<capacity>   gochan-sent:\t<sent>
+ *   gochan-len:\t<len>             gochan-received:\t<received>
+ *   gochan-closed:\t<0 or 1>       gochan-creator-pid:\t<creator_pid>
  *
  * Extensible structs
  * ------------------
  * Every ioctl struct starts with __u32 size, which the caller sets to
  * sizeof() of the struct it was compiled with.  The kernel accepts any size
- * from the first published version's (GOCHAN_*_SIZE_VER0) up to 4096: a
- * shorter struct is zero-extended, and a longer one must have only zeros
- * past the part the kernel knows (else E2BIG).  Reserved fields and unknown
- * flag bits must be zero (else EINVAL).  Output is written back up to the
+ * from the first published version's (GOCHAN_*_SIZE_VER0, else EINVAL) up
+ * to 4096 (else E2BIG): a shorter struct is zero-extended, and a longer one
+ * must have only zeros past the part the kernel knows (else E2BIG).
+ * Reserved fields and unknown flag bits must be zero (else EINVAL).  Fields
+ * marked Out are ignored on input.  Output is written back up to the
  * smaller of the two sizes.
  */
 #ifndef _UAPI_LINUX_GOCHAN_H
@@ -180,10 +189,86 @@ struct gochan_stat {
 
 #define GOCHAN_STAT_CLOSED	(1u << 0)	/* GOCHAN_IOC_CLOSE was done. */
 
+/*
+ * struct gochan_select_case - one case of a select.
+ */
+struct gochan_select_case {
+	__s32 fd;		/* In: a channel fd. */
+	__u32 op;		/* In: GOCHAN_OP_SEND or GOCHAN_OP_RECV. */
+	__u64 buf;		/* In: SEND: the elem_size bytes to send;
+				 * RECV: room for elem_size bytes (written
+				 * only if this case runs with ok = 1). */
+	__u64 reserved;		/* Must be zero. */
+};
+#define GOCHAN_SELECT_CASE_SIZE_VER0	24
+
+#define GOCHAN_OP_SEND		1
+#define GOCHAN_OP_RECV		2
+
+/*
+ * struct gochan_select - GOCHAN_IOC_SELECT, on /dev/gochan or on any
+ * channel fd: Go's select statement.
+ *
+ * Exactly one case proceeds: if any are ready (a receive that would not
+ * block, a send that would not block, or a send on a closed channel), one
+ * chosen uniformly at random among them; else, without NONBLOCK (Go's
+ * "default"), the first that becomes ready, the call waiting in every
+ * case's channel at once, so two selects in two processes can rendezvous
+ * on one unbuffered channel.  The same channel may appear in several cases
+ * (Go allows duplicate cases).  With ncases = 0 the call waits for the
+ * deadline or a signal, as Go's empty "select {}" waits forever.
+ *
+ * Channels are locked in address order, as Go's sellock does, so selects
+ * over the same channels in any order cannot deadlock.  All send values
+ * are copied in before anything is locked; a bad buffer fails the call
+ * with EFAULT before any element moves.
+ *
+ * Returns 0, with index (and ok for a receive) set.
+ * Errors: EAGAIN     NONBLOCK and no case ready;
+ *         ETIMEDOUT  the deadline passed first;
+ *         EPIPE      the chosen case is a send on a closed channel (index
+ *                    says which; written back as for success);
+ *         EINTR      a signal arrived first (restarted under SA_RESTART;
+ *                    the deadline is absolute);
+ *         EBADF      a case's fd is not open;
+ *         EINVAL     a case's fd is not a channel, bad op, nonzero
+ *                    reserved field, unknown flag, ncases above
+ *                    GOCHAN_SELECT_CASES_MAX, case_size out of range;
+ *         EMSGSIZE   the send cases' elements add up to more than
+ *                    GOCHAN_SELECT_SEND_BYTES_MAX;
+ *         EFAULT, E2BIG, ENOMEM.
+ */
+struct gochan_select {
+	__u32 size;		/* In: sizeof(struct gochan_select). */
+	__u32 flags;		/* In: GOCHAN_SELECT_* below. */
+	__u64 cases;		/* In: user address of ncases cases. */
+	__u32 ncases;		/* In: 0..GOCHAN_SELECT_CASES_MAX. */
+	__u32 case_size;	/* In: sizeof(struct gochan_select_case); the
+				 * cases are read with the same extensible-
+				 * struct rules as the others. */
+	__s64 deadline_ns;	/* In, with GOCHAN_SELECT_DEADLINE: absolute
+				 * CLOCK_MONOTONIC time; else must be 0. */
+	__u32 index;		/* Out: the case that proceeded. */
+	__u32 ok;		/* Out: RECV case: 1 = value received, 0 =
+				 * channel closed and drained.  SEND: 0. */
+	__u64 reserved[2];	/* Must be zero. */
+};
+#define GOCHAN_SELECT_SIZE_VER0		56
+
+#define GOCHAN_SELECT_NONBLOCK	(1u << 0)	/* Go's default: EAGAIN. */
+#define GOCHAN_SELECT_DEADLINE	(1u << 1)	/* deadline_ns is valid. */
+#define GOCHAN_SELECT_FLAGS	(GOCHAN_SELECT_NONBLOCK | GOCHAN_SELECT_DEADLINE)
+
+#define GOCHAN_SELECT_CASES_MAX		65536u
+#define GOCHAN_SELECT_SEND_BYTES_MAX	(16u << 20)
+
 #define GOCHAN_IOC_MAGIC	0xC7
 
 /* On /dev/gochan: */
 #define GOCHAN_IOC_CREATE	_IOWR(GOCHAN_IOC_MAGIC, 0x00, struct gochan_create)
+
+/* On /dev/gochan and on channel fds: */
+#define GOCHAN_IOC_SELECT	_IOWR(GOCHAN_IOC_MAGIC, 0x08, struct gochan_select)
 
 /* On a channel fd: */
 #define GOCHAN_IOC_SEND		_IOWR(GOCHAN_IOC_MAGIC, 0x10, struct gochan_xfer)

@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * GOCHAN_IOC_SELECT: Go's selectgo over channel fds.
+ *
+ *   0. Read the cases, take a reference on each case's file, copy every
+ *      send value into the kernel: nothing below touches user memory
+ *      except to fault in the winning receive buffer.
+ *   1. Lock every distinct channel in address order (lockorder), so two
+ *      selects over the same channels can never deadlock.
+ *   2. Pass 1: visit the cases in a random order (pollorder); the first
+ *      ready one proceeds, so the choice is uniform among the ready cases.
+ *   3. Pass 2: none ready: queue one waiter per case, all sharing one
+ *      gochan_wait, unlock, and sleep.  A partner completing any waiter
+ *      claims the whole wait by cmpxchg, so exactly one case proceeds.
+ *   4. Pass 3: lock everything again and unlink the waiters nobody took.
+ *
+ * Receive cases share one kernel buffer: only the claimed case is written.
+ */
+#include <linux/file.h>
+#include <linux/lockdep.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/random.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/uaccess.h>
+
+#include "gochan.h"
+
+/*
+ * A select holds many channel locks of one lock class.  lockdep is told
+ * they are taken under this outer (lockdep-only) lock, so it counts them
+ * as one held lock, as mm_take_all_locks() does; address order is what
+ * actually prevents deadlock.
+ */
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+static struct lock_class_key gochan_select_key;
+#endif
+static struct {
+	struct lockdep_map dep_map;
+} gochan_select_nest __maybe_unused = {
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	.dep_map = STATIC_LOCKDEP_MAP_INIT("gochan_select", &gochan_select_key),
+#endif
+};
+
+struct sel_case {
+	struct gochan_chan	*c;
+	struct file		*file;		/* referenced */
+	void __user		*ubuf;
+	void			*kbuf;		/* SEND: the value; RECV: shared */
+	bool			send;
+	struct gochan_waiter	w;
+};
+
+struct sel {
+	struct sel_case		*cases;
+	u32			ncases;
+	u32			*pollorder;	/* case indices, shuffled */
+	struct gochan_chan	**lockorder;	/* distinct channels, by address */
+	u32			nlocks;
+	void			*send_bufs;	/* every send case's value */
+	void			*recv_buf;	/* room for the largest receive */
+	struct gochan_block	blk;
+};
+
+static int chan_addr_cmp(const void *a, const void *b)
+{
+	unsigned long x = (unsigned long)*(struct gochan_chan * const *)a;
+	unsigned long y = (unsigned long)*(struct gochan_chan * const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void sel_lock_all(struct sel *s)
+{
+	u32 i;
+
+	lock_map_acquire(&gochan_select_nest.dep_map);
+	for (i = 0; i < s->nlocks; i++)
+		mutex_lock_nest_lock(&s->lockorder[i]->lock, &gochan_select_nest);
+}
+
+static void sel_unlock_all(struct sel *s)
+{
+	u32 i;
+
+	for (i = s->nlocks; i-- > 0; )
+		mutex_unlock(&s->lockorder[i]->lock);
+	lock_map_release(&gochan_select_nest.dep_map);
+}
+
+/* Fisher-Yates: every order equally likely. */
+static void sel_shuffle(struct sel *s)
+{
+	u32 i;
+
+	for (i = 0; i < s->ncases; i++)
+		s->pollorder[i] = i;
+	for (i = s->ncases; i > 1; i--) {
+		u32 j = get_random_u32_below(i);
+
+		swap(s->pollorder[i - 1], s->pollorder[j]);
+	}
+}
+
+static void sel_free(struct sel *s)
+{
+	u32 i;
+
+	for (i = 0; i < s->ncases; i++)
+		if (s->cases[i].file)
+			fput(s->cases[i].file);
+	kvfree(s->cases);
+	kvfree(s->pollorder);
+	kvfree(s->lockorder);
+	kvfree(s->send_bufs);
+	kvfree(s->recv_buf);
+}
+
+/* Step 0: read and check the cases; copy the send values in. */
+static int sel_prepare(struct sel *s, const struct gochan_select *arg)
+{
+	const void __user *ucases = u64_to_user_ptr(arg->cases);
+	size_t send_bytes = 0, recv_max = 0, off = 0;
+	u32 i, n = arg->ncases;
+	int err;
+
+	s->ncases = n;
+	if (!n)
+		return 0;
+	s->cases = kvcalloc(n, sizeof(*s->cases), GFP_KERNEL_ACCOUNT);
+	s->pollorder = kvmalloc_array(n, sizeof(*s->pollorder), GFP_KERNEL_ACCOUNT);
+	s->lockorder = kvmalloc_array(n, sizeof(*s->lockorder), GFP_KERNEL_ACCOUNT);
+	if (!s->cases || !s->pollorder || !s->lockorder)
+		return -ENOMEM;
+
+	for (i = 0; i < n; i++) {
+		struct sel_case *sc = &s->cases[i];
+		struct gochan_select_case uc;
+
+		err = copy_struct_from_user(&uc, sizeof(uc),
+					    ucases + (size_t)i * arg->case_size,
+					    arg->case_size);
+		if (err)
+			return err;
+		if (uc.reserved ||
+		    (uc.op != GOCHAN_OP_SEND && uc.op != GOCHAN_OP_RECV))
+			return -EINVAL;
+		sc->file = fget(uc.fd);
+		if (!sc->file)
+			return -EBADF;
+		sc->c = gochan_chan_from_file(sc->file);
+		if (!sc->c)
+			return -EINVAL;
+		sc->send = uc.op == GOCHAN_OP_SEND;
+		sc->ubuf = u64_to_user_ptr(uc.buf);
+		if (sc->send)
+			send_bytes += sc->c->elem_size;
+		else
+			recv_max = max_t(size_t, recv_max, sc->c->elem_size);
+		s->lockorder[i] = sc->c;
+	}
+	if (send_bytes > GOCHAN_SELECT_SEND_BYTES_MAX)
+		return -EMSGSIZE;
+	if (send_bytes) {
+		s->send_bufs = kvmalloc(send_bytes, GFP_KERNEL_ACCOUNT);
+		if (!s->send_bufs)
+			return -ENOMEM;
+	}
+	if (recv_max) {
+		s->recv_buf = kvmalloc(recv_max, GFP_KERNEL_ACCOUNT);
+		if (!s->recv_buf)
+			return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		struct sel_case *sc = &s->cases[i];
+		size_t es = sc->c->elem_size;
+
+		if (!sc->send) {
+			sc->kbuf = s->recv_buf;
+			continue;
+		}
+		sc->kbuf = s->send_bufs + off;
+		off += es;
+		if (copy_from_user(sc->kbuf, sc->ubuf, es))
+			return -EFAULT;
+	}
+
+	/* lockorder: distinct channels by address (duplicates are allowed). */
+	sort(s->lockorder, n, sizeof(*s->lockorder), chan_addr_cmp, NULL);
+	s->nlocks = 1;
+	for (i = 1; i < n; i++)
+		if (s->lockorder[i] != s->lockorder[s->nlocks - 1])
+			s->lockorder[s->nlocks++] = s->lockorder[i];
+	return 0;
+}
+
+/*
+ * Pass 1, for one case, with every lock held: proceed if ready.  Returns
+ * 1 if the case ran (*ok set for a receive), 0 if not ready, or -errno
+ * (-EPIPE: a send on a closed channel was chosen; -EFAULT: the receive
+ * buffer is bad, nothing taken).
+ */
+static int sel_try_case(struct sel_case *sc, u32 *ok, struct gochan_unlock *u)
+{
+	struct gochan_chan *c = sc->c;
+
+	if (sc->send) {
+		if (c->closed)
+			return -EPIPE;
+		return gochan_send_locked(c, sc->kbuf, 1, u);
+	}
+	if (!c->len && list_empty(&c->sendq) && !c->closed)
+		return 0;
+	/* Likely ready: make sure the value will have somewhere to go. */
+	if (c->elem_size && fault_in_safe_writeable(sc->ubuf, c->elem_size))
+		return -EFAULT;
+	if (gochan_recv_locked(c, sc->kbuf, 1, u)) {
+		*ok = 1;
+		return 1;
+	}
+	if (c->closed) {
+		*ok = 0;
+		return 1;
+	}
+	return 0;	/* only stale select waiters were queued */
+}
+
+/* Pass 2 helper: fault in every receive buffer before we wait on them. */
+static int sel_fault_in_recv_bufs(struct sel *s)
+{
+	u32 i;
+
+	for (i = 0; i < s->ncases; i++) {
+		struct sel_case *sc = &s->cases[i];
+
+		if (!sc->send && sc->c->elem_size &&
+		    fault_in_safe_writeable(sc->ubuf, sc->c->elem_size))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/* Steps 1-4.  Returns the index of the case that ran, or -errno. */
+static long sel_run(struct sel *s, u32 *ok)
+{
+	struct gochan_wait wait = {
+		.task	= current,
+		.state	= GOCHAN_WAIT_PENDING,
+		.select	= true,
+	};
+	struct gochan_unlock u;
+	long ret = 0;
+	u32 i;
+
+	gochan_unlock_init(&u);
+	sel_shuffle(s);
+	sel_lock_all(s);
+
+	/* Pass 1: the first ready case in a random order proceeds. */
+	for (i = 0; i < s->ncases; i++) {
+		struct sel_case *sc = &s->cases[s->pollorder[i]];
+
+		ret = sel_try_case(sc, ok, &u);
+		if (ret) {
+			sel_unlock_all(s);
+			gochan_unlock_wake(&u);
+			gochan_poll_wake(sc->c, u.poll);
+			return ret < 0 && ret != -EPIPE ? ret : s->pollorder[i];
+		}
+	}
+	if (s->blk.nonblock || gochan_deadline_passed(&s->blk)) {
+		sel_unlock_all(s);
+		return s->blk.nonblock ? -EAGAIN : -ETIMEDOUT;
+	}
+	ret = sel_fault_in_recv_bufs(s);
+	if (ret) {
+		sel_unlock_all(s);
+		return ret;
+	}
+
+	/* Pass 2: wait on every case's channel at once. */
+	for (i = 0; i < s->ncases; i++) {
+		struct sel_case *sc = &s->cases[i];
+
+		sc->w = (struct gochan_waiter) {
+			.wait	= &wait,
+			.buf	= sc->kbuf,
+			.nelem	= 1,
+			.index	= i,
+		};
+		gochan_waitq_add(sc->c, &sc->w, sc->send);
+	}
+	sel_unlock_all(s);
+	for (i = 0; i < s->ncases; i++)
+		gochan_poll_wake(s->cases[i].c, s->cases[i].send ?
+				 EPOLLIN | EPOLLRDNORM : EPOLLOUT | EPOLLWRNORM);
+
+	ret = gochan_wait_sleep(&wait, &s->blk);
+
+	/* Pass 3: with every lock held, no partner is mid-claim. */
+	sel_lock_all(s);
+	if (wait.state != GOCHAN_WAIT_DONE)
+		WRITE_ONCE(wait.state, GOCHAN_WAIT_CANCELLED);
+	for (i = 0; i < s->ncases; i++) {
+		struct sel_case *sc = &s->cases[i];
+
+		if (!list_empty(&sc->w.node))
+			gochan_waitq_del(sc->c, &sc->w, sc->send);
+	}
+	sel_unlock_all(s);
+
+	if (wait.state != GOCHAN_WAIT_DONE)
+		return ret;		/* signal or deadline, nothing moved */
+	*ok = !s->cases[wait.index].w.closed;
+	return wait.index;
+}
+
+long gochan_ioctl_select(void __user *argp)
+{
+	struct gochan_select arg;
+	struct sel s = {};
+	u32 ok = 0;
+	long ret;
+
+	ret = gochan_copy_struct_from_user(&arg, sizeof(arg),
+					   GOCHAN_SELECT_SIZE_VER0, argp);
+	if (ret)
+		return ret;
+	if (arg.flags & ~GOCHAN_SELECT_FLAGS ||
+	    arg.reserved[0] || arg.reserved[1] ||
+	    arg.ncases > GOCHAN_SELECT_CASES_MAX ||
+	    (arg.ncases && (arg.case_size < GOCHAN_SELECT_CASE_SIZE_VER0 ||
+			    arg.case_size > PAGE_SIZE)) ||
+	    (!(arg.flags & GOCHAN_SELECT_DEADLINE) && arg.deadline_ns))
+		return -EINVAL;
+	s.blk = (struct gochan_block) {
+		.nonblock	= arg.flags & GOCHAN_SELECT_NONBLOCK,
+		.has_deadline	= arg.flags & GOCHAN_SELECT_DEADLINE,
+		.deadline	= ns_to_ktime(arg.deadline_ns),
+	};
+
+	ret = sel_prepare(&s, &arg);
+	if (ret)
+		goto out_free;
+	if (!s.ncases) {	/* Go's "select {}" (or "select { default: }") */
+		struct gochan_wait never = { .task = current };
+
+		ret = s.blk.nonblock ? -EAGAIN : gochan_wait_sleep(&never, &s.blk);
+		goto out_free;
+	}
+
+	ret = sel_run(&s, &ok);
+	if (ret < 0)
+		goto out_free;
+
+	arg.index = ret;
+	arg.ok = ok;
+	ret = 0;
+	if (s.cases[arg.index].send && s.cases[arg.index].w.closed)
+		ret = -EPIPE;
+	if (!s.cases[arg.index].send && ok &&
+	    copy_to_user(s.cases[arg.index].ubuf, s.recv_buf,
+			 s.cases[arg.index].c->elem_size)) {
+		gochan_chan_unreceive(s.cases[arg.index].c, s.recv_buf, 1);
+		ret = -EFAULT;
+	} else if (gochan_copy_struct_to_user(argp, &arg, sizeof(arg)))
+		ret = -EFAULT;
+out_free:
+	sel_free(&s);
+	return ret;
+}
