@@ -209,8 +209,10 @@ static int sel_try_case(struct sel_case *sc, u32 *ok, struct gochan_unlock *u)
 	struct gochan_chan *c = sc->c;
 
 	if (sc->send) {
-		if (c->closed)
+		if (c->closed) {
+			sc->w.closed = true;	/* read back by the caller */
 			return -EPIPE;
+		}
 		return gochan_send_locked(c, sc->kbuf, 1, u);
 	}
 	if (!c->len && list_empty(&c->sendq) && !c->closed)
