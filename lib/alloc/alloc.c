@@ -106,7 +106,11 @@ void *ga_realloc(void *p, size_t n, unsigned flags)
 		if (n <= old && n >= old / 2)
 			return p;
 	}
-	q = galloc(n, flags & ~GALLOC_ZERO);
+	if ((flags & GALLOC_NOSCAN) && n <= GA_MAX_SMALL_SIZE)
+		/* never a tiny object: it could share p's block, which we copy to its end */
+		q = ga_alloc_small(ga_tls_cache, ga_size_to_class(n) << 1 | 1);
+	else
+		q = galloc(n, flags & ~GALLOC_ZERO);
 	if (!q)
 		return NULL;
 	keep = old < n ? old : n;

@@ -193,6 +193,28 @@ static bool ga_span_park_full(struct ga_cache *c, struct ga_span *s)
 	return true;
 }
 
+/* An empty stashed span with the pages of class spc, made into a span of spc. */
+static struct ga_span *ga_stash_take(struct ga_cache *c, unsigned spc)
+{
+	uint32_t npages = ga_class_npages[ga_spc_class(spc)];
+
+	for (struct ga_span *s = c->stash.first; s; s = s->next) {
+		if (s->npages != npages)
+			continue;
+		ga_list_remove(&c->stash, s);
+		c->stash_pages -= npages;
+		if (s->spc != spc) {
+			__atomic_fetch_sub(&ga_heap.spans_by_class[s->spc], 1, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&ga_heap.spans_by_class[spc], 1, __ATOMIC_RELAXED);
+			ga_span_init_small(s, spc);
+			s->free = NULL;
+			s->carved = 0;
+		}
+		return s;
+	}
+	return NULL;
+}
+
 /* The current span of spc has no free slot: find one, then allocate from it. */
 ga_noinline void *ga_alloc_refill(struct ga_cache *c, unsigned spc)
 {
@@ -216,6 +238,8 @@ ga_noinline void *ga_alloc_refill(struct ga_cache *c, unsigned spc)
 			goto found;
 	}
 	s = ga_central_take(spc, c);
+	if (!s && spc != GA_SPC_TINY)
+		s = ga_stash_take(c, spc);
 	if (!s) {
 		s = ga_heap_alloc_span(spc);
 		if (!s)
@@ -285,11 +309,12 @@ static void ga_unfull_replay(struct ga_cache *c)
 /* Hand every span of c back to central (or the heap). c stays usable (empty). */
 void ga_cache_release(struct ga_cache *c)
 {
+	struct ga_span *s;
+
 	ga_cache_drain_unfull(c);
 	ga_tiny_drop(c);
 	for (unsigned spc = 0; spc < GA_NUM_SPC_ALL; spc++) {
-		struct ga_span *s = c->alloc[spc];
-
+		s = c->alloc[spc];
 		c->alloc[spc] = &ga_span_empty;
 		if (s != &ga_span_empty)
 			ga_release_span(s);
@@ -298,6 +323,11 @@ void ga_cache_release(struct ga_cache *c)
 		while ((s = ga_list_pop(&c->full[spc])))
 			ga_release_span(s);
 	}
+	while ((s = ga_list_pop(&c->stash))) {
+		atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+		ga_heap_free_span(s);
+	}
+	c->stash_pages = 0;
 	ga_unfull_replay(c);
 }
 

@@ -85,6 +85,7 @@ void ga_central_put_locked(struct ga_central *ct, struct ga_span *s)
 		s->state = GA_SPAN_FULL;
 		ga_list_push(&ct->full, s);
 	}
+	atomic_store_explicit(&ct->npartial, ct->partial.n, memory_order_relaxed);
 }
 
 /* A span with a free slot for cache c, or NULL. */
@@ -93,8 +94,11 @@ struct ga_span *ga_central_take(unsigned spc, struct ga_cache *c)
 	struct ga_central *ct = &ga_central[spc];
 	struct ga_span *s;
 
+	if (!atomic_load_explicit(&ct->npartial, memory_order_relaxed))
+		return NULL; /* racy peek: a span arriving meanwhile waits for the next refill */
 	pthread_mutex_lock(&ct->lock);
 	s = ga_list_pop(&ct->partial);
+	atomic_store_explicit(&ct->npartial, ct->partial.n, memory_order_relaxed);
 	if (s) {
 		ga_span_collect(s, 0);
 		s->state = GA_SPAN_CACHE;

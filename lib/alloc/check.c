@@ -248,10 +248,25 @@ GA_EXPORT int galloc_check(char *msg, size_t len)
 			ga_check_list(&k, &c->partial[spc], spc, GA_SPAN_CACHE, c, 0);
 			ga_check_list(&k, &c->full[spc], spc, GA_SPAN_CACHE, c, 1);
 		}
+		size_t n = 0, pages = 0;
+		for (struct ga_span *s = c->stash.first; s && !k.err; s = s->next, n++) {
+			CHECK(&k, s->state == GA_SPAN_CACHE && ga_span_cache(s) == c && !s->used &&
+					  !s->full && s->spc != GA_SPC_TINY,
+			      "cache %p: stashed span %#lx not empty and owned", (void *)c,
+			      (unsigned long)s->base);
+			k.listed_spans[s->spc]++;
+			pages += s->npages;
+			if (n > c->stash.n)
+				break;
+		}
+		CHECK(&k, n == c->stash.n && pages == c->stash_pages && pages <= GA_STASH_PAGES,
+		      "cache %p: stash of %zu spans / %zu pages, counts %zu / %u", (void *)c, n, pages,
+		      c->stash.n, c->stash_pages);
 	}
 	for (unsigned spc = 0; spc < GA_NUM_SPC_ALL; spc++)
 		CHECK(&k, k.small_spans[spc] == k.listed_spans[spc] &&
-				  k.small_spans[spc] == ga_heap.spans_by_class[spc],
+				  k.small_spans[spc] == __atomic_load_n(&ga_heap.spans_by_class[spc],
+									    __ATOMIC_RELAXED),
 		      "spc %u: %lu spans in the arenas, %lu on lists, heap counts %lu", spc,
 		      (unsigned long)k.small_spans[spc], (unsigned long)k.listed_spans[spc],
 		      (unsigned long)ga_heap.spans_by_class[spc]);

@@ -63,6 +63,7 @@ static ga_noinline void ga_free_notify(struct ga_span *s, unsigned spc)
 			s->state = GA_SPAN_PARTIAL;
 			ga_list_push(&ct->partial, s);
 		}
+		atomic_store_explicit(&ct->npartial, ct->partial.n, memory_order_relaxed);
 	}
 out_unlock:
 	pthread_mutex_unlock(&ct->lock);
@@ -100,9 +101,14 @@ void ga_free_local_slow(struct ga_cache *c, struct ga_span *s)
 	    atomic_load_explicit(&s->in_unfull, memory_order_acquire))
 		return;
 	ga_list_remove(&c->partial[spc], s);
+	atomic_store_explicit(&s->xfree, 0, memory_order_relaxed);
+	if (spc != GA_SPC_TINY && c->stash_pages + s->npages <= GA_STASH_PAGES) {
+		ga_list_push(&c->stash, s);
+		c->stash_pages += s->npages;
+		return;
+	}
 	atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
 	__atomic_store_n(&s->towner, NULL, __ATOMIC_RELAXED);
-	atomic_store_explicit(&s->xfree, 0, memory_order_relaxed);
 	ga_heap_free_span(s);
 }
 

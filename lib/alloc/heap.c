@@ -239,7 +239,7 @@ struct ga_span *ga_heap_alloc_span(unsigned spc)
 		ga_span_init_small(s, spc);
 		s->tinyref = ref;
 		s->state = GA_SPAN_CACHE;
-		ga_heap.spans_by_class[spc]++;
+		__atomic_fetch_add(&ga_heap.spans_by_class[spc], 1, __ATOMIC_RELAXED);
 	} else if (ref) {
 		*(_Atomic uint8_t **)ref = ga_tinyref_free;
 		ga_tinyref_free = ref;
@@ -310,7 +310,7 @@ void ga_heap_free_span(struct ga_span *s)
 		ga_heap.large_objects--;
 		ga_heap.large_nfree++;
 	} else {
-		ga_heap.spans_by_class[s->spc]--;
+		__atomic_fetch_sub(&ga_heap.spans_by_class[s->spc], 1, __ATOMIC_RELAXED);
 	}
 	a->inuse[i / 64] &= ~(1ull << (i % 64));
 	if (a->huge_page) {

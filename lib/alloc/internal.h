@@ -57,6 +57,7 @@
 #define GA_NUM_SPC_ALL (GA_NUM_SPC + 1)
 #define GA_TINY_SIZE 16
 #define GA_TINY_CLASS 2 /* the 16-byte class */
+#define GA_STASH_PAGES 256 /* 2 MiB of empty spans per cache */
 
 /* ---- sizeclass.c ------------------------------------------------------------------------ */
 extern const uint16_t ga_class_size[GA_NUM_CLASSES];
@@ -262,6 +263,7 @@ struct ga_central {
 	pthread_mutex_t lock;
 	struct ga_spanlist partial; /* state PARTIAL: free objects, NOTIFY armed */
 	struct ga_spanlist full;    /* state FULL: no free object, NOTIFY armed */
+	_Atomic size_t npartial;    /* partial.n, readable without the lock */
 	char pad[64];
 };
 extern struct ga_central ga_central[GA_NUM_SPC_ALL];
@@ -277,7 +279,11 @@ uint32_t ga_span_collect(struct ga_span *s, uintptr_t rearm);
  *                fast path falls to the refill without testing for NULL);
  *   partial[spc] other owned spans that have (or had) free objects;
  *   full[spc]    owned spans with no free object, NOTIFY armed.
- * Every span with owner == c is exactly one of: alloc[spc], in partial[spc], in full[spc].
+ *   stash        empty spans (used == 0) of any class but tiny, up to GA_STASH_PAGES pages:
+ *                a batch that frees everything and allocates again reuses them without the
+ *                heap lock (mimalloc keeps its empty pages thread-local in the same spirit).
+ * Every span with owner == c is exactly one of: alloc[spc], in partial[spc], in full[spc],
+ * in stash.
  * nalloc/nfree count this cache's allocations and frees per span class (single writer,
  * relaxed atomics so that galloc_stats may read them).
  */
@@ -290,6 +296,8 @@ struct ga_cache {
 	struct ga_spanlist partial[GA_NUM_SPC_ALL];
 	struct ga_spanlist full[GA_NUM_SPC_ALL];
 	_Atomic(struct ga_span *) unfull; /* Treiber stack of full spans that got remote frees */
+	struct ga_spanlist stash;         /* empty spans kept for reuse, any class but tiny */
+	uint32_t stash_pages;             /* <= GA_STASH_PAGES */
 	uint64_t tiny_allocs;
 	struct ga_cache *all_next, *all_prev; /* ga_caches, under ga_caches_lock */
 	bool is_thread;                        /* created for a thread, released at its exit */

@@ -46,10 +46,11 @@ GA_EXPORT int galloc_stats(struct galloc_stats *st)
 		struct galloc_class_stats *cs = &st->cls[c];
 		uint64_t nelems = ga_class_npages[c] * GA_PAGE_SIZE / ga_class_size[c];
 
-		cs->spans = ga_heap.spans_by_class[2 * c] + ga_heap.spans_by_class[2 * c + 1];
+		cs->spans = __atomic_load_n(&ga_heap.spans_by_class[2 * c], __ATOMIC_RELAXED) +
+			    __atomic_load_n(&ga_heap.spans_by_class[2 * c + 1], __ATOMIC_RELAXED);
 		cs->objects = cs->spans * nelems;
 	}
-	st->tiny_spans = ga_heap.spans_by_class[GA_SPC_TINY];
+	st->tiny_spans = __atomic_load_n(&ga_heap.spans_by_class[GA_SPC_TINY], __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&ga_heap.lock);
 
 	for (unsigned c = 0; c < GA_NUM_CLASSES; c++) {

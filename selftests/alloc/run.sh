@@ -82,7 +82,8 @@ unset TSAN_OPTIONS
 if need_pkg clang clang && make -s -C "$TOP/selftests/alloc" fuzz >/dev/null 2>&1; then
 	corpus=$(mktemp -d)
 	run_cmd "fuzz: 20 s of operation sequences (libFuzzer + ASan)" 120 \
-		"$T/fuzz_alloc" -max_total_time=20 -rss_limit_mb=4096 -seed=1 "$corpus"
+		"$T/fuzz_alloc" -max_total_time=20 -rss_limit_mb=4096 -seed=1 \
+		-artifact_prefix="$corpus/" "$corpus"
 	rm -rf "$corpus"
 else
 	emit skip "fuzz: libFuzzer target" "clang with libFuzzer not available"

@@ -157,6 +157,13 @@ static void tiny_objects_share_blocks(void)
 	CHECK(st1.tiny_inuse == st0.tiny_inuse + 18, "tiny in use %lu -> %lu",
 	      (unsigned long)st0.tiny_inuse, (unsigned long)st1.tiny_inuse);
 	HEAP_OK();
+	/* realloc of a tiny object never lands in the block it copies from (found by the fuzzer) */
+	unsigned char *r = galloc(4, GALLOC_NOSCAN);
+	memcpy(r, "abcd", 4);
+	unsigned char *r2 = grealloc(r, 11, GALLOC_NOSCAN);
+	CHECK(r2 && !memcmp(r2, "abcd", 4), "tiny realloc lost contents");
+	CHECK(((uintptr_t)r2 & ~15ul) != ((uintptr_t)r & ~15ul), "tiny realloc into its own block");
+	gfree(r2);
 	for (int i = 0; i < 16; i++)
 		gfree(t[i]);
 	gfree(d);
