@@ -179,7 +179,7 @@ TEST_F(create, size_below_ver0_is_einval)
 	}
 }
 
-TEST_F(create, size_above_4096_is_einval)
+TEST_F(create, size_above_4096_is_e2big)
 {
 	static const uint32_t sizes[] = {
 		GC_STRUCT_MAX + 1, GC_STRUCT_MAX + 8, 2 * GC_STRUCT_MAX,
@@ -187,9 +187,9 @@ TEST_F(create, size_above_4096_is_einval)
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
-		/* The kernel accepts sizes only up to 4096: a huge size
-		 * field is a bad size field (EINVAL) even with a zero tail. */
-		EXPECT_EQ(-EINVAL, gc_create_raw(self->dev,
+		/* The kernel accepts sizes only up to 4096: a larger size
+		 * field is E2BIG, even with a zero tail. */
+		EXPECT_EQ(-E2BIG, gc_create_raw(self->dev,
 						 big_create(sizes[i])))
 			TH_LOG("size %u", sizes[i]);
 	}

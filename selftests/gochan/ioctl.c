@@ -76,7 +76,7 @@ TEST_F(ioctl, xfer_size_below_ver0_is_einval)
 	EXPECT_TRUE(untouched(self->fd));
 }
 
-TEST_F(ioctl, xfer_size_above_4096_is_einval)
+TEST_F(ioctl, xfer_size_above_4096_is_e2big)
 {
 	static const uint32_t sizes[] = {
 		GC_STRUCT_MAX + 1, 2 * GC_STRUCT_MAX, 0xffffffff,
@@ -84,8 +84,9 @@ TEST_F(ioctl, xfer_size_above_4096_is_einval)
 
 	for (int c = 0; c < 2; c++) {
 		for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
-			/* A size above 4096: EINVAL. */
-			EXPECT_EQ(-EINVAL, xfer(self->fd, xfer_cmds[c],
+			/* A size above 4096: E2BIG (even with a zero
+			 * tail). */
+			EXPECT_EQ(-E2BIG, xfer(self->fd, xfer_cmds[c],
 				big_xfer(sizes[i], GOCHAN_XFER_NONBLOCK)))
 				TH_LOG("%s size %u", xfer_names[c], sizes[i]);
 		}
@@ -251,36 +252,92 @@ TEST_F(ioctl, failed_recv_leaves_buf_untouched)
 	close(fd);
 }
 
-TEST_F(ioctl, xfer_deadline_ignored_without_deadline_flag)
+TEST_F(ioctl, xfer_deadline_without_deadline_flag_is_einval)
 {
-	struct gochan_xfer *x;
+	static const int64_t deadlines[] = { 1, 12345, -1, INT64_MAX };
 
-	/* deadline_ns is an input only with GOCHAN_XFER_DEADLINE; it is not
-	 * a reserved field, so without the flag any value is accepted and
-	 * ignored. */
-	val = 0x3333;
-	x = big_xfer(sizeof(*x), GOCHAN_XFER_NONBLOCK);
-	x->deadline_ns = 12345;
-	EXPECT_EQ(0, xfer(self->fd, GOCHAN_IOC_SEND, x));
-	x = big_xfer(sizeof(*x), GOCHAN_XFER_NONBLOCK);
-	x->deadline_ns = -1;
-	EXPECT_EQ(0, xfer(self->fd, GOCHAN_IOC_RECV, x));
-	EXPECT_EQ(1, x->ok);
+	for (int c = 0; c < 2; c++) {
+		for (size_t i = 0; i < ARRAY_SIZE(deadlines); i++) {
+			struct gochan_xfer *x = big_xfer(sizeof(*x),
+							 GOCHAN_XFER_NONBLOCK);
+
+			val = 0x3333;
+			x->deadline_ns = deadlines[i];
+			/* deadline_ns must be 0 without GOCHAN_XFER_DEADLINE:
+			 * any other value is EINVAL. */
+			EXPECT_EQ(-EINVAL, xfer(self->fd, xfer_cmds[c], x))
+				TH_LOG("%s deadline %lld", xfer_names[c],
+				       (long long)deadlines[i]);
+		}
+	}
+	/* Nothing was sent or taken. */
+	EXPECT_TRUE(untouched(self->fd));
+	/* deadline_ns = 0 without the flag is the ordinary call. */
+	val = 0;
+	EXPECT_EQ(0, xfer(self->fd, GOCHAN_IOC_RECV,
+			  big_xfer(sizeof(struct gochan_xfer),
+				   GOCHAN_XFER_NONBLOCK)));
 	EXPECT_EQ(0x1111, val);
 }
 
-TEST_F(ioctl, send_reports_ok_zero)
+TEST_F(ioctl, send_leaves_ok_as_it_was)
 {
-	struct gochan_xfer *x = big_xfer(sizeof(*x), GOCHAN_XFER_NONBLOCK);
+	static const uint32_t oks[] = { 0, 1, 5, 0xffffffff };
 
-	/* SEND's ok output is 0. */
-	x->ok = 5;
-	val = 3;
-	EXPECT_EQ(0, xfer(self->fd, GOCHAN_IOC_SEND, x));
-	EXPECT_EQ(0, x->ok);
+	for (size_t i = 0; i < ARRAY_SIZE(oks); i++) {
+		struct gochan_xfer *x = big_xfer(sizeof(*x),
+						 GOCHAN_XFER_NONBLOCK);
+
+		/* ok is ignored on input: any value is accepted... */
+		x->ok = oks[i];
+		val = 0x100 + i;
+		EXPECT_EQ(0, xfer(self->fd, GOCHAN_IOC_SEND, x))
+			TH_LOG("ok %u", oks[i]);
+		/* ...and SEND leaves it as it was. */
+		EXPECT_EQ(oks[i], x->ok);
+		if (i == 2) {
+			/* The ring (capacity 4) is full now: drain two. */
+			for (int k = 0; k < 2; k++) {
+				uint64_t v;
+
+				ASSERT_EQ(0, gc_recv_u64(self->fd, &v,
+						GOCHAN_XFER_NONBLOCK));
+			}
+		}
+	}
+	/* A failed SEND leaves it as well. */
+	{
+		struct gochan_xfer *x = big_xfer(sizeof(*x),
+						 GOCHAN_XFER_NONBLOCK);
+
+		ASSERT_EQ(0, gc_send_u64(self->fd, 0x200, GOCHAN_XFER_NONBLOCK));
+		x->ok = 9;
+		EXPECT_EQ(-EAGAIN, xfer(self->fd, GOCHAN_IOC_SEND, x));
+		EXPECT_EQ(9, x->ok);
+	}
 }
 
-TEST_F(ioctl, stat_size_rules)
+TEST_F(ioctl, recv_ignores_ok_on_input)
+{
+	static const uint32_t oks[] = { 0, 1, 0xffffffff };
+
+	for (size_t i = 0; i < ARRAY_SIZE(oks); i++) {
+		struct gochan_xfer *x = big_xfer(sizeof(*x),
+						 GOCHAN_XFER_NONBLOCK);
+
+		ASSERT_EQ(0, gc_send_u64(self->fd, 0x10 + i,
+					 GOCHAN_XFER_NONBLOCK));
+		val = 0;
+		x->ok = oks[i];
+		/* Whatever ok holds on input, RECV works and sets it. */
+		EXPECT_EQ(0, xfer(self->fd, GOCHAN_IOC_RECV, x))
+			TH_LOG("ok %u", oks[i]);
+		EXPECT_EQ(1, x->ok);
+		EXPECT_EQ(i ? 0x10 + i - 1 : 0x1111, val);
+	}
+}
+
+TEST_F(ioctl, stat_size_below_ver0_einval_above_4096_e2big)
 {
 	struct gochan_stat *st;
 
@@ -290,9 +347,11 @@ TEST_F(ioctl, stat_size_rules)
 	EXPECT_EQ(-EINVAL, gc_err(ioctl(self->fd, GOCHAN_IOC_STAT, &big)));
 	big.st.size = 0;
 	EXPECT_EQ(-EINVAL, gc_err(ioctl(self->fd, GOCHAN_IOC_STAT, &big)));
-	/* ...as is one above 4096. */
+	/* ...one above 4096 is E2BIG, even with a zero tail. */
 	big.st.size = GC_STRUCT_MAX + 1;
-	EXPECT_EQ(-EINVAL, gc_err(ioctl(self->fd, GOCHAN_IOC_STAT, &big)));
+	EXPECT_EQ(-E2BIG, gc_err(ioctl(self->fd, GOCHAN_IOC_STAT, &big)));
+	big.st.size = 0xffffffff;
+	EXPECT_EQ(-E2BIG, gc_err(ioctl(self->fd, GOCHAN_IOC_STAT, &big)));
 
 	/* A larger struct with a zero tail works, and the output stops at
 	 * the kernel's struct: the tail stays zero. */

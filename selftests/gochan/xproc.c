@@ -178,55 +178,72 @@ TEST_F(xproc, dup_shares_the_channel)
 struct fdinfo {
 	long long id, elem_size, capacity, len, closed, send_waiters,
 		  recv_waiters, sent, received, creator_pid;
+	int seen[10];	/* times each name appeared */
+	int bad;	/* gochan- lines not of the form "name:\t<decimal>" */
 };
 
+/* The names the header spells out, in struct gochan_stat's order. */
 static const struct {
 	const char *name;
 	size_t off;
 } fdinfo_fields[] = {
-#define F(n) { #n, offsetof(struct fdinfo, n) }
-	F(id), F(elem_size), F(capacity), F(len), F(send_waiters),
-	F(recv_waiters), F(sent), F(received), F(creator_pid),
+#define F(s, n) { s, offsetof(struct fdinfo, n) }
+	F("gochan-id", id), F("gochan-elem-size", elem_size),
+	F("gochan-capacity", capacity), F("gochan-len", len),
+	F("gochan-closed", closed), F("gochan-send-waiters", send_waiters),
+	F("gochan-recv-waiters", recv_waiters), F("gochan-sent", sent),
+	F("gochan-received", received), F("gochan-creator-pid", creator_pid),
 #undef F
 };
 
-/*
- * Field names match struct gochan_stat's; "elem_size" may be spelt
- * "elem-size" (the header does not say).  The flags field may be shown as
- * "gochan-flags" or as "gochan-closed" (0/1).
- */
+/* Parse the exact "gochan-<name>:\t<value>" lines of an fd's fdinfo. */
 static int parse_fdinfo(pid_t pid, int fd, struct fdinfo *fi)
 {
 	char path[64], line[256];
 	FILE *f;
 
 	memset(fi, 0xff, sizeof(*fi));
+	memset(fi->seen, 0, sizeof(fi->seen));
+	fi->bad = 0;
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
+		char *colon = strchr(line, ':'), *end;
 		long long val;
 
-		if (strncmp(line, "gochan-", 7) || !colon || colon[1] != '\t')
+		if (strncmp(line, "gochan-", 7))
 			continue;
+		if (!colon || colon[1] != '\t') {
+			fi->bad++;
+			continue;
+		}
 		*colon = '\0';
-		val = strtoll(colon + 2, NULL, 0);
-		for (char *p = line; *p; p++)
-			if (*p == '-')
-				*p = '_';
-		if (!strcmp(line + 7, "flags"))
-			fi->closed = !!(val & GOCHAN_STAT_CLOSED);
-		else if (!strcmp(line + 7, "closed"))
-			fi->closed = val;
-		for (size_t i = 0; i < ARRAY_SIZE(fdinfo_fields); i++)
-			if (!strcmp(line + 7, fdinfo_fields[i].name))
-				*(long long *)((char *)fi +
-					       fdinfo_fields[i].off) = val;
+		errno = 0;
+		val = strtoll(colon + 2, &end, 10);
+		if (errno || end == colon + 2 || *end != '\n') {
+			fi->bad++;
+			continue;
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(fdinfo_fields); i++) {
+			if (strcmp(line, fdinfo_fields[i].name))
+				continue;
+			*(long long *)((char *)fi + fdinfo_fields[i].off) = val;
+			fi->seen[i]++;
+		}
 	}
 	fclose(f);
 	return 0;
+}
+
+/* Every name the header lists appeared exactly once, each well formed. */
+static bool fdinfo_complete(const struct fdinfo *fi)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fdinfo_fields); i++)
+		if (fi->seen[i] != 1)
+			return false;
+	return fi->bad == 0;
 }
 
 TEST_F(xproc, fdinfo_shows_stat_fields)
@@ -241,7 +258,13 @@ TEST_F(xproc, fdinfo_shows_stat_fields)
 	}
 	ASSERT_EQ(0, gc_recv_u64(fd, &v, 0));
 	ASSERT_EQ(0, parse_fdinfo(getpid(), fd, &fi));
-	/* Every stat field is there with its value. */
+	/* Every field is there once, under the header's exact name
+	 * ("gochan-elem-size:\t<n>"...), in decimal... */
+	for (size_t i = 0; i < ARRAY_SIZE(fdinfo_fields); i++) {
+		EXPECT_EQ(1, fi.seen[i]) TH_LOG("%s", fdinfo_fields[i].name);
+	}
+	EXPECT_EQ(0, fi.bad);
+	/* ...with its value. */
 	EXPECT_EQ((long long)id, fi.id);
 	EXPECT_EQ(8, fi.elem_size);
 	EXPECT_EQ(4, fi.capacity);
@@ -255,6 +278,7 @@ TEST_F(xproc, fdinfo_shows_stat_fields)
 	/* A close shows. */
 	ASSERT_EQ(0, gc_close_chan(fd));
 	ASSERT_EQ(0, parse_fdinfo(getpid(), fd, &fi));
+	EXPECT_TRUE(fdinfo_complete(&fi));
 	EXPECT_EQ(1, fi.closed);
 	EXPECT_EQ(2, fi.len);
 	close(fd);
