@@ -68,14 +68,12 @@ struct ga_arena *ga_arena_new(void)
 	a->nfree = a->nscav = GA_ARENA_USABLE_PAGES;
 	ga_arena_summarize(a);
 
-	/* keep ga_heap.arenas sorted by address: first fit then favours low addresses */
-	size_t i = ga_heap.narenas;
-	while (i > 0 && ga_heap.arenas[i - 1]->base > a->base) {
-		ga_heap.arenas[i] = ga_heap.arenas[i - 1];
-		i--;
-	}
-	ga_heap.arenas[i] = a;
-	ga_heap.narenas++;
+	/*
+	 * ga_heap.arenas is in creation order: first fit fills the oldest arena first and the
+	 * scavenger releases from the newest. (Not address order: mmap hands out arenas
+	 * downwards, and a search by address would start in the newest, least used arena.)
+	 */
+	ga_heap.arenas[ga_heap.narenas++] = a;
 	ga_heap.free_pages += GA_ARENA_USABLE_PAGES;
 	ga_heap.scav_pages += GA_ARENA_USABLE_PAGES;
 	ga_heap.sys_bytes += GA_ARENA_SIZE;

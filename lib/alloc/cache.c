@@ -233,6 +233,7 @@ ga_noinline void *ga_alloc_refill(struct ga_cache *c, unsigned spc)
 		c->alloc[spc] = &ga_span_empty;
 	}
 	ga_cache_drain_unfull(c);
+	ga_scavenge_tick();
 	while ((s = ga_list_pop(&c->partial[spc]))) {
 		if (ga_span_refill(s) || !ga_span_park_full(c, s))
 			goto found;

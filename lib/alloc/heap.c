@@ -7,17 +7,28 @@
  *   free_pages  == sum over arenas of nfree
  *   scav_pages  == sum over arenas of nscav  (free pages released to the OS)
  *   inuse_pages == pages of in-use spans (huge objects included)
- * Scavenger: after a free, when the free resident pages (free_pages - scav_pages) exceed
- * 2 * target, release the highest-addressed ones until target remain, where
- * target = max(GA_SCAV_MIN_PAGES, inuse_pages / 8). Released pages read as zero, so a span
- * made only of released pages needs no zeroing.
+ * Scavenger (after Go's: retain about 1/8 over what the program recently needed):
+ *   peak  = the largest inuse_pages seen; reset to inuse_pages when it is older than
+ *           GA_SCAV_WINDOW_NS (so a program that allocates and frees in rounds keeps its
+ *           pages, and one that freed for good gives them back a window later);
+ *   keep  = max(GA_SCAV_MIN_PAGES, peak + peak / 8 - inuse_pages) free resident pages;
+ * on every heap operation, when free resident pages (free_pages - scav_pages) exceed
+ * keep + keep / 4, the highest-addressed ones are released (madvise) until keep remain.
+ * Between heap operations, cache refills call ga_scavenge_tick(), which looks at the clock
+ * only when pages are being kept for an old peak. galloc_scavenge() releases at once.
+ * Released pages read as zero, so a span made only of released pages needs no zeroing.
  */
 #include "internal.h"
 
 #include <errno.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #define GA_SCAV_MIN_PAGES 128 /* 1 MiB */
+#define GA_SCAV_WINDOW_NS 1000000000ull
+
+/* pages are kept for a peak older than this (CLOCK_MONOTONIC_COARSE ns); 0: none kept */
+static _Atomic uint64_t ga_scav_deadline;
 
 struct ga_heap ga_heap = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -103,6 +114,15 @@ static void ga_span_struct_free(struct ga_span *s)
 
 /* ---- pages ------------------------------------------------------------------------------- */
 
+static uint64_t ga_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+
 /* Make s cover pages [i, i+n) of a: the page -> span table, the in-use bit. */
 static void ga_span_map(struct ga_arena *a, struct ga_span *s, size_t i, size_t n)
 {
@@ -151,6 +171,10 @@ static struct ga_span *ga_span_alloc_locked(size_t npages, size_t align_pages)
 		return NULL;
 	s->needzero = ga_pages_take(a, (size_t)i, npages);
 	ga_span_map(a, s, (size_t)i, npages);
+	if (ga_heap.inuse_pages > ga_heap.peak_pages) {
+		ga_heap.peak_pages = ga_heap.inuse_pages;
+		ga_heap.peak_time = ga_now_ns();
+	}
 	return s;
 }
 
@@ -191,12 +215,35 @@ size_t ga_scavenge_locked(uint64_t keep)
 
 static void ga_scavenge_maybe_locked(void)
 {
-	uint64_t target = ga_heap.inuse_pages / 8;
+	uint64_t now = ga_now_ns(), keep, base, dirty;
 
-	if (target < GA_SCAV_MIN_PAGES)
-		target = GA_SCAV_MIN_PAGES;
-	if (ga_heap.free_pages - ga_heap.scav_pages > 2 * target)
-		ga_scavenge_locked(target);
+	if (ga_heap.inuse_pages >= ga_heap.peak_pages ||
+	    now - ga_heap.peak_time > GA_SCAV_WINDOW_NS) {
+		ga_heap.peak_pages = ga_heap.inuse_pages;
+		ga_heap.peak_time = now;
+	}
+	base = ga_heap.inuse_pages / 8 > GA_SCAV_MIN_PAGES ? ga_heap.inuse_pages / 8
+							    : GA_SCAV_MIN_PAGES;
+	keep = ga_heap.peak_pages + ga_heap.peak_pages / 8 - ga_heap.inuse_pages;
+	if (keep < GA_SCAV_MIN_PAGES)
+		keep = GA_SCAV_MIN_PAGES;
+	if (ga_heap.free_pages - ga_heap.scav_pages > keep + keep / 4)
+		ga_scavenge_locked(keep);
+	dirty = ga_heap.free_pages - ga_heap.scav_pages;
+	atomic_store_explicit(&ga_scav_deadline,
+			      dirty > base + base / 4 ? ga_heap.peak_time + GA_SCAV_WINDOW_NS : 0,
+			      memory_order_relaxed);
+}
+
+void ga_scavenge_tick(void)
+{
+	uint64_t d = atomic_load_explicit(&ga_scav_deadline, memory_order_relaxed);
+
+	if (ga_likely(!d) || ga_now_ns() < d)
+		return;
+	pthread_mutex_lock(&ga_heap.lock);
+	ga_scavenge_maybe_locked();
+	pthread_mutex_unlock(&ga_heap.lock);
 }
 
 /* Give back pages [i, i+n) of a (no span covers them any more). */
@@ -319,6 +366,7 @@ void ga_heap_free_span(struct ga_span *s)
 		ga_heap.huge_pages -= n;
 		ga_span_struct_free(s);
 		ga_arena_free_huge(a);
+		ga_scavenge_maybe_locked();
 	} else {
 		ga_pages_release_locked(a, i, n);
 		ga_span_struct_free(s);

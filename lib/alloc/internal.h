@@ -226,7 +226,7 @@ uint32_t ga_sum_end(uint32_t s);
 /* ---- heap.c ----------------------------------------------------------------------------- */
 struct ga_heap {
 	pthread_mutex_t lock;
-	struct ga_arena *arenas[GA_MAX_ARENAS]; /* sorted by address */
+	struct ga_arena *arenas[GA_MAX_ARENAS]; /* in creation order */
 	size_t narenas;
 	uint64_t free_pages;       /* in all arenas */
 	uint64_t scav_pages;       /* free pages released to the OS */
@@ -240,6 +240,7 @@ struct ga_heap {
 	char *span_chunk, *span_chunk_end;
 	uint64_t spans_by_class[GA_NUM_SPC_ALL];
 	uint64_t large_nalloc, large_nfree;
+	uint64_t peak_pages, peak_time; /* scavenger: recent peak of inuse_pages, when */
 };
 extern struct ga_heap ga_heap;
 extern _Atomic int ga_inited;
@@ -256,6 +257,7 @@ void ga_heap_free_span(struct ga_span *s);                   /* no lock held */
 bool ga_heap_resize_large(struct ga_span *s, size_t n);      /* in place; no lock held */
 void *ga_meta_alloc(size_t n);                               /* zeroed, from the OS */
 size_t ga_scavenge_locked(uint64_t keep_pages);
+void ga_scavenge_tick(void);                                 /* no lock held */
 void ga_span_init_small(struct ga_span *s, unsigned spc);
 
 /* ---- central.c -------------------------------------------------------------------------- */
