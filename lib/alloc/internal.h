@@ -125,26 +125,29 @@ enum ga_span_state {
  * Large spans: state LARGE, nelems 1, owner NULL; freed under the heap lock.
  */
 struct ga_span {
-	/* hot: owner side */
-	struct ga_block *free;
-	uint32_t used;
+	/* line 0: set when the span is made, then read by every thread (the free path's owner
+	 * test, lookups); state changes only under central's lock */
+	_Atomic(struct ga_cache *) owner; /* the cache whose fast path frees here (NULL for tiny) */
+	uint32_t elemsize;
 	uint32_t nelems;
-	uint8_t full;     /* owner's: in the cache's full list with NOTIFY armed */
 	uint8_t spc;
 	uint8_t state;
 	uint8_t needzero; /* pages were reused dirty (large: the object; small: carved slots) */
-	uint32_t elemsize;
-	_Atomic(struct ga_cache *) owner; /* the cache whose fast path frees here (NULL for tiny) */
-	_Atomic uintptr_t xfree;
-	/* cold */
-	uint32_t carved;
-	uint32_t divmul; /* slot index = ((addr - base) * divmul) >> 32, exact in the span */
+	uint8_t pad_;
+	uint32_t divmul;  /* slot index = ((addr - base) * divmul) >> 32, exact in the span */
 	uintptr_t base;
 	uint32_t npages;
-	uint32_t pad_;
-	struct ga_span *next, *prev;      /* cache partial/full list, central list, heap free list */
 	struct ga_cache *towner;          /* owner of a tiny span (owner stays NULL) */
 	_Atomic uint8_t *tinyref;         /* tiny spans: objects alive in each block, +1 if current */
+	/* line 1: the holder's (owner cache, or central under its lock) */
+	_Alignas(64) struct ga_block *free;
+	uint32_t used;
+	uint32_t carved;
+	uint8_t full;     /* owner's: in the cache's full list with NOTIFY armed */
+	struct ga_span *next, *prev;      /* cache partial/full list, central list, heap free list */
+	/* line 2: what other threads write (remote frees would otherwise keep stealing the
+	 * holder's line, and the holder theirs) */
+	_Alignas(64) _Atomic uintptr_t xfree;
 	_Atomic uint8_t in_unfull;        /* on some cache's unfull stack */
 	struct ga_span *unfull_next;
 };
