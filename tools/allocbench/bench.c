@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -105,6 +106,8 @@ static void *consumer(void *arg)
 	unsigned long t = 0;
 	while ((long)t < xn) {
 		unsigned long h = atomic_load_explicit(&head, memory_order_acquire);
+		if (t == h)
+			sched_yield(); /* on a loaded 2-CPU machine the producer may not be running */
 		while (t < h) {
 			free(ring[t % RING]);
 			t++;
@@ -122,7 +125,7 @@ static double xthread(long n)
 	pthread_create(&c, NULL, consumer, NULL);
 	for (long i = 0; i < n; i++) {
 		while (i - (long)atomic_load_explicit(&tail, memory_order_acquire) >= RING)
-			;
+			sched_yield();
 		ring[i % RING] = malloc(sizes[i & 4095]);
 		atomic_store_explicit(&head, (unsigned long)i + 1, memory_order_release);
 	}
