@@ -317,7 +317,8 @@ static long sel_run(struct sel *s, u32 *ok)
 
 	if (wait.state != GOCHAN_WAIT_DONE)
 		return ret;		/* signal or deadline, nothing moved */
-	*ok = !s->cases[wait.index].w.closed;
+	/* A receive that was not ended by close got a value. */
+	*ok = !s->cases[wait.index].send && !s->cases[wait.index].w.closed;
 	return wait.index;
 }
 
@@ -335,10 +336,11 @@ long gochan_ioctl_select(void __user *argp)
 	if (arg.flags & ~GOCHAN_SELECT_FLAGS ||
 	    arg.reserved[0] || arg.reserved[1] ||
 	    arg.ncases > GOCHAN_SELECT_CASES_MAX ||
-	    (arg.ncases && (arg.case_size < GOCHAN_SELECT_CASE_SIZE_VER0 ||
-			    arg.case_size > PAGE_SIZE)) ||
+	    (arg.ncases && arg.case_size < GOCHAN_SELECT_CASE_SIZE_VER0) ||
 	    (!(arg.flags & GOCHAN_SELECT_DEADLINE) && arg.deadline_ns))
 		return -EINVAL;
+	if (arg.ncases && arg.case_size > PAGE_SIZE)
+		return -E2BIG;
 	s.blk = (struct gochan_block) {
 		.nonblock	= arg.flags & GOCHAN_SELECT_NONBLOCK,
 		.has_deadline	= arg.flags & GOCHAN_SELECT_DEADLINE,

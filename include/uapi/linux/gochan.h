@@ -233,10 +233,13 @@ struct gochan_select_case {
  *         EBADF      a case's fd is not open;
  *         EINVAL     a case's fd is not a channel, bad op, nonzero
  *                    reserved field, unknown flag, ncases above
- *                    GOCHAN_SELECT_CASES_MAX, case_size out of range;
+ *                    GOCHAN_SELECT_CASES_MAX, case_size below
+ *                    GOCHAN_SELECT_CASE_SIZE_VER0;
+ *         E2BIG      case_size above 4096, or a case with nonzero bytes
+ *                    past the part this kernel knows;
  *         EMSGSIZE   the send cases' elements add up to more than
  *                    GOCHAN_SELECT_SEND_BYTES_MAX;
- *         EFAULT, E2BIG, ENOMEM.
+ *         EFAULT, ENOMEM, and E2BIG for the struct as for every struct.
  */
 struct gochan_select {
 	__u32 size;		/* In: sizeof(struct gochan_select). */
