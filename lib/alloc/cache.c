@@ -146,7 +146,7 @@ void ga_cache_drain_unfull(struct ga_cache *c)
 		s->full = 0;
 		ga_list_remove(&c->full[s->spc], s);
 		ga_span_collect(s, 0);
-		ga_list_push(&c->partial[s->spc], s);
+		ga_list_push_back(&c->partial[s->spc], s);
 	}
 }
 

@@ -23,7 +23,21 @@ void ga_list_push(struct ga_spanlist *l, struct ga_span *s)
 	s->next = l->first;
 	if (l->first)
 		l->first->prev = s;
+	else
+		l->last = s;
 	l->first = s;
+	l->n++;
+}
+
+void ga_list_push_back(struct ga_spanlist *l, struct ga_span *s)
+{
+	s->next = NULL;
+	s->prev = l->last;
+	if (l->last)
+		l->last->next = s;
+	else
+		l->first = s;
+	l->last = s;
 	l->n++;
 }
 
@@ -35,6 +49,8 @@ void ga_list_remove(struct ga_spanlist *l, struct ga_span *s)
 		l->first = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
+	else
+		l->last = s->prev;
 	s->next = s->prev = NULL;
 	l->n--;
 }

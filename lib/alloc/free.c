@@ -95,7 +95,9 @@ void ga_free_local_slow(struct ga_cache *c, struct ga_span *s)
 		s->full = 0;
 		ga_list_remove(&c->full[spc], s);
 		ga_span_collect(s, 0); /* disarm */
-		ga_list_push(&c->partial[spc], s);
+		/* at the back: by the time the refill reaches it, more of it will be free
+		 * (at the front, a span with one free slot would go full again at once) */
+		ga_list_push_back(&c->partial[spc], s);
 	}
 	if (s->used != 0 || s == c->alloc[spc] ||
 	    atomic_load_explicit(&s->in_unfull, memory_order_acquire))

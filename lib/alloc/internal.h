@@ -161,10 +161,11 @@ static inline struct ga_cache *ga_span_cache(struct ga_span *s)
 }
 
 struct ga_spanlist {
-	struct ga_span *first;
+	struct ga_span *first, *last;
 	size_t n;
 };
 void ga_list_push(struct ga_spanlist *l, struct ga_span *s);
+void ga_list_push_back(struct ga_spanlist *l, struct ga_span *s);
 void ga_list_remove(struct ga_spanlist *l, struct ga_span *s);
 struct ga_span *ga_list_pop(struct ga_spanlist *l);
 
