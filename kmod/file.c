@@ -3,12 +3,13 @@
  * The channel file: read/write/ioctl/poll/fdinfo on a channel fd.
  *
  * This is where user memory is touched.  Senders copy user data into a
- * kernel buffer before calling into chan.c; receivers fault their user
- * buffer in before taking anything, and copy out after.  A fault on a
- * sender's buffer therefore fails before anything is sent; a fault on a
- * receiver's buffer fails before anything is taken, and if the receiver's
- * own process unmaps the buffer while the call runs, what the call took
- * goes back to the front of the channel (gochan_chan_unreceive()).
+ * kernel buffer before calling into chan.c, so a bad buffer fails before
+ * anything is sent.  Receivers probe their buffer (a read of each page:
+ * cheap, and it catches an unmapped buffer) before taking anything, and copy
+ * out after; should the copy still fail (a read-only buffer, or one the
+ * receiver's own process unmapped while the call waited), what the call
+ * took goes back to the front of the channel (gochan_chan_unreceive()):
+ * nothing is lost, nothing is received twice.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -96,8 +97,8 @@ static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		u32 n = min_t(size_t, b.nelem, want - done);
 		long got;
 
-		/* Make a fault after taking elements (nearly) impossible. */
-		if (fault_in_iov_iter_writeable(to, n * es)) {
+		/* A bad buffer fails here, before anything is taken. */
+		if (fault_in_iov_iter_readable(to, n * es)) {
 			ret = -EFAULT;
 			break;
 		}
@@ -266,7 +267,7 @@ static long gochan_ioctl_recv(struct gochan_chan *c, void __user *argp)
 	if (ret)
 		return ret;
 	ubuf = u64_to_user_ptr(x.buf);
-	if (fault_in_safe_writeable(ubuf, c->elem_size))
+	if (fault_in_readable(ubuf, c->elem_size))
 		return -EFAULT;
 	ret = bounce_init(&b, c->elem_size, 1);
 	if (ret)

@@ -217,8 +217,8 @@ static int sel_try_case(struct sel_case *sc, u32 *ok, struct gochan_unlock *u)
 	}
 	if (!c->len && list_empty(&c->sendq) && !c->closed)
 		return 0;
-	/* Likely ready: make sure the value will have somewhere to go. */
-	if (c->elem_size && fault_in_safe_writeable(sc->ubuf, c->elem_size))
+	/* Likely ready: a bad buffer fails before anything is taken. */
+	if (c->elem_size && fault_in_readable(sc->ubuf, c->elem_size))
 		return -EFAULT;
 	if (gochan_recv_locked(c, sc->kbuf, 1, u)) {
 		*ok = 1;
@@ -231,7 +231,7 @@ static int sel_try_case(struct sel_case *sc, u32 *ok, struct gochan_unlock *u)
 	return 0;	/* only stale select waiters were queued */
 }
 
-/* Pass 2 helper: fault in every receive buffer before we wait on them. */
+/* Pass 2 helper: probe every receive buffer before we wait on them. */
 static int sel_fault_in_recv_bufs(struct sel *s)
 {
 	u32 i;
@@ -240,7 +240,7 @@ static int sel_fault_in_recv_bufs(struct sel *s)
 		struct sel_case *sc = &s->cases[i];
 
 		if (!sc->send && sc->c->elem_size &&
-		    fault_in_safe_writeable(sc->ubuf, sc->c->elem_size))
+		    fault_in_readable(sc->ubuf, sc->c->elem_size))
 			return -EFAULT;
 	}
 	return 0;

@@ -47,11 +47,13 @@
  *    EPIPE.  With O_NONBLOCK it sends what it can without blocking and fails
  *    with EAGAIN if that is nothing.  On an unbuffered channel an element
  *    counts as sent once a receiver holds it.
- *  - A fault on the user buffer fails the call with EFAULT before the element
- *    concerned is taken or given (after others were, the call returns their
- *    count): no element is lost or duplicated.  Should the receiver's own
- *    process unmap the buffer while the call waits, the elements the call
- *    took but could not copy out go back to the front of the channel.
+ *  - A bad user buffer fails the call with EFAULT (after some elements
+ *    moved, the call returns their count instead): no element is lost or
+ *    duplicated.  A sender's buffer is read before anything is sent, and an
+ *    unmapped receive buffer is caught before anything is taken; elements a
+ *    receive took but could not copy out (a read-only buffer, or one its own
+ *    process unmapped while it waited) go back to the front of the channel,
+ *    ahead of everything else, and count as not received.
  *
  * poll(2) / epoll(7)
  * ------------------
