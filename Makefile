@@ -160,6 +160,25 @@ $(call tap-step,module selftests,build/check/module.log,\
 @tools/tap-summary build/check/host.log build/check/module.log
 endef
 
+# The debug kernel (KASAN, KFENCE, lockdep, kmemleak, UBSAN, BTF) built from
+# Debian's linux-source-6.1 by mk/debug-kernel, cached outside the tree in
+# /var/cache/gochan/debug-kernel/<key>/ (about 20 min on 2 cores, once per
+# key); check-debug runs every module selftest under it, then a kmemleak
+# scan, and fails on any report.  "make -s debug-kernel-cached" exits 0 when
+# the kernel for the current key is there.
+.PHONY: debug-kernel debug-kernel-cached check-debug
+
+debug-kernel:
+	mk/debug-kernel build
+
+debug-kernel-cached:
+	@mk/debug-kernel cached
+
+check-debug:
+	@mk/debug-kernel need
+	$(MAKE) WERROR=1 lib selftests tools
+	@SUBMAKE_ARGS='$(SUBMAKE_ARGS)' VM_ARGS='$(VM_ARGS)' mk/debug-kernel check $(SELFTEST_DIRS)
+
 demo: deps
 	$(MAKE) demo-run
 
@@ -210,6 +229,9 @@ help:
 	@echo '  check            deps, all with WERROR=1, host-side tests, module'
 	@echo '                   selftests; ends with "N passed, N failed"'
 	@echo '  demo, bench      the demo / the benchmarks with the module loaded'
+	@echo '  debug-kernel     build the debug kernel (KASAN, lockdep, kmemleak...) once'
+	@echo '  check-debug      the module selftests under the debug kernel, then kmemleak'
+	@echo '  debug-kernel-cached  exit 0 if the debug kernel is built, 1 if not'
 	@echo '  install          the library and headers (PREFIX, DESTDIR)'
 	@echo '  modules_install  the module, into /lib/modules (DESTDIR)'
 	@echo '  clean            everything built'
