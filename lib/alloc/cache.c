@@ -193,28 +193,6 @@ static bool ga_span_park_full(struct ga_cache *c, struct ga_span *s)
 	return true;
 }
 
-/* An empty stashed span with the pages of class spc, made into a span of spc. */
-static struct ga_span *ga_stash_take(struct ga_cache *c, unsigned spc)
-{
-	uint32_t npages = ga_class_npages[ga_spc_class(spc)];
-
-	for (struct ga_span *s = c->stash.first; s; s = s->next) {
-		if (s->npages != npages)
-			continue;
-		ga_list_remove(&c->stash, s);
-		c->stash_pages -= npages;
-		if (s->spc != spc) {
-			__atomic_fetch_sub(&ga_heap.spans_by_class[s->spc], 1, __ATOMIC_RELAXED);
-			__atomic_fetch_add(&ga_heap.spans_by_class[spc], 1, __ATOMIC_RELAXED);
-			ga_span_init_small(s, spc);
-			s->free = NULL;
-			s->carved = 0;
-		}
-		return s;
-	}
-	return NULL;
-}
-
 /* The current span of spc has no free slot: find one, then allocate from it. */
 ga_noinline void *ga_alloc_refill(struct ga_cache *c, unsigned spc)
 {
@@ -235,12 +213,14 @@ ga_noinline void *ga_alloc_refill(struct ga_cache *c, unsigned spc)
 	ga_cache_drain_unfull(c);
 	ga_scavenge_tick();
 	while ((s = ga_list_pop(&c->partial[spc]))) {
+		if (s->kept) {
+			s->kept = 0;
+			c->kept_pages -= s->npages;
+		}
 		if (ga_span_refill(s) || !ga_span_park_full(c, s))
 			goto found;
 	}
 	s = ga_central_take(spc, c);
-	if (!s && spc != GA_SPC_TINY)
-		s = ga_stash_take(c, spc);
 	if (!s) {
 		s = ga_heap_alloc_span(spc);
 		if (!s)
@@ -319,16 +299,14 @@ void ga_cache_release(struct ga_cache *c)
 		c->alloc[spc] = &ga_span_empty;
 		if (s != &ga_span_empty)
 			ga_release_span(s);
-		while ((s = ga_list_pop(&c->partial[spc])))
+		while ((s = ga_list_pop(&c->partial[spc]))) {
+			s->kept = 0;
 			ga_release_span(s);
+		}
 		while ((s = ga_list_pop(&c->full[spc])))
 			ga_release_span(s);
 	}
-	while ((s = ga_list_pop(&c->stash))) {
-		atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
-		ga_heap_free_span(s);
-	}
-	c->stash_pages = 0;
+	c->kept_pages = 0;
 	ga_unfull_replay(c);
 }
 

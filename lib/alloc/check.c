@@ -246,20 +246,18 @@ GA_EXPORT int galloc_check(char *msg, size_t len)
 			ga_check_list(&k, &c->partial[spc], spc, GA_SPAN_CACHE, c, 0);
 			ga_check_list(&k, &c->full[spc], spc, GA_SPAN_CACHE, c, 1);
 		}
-		size_t n = 0, pages = 0;
-		for (struct ga_span *s = c->stash.first; s && !k.err; s = s->next, n++) {
-			CHECK(&k, s->state == GA_SPAN_CACHE && ga_span_cache(s) == c && !s->used &&
-					  !s->full && s->spc != GA_SPC_TINY,
-			      "cache %p: stashed span %#lx not empty and owned", (void *)c,
-			      (unsigned long)s->base);
-			k.listed_spans[s->spc]++;
-			pages += s->npages;
-			if (n > c->stash.n)
-				break;
-		}
-		CHECK(&k, n == c->stash.n && pages == c->stash_pages && pages <= GA_STASH_PAGES,
-		      "cache %p: stash of %zu spans / %zu pages, counts %zu / %u", (void *)c, n, pages,
-		      c->stash.n, c->stash_pages);
+		size_t pages = 0;
+		for (unsigned spc = 0; spc < GA_NUM_SPC_ALL; spc++)
+			for (struct ga_span *s = c->partial[spc].first; s && !k.err; s = s->next) {
+				if (!s->kept)
+					continue;
+				CHECK(&k, !s->used && spc != GA_SPC_TINY,
+				      "cache %p: kept span %#lx not empty", (void *)c,
+				      (unsigned long)s->base);
+				pages += s->npages;
+			}
+		CHECK(&k, pages == c->kept_pages && pages <= GA_KEEP_PAGES,
+		      "cache %p: kept spans of %zu pages, counts %u", (void *)c, pages, c->kept_pages);
 	}
 	for (unsigned spc = 0; spc < GA_NUM_SPC_ALL; spc++)
 		CHECK(&k, k.small_spans[spc] == k.listed_spans[spc] &&

@@ -103,12 +103,14 @@ void ga_free_local_slow(struct ga_cache *c, struct ga_span *s)
 	    atomic_load_explicit(&s->in_unfull, memory_order_acquire))
 		return;
 	ga_list_remove(&c->partial[spc], s);
-	atomic_store_explicit(&s->xfree, 0, memory_order_relaxed);
-	if (spc != GA_SPC_TINY && c->stash_pages + s->npages <= GA_STASH_PAGES) {
-		ga_list_push(&c->stash, s);
-		c->stash_pages += s->npages;
+	if (spc != GA_SPC_TINY && c->kept_pages + s->npages <= GA_KEEP_PAGES) {
+		/* keep it, first in line for the next refill of its class */
+		s->kept = 1;
+		c->kept_pages += s->npages;
+		ga_list_push(&c->partial[spc], s);
 		return;
 	}
+	atomic_store_explicit(&s->xfree, 0, memory_order_relaxed);
 	atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
 	__atomic_store_n(&s->towner, NULL, __ATOMIC_RELAXED);
 	ga_heap_free_span(s);

@@ -67,6 +67,7 @@ static struct ga_span *ga_span_struct_new(void)
 	s->free = NULL;
 	s->used = 0;
 	s->full = 0;
+	s->kept = 0;
 	s->needzero = 0;
 	atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
 	atomic_store_explicit(&s->xfree, 0, memory_order_relaxed);

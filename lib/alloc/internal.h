@@ -57,7 +57,7 @@
 #define GA_NUM_SPC_ALL (GA_NUM_SPC + 1)
 #define GA_TINY_SIZE 16
 #define GA_TINY_CLASS 2 /* the 16-byte class */
-#define GA_STASH_PAGES 256 /* 2 MiB of empty spans per cache */
+#define GA_KEEP_PAGES 256 /* 2 MiB of empty spans kept per cache */
 
 /* ---- sizeclass.c ------------------------------------------------------------------------ */
 extern const uint16_t ga_class_size[GA_NUM_CLASSES];
@@ -144,6 +144,7 @@ struct ga_span {
 	uint32_t used;
 	uint32_t carved;
 	uint8_t full;     /* owner's: in the cache's full list with NOTIFY armed */
+	uint8_t kept;     /* owner's: empty, kept in the partial list (counted in kept_pages) */
 	struct ga_span *next, *prev;      /* cache partial/full list, central list, heap free list */
 	/* line 2: what other threads write (remote frees would otherwise keep stealing the
 	 * holder's line, and the holder theirs) */
@@ -285,11 +286,11 @@ uint32_t ga_span_collect(struct ga_span *s, uintptr_t rearm);
  *                fast path falls to the refill without testing for NULL);
  *   partial[spc] other owned spans that have (or had) free objects;
  *   full[spc]    owned spans with no free object, NOTIFY armed.
- *   stash        empty spans (used == 0) of any class but tiny, up to GA_STASH_PAGES pages:
- *                a batch that frees everything and allocates again reuses them without the
- *                heap lock (mimalloc keeps its empty pages thread-local in the same spirit).
- * Every span with owner == c is exactly one of: alloc[spc], in partial[spc], in full[spc],
- * in stash.
+ * Empty spans (used == 0) stay at the front of partial[spc] ("kept", counted in kept_pages,
+ * at most GA_KEEP_PAGES) instead of going back to the heap: a batch that frees everything
+ * and allocates again reuses them without the heap lock (mimalloc keeps its empty pages
+ * thread-local in the same spirit). Beyond the budget, or for tiny spans, they go back.
+ * Every span with owner == c is exactly one of: alloc[spc], in partial[spc], in full[spc].
  * nalloc/nfree count this cache's allocations and frees per span class (single writer,
  * relaxed atomics so that galloc_stats may read them).
  */
@@ -302,8 +303,7 @@ struct ga_cache {
 	struct ga_spanlist partial[GA_NUM_SPC_ALL];
 	struct ga_spanlist full[GA_NUM_SPC_ALL];
 	_Atomic(struct ga_span *) unfull; /* Treiber stack of full spans that got remote frees */
-	struct ga_spanlist stash;         /* empty spans kept for reuse, any class but tiny */
-	uint32_t stash_pages;             /* <= GA_STASH_PAGES */
+	uint32_t kept_pages;              /* pages of kept empty spans, <= GA_KEEP_PAGES */
 	uint64_t tiny_allocs;
 	struct ga_cache *all_next, *all_prev; /* ga_caches, under ga_caches_lock */
 	bool is_thread;                        /* created for a thread, released at its exit */
