@@ -26,6 +26,7 @@
 #include <linux/string.h>
 
 #include "gochan.h"
+#include "gochan_trace.h"
 
 static atomic64_t gochan_next_id = ATOMIC64_INIT(0);
 
@@ -158,6 +159,8 @@ static void waiter_complete(struct gochan_chan *c, struct gochan_waiter *w,
 
 	gochan_waitq_del(c, w, send);
 	wait->index = w->index;
+	trace_gochan_wake(c->id, wait->select ? GOCHAN_TRACE_OP_SELECT :
+			  send ? GOCHAN_TRACE_OP_SEND : GOCHAN_TRACE_OP_RECV, task);
 	get_task_struct(task);
 	smp_store_release(&wait->state, GOCHAN_WAIT_DONE);
 	if (u->nwake < GOCHAN_WAKE_BATCH)
@@ -355,8 +358,8 @@ u32 gochan_send_locked(struct gochan_chan *c, const void *buf, u32 n,
 
 /* --- Entry points --- */
 
-/**
- * gochan_chan_send - send elements from a kernel buffer.
+/*
+ * chan_send - send elements from a kernel buffer (gochan_chan_send()).
  * @c: the channel
  * @buf: @n elements; must stay valid until the call returns
  * @n: number of elements, at least 1
@@ -367,8 +370,8 @@ u32 gochan_send_locked(struct gochan_chan *c, const void *buf, u32 n,
  * (fewer than @n only after a signal, the deadline or a close), else
  * -EAGAIN, -ETIMEDOUT, -ERESTARTSYS or -EPIPE.
  */
-long gochan_chan_send(struct gochan_chan *c, const void *buf, u32 n,
-		      const struct gochan_block *blk)
+static long chan_send(struct gochan_chan *c, const void *buf, u32 n,
+		      const struct gochan_block *blk, u64 *wait_ns)
 {
 	struct gochan_wait wait = { .task = current, .state = GOCHAN_WAIT_PENDING };
 	struct gochan_waiter w;
@@ -400,7 +403,10 @@ long gochan_chan_send(struct gochan_chan *c, const void *buf, u32 n,
 	u.poll |= EPOLLIN | EPOLLRDNORM;	/* a sender waits: recv won't block */
 	gochan_unlock(c, &u);
 
+	trace_gochan_block(c->id, GOCHAN_TRACE_OP_SEND, current);
+	*wait_ns = ktime_get_ns();
 	ret = gochan_wait_sleep(&wait, blk);
+	*wait_ns = ktime_get_ns() - *wait_ns;
 	if (ret) {
 		gochan_lock(c, &u);
 		if (wait.state == GOCHAN_WAIT_DONE)
@@ -425,8 +431,8 @@ out_unlock:
 	return ret;
 }
 
-/**
- * gochan_chan_recv - receive elements into a kernel buffer.
+/*
+ * chan_recv - receive elements into a kernel buffer (gochan_chan_recv()).
  * @c: the channel
  * @buf: room for @n elements
  * @n: most elements to take, at least 1
@@ -437,8 +443,8 @@ out_unlock:
  * received, 0 if the channel is closed and drained, or -EAGAIN, -ETIMEDOUT,
  * -ERESTARTSYS.
  */
-long gochan_chan_recv(struct gochan_chan *c, void *buf, u32 n,
-		      const struct gochan_block *blk)
+static long chan_recv(struct gochan_chan *c, void *buf, u32 n,
+		      const struct gochan_block *blk, u64 *wait_ns)
 {
 	struct gochan_wait wait = { .task = current, .state = GOCHAN_WAIT_PENDING };
 	struct gochan_waiter w;
@@ -459,7 +465,10 @@ long gochan_chan_recv(struct gochan_chan *c, void *buf, u32 n,
 	u.poll |= EPOLLOUT | EPOLLWRNORM;	/* a receiver waits: send won't block */
 	gochan_unlock(c, &u);
 
+	trace_gochan_block(c->id, GOCHAN_TRACE_OP_RECV, current);
+	*wait_ns = ktime_get_ns();
 	ret = gochan_wait_sleep(&wait, blk);
+	*wait_ns = ktime_get_ns() - *wait_ns;
 	if (ret) {
 		gochan_lock(c, &u);
 		if (wait.state == GOCHAN_WAIT_DONE)
@@ -475,6 +484,26 @@ long gochan_chan_recv(struct gochan_chan *c, void *buf, u32 n,
 
 out_unlock:
 	gochan_unlock(c, &u);
+	return ret;
+}
+
+long gochan_chan_send(struct gochan_chan *c, const void *buf, u32 n,
+		      const struct gochan_block *blk)
+{
+	u64 wait_ns = 0;
+	long ret = chan_send(c, buf, n, blk, &wait_ns);
+
+	trace_gochan_send(c->id, c->elem_size, n, ret, wait_ns);
+	return ret;
+}
+
+long gochan_chan_recv(struct gochan_chan *c, void *buf, u32 n,
+		      const struct gochan_block *blk)
+{
+	u64 wait_ns = 0;
+	long ret = chan_recv(c, buf, n, blk, &wait_ns);
+
+	trace_gochan_recv(c->id, c->elem_size, n, ret, wait_ns);
 	return ret;
 }
 
@@ -494,6 +523,7 @@ int gochan_chan_close(struct gochan_chan *c)
 	gochan_lock(c, &u);
 	if (c->closed) {
 		gochan_unlock(c, &u);
+		trace_gochan_close(c->id, -EPIPE);
 		return -EPIPE;
 	}
 	WRITE_ONCE(c->closed, true);
@@ -507,6 +537,7 @@ int gochan_chan_close(struct gochan_chan *c)
 	}
 	u.poll = EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
 	gochan_unlock(c, &u);
+	trace_gochan_close(c->id, 0);
 	return 0;
 }
 
@@ -636,6 +667,7 @@ struct gochan_chan *gochan_chan_create(u32 elem_size, u32 capacity)
 	INIT_LIST_HEAD(&c->recvq);
 	INIT_LIST_HEAD(&c->returned);
 	init_waitqueue_head(&c->poll_wq);
+	trace_gochan_make(c->id, elem_size, capacity);
 	return c;
 
 err_uncharge:

@@ -28,6 +28,7 @@
 #include <linux/uaccess.h>
 
 #include "gochan.h"
+#include "gochan_trace.h"
 
 /*
  * A select holds many channel locks of one lock class.  lockdep is told
@@ -64,6 +65,7 @@ struct sel {
 	void			*send_bufs;	/* every send case's value */
 	void			*recv_buf;	/* room for the largest receive */
 	struct gochan_block	blk;
+	u64			wait_ns;	/* for the trace */
 };
 
 static int chan_addr_cmp(const void *a, const void *b)
@@ -301,7 +303,10 @@ static long sel_run(struct sel *s, u32 *ok)
 		gochan_poll_wake(s->cases[i].c, s->cases[i].send ?
 				 EPOLLIN | EPOLLRDNORM : EPOLLOUT | EPOLLWRNORM);
 
+	trace_gochan_block(0, GOCHAN_TRACE_OP_SELECT, current);
+	s->wait_ns = ktime_get_ns();
 	ret = gochan_wait_sleep(&wait, &s->blk);
+	s->wait_ns = ktime_get_ns() - s->wait_ns;
 
 	/* Pass 3: with every lock held, no partner is mid-claim. */
 	sel_lock_all(s);
@@ -374,6 +379,9 @@ long gochan_ioctl_select(void __user *argp)
 	} else if (gochan_copy_struct_to_user(argp, &arg, sizeof(arg)))
 		ret = -EFAULT;
 out_free:
+	trace_gochan_select(arg.ncases, ret < 0 ? ret : arg.index,
+			    ret >= 0 || ret == -EPIPE ? s.cases[arg.index].c->id : 0,
+			    s.wait_ns);
 	sel_free(&s);
 	return ret;
 }
