@@ -54,7 +54,7 @@ VM_TIMEOUT	?= 1200
 
 # Debian packages: to build and run the host-side tests, then to boot the VM.
 DEPS		:= gcc make libc6-dev binutils pkgconf xz-utils linux-source \
-		   liburing-dev libbpf-dev bpftool kmod
+		   liburing-dev libbpf-dev bpftool kmod dwarves
 DEPS_VM		:= linux-image-amd64 linux-headers-amd64 qemu-system-x86 \
 		   busybox-static cpio
 BENCH_DEPS	:=
@@ -92,13 +92,26 @@ all: module lib selftests tools
 deps:
 	mk/install-deps $(DEPS) $(if $(filter vm,$(RUN_ON)),$(DEPS_VM))
 
+# Module BTF (bpftool btf dump file /sys/kernel/btf/gochan, CO-RE tools)
+# is generated against the kernel's vmlinux, which Debian's headers do not
+# carry: mk/kbuild-btf makes a copy of the headers directory with the
+# vmlinux of /boot/vmlinuz-$(KVER) beside it, and the module is built there.
+# Debian's headers lack resolve_btfids too; the module defines no BTF_ID
+# sets, so it would have nothing to resolve.
 module:
 	@if [ ! -d "$(KDIR)" ]; then \
 		[ -n "$(KVER)" ] || tools/vm/find-kver >/dev/null || true; \
 		echo "make: no kernel headers at '$(KDIR)': run 'make deps', or set KVER= or KDIR=" >&2; \
 		exit 1; \
 	fi
-	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 $(KBUILD_WERROR) modules
+	@kdir=$(KDIR); btf=; \
+	if [ ! -e "$$kdir/vmlinux" ] && [ -e /boot/vmlinuz-$(KVER) ] && \
+	   command -v pahole >/dev/null; then \
+		kdir=$$(mk/kbuild-btf $(KVER) $(CURDIR)/build/kbuild/$(KVER)); \
+		btf=RESOLVE_BTFIDS=true; \
+	fi; \
+	echo "$(MAKE) -C $$kdir M=$(CURDIR) W=1 $(KBUILD_WERROR) $$btf modules"; \
+	$(MAKE) -C $$kdir M=$(CURDIR) W=1 $(KBUILD_WERROR) $$btf modules
 
 lib:
 	$(if $(wildcard lib/Makefile),$(MAKE) -C lib $(SUBMAKE_ARGS))
