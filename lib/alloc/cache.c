@@ -234,6 +234,7 @@ ga_noinline void *ga_alloc_refill(struct ga_cache *c, unsigned spc)
 found:
 	c->alloc[spc] = s;
 pop:
+	GA_DEBUG_SPAN(c->alloc[spc], "refill");
 	return ga_alloc_small(c, spc);
 }
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 struct ga_checker {
 	char *msg;
@@ -193,6 +194,28 @@ static void ga_check_arena(struct ga_checker *k, struct ga_arena *a)
 			ga_check_small(k, s);
 		}
 		i += s->npages;
+	}
+}
+
+/*
+ * One span, by its holder, at any time (remote frees may go on: xfree is read as one
+ * snapshot). The debug build (VARIANT=debug, -DGA_DEBUG) runs it on the slow paths.
+ */
+int ga_span_check(struct ga_span *s, char *msg, size_t len)
+{
+	struct ga_checker k = { .msg = msg, .len = len };
+
+	ga_check_small(&k, s);
+	return k.err;
+}
+
+void ga_span_assert(struct ga_span *s, const char *where)
+{
+	char msg[256];
+
+	if (ga_span_check(s, msg, sizeof(msg))) {
+		fprintf(stderr, "gochan alloc: %s: %s\n", where, msg);
+		abort();
 	}
 }
 

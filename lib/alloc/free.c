@@ -91,6 +91,7 @@ void ga_free_local_slow(struct ga_cache *c, struct ga_span *s)
 {
 	unsigned spc = s->spc;
 
+	GA_DEBUG_SPAN(s, "local free");
 	if (s->full) {
 		s->full = 0;
 		ga_list_remove(&c->full[spc], s);

@@ -370,6 +370,13 @@ void *ga_realloc(void *p, size_t n, unsigned flags);
 size_t ga_usable_size(const void *p);
 
 /* ---- check.c / stats.c / os.c ------------------------------------------------------------ */
+int ga_span_check(struct ga_span *s, char *msg, size_t len);
+void ga_span_assert(struct ga_span *s, const char *where); /* abort()s with the violation */
+#ifdef GA_DEBUG
+#define GA_DEBUG_SPAN(s, where) ga_span_assert((s), (where))
+#else
+#define GA_DEBUG_SPAN(s, where) ((void)0)
+#endif
 void *ga_os_reserve(size_t size, size_t align);
 void ga_os_release(void *p, size_t size);
 void ga_os_decommit(void *p, size_t size);

@@ -69,6 +69,9 @@ run_tap api 120 "$T/test_alloc"
 run_tap stress 200 "$T/test_stress"
 run_tap malloc 120 "$T/test_malloc"
 
+# the debug build checks every span it touches on the slow paths
+GA_STRESS_SCALE=50 run_tap debug-stress 200 "$T/debug/test_stress"
+
 # 2. sanitizers (the API: ASan cannot share a process with a replaced malloc)
 run_tap asan-api 120 "$T/asan/test_alloc"
 GA_STRESS_SCALE=50 run_tap asan-stress 200 "$T/asan/test_stress"
