@@ -134,10 +134,23 @@ int galloc_stats(struct galloc_stats *st);
 
 /*
  * galloc_scavenge - return free pages to the OS until at most keep bytes of free, resident
- * pages remain; returns the bytes released. The heap also does this by itself when the free
- * resident memory passes its target (max(1 MiB, in-use / 8), with hysteresis).
+ * pages remain; returns the bytes released.
+ * The heap also does this by itself, as Go's scavenger: free resident pages beyond 1/8 over
+ * the in-use peak of the last second (at least 1 MiB) go back at once; those kept for that
+ * peak go back a second later, at the next heap operation or cache refill, or at the next
+ * galloc_tick(). So a program that frees what it allocated and keeps running sees its
+ * resident memory fall within about a second; one that frees and reallocates in rounds does
+ * not refault its heap every round.
  */
 size_t galloc_scavenge(size_t keep);
+
+/*
+ * galloc_tick - housekeeping for an idle heap: releases pages kept for an expired peak.
+ * Cheap when there is nothing to do (one atomic load, a coarse clock read). The scheduler's
+ * sysmon calls it; setting GOCHAN_ALLOC_SCAVENGER=thread in the environment makes the heap
+ * start its own thread that calls it every 100 ms (not in a child after fork()).
+ */
+void galloc_tick(void);
 
 /*
  * galloc_check - walk the whole heap and verify every invariant (arena bitmaps and summaries,

@@ -47,6 +47,7 @@ void ga_unlock_all(void)
 void ga_init_slow(void)
 {
 	static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+	bool first = false;
 
 	pthread_mutex_lock(&init_lock);
 	if (!atomic_load_explicit(&ga_inited, memory_order_relaxed)) {
@@ -54,8 +55,11 @@ void ga_init_slow(void)
 		atomic_store_explicit(&ga_inited, 1, memory_order_release);
 		/* may allocate: the heap works from here on */
 		pthread_atfork(ga_lock_all, ga_unlock_all, ga_unlock_all);
+		first = true;
 	}
 	pthread_mutex_unlock(&init_lock);
+	if (first)
+		ga_scavenger_start(); /* allocates (the thread's stack and TLS): no lock held */
 }
 
 /* ---- cache objects ----------------------------------------------------------------------- */

@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <sys/mman.h>
+#include <stdlib.h>
 #include <time.h>
 
 #define GA_SCAV_MIN_PAGES 128 /* 1 MiB */
@@ -408,6 +409,37 @@ bool ga_heap_resize_large(struct ga_span *s, size_t n)
 	}
 	pthread_mutex_unlock(&ga_heap.lock);
 	return ok;
+}
+
+GA_EXPORT void galloc_tick(void)
+{
+	ga_scavenge_tick();
+}
+
+static void *ga_scavenger_main(void *arg)
+{
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+	for (;;) {
+		nanosleep(&ts, NULL);
+		ga_scavenge_tick();
+	}
+	return arg;
+}
+
+/* GOCHAN_ALLOC_SCAVENGER=thread: a background scavenger (called once, after init). */
+void ga_scavenger_start(void)
+{
+	const char *e = getenv("GOCHAN_ALLOC_SCAVENGER");
+	pthread_attr_t at;
+	pthread_t t;
+
+	if (!e || strcmp(e, "thread"))
+		return;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_create(&t, &at, ga_scavenger_main, NULL);
+	pthread_attr_destroy(&at);
 }
 
 GA_EXPORT size_t galloc_scavenge(size_t keep)

@@ -263,6 +263,7 @@ bool ga_heap_resize_large(struct ga_span *s, size_t n);      /* in place; no loc
 void *ga_meta_alloc(size_t n);                               /* zeroed, from the OS */
 size_t ga_scavenge_locked(uint64_t keep_pages);
 void ga_scavenge_tick(void);                                 /* no lock held */
+void ga_scavenger_start(void);
 void ga_span_init_small(struct ga_span *s, unsigned spc);
 
 /* ---- central.c -------------------------------------------------------------------------- */

@@ -481,6 +481,30 @@ static void scavenger_returns_memory(void)
 	HEAP_OK();
 }
 
+/* An idle heap gives back the pages it kept for an old peak at galloc_tick(). */
+static void tick_releases_pages_of_an_old_peak(void)
+{
+	enum { N = 1600 };
+	static void *p[N];
+	struct galloc_stats st0, st1;
+
+	for (int i = 0; i < N; i++) {
+		p[i] = galloc(64 * 1024, 0);
+		memset(p[i], 1, 64 * 1024);
+	}
+	for (int i = 0; i < N; i++)
+		gfree(p[i]);
+	galloc_stats(&st0);
+	galloc_tick(); /* within the window: nothing yet */
+	usleep(1200 * 1000);
+	galloc_tick();
+	galloc_stats(&st1);
+	CHECK(st1.heap_released >= st0.heap_released + (90u << 20),
+	      "released %lu -> %lu KiB", (unsigned long)(st0.heap_released >> 10),
+	      (unsigned long)(st1.heap_released >> 10));
+	HEAP_OK();
+}
+
 /* The checker notices a broken span. */
 static void checker_detects_corruption(void)
 {
@@ -513,6 +537,7 @@ int main(int argc, char **argv)
 	TEST(bound_cache_moves_between_threads);
 	TEST(stats_count_classes);
 	TEST(scavenger_returns_memory);
+	TEST(tick_releases_pages_of_an_old_peak);
 	TEST(checker_detects_corruption);
 	return tap_any_failed;
 }
