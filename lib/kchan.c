@@ -7,7 +7,7 @@
  * blocking transfers retry on EINTR; that is safe because the kernel takes
  * and gives nothing in a call that fails with EINTR (uapi: "a signal
  * arrived first"), and the deadline is absolute, so a retry does not
- * extend it.
+ * extend it.  Selects follow the same pattern.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -120,6 +120,81 @@ GOCHAN_API int gochan_recv_until(int fd, void *elem, bool *ok,
 {
 	return kchan_xfer(fd, GOCHAN_IOC_RECV, elem, GOCHAN_XFER_DEADLINE,
 			  deadline_ns, ok);
+}
+
+/*
+ * One GOCHAN_IOC_SELECT, reissued while a signal interrupts it (the kernel
+ * moved nothing then, and the deadline is absolute).  It goes to the first
+ * case's channel fd, which saves opening the device; only a select with no
+ * case needs GOCHAN_DEVICE_PATH.  @res is written on success and on EPIPE,
+ * where the kernel writes index and ok back too.
+ */
+static int kchan_select(const struct gochan_select_case *cases, unsigned n,
+			struct gochan_select_result *res, unsigned flags,
+			int64_t deadline_ns)
+{
+	struct gochan_select s = {
+		.size		= sizeof(s),
+		.flags		= flags,
+		.cases		= (uintptr_t)cases,
+		.ncases		= n,
+		.case_size	= sizeof(*cases),
+		.deadline_ns	= deadline_ns,
+	};
+	int saved = errno;
+	int fd, ret;
+
+	if (n) {
+		fd = cases[0].fd;
+	} else {
+		fd = open(GOCHAN_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			ret = -errno;
+			goto out;
+		}
+	}
+	do {
+		ret = ioctl(fd, GOCHAN_IOC_SELECT, &s);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		ret = -errno;
+	if (!n)
+		close(fd);
+
+	/* Not a channel: the kernel says EINVAL for any case but the first,
+	 * whose fd got the ioctl; say it the same way for all. */
+	if (ret == -ENOTTY)
+		ret = -EINVAL;
+	if (ret == 0 || ret == -EPIPE) {
+		if (res) {
+			res->index = s.index;
+			res->ok = s.ok != 0;
+		}
+		if (ret == 0)
+			ret = (int)s.index;
+	}
+out:
+	errno = saved;
+	return ret;
+}
+
+GOCHAN_API int gochan_select(const struct gochan_select_case *cases,
+			     unsigned n, struct gochan_select_result *res)
+{
+	return kchan_select(cases, n, res, 0, 0);
+}
+
+GOCHAN_API int gochan_try_select(const struct gochan_select_case *cases,
+				 unsigned n, struct gochan_select_result *res)
+{
+	return kchan_select(cases, n, res, GOCHAN_SELECT_NONBLOCK, 0);
+}
+
+GOCHAN_API int gochan_select_until(const struct gochan_select_case *cases,
+				   unsigned n, struct gochan_select_result *res,
+				   int64_t deadline_ns)
+{
+	return kchan_select(cases, n, res, GOCHAN_SELECT_DEADLINE, deadline_ns);
 }
 
 GOCHAN_API int gochan_close(int fd)

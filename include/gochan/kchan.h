@@ -33,7 +33,8 @@
  * Signals
  * -------
  * The blocking forms (gochan_send, gochan_recv, gochan_send_until,
- * gochan_recv_until) never fail with EINTR.  When a signal interrupts the
+ * gochan_recv_until, gochan_select, gochan_select_until) never fail with
+ * EINTR.  When a signal interrupts the
  * wait, its handler runs and the library issues the call again, with the
  * same absolute deadline for the _until forms, so a signal neither ends nor
  * extends the wait.  This is what a Go program sees: signals do not
@@ -240,6 +241,159 @@ int gochan_close(int fd);
  * Errors: the common errors above.
  */
 int gochan_stat(int fd, struct gochan_stat *st);
+
+/*
+ * Select: Go's select statement over kernel channels
+ * --------------------------------------------------
+ * A select is an array of cases, each a send or a receive on a channel fd;
+ * exactly one case proceeds.  The cases are the uapi's own
+ * struct gochan_select_case, handed to GOCHAN_IOC_SELECT as they are: no
+ * copy, no allocation (select stays async-signal-safe whatever the number
+ * of cases), and the array can be built once and reused.  Build each case
+ * with GOCHAN_SEND() or GOCHAN_RECV(); the fields are fd, op
+ * (GOCHAN_OP_SEND or GOCHAN_OP_RECV), buf (the element's address as a
+ * __u64) and reserved (must be 0).  Example, Go's
+ *
+ *	select {
+ *	case job, ok := <-jobs: ...
+ *	case results <- res: ...
+ *	case <-quit: ...
+ *	}
+ *
+ * is
+ *
+ *	struct gochan_select_case cases[] = {
+ *		GOCHAN_RECV(jobs, &job),
+ *		GOCHAN_SEND(results, &res),
+ *		GOCHAN_RECV(quit, NULL),		// a signal channel
+ *	};
+ *	struct gochan_select_result r;
+ *
+ *	switch (gochan_select(cases, 3, &r)) {
+ *	case 0:  if (!r.ok) ...jobs is closed...; else ...use job...; break;
+ *	case 1:  ...res was sent...; break;
+ *	case 2:  ...quit...; break;
+ *	case -EPIPE: ...results (case r.index) is closed: Go would panic...
+ *	default: ...another -errno...
+ *	}
+ *
+ * Rules (the uapi header has the kernel's side):
+ *  - If some cases are ready (a receive that would not block, including
+ *    on a closed channel; a send that would not block; a send on a closed
+ *    channel), one of them is chosen uniformly at random.  Else
+ *    gochan_select waits for the first to become ready, gochan_try_select
+ *    fails with -EAGAIN (Go's "default:"), and gochan_select_until waits
+ *    until the deadline.
+ *  - Each case's buf holds that channel's elem_size bytes (NULL for a
+ *    signal channel).  Send values are all read before anything moves.  A
+ *    receive buffer is written only when its case runs with ok true, so
+ *    several receive cases may share one buffer.
+ *  - The same channel may appear in several cases; fds may be in any
+ *    order (the kernel locks channels in address order: no deadlock).
+ *  - A blocked select counts as a waiter on each of its channels
+ *    (send_waiters or recv_waiters of gochan_stat) while it waits, and can
+ *    rendezvous with a plain send or receive, or with another select, in
+ *    any process.
+ *  - The library issues GOCHAN_IOC_SELECT on cases[0].fd, so @cases must
+ *    be readable when @n > 0; with @n == 0 (cases may be NULL) it opens
+ *    GOCHAN_DEVICE_PATH for the call.
+ */
+
+/*
+ * GOCHAN_SEND - a send case, Go's "case c <- v"
+ * GOCHAN_RECV - a receive case, Go's "case v, ok := <-c"
+ * @chan_fd: the channel fd
+ * @elem:    the element's address (elem_size bytes; NULL for a signal
+ *           channel)
+ *
+ * Compound literals of struct gochan_select_case: they initialize an array
+ * of cases, or assign one (cases[i] = GOCHAN_RECV(fds[i], &v)).
+ */
+#define GOCHAN_SEND(chan_fd, elem)					\
+	((struct gochan_select_case){ .fd = (chan_fd),			\
+		.op = GOCHAN_OP_SEND,					\
+		.buf = (__u64)(uintptr_t)(const void *)(elem) })
+#define GOCHAN_RECV(chan_fd, elem)					\
+	((struct gochan_select_case){ .fd = (chan_fd),			\
+		.op = GOCHAN_OP_RECV,					\
+		.buf = (__u64)(uintptr_t)(void *)(elem) })
+
+/*
+ * struct gochan_select_result - what a select did, beside its return value
+ * @index: the case that ran: the same as the return value on success; on
+ *         -EPIPE, the send case whose channel is closed
+ * @ok:    receive case: true = a value was received into its buf, false =
+ *         the channel is closed and drained (buf untouched); send case:
+ *         false
+ * Written on success and on -EPIPE only.
+ */
+struct gochan_select_result {
+	unsigned	index;
+	bool		ok;
+};
+
+/*
+ * gochan_select - Go's select: exactly one of @n cases proceeds
+ * @cases: @n cases (see "Select" above); may be NULL if @n is 0
+ * @n:     0..GOCHAN_SELECT_CASES_MAX; 0 waits forever, as Go's "select {}"
+ * @res:   set as struct gochan_select_result says; may be NULL
+ *
+ * Proceeds with a ready case at once (chosen at random among the ready
+ * ones), else blocks until one case can proceed.  Retries on signals (see
+ * "Signals").
+ *
+ * Returns the index of the case that ran (0..@n-1).
+ * Errors:
+ *  -EPIPE   the chosen case is a send on a closed channel (res->index says
+ *           which); nothing was sent (Go would panic here);
+ *  -EFAULT  a send case's buf is not readable, or a receive case's buf is
+ *           not writable, for its channel's elem_size (nothing moved);
+ *  -EBADF   a case's fd is not an open file descriptor;
+ *  -EINVAL  a case's fd is open but not a channel (whichever case it is:
+ *           the library reports the -ENOTTY of its ioctl on cases[0].fd as
+ *           -EINVAL, as the kernel does for the others), a bad op, a
+ *           nonzero reserved field, or @n above GOCHAN_SELECT_CASES_MAX;
+ *  -EMSGSIZE  the send cases' elements add up to more than
+ *           GOCHAN_SELECT_SEND_BYTES_MAX;
+ *  -ENOMEM  out of kernel memory;
+ *  with @n == 0, gochan_make()'s errors for opening the device (-ENOENT:
+ *  module not loaded ...).  res is not written on these errors.
+ */
+int gochan_select(const struct gochan_select_case *cases, unsigned n,
+		  struct gochan_select_result *res);
+
+/*
+ * gochan_try_select - gochan_select() that never blocks, Go's select with a
+ * "default:" case
+ *
+ * As gochan_select(), but when no case is ready it fails at once.  With
+ * @n == 0 it always fails with -EAGAIN (Go's "select { default: }").
+ *
+ * Returns the index of the case that ran.
+ * Errors:
+ *  -EAGAIN  no case is ready; nothing moved;
+ *  and gochan_select()'s errors.
+ */
+int gochan_try_select(const struct gochan_select_case *cases, unsigned n,
+		      struct gochan_select_result *res);
+
+/*
+ * gochan_select_until - gochan_select() that gives up at a deadline, Go's
+ * select with a "case <-time.After(d):"
+ * @deadline_ns: absolute CLOCK_MONOTONIC time in nanoseconds
+ *
+ * A ready case proceeds even if the deadline has already passed; otherwise
+ * it waits until a case proceeds or the deadline passes.  With @n == 0 it
+ * sleeps until the deadline.  Signals neither end nor extend the wait (see
+ * "Signals").
+ *
+ * Returns the index of the case that ran.
+ * Errors:
+ *  -ETIMEDOUT  the deadline passed first; nothing moved;
+ *  and gochan_select()'s errors.
+ */
+int gochan_select_until(const struct gochan_select_case *cases, unsigned n,
+			struct gochan_select_result *res, int64_t deadline_ns);
 
 /*
  * gochan_now_ns - the current CLOCK_MONOTONIC time in nanoseconds, the
