@@ -335,17 +335,24 @@ void ga_free_local_slow(struct ga_cache *c, struct ga_span *s);
 void ga_free_block(struct ga_cache *c, struct ga_span *s, struct ga_block *b);
 
 /* ---- alloc.c ---------------------------------------------------------------------------- */
-/* Pop from the current span of spc: the fast path. */
-static inline void *ga_alloc_small(struct ga_cache *c, unsigned spc)
+/* Pop from the current span of spc: the fast path. refill is called (as a tail call) when
+ * the span has no free slot. */
+static inline __attribute__((always_inline)) void *
+ga_alloc_small_with(struct ga_cache *c, unsigned spc, void *(*refill)(struct ga_cache *, unsigned))
 {
 	struct ga_span *s = c->alloc[spc];
 	struct ga_block *b = s->free;
 	if (ga_unlikely(b == NULL))
-		return ga_alloc_refill(c, spc);
+		return refill(c, spc);
 	s->free = b->next;
 	s->used++;
 	ga_stat_inc(&c->nalloc[spc]);
 	return b;
+}
+
+static inline void *ga_alloc_small(struct ga_cache *c, unsigned spc)
+{
+	return ga_alloc_small_with(c, spc, ga_alloc_refill);
 }
 
 /* Free p (an object start) from cache c's thread: the fast path. */

@@ -30,20 +30,24 @@ static ga_cold void *ga_malloc_large(size_t n)
 	return p;
 }
 
+/* The refill, setting errno when out of memory: the fast path tail-calls it (no frame). */
+static ga_noinline void *ga_malloc_refill(struct ga_cache *c, unsigned spc)
+{
+	void *p = ga_alloc_refill(c, spc);
+
+	if (!p)
+		errno = ENOMEM;
+	return p;
+}
+
 static inline void *ga_malloc(size_t n)
 {
-	if (ga_likely(n <= GA_SMALL_SIZE_MAX)) {
-		void *p = ga_alloc_small(ga_tls_cache, (unsigned)ga_size_class8[(n + 7) >> 3] << 1);
-		if (ga_unlikely(!p))
-			errno = ENOMEM;
-		return p;
-	}
-	if (n <= GA_MAX_SMALL_SIZE) {
-		void *p = ga_alloc_small(ga_tls_cache, ga_size_to_class(n) << 1);
-		if (ga_unlikely(!p))
-			errno = ENOMEM;
-		return p;
-	}
+	if (ga_likely(n <= GA_SMALL_SIZE_MAX))
+		return ga_alloc_small_with(ga_tls_cache,
+					   (unsigned)ga_size_class8[(n + 7) >> 3] << 1,
+					   ga_malloc_refill);
+	if (n <= GA_MAX_SMALL_SIZE)
+		return ga_alloc_small_with(ga_tls_cache, ga_size_to_class(n) << 1, ga_malloc_refill);
 	return ga_malloc_large(n);
 }
 
