@@ -107,7 +107,6 @@ static void ga_cache_free(struct ga_cache *c)
 		atomic_fetch_add_explicit(&ga_dead_nalloc[i], a, memory_order_relaxed);
 		atomic_fetch_add_explicit(&ga_dead_nfree[i], f, memory_order_relaxed);
 	}
-	atomic_fetch_add_explicit(&ga_dead_tiny, c->tiny_allocs, memory_order_relaxed);
 	c->live = false;
 	c->all_next = ga_cache_pool;
 	ga_cache_pool = c;
@@ -369,7 +368,6 @@ void *ga_alloc_tiny(struct ga_cache *c, size_t n)
 		atomic_fetch_add_explicit(&s->tinyref[(c->tiny - s->base) / GA_TINY_SIZE], 1,
 					  memory_order_relaxed);
 		c->tinyoff = off + n;
-		c->tiny_allocs++;
 		ga_stat_inc(&c->nalloc[GA_SPC_TINY]);
 		return p;
 	}
@@ -383,7 +381,6 @@ void *ga_alloc_tiny(struct ga_cache *c, size_t n)
 	ga_tiny_drop(c);
 	c->tiny = (uintptr_t)b;
 	c->tinyoff = n;
-	c->tiny_allocs++;
 	return b;
 }
 

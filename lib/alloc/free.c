@@ -13,7 +13,6 @@
 #include "internal.h"
 
 _Atomic uint64_t ga_dead_nalloc[GA_NUM_SPC_ALL], ga_dead_nfree[GA_NUM_SPC_ALL];
-_Atomic uint64_t ga_dead_tiny;
 
 static void ga_count_free(struct ga_cache *c, unsigned spc)
 {

@@ -305,7 +305,6 @@ struct ga_cache {
 	struct ga_spanlist full[GA_NUM_SPC_ALL];
 	_Atomic(struct ga_span *) unfull; /* Treiber stack of full spans that got remote frees */
 	uint32_t kept_pages;              /* pages of kept empty spans, <= GA_KEEP_PAGES */
-	uint64_t tiny_allocs;
 	struct ga_cache *all_next, *all_prev; /* ga_caches, under ga_caches_lock */
 	bool is_thread;                        /* created for a thread, released at its exit */
 	bool live;
@@ -316,7 +315,6 @@ extern __thread struct ga_cache *ga_tls_cache __attribute__((tls_model("initial-
 extern pthread_mutex_t ga_caches_lock;
 extern struct ga_cache *ga_caches;
 extern _Atomic uint64_t ga_dead_nalloc[GA_NUM_SPC_ALL], ga_dead_nfree[GA_NUM_SPC_ALL];
-extern _Atomic uint64_t ga_dead_tiny;
 
 static inline void ga_stat_inc(_Atomic uint64_t *v)
 {

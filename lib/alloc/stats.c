@@ -9,7 +9,7 @@
 
 GA_EXPORT int galloc_stats(struct galloc_stats *st)
 {
-	uint64_t na[GA_NUM_SPC_ALL], nf[GA_NUM_SPC_ALL], tiny;
+	uint64_t na[GA_NUM_SPC_ALL], nf[GA_NUM_SPC_ALL];
 
 	memset(st, 0, sizeof(*st));
 	ga_init();
@@ -18,7 +18,6 @@ GA_EXPORT int galloc_stats(struct galloc_stats *st)
 		na[i] = atomic_load_explicit(&ga_dead_nalloc[i], memory_order_relaxed);
 		nf[i] = atomic_load_explicit(&ga_dead_nfree[i], memory_order_relaxed);
 	}
-	tiny = atomic_load_explicit(&ga_dead_tiny, memory_order_relaxed);
 	for (struct ga_cache *c = ga_caches; c; c = c->all_next) {
 		for (size_t i = 0; i < GA_NUM_SPC_ALL; i++) {
 			na[i] += atomic_load_explicit(&c->nalloc[i], memory_order_relaxed);
@@ -27,7 +26,6 @@ GA_EXPORT int galloc_stats(struct galloc_stats *st)
 		st->caches++;
 	}
 	pthread_mutex_unlock(&ga_caches_lock);
-	(void)tiny;
 
 	pthread_mutex_lock(&ga_heap.lock);
 	st->heap_sys = ga_heap.sys_bytes;
