@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Description: the gochan(1) command-line tool as a shell script uses it:
-# make/send/recv/close/stat round trips, exit statuses (0 done, 1 closed,
-# 2 usage, 3 timed out, 4 other error), text and signal channels, a recv
-# loop that ends at close.  Prints TAP; needs /dev/gochan (else skips).
+# make/send/recv/select/close/stat round trips, exit statuses (0 done,
+# 1 closed, 2 usage, 3 timed out, 4 other error), text and signal channels,
+# a recv loop that ends at close, a select across processes.  Prints TAP;
+# needs /dev/gochan (else skips).
 # Runs under busybox sh in the VM guest.
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -127,6 +128,54 @@ check recv_loop_ends_at_close 0 "1 2 3" \
 check nested_makes_with_named_variables 0 "x y" \
 	"$G" make -e A -s 4 -c 1 -- "$G" make -e B -s 4 -c 1 -- sh -c '
 		"$0" send $A x && "$0" send $B y && echo "$("$0" recv $A) $("$0" recv $B)"' "$G"
+
+# select: the ready receive case's index and value, on one line.
+check select_prints_index_and_value 0 "1 hi" \
+	"$G" make -e A -s 8 -c 1 -- "$G" make -e B -s 8 -c 1 -- sh -c '
+		"$0" send $B hi && exec "$0" select recv:$A recv:$B' "$G"
+
+# A send case prints its index alone; the value went to its channel.
+check select_send_case_prints_index 0 "1
+x" \
+	"$G" make -e A -s 8 -c 1 -- "$G" make -e B -s 8 -c 1 -- sh -c '
+		"$0" send $A full || exit 9
+		"$0" select send:$A:y send:$B:x && exec "$0" recv $B' "$G"
+
+# -t 0 with no case ready does not wait, -t 50 waits: both status 3.
+check select_try_with_nothing_ready_times_out 3 "" \
+	"$G" make -e A -s 8 -- "$G" make -e B -c 1 -- sh -c '
+		exec "$0" select -t 0 recv:$A recv:$B' "$G"
+check select_timed_with_nothing_ready_times_out 3 "" \
+	"$G" make -e A -s 8 -- sh -c 'exec "$0" select -t 50 recv:$A send:$A:v' "$G"
+
+# A closed, drained channel's receive case runs: its index, status 1.
+check select_recv_on_closed_prints_index_exits_1 1 "1" \
+	"$G" make -e A -s 8 -- "$G" make -e B -s 8 -- sh -c '
+		"$0" close $B && exec "$0" select recv:$A recv:$B' "$G"
+
+# A send case on a closed channel: its index, status 1, nothing sent.
+check select_send_on_closed_prints_index_exits_1 1 "0" \
+	"$G" make -e A -s 8 -c 2 -- "$G" make -e B -s 8 -- sh -c '
+		"$0" close $A && exec "$0" select send:$A:v recv:$B' "$G"
+
+# A signal channel's receive prints the index alone.
+check select_signal_channel 0 "0" \
+	"$G" make -e S -c 1 -- sh -c '"$0" send $S && exec "$0" select recv:$S' "$G"
+
+# Another process sends on the second channel while select waits on both.
+check select_between_processes 0 "1 ping" \
+	"$G" make -e A -s 8 -- "$G" make -e B -s 8 -- sh -c '
+		"$0" send $B ping & "$0" select recv:$A recv:$B; wait $!' "$G"
+
+# Usage: no case, a malformed case, data on a receive, data too long.
+check select_without_cases_is_usage 2 "" "$G" select
+check select_bad_case_is_usage 2 "" "$G" select frob:3
+check select_recv_with_data_is_usage 2 "" \
+	"$G" make -s 8 -- sh -c 'exec "$0" select recv:$GOCHAN_FD:x' "$G"
+check select_data_longer_than_element_is_usage 2 "" \
+	"$G" make -s 2 -c 1 -- sh -c 'exec "$0" select send:$GOCHAN_FD:long' "$G"
+# A case on something that is not a channel: status 4.
+check select_non_channel_fd_is_error 4 "" sh -c "\"$G\" select recv:0 </dev/null"
 
 # make of a command that does not exist: 127, as a shell says.
 check make_of_missing_command_is_127 127 "" "$G" make -- /nonexistent/cmd

@@ -8,7 +8,11 @@
  *
  *	while line=$(gochan recv "$GOCHAN_FD"); do ...; done
  *
- * ends when the channel is closed and drained.  Commands are a table, so
+ * ends when the channel is closed and drained, and
+ *
+ *	case $(gochan select recv:"$A" recv:"$B") in "0 "*) ...
+ *
+ * waits on two channels at once.  Commands are a table, so
  * later ones (open NAME, list, for named channels) are one entry each.
  */
 #define _GNU_SOURCE
@@ -55,6 +59,13 @@ static void usage(FILE *f)
 "  recv [-t MS] [-r] FD\n"
 "        receive one element and print it up to its first NUL byte, with a\n"
 "        newline (-r: print all its bytes as they are, no newline).\n"
+"  select [-t MS] CASE...\n"
+"        Go's select: exactly one case runs, chosen at random among those\n"
+"        ready, else the first to become ready.  A CASE is send:FD[:DATA]\n"
+"        (DATA as for send) or recv:FD.  Prints the index of the case that\n"
+"        ran (0 = the first CASE) and, for a receive that got a value, a\n"
+"        space and the value as recv prints it, on one line.  When the case\n"
+"        that ran found its channel closed, prints its index and exits 1.\n"
 "  close FD\n"
 "        close the channel: later sends fail, receivers drain it and end.\n"
 "  stat FD\n"
@@ -63,12 +74,13 @@ static void usage(FILE *f)
 "        print this text.\n"
 "\n"
 "  -t MS  give up after MS milliseconds (0: do not wait at all); without\n"
-"         -t, send and recv wait as long as it takes.\n"
+"         -t, send, recv and select wait as long as it takes.\n"
 "\n"
 "exit status:\n"
 "  0  done\n"
 "  1  the channel is closed (recv: closed and drained, nothing received;\n"
-"     send: nothing sent; close: it was already closed)\n"
+"     send: nothing sent; close: it was already closed; select: the case\n"
+"     that ran, whose index is printed, is one of these)\n"
 "  2  usage error\n"
 "  3  timed out (-t)\n"
 "  4  any other error (explained on stderr)\n"
@@ -276,6 +288,115 @@ static int cmd_recv(int argc, char **argv)
 	return EXIT_DONE;
 }
 
+/*
+ * select: each CASE becomes a struct gochan_select_case.  Send values get
+ * their own zero-padded element each; receive cases share one buffer,
+ * since only the case that runs is written.
+ */
+static int cmd_select(int argc, char **argv)
+{
+	struct gochan_select_result res;
+	struct gochan_select_case *cases;
+	struct wait_opts w = { 0 };
+	unsigned char **sendbuf;
+	struct gochan_stat *st;
+	unsigned n, i;
+	int opt, ret;
+
+	while ((opt = getopt(argc, argv, "+t:")) != -1) {
+		if (opt != 't')
+			return usage_error("%s", "bad option");
+		if ((ret = parse_timeout(optarg, &w)))
+			return ret;
+	}
+	if (optind >= argc)
+		return usage_error("%s", "usage: select [-t MS] CASE... (send:FD[:DATA] or recv:FD)");
+	n = (unsigned)(argc - optind);
+	cases = calloc(n, sizeof(*cases));
+	sendbuf = calloc(n, sizeof(*sendbuf));
+	st = calloc(n, sizeof(*st));
+	if (!cases || !sendbuf || !st)
+		return fail(-ENOMEM, "select");
+
+	for (i = 0; i < n; i++) {
+		char *arg = argv[optind + i], *fdarg, *data = NULL, *colon;
+		bool send;
+		int fd;
+
+		if (!strncmp(arg, "send:", 5))
+			send = true;
+		else if (!strncmp(arg, "recv:", 5))
+			send = false;
+		else
+			return usage_error("a case is send:FD[:DATA] or recv:FD, not '%s'", arg);
+		fdarg = strndup(arg + 5, strcspn(arg + 5, ":"));
+		if (!fdarg)
+			return fail(-ENOMEM, "select");
+		colon = strchr(arg + 5, ':');
+		if (colon) {
+			if (!send)
+				return usage_error("recv:FD takes no DATA: '%s'", arg);
+			data = colon + 1;
+		}
+		ret = parse_fd(fdarg, &fd, &st[i]);
+		free(fdarg);
+		if (ret)
+			return ret;
+		if (!send) {
+			cases[i] = GOCHAN_RECV(fd, elem);
+			continue;
+		}
+		/* One byte at least, so calloc never returns NULL for 0. */
+		sendbuf[i] = calloc(1, st[i].elem_size + 1);
+		if (!sendbuf[i])
+			return fail(-ENOMEM, "select");
+		if (data) {
+			size_t len = strlen(data);
+
+			if (len > st[i].elem_size) {
+				fprintf(stderr, "gochan select: case %u: DATA is %zu bytes, the element size %u\n",
+					i, len, st[i].elem_size);
+				return EXIT_USAGE;
+			}
+			memcpy(sendbuf[i], data, len);
+		}
+		cases[i] = GOCHAN_SEND(fd, sendbuf[i]);
+	}
+
+	if (w.try)
+		ret = gochan_try_select(cases, n, &res);
+	else if (w.timed)
+		ret = gochan_select_until(cases, n, &res, w.deadline_ns);
+	else
+		ret = gochan_select(cases, n, &res);
+	if (ret == -EPIPE) {
+		printf("%u\n", res.index);
+		fflush(stdout);
+		fprintf(stderr, "gochan select: case %u (%s): channel is closed\n",
+			res.index, argv[optind + res.index]);
+		return EXIT_CLOSED;
+	}
+	if (ret < 0)
+		return fail(ret, "select");
+
+	/* The case ran: say which, and what a receive got. */
+	printf("%d", ret);
+	if (cases[ret].op == GOCHAN_OP_RECV && res.ok && st[ret].elem_size) {
+		putchar(' ');
+		/* Up to the first NUL byte, as recv prints it. */
+		fwrite(elem, 1, strnlen((char *)elem, st[ret].elem_size), stdout);
+	}
+	putchar('\n');
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "gochan select: writing the result: %s\n",
+			strerror(errno));
+		return EXIT_ERROR;
+	}
+	if (cases[ret].op == GOCHAN_OP_RECV && !res.ok)
+		return EXIT_CLOSED;
+	return EXIT_DONE;
+}
+
 static int cmd_close(int argc, char **argv)
 {
 	struct gochan_stat st;
@@ -334,6 +455,7 @@ static const struct command {
 	{ "make",	cmd_make },
 	{ "send",	cmd_send },
 	{ "recv",	cmd_recv },
+	{ "select",	cmd_select },
 	{ "close",	cmd_close },
 	{ "stat",	cmd_stat },
 	{ "help",	cmd_help },
