@@ -54,7 +54,8 @@ VM_TIMEOUT	?= 1200
 
 # Debian packages: to build and run the host-side tests, then to boot the VM.
 DEPS		:= gcc make libc6-dev binutils pkgconf xz-utils linux-source \
-		   liburing-dev libbpf-dev bpftool kmod dwarves
+		   liburing-dev libbpf-dev bpftool kmod dwarves \
+		   clang libelf-dev zlib1g-dev
 DEPS_VM		:= linux-image-amd64 linux-headers-amd64 qemu-system-x86 \
 		   busybox-static cpio
 BENCH_DEPS	:=
