@@ -8,7 +8,8 @@
  *
  * Channels are made and used through libgochan's kchan layer
  * (<gochan/kchan.h>): gochan_make, gochan_send, gochan_recv, gochan_close,
- * gochan_stat, which return 0 or -errno.  Anything the demo did not
+ * gochan_stat and the gochan_select forms, which return 0 (select: the
+ * case's index) or -errno.  Anything the demo did not
  * expect goes through die(), which kills the children still running and
  * exits 1.
  */

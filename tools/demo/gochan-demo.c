@@ -9,8 +9,9 @@
  *   3. buffered: producer and consumer      a ring of 4; close by the sender
  *   4. passing a channel to another program SCM_RIGHTS to a fresh exec
  *   5. one consumer, several channels       an epoll loop
- *   6. close is seen by everyone            receivers wake, senders get EPIPE
- *   7. every channel of the demo            the stat table once more
+ *   6. select across processes              Go's select; with a timeout
+ *   7. close is seen by everyone            receivers wake, senders get EPIPE
+ *   8. every channel of the demo            the stat table once more
  *
  * Only the parent prints.  Children report what they saw over a buffered
  * channel (procs.c) and the parent checks it: anything unexpected ends the
@@ -43,6 +44,7 @@ static const char *errname(int err)
 	case -EINVAL:	return "EINVAL";
 	case -EINTR:	return "EINTR";
 	case -ENOENT:	return "ENOENT";
+	case -ETIMEDOUT: return "ETIMEDOUT";
 	default:	return "an unexpected error";
 	}
 }
@@ -516,7 +518,149 @@ static void section_epoll(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* 6. Close is seen by everyone                                        */
+/* 6. Select across processes                                          */
+
+#define NORDERS		3
+#define NALERTS		2
+#define SEL_SLOT_MS	80	/* orders at slots 0, 2, 4; alerts at 1, 3 */
+
+struct event {
+	int32_t seq;
+	char what[28];
+};
+
+static int orders, alerts;	/* unbuffered */
+static int idle;		/* a signal channel nobody sends on, at first */
+
+/*
+ * Feeder @i (0: orders, 1: alerts): once the parent's select is blocked
+ * on both channels, it sends event k at slot 2k + i, then closes its
+ * channel at the slot after its last event (alerts at 5, orders at 6).
+ * The orders feeder reports the blocked select it saw.
+ */
+static void feeder(void *arg)
+{
+	int i = (int)(intptr_t)arg;
+	int fd = i ? alerts : orders, n = i ? NALERTS : NORDERS;
+	int64_t start;
+
+	expect_stat(orders, "orders", 0, 0, 1, true);
+	expect_stat(alerts, "alerts", 0, 0, 1, true);
+	start = now_ns();
+	if (i == 0)
+		report(0, 0, 0, "the parent's one select was blocked on orders and on alerts");
+	for (int k = 0; k <= n; k++) {
+		int64_t at = start + (2 * k + i) * SEL_SLOT_MS * MS;
+		struct event e = { .seq = k + 1 };
+
+		if (at > now_ns())
+			usleep((at - now_ns()) / 1000);
+		if (k == n)
+			break;
+		snprintf(e.what, sizeof(e.what), "%s #%d", i ? "alert" : "order",
+			 k + 1);
+		send_or_die(i ? "alerts" : "orders", fd, &e);
+	}
+	if (gochan_close(fd))
+		die("closing %s", i ? "alerts" : "orders");
+}
+
+/* The child of part b: one signal on idle, 100 ms into the parent's wait. */
+static void idle_poker(void *arg)
+{
+	(void)arg;
+	expect_stat(idle, "idle", 0, 0, 1, true);
+	usleep(100 * 1000);
+	send_or_die("idle", idle, NULL);
+}
+
+static void section_select(void)
+{
+	const char *names[2] = { "orders", "alerts" };
+	int want[2] = { NORDERS, NALERTS }, next[2] = { 1, 1 };
+	struct gochan_select_case cases[2];
+	int which[2] = { 0, 1 };	/* cases[k] is on channel which[k] */
+	struct gochan_select_result res;
+	unsigned int n = 2;
+	struct event e;
+	struct report r;
+	int64_t t0, ms;
+	pid_t pids[2], pid;
+	int ret, ch;
+
+	headline("6. Select across processes");
+	say("a) The parent waits on two channels at once with gochan_select(), Go's");
+	say("     select { case e, ok := <-orders: ...  case e, ok := <-alerts: ... }");
+	say("   Two children feed them, %d ms apart, then close them:", SEL_SLOT_MS);
+	orders = make("orders", sizeof(struct event), 0);
+	alerts = make("alerts", sizeof(struct event), 0);
+	for (int i = 0; i < 2; i++)
+		pids[i] = spawn(feeder, (void *)(intptr_t)i);
+
+	cases[0] = GOCHAN_RECV(orders, &e);
+	cases[1] = GOCHAN_RECV(alerts, &e);
+	while (n > 0) {
+		ret = gochan_select(cases, n, &res);
+		if (ret < 0)
+			die("gochan_select: %s", strerror(-ret));
+		ch = which[ret];
+
+		if (!res.ok) {
+			say("  select -> case %d: %-6s closed (ok = false): drop the case (Go: %s = nil)",
+			    ret, names[ch], names[ch]);
+			if (next[ch] != want[ch] + 1)
+				die("%s closed after %d events", names[ch], next[ch] - 1);
+			/* Drop case ret: the last case takes its place. */
+			cases[ret] = cases[n - 1];
+			which[ret] = which[n - 1];
+			n--;
+			continue;
+		}
+		if (e.seq != next[ch]++)
+			die("%s: event %d out of order", names[ch], e.seq);
+		say("  select -> case %d: %-6s \"%s\"", ret, names[ch], e.what);
+	}
+	next_report(&r);
+	say("Before its first send, the orders feeder saw (GOCHAN_IOC_STAT) that");
+	say("%s: 1 receiver each.", r.text);
+	for (int i = 0; i < 2; i++)
+		reap(pids[i]);
+	stat_header();
+	stat_row("orders", orders, "");
+	stat_row("alerts", alerts, "");
+
+	say("b) A timeout, Go's case <-time.After(150 * time.Millisecond):");
+	idle = make("idle", 0, 0);
+	{
+		struct gochan_select_case one[] = { GOCHAN_RECV(idle, NULL) };
+
+		t0 = now_ns();
+		ret = gochan_select_until(one, 1, &res, t0 + 150 * MS);
+		ms = (now_ns() - t0) / MS;
+		if (ret != -ETIMEDOUT || ms < 150)
+			die("select_until: %s after %lld ms", errname(ret), (long long)ms);
+		say("  nobody sends on idle: gochan_select_until() fails with %s after %lld ms",
+		    errname(ret), (long long)ms);
+
+		ret = gochan_try_select(one, 1, &res);
+		if (ret != -EAGAIN)
+			die("try_select: %s", errname(ret));
+		say("  Go's default: gochan_try_select() fails with %s at once", errname(ret));
+
+		pid = spawn(idle_poker, NULL);
+		t0 = now_ns();
+		ret = gochan_select_until(one, 1, &res, t0 + 5000 * MS);
+		ms = (now_ns() - t0) / MS;
+		if (ret != 0 || !res.ok)
+			die("select_until with a sender: %s", errname(ret));
+		say("  a child signals idle 100 ms in: the 5 s select returns case %d after %lld ms",
+		    ret, (long long)ms);
+		reap(pid);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* 7. Close is seen by everyone                                        */
 
 #define NWORKERS	3
 
@@ -578,7 +722,7 @@ static void section_close(void)
 	pid_t pid;
 	int err;
 
-	headline("6. Close is seen by everyone");
+	headline("7. Close is seen by everyone");
 	say("a) Broadcast: 3 workers wait on \"quit\", a signal channel (elem_size 0,");
 	say("   Go's chan struct{}); closing it wakes them all.");
 	quit = make("quit", 0, 0);
@@ -635,11 +779,11 @@ static void section_close(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* 7. Every channel of the demo                                        */
+/* 8. Every channel of the demo                                        */
 
 static void section_summary(void)
 {
-	headline("7. Every channel of the demo, as the kernel sees them now");
+	headline("8. Every channel of the demo, as the kernel sees them now");
 	stat_header();
 	stat_row("greet", greet, "");
 	stat_row("jobs", jobs, "");
@@ -651,6 +795,9 @@ static void section_summary(void)
 		snprintf(name, sizeof(name), "sensor-%c", 'a' + i);
 		stat_row(name, sensors[i], "");
 	}
+	stat_row("orders", orders, "");
+	stat_row("alerts", alerts, "");
+	stat_row("idle", idle, "");
 	stat_row("quit", quit, "");
 	stat_row("queue", queue, "");
 	stat_row("log", report_fd, "the children's reports");
@@ -684,6 +831,7 @@ int main(int argc, char **argv)
 	section_buffered();
 	section_scm();
 	section_epoll();
+	section_select();
 	section_close();
 	section_summary();
 	reap_all();
