@@ -47,6 +47,16 @@ KDIR		?= /usr/src/linux-headers-$(KVER)
 VM_KERNEL	?= /boot/vmlinuz-$(KVER)
 endif
 
+# The second LTS kernel the module is built and tested against in the VM:
+# Debian 12 ships 6.12 beside 6.1 (bookworm-security).  KVER2 is looked up
+# when first used, like KVER.
+SECOND_SERIES	?= 6.12
+KVER2		?= $(eval KVER2 := $(shell tools/vm/find-kver --series $(SECOND_SERIES) 2>/dev/null))$(KVER2)
+
+# Where gochan.ko is built: here, or (for another kernel) a directory the
+# sources are copied into, so each kernel's objects stay apart.
+MODULE_DIR	?= $(CURDIR)
+
 # Extra options for tools/vm/gochan-vm (e.g. VM_ARGS="--accel tcg").
 VM_ARGS		?=
 # Longest a whole guest run may take, in seconds.
@@ -57,7 +67,8 @@ DEPS		:= gcc make libc6-dev binutils pkgconf xz-utils linux-source \
 		   liburing-dev libbpf-dev bpftool kmod dwarves \
 		   clang libelf-dev zlib1g-dev
 DEPS_VM		:= linux-image-amd64 linux-headers-amd64 qemu-system-x86 \
-		   busybox-static cpio
+		   busybox-static cpio \
+		   linux-image-$(SECOND_SERIES)-amd64 linux-headers-$(SECOND_SERIES)-amd64
 BENCH_DEPS	:=
 
 SELFTEST_DIRS	:= $(patsubst %/Makefile,%,$(wildcard selftests/*/Makefile))
@@ -83,6 +94,10 @@ else
 RUN = tools/vm/gochan-vm --ko gochan.ko --kernel $(VM_KERNEL) \
 	--timeout $(VM_TIMEOUT) $(VM_ARGS) \
 	$(foreach d,build/selftests build/tools,$$(test -e $(d) && echo --add $(d):/$(d)))
+# The same on the second kernel, with the module built for it.
+RUN2 = tools/vm/gochan-vm --ko build/kmod/$(KVER2)/gochan.ko \
+	--kernel /boot/vmlinuz-$(KVER2) --timeout $(VM_TIMEOUT) $(VM_ARGS) \
+	$(foreach d,build/selftests build/tools,$$(test -e $(d) && echo --add $(d):/$(d)))
 endif
 
 .PHONY: all deps module lib selftests tools check check-run demo demo-run \
@@ -105,14 +120,19 @@ module:
 		echo "make: no kernel headers at '$(KDIR)': run 'make deps', or set KVER= or KDIR=" >&2; \
 		exit 1; \
 	fi
+	@if [ "$(MODULE_DIR)" != "$(CURDIR)" ]; then \
+		mkdir -p "$(MODULE_DIR)/include/uapi"; \
+		cp -a Kbuild kmod "$(MODULE_DIR)/"; \
+		cp -a include/uapi/linux "$(MODULE_DIR)/include/uapi/"; \
+	fi
 	@kdir=$(KDIR); btf=; \
 	if [ ! -e "$$kdir/vmlinux" ] && [ -e /boot/vmlinuz-$(KVER) ] && \
 	   command -v pahole >/dev/null; then \
 		kdir=$$(mk/kbuild-btf $(KVER) $(CURDIR)/build/kbuild/$(KVER)); \
 		btf=RESOLVE_BTFIDS=true; \
 	fi; \
-	echo "$(MAKE) -C $$kdir M=$(CURDIR) W=1 $(KBUILD_WERROR) $$btf modules"; \
-	$(MAKE) -C $$kdir M=$(CURDIR) W=1 $(KBUILD_WERROR) $$btf modules
+	echo "$(MAKE) -C $$kdir M=$(MODULE_DIR) W=1 $(KBUILD_WERROR) $$btf modules"; \
+	$(MAKE) -C $$kdir M=$(MODULE_DIR) W=1 $(KBUILD_WERROR) $$btf modules
 
 lib:
 	$(if $(wildcard lib/Makefile),$(MAKE) -C lib $(SUBMAKE_ARGS))
@@ -159,6 +179,19 @@ if [ $$rc -ne 0 ] && ! grep -q '^not ok' $(2); then \
 fi
 endef
 
+# The module selftests again on the second kernel, with the module built
+# for it (warning-free with W=1 there too).
+define check-second-kernel
+@echo "== module selftests (vm, $(or $(KVER2),no $(SECOND_SERIES) kernel))"
+$(call tap-step,module selftests on $(SECOND_SERIES),build/check/module-$(or $(KVER2),$(SECOND_SERIES)).log,\
+	$(if $(KVER2),\
+	$(MAKE) -s module KVER=$(KVER2) MODULE_DIR=$(CURDIR)/build/kmod/$(KVER2) \
+		$(if $(filter 1,$(WERROR)),WERROR=1) >/dev/null && \
+	$(RUN2) --tap -- guest-run-tests \
+	$$(SUBMAKE_ARGS='$(SUBMAKE_ARGS)' mk/list-tests $(SELFTEST_DIRS)),\
+	echo "no $(SECOND_SERIES) kernel with headers installed (make deps)" >&2; false))
+endef
+
 define check-steps
 @rm -rf build/check && mkdir -p build/check
 @echo "== host-side tests"
@@ -166,12 +199,16 @@ $(call tap-step,host-side tests,build/check/host.log,\
 	tools/vm/guest-run-tests -t 0 \
 	$(if $(LIB_HAS_CHECK),'$(MAKE) -s -C lib check') \
 	$(foreach d,$(HOST_TEST_DIRS),'$(MAKE) -s -C $(d) run_tests_host $(SUBMAKE_ARGS)'))
-@echo "== module selftests ($(RUN_ON))"
-$(call tap-step,module selftests,build/check/module.log,\
+@echo "== module selftests ($(RUN_ON), $(KVER))"
+$(call tap-step,module selftests,build/check/module-$(KVER).log,\
 	$(RUN) --tap -- guest-run-tests \
 	$$(SUBMAKE_ARGS='$(SUBMAKE_ARGS)' mk/list-tests $(SELFTEST_DIRS)))
+$(if $(filter vm,$(RUN_ON)),$(check-second-kernel))
 @echo "== summary"
-@tools/tap-summary build/check/host.log build/check/module.log
+@for log in build/check/*.log; do \
+	printf '# %s: %s\n' "$$(basename "$$log" .log)" "$$(tools/tap-summary "$$log" | tail -n 1)"; \
+done
+@tools/tap-summary build/check/*.log
 endef
 
 # The debug kernel (KASAN, KFENCE, lockdep, kmemleak, UBSAN, BTF) built from

@@ -372,7 +372,6 @@ static const struct file_operations gochan_chan_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= gochan_show_fdinfo,
 	.release	= gochan_release,
-	.llseek		= no_llseek,
 };
 
 /* The channel behind @file, or NULL if @file is not a channel. */

@@ -132,7 +132,6 @@ static const struct file_operations gochan_dev_fops = {
 	.open		= nonseekable_open,
 	.unlocked_ioctl	= gochan_dev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= no_llseek,
 };
 
 static struct miscdevice gochan_misc = {

@@ -217,7 +217,7 @@ static int sel_try_case(struct sel_case *sc, u32 *ok, struct gochan_unlock *u)
 		}
 		return gochan_send_locked(c, sc->kbuf, 1, u);
 	}
-	if (!c->len && list_empty(&c->sendq) && !c->closed)
+	if (!c->len && !c->nreturned && list_empty(&c->sendq) && !c->closed)
 		return 0;
 	/* Likely ready: a bad buffer fails before anything is taken. */
 	if (c->elem_size && fault_in_readable(sc->ubuf, c->elem_size))
