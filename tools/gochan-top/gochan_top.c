@@ -517,7 +517,8 @@ int main(int argc, char **argv)
 	goto out;
 
 fail:
-	fprintf(stderr, "gochan-top: %s: %s\n", what, strerror(-err));
+	fprintf(stderr, "gochan-top: %s: %s%s\n", what, strerror(-err),
+		verbose || !skel ? "" : " (-v shows libbpf's log)");
 	ret = unavailable(err) ? EXIT_UNAVAILABLE : 1;
 out:
 	gochan_top_bpf__destroy(skel);
