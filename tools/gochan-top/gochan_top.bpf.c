@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gochan-top's BPF side: one program per gochan tracepoint (kmod/
+ * gochan-top's BPF side: programs on the gochan tracepoints (kmod/
  * gochan_trace.h), each adding to the channel's counts in the chans map and,
  * for calls that slept, to the op's wait histogram (see gochan_top.h).
  *
- * The event records are the module's struct trace_event_raw_gochan_*,
- * declared here with preserve_access_index: libbpf relocates every field
- * access against the module's BTF (/sys/kernel/btf/gochan) at load time,
- * so a module whose records grow or move fields needs no rebuild of this.
+ * Two sets, one loaded (userspace picks with bpf_program__set_autoload):
+ *   gt_btf_*  tp_btf/gochan_*: BTF-typed raw tracepoints, attached through
+ *             the module's BTF (its btf_trace_gochan_* typedefs); they get
+ *             the TP_PROTO arguments, with no event record built;
+ *   gt_tp_*   tracepoint/gochan/gochan_*: the classic perf-event attach,
+ *             reading the module's struct trace_event_raw_gochan_* records,
+ *             declared here with preserve_access_index: libbpf relocates
+ *             every field access against the module's BTF at load time, so
+ *             a module whose records grow or move fields needs no rebuild.
+ * Both call the same do_*() helpers.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -136,41 +142,37 @@ static __always_inline void hist_add(u32 op, u64 wait_ns)
 	__sync_fetch_and_add(&h->slots[slot], 1);
 }
 
-SEC("tracepoint/gochan/gochan_make")
-int gt_make(struct trace_event_raw_gochan_make *ctx)
+/* gochan_make: a channel is born (pid: its creator's tgid). */
+static __always_inline void do_make(u64 id, u32 elem_size, u32 capacity,
+				    pid_t pid)
 {
 	struct gt_chan *c;
 
-	if (skip(ctx->pid))
-		return 0;
-	c = chan_get(ctx->id, ctx->pid);
+	if (skip(pid))
+		return;
+	c = chan_get(id, pid);
 	if (!c)
-		return 0;
-	c->elem_size = ctx->elem_size;
-	c->capacity = ctx->capacity;
-	c->pid = ctx->pid;
+		return;
+	c->elem_size = elem_size;
+	c->capacity = capacity;
+	c->pid = pid;
 	c->flags |= GT_CHAN_MADE;
 	__sync_fetch_and_add(&c->make, 1);
-	return 0;
 }
 
 /* A send or receive call: one more call, its elements, its wait. */
-static __always_inline int xfer(struct trace_event_raw_gochan_xfer *ctx,
-				u32 op)
+static __always_inline void do_xfer(u32 op, u64 id, u32 elem_size, long ret,
+				    u64 wait_ns, pid_t pid)
 {
 	struct gt_chan *c;
-	long ret;
-	u64 wait_ns;
 
-	if (skip(ctx->pid))
-		return 0;
-	c = chan_get(ctx->id, ctx->pid);
+	if (skip(pid))
+		return;
+	c = chan_get(id, pid);
 	if (!c)
-		return 0;
-	ret = ctx->ret;
-	wait_ns = ctx->wait_ns;
+		return;
 	if (!(c->flags & GT_CHAN_MADE))
-		c->elem_size = ctx->elem_size;
+		c->elem_size = elem_size;
 	if (op == GT_OP_SEND) {
 		__sync_fetch_and_add(&c->send, 1);
 		if (ret > 0)
@@ -185,80 +187,165 @@ static __always_inline int xfer(struct trace_event_raw_gochan_xfer *ctx,
 	if (wait_ns)
 		__sync_fetch_and_add(&c->wait_ns, wait_ns);
 	hist_add(op, wait_ns);
-	return 0;
 }
 
-SEC("tracepoint/gochan/gochan_send")
-int gt_send(struct trace_event_raw_gochan_xfer *ctx)
-{
-	return xfer(ctx, GT_OP_SEND);
-}
-
-SEC("tracepoint/gochan/gochan_recv")
-int gt_recv(struct trace_event_raw_gochan_xfer *ctx)
-{
-	return xfer(ctx, GT_OP_RECV);
-}
-
-SEC("tracepoint/gochan/gochan_block")
-int gt_block(struct trace_event_raw_gochan_sleep *ctx)
+/* gochan_block (a task goes to sleep) or gochan_wake (pid: the woken). */
+static __always_inline void do_sleep(bool wake, u64 id, pid_t pid)
 {
 	struct gt_chan *c;
 
-	if (skip(ctx->pid))
-		return 0;
-	c = chan_get(ctx->id, ctx->pid);
-	if (c)
-		__sync_fetch_and_add(&c->block, 1);
-	return 0;
-}
-
-SEC("tracepoint/gochan/gochan_wake")
-int gt_wake(struct trace_event_raw_gochan_sleep *ctx)
-{
-	struct gt_chan *c;
-
-	if (skip(ctx->pid))		/* the woken task's tgid */
-		return 0;
-	c = chan_get(ctx->id, ctx->pid);
-	if (c)
+	if (skip(pid))
+		return;
+	c = chan_get(id, pid);
+	if (!c)
+		return;
+	if (wake)
 		__sync_fetch_and_add(&c->wake, 1);
-	return 0;
+	else
+		__sync_fetch_and_add(&c->block, 1);
 }
 
-SEC("tracepoint/gochan/gochan_close")
-int gt_close(struct trace_event_raw_gochan_close *ctx)
+static __always_inline void do_close(u64 id, int ret, pid_t pid)
 {
 	struct gt_chan *c;
 
-	if (skip(ctx->pid))
-		return 0;
-	c = chan_get(ctx->id, ctx->pid);
+	if (skip(pid))
+		return;
+	c = chan_get(id, pid);
 	if (!c)
-		return 0;
+		return;
 	__sync_fetch_and_add(&c->close, 1);
-	if (ctx->ret < 0)
+	if (ret < 0)
 		__sync_fetch_and_add(&c->errors, 1);
-	return 0;
 }
 
-SEC("tracepoint/gochan/gochan_select")
-int gt_select(struct trace_event_raw_gochan_select *ctx)
+/* A select counts on the channel of the case that ran (id 0 if none). */
+static __always_inline void do_select(long ret, u64 id, u64 wait_ns,
+				      pid_t pid)
 {
 	struct gt_chan *c;
-	u64 wait_ns;
 
-	if (skip(ctx->pid))
-		return 0;
-	c = chan_get(ctx->id, ctx->pid);
+	if (skip(pid))
+		return;
+	c = chan_get(id, pid);
 	if (!c)
-		return 0;
-	wait_ns = ctx->wait_ns;
+		return;
 	__sync_fetch_and_add(&c->select, 1);
-	if (ctx->ret < 0)
+	if (ret < 0)
 		__sync_fetch_and_add(&c->errors, 1);
 	if (wait_ns)
 		__sync_fetch_and_add(&c->wait_ns, wait_ns);
 	hist_add(GT_OP_SELECT, wait_ns);
+}
+
+/* tp_btf: the TP_PROTO arguments; the tgid is current's, as the events'
+ * TP_fast_assign takes it, but for block and wake, which name a task. */
+
+static __always_inline pid_t current_tgid(void)
+{
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+SEC("tp_btf/gochan_make")
+int BPF_PROG(gt_btf_make, u64 id, u32 elem_size, u32 capacity)
+{
+	do_make(id, elem_size, capacity, current_tgid());
+	return 0;
+}
+
+SEC("tp_btf/gochan_send")
+int BPF_PROG(gt_btf_send, u64 id, u32 elem_size, u32 nelem, long ret,
+	     u64 wait_ns)
+{
+	do_xfer(GT_OP_SEND, id, elem_size, ret, wait_ns, current_tgid());
+	return 0;
+}
+
+SEC("tp_btf/gochan_recv")
+int BPF_PROG(gt_btf_recv, u64 id, u32 elem_size, u32 nelem, long ret,
+	     u64 wait_ns)
+{
+	do_xfer(GT_OP_RECV, id, elem_size, ret, wait_ns, current_tgid());
+	return 0;
+}
+
+SEC("tp_btf/gochan_block")
+int BPF_PROG(gt_btf_block, u64 id, int op, struct task_struct *task)
+{
+	do_sleep(false, id, task->tgid);
+	return 0;
+}
+
+SEC("tp_btf/gochan_wake")
+int BPF_PROG(gt_btf_wake, u64 id, int op, struct task_struct *task)
+{
+	do_sleep(true, id, task->tgid);
+	return 0;
+}
+
+SEC("tp_btf/gochan_close")
+int BPF_PROG(gt_btf_close, u64 id, int ret)
+{
+	do_close(id, ret, current_tgid());
+	return 0;
+}
+
+SEC("tp_btf/gochan_select")
+int BPF_PROG(gt_btf_select, u32 ncases, long ret, u64 id, u64 wait_ns)
+{
+	do_select(ret, id, wait_ns, current_tgid());
+	return 0;
+}
+
+/* tracepoint: the event records. */
+
+SEC("tracepoint/gochan/gochan_make")
+int gt_tp_make(struct trace_event_raw_gochan_make *ctx)
+{
+	do_make(ctx->id, ctx->elem_size, ctx->capacity, ctx->pid);
+	return 0;
+}
+
+SEC("tracepoint/gochan/gochan_send")
+int gt_tp_send(struct trace_event_raw_gochan_xfer *ctx)
+{
+	do_xfer(GT_OP_SEND, ctx->id, ctx->elem_size, ctx->ret, ctx->wait_ns,
+		ctx->pid);
+	return 0;
+}
+
+SEC("tracepoint/gochan/gochan_recv")
+int gt_tp_recv(struct trace_event_raw_gochan_xfer *ctx)
+{
+	do_xfer(GT_OP_RECV, ctx->id, ctx->elem_size, ctx->ret, ctx->wait_ns,
+		ctx->pid);
+	return 0;
+}
+
+SEC("tracepoint/gochan/gochan_block")
+int gt_tp_block(struct trace_event_raw_gochan_sleep *ctx)
+{
+	do_sleep(false, ctx->id, ctx->pid);
+	return 0;
+}
+
+SEC("tracepoint/gochan/gochan_wake")
+int gt_tp_wake(struct trace_event_raw_gochan_sleep *ctx)
+{
+	do_sleep(true, ctx->id, ctx->pid);
+	return 0;
+}
+
+SEC("tracepoint/gochan/gochan_close")
+int gt_tp_close(struct trace_event_raw_gochan_close *ctx)
+{
+	do_close(ctx->id, ctx->ret, ctx->pid);
+	return 0;
+}
+
+SEC("tracepoint/gochan/gochan_select")
+int gt_tp_select(struct trace_event_raw_gochan_select *ctx)
+{
+	do_select(ctx->ret, ctx->id, ctx->wait_ns, ctx->pid);
 	return 0;
 }

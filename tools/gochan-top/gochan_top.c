@@ -49,6 +49,19 @@ static const char *const op_names[GT_NR_OPS] = {
 	[GT_OP_SELECT]	= "select",
 };
 
+/* Which of the two program sets to load (see gochan_top.bpf.c). */
+enum attach_mode {
+	MODE_AUTO,	/* BTF, falling back to tracepoints */
+	MODE_BTF,	/* tp_btf/gochan_*: raw tracepoints typed by the module BTF */
+	MODE_TP,	/* tracepoint/gochan/gochan_*: perf-event tracepoints */
+};
+
+static const char *const mode_names[] = {
+	[MODE_AUTO]	= "auto",
+	[MODE_BTF]	= "btf",
+	[MODE_TP]	= "tp",
+};
+
 static volatile sig_atomic_t stop_sig;
 static bool verbose;
 
@@ -66,19 +79,20 @@ struct snapshot {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: gochan-top [-i SECS] [-n COUNT] [-r ROWS] [-p PID] [-Hv]\n"
-"       gochan-top -d SECS [-p PID] [-Hv]\n"
-"       gochan-top [-p PID] [-Hv] -- CMD [ARG...]\n"
+"usage: gochan-top [-i SECS] [-n COUNT] [-r ROWS] [-m MODE] [-p PID] [-Hv]\n"
+"       gochan-top -d SECS [-m MODE] [-p PID] [-Hv]\n"
+"       gochan-top [-m MODE] [-p PID] [-Hv] -- CMD [ARG...]\n"
 "\n"
 "Count the operations on every gochan channel (make, send, recv, block,\n"
 "wake, close, select, elements moved, errors) and histogram how long\n"
 "blocking send, recv and select calls waited, from the module's\n"
-"tracepoints (tracepoint/gochan/*) through BPF programs (CO-RE, against\n"
-"the kernel's and the module's BTF).\n"
+"tracepoints through BPF programs (CO-RE, against the kernel's and the\n"
+"module's BTF).\n"
 "\n"
 "Without -d or CMD, show a table every SECS seconds, like top(1), until\n"
 "interrupted.  With -d, trace for SECS seconds; with CMD, trace while CMD\n"
 "runs; then print the final report:\n"
+"  # gochan-top: N channels, SECS s, N dropped, MODE\n"
 "  chan id=ID pid=PID elem_size=N capacity=N make=N send=N sent=N recv=N\n"
 "       received=N block=N wake=N close=N select=N errors=N wait_ns=N\n"
 "  hist op=OP count=N sum_ns=N\n"
@@ -91,6 +105,9 @@ static void usage(FILE *f)
 "  -i SECS    live: seconds between tables (default 1)\n"
 "  -n COUNT   live: stop after COUNT tables\n"
 "  -r ROWS    live: show the ROWS busiest channels (default 20)\n"
+"  -m MODE    btf: BTF-typed raw tracepoints (tp_btf/gochan_*, programs\n"
+"             gt_btf_*); tp: tracepoints (tracepoint/gochan/gochan_*,\n"
+"             programs gt_tp_*); auto (default): btf, else tp\n"
 "  -p PID     only events of this process (tgid; for wake, the woken one)\n"
 "  -H         leave out the histograms\n"
 "  -v         libbpf's messages too\n"
@@ -279,10 +296,10 @@ static void print_hist(FILE *f, const char *op, const struct gt_hist *h)
 /* The final report: the format usage() documents; keep it stable. */
 static void print_report(FILE *f, const struct snapshot *snap,
 			 const struct gt_hist *hists, double secs,
-			 __u64 dropped, bool with_hists)
+			 __u64 dropped, enum attach_mode mode, bool with_hists)
 {
-	fprintf(f, "# gochan-top: %zu channels, %.3f s, %" PRIu64 " dropped\n",
-		snap->n, secs, (uint64_t)dropped);
+	fprintf(f, "# gochan-top: %zu channels, %.3f s, %" PRIu64 " dropped, %s\n",
+		snap->n, secs, (uint64_t)dropped, mode_names[mode]);
 	for (size_t i = 0; i < snap->n; i++) {
 		const struct chan_row *r = &snap->rows[i];
 		const struct gt_chan *c = &r->c;
@@ -306,7 +323,7 @@ static void print_report(FILE *f, const struct snapshot *snap,
 static void print_table(const struct snapshot *snap,
 			const struct snapshot *prev, const struct gt_hist *hists,
 			double interval, unsigned long rows, __u64 dropped,
-			bool with_hists)
+			enum attach_mode mode, bool with_hists)
 {
 	char clock[16];
 	time_t t = time(NULL);
@@ -324,8 +341,8 @@ static void print_table(const struct snapshot *snap,
 	strftime(clock, sizeof(clock), "%H:%M:%S", localtime_r(&t, &tm));
 	if (isatty(STDOUT_FILENO))
 		fputs("\033[H\033[J", stdout);
-	printf("gochan-top - %s  %zu channels  %" PRIu64 " dropped  (every %.1fs)\n\n",
-	       clock, snap->n, (uint64_t)dropped, interval);
+	printf("gochan-top - %s  %zu channels  %" PRIu64 " dropped  (every %.1fs, %s)\n\n",
+	       clock, snap->n, (uint64_t)dropped, interval, mode_names[mode]);
 	printf("%8s %7s %5s %6s %8s %8s %10s %10s %8s %8s %5s %7s %6s\n",
 	       "ID", "PID", "ESIZE", "CAP", "SEND/s", "RECV/s", "SENT",
 	       "RECEIVED", "BLOCK", "WAKE", "CLOSE", "SELECT", "ERR");
@@ -394,11 +411,50 @@ static bool unavailable(int err)
 	       err == -ENOENT || err == -ESRCH || err == -ENODEV;
 }
 
+/*
+ * Open, load and attach the program set of mode (MODE_BTF or MODE_TP) into
+ * *skelp.  Returns 0, or -errno with *what saying which step failed and
+ * *skelp NULL.
+ */
+static int start_tracing(enum attach_mode mode, pid_t tgid,
+			 struct gochan_top_bpf **skelp, const char **what)
+{
+	const char *want = mode == MODE_BTF ? "tp_btf/" : "tracepoint/";
+	struct gochan_top_bpf *skel;
+	struct bpf_program *prog;
+	int err;
+
+	*skelp = NULL;
+	*what = "opening the BPF object";
+	skel = gochan_top_bpf__open();
+	if (!skel)
+		return -errno;
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *sec = bpf_program__section_name(prog);
+
+		bpf_program__set_autoload(prog, !strncmp(sec, want, strlen(want)));
+	}
+	skel->rodata->target_tgid = tgid;
+	*what = "loading the BPF programs";
+	err = gochan_top_bpf__load(skel);
+	if (!err) {
+		*what = "attaching to the gochan tracepoints";
+		err = gochan_top_bpf__attach(skel);
+	}
+	if (err) {
+		gochan_top_bpf__destroy(skel);
+		return err;
+	}
+	*skelp = skel;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	double interval = 1, duration = -1, start;
 	unsigned long count = 0, rows = 20, tgid = 0;
 	bool with_hists = true;
+	enum attach_mode mode = MODE_AUTO;
 	struct gochan_top_bpf *skel = NULL;
 	struct snapshot snap = { 0 }, prev = { 0 };
 	struct gt_hist hists[GT_NR_OPS];
@@ -406,7 +462,7 @@ int main(int argc, char **argv)
 	int opt, err, ret = 1, cmd_status = 0;
 	const char *what;
 
-	while ((opt = getopt(argc, argv, "+d:i:n:r:p:Hvh")) != -1) {
+	while ((opt = getopt(argc, argv, "+d:i:n:r:m:p:Hvh")) != -1) {
 		switch (opt) {
 		case 'd':
 			if (parse_secs(optarg, &duration))
@@ -422,6 +478,16 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			if (parse_uint(optarg, ULONG_MAX, &rows))
+				goto bad_usage;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "auto"))
+				mode = MODE_AUTO;
+			else if (!strcmp(optarg, "btf"))
+				mode = MODE_BTF;
+			else if (!strcmp(optarg, "tp"))
+				mode = MODE_TP;
+			else
 				goto bad_usage;
 			break;
 		case 'p':
@@ -459,19 +525,18 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	what = "opening the BPF object";
-	skel = gochan_top_bpf__open();
-	if (!skel) {
-		err = -errno;
-		goto fail;
+	if (mode == MODE_AUTO) {
+		/* tp_btf on a module's tracepoints needs kernel support
+		 * (5.11+) and the module's btf_trace_* types: else, the
+		 * classic tracepoints. */
+		err = start_tracing(MODE_BTF, (pid_t)tgid, &skel, &what);
+		if (err && verbose)
+			fprintf(stderr, "gochan-top: btf mode: %s: %s; trying tp\n",
+				what, strerror(-err));
+		mode = err ? MODE_TP : MODE_BTF;
 	}
-	skel->rodata->target_tgid = (pid_t)tgid;
-	what = "loading the BPF programs";
-	err = gochan_top_bpf__load(skel);
-	if (err)
-		goto fail;
-	what = "attaching to the gochan tracepoints";
-	err = gochan_top_bpf__attach(skel);
+	if (!skel)
+		err = start_tracing(mode, (pid_t)tgid, &skel, &what);
 	if (err)
 		goto fail;
 
@@ -495,7 +560,7 @@ int main(int argc, char **argv)
 			if (err)
 				goto fail;
 			print_table(&snap, &prev, hists, interval, rows,
-				    skel->bss->dropped, with_hists);
+				    skel->bss->dropped, mode, with_hists);
 			t = prev;
 			prev = snap;
 			snap = t;
@@ -511,14 +576,14 @@ int main(int argc, char **argv)
 	if (err)
 		goto fail;
 	print_report(stdout, &snap, hists, now_s() - start, skel->bss->dropped,
-		     with_hists);
+		     mode, with_hists);
 	fflush(stdout);
 	ret = optind < argc ? cmd_status : 0;
 	goto out;
 
 fail:
 	fprintf(stderr, "gochan-top: %s: %s%s\n", what, strerror(-err),
-		verbose || !skel ? "" : " (-v shows libbpf's log)");
+		verbose ? "" : " (-v shows libbpf's log)");
 	ret = unavailable(err) ? EXIT_UNAVAILABLE : 1;
 out:
 	gochan_top_bpf__destroy(skel);
