@@ -239,7 +239,8 @@ static __always_inline void do_select(long ret, u64 id, u64 wait_ns,
 }
 
 /* tp_btf: the TP_PROTO arguments; the tgid is current's, as the events'
- * TP_fast_assign takes it, but for block and wake, which name a task. */
+ * TP_fast_assign takes it, but for block and wake, which name a task (a
+ * pointer newer verifiers (6.12) take as maybe-NULL: hence the checks). */
 
 static __always_inline pid_t current_tgid(void)
 {
@@ -272,14 +273,16 @@ int BPF_PROG(gt_btf_recv, u64 id, u32 elem_size, u32 nelem, long ret,
 SEC("tp_btf/gochan_block")
 int BPF_PROG(gt_btf_block, u64 id, int op, struct task_struct *task)
 {
-	do_sleep(false, id, task->tgid);
+	if (task)
+		do_sleep(false, id, task->tgid);
 	return 0;
 }
 
 SEC("tp_btf/gochan_wake")
 int BPF_PROG(gt_btf_wake, u64 id, int op, struct task_struct *task)
 {
-	do_sleep(true, id, task->tgid);
+	if (task)
+		do_sleep(true, id, task->tgid);
 	return 0;
 }
 
