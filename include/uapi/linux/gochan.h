@@ -175,7 +175,9 @@ struct gochan_stat {
 	__u64 id;		/* Out: channel id (as returned by CREATE). */
 	__u32 elem_size;	/* Out: bytes per element. */
 	__u32 capacity;		/* Out: ring slots, Go's cap(c). */
-	__u32 len;		/* Out: elements in the ring, Go's len(c). */
+	__u32 len;		/* Out: elements buffered, Go's len(c): those in
+				 * the ring, plus any a faulting receive gave
+				 * back (which can make it exceed capacity). */
 	__u32 send_waiters;	/* Out: blocked sends (each blocked call or
 				 * pending asynchronous operation counts 1). */
 	__u32 recv_waiters;	/* Out: blocked receives, likewise. */
