@@ -104,15 +104,18 @@ void galloc_cache_destroy(struct galloc_cache *c);
 /* Hand every span of the calling thread's cache back to central (e.g. before idling). */
 void galloc_cache_flush(void);
 
-/* Statistics: a snapshot, exact when no other thread allocates meanwhile. */
+/*
+ * Statistics: a snapshot, exact when no other thread allocates or frees meanwhile. The fast
+ * paths count nothing: the per class figures add up the spans' own bookkeeping (a walk of
+ * the in-use bitmaps, O(spans)).
+ */
 struct galloc_class_stats {
 	uint32_t size;         /* object size */
 	uint32_t pages;        /* pages per span */
 	uint64_t spans;        /* spans of this class (scan + noscan) */
 	uint64_t objects;      /* slots in those spans */
 	uint64_t inuse;        /* objects allocated and not freed */
-	uint64_t nalloc;       /* allocations since start */
-	uint64_t nfree;        /* frees since start */
+	uint64_t free;         /* objects - inuse */
 };
 struct galloc_stats {
 	uint64_t heap_sys;        /* bytes of arenas reserved from the OS (incl. huge objects) */

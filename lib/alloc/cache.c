@@ -101,12 +101,9 @@ static void ga_cache_free(struct ga_cache *c)
 		ga_caches = c->all_next;
 	if (c->all_next)
 		c->all_next->all_prev = c->all_prev;
-	for (size_t i = 0; i < GA_NUM_SPC_ALL; i++) {
-		uint64_t a = atomic_load_explicit(&c->nalloc[i], memory_order_relaxed);
-		uint64_t f = atomic_load_explicit(&c->nfree[i], memory_order_relaxed);
-		atomic_fetch_add_explicit(&ga_dead_nalloc[i], a, memory_order_relaxed);
-		atomic_fetch_add_explicit(&ga_dead_nfree[i], f, memory_order_relaxed);
-	}
+	atomic_fetch_add_explicit(&ga_dead_tiny_allocs,
+				  atomic_load_explicit(&c->tiny_allocs, memory_order_relaxed),
+				  memory_order_relaxed);
 	c->live = false;
 	c->all_next = ga_cache_pool;
 	ga_cache_pool = c;
@@ -368,19 +365,19 @@ void *ga_alloc_tiny(struct ga_cache *c, size_t n)
 		atomic_fetch_add_explicit(&s->tinyref[(c->tiny - s->base) / GA_TINY_SIZE], 1,
 					  memory_order_relaxed);
 		c->tinyoff = off + n;
-		ga_stat_inc(&c->nalloc[GA_SPC_TINY]);
+		ga_stat_inc(&c->tiny_allocs);
 		return p;
 	}
 	b = ga_alloc_small(c, GA_SPC_TINY);
 	if (!b)
 		return NULL;
-	/* ga_alloc_small counted a block: tiny stats count objects */
 	s = ga_span_of_fast(b);
 	atomic_store_explicit(&s->tinyref[((uintptr_t)b - s->base) / GA_TINY_SIZE], 2,
 			      memory_order_relaxed);
 	ga_tiny_drop(c);
 	c->tiny = (uintptr_t)b;
 	c->tinyoff = n;
+	ga_stat_inc(&c->tiny_allocs);
 	return b;
 }
 

@@ -12,15 +12,7 @@
  */
 #include "internal.h"
 
-_Atomic uint64_t ga_dead_nalloc[GA_NUM_SPC_ALL], ga_dead_nfree[GA_NUM_SPC_ALL];
-
-static void ga_count_free(struct ga_cache *c, unsigned spc)
-{
-	if (c != &ga_cache_empty)
-		ga_stat_inc(&c->nfree[spc]);
-	else
-		atomic_fetch_add_explicit(&ga_dead_nfree[spc], 1, memory_order_relaxed);
-}
+_Atomic uint64_t ga_dead_tiny_allocs;
 
 static void ga_unfull_push(struct ga_cache *o, struct ga_span *s)
 {
@@ -138,7 +130,6 @@ void ga_free_slow(struct ga_cache *c, struct ga_span *s, void *p)
 		ga_heap_free_span(s);
 		return;
 	}
-	ga_count_free(c, spc);
 	if (spc == GA_SPC_TINY) {
 		uintptr_t blk = (uintptr_t)p & ~(uintptr_t)(GA_TINY_SIZE - 1);
 		size_t i = (blk - s->base) / GA_TINY_SIZE;

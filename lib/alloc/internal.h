@@ -292,15 +292,13 @@ uint32_t ga_span_collect(struct ga_span *s, uintptr_t rearm);
  * and allocates again reuses them without the heap lock (mimalloc keeps its empty pages
  * thread-local in the same spirit). Beyond the budget, or for tiny spans, they go back.
  * Every span with owner == c is exactly one of: alloc[spc], in partial[spc], in full[spc].
- * nalloc/nfree count this cache's allocations and frees per span class (single writer,
- * relaxed atomics so that galloc_stats may read them).
+ * The fast paths count nothing: galloc_stats adds up the spans' own counts (used, xfree).
  */
 struct ga_cache {
 	struct ga_span *alloc[GA_NUM_SPC_ALL];
 	uintptr_t tiny;      /* current tiny block, 0 if none */
 	uintptr_t tinyoff;
-	_Atomic uint64_t nalloc[GA_NUM_SPC_ALL];
-	_Atomic uint64_t nfree[GA_NUM_SPC_ALL];
+	_Atomic uint64_t tiny_allocs; /* single writer, relaxed: galloc_stats reads it */
 	struct ga_spanlist partial[GA_NUM_SPC_ALL];
 	struct ga_spanlist full[GA_NUM_SPC_ALL];
 	_Atomic(struct ga_span *) unfull; /* Treiber stack of full spans that got remote frees */
@@ -314,7 +312,7 @@ extern struct ga_cache ga_cache_empty;
 extern __thread struct ga_cache *ga_tls_cache __attribute__((tls_model("initial-exec")));
 extern pthread_mutex_t ga_caches_lock;
 extern struct ga_cache *ga_caches;
-extern _Atomic uint64_t ga_dead_nalloc[GA_NUM_SPC_ALL], ga_dead_nfree[GA_NUM_SPC_ALL];
+extern _Atomic uint64_t ga_dead_tiny_allocs;
 
 static inline void ga_stat_inc(_Atomic uint64_t *v)
 {
@@ -347,7 +345,6 @@ ga_alloc_small_with(struct ga_cache *c, unsigned spc, void *(*refill)(struct ga_
 	 * have been written by another thread's remote free */
 	__builtin_prefetch(s->free);
 	s->used++;
-	ga_stat_inc(&c->nalloc[spc]);
 	return b;
 }
 
@@ -364,7 +361,6 @@ static inline void ga_free(struct ga_cache *c, void *p)
 		struct ga_block *b = p;
 		b->next = s->free;
 		s->free = b;
-		ga_stat_inc(&c->nfree[s->spc]);
 		if (ga_unlikely(--s->used == 0 || s->full))
 			ga_free_local_slow(c, s);
 		return;

@@ -1,33 +1,50 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stats.c - galloc_stats: per class counts from the caches (allocations and frees, counted on
- * the fast paths by their single writer) and span counts from the heap.
- *   inuse(class) = nalloc - nfree, summed over live caches and the caches already released
- *   objects(class) = spans * slots per span
+ * stats.c - galloc_stats. The fast paths count nothing; the figures come from the spans:
+ *   inuse(span) = used - |xfree|      (remote frees stay in used until collected)
+ *   inuse(tiny) = sum of the blocks' references - one per cache holding a current block
+ * walked through the arenas' in-use bitmaps under the heap lock (spans cannot come or go).
  */
 #include "internal.h"
 
 GA_EXPORT int galloc_stats(struct galloc_stats *st)
 {
-	uint64_t na[GA_NUM_SPC_ALL], nf[GA_NUM_SPC_ALL];
+	uint64_t tiny_refs = 0, tiny_holds = 0;
 
 	memset(st, 0, sizeof(*st));
 	ga_init();
 	pthread_mutex_lock(&ga_caches_lock);
-	for (size_t i = 0; i < GA_NUM_SPC_ALL; i++) {
-		na[i] = atomic_load_explicit(&ga_dead_nalloc[i], memory_order_relaxed);
-		nf[i] = atomic_load_explicit(&ga_dead_nfree[i], memory_order_relaxed);
-	}
+	st->tiny_allocs = atomic_load_explicit(&ga_dead_tiny_allocs, memory_order_relaxed);
 	for (struct ga_cache *c = ga_caches; c; c = c->all_next) {
-		for (size_t i = 0; i < GA_NUM_SPC_ALL; i++) {
-			na[i] += atomic_load_explicit(&c->nalloc[i], memory_order_relaxed);
-			nf[i] += atomic_load_explicit(&c->nfree[i], memory_order_relaxed);
-		}
+		st->tiny_allocs += atomic_load_explicit(&c->tiny_allocs, memory_order_relaxed);
+		tiny_holds += __atomic_load_n(&c->tiny, __ATOMIC_RELAXED) != 0;
 		st->caches++;
 	}
-	pthread_mutex_unlock(&ga_caches_lock);
 
 	pthread_mutex_lock(&ga_heap.lock);
+	for (size_t k = 0; k < ga_heap.narenas; k++) {
+		struct ga_arena *a = ga_heap.arenas[k];
+
+		for (size_t w = 0; w < GA_ARENA_WORDS; w++) {
+			for (uint64_t m = a->inuse[w]; m; m &= m - 1) {
+				struct ga_span *s = a->spans[w * 64 + (size_t)__builtin_ctzll(m)];
+				uint32_t used = __atomic_load_n(&s->used, __ATOMIC_RELAXED);
+				uintptr_t xf = atomic_load_explicit(&s->xfree, memory_order_relaxed);
+
+				if (s->spc < 2)
+					continue; /* large: from the heap's counters */
+				if (s->spc == GA_SPC_TINY) {
+					for (uint32_t i = 0; i < s->nelems; i++)
+						tiny_refs += atomic_load_explicit(&s->tinyref[i],
+										  memory_order_relaxed);
+					continue;
+				}
+				st->cls[ga_spc_class(s->spc)].inuse += used - ga_xf_cnt(xf);
+			}
+		}
+	}
+	pthread_mutex_unlock(&ga_caches_lock);
+	st->tiny_inuse = tiny_refs - tiny_holds;
 	st->heap_sys = ga_heap.sys_bytes;
 	st->heap_inuse = ga_heap.inuse_pages * GA_PAGE_SIZE;
 	st->heap_free = ga_heap.free_pages * GA_PAGE_SIZE;
@@ -37,8 +54,6 @@ GA_EXPORT int galloc_stats(struct galloc_stats *st)
 	st->large_objects = ga_heap.large_objects;
 	st->scavenged = ga_heap.scavenged_total;
 	st->arenas = ga_heap.narenas;
-	st->cls[0].nalloc = ga_heap.large_nalloc;
-	st->cls[0].nfree = ga_heap.large_nfree;
 	st->cls[0].spans = st->cls[0].objects = st->cls[0].inuse = ga_heap.large_objects;
 	for (unsigned c = 1; c < GA_NUM_CLASSES; c++) {
 		struct galloc_class_stats *cs = &st->cls[c];
@@ -47,22 +62,14 @@ GA_EXPORT int galloc_stats(struct galloc_stats *st)
 		cs->spans = __atomic_load_n(&ga_heap.spans_by_class[2 * c], __ATOMIC_RELAXED) +
 			    __atomic_load_n(&ga_heap.spans_by_class[2 * c + 1], __ATOMIC_RELAXED);
 		cs->objects = cs->spans * nelems;
+		cs->free = cs->objects - cs->inuse;
 	}
 	st->tiny_spans = __atomic_load_n(&ga_heap.spans_by_class[GA_SPC_TINY], __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&ga_heap.lock);
 
 	for (unsigned c = 0; c < GA_NUM_CLASSES; c++) {
-		struct galloc_class_stats *cs = &st->cls[c];
-
-		cs->size = ga_class_size[c];
-		cs->pages = ga_class_npages[c];
-		if (c == 0)
-			continue;
-		cs->nalloc = na[2 * c] + na[2 * c + 1];
-		cs->nfree = nf[2 * c] + nf[2 * c + 1];
-		cs->inuse = cs->nalloc - cs->nfree;
+		st->cls[c].size = ga_class_size[c];
+		st->cls[c].pages = ga_class_npages[c];
 	}
-	st->tiny_allocs = na[GA_SPC_TINY];
-	st->tiny_inuse = na[GA_SPC_TINY] - nf[GA_SPC_TINY];
 	return 0;
 }
