@@ -238,7 +238,16 @@ demo-run: module tools
 		echo "make demo: build/tools/demo/gochan-demo was not built (is tools/demo/ there?)" >&2; \
 		exit 1; \
 	fi
-	$(RUN) -- build/tools/demo/gochan-demo
+	$(RUN) -- $(DEMO_CMD)
+
+# The demo runs under gochan-top when it was built: the BPF programs on the
+# module's tracepoints count what every channel of the demo did, and their
+# report follows the demo's own output.
+DEMO_TRACE_HEAD	:= == 9. What the tracepoints saw: gochan-top, BPF programs on gochan:*
+DEMO_CMD	= $(if $(wildcard build/tools/gochan-top/gochan-top),\
+	build/tools/gochan-top/gochan-top -- sh -c \
+	\''build/tools/demo/gochan-demo && echo && echo "$(DEMO_TRACE_HEAD)"'\',\
+	build/tools/demo/gochan-demo)
 
 bench: deps
 	$(if $(BENCH_DEPS),mk/install-deps $(BENCH_DEPS))
