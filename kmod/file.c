@@ -309,14 +309,25 @@ static long gochan_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct gochan_chan *c = file->private_data;
 	void __user *argp = (void __user *)arg;
 
+	/*
+	 * A channel opened by name may be receive-only (no FMODE_WRITE) or
+	 * send-only (no FMODE_READ); read(2)/write(2) are refused by the VFS,
+	 * and these the same way.  Closing is a sender's act.
+	 */
 	switch (cmd) {
 	case GOCHAN_IOC_SEND:
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EBADF;
 		return gochan_ioctl_send(c, argp);
 	case GOCHAN_IOC_RECV:
+		if (!(file->f_mode & FMODE_READ))
+			return -EBADF;
 		return gochan_ioctl_recv(c, argp);
 	case GOCHAN_IOC_CLOSE:
 		if (arg)
 			return -EINVAL;
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EBADF;
 		return gochan_chan_close(c);
 	case GOCHAN_IOC_STAT:
 		return gochan_ioctl_stat(c, argp);
@@ -384,6 +395,7 @@ struct gochan_chan *gochan_chan_from_file(struct file *file)
  * gochan_chan_install_fd - a new fd for a new file on a channel.
  * @c: the channel
  * @create_flags: GOCHAN_CREATE_CLOEXEC and GOCHAN_CREATE_NONBLOCK
+ * @accmode: O_RDONLY (receive only), O_WRONLY (send only) or O_RDWR
  * @filep: where the new file is returned
  *
  * Takes a channel reference for the file.  The fd is reserved but not yet
@@ -392,9 +404,9 @@ struct gochan_chan *gochan_chan_from_file(struct file *file)
  * the fd or -errno.
  */
 int gochan_chan_install_fd(struct gochan_chan *c, u32 create_flags,
-			   struct file **filep)
+			   int accmode, struct file **filep)
 {
-	int oflags = O_RDWR, fd;
+	int oflags = accmode, fd;
 	struct file *file;
 
 	if (create_flags & GOCHAN_CREATE_NONBLOCK)

@@ -27,6 +27,7 @@
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/refcount.h>
+#include <linux/seq_file.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 
@@ -186,13 +187,19 @@ bool gochan_deadline_passed(const struct gochan_block *blk);
 
 /* select.c */
 long gochan_ioctl_select(void __user *argp);
+
+/* named.c */
+long gochan_ioctl_open(void __user *argp);
+long gochan_ioctl_unlink(void __user *argp);
+int gochan_names_show(struct seq_file *m, void *v);
+void gochan_names_exit(void);
 void gochan_chan_stat(struct gochan_chan *c, struct gochan_stat *st);
 __poll_t gochan_chan_poll_mask(struct gochan_chan *c);
 
 /* file.c: the channel file. */
 struct gochan_chan *gochan_chan_from_file(struct file *file);
 int gochan_chan_install_fd(struct gochan_chan *c, u32 create_flags,
-			   struct file **filep);
+			   int accmode, struct file **filep);
 int gochan_copy_struct_from_user(void *dst, size_t ksize, size_t ver0,
 				 const void __user *src);
 int gochan_copy_struct_to_user(void __user *dst, const void *src,

@@ -12,6 +12,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/seq_file.h>
 #include <linux/uaccess.h>
 
 #include "gochan.h"
@@ -98,7 +99,7 @@ static long gochan_ioctl_create(void __user *argp)
 	c = gochan_chan_create(cr.elem_size, cr.capacity);
 	if (IS_ERR(c))
 		return PTR_ERR(c);
-	fd = gochan_chan_install_fd(c, cr.flags, &file);
+	fd = gochan_chan_install_fd(c, cr.flags, O_RDWR, &file);
 	gochan_chan_put(c);		/* the file has its own reference now */
 	if (fd < 0)
 		return fd;
@@ -122,16 +123,31 @@ static long gochan_dev_ioctl(struct file *file, unsigned int cmd,
 		return gochan_ioctl_create((void __user *)arg);
 	case GOCHAN_IOC_SELECT:
 		return gochan_ioctl_select((void __user *)arg);
+	case GOCHAN_IOC_OPEN:
+		return gochan_ioctl_open((void __user *)arg);
+	case GOCHAN_IOC_UNLINK:
+		return gochan_ioctl_unlink((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
 }
 
+/* read(2) on /dev/gochan lists the names of the reader's IPC namespace. */
+static int gochan_dev_open(struct inode *inode, struct file *file)
+{
+	/* misc_open() left the miscdevice here; seq_open() wants it empty. */
+	file->private_data = NULL;
+	return single_open(file, gochan_names_show, NULL);
+}
+
 static const struct file_operations gochan_dev_fops = {
 	.owner		= THIS_MODULE,
-	.open		= nonseekable_open,
+	.open		= gochan_dev_open,
+	.read		= seq_read,
+	.llseek		= seq_lseek,
 	.unlocked_ioctl	= gochan_dev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.release	= single_release,
 };
 
 static struct miscdevice gochan_misc = {
@@ -146,6 +162,10 @@ static int __init gochan_init(void)
 	BUILD_BUG_ON(sizeof(struct gochan_create) != GOCHAN_CREATE_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct gochan_xfer) != GOCHAN_XFER_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct gochan_stat) != GOCHAN_STAT_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct gochan_select) != GOCHAN_SELECT_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct gochan_select_case) != GOCHAN_SELECT_CASE_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct gochan_open) != GOCHAN_OPEN_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct gochan_unlink) != GOCHAN_UNLINK_SIZE_VER0);
 
 	return misc_register(&gochan_misc);
 }
@@ -153,6 +173,7 @@ static int __init gochan_init(void)
 static void __exit gochan_exit(void)
 {
 	misc_deregister(&gochan_misc);
+	gochan_names_exit();
 	/* Every channel held a module reference through its file. */
 	WARN_ON(atomic_long_read(&total_bytes));
 }

@@ -158,6 +158,9 @@ static int sel_prepare(struct sel *s, const struct gochan_select *arg)
 		if (!sc->c)
 			return -EINVAL;
 		sc->send = uc.op == GOCHAN_OP_SEND;
+		/* A channel opened by name may be send- or receive-only. */
+		if (!(sc->file->f_mode & (sc->send ? FMODE_WRITE : FMODE_READ)))
+			return -EBADF;
 		sc->ubuf = u64_to_user_ptr(uc.buf);
 		if (sc->send)
 			send_bytes += sc->c->elem_size;

@@ -143,6 +143,8 @@ struct gochan_create {
  *                             when the handler has SA_RESTART: the deadline
  *                             is absolute, so a restart does not extend it);
  *                     EFAULT  bad buf or struct pointer (nothing taken);
+ *                     EBADF   the fd was opened by name without the access
+ *                             this needs (GOCHAN_OPEN_SEND / _RECV);
  *                     EINVAL / E2BIG  as for every struct (see above).
  */
 struct gochan_xfer {
@@ -234,7 +236,8 @@ struct gochan_select_case {
  *                    says which; written back as for success);
  *         EINTR      a signal arrived first (restarted under SA_RESTART;
  *                    the deadline is absolute);
- *         EBADF      a case's fd is not open;
+ *         EBADF      a case's fd is not open, or (opened by name)
+ *                    lacks the access its op needs;
  *         EINVAL     a case's fd is not a channel, bad op, nonzero
  *                    reserved field, unknown flag, ncases above
  *                    GOCHAN_SELECT_CASES_MAX, case_size below
@@ -269,10 +272,79 @@ struct gochan_select {
 #define GOCHAN_SELECT_CASES_MAX		65536u
 #define GOCHAN_SELECT_SEND_BYTES_MAX	(16u << 20)
 
+/*
+ * Named channels.  A name is 1..GOCHAN_NAME_MAX-1 bytes of printable ASCII
+ * other than space, and is scoped to the caller's IPC namespace: a name made
+ * in one namespace is invisible from another.  A named channel lives until
+ * its name is unlinked and its last fd closed (or the module is unloaded);
+ * unlinking a name leaves the open fds working.  Access is checked as System
+ * V IPC checks it (ipcperms): the owner's, then the group's, then others'
+ * bits of mode; receiving needs read (4), sending and closing need write
+ * (2); CAP_IPC_OWNER in the namespace's user namespace overrides.
+ *
+ * read(2) on /dev/gochan lists the names of the reader's IPC namespace, one
+ * line each after a header line starting with '#':
+ *   NAME ID ELEM_SIZE CAPACITY LEN CLOSED MODE(octal) UID GID
+ */
+#define GOCHAN_NAME_MAX		64	/* bytes, with the terminating NUL */
+
+/*
+ * struct gochan_open - GOCHAN_IOC_OPEN on /dev/gochan: open a channel by
+ * name, making it first with GOCHAN_OPEN_CREATE.  Returns the new fd.
+ *
+ * The fd may receive with GOCHAN_OPEN_RECV, send (and close the channel)
+ * with GOCHAN_OPEN_SEND, both with both or neither; other operations fail
+ * with EBADF.  With CREATE, an existing name is opened as it is, provided
+ * elem_size and capacity match it (else EINVAL) — unless EXCL is set too.
+ *
+ * Errors: ENOENT no such name (without CREATE); EEXIST it exists (CREATE |
+ *         EXCL); EACCES mode forbids the access asked for; ENAMETOOLONG;
+ *         EINVAL bad name, mode with bits beyond 0777, size mismatch, flags,
+ *         reserved fields; the errors of GOCHAN_IOC_CREATE when making it.
+ */
+struct gochan_open {
+	__u32 size;		/* In: sizeof(struct gochan_open). */
+	__u32 flags;		/* In: GOCHAN_OPEN_* below. */
+	__u64 name;		/* In: user address of the NUL-terminated name. */
+	__u32 mode;		/* In, with CREATE: permission bits, 0..0777. */
+	__u32 elem_size;	/* In, with CREATE: as in gochan_create. */
+	__u32 capacity;		/* In, with CREATE: as in gochan_create. */
+	__u32 reserved0;	/* Must be zero. */
+	__u64 id;		/* Out: the channel's id. */
+	__u64 reserved[2];	/* Must be zero. */
+};
+#define GOCHAN_OPEN_SIZE_VER0	56
+
+#define GOCHAN_OPEN_CREATE	(1u << 0)	/* Make it if it is not there. */
+#define GOCHAN_OPEN_EXCL	(1u << 1)	/* With CREATE: fail if it is. */
+#define GOCHAN_OPEN_SEND	(1u << 2)	/* The fd sends: write permission. */
+#define GOCHAN_OPEN_RECV	(1u << 3)	/* The fd receives: read permission. */
+#define GOCHAN_OPEN_CLOEXEC	(1u << 4)	/* The new fd has FD_CLOEXEC. */
+#define GOCHAN_OPEN_NONBLOCK	(1u << 5)	/* The new file has O_NONBLOCK. */
+#define GOCHAN_OPEN_FLAGS	0x3fu
+
+/*
+ * struct gochan_unlink - GOCHAN_IOC_UNLINK on /dev/gochan: remove a name.
+ * Allowed to the name's owner or creator, or with CAP_SYS_ADMIN in the
+ * namespace's user namespace (System V's IPC_RMID rule).
+ *
+ * Errors: ENOENT no such name; EPERM not allowed; EINVAL / ENAMETOOLONG as
+ *         for GOCHAN_IOC_OPEN.
+ */
+struct gochan_unlink {
+	__u32 size;		/* In: sizeof(struct gochan_unlink). */
+	__u32 flags;		/* In: must be 0. */
+	__u64 name;		/* In: user address of the NUL-terminated name. */
+	__u64 reserved[2];	/* Must be zero. */
+};
+#define GOCHAN_UNLINK_SIZE_VER0	32
+
 #define GOCHAN_IOC_MAGIC	0xC7
 
 /* On /dev/gochan: */
 #define GOCHAN_IOC_CREATE	_IOWR(GOCHAN_IOC_MAGIC, 0x00, struct gochan_create)
+#define GOCHAN_IOC_OPEN		_IOWR(GOCHAN_IOC_MAGIC, 0x01, struct gochan_open)
+#define GOCHAN_IOC_UNLINK	_IOW(GOCHAN_IOC_MAGIC, 0x02, struct gochan_unlink)
 
 /* On /dev/gochan and on channel fds: */
 #define GOCHAN_IOC_SELECT	_IOWR(GOCHAN_IOC_MAGIC, 0x08, struct gochan_select)
@@ -281,7 +353,7 @@ struct gochan_select {
 #define GOCHAN_IOC_SEND		_IOWR(GOCHAN_IOC_MAGIC, 0x10, struct gochan_xfer)
 #define GOCHAN_IOC_RECV		_IOWR(GOCHAN_IOC_MAGIC, 0x11, struct gochan_xfer)
 /* Close the channel (argument must be 0).  Errors: EPIPE already closed;
- * EINVAL nonzero argument. */
+ * EINVAL nonzero argument; EBADF a receive-only fd (opened by name). */
 #define GOCHAN_IOC_CLOSE	_IO(GOCHAN_IOC_MAGIC, 0x12)
 #define GOCHAN_IOC_STAT		_IOWR(GOCHAN_IOC_MAGIC, 0x13, struct gochan_stat)
 
