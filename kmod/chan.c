@@ -359,6 +359,35 @@ u32 gochan_send_locked(struct gochan_chan *c, const void *buf, u32 n,
 /* --- Entry points --- */
 
 /*
+ * Sleep on a waiter queued on @c until a partner completes it.  On a signal
+ * or the deadline, take it back under the lock, unless a partner completed
+ * it meanwhile: then the call succeeded after all.  Returns 0 if completed,
+ * else -ERESTARTSYS or -ETIMEDOUT; *wait_ns gets the time slept.
+ */
+static int wait_on_chan(struct gochan_chan *c, struct gochan_wait *wait,
+			struct gochan_waiter *w, bool send,
+			const struct gochan_block *blk, u64 *wait_ns)
+{
+	struct gochan_unlock u;
+	int ret;
+
+	trace_gochan_block(c->id, send ? GOCHAN_TRACE_OP_SEND : GOCHAN_TRACE_OP_RECV,
+			   current);
+	*wait_ns = ktime_get_ns();
+	ret = gochan_wait_sleep(wait, blk);
+	*wait_ns = ktime_get_ns() - *wait_ns;
+	if (!ret)
+		return 0;
+	gochan_lock(c, &u);
+	if (wait->state == GOCHAN_WAIT_DONE)
+		ret = 0;
+	else
+		gochan_waitq_del(c, w, send);
+	gochan_unlock(c, &u);
+	return ret;
+}
+
+/*
  * chan_send - send elements from a kernel buffer (gochan_chan_send()).
  * @c: the channel
  * @buf: @n elements; must stay valid until the call returns
@@ -403,18 +432,7 @@ static long chan_send(struct gochan_chan *c, const void *buf, u32 n,
 	u.poll |= EPOLLIN | EPOLLRDNORM;	/* a sender waits: recv won't block */
 	gochan_unlock(c, &u);
 
-	trace_gochan_block(c->id, GOCHAN_TRACE_OP_SEND, current);
-	*wait_ns = ktime_get_ns();
-	ret = gochan_wait_sleep(&wait, blk);
-	*wait_ns = ktime_get_ns() - *wait_ns;
-	if (ret) {
-		gochan_lock(c, &u);
-		if (wait.state == GOCHAN_WAIT_DONE)
-			ret = 0;
-		else
-			gochan_waitq_del(c, &w, true);
-		gochan_unlock(c, &u);
-	}
+	ret = wait_on_chan(c, &wait, &w, true, blk, wait_ns);
 	/*
 	 * Done: every element was taken, or close failed the rest.  Not done:
 	 * a signal or the deadline; w.ndone elements went before it.
@@ -465,20 +483,9 @@ static long chan_recv(struct gochan_chan *c, void *buf, u32 n,
 	u.poll |= EPOLLOUT | EPOLLWRNORM;	/* a receiver waits: send won't block */
 	gochan_unlock(c, &u);
 
-	trace_gochan_block(c->id, GOCHAN_TRACE_OP_RECV, current);
-	*wait_ns = ktime_get_ns();
-	ret = gochan_wait_sleep(&wait, blk);
-	*wait_ns = ktime_get_ns() - *wait_ns;
-	if (ret) {
-		gochan_lock(c, &u);
-		if (wait.state == GOCHAN_WAIT_DONE)
-			ret = 0;
-		else
-			gochan_waitq_del(c, &w, false);
-		gochan_unlock(c, &u);
-		if (ret)
-			return ret;
-	}
+	ret = wait_on_chan(c, &wait, &w, false, blk, wait_ns);
+	if (ret)
+		return ret;
 	/* Done: a sender filled w.ndone (>= 1) slots, or close left it empty. */
 	return w.ndone;
 
