@@ -16,13 +16,14 @@
  *
  * Conventions, for every function below
  * --------------------------------------
- *  - Success returns 0 (gochan_make*: the new fd); failure returns a
- *    negative errno value.  errno itself is left as it was on entry, on
- *    success and on failure alike: errno belongs to a thread, and a
- *    goroutine of the runtime built on this layer may move between threads.
+ *  - Success returns 0 (gochan_make*, gochan_open*: the new fd); failure
+ *    returns a negative errno value (gochan_list: see there).  errno
+ *    itself is left as it was on entry, on success and on failure alike:
+ *    errno belongs to a thread, and a goroutine of the runtime built on
+ *    this layer may move between threads.
  *  - The library keeps no state: every function is thread-safe and
- *    async-signal-safe (it only calls open(2), ioctl(2), close(2) and
- *    clock_gettime(2)).
+ *    async-signal-safe (it only calls open(2), ioctl(2), read(2),
+ *    close(2) and clock_gettime(2)).
  *  - An element is elem_size bytes, the size the channel was made with.
  *    The caller's buffer must hold that many bytes; the kernel copies
  *    exactly that many.  With elem_size 0 the buffer is never touched and
@@ -70,6 +71,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <linux/gochan.h>
 
@@ -394,6 +396,142 @@ int gochan_try_select(const struct gochan_select_case *cases, unsigned n,
  */
 int gochan_select_until(const struct gochan_select_case *cases, unsigned n,
 			struct gochan_select_result *res, int64_t deadline_ns);
+
+/*
+ * Named channels
+ * --------------
+ * A channel can also be made under a name, which unrelated processes open
+ * (the uapi header's "Named channels" has the kernel's side).  A name is
+ * 1..GOCHAN_NAME_MAX-1 bytes of printable ASCII other than space, and lives
+ * in the caller's IPC namespace.  A named channel lasts until its name is
+ * unlinked and its last fd closed; unlinking leaves open fds working.
+ * Access is checked as System V IPC checks it: owner, group, then other
+ * bits of the mode; receiving needs read (4), sending and gochan_close()
+ * need write (2).  An fd opened by name may do only what it was opened
+ * for: the other calls on it fail with -EBADF.
+ */
+
+/*
+ * gochan_open - open a channel by name, making it first if asked
+ * @name:      the channel's name (see "Named channels")
+ * @flags:     a bitwise OR of the uapi's
+ *             GOCHAN_OPEN_CREATE   make the channel if the name is not
+ *                                  there; if it is, open it as it is, if
+ *                                  @elem_size and @capacity match it
+ *             GOCHAN_OPEN_EXCL     with CREATE: fail if the name is there
+ *             GOCHAN_OPEN_SEND     the fd sends and closes the channel
+ *                                  (needs write permission)
+ *             GOCHAN_OPEN_RECV     the fd receives (needs read permission)
+ *             GOCHAN_OPEN_CLOEXEC  the new fd has FD_CLOEXEC
+ *             GOCHAN_OPEN_NONBLOCK the file has O_NONBLOCK (for read(2)
+ *                                  and write(2) only, as for gochan_make)
+ *             SEND | RECV, or neither of them, gives an fd that does both,
+ *             which needs read and write permission.  Passed to the kernel
+ *             unchanged, so flags added by later kernels work too.
+ * @mode:      with CREATE, the new channel's permission bits, 0..0777
+ *             (the umask does not apply; the fd of the call that makes the
+ *             channel is granted whatever the mode); not checked against
+ *             an existing channel's.  Must be 0 without CREATE.
+ * @elem_size: with CREATE, as for gochan_make(), and for an existing name
+ *             the channel's own; must be 0 without CREATE
+ * @capacity:  as @elem_size
+ *
+ * The channel's owner and creator are the caller's effective uid and gid.
+ * A call that fails leaves no name behind that it made itself.
+ *
+ * Returns the new channel fd (>= 0).
+ * Errors:
+ *  -ENOENT  no such name (without CREATE), or GOCHAN_DEVICE_PATH does not
+ *           exist (module not loaded: a gochan_make() that fails with
+ *           -ENOENT tells the two apart);
+ *  -EEXIST  the name exists (CREATE | EXCL);
+ *  -EACCES  the channel's mode forbids the access asked for;
+ *  -ENAMETOOLONG  @name is GOCHAN_NAME_MAX bytes or longer;
+ *  -EINVAL  a bad name (empty, a space or a non-printable byte), @mode
+ *           beyond 0777, an unknown flag, EXCL without CREATE, a nonzero
+ *           @mode, @elem_size or @capacity without CREATE, or (CREATE on
+ *           an existing name) @elem_size or @capacity differ from the
+ *           channel's;
+ *  -EFAULT  @name is not readable;
+ *  and, when making the channel, gochan_make()'s errors.
+ */
+int gochan_open(const char *name, unsigned flags, mode_t mode,
+		size_t elem_size, unsigned capacity);
+
+/*
+ * gochan_open_id - gochan_open(), also returning the channel id
+ * @id: set to the channel's id on success (as gochan_make_id()'s, and the
+ *      listing's ID); may be NULL, and is not written on failure
+ *
+ * Returns and errors as gochan_open().
+ */
+int gochan_open_id(const char *name, unsigned flags, mode_t mode,
+		   size_t elem_size, unsigned capacity, uint64_t *id);
+
+/*
+ * gochan_unlink - remove a name, as unlink(2) removes a file's
+ *
+ * The channel itself lives on while fds refer to it (they keep working),
+ * and goes when the last is closed; the name can be made again at once,
+ * for a new channel.  Allowed to the channel's owner or creator, or with
+ * CAP_SYS_ADMIN (System V's IPC_RMID rule).
+ *
+ * Returns 0.
+ * Errors:
+ *  -ENOENT  no such name (or the module is not loaded, as gochan_open());
+ *  -EPERM   the caller may not remove it;
+ *  -EINVAL / -ENAMETOOLONG / -EFAULT  as for gochan_open().
+ */
+int gochan_unlink(const char *name);
+
+/*
+ * struct gochan_name_info - one named channel, one line of the listing
+ * that read(2) on GOCHAN_DEVICE_PATH gives
+ * @name:      the name, NUL-terminated
+ * @id:        the channel's id
+ * @elem_size, @capacity: as the channel was made
+ * @len:       elements buffered (Go's len(c)) when listed
+ * @closed:    the channel was closed when listed
+ * @mode:      the permission bits, 0..0777
+ * @uid, @gid: the owner, as seen from the caller's user namespace
+ */
+struct gochan_name_info {
+	char		name[GOCHAN_NAME_MAX];
+	uint64_t	id;
+	uint32_t	elem_size;
+	uint32_t	capacity;
+	uint32_t	len;
+	bool		closed;
+	mode_t		mode;
+	uid_t		uid;
+	gid_t		gid;
+};
+
+/*
+ * gochan_list - call @fn for each name of the caller's IPC namespace
+ * @fn:  called with each name's info (valid only during the call) and @arg;
+ *       returns 0 to go on, anything else to stop the listing there
+ * @arg: passed to @fn
+ *
+ * Reads and parses the listing of GOCHAN_DEVICE_PATH, with a buffer on
+ * the stack (no allocation: it stays async-signal-safe if @fn is).  Names
+ * come in no particular order.  The listing is read in several read(2)
+ * calls, so names made or unlinked meanwhile may be missed or seen; each
+ * line is consistent in itself.  errno is as it was on entry whenever
+ * @fn is called and when gochan_list returns.
+ *
+ * Returns 0 when every name was passed to @fn, or @fn's nonzero return
+ * value when it stopped the listing.
+ * Errors (as negative values, so @fn should return positive values to
+ * tell them apart):
+ *  -ENOENT  GOCHAN_DEVICE_PATH does not exist (module not loaded);
+ *  -EACCES  the device may not be opened for reading;
+ *  -EBADMSG a listing line could not be parsed (a kernel whose listing
+ *           has a format this library does not know);
+ *  -EMFILE / -ENFILE / -EIO ...  opening or reading the device failed.
+ */
+int gochan_list(int (*fn)(const struct gochan_name_info *info, void *arg),
+		void *arg);
 
 /*
  * gochan_now_ns - the current CLOCK_MONOTONIC time in nanoseconds, the
