@@ -7,6 +7,8 @@
  *   measure.c the two experiments (round trip, one-way stream), each run in
  *             a forked partner process, pinned, calibrated, repeated
  *   gochan-bench.c  options, the order of the runs, the tables
+ *   gochan-bench-select.c  a second program: select, epoll and io_uring,
+ *             in-process experiments (struct experiment's solo())
  *
  * A failure to run (a syscall error, a partner that dies) ends the program
  * with status 1; a figure that misses its target never does.
@@ -64,6 +66,10 @@ struct experiment {
 	uint64_t chunk;		/* iterations per timed run, from calibrate() */
 	double *samples;	/* ns per iteration, one per repetition */
 	int nsamples;
+	/* In-process experiments (no partner): solo() runs @iters
+	 * iterations and returns the nanoseconds they took; @ctx is its. */
+	int64_t (*solo)(struct experiment *e, uint64_t iters);
+	void *ctx;
 };
 
 #define STREAM_BATCH	64	/* messages per read()/write() when batched */
@@ -74,6 +80,8 @@ void start(struct experiment *e, int partner_cpu);
 void calibrate(struct experiment *e);
 void rep(struct experiment *e);
 void stop(struct experiment *e);
+void measure(struct experiment *e, int n, int partner_cpu);
+int64_t now_ns(void);
 double median(const struct experiment *e);
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

@@ -49,21 +49,6 @@ static void usage(FILE *f)
 		GOCHAN_DEVICE_PATH, cfg.opts_reps, cfg.rep_seconds);
 }
 
-/* Run @n experiments side by side: start all, calibrate each, then the
- * repetitions round-robin so that all see the same machine. */
-static void measure(struct experiment *e, int n, int partner_cpu)
-{
-	for (int i = 0; i < n; i++)
-		start(&e[i], partner_cpu);
-	for (int i = 0; i < n; i++)
-		calibrate(&e[i]);
-	for (int r = 0; r < cfg.opts_reps; r++)
-		for (int i = 0; i < n; i++)
-			rep(&e[i]);
-	for (int i = 0; i < n; i++)
-		stop(&e[i]);
-}
-
 static void round_trip_link(struct experiment *e, enum kind kind, size_t msg,
 			    const char *label)
 {

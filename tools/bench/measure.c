@@ -46,7 +46,7 @@ struct config cfg = { .opts_reps = 7, .rep_seconds = 0.25 };
 static pid_t parent_pid;
 static pid_t partners[MAX_PARTNERS];
 
-static int64_t now_ns(void)
+int64_t now_ns(void)
 {
 	struct timespec ts;
 
@@ -175,6 +175,13 @@ void start(struct experiment *e, int partner_cpu)
 {
 	int ctl[2] = { -1, -1 }, slot;
 
+	if (e->solo) {
+		e->samples = calloc(cfg.opts_reps, sizeof(double));
+		if (!e->samples)
+			die("out of memory");
+		e->nsamples = 0;
+		return;
+	}
 	for (slot = 0; slot < MAX_PARTNERS && partners[slot]; slot++)
 		;
 	if (slot == MAX_PARTNERS)
@@ -211,7 +218,11 @@ void start(struct experiment *e, int partner_cpu)
 static int64_t run(struct experiment *e, uint64_t iters)
 {
 	static char buf[STREAM_BATCH * 64];
-	int64_t t0 = now_ns();
+	int64_t t0;
+
+	if (e->solo)
+		return e->solo(e, iters);
+	t0 = now_ns();
 
 	if (!e->stream) {
 		/* eventfd adds what is written: a message is the value 1. */
@@ -289,6 +300,8 @@ void stop(struct experiment *e)
 {
 	int status;
 
+	if (e->solo)
+		return;
 	if (e->stream)
 		close(e->ctl);
 	else
@@ -303,6 +316,21 @@ void stop(struct experiment *e)
 	link_close(&e->a);
 	if (!e->stream)
 		link_close(&e->b);
+}
+
+/* Run @n experiments side by side: start all, calibrate each, then the
+ * repetitions round-robin so that all see the same machine. */
+void measure(struct experiment *e, int n, int partner_cpu)
+{
+	for (int i = 0; i < n; i++)
+		start(&e[i], partner_cpu);
+	for (int i = 0; i < n; i++)
+		calibrate(&e[i]);
+	for (int r = 0; r < cfg.opts_reps; r++)
+		for (int i = 0; i < n; i++)
+			rep(&e[i]);
+	for (int i = 0; i < n; i++)
+		stop(&e[i]);
 }
 
 static int cmp_double(const void *a, const void *b)
