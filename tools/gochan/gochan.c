@@ -12,8 +12,11 @@
  *
  *	case $(gochan select recv:"$A" recv:"$B") in "0 "*) ...
  *
- * waits on two channels at once.  Commands are a table, so
- * later ones (open NAME, list, for named channels) are one entry each.
+ * waits on two channels at once.  Commands are a table, one entry each.
+ * Named channels let unrelated scripts meet:
+ *
+ *	gochan open -c -s 64 orders -- sh -c 'gochan recv "$GOCHAN_FD"' &
+ *	gochan open -w orders -- sh -c 'gochan send "$GOCHAN_FD" hello'
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gochan/kchan.h>
@@ -66,6 +70,21 @@ static void usage(FILE *f)
 "        ran (0 = the first CASE) and, for a receive that got a value, a\n"
 "        space and the value as recv prints it, on one line.  When the case\n"
 "        that ran found its channel closed, prints its index and exits 1.\n"
+"  open [-c [-x] [-m MODE] [-s SIZE] [-k CAP]] [-r|-w] [-e VAR] NAME -- CMD [ARG...]\n"
+"        open the channel named NAME and run CMD with it, as make does.\n"
+"        -c makes it first if NAME is not there (mode MODE, octal, default\n"
+"        600; SIZE and CAP as make's -s and -c, default 0), and opens it if\n"
+"        it is, provided SIZE and CAP are its own; -x with -c: fail if NAME\n"
+"        is there.  -r: the fd only receives, -w: it only sends and closes\n"
+"        (neither or both: it does both); the channel's mode must allow it\n"
+"        (read to receive, write to send).  Names are 1..63 printable\n"
+"        ASCII bytes without spaces, one set per IPC namespace.  A named\n"
+"        channel lives until it is unlinked and its last fd closed.\n"
+"  unlink NAME\n"
+"        remove the name; fds open on the channel keep working.\n"
+"  list\n"
+"        print the named channels, a '#' header line, then one line each:\n"
+"        NAME ID ELEM_SIZE CAPACITY LEN CLOSED MODE UID GID (MODE octal).\n"
 "  close FD\n"
 "        close the channel: later sends fail, receivers drain it and end.\n"
 "  stat FD\n"
@@ -83,8 +102,9 @@ static void usage(FILE *f)
 "     that ran, whose index is printed, is one of these)\n"
 "  2  usage error\n"
 "  3  timed out (-t)\n"
-"  4  any other error (explained on stderr)\n"
-"  make: CMD's status; 126 CMD could not be run, 127 CMD not found\n");
+"  4  any other error (explained on stderr), e.g. open: no such name,\n"
+"     -x and the name exists, the mode forbids the access\n"
+"  make, open: CMD's status; 126 CMD could not be run, 127 CMD not found\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -163,11 +183,23 @@ static int parse_fd(const char *arg, int *fd, struct gochan_stat *st)
 	return err ? fail(err, arg) : EXIT_DONE;
 }
 
+/* Run CMD (argv) in place of gochan with channel fd @fd in $VAR. */
+static int exec_with_fd(int fd, const char *var, char **argv)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%d", fd);
+	if (setenv(var, num, 1))
+		return fail(-errno, var);
+	execvp(argv[0], argv);
+	fprintf(stderr, "gochan %s: %s: %s\n", cmd_name, argv[0], strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}
+
 static int cmd_make(int argc, char **argv)
 {
 	const char *var = "GOCHAN_FD";
 	unsigned long size = 0, cap = 0;
-	char num[16];
 	int opt, fd;
 
 	while ((opt = getopt(argc, argv, "+s:c:e:")) != -1) {
@@ -196,12 +228,161 @@ static int cmd_make(int argc, char **argv)
 	fd = gochan_make(size, (unsigned)cap, 0);
 	if (fd < 0)
 		return fail(fd, "make");
-	snprintf(num, sizeof(num), "%d", fd);
-	if (setenv(var, num, 1))
-		return fail(-errno, var);
-	execvp(argv[optind], argv + optind);
-	fprintf(stderr, "gochan make: %s: %s\n", argv[optind], strerror(errno));
-	return errno == ENOENT ? 127 : 126;
+	return exec_with_fd(fd, var, argv + optind);
+}
+
+/* An error of gochan_open or gochan_unlink on NAME: status 4, explained. */
+static int name_fail(int err, const char *name)
+{
+	switch (err) {
+	case -ENOENT:
+		if (access(GOCHAN_DEVICE_PATH, F_OK))
+			return fail(err, name);	/* the module is not loaded */
+		fprintf(stderr, "gochan %s: no channel is named '%s'\n", cmd_name, name);
+		return EXIT_ERROR;
+	case -EEXIST:
+		fprintf(stderr, "gochan %s: a channel is already named '%s'\n", cmd_name, name);
+		return EXIT_ERROR;
+	case -EINVAL:
+		fprintf(stderr, "gochan %s: %s: invalid argument (a bad name, or -s/-k other than the channel's)\n",
+			cmd_name, name);
+		return EXIT_ERROR;
+	case -EACCES:
+		fprintf(stderr, "gochan %s: %s: permission denied by the channel's mode\n",
+			cmd_name, name);
+		return EXIT_ERROR;
+	case -EPERM:
+		fprintf(stderr, "gochan %s: %s: not the channel's owner or creator\n",
+			cmd_name, name);
+		return EXIT_ERROR;
+	default:
+		return fail(err, name);
+	}
+}
+
+static int cmd_open(int argc, char **argv)
+{
+	const char *var = "GOCHAN_FD", *name;
+	unsigned long size = 0, cap = 0, mode = 0600;
+	char **cmd;
+	unsigned flags = 0;
+	bool shape = false;	/* -s, -k or -m given */
+	int opt, fd;
+
+	while ((opt = getopt(argc, argv, "+cxm:s:k:rwe:")) != -1) {
+		char *end;
+
+		switch (opt) {
+		case 'c':
+			flags |= GOCHAN_OPEN_CREATE;
+			break;
+		case 'x':
+			flags |= GOCHAN_OPEN_EXCL;
+			break;
+		case 'm':
+			errno = 0;
+			mode = strtoul(optarg, &end, 8);
+			if (*optarg < '0' || *optarg > '7' || *end || errno || mode > 0777)
+				return usage_error("-m wants an octal mode of 0..777, not '%s'", optarg);
+			shape = true;
+			break;
+		case 's':
+			if (!parse_uint(optarg, GOCHAN_ELEM_SIZE_MAX, &size))
+				return usage_error("-s wants an element size of 0..65536 bytes, not '%s'", optarg);
+			shape = true;
+			break;
+		case 'k':
+			if (!parse_uint(optarg, UINT32_MAX, &cap))
+				return usage_error("-k wants a capacity, not '%s'", optarg);
+			shape = true;
+			break;
+		case 'r':
+			flags |= GOCHAN_OPEN_RECV;
+			break;
+		case 'w':
+			flags |= GOCHAN_OPEN_SEND;
+			break;
+		case 'e':
+			if (!*optarg || strchr(optarg, '='))
+				return usage_error("-e wants a variable name, not '%s'", optarg);
+			var = optarg;
+			break;
+		default:
+			return usage_error("%s", "bad option");
+		}
+	}
+	if (!(flags & GOCHAN_OPEN_CREATE)) {
+		if (flags & GOCHAN_OPEN_EXCL)
+			return usage_error("%s", "-x goes with -c");
+		if (shape)
+			return usage_error("%s", "-m, -s and -k go with -c");
+		mode = 0;
+	}
+	if (optind >= argc)
+		return usage_error("%s", "missing NAME: open [OPTIONS] NAME -- CMD...");
+	name = argv[optind];
+	cmd = argv + optind + 1;
+	if (*cmd && !strcmp(*cmd, "--"))
+		cmd++;
+	if (!*cmd)
+		return usage_error("%s", "missing the command to run: open [OPTIONS] NAME -- CMD...");
+
+	/* No CLOEXEC: the point is that CMD inherits the fd.  A channel this
+	 * made stays named if CMD cannot be run, as a file would. */
+	fd = gochan_open(name, flags, (mode_t)mode, size, (unsigned)cap);
+	if (fd < 0)
+		return name_fail(fd, name);
+	return exec_with_fd(fd, var, cmd);
+}
+
+static int cmd_unlink(int argc, char **argv)
+{
+	int ret;
+
+	if (argc != 2)
+		return usage_error("%s", "usage: unlink NAME");
+	ret = gochan_unlink(argv[1]);
+	return ret ? name_fail(ret, argv[1]) : EXIT_DONE;
+}
+
+static const char list_header[] =
+	"# NAME ID ELEM_SIZE CAPACITY LEN CLOSED MODE UID GID\n";
+
+/* Print one name as the kernel's listing has it; the header comes first,
+ * once, so that a failure before any name prints nothing. */
+static int print_name(const struct gochan_name_info *n, void *arg)
+{
+	bool *header = arg;
+
+	if (!*header)
+		fputs(list_header, stdout);
+	*header = true;
+	printf("%s %" PRIu64 " %u %u %u %u %03o %u %u\n", n->name, n->id,
+	       n->elem_size, n->capacity, n->len, n->closed ? 1 : 0,
+	       (unsigned)n->mode, (unsigned)n->uid, (unsigned)n->gid);
+	return 0;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	bool header = false;
+	int ret;
+
+	(void)argv;
+	if (argc != 1)
+		return usage_error("%s", "usage: list");
+	ret = gochan_list(print_name, &header);
+	if (ret) {
+		fflush(stdout);
+		return fail(ret, "list");
+	}
+	if (!header)
+		fputs(list_header, stdout);
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "gochan list: %s\n", strerror(errno));
+		return EXIT_ERROR;
+	}
+	return EXIT_DONE;
 }
 
 static unsigned char elem[GOCHAN_ELEM_SIZE_MAX];
@@ -456,6 +637,9 @@ static const struct command {
 	{ "send",	cmd_send },
 	{ "recv",	cmd_recv },
 	{ "select",	cmd_select },
+	{ "open",	cmd_open },
+	{ "unlink",	cmd_unlink },
+	{ "list",	cmd_list },
 	{ "close",	cmd_close },
 	{ "stat",	cmd_stat },
 	{ "help",	cmd_help },
