@@ -4,7 +4,9 @@
 # Description: the gochan(1) command-line tool as a shell script uses it:
 # make/send/recv/select/close/stat round trips, exit statuses (0 done,
 # 1 closed, 2 usage, 3 timed out, 4 other error), text and signal channels,
-# a recv loop that ends at close, a select across processes.  Prints TAP;
+# a recv loop that ends at close, a select across processes; named
+# channels: open/unlink/list, two unrelated processes meeting by name.
+# Prints TAP;
 # needs /dev/gochan (else skips).
 # Runs under busybox sh in the VM guest.
 
@@ -56,6 +58,16 @@ check negative_size_is_usage 2 "" "$G" make -s -1 -- true
 
 # Something that is not a channel fd: status 4.
 check non_channel_fd_is_error 4 "" sh -c "\"$G\" stat 0 </dev/null"
+
+# Named channels' usage errors: status 2, before any device is opened.
+check open_without_name_is_usage 2 "" "$G" open -c
+check open_without_command_is_usage 2 "" "$G" open -c some-name --
+check open_excl_without_create_is_usage 2 "" "$G" open -x some-name -- true
+check open_size_without_create_is_usage 2 "" "$G" open -s 8 some-name -- true
+check open_bad_mode_is_usage 2 "" "$G" open -c -m 0999 some-name -- true
+check open_mode_beyond_0777_is_usage 2 "" "$G" open -c -m 1777 some-name -- true
+check unlink_without_name_is_usage 2 "" "$G" unlink
+check list_with_operand_is_usage 2 "" "$G" list extra
 
 if [ ! -e /dev/gochan ]; then
 	echo "# SKIP the rest: /dev/gochan absent, gochan module not loaded"
@@ -176,6 +188,60 @@ check select_data_longer_than_element_is_usage 2 "" \
 	"$G" make -s 2 -c 1 -- sh -c 'exec "$0" select send:$GOCHAN_FD:long' "$G"
 # A case on something that is not a channel: status 4.
 check select_non_channel_fd_is_error 4 "" sh -c "\"$G\" select recv:0 </dev/null"
+
+# Named channels.  Names carry the pid: tests running at once do not meet.
+N=tooltest-$$
+
+# Two unrelated processes (neither inherits a channel fd from the other)
+# meet by name: whichever comes first makes it (-c), the other opens it;
+# unbuffered, so the send waits for the receive.
+check named_channel_between_unrelated_processes 0 "hello" sh -c '
+	G=$0 N=$1
+	"$G" open -c -r -s 16 "$N" -- sh -c "exec \"$G\" recv \$GOCHAN_FD" & r=$!
+	"$G" open -c -w -s 16 "$N" -- sh -c "exec \"$G\" send \$GOCHAN_FD hello"; s=$?
+	wait $r; rc=$?
+	"$G" unlink "$N" && exit $((s + rc))' "$G" $N
+
+# A buffered named channel keeps its element after every fd is closed.
+check named_channel_outlives_its_fds 0 "kept" sh -c '
+	G=$0 N=$1
+	"$G" open -c -x -s 8 -k 1 "$N" -- sh -c "exec \"$G\" send \$GOCHAN_FD kept" &&
+	"$G" open "$N" -- sh -c "exec \"$G\" recv \$GOCHAN_FD"' "$G" $N
+
+# -c opens an existing name of the same shape; -x refuses it (status 4);
+# another shape is refused too; a name that is not there is status 4.
+check open_create_opens_existing 0 "" "$G" open -c -s 8 -k 1 $N -- true
+check open_excl_existing_is_error 4 "" "$G" open -c -x -s 8 -k 1 $N -- true
+check open_other_shape_is_error 4 "" "$G" open -c -s 16 -k 1 $N -- true
+check open_missing_name_is_error 4 "" "$G" open tooltest-no-such-name -- true
+check open_bad_name_is_error 4 "" "$G" open -c "a b" -- true
+
+# The listing: a header, then the name with its shape and mode.
+"$G" open -c -m 640 -s 8 -k 3 $N-l -- sh -c '"$0" send $GOCHAN_FD x' "$G"
+check list_shows_the_name 0 "$N-l 8 3 1 0 640" sh -c '
+	"$0" list | awk -v n="$1" "NR == 1 && !/^# NAME / { exit 1 } \$1 == n { print \$1, \$3, \$4, \$5, \$6, \$7 }"' "$G" $N-l
+
+# -r: the fd receives only; a send on it is an error (status 4), not a
+# closed channel.
+check open_recv_only_fd_cannot_send 4 "" \
+	"$G" open -r $N-l -- sh -c 'exec "$0" send $GOCHAN_FD y' "$G"
+check open_send_only_fd_cannot_recv 4 "" \
+	"$G" open -w $N-l -- sh -c 'exec "$0" recv -t 0 $GOCHAN_FD' "$G"
+
+# unlink removes the name (listing and open no more find it) while an open
+# fd keeps working; a second unlink is status 4.
+check unlink_keeps_open_fds_working 0 "x" \
+	"$G" open $N-l -- sh -c '
+		"$0" unlink "$1" || exit 9
+		"$0" list | grep -q "^$1 " && exit 8
+		"$0" open "$1" -- true 2>/dev/null && exit 7
+		exec "$0" recv $GOCHAN_FD' "$G" $N-l
+check unlink_missing_name_is_error 4 "" "$G" unlink $N-l
+check unlink_first_name 0 "" "$G" unlink $N
+
+# open of a command that does not exist: 127, as make.
+check open_of_missing_command_is_127 127 "" "$G" open -c $N -- /nonexistent/cmd
+"$G" unlink $N 2>/dev/null
 
 # make of a command that does not exist: 127, as a shell says.
 check make_of_missing_command_is_127 127 "" "$G" make -- /nonexistent/cmd
