@@ -11,7 +11,8 @@
  *   5. one consumer, several channels       an epoll loop
  *   6. select across processes              Go's select; with a timeout
  *   7. close is seen by everyone            receivers wake, senders get EPIPE
- *   8. every channel of the demo            the stat table once more
+ *   8. a named channel, unrelated processes open by name, mode 0600, unlink
+ *   9. every channel of the demo            the stat table once more
  *
  * Only the parent prints.  Children report what they saw over a buffered
  * channel (procs.c) and the parent checks it: anything unexpected ends the
@@ -45,6 +46,9 @@ static const char *errname(int err)
 	case -EINTR:	return "EINTR";
 	case -ENOENT:	return "ENOENT";
 	case -ETIMEDOUT: return "ETIMEDOUT";
+	case -EACCES:	return "EACCES";
+	case -EEXIST:	return "EEXIST";
+	case -EBADF:	return "EBADF";
 	default:	return "an unexpected error";
 	}
 }
@@ -779,11 +783,162 @@ static void section_close(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* 8. Every channel of the demo                                        */
+/* 8. A named channel used by unrelated processes                      */
+
+#define ORDERS_NAME	"demo-orders"
+#define NORDERS		3
+
+static int named_orders;	/* the parent's receive-only fd */
+
+/* Print the listing's lines of the demo's names (others may be there). */
+static int list_demo_name(const struct gochan_name_info *n, void *arg)
+{
+	if (strncmp(n->name, "demo-", 5))
+		return 0;
+	++*(int *)arg;
+	say("  %-12s id %llu, elem_size %u, capacity %u, len %u, %s, mode %03o, uid %u",
+	    n->name, (unsigned long long)n->id, n->elem_size, n->capacity,
+	    n->len, n->closed ? "closed" : "open", (unsigned)n->mode,
+	    (unsigned)n->uid);
+	return 0;
+}
+
+static void show_listing(void)
+{
+	int shown = 0, err;
+
+	say("read(2) on %s lists the names:", GOCHAN_DEVICE_PATH);
+	err = gochan_list(list_demo_name, &shown);
+	if (err)
+		die("gochan_list: %s", strerror(-err));
+	if (!shown)
+		say("  (no demo- name)");
+}
+
+/*
+ * The program the parent execs for this section: it inherits no channel
+ * (they are all CLOEXEC) and no socket; it knows only the name.
+ */
+static int named_sender(const char *name)
+{
+	int before = count_channel_fds(), fd;
+	char buf[32];
+	uint64_t id;
+
+	fd = gochan_open_id(name, GOCHAN_OPEN_SEND | GOCHAN_OPEN_CLOEXEC, 0, 0, 0,
+			    &id);
+	if (fd < 0)
+		die("gochan_open(\"%s\", SEND): %s", name, strerror(-fd));
+	snprintf(buf, sizeof(buf), "pid %d: %d channels at exec", getpid(), before);
+	send_or_die(name, fd, buf);
+	for (int i = 1; i <= NORDERS; i++) {
+		snprintf(buf, sizeof(buf), "order %d, channel %llu", i,
+			 (unsigned long long)id);
+		send_or_die(name, fd, buf);
+	}
+	close(fd);
+	return 0;
+}
+
+static void exec_named_sender(void *arg)
+{
+	execl("/proc/self/exe", "gochan-demo", "--named-sender", (char *)arg,
+	      (char *)NULL);
+	die("exec /proc/self/exe: %s", strerror(errno));
+}
+
+/* A child that drops to uid 65534 and tries the name (root only). */
+static void stranger(void *arg)
+{
+	int fd;
+
+	(void)arg;
+	if (setgid(65534) || setuid(65534))
+		die("setuid 65534: %s", strerror(errno));
+	fd = gochan_open(ORDERS_NAME, GOCHAN_OPEN_SEND, 0, 0, 0);
+	report(0, fd < 0 ? fd : 0, 0, "uid 65534 opening %s to send: %s",
+	       ORDERS_NAME, fd < 0 ? errname(fd) : "allowed");
+}
+
+static void section_named(void)
+{
+	struct report r;
+	char buf[32];
+	uint64_t id;
+	pid_t pid;
+	int err;
+
+	headline("8. A named channel used by unrelated processes");
+	/* A name outlives a demo that died before its unlink. */
+	if (gochan_unlink(ORDERS_NAME) == 0)
+		say("(removed a %s left by an earlier run)", ORDERS_NAME);
+	named_orders = gochan_open_id(ORDERS_NAME, GOCHAN_OPEN_CREATE |
+				      GOCHAN_OPEN_EXCL | GOCHAN_OPEN_RECV |
+				      GOCHAN_OPEN_CLOEXEC, 0600, 32, NORDERS + 1,
+				      &id);
+	if (named_orders < 0)
+		die("gochan_open(\"%s\", CREATE|EXCL|RECV): %s", ORDERS_NAME,
+		    strerror(-named_orders));
+	say("gochan_open(\"%s\", CREATE|EXCL|RECV, 0600, 32, %d) made channel %llu",
+	    ORDERS_NAME, NORDERS + 1, (unsigned long long)id);
+	say("under a name in this IPC namespace; fd %d may only receive.",
+	    named_orders);
+	show_listing();
+
+	err = gochan_open(ORDERS_NAME, GOCHAN_OPEN_CREATE | GOCHAN_OPEN_EXCL,
+			  0600, 32, NORDERS + 1);
+	say("a second CREATE|EXCL of the name fails with %s.", errname(err));
+	if (err != -EEXIST)
+		die("a second CREATE|EXCL returned %d", err);
+	err = gochan_close(named_orders);
+	say("closing the channel through the receive-only fd fails with %s.",
+	    errname(err));
+	if (err != -EBADF)
+		die("gochan_close on a receive-only fd returned %d", err);
+	if (geteuid() == 0) {
+		/* Mode 0600: the owner may, others may not. */
+		pid = spawn(stranger, NULL);
+		next_report(&r);
+		if (r.err != -EACCES)
+			die("uid 65534 should get EACCES: %s", r.text);
+		say("%s (mode 0600).", r.text);
+		reap(pid);
+	}
+
+	pid = spawn(exec_named_sender, (void *)ORDERS_NAME);
+	say("child %d exec'd a fresh gochan-demo knowing only the name; it opens", pid);
+	say("it with gochan_open(\"%s\", SEND) and sends:", ORDERS_NAME);
+	for (int i = 0; i <= NORDERS; i++) {
+		recv_or_die(ORDERS_NAME, named_orders, buf);
+		say("  %s", buf);
+	}
+	reap(pid);
+	stat_header();
+	stat_row("by-name", named_orders, "demo-orders; the sender is gone");
+
+	err = gochan_unlink(ORDERS_NAME);
+	if (err)
+		die("gochan_unlink(\"%s\"): %s", ORDERS_NAME, strerror(-err));
+	err = gochan_open(ORDERS_NAME, 0, 0, 0, 0);
+	say("gochan_unlink(\"%s\"): opening it now fails with %s;", ORDERS_NAME,
+	    errname(err));
+	if (err != -ENOENT)
+		die("opening an unlinked name returned %d", err);
+	show_listing();
+	err = gochan_try_recv(named_orders, buf, NULL);
+	say("the open fd still works: a receive now finds it empty (%s).",
+	    errname(err));
+	if (err != -EAGAIN)
+		die("a receive on the unlinked channel returned %d", err);
+	say("the channel goes with its last fd, at the parent's exit.");
+}
+
+/* ------------------------------------------------------------------ */
+/* 9. Every channel of the demo                                        */
 
 static void section_summary(void)
 {
-	headline("8. Every channel of the demo, as the kernel sees them now");
+	headline("9. Every channel of the demo, as the kernel sees them now");
 	stat_header();
 	stat_row("greet", greet, "");
 	stat_row("jobs", jobs, "");
@@ -800,6 +955,7 @@ static void section_summary(void)
 	stat_row("idle", idle, "");
 	stat_row("quit", quit, "");
 	stat_row("queue", queue, "");
+	stat_row("by-name", named_orders, "demo-orders, unlinked");
 	stat_row("log", report_fd, "the children's reports");
 	show_fdinfo("queue", queue);
 }
@@ -810,6 +966,8 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--scm-child") == 0)
 		return scm_child(atoi(argv[2]));
+	if (argc == 3 && strcmp(argv[1], "--named-sender") == 0)
+		return named_sender(argv[2]);
 	if (argc != 1) {
 		fprintf(stderr, "usage: gochan-demo\n"
 			"Shows Go-style channels shared between processes through %s.\n",
@@ -833,6 +991,7 @@ int main(int argc, char **argv)
 	section_epoll();
 	section_select();
 	section_close();
+	section_named();
 	section_summary();
 	reap_all();
 	printf("\nEvery step behaved as Go's channels do.\n");
