@@ -13,6 +13,8 @@
  *            one is ready changes every iteration ((i * 29) mod 64, so it
  *            moves through all 64).  Both sides' figures include that
  *            write().
+ *            A row with no target, a select with one case (the ready
+ *            channel), tells the cost of the other 63 cases from the rest.
  *   epoll    the same epoll_wait + read() loop over 64 gochan fds (level-
  *            triggered EPOLLIN), next to the same eventfd figure.
  *   io_uring receive of 64-byte messages from one gochan of capacity 64:
@@ -30,7 +32,11 @@
  *            closed, and the guest's rmmod right after the run found the
  *            module still in use.  Only the receive is timed, from before
  *            the submit (the first read) to after the last CQE (read): the
- *            fill is not.
+ *            fill is not.  A third row, read(2) of the whole batch in one
+ *            call, has no target: it is the floor, what the channel itself
+ *            costs per element once the syscalls are gone; and a bare
+ *            syscall (getppid) says what a user/kernel crossing costs here,
+ *            the most io_uring can save per message.
  *
  * Figures are medians of calibrated repetitions, as in gochan-bench
  * (measure.c), the experiments compared being interleaved; 11 repetitions
@@ -52,6 +58,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -72,12 +79,14 @@ struct many {
 	int ep;				/* epoll fd, or -1 for select */
 	struct gochan_select_case cases[NFDS];
 	uint64_t next;			/* iteration counter: who is ready */
+	bool one_case;			/* select over the ready one only */
 };
 
 /* What the receive experiments read from. */
 struct recv_ctx {
 	int fd;
 	bool uring;
+	bool one_call;			/* read(2) the whole batch at once */
 	struct io_uring ring;
 	char fill[URING_BATCH * MSG];
 	char bufs[URING_BATCH][MSG];
@@ -115,8 +124,14 @@ static int64_t run_select(struct experiment *e, uint64_t iters)
 		unsigned int k = ready_one(m);
 
 		make_ready(m, k);
+		if (m->one_case) {
+			sel.cases = (uintptr_t)&m->cases[k];
+			sel.ncases = 1;
+		}
 		if (ioctl(m->fd[0], GOCHAN_IOC_SELECT, &sel))
 			die("%s: GOCHAN_IOC_SELECT: %s", e->label, strerror(errno));
+		if (m->one_case)
+			sel.index += k;
 		if (sel.index != k || sel.ok != 1 || v != 1)
 			die("%s: case %u ran (ok %u), not %u", e->label,
 			    sel.index, sel.ok, k);
@@ -163,6 +178,15 @@ static int64_t run_recv(struct experiment *e, uint64_t iters)
 		if (write(c->fd, c->fill, sizeof(c->fill)) != sizeof(c->fill))
 			die("%s: filling the channel: %s", e->label, strerror(errno));
 		t0 = now_ns();
+		if (c->one_call) {
+			ssize_t n = read(c->fd, c->bufs, sizeof(c->bufs));
+
+			if (n != sizeof(c->bufs))
+				die("%s: read returned %zd: %s", e->label, n,
+				    n < 0 ? strerror(errno) : "short");
+			t += now_ns() - t0;
+			continue;
+		}
 		if (!c->uring) {
 			for (int j = 0; j < URING_BATCH; j++) {
 				ssize_t n = read(c->fd, c->bufs[j], MSG);
@@ -198,6 +222,18 @@ static int64_t run_recv(struct experiment *e, uint64_t iters)
 			die("%s: %u CQEs, not %d", e->label, seen, URING_BATCH);
 	}
 	return t;
+}
+
+/* A bare syscall, to read the others by: what one user/kernel crossing
+ * costs on this machine. */
+static int64_t run_syscall(struct experiment *e, uint64_t iters)
+{
+	int64_t t0 = now_ns();
+
+	(void)e;
+	for (uint64_t i = 0; i < iters; i++)
+		syscall(SYS_getppid);
+	return now_ns() - t0;
 }
 
 static void many_open(struct experiment *e, struct many *m, bool gochan,
@@ -244,7 +280,7 @@ static void many_close(struct many *m)
 }
 
 static void recv_open(struct experiment *e, struct recv_ctx *c, bool uring,
-		      const char *label)
+		      bool one_call, const char *label)
 {
 	int ret;
 
@@ -254,6 +290,7 @@ static void recv_open(struct experiment *e, struct recv_ctx *c, bool uring,
 	e->solo = run_recv;
 	e->ctx = c;
 	c->uring = uring;
+	c->one_call = one_call;
 	memset(c->fill, 'x', sizeof(c->fill));
 	c->fd = gochan_make(MSG, URING_BATCH, GOCHAN_CREATE_CLOEXEC);
 	if (c->fd < 0)
@@ -335,10 +372,10 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	struct experiment e[5];
-	struct many sel, epg, epe;
-	static struct recv_ctx ur, rd;
-	double ns[5];
+	struct experiment e[8];
+	struct many sel, epg, epe, sel1;
+	static struct recv_ctx ur, rd, rd1;
+	double ns[8];
 	int opt, cpu, workers;
 	cpu_set_t all;
 	struct stat st;
@@ -373,9 +410,9 @@ int main(int argc, char **argv)
 			GOCHAN_DEVICE_PATH, strerror(errno));
 		return 1;
 	}
-	/* Ten times what 5 figures of (opts_reps + calibration)
+	/* Ten times what 8 figures of (opts_reps + calibration)
 	 * repetitions should take. */
-	watchdog(120 + 10 * 5 * (cfg.opts_reps + 1) * cfg.rep_seconds);
+	watchdog(120 + 10 * 8 * (cfg.opts_reps + 1) * cfg.rep_seconds);
 	if (sched_getaffinity(0, sizeof(all), &all))
 		die("sched_getaffinity: %s", strerror(errno));
 	for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &all); cpu++)
@@ -386,17 +423,25 @@ int main(int argc, char **argv)
 	many_open(&e[0], &sel, true, false, "select, 64 gochans");
 	many_open(&e[1], &epg, true, true, "epoll+read, 64 gochans");
 	many_open(&e[2], &epe, false, true, "epoll+read, 64 eventfds");
-	recv_open(&e[3], &ur, true, "io_uring, 64 READs/submit");
-	recv_open(&e[4], &rd, false, "read(2) loop, 64 B each");
-	measure(e, 5, cpu);
+	recv_open(&e[3], &ur, true, false, "io_uring, 64 READs/submit");
+	recv_open(&e[4], &rd, false, false, "read(2) loop, 64 B each");
+	recv_open(&e[5], &rd1, false, true, "read(2), 64 messages at once");
+	memset(&e[6], 0, sizeof(e[6]));
+	e[6].label = "getppid()";
+	e[6].solo = run_syscall;
+	many_open(&e[7], &sel1, true, false, "select, 1 case (the ready one)");
+	sel1.one_case = true;
+	measure(e, 8, cpu);
 	workers = extra_threads();
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 8; i++)
 		ns[i] = median(&e[i]);
 	many_close(&sel);
 	many_close(&epg);
 	many_close(&epe);
+	many_close(&sel1);
 	recv_close(&ur);
 	recv_close(&rd);
+	recv_close(&rd1);
 	sched_setaffinity(0, sizeof(all), &all);
 
 	printf("\n  Waiting on 64 fds, one ready (a different one each time), ns per\n"
@@ -408,6 +453,8 @@ int main(int argc, char **argv)
 	print_ratio(ns[1] / ns[2], "<=", 1.1, ns[1] <= 1.1 * ns[2]);
 	printf("    %-36s %9.0f   %s\n", "epoll_wait + read, 64 eventfds", ns[2],
 	       "(the peer)");
+	printf("    %-36s %9.0f   %s\n", "GOCHAN_IOC_SELECT, 1 case: the ready", ns[7],
+	       "(no target: the 63 others left out)");
 
 	printf("\n  Receiving 64-byte messages from a gochan (cap 64) holding the whole\n"
 	       "  batch, ns per message (M messages/s):\n");
@@ -417,8 +464,14 @@ int main(int argc, char **argv)
 	print_ratio(ns[4] / ns[3], ">=", 2.0, ns[3] * 2 <= ns[4]);
 	printf("    %-36s %9.1f (%6.2f M)   %s\n", "read(2), one message per call",
 	       ns[4] / URING_BATCH, 1e3 * URING_BATCH / ns[4], "(the peer)");
-	printf("    (io-wq worker threads seen after the run: %d; the READs are meant\n"
-	       "    to complete inline, the batch being in the channel before submit)\n",
+	printf("    %-36s %9.1f (%6.2f M)   %s\n", "read(2), 64 messages in one call",
+	       ns[5] / URING_BATCH, 1e3 * URING_BATCH / ns[5], "(no target)");
+	printf("    %-36s %9.1f   %s\n", "a bare syscall, getppid()", ns[6],
+	       "(what io_uring saves at most per message)");
+	printf("    (64 in one call is the floor: the channel's own cost per element\n"
+	       "    with one syscall per 64.  io-wq worker threads seen after the run:\n"
+	       "    %d; the READs are meant to complete inline, the batch being in the\n"
+	       "    channel before submit.)\n",
 	       workers);
 
 	printf("\nTargets (issue 3): select <= 1.0x epoll+read over eventfds; epoll over\n"
