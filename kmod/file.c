@@ -63,12 +63,32 @@ static void bounce_free(struct gochan_bounce *b)
 		kvfree(b->buf);
 }
 
-static void block_from_file(struct gochan_block *blk, struct kiocb *iocb)
+/*
+ * What read and write share: the length must be whole elements (a signal
+ * channel has none to move: EINVAL); then a bounce buffer and the blocking
+ * mode.  Returns 1 with *want elements to move, 0 for a zero length, or
+ * -errno.
+ */
+static int rw_begin(struct kiocb *iocb, struct iov_iter *iter, size_t *want,
+		    struct gochan_bounce *b, struct gochan_block *blk)
 {
+	struct gochan_chan *c = iocb->ki_filp->private_data;
+	size_t es = c->elem_size;
+	int err;
+
+	if (!es || iov_iter_count(iter) % es)
+		return -EINVAL;
+	*want = iov_iter_count(iter) / es;
+	if (!*want)
+		return 0;
+	err = bounce_init(b, es, *want);
+	if (err)
+		return err;
 	*blk = (struct gochan_block) {
 		.nonblock = (iocb->ki_filp->f_flags & O_NONBLOCK) ||
 			    (iocb->ki_flags & IOCB_NOWAIT),
 	};
+	return 1;
 }
 
 /*
@@ -83,15 +103,9 @@ static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	struct gochan_block blk;
 	ssize_t ret;
 
-	if (!es || iov_iter_count(to) % es)
-		return -EINVAL;
-	want = iov_iter_count(to) / es;
-	if (!want)
-		return 0;
-	ret = bounce_init(&b, es, want);
-	if (ret)
+	ret = rw_begin(iocb, to, &want, &b, &blk);
+	if (ret <= 0)
 		return ret;
-	block_from_file(&blk, iocb);
 
 	while (done < want) {
 		u32 n = min_t(size_t, b.nelem, want - done);
@@ -135,17 +149,12 @@ static ssize_t gochan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	size_t es = c->elem_size, want, done = 0;
 	struct gochan_bounce b;
 	struct gochan_block blk;
-	ssize_t ret = 0;
+	ssize_t ret;
 
-	if (!es || iov_iter_count(from) % es)
-		return -EINVAL;
-	want = iov_iter_count(from) / es;
-	if (!want)
-		return 0;
-	ret = bounce_init(&b, es, want);
-	if (ret)
+	ret = rw_begin(iocb, from, &want, &b, &blk);
+	if (ret <= 0)
 		return ret;
-	block_from_file(&blk, iocb);
+	ret = 0;
 
 	while (done < want) {
 		u32 n = min_t(size_t, b.nelem, want - done);
