@@ -301,3 +301,6 @@ help:
 	@echo '  VM_ARGS=         more tools/vm/gochan-vm options, e.g. --accel tcg'
 	@echo '  VM_TIMEOUT=      seconds a whole guest run may take ($(VM_TIMEOUT))'
 	@echo '  WERROR=1         warnings are errors (make check sets it)'
+
+# Targets of their own (stress, fuzz ...) live in mk/*.mk, one concern each.
+-include $(wildcard mk/*.mk)
