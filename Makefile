@@ -302,5 +302,5 @@ help:
 	@echo '  VM_TIMEOUT=      seconds a whole guest run may take ($(VM_TIMEOUT))'
 	@echo '  WERROR=1         warnings are errors (make check sets it)'
 
-# Targets of their own (stress, fuzz ...) live in mk/*.mk, one concern each.
--include $(wildcard mk/*.mk)
+# Targets of their own (stress, fuzz ...) live in mk/targets/*.mk, one concern each.
+-include $(wildcard mk/targets/*.mk)
