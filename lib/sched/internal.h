@@ -250,6 +250,7 @@ struct go_sched {
 	uint64_t goidgen;		/* atomic */
 	int64_t start_ns;
 	uint64_t stack_max;
+	uint64_t stack_max_prev;	/* of the last go_run: its free Gs are reused if equal */
 
 	/* sysmon */
 	pthread_t sysmon;

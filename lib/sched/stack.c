@@ -190,11 +190,13 @@ struct go_g *_go_stack_alloc(void)
 		}
 	}
 	guarded = ae->guarded[i];
-	_go_unlock(&stacks.lock);
-
+	/* The zone is written before the lock is dropped: the next region's goroutine checks
+	 * it from its first switch, maybe before this one's G is even made. */
 	zone = (uint64_t *)(region + a->stack_max - GO_CANARY_BYTES);
 	for (i = 0; i < GO_CANARY_BYTES / 8; i++)
 		zone[i] = GO_CANARY_WORD;
+	_go_unlock(&stacks.lock);
+
 	g = g_of(a, (uint32_t)((region - a->base - stacks.page) / a->stack_max));
 	memset(g, 0, sizeof(*g));
 	g->region_lo = region;
@@ -249,8 +251,8 @@ void _go_stacks_for_each_g(void (*fn)(struct go_g *g, void *arg), void *arg)
 }
 
 /*
- * Give back every stack page but the top one of each region in use. Only at go_run's end,
- * when no goroutine runs: the regions are handed out again from the start.
+ * Give back every stack page; the regions are handed out again from the start. Only between
+ * go_runs, when no goroutine runs and the free lists are dropped (stack_max changed).
  */
 void _go_stacks_release_all(void)
 {
