@@ -319,6 +319,7 @@ void _go_stacks_release_all(void);
 /* Call fn for every G ever made. */
 void _go_stacks_for_each_g(void (*fn)(struct go_g *g, void *arg), void *arg);
 long _go_stacks_shrink(void);
+bool _go_stacks_shrink_step(unsigned max_arenas);	/* true: the cycle is complete */
 
 static inline void _go_stack_check_fast(struct go_g *g)
 {
