@@ -384,9 +384,10 @@ struct gochan_unlink {
  *    the closing process submitted through that open file; process exit
  *    closes every fd, so it cancels them all.
  *  - On kernels with cancelable uring_cmds (6.7+), tearing down the ring
- *    cancels them too.  On older kernels (6.1) IORING_OP_ASYNC_CANCEL
- *    cannot reach them (ENOENT) and a ring torn down while commands are
- *    queued waits for them: cancel them (or close the channel fd) first.
+ *    and execve() cancel them too.  On older kernels (6.1)
+ *    IORING_OP_ASYNC_CANCEL cannot reach them (ENOENT), a ring torn down
+ *    while commands are queued waits for them, and so does an execve() by
+ *    the submitting task: cancel them (or close the channel fd) first.
  * GOCHAN_IOC_CLOSE completes queued SENDs with -EPIPE and queued RECVs
  * with 0 once nothing is buffered, as for blocked calls.
  */
