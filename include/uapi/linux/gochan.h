@@ -270,6 +270,11 @@ struct gochan_select {
 #define GOCHAN_SELECT_FLAGS	(GOCHAN_SELECT_NONBLOCK | GOCHAN_SELECT_DEADLINE)
 
 #define GOCHAN_SELECT_CASES_MAX		65536u
+
+/* The CQE res of a SELECT io_uring command (see "io_uring commands"). */
+#define GOCHAN_SELECT_RES_INDEX		0x00ffffff	/* the case's index */
+#define GOCHAN_SELECT_RES_OK		(1 << 24)	/* received a value */
+#define GOCHAN_SELECT_RES_CLOSED	(1 << 25)	/* send: closed */
 #define GOCHAN_SELECT_SEND_BYTES_MAX	(16u << 20)
 
 /*
@@ -348,7 +353,8 @@ struct gochan_unlink {
  * command) completes it.  The SQE:
  *
  *   opcode   IORING_OP_URING_CMD       fd      a channel fd (or fixed file)
- *   cmd_op   GOCHAN_IOC_SEND, GOCHAN_IOC_RECV or GOCHAN_IOC_CANCEL
+ *   cmd_op   GOCHAN_IOC_SEND, GOCHAN_IOC_RECV, GOCHAN_IOC_SELECT or
+ *            GOCHAN_IOC_CANCEL
  *   cmd      struct gochan_uring_cmd below (the first 16 bytes of the
  *            command area; on an IORING_SETUP_SQE128 ring the other 64
  *            bytes must be zero, else EINVAL)
@@ -370,6 +376,19 @@ struct gochan_unlink {
  *         to the front of the channel, nothing is lost), -EBADF (fd opened
  *         by name without the access), -EINVAL / -E2BIG / -EFAULT for the
  *         struct, -ENOTTY for an unknown cmd_op, -ENOMEM.
+ * SELECT: arg points to a struct gochan_select, read (with its cases and
+ * every send case's value) at submission and validated as the ioctl
+ * validates it, except that ncases must be at least 1 (EINVAL: an empty
+ * select would wait in no channel).  Its index and ok are not written:
+ * the CQE's res is the index of the case that ran, ORed with
+ * GOCHAN_SELECT_RES_OK for a receive case that got a value (into its buf,
+ * which must stay mapped until the CQE; without the bit the channel is
+ * closed and drained), or GOCHAN_SELECT_RES_CLOSED for a send case on a
+ * closed channel (the ioctl's EPIPE); or -errno as the ioctl returns it,
+ * or as for SEND / RECV above.  The command may be submitted on any
+ * channel fd (not /dev/gochan); that channel is the one GOCHAN_IOC_CANCEL
+ * and close(2) find it through.
+ *
  * Commands queued on one channel are served in submission order, among
  * blocked calls and selects, as Go serves its waiting goroutines.  A
  * queued command counts in send_waiters / recv_waiters.
