@@ -208,6 +208,25 @@ int gochan_flush(struct file *file, fl_owner_t id);
 /* select.c */
 long gochan_ioctl_select(void __user *argp);
 
+/* select.c: asynchronous selects, for uring.c. */
+struct gochan_sel;
+struct gochan_sel_outcome {
+	struct gochan_chan	*c;
+	void __user		*ubuf;
+	void			*kbuf;
+	bool			send;
+	bool			closed;		/* send: on a closed channel;
+						 * recv: closed and drained */
+};
+int gochan_sel_new(void __user *argp, struct gochan_block *blk,
+		   struct gochan_sel **sp);
+void gochan_sel_free(struct gochan_sel *s);
+u32 gochan_sel_ncases(const struct gochan_sel *s);
+long gochan_sel_begin(struct gochan_sel *s, struct gochan_wait *wait, u32 *ok);
+void gochan_sel_unlink(struct gochan_sel *s);
+void gochan_sel_outcome(struct gochan_sel *s, u32 index,
+			struct gochan_sel_outcome *o);
+
 /* named.c */
 long gochan_ioctl_open(void __user *argp);
 long gochan_ioctl_unlink(void __user *argp);
