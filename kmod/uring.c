@@ -6,7 +6,8 @@
  *
  * A command that cannot complete at once becomes a struct gochan_async: a
  * heap-allocated wait with one waiter, queued on the channel like a blocked
- * call's, and on c->asyncq so cancellers can find it.  Its wait is claimed
+ * call's (a select: one waiter per case, in a struct gochan_sel), and on
+ * the asyncq of the channel it was submitted on, so cancellers find it.  Its wait is claimed
  * by cmpxchg, and whoever moves it out of PENDING completes it:
  *
  *   partner (send, recv, select, close; under c->lock)
@@ -42,9 +43,10 @@
 struct gochan_async {
 	struct gochan_wait	wait;		/* .async; .task = submitter */
 	struct gochan_waiter	w;		/* on c->sendq or c->recvq */
+	struct gochan_sel	*sel;		/* SELECT: the cases' waiters */
 	struct list_head	node;		/* [L] on c->asyncq while queued */
 	refcount_t		ref;		/* submission + completion */
-	struct gochan_chan	*c;		/* referenced */
+	struct gochan_chan	*c;		/* referenced; submitted on */
 	struct io_uring_cmd	*cmd;
 	struct file		*file;		/* flush: the file submitted on */
 	fl_owner_t		owner;		/* flush, cancel: submitter's files */
@@ -70,31 +72,51 @@ static void async_put(struct gochan_async *a)
 {
 	if (!refcount_dec_and_test(&a->ref))
 		return;
+	if (a->has_timer)
+		hrtimer_cancel(&a->timer);
+	if (a->sel)
+		gochan_sel_free(a->sel);
 	put_task_struct(a->wait.task);
 	gochan_chan_put(a->c);
 	kfree(a);
 }
 
 /*
- * Post the CQE for @a with @res (see the uapi header for its values).  A
- * received element that cannot be copied out goes back to the channel:
- * the buffer faults, or the submitter is exiting (task work run at exit,
- * or io_uring's fallback kworker, has no user memory to copy to).
+ * Copy a received element out to @ubuf; if that cannot be done it goes back
+ * to @c and the result is an error: the buffer faults (-EFAULT), or the
+ * submitter is exiting (-ECANCELED: task work run at exit, or io_uring's
+ * fallback kworker, has no user memory to copy to).
  */
+static int async_copy_out(struct gochan_chan *c, void __user *ubuf,
+			  const void *kbuf)
+{
+	bool dead = (current->flags & (PF_EXITING | PF_KTHREAD)) || !current->mm;
+
+	if (!c->elem_size)
+		return 0;
+	if (!dead && !copy_to_user(ubuf, kbuf, c->elem_size))
+		return 0;
+	gochan_chan_unreceive(c, kbuf, 1);
+	return dead ? -ECANCELED : -EFAULT;
+}
+
+static u64 async_wait_ns(struct gochan_async *a)
+{
+	return a->queued_ns ? ktime_get_ns() - a->queued_ns : 0;
+}
+
+/* Post the CQE of a SEND or RECV with @res (the uapi header's values). */
 static void async_complete(struct gochan_async *a, long res,
 			   unsigned int issue_flags)
 {
 	struct gochan_chan *c = a->c;
-	u64 wait_ns = a->queued_ns ? ktime_get_ns() - a->queued_ns : 0;
+	u64 wait_ns = async_wait_ns(a);
 
-	if (!a->send && res == 1 && c->elem_size) {
-		bool dead = (current->flags & (PF_EXITING | PF_KTHREAD)) ||
-			    !current->mm;
+	if (!a->send && res == 1) {
+		int err = async_copy_out(c, a->ubuf, a->buf);
 
-		if (dead || copy_to_user(a->ubuf, a->buf, c->elem_size)) {
-			gochan_chan_unreceive(c, a->buf, 1);
-			res = dead ? -ECANCELED : -EFAULT;
-		}
+		if (err)
+			res = err;
 	}
 	if (a->send)
 		trace_gochan_send(c->id, c->elem_size, 1, res ? res : 1, wait_ns);
@@ -104,13 +126,41 @@ static void async_complete(struct gochan_async *a, long res,
 	async_put(a);
 }
 
+/*
+ * Post the CQE of a SELECT: @ret is the index of the case that ran (with
+ * @ok for a receive) or -errno.  res is the index with GOCHAN_SELECT_RES_*
+ * bits, or -errno.
+ */
+static void async_sel_complete(struct gochan_async *a, long ret, u32 ok,
+			       unsigned int issue_flags)
+{
+	struct gochan_sel_outcome o = {};
+	long res = ret;
+
+	if (ret >= 0) {
+		gochan_sel_outcome(a->sel, ret, &o);
+		if (o.send && o.closed)
+			res |= GOCHAN_SELECT_RES_CLOSED;
+		else if (!o.send && ok)
+			res = async_copy_out(o.c, o.ubuf, o.kbuf) ?:
+			      ret | GOCHAN_SELECT_RES_OK;
+	}
+	trace_gochan_select(gochan_sel_ncases(a->sel), res < 0 ? res : ret,
+			    res >= 0 ? o.c->id : 0, async_wait_ns(a));
+	io_uring_cmd_done(a->cmd, res, 0, issue_flags);
+	async_put(a);
+}
+
 /* Task work: finish a command a partner completed or a canceller claimed. */
 static void async_task_work(struct io_uring_cmd *cmd, unsigned int issue_flags)
 {
 	struct gochan_async *a = cmd_to_async(cmd);
 	struct gochan_chan *c = a->c;
+	bool done;
 	long res;
 
+	if (a->sel)	/* the cases nobody took, or all after a cancel */
+		gochan_sel_unlink(a->sel);
 	mutex_lock(&c->lock);
 	if (!list_empty(&a->w.node))	/* a lockless canceller left it */
 		gochan_waitq_del(c, &a->w, a->send);
@@ -119,7 +169,20 @@ static void async_task_work(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	if (a->has_timer)
 		hrtimer_cancel(&a->timer);
 
-	if (smp_load_acquire(&a->wait.state) == GOCHAN_WAIT_DONE) {
+	done = smp_load_acquire(&a->wait.state) == GOCHAN_WAIT_DONE;
+	if (a->sel) {
+		struct gochan_sel_outcome o;
+
+		if (!done) {
+			async_sel_complete(a, a->err, 0, issue_flags);
+			return;
+		}
+		gochan_sel_outcome(a->sel, a->wait.index, &o);
+		async_sel_complete(a, a->wait.index, !o.send && !o.closed,
+				   issue_flags);
+		return;
+	}
+	if (done) {
 		if (a->send)
 			res = a->w.closed ? -EPIPE : 0;
 		else
@@ -158,15 +221,59 @@ static bool async_cancel_locked(struct gochan_chan *c, struct gochan_async *a,
 {
 	if (READ_ONCE(a->wait.state) != GOCHAN_WAIT_PENDING)
 		return false;
-	if (!list_empty(&a->w.node))
+	/* A select's other channels are not locked: its task work unlinks. */
+	if (!a->sel && !list_empty(&a->w.node))
 		gochan_waitq_del(c, &a->w, a->send);
 	return async_cancel(a, err);
 }
 
+/*
+ * The deadline.  A wait held CLAIMED for a moment (a partner or the
+ * submission looking at it) is tried again shortly: it ends DONE, or
+ * PENDING again, and the deadline must not be lost in between.
+ */
 static enum hrtimer_restart async_timer_fn(struct hrtimer *t)
 {
-	async_cancel(container_of(t, struct gochan_async, timer), -ETIMEDOUT);
+	struct gochan_async *a = container_of(t, struct gochan_async, timer);
+
+	if (READ_ONCE(a->wait.state) == GOCHAN_WAIT_CLAIMED) {
+		hrtimer_forward_now(t, ns_to_ktime(NSEC_PER_MSEC));
+		return HRTIMER_RESTART;
+	}
+	async_cancel(a, -ETIMEDOUT);
 	return HRTIMER_NORESTART;
+}
+
+static void async_start_timer(struct gochan_async *a, ktime_t deadline)
+{
+	a->has_timer = true;
+	hrtimer_init(&a->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
+	a->timer.function = async_timer_fn;
+	hrtimer_start(&a->timer, deadline, HRTIMER_MODE_ABS_SOFT);
+}
+
+/* Fill in what every command has; the caller sets the rest. */
+static void async_init(struct gochan_async *a, struct gochan_chan *c,
+		       struct io_uring_cmd *cmd,
+		       const struct gochan_uring_cmd *uc)
+{
+	a->wait = (struct gochan_wait) {
+		.task	= get_task_struct(current),
+		.state	= GOCHAN_WAIT_PENDING,
+		.async	= true,
+		.done	= async_done,
+	};
+	a->w = (struct gochan_waiter) { .wait = &a->wait, .buf = a->buf, .nelem = 1 };
+	INIT_LIST_HEAD(&a->w.node);
+	INIT_LIST_HEAD(&a->node);
+	refcount_set(&a->ref, 2);
+	gochan_chan_get(c);
+	a->c = c;
+	a->cmd = cmd;
+	a->file = cmd->file;
+	a->owner = current->files;
+	a->key = uc->key;
+	memcpy(cmd->pdu, &a, sizeof(a));
 }
 
 /*
@@ -199,24 +306,8 @@ static int async_submit(struct gochan_chan *c, struct io_uring_cmd *cmd,
 		kfree(a);
 		return -EFAULT;
 	}
-	a->wait = (struct gochan_wait) {
-		.task	= get_task_struct(current),
-		.state	= GOCHAN_WAIT_PENDING,
-		.async	= true,
-		.done	= async_done,
-	};
-	a->w = (struct gochan_waiter) { .wait = &a->wait, .buf = a->buf, .nelem = 1 };
-	INIT_LIST_HEAD(&a->w.node);
-	INIT_LIST_HEAD(&a->node);
-	refcount_set(&a->ref, 2);
-	gochan_chan_get(c);
-	a->c = c;
-	a->cmd = cmd;
-	a->file = cmd->file;
-	a->owner = current->files;
-	a->key = uc->key;
+	async_init(a, c, cmd, uc);
 	a->send = send;
-	memcpy(cmd->pdu, &a, sizeof(a));
 	/* Ring teardown may cancel it from here on: complete by cmd_done. */
 	gochan_cmd_mark_cancelable(cmd, issue_flags);
 
@@ -248,12 +339,8 @@ static int async_submit(struct gochan_chan *c, struct io_uring_cmd *cmd,
 		gochan_waitq_add(c, &a->w, send);
 		list_add_tail(&a->node, &c->asyncq);
 		u.poll |= send ? EPOLLIN | EPOLLRDNORM : EPOLLOUT | EPOLLWRNORM;
-		if (blk.has_deadline) {
-			a->has_timer = true;
-			hrtimer_init(&a->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
-			a->timer.function = async_timer_fn;
-			hrtimer_start(&a->timer, blk.deadline, HRTIMER_MODE_ABS_SOFT);
-		}
+		if (blk.has_deadline)
+			async_start_timer(a, blk.deadline);
 		trace_gochan_block(c->id, send ? GOCHAN_TRACE_OP_SEND :
 				   GOCHAN_TRACE_OP_RECV, current);
 		goto out_unlock;
@@ -271,6 +358,57 @@ out_unlock:
 	mutex_unlock(&c->lock);
 	gochan_unlock_wake(&u);
 	gochan_poll_wake(c, u.poll);
+	async_put(a);
+	return -EIOCBQUEUED;
+}
+
+/*
+ * Submit SELECT.  As async_submit(), but the command goes on the asyncq of
+ * the channel it was submitted on (@c) before the select locks its cases'
+ * channels, and its deadline timer starts before it may queue: a canceller
+ * or the timer that claims it first finds it there.
+ */
+static int async_submit_select(struct gochan_chan *c, struct io_uring_cmd *cmd,
+			       const struct gochan_uring_cmd *uc,
+			       unsigned int issue_flags)
+{
+	struct gochan_async *a;
+	struct gochan_block blk;
+	struct gochan_sel *s;
+	u32 ok = 0;
+	long ret;
+
+	ret = gochan_sel_new(u64_to_user_ptr(uc->arg), &blk, &s);
+	if (ret)
+		return ret;
+	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
+	if (!a) {
+		gochan_sel_free(s);
+		return -ENOMEM;
+	}
+	async_init(a, c, cmd, uc);
+	a->wait.select = true;
+	a->sel = s;
+	gochan_cmd_mark_cancelable(cmd, issue_flags);
+
+	mutex_lock(&c->lock);
+	list_add_tail(&a->node, &c->asyncq);
+	mutex_unlock(&c->lock);
+	a->queued_ns = ktime_get_ns();
+	if (blk.has_deadline && !blk.nonblock)
+		async_start_timer(a, blk.deadline);
+
+	ret = gochan_sel_begin(s, &a->wait, &ok);
+	if (ret == -EIOCBQUEUED) {
+		trace_gochan_block(0, GOCHAN_TRACE_OP_SELECT, current);
+	} else if (ret != -ECANCELED) {	/* else: its canceller ends it */
+		mutex_lock(&c->lock);
+		list_del_init(&a->node);
+		mutex_unlock(&c->lock);
+		WRITE_ONCE(a->wait.state, GOCHAN_WAIT_DONE);	/* for the timer */
+		a->queued_ns = 0;
+		async_sel_complete(a, ret, ok, issue_flags);
+	}
 	async_put(a);
 	return -EIOCBQUEUED;
 }
@@ -293,7 +431,8 @@ static int cmd_read_area(struct io_uring_cmd *cmd, unsigned int issue_flags,
 
 /**
  * gochan_uring_cmd - file_operations.uring_cmd of a channel file.
- * @cmd: the command; cmd->cmd_op is GOCHAN_IOC_SEND, _RECV or _CANCEL
+ * @cmd: the command; cmd->cmd_op is GOCHAN_IOC_SEND, _RECV, _SELECT or
+ *       _CANCEL
  * @issue_flags: io_uring's IO_URING_F_*
  */
 int gochan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
@@ -321,6 +460,9 @@ int gochan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 		if (!(file->f_mode & FMODE_READ))
 			return -EBADF;
 		return async_submit(file->private_data, cmd, &uc, false, issue_flags);
+	case GOCHAN_IOC_SELECT:	/* each case's fd is checked for its op */
+		return async_submit_select(file->private_data, cmd, &uc,
+					   issue_flags);
 	case GOCHAN_IOC_CANCEL:
 		if (uc.key)
 			return -EINVAL;
