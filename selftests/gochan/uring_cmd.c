@@ -826,4 +826,278 @@ TEST_F(uring_cmd, cancel_racing_completion_loses_nothing)
 	close(ra.fd);
 }
 
+/* --- SELECT --- */
+
+static struct gochan_select sel_arg(struct gochan_select_case *cases,
+				    uint32_t n, uint32_t flags)
+{
+	return (struct gochan_select) {
+		.size = sizeof(struct gochan_select),
+		.flags = flags,
+		.cases = (uintptr_t)cases,
+		.ncases = n,
+		.case_size = sizeof(struct gochan_select_case),
+	};
+}
+
+static struct gochan_select_case sel_case(int fd, uint32_t op, void *buf)
+{
+	return (struct gochan_select_case) { .fd = fd, .op = op, .buf = (uintptr_t)buf };
+}
+
+TEST_F(uring_cmd, select_inline_and_queued)
+{
+	uint64_t got = 0, v = 21;
+	struct gochan_select_case cases[3];
+	struct gochan_select arg;
+	int fds[3];
+	pid_t pid;
+
+	for (int i = 0; i < 3; i++) {
+		fds[i] = gc_make(self->dev, 8, i == 2 ? 1 : 0);
+		ASSERT_LE(0, fds[i]);
+		cases[i] = sel_case(fds[i], GOCHAN_OP_RECV, &got);
+	}
+	/* A ready case runs at once: res = its index | RES_OK. */
+	ASSERT_EQ(0, gc_send_u64(fds[2], 5, GOCHAN_XFER_NONBLOCK));
+	arg = sel_arg(cases, 3, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fds[0], GOCHAN_IOC_SELECT, &arg, 1));
+	EXPECT_EQ(2 | GOCHAN_SELECT_RES_OK, reap_res(&self->ring, 1));
+	EXPECT_EQ(5, got);
+	/* None ready with NONBLOCK: -EAGAIN. */
+	arg = sel_arg(cases, 3, GOCHAN_SELECT_NONBLOCK);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fds[0], GOCHAN_IOC_SELECT, &arg, 2));
+	EXPECT_EQ(-EAGAIN, reap_res(&self->ring, 2));
+
+	/* None ready: it waits in all three channels at once... */
+	arg = sel_arg(cases, 3, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fds[2], GOCHAN_IOC_SELECT, &arg, 3));
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(0, gc_wait_waiters(fds[i], 0, 1));
+	EXPECT_TRUE(no_cqe(&self->ring));
+	/* ...and a sender in another process on the second completes it. */
+	pid = gc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(gc_send_u64(fds[1], v, 0) ? 1 : 0);
+	EXPECT_EQ(1 | GOCHAN_SELECT_RES_OK, reap_res(&self->ring, 3));
+	EXPECT_EQ(21, got);
+	EXPECT_EQ(0, gc_reap(pid));
+	/* The other cases' waiters are gone. */
+	for (int i = 0; i < 3; i++)
+		EXPECT_EQ(0, gc_wait_waiters(fds[i], 0, 0));
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+}
+
+/* A select in ring A sends, a select in ring B receives: they meet. */
+TEST_F(uring_cmd, select_meets_select_in_another_ring)
+{
+	uint64_t v = 77, got = 0;
+	struct gochan_select_case ca[2], cb[2];
+	struct gochan_select aa, ab;
+	struct io_uring b;
+	int x = gc_make(self->dev, 8, 0), y = gc_make(self->dev, 8, 0);
+
+	ASSERT_LE(0, x);
+	ASSERT_LE(0, y);
+	ASSERT_EQ(0, io_uring_queue_init(4, &b, 0));
+	ca[0] = sel_case(y, GOCHAN_OP_RECV, &got);
+	ca[1] = sel_case(x, GOCHAN_OP_SEND, &v);
+	aa = sel_arg(ca, 2, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, x, GOCHAN_IOC_SELECT, &aa, 1));
+	ASSERT_EQ(0, gc_wait_waiters(x, 1, 0));
+	v = 0;	/* copied at submission */
+	cb[0] = sel_case(x, GOCHAN_OP_RECV, &got);
+	cb[1] = sel_case(y, GOCHAN_OP_RECV, &got);
+	ab = sel_arg(cb, 2, 0);
+	ASSERT_EQ(1, submit_cmd(&b, y, GOCHAN_IOC_SELECT, &ab, 2));
+	/* B's receive on x takes A's send on x. */
+	EXPECT_EQ(0 | GOCHAN_SELECT_RES_OK, reap_res(&b, 2));
+	EXPECT_EQ(1, reap_res(&self->ring, 1));
+	EXPECT_EQ(77, got);
+	EXPECT_EQ(0, gc_wait_waiters(x, 0, 0));
+	EXPECT_EQ(0, gc_wait_waiters(y, 0, 0));
+	io_uring_queue_exit(&b);
+	close(x);
+	close(y);
+}
+
+TEST_F(uring_cmd, select_ended_by_close_cancel_deadline)
+{
+	uint64_t v = 1, got = 0xaa;
+	struct gochan_select_case cases[2];
+	struct gochan_select arg;
+	int r = gc_make(self->dev, 8, 0), s = gc_make(self->dev, 8, 0);
+	int64_t t0;
+
+	ASSERT_LE(0, r);
+	ASSERT_LE(0, s);
+	cases[0] = sel_case(r, GOCHAN_OP_RECV, &got);
+	cases[1] = sel_case(s, GOCHAN_OP_SEND, &v);
+
+	/* Closing the receive case's channel: res = 0, no RES_OK. */
+	arg = sel_arg(cases, 2, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, s, GOCHAN_IOC_SELECT, &arg, 1));
+	ASSERT_EQ(0, gc_wait_waiters(r, 0, 1));
+	ASSERT_EQ(0, gc_close_chan(r));
+	EXPECT_EQ(0, reap_res(&self->ring, 1));
+	EXPECT_EQ(0xaa, got);
+	EXPECT_EQ(0, gc_wait_waiters(s, 0, 0));
+	close(r);
+
+	/* Closing the send case's channel: res = 1 | RES_CLOSED. */
+	r = gc_make(self->dev, 8, 0);
+	ASSERT_LE(0, r);
+	cases[0] = sel_case(r, GOCHAN_OP_RECV, &got);
+	ASSERT_EQ(1, submit_cmd(&self->ring, r, GOCHAN_IOC_SELECT, &arg, 2));
+	ASSERT_EQ(0, gc_wait_waiters(s, 1, 0));
+	ASSERT_EQ(0, gc_close_chan(s));
+	EXPECT_EQ(1 | GOCHAN_SELECT_RES_CLOSED, reap_res(&self->ring, 2));
+	EXPECT_EQ(0, gc_wait_waiters(r, 0, 0));
+	close(s);
+
+	/* Cancelled by its key, through the channel it was submitted on. */
+	s = gc_make(self->dev, 8, 0);
+	ASSERT_LE(0, s);
+	cases[1] = sel_case(s, GOCHAN_OP_SEND, &v);
+	ASSERT_EQ(1, submit_cmd(&self->ring, s, GOCHAN_IOC_SELECT, &arg, 3));
+	ASSERT_EQ(0, gc_wait_waiters(r, 0, 1));
+	EXPECT_EQ(-ENOENT, cancel_ioctl(r, 3, 0));	/* not submitted on r */
+	EXPECT_EQ(1, cancel_ioctl(s, 3, 0));
+	EXPECT_EQ(-ECANCELED, reap_res(&self->ring, 3));
+	EXPECT_EQ(0, gc_wait_waiters(r, 0, 0));
+	EXPECT_EQ(0, gc_wait_waiters(s, 0, 0));
+	/* It sent nothing. */
+	EXPECT_EQ(-EAGAIN, gc_recv_u64(s, &got, GOCHAN_XFER_NONBLOCK));
+
+	/* The deadline: -ETIMEDOUT, not before it. */
+	arg = sel_arg(cases, 2, GOCHAN_SELECT_DEADLINE);
+	t0 = gc_now_ns();
+	arg.deadline_ns = t0 + 150 * 1000000LL;
+	ASSERT_EQ(1, submit_cmd(&self->ring, r, GOCHAN_IOC_SELECT, &arg, 4));
+	EXPECT_EQ(-ETIMEDOUT, reap_res(&self->ring, 4));
+	EXPECT_LE(t0 + 150 * 1000000LL, gc_now_ns());
+	EXPECT_EQ(0, gc_wait_waiters(r, 0, 0));
+	EXPECT_EQ(0, gc_wait_waiters(s, 0, 0));
+
+	/* close(2) of the fd it was submitted on ends it. */
+	{
+		int sub = dup(r);
+
+		ASSERT_LE(0, sub);
+		arg = sel_arg(cases, 2, 0);
+		ASSERT_EQ(1, submit_cmd(&self->ring, sub, GOCHAN_IOC_SELECT, &arg, 5));
+		ASSERT_EQ(0, gc_wait_waiters(s, 1, 0));
+		close(sub);
+		EXPECT_EQ(-ECANCELED, reap_res(&self->ring, 5));
+		EXPECT_EQ(0, gc_wait_waiters(s, 0, 0));
+	}
+	close(r);
+	close(s);
+}
+
+TEST_F(uring_cmd, select_bad_fields_rejected)
+{
+	uint64_t v = 0;
+	struct gochan_select_case cases[2];
+	struct gochan_select arg;
+	int fd = gc_make(self->dev, 8, 0);
+
+	ASSERT_LE(0, fd);
+	cases[0] = sel_case(fd, GOCHAN_OP_RECV, &v);
+	cases[1] = sel_case(fd, GOCHAN_OP_SEND, &v);
+	/* No cases: nothing to wait in. */
+	arg = sel_arg(cases, 0, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SELECT, &arg, 1));
+	EXPECT_EQ(-EINVAL, reap_res(&self->ring, 1));
+	/* A case whose fd is not open: EBADF; not a channel: EINVAL. */
+	cases[1].fd = 1000;
+	arg = sel_arg(cases, 2, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SELECT, &arg, 2));
+	EXPECT_EQ(-EBADF, reap_res(&self->ring, 2));
+	cases[1].fd = self->dev;
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SELECT, &arg, 3));
+	EXPECT_EQ(-EINVAL, reap_res(&self->ring, 3));
+	/* A bad op, a reserved field, unknown flags, a small case_size. */
+	cases[1] = sel_case(fd, 7, &v);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SELECT, &arg, 4));
+	EXPECT_EQ(-EINVAL, reap_res(&self->ring, 4));
+	cases[1] = sel_case(fd, GOCHAN_OP_SEND, &v);
+	cases[1].reserved = 1;
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SELECT, &arg, 5));
+	EXPECT_EQ(-EINVAL, reap_res(&self->ring, 5));
+	cases[1].reserved = 0;
+	arg = sel_arg(cases, 2, 1u << 9);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SELECT, &arg, 6));
+	EXPECT_EQ(-EINVAL, reap_res(&self->ring, 6));
+	arg = sel_arg(cases, 2, 0);
+	arg.case_size = GOCHAN_SELECT_CASE_SIZE_VER0 - 1;
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SELECT, &arg, 7));
+	EXPECT_EQ(-EINVAL, reap_res(&self->ring, 7));
+	/* A bad send value, a bad cases pointer: EFAULT. */
+	cases[1].buf = (uintptr_t)GC_BAD_PTR;
+	arg = sel_arg(cases, 2, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SELECT, &arg, 8));
+	EXPECT_EQ(-EFAULT, reap_res(&self->ring, 8));
+	arg = sel_arg(GC_BAD_PTR, 2, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SELECT, &arg, 9));
+	EXPECT_EQ(-EFAULT, reap_res(&self->ring, 9));
+	EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0));
+	close(fd);
+}
+
+/*
+ * Selects racing cancel: a thread sends 0..N-1 on one of two channels
+ * while the main thread queues a select over both and cancels it.  Every
+ * value is received by a select or left in its channel, exactly once.
+ */
+TEST_F(uring_cmd, select_cancel_racing_completion_loses_nothing)
+{
+	enum { N = 200 };
+	static int count[N];
+	struct race_arg ra = { .n = N };
+	struct gochan_select_case cases[2];
+	struct gochan_select arg;
+	int other = gc_make(self->dev, 8, 1);
+	uint64_t got, v;
+	pthread_t th;
+	void *thret;
+
+	ra.fd = gc_make(self->dev, 8, 1);
+	ASSERT_LE(0, ra.fd);
+	ASSERT_LE(0, other);
+	cases[0] = sel_case(other, GOCHAN_OP_RECV, &got);
+	cases[1] = sel_case(ra.fd, GOCHAN_OP_RECV, &got);
+	arg = sel_arg(cases, 2, 0);
+	ASSERT_EQ(0, pthread_create(&th, NULL, race_sender, &ra));
+	for (int i = 0; !__atomic_load_n(&ra.done, __ATOMIC_ACQUIRE); i++) {
+		int res;
+
+		got = UINT64_MAX;
+		ASSERT_EQ(1, submit_cmd(&self->ring, other, GOCHAN_IOC_SELECT, &arg, i));
+		if (i % 3)
+			sched_yield();
+		cancel_ioctl(other, i, 0);
+		res = reap_res(&self->ring, i);
+		if (res == -ECANCELED)
+			continue;
+		ASSERT_EQ(1 | GOCHAN_SELECT_RES_OK, res);
+		ASSERT_GT(N, got);
+		count[got]++;
+	}
+	ASSERT_EQ(0, pthread_join(th, &thret));
+	ASSERT_EQ(NULL, thret);
+	while (!gc_recv_u64(ra.fd, &v, GOCHAN_XFER_NONBLOCK)) {
+		ASSERT_GT(N, v);
+		count[v]++;
+	}
+	for (int i = 0; i < N; i++) {
+		EXPECT_EQ(1, count[i]) TH_LOG("value %d seen %d times", i, count[i]);
+	}
+	EXPECT_EQ(0, gc_wait_waiters(other, 0, 0));
+	close(ra.fd);
+	close(other);
+}
+
 TEST_HARNESS_MAIN
