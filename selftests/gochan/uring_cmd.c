@@ -529,6 +529,55 @@ TEST_F(uring_cmd, ring_teardown_with_queued_command)
 	close(other);
 }
 
+/*
+ * execve() with a command queued: 6.7+ cancels it and the exec goes on;
+ * 6.1 cannot cancel it, and the exec waits until something ends it (here
+ * a close of the channel).  Either way it took nothing.
+ */
+TEST_F(uring_cmd, exec_with_queued_command)
+{
+	int fd = gc_make(self->dev, 8, 1);
+	uint64_t v = 0;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	if (access("/bin/sh", X_OK))
+		SKIP(return, "no /bin/sh to exec");
+	pid = gc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		static uint64_t buf;
+		struct gochan_xfer xr = xfer(&buf, 0);
+		struct io_uring r;
+
+		if (io_uring_queue_init(4, &r, 0) ||
+		    submit_cmd(&r, fd, GOCHAN_IOC_RECV, &xr, 1) != 1 ||
+		    gc_wait_waiters(fd, 0, 1))
+			_exit(2);
+		execl("/bin/sh", "sh", "-c", "exit 0", (char *)NULL);
+		_exit(3);
+	}
+	if (ring_exit_cancels()) {
+		/* The exec cancels it and goes on. */
+		EXPECT_EQ(0, gc_reap(pid));
+		EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0));
+		EXPECT_EQ(0, gc_send_u64(fd, 3, GOCHAN_XFER_NONBLOCK));
+		EXPECT_EQ(0, gc_recv_u64(fd, &v, GOCHAN_XFER_NONBLOCK));
+		EXPECT_EQ(3, v);
+	} else {
+		/* The exec waits for it... */
+		ASSERT_EQ(0, gc_wait_waiters(fd, 0, 1));
+		gc_sleep_ms(200);
+		EXPECT_TRUE(gc_running(pid));
+		EXPECT_EQ(0, gc_wait_waiters(fd, 0, 1));
+		/* ...until the channel's close ends it. */
+		ASSERT_EQ(0, gc_close_chan(fd));
+		EXPECT_EQ(0, gc_reap(pid));
+		EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0));
+	}
+	close(fd);
+}
+
 /* Commands issued from an io-wq worker (IOSQE_ASYNC) queue and complete
  * the same way, and cancel the same way. */
 TEST_F(uring_cmd, issued_from_iowq)
