@@ -31,6 +31,7 @@
 #include <linux/pagemap.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -100,9 +101,18 @@ static int async_copy_out(struct gochan_chan *c, void __user *ubuf,
 	return dead ? -ECANCELED : -EFAULT;
 }
 
+/*
+ * How long a queued command waited, for the tracepoints.  local_clock(),
+ * not ktime_get_ns(): it is read twice per queued command, and where the
+ * clocksource is slow to read (HPET, as in a TCG guest) ktime_get_ns()
+ * tripled the cost of one.  It may differ a little between CPUs: a wait
+ * that seems negative counts as 0.
+ */
 static u64 async_wait_ns(struct gochan_async *a)
 {
-	return a->queued_ns ? ktime_get_ns() - a->queued_ns : 0;
+	s64 d = a->queued_ns ? (s64)(local_clock() - a->queued_ns) : 0;
+
+	return d > 0 ? d : 0;
 }
 
 /* Post the CQE of a SEND or RECV with @res (the uapi header's values). */
@@ -334,7 +344,7 @@ static int async_submit(struct gochan_chan *c, struct io_uring_cmd *cmd,
 	}
 	if (ret == -EAGAIN && !blk.nonblock && !gochan_deadline_passed(&blk)) {
 		/* Queue it, as chan_send()/chan_recv() queue a blocked call. */
-		a->queued_ns = ktime_get_ns();
+		a->queued_ns = local_clock();
 		WRITE_ONCE(a->wait.state, GOCHAN_WAIT_PENDING);
 		gochan_waitq_add(c, &a->w, send);
 		list_add_tail(&a->node, &c->asyncq);
@@ -394,7 +404,7 @@ static int async_submit_select(struct gochan_chan *c, struct io_uring_cmd *cmd,
 	mutex_lock(&c->lock);
 	list_add_tail(&a->node, &c->asyncq);
 	mutex_unlock(&c->lock);
-	a->queued_ns = ktime_get_ns();
+	a->queued_ns = local_clock();
 	if (blk.has_deadline && !blk.nonblock)
 		async_start_timer(a, blk.deadline);
 
