@@ -247,7 +247,7 @@ demo-run: module tools
 # The demo runs under gochan-top when it was built: the BPF programs on the
 # module's tracepoints count what every channel of the demo did, and their
 # report follows the demo's own output.
-DEMO_TRACE_HEAD	:= == 10. What the tracepoints saw: gochan-top, BPF programs on gochan:*
+DEMO_TRACE_HEAD	:= == 11. What the tracepoints saw: gochan-top, BPF programs on gochan:*
 DEMO_CMD	= $(if $(wildcard build/tools/gochan-top/gochan-top),\
 	build/tools/gochan-top/gochan-top -- sh -c \
 	\''build/tools/demo/gochan-demo && echo && echo "$(DEMO_TRACE_HEAD)"'\',\

@@ -56,7 +56,7 @@ struct sel_case {
 	struct gochan_waiter	w;
 };
 
-struct sel {
+struct gochan_sel {
 	struct sel_case		*cases;
 	u32			ncases;
 	u32			*pollorder;	/* case indices, shuffled */
@@ -86,7 +86,7 @@ static int chan_addr_cmp(const void *a, const void *b)
  */
 #define SEL_LOCKDEP_MAX		2000
 
-static void sel_lock_all(struct sel *s)
+static void sel_lock_all(struct gochan_sel *s)
 {
 	u32 i;
 
@@ -97,7 +97,7 @@ static void sel_lock_all(struct sel *s)
 		mutex_lock_nest_lock(&s->lockorder[i]->lock, &gochan_select_nest);
 }
 
-static void sel_unlock_all(struct sel *s)
+static void sel_unlock_all(struct gochan_sel *s)
 {
 	u32 i;
 
@@ -109,7 +109,7 @@ static void sel_unlock_all(struct sel *s)
 }
 
 /* Fisher-Yates: every order equally likely. */
-static void sel_shuffle(struct sel *s)
+static void sel_shuffle(struct gochan_sel *s)
 {
 	u32 i;
 
@@ -122,7 +122,7 @@ static void sel_shuffle(struct sel *s)
 	}
 }
 
-static void sel_free(struct sel *s)
+static void sel_free(struct gochan_sel *s)
 {
 	u32 i;
 
@@ -137,7 +137,7 @@ static void sel_free(struct sel *s)
 }
 
 /* Step 0: read and check the cases; copy the send values in. */
-static int sel_prepare(struct sel *s, const struct gochan_select *arg)
+static int sel_prepare(struct gochan_sel *s, const struct gochan_select *arg)
 {
 	const void __user *ucases = u64_to_user_ptr(arg->cases);
 	size_t send_bytes = 0, recv_max = 0, off = 0;
@@ -251,7 +251,7 @@ static int sel_try_case(struct sel_case *sc, u32 *ok, struct gochan_unlock *u)
 }
 
 /* Pass 2 helper: probe every receive buffer before we wait on them. */
-static int sel_fault_in_recv_bufs(struct sel *s)
+static int sel_fault_in_recv_bufs(struct gochan_sel *s)
 {
 	u32 i;
 
@@ -265,50 +265,47 @@ static int sel_fault_in_recv_bufs(struct sel *s)
 	return 0;
 }
 
-/* Steps 1-4.  Returns the index of the case that ran, or -errno. */
-static long sel_run(struct sel *s, u32 *ok)
+/*
+ * Pass 1, with every lock held: the first ready case in a random order
+ * proceeds.  Returns true when done, with the locks dropped and *ret the
+ * case's index (a send on a closed channel too: its w.closed says so) or
+ * -errno; false when no case is ready, with the locks still held.
+ */
+static bool sel_pass1(struct gochan_sel *s, u32 *ok, long *ret)
 {
-	struct gochan_wait wait = {
-		.task	= current,
-		.state	= GOCHAN_WAIT_PENDING,
-		.select	= true,
-	};
 	struct gochan_unlock u;
-	long ret = 0;
 	u32 i;
 
 	gochan_unlock_init(&u);
-	sel_shuffle(s);
-	sel_lock_all(s);
-
-	/* Pass 1: the first ready case in a random order proceeds. */
 	for (i = 0; i < s->ncases; i++) {
 		struct sel_case *sc = &s->cases[s->pollorder[i]];
 
-		ret = sel_try_case(sc, ok, &u);
-		if (ret) {
+		*ret = sel_try_case(sc, ok, &u);
+		if (*ret) {
 			sel_unlock_all(s);
 			gochan_unlock_wake(&u);
 			gochan_poll_wake(sc->c, u.poll);
-			return ret < 0 && ret != -EPIPE ? ret : s->pollorder[i];
+			if (*ret > 0 || *ret == -EPIPE)
+				*ret = s->pollorder[i];
+			return true;
 		}
 	}
-	if (s->blk.nonblock || gochan_deadline_passed(&s->blk)) {
-		sel_unlock_all(s);
-		return s->blk.nonblock ? -EAGAIN : -ETIMEDOUT;
-	}
-	ret = sel_fault_in_recv_bufs(s);
-	if (ret) {
-		sel_unlock_all(s);
-		return ret;
-	}
+	return false;
+}
 
-	/* Pass 2: wait on every case's channel at once. */
+/*
+ * Pass 2, with every lock held: wait on every case's channel at once, with
+ * @wait, then drop the locks.
+ */
+static void sel_pass2(struct gochan_sel *s, struct gochan_wait *wait)
+{
+	u32 i;
+
 	for (i = 0; i < s->ncases; i++) {
 		struct sel_case *sc = &s->cases[i];
 
 		sc->w = (struct gochan_waiter) {
-			.wait	= &wait,
+			.wait	= wait,
 			.buf	= sc->kbuf,
 			.nelem	= 1,
 			.index	= i,
@@ -319,6 +316,45 @@ static long sel_run(struct sel *s, u32 *ok)
 	for (i = 0; i < s->ncases; i++)
 		gochan_poll_wake(s->cases[i].c, s->cases[i].send ?
 				 EPOLLIN | EPOLLRDNORM : EPOLLOUT | EPOLLWRNORM);
+}
+
+/* Pass 3, with every lock held: unlink the waiters nobody took. */
+static void sel_unlink_locked(struct gochan_sel *s)
+{
+	u32 i;
+
+	for (i = 0; i < s->ncases; i++) {
+		struct sel_case *sc = &s->cases[i];
+
+		if (!list_empty(&sc->w.node))
+			gochan_waitq_del(sc->c, &sc->w, sc->send);
+	}
+}
+
+/* Steps 1-4.  Returns the index of the case that ran, or -errno. */
+static long sel_run(struct gochan_sel *s, u32 *ok)
+{
+	struct gochan_wait wait = {
+		.task	= current,
+		.state	= GOCHAN_WAIT_PENDING,
+		.select	= true,
+	};
+	long ret = 0;
+
+	sel_shuffle(s);
+	sel_lock_all(s);
+	if (sel_pass1(s, ok, &ret))
+		return ret;
+	if (s->blk.nonblock || gochan_deadline_passed(&s->blk)) {
+		sel_unlock_all(s);
+		return s->blk.nonblock ? -EAGAIN : -ETIMEDOUT;
+	}
+	ret = sel_fault_in_recv_bufs(s);
+	if (ret) {
+		sel_unlock_all(s);
+		return ret;
+	}
+	sel_pass2(s, &wait);
 
 	trace_gochan_block(0, GOCHAN_TRACE_OP_SELECT, current);
 	s->wait_ns = ktime_get_ns();
@@ -329,12 +365,7 @@ static long sel_run(struct sel *s, u32 *ok)
 	sel_lock_all(s);
 	if (wait.state != GOCHAN_WAIT_DONE)
 		WRITE_ONCE(wait.state, GOCHAN_WAIT_CANCELLED);
-	for (i = 0; i < s->ncases; i++) {
-		struct sel_case *sc = &s->cases[i];
-
-		if (!list_empty(&sc->w.node))
-			gochan_waitq_del(sc->c, &sc->w, sc->send);
-	}
+	sel_unlink_locked(s);
 	sel_unlock_all(s);
 
 	if (wait.state != GOCHAN_WAIT_DONE)
@@ -344,30 +375,152 @@ static long sel_run(struct sel *s, u32 *ok)
 	return wait.index;
 }
 
+/* Read and check struct gochan_select, as every select call does. */
+static int sel_read_arg(void __user *argp, struct gochan_select *arg,
+			struct gochan_block *blk)
+{
+	int ret = gochan_copy_struct_from_user(arg, sizeof(*arg),
+					       GOCHAN_SELECT_SIZE_VER0, argp);
+
+	if (ret)
+		return ret;
+	if (arg->flags & ~GOCHAN_SELECT_FLAGS ||
+	    arg->reserved[0] || arg->reserved[1] ||
+	    arg->ncases > GOCHAN_SELECT_CASES_MAX ||
+	    (arg->ncases && arg->case_size < GOCHAN_SELECT_CASE_SIZE_VER0) ||
+	    (!(arg->flags & GOCHAN_SELECT_DEADLINE) && arg->deadline_ns))
+		return -EINVAL;
+	if (arg->ncases && arg->case_size > PAGE_SIZE)
+		return -E2BIG;
+	*blk = (struct gochan_block) {
+		.nonblock	= arg->flags & GOCHAN_SELECT_NONBLOCK,
+		.has_deadline	= arg->flags & GOCHAN_SELECT_DEADLINE,
+		.deadline	= ns_to_ktime(arg->deadline_ns),
+	};
+	return 0;
+}
+
+/* --- Asynchronous selects (io_uring commands, uring.c) --- */
+
+/**
+ * gochan_sel_new - read a struct gochan_select and its cases (step 0).
+ * @argp: the user's struct
+ * @blk: set from its flags and deadline
+ * @sp: the new select, freed by gochan_sel_free()
+ *
+ * An empty select is refused (EINVAL): it would wait in no channel.
+ */
+int gochan_sel_new(void __user *argp, struct gochan_block *blk,
+		   struct gochan_sel **sp)
+{
+	struct gochan_select arg;
+	struct gochan_sel *s;
+	int ret;
+	u32 i;
+
+	ret = sel_read_arg(argp, &arg, blk);
+	if (ret)
+		return ret;
+	if (!arg.ncases)
+		return -EINVAL;
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return -ENOMEM;
+	s->blk = *blk;
+	ret = sel_prepare(s, &arg);
+	if (ret) {
+		gochan_sel_free(s);
+		return ret;
+	}
+	for (i = 0; i < s->ncases; i++)
+		INIT_LIST_HEAD(&s->cases[i].w.node);
+	*sp = s;
+	return 0;
+}
+
+void gochan_sel_free(struct gochan_sel *s)
+{
+	sel_free(s);
+	kfree(s);
+}
+
+u32 gochan_sel_ncases(const struct gochan_sel *s)
+{
+	return s->ncases;
+}
+
+/**
+ * gochan_sel_begin - steps 1-2 of an asynchronous select.
+ * @s: from gochan_sel_new()
+ * @wait: its wait (async, select), PENDING
+ * @ok: set for a receive case that ran at once
+ *
+ * Under every lock, @wait is claimed first: a canceller that got it
+ * already owns its completion (-ECANCELED).  Then a ready case runs at
+ * once (its index, as sel_run() returns it, or -errno), or the select
+ * cannot wait (-EAGAIN, -ETIMEDOUT, -EFAULT), or @wait goes back to
+ * PENDING with a waiter on every case's channel (-EIOCBQUEUED).
+ */
+long gochan_sel_begin(struct gochan_sel *s, struct gochan_wait *wait, u32 *ok)
+{
+	long ret = 0;
+
+	sel_shuffle(s);
+	sel_lock_all(s);
+	if (cmpxchg(&wait->state, GOCHAN_WAIT_PENDING,
+		    GOCHAN_WAIT_CLAIMED) != GOCHAN_WAIT_PENDING) {
+		sel_unlock_all(s);
+		return -ECANCELED;
+	}
+	if (sel_pass1(s, ok, &ret))
+		return ret;
+	if (s->blk.nonblock || gochan_deadline_passed(&s->blk)) {
+		sel_unlock_all(s);
+		return s->blk.nonblock ? -EAGAIN : -ETIMEDOUT;
+	}
+	ret = sel_fault_in_recv_bufs(s);
+	if (ret) {
+		sel_unlock_all(s);
+		return ret;
+	}
+	WRITE_ONCE(wait->state, GOCHAN_WAIT_PENDING);
+	sel_pass2(s, wait);
+	return -EIOCBQUEUED;
+}
+
+/* Step 3 of an asynchronous select: unlink whatever is still queued. */
+void gochan_sel_unlink(struct gochan_sel *s)
+{
+	sel_lock_all(s);
+	sel_unlink_locked(s);
+	sel_unlock_all(s);
+}
+
+/* What case @index of a completed select did, for its completion. */
+void gochan_sel_outcome(struct gochan_sel *s, u32 index,
+			struct gochan_sel_outcome *o)
+{
+	struct sel_case *sc = &s->cases[index];
+
+	*o = (struct gochan_sel_outcome) {
+		.c	= sc->c,
+		.ubuf	= sc->ubuf,
+		.kbuf	= sc->kbuf,
+		.send	= sc->send,
+		.closed	= sc->w.closed,
+	};
+}
+
 long gochan_ioctl_select(void __user *argp)
 {
 	struct gochan_select arg;
-	struct sel s = {};
+	struct gochan_sel s = {};
 	u32 ok = 0;
 	long ret;
 
-	ret = gochan_copy_struct_from_user(&arg, sizeof(arg),
-					   GOCHAN_SELECT_SIZE_VER0, argp);
+	ret = sel_read_arg(argp, &arg, &s.blk);
 	if (ret)
 		return ret;
-	if (arg.flags & ~GOCHAN_SELECT_FLAGS ||
-	    arg.reserved[0] || arg.reserved[1] ||
-	    arg.ncases > GOCHAN_SELECT_CASES_MAX ||
-	    (arg.ncases && arg.case_size < GOCHAN_SELECT_CASE_SIZE_VER0) ||
-	    (!(arg.flags & GOCHAN_SELECT_DEADLINE) && arg.deadline_ns))
-		return -EINVAL;
-	if (arg.ncases && arg.case_size > PAGE_SIZE)
-		return -E2BIG;
-	s.blk = (struct gochan_block) {
-		.nonblock	= arg.flags & GOCHAN_SELECT_NONBLOCK,
-		.has_deadline	= arg.flags & GOCHAN_SELECT_DEADLINE,
-		.deadline	= ns_to_ktime(arg.deadline_ns),
-	};
 
 	ret = sel_prepare(&s, &arg);
 	if (ret)
