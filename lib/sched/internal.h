@@ -266,6 +266,7 @@ extern __thread struct go_m *_go_m;
 extern __thread struct go_g *_go_curg;	/* running G on this thread, NULL on g0 / non-M */
 
 void _go_g_make_runnable(struct go_g *g);	/* WAITING -> RUNNABLE (waits out Gs_SCAN) */
+void _go_inject_global(struct go_g *list);	/* RUNNABLE Gs (schedlink) to the global queue */
 void _go_wakep(void);
 void _go_startm(struct go_p *p, bool spinning);
 void _go_handoffp(struct go_p *p);
@@ -358,6 +359,7 @@ void _go_netpoll_break(void);
 void _go_netpoll_wake_for(int64_t when);
 bool _go_netpoll_waiters(void);
 extern uint32_t _go_netpoll_blocked;	/* atomic: an M is blocked in _go_netpoll */
+extern int64_t _go_netpoll_last;	/* atomic: when completions were last reaped */
 
 /* ---- sysmon.c ------------------------------------------------------------------------------- */
 

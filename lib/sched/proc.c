@@ -553,6 +553,23 @@ static void inject_list(struct go_m *m, struct go_g *list, struct go_g **first)
 	}
 }
 
+void _go_inject_global(struct go_g *list)
+{
+	int n = 0;
+
+	_go_lock(&sched.lock);
+	while (list) {
+		struct go_g *g = list;
+
+		list = g->schedlink;
+		globrunqput_locked(g);
+		n++;
+	}
+	_go_unlock(&sched.lock);
+	while (n-- > 0 && load_relaxed(&sched.npidle))
+		_go_wakep();
+}
+
 static void drop_spinning(struct go_m *m)
 {
 	if (m->spinning) {
@@ -756,6 +773,15 @@ static void schedule(struct go_m *m)
 			_go_lock(&sched.lock);
 			g = globrunqget_locked(p, 1);
 			_go_unlock(&sched.lock);
+		}
+		/* Busy Ps never reach findrunnable's poll: look every 61 ticks too (Go relies on
+		 * sysmon alone; it does that as well, after 10 ms). */
+		if (!g && load_relaxed(&p->schedtick) % 61 == 0 && _go_netpoll_waiters() &&
+		    !load_relaxed(&_go_netpoll_blocked)) {
+			struct go_g *list = _go_netpoll(0);
+
+			if (list)
+				inject_list(m, list, &g);
 		}
 		if (!g)
 			g = runqget(p);
