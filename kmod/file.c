@@ -279,6 +279,10 @@ static long gochan_ioctl_recv(struct gochan_chan *c, void __user *argp)
 	ubuf = u64_to_user_ptr(x.buf);
 	if (fault_in_readable(ubuf, c->elem_size))
 		return -EFAULT;
+	/* ok is written back: fail now on a read-only struct, before taking
+	 * anything (see gochan_ioctl_select()). */
+	if (gochan_copy_struct_to_user(argp, &x, sizeof(x)))
+		return -EFAULT;
 	ret = bounce_init(&b, c->elem_size, 1);
 	if (ret)
 		return ret;
@@ -286,7 +290,8 @@ static long gochan_ioctl_recv(struct gochan_chan *c, void __user *argp)
 	if (ret < 0)
 		goto out_free;
 	x.ok = ret;
-	if (x.ok && copy_to_user(ubuf, b.buf, c->elem_size)) {
+	if (x.ok && (copy_to_user(ubuf, b.buf, c->elem_size) ||
+		     gochan_copy_struct_to_user(argp, &x, sizeof(x)))) {
 		gochan_chan_unreceive(c, b.buf, 1);
 		ret = -EFAULT;
 	} else {

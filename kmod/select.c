@@ -521,6 +521,16 @@ long gochan_ioctl_select(void __user *argp)
 	ret = sel_read_arg(argp, &arg, &s.blk);
 	if (ret)
 		return ret;
+	/*
+	 * The struct is read from memory that may not be writable (a read-only
+	 * page): write its Out fields now, before anything moves, so that EFAULT
+	 * keeps its promise that nothing did.  The write-back after the select
+	 * can then fault only if another thread unmaps the struct meanwhile.
+	 */
+	arg.index = 0;
+	arg.ok = 0;
+	if (gochan_copy_struct_to_user(argp, &arg, sizeof(arg)))
+		return -EFAULT;
 
 	ret = sel_prepare(&s, &arg);
 	if (ret)
@@ -542,8 +552,10 @@ long gochan_ioctl_select(void __user *argp)
 	if (s.cases[arg.index].send && s.cases[arg.index].w.closed)
 		ret = -EPIPE;
 	if (!s.cases[arg.index].send && ok &&
-	    copy_to_user(s.cases[arg.index].ubuf, s.recv_buf,
-			 s.cases[arg.index].c->elem_size)) {
+	    (copy_to_user(s.cases[arg.index].ubuf, s.recv_buf,
+			  s.cases[arg.index].c->elem_size) ||
+	     gochan_copy_struct_to_user(argp, &arg, sizeof(arg)))) {
+		/* A value nobody will know was received goes back. */
 		gochan_chan_unreceive(s.cases[arg.index].c, s.recv_buf, 1);
 		ret = -EFAULT;
 	} else if (gochan_copy_struct_to_user(argp, &arg, sizeof(arg)))
