@@ -182,6 +182,7 @@ struct rr {
 	int pos;
 	long count[NYIELDERS];
 	int ids[NYIELDERS];
+	uint64_t hog_handoffs;
 };
 
 static struct rr *rr_state;
@@ -209,6 +210,12 @@ static void rr_main(void *arg)
 		go_spawn(yielder, &rr_state->ids[i]);
 	}
 	go_wg_wait(&rr_state->wg);
+	{
+		struct go_sched_stats st = { .size = sizeof(st) };
+
+		go_sched_stats(&st);
+		rr_state->hog_handoffs = st.hog_handoffs;
+	}
 }
 
 static void yield_is_round_robin_on_one_p(void)
@@ -226,7 +233,10 @@ static void yield_is_round_robin_on_one_p(void)
 			seen |= 1 << s->order[w + i];
 		bad += seen != (1 << NYIELDERS) - 1;
 	}
-	CHECK(bad == 0, "%d windows of %d turns missed a goroutine", bad, NYIELDERS);
+	/* (a thread the OS kept off a CPU for 10 ms looks like a hog, and its P moves: only
+	 * that may reorder turns, on a loaded machine or under a sanitizer) */
+	CHECK(bad == 0 || s->hog_handoffs > 0, "%d windows of %d turns missed a goroutine", bad,
+	      NYIELDERS);
 	free(s);
 }
 
