@@ -60,10 +60,11 @@ static struct {
 	struct go_arena *cursor;	/* next arena of the cycle in progress, or NULL */
 } shrink;
 
-/* Per-arena flags, one byte per region: guarded or not (a region keeps its guard forever). */
+/* Per-arena flags, one bit per region: guarded or not (a region keeps its guard forever).
+ * A byte each was a byte of resident memory per goroutine. */
 struct go_arena_ext {
 	struct go_arena a;
-	unsigned char guarded[];
+	unsigned long guarded[];
 };
 
 static long count_mappings(void)
@@ -115,6 +116,19 @@ int _go_stacks_init(uint64_t stack_max)
 	return 0;
 }
 
+#define BITS_PER_UL		(8 * sizeof(unsigned long))
+#define BITS_TO_LONGS(n)	(((n) + BITS_PER_UL - 1) / BITS_PER_UL)
+
+static inline bool test_bit_ul(const unsigned long *map, uint32_t i)
+{
+	return map[i / BITS_PER_UL] >> (i % BITS_PER_UL) & 1;
+}
+
+static inline void set_bit_ul(unsigned long *map, uint32_t i)
+{
+	map[i / BITS_PER_UL] |= 1ul << (i % BITS_PER_UL);
+}
+
 static struct go_arena_ext *arena_new(void)
 {
 	uint64_t max = stacks.stack_max;
@@ -127,7 +141,7 @@ static struct go_arena_ext *arena_new(void)
 		n = 1;
 	if (n > ARENA_REGIONS_MAX)
 		n = ARENA_REGIONS_MAX;
-	ae = calloc(1, sizeof(*ae) + n);
+	ae = calloc(1, sizeof(*ae) + BITS_TO_LONGS(n) * sizeof(unsigned long));
 	if (!ae)
 		return NULL;
 	len = stacks.page + (size_t)n * max;
@@ -189,16 +203,16 @@ struct go_g *_go_stack_alloc(void)
 	i = a->nused;
 	store_release(&a->nused, i + 1);
 	region = region_of(a, i);
-	if (ae->guarded[i] == 0 && stacks.guard_budget > 0) {
+	if (!test_bit_ul(ae->guarded, i) && stacks.guard_budget > 0) {
 		if (mprotect(region, stacks.page, PROT_NONE) == 0) {
-			ae->guarded[i] = 1;
+			set_bit_ul(ae->guarded, i);
 			stacks.guard_budget--;
 			stat_inc(&_go_sched.stats.stacks_guarded);
 		} else {
 			stacks.guard_budget = 0;	/* out of mappings: no more guards */
 		}
 	}
-	guarded = ae->guarded[i];
+	guarded = test_bit_ul(ae->guarded, i);
 	/* The zone is written before the lock is dropped: the next region's goroutine checks
 	 * it from its first switch, maybe before this one's G is even made. */
 	zone = (uint64_t *)(region + a->stack_max - GO_CANARY_BYTES);
