@@ -211,6 +211,13 @@ struct go_p {
 	struct go_g *gfree;		/* dead Gs (with stacks) for reuse */
 	int ngfree;
 
+	/* Counters only the owner writes (relaxed), summed by readers: a global atomic
+	 * bumped on every switch made two Ps fight over one cache line. */
+	uint64_t nswitches;
+	uint64_t nspawned;
+	int64_t gdelta;			/* goroutines made here minus those ended here */
+	uint64_t goid_next, goid_end;	/* a batch of goroutine ids (Go's goidcache) */
+
 	/* sysmon's view, for retake: the ticks it last saw and when */
 	uint32_t sysmon_schedtick;
 	uint32_t sysmon_syscalltick;
@@ -246,8 +253,9 @@ struct go_sched {
 	struct go_g *gfree;		/* global free Gs, under lock */
 	int ngfree;
 
-	int64_t ngoroutines;		/* atomic; live Gs */
-	uint64_t goidgen;		/* atomic */
+	int64_t ngoroutines;		/* atomic; Gs made or ended without a P (plus the
+					 * Ps' gdelta: live Gs, see _go_ngoroutines()) */
+	uint64_t goidgen;		/* atomic; ids are handed to Ps 16 at a time */
 	int64_t start_ns;
 	uint64_t stack_max;
 	uint64_t stack_max_prev;	/* of the last go_run: its free Gs are reused if equal */
@@ -258,13 +266,16 @@ struct go_sched {
 	uint32_t sysmon_sleeping;	/* atomic: 1 while parked for lack of work */
 	uint32_t schedtrace_ms;
 
-	struct go_sched_stats stats;	/* counters, relaxed atomics */
+	struct go_sched_stats stats;	/* counters, relaxed atomics (switches and spawned
+					 * are summed from the Ps when read) */
+	uint64_t spawned_nop;		/* go_spawn without a P (a foreign thread) */
 };
 
 extern struct go_sched _go_sched;
 extern __thread struct go_m *_go_m;
 extern __thread struct go_g *_go_curg;	/* running G on this thread, NULL on g0 / non-M */
 
+int64_t _go_ngoroutines(void);		/* live Gs (a racy sum while Ps run) */
 void _go_g_make_runnable(struct go_g *g);	/* WAITING -> RUNNABLE (waits out Gs_SCAN) */
 void _go_inject_global(struct go_g *list);	/* RUNNABLE Gs (schedlink) to the global queue */
 void _go_wakep(void);

@@ -500,7 +500,7 @@ static void checkdead_locked(void)
 		return;
 	if (sched.mcount - sched.nmidle > 0)
 		return;		/* some M runs, polls or is in a system call */
-	if (load_relaxed(&sched.ngoroutines) <= 0 || sched.runqsize)
+	if (_go_ngoroutines() <= 0 || sched.runqsize)
 		return;
 	if (_go_timers_count() || _go_netpoll_waiters())
 		return;
@@ -709,7 +709,7 @@ static void execute(struct go_m *m, struct go_g *g)
 	for (;;) {
 		p = m->p;
 		store_relaxed(&p->schedtick, p->schedtick + 1);
-		stat_inc(&sched.stats.switches);
+		store_relaxed(&p->nswitches, p->nswitches + 1);
 		g->m = m;
 		store_relaxed(&m->curg, g);
 		_go_curg = g;
@@ -733,8 +733,7 @@ static void execute(struct go_m *m, struct go_g *g)
 			return;
 		case AFTER_EXIT:
 			store_release(&g->status, (uint32_t)Gs_DEAD);
-			fetch_add(&sched.ngoroutines, -1);
-			store_relaxed(&sched.stats.goroutines, (uint64_t)load_relaxed(&sched.ngoroutines));
+			store_relaxed(&m->p->gdelta, m->p->gdelta - 1);
 			if (g->is_main) {
 				_go_lock(&sched.lock);
 				stop_locked(0);
@@ -945,16 +944,28 @@ static struct go_g *newproc(void (*fn)(void *), void *arg, struct go_p *p)
 	g->asan_fake_stack = NULL;
 	g->fn = fn;
 	g->arg = arg;
-	g->id = fetch_add(&sched.goidgen, 1) + 1;
+	if (p) {
+		if (p->goid_next == p->goid_end) {
+			p->goid_next = fetch_add(&sched.goidgen, 16) + 1;
+			p->goid_end = p->goid_next + 16;
+		}
+		g->id = p->goid_next++;
+	} else {
+		g->id = fetch_add(&sched.goidgen, 1) + 1;
+	}
 	g->gen = sched.gen;
 	g->is_main = false;
 	g->m = NULL;
 	g->waitreason = NULL;
 	g->param = 0;
 	_go_ctx_make(&g->ctx, g, g_entry, g);
-	fetch_add(&sched.ngoroutines, 1);
-	stat_inc(&sched.stats.spawned);
-	store_relaxed(&sched.stats.goroutines, (uint64_t)load_relaxed(&sched.ngoroutines));
+	if (p) {
+		store_relaxed(&p->gdelta, p->gdelta + 1);
+		store_relaxed(&p->nspawned, p->nspawned + 1);
+	} else {
+		fetch_add(&sched.ngoroutines, 1);
+		stat_inc(&sched.spawned_nop);
+	}
 	store_release(&g->status, (uint32_t)Gs_RUNNABLE);
 	return g;
 }
@@ -1077,6 +1088,15 @@ GOCHAN_API uintptr_t go_park(bool (*unlock)(struct go_g *g, void *arg), void *ar
 	switch_to_g0(g, AFTER_PARK);
 	_go_rt_exit(g->m);
 	return load_relaxed(&g->param);
+}
+
+int64_t _go_ngoroutines(void)
+{
+	int64_t n = load_relaxed(&sched.ngoroutines);
+
+	for (uint32_t i = 0; i < sched.nprocs; i++)
+		n += load_relaxed(&sched.allp[i].gdelta);
+	return n;
 }
 
 /* WAITING -> RUNNABLE, waiting out a stack scan. */
@@ -1289,6 +1309,7 @@ static int setup(const struct go_config *cfg)
 	sched.stack_max_prev = c.stack_max;
 	sched.ngoroutines = 0;
 	sched.goidgen = 0;
+	sched.spawned_nop = 0;
 	sched.stopping = 0;
 	sched.start_ns = _go_nanotime();
 	run_result = 0;
@@ -1404,7 +1425,7 @@ GOCHAN_API int go_run_config(const struct go_config *config, void (*main_fn)(voi
 	if (!g || _go_sysmon_start() < 0) {
 		err = g ? -EAGAIN : -ENOMEM;
 		if (g)
-			fetch_add(&sched.ngoroutines, -1);
+			store_relaxed(&m0->p->gdelta, m0->p->gdelta - 1);
 		run_result = err;
 		store_release(&sched.stopping, 1u);
 	} else {
@@ -1435,7 +1456,17 @@ GOCHAN_API int go_sched_stats(struct go_sched_stats *st)
 		return -EPERM;
 	size = st->size < sizeof(*st) ? st->size : (uint32_t)sizeof(*st);
 	store_relaxed(&sched.stats.global_runq, (uint64_t)load_relaxed(&sched.runqsize));
-	store_relaxed(&sched.stats.goroutines, (uint64_t)load_relaxed(&sched.ngoroutines));
+	store_relaxed(&sched.stats.goroutines, (uint64_t)_go_ngoroutines());
+	{
+		uint64_t sw = 0, sp = 0;
+
+		for (uint32_t i = 0; i < sched.nprocs; i++) {
+			sw += load_relaxed(&sched.allp[i].nswitches);
+			sp += load_relaxed(&sched.allp[i].nspawned);
+		}
+		store_relaxed(&sched.stats.switches, sw);
+		store_relaxed(&sched.stats.spawned, sp + load_relaxed(&sched.spawned_nop));
+	}
 	if (size >= offsetof(struct go_sched_stats, goroutines))
 		st->maxprocs = sched.stats.maxprocs;
 	/* the counters, one relaxed load each (they move while we read) */

@@ -145,7 +145,7 @@ GOCHAN_API void go_schedtrace(void)
 		       (long long)((_go_nanotime() - sched.start_ns) / 1000000), sched.nprocs,
 		       load_relaxed(&sched.npidle), sched.mcount, load_relaxed(&sched.nmspinning),
 		       (int)load_relaxed(&sched.stats.idle_threads), load_relaxed(&sched.runqsize),
-		       (long long)load_relaxed(&sched.ngoroutines));
+		       (long long)_go_ngoroutines());
 	for (i = 0; i < sched.nprocs && len < (int)sizeof(line) - 16; i++)
 		len += snprintf(line + len, sizeof(line) - (size_t)len, "%s%u", i ? " " : "",
 				_go_runq_len(&sched.allp[i]));
