@@ -200,7 +200,9 @@ uintptr_t go_park(bool (*unlock)(struct go_g *g, void *arg), void *arg, const ch
 
 /*
  * go_ready - make g, parked by go_park, runnable; go_park returns value in it. Exactly one
- * go_ready per go_park. Any thread may call it, Ms or not; it never blocks.
+ * go_ready per go_park. Any thread may call it, Ms or not; it never blocks and never
+ * switches the calling goroutine out (it may be called with locks held). go_spawn and go_park
+ * (before its unlock callback) never switch the caller out either.
  */
 void go_ready(struct go_g *g, uintptr_t value);
 
@@ -208,7 +210,7 @@ void go_ready(struct go_g *g, uintptr_t value);
  * struct go_timer - a one-shot timer whose function runs on the scheduler at (or after) its
  * time. Zero-initialize it before first use; do not move it while it is pending.
  * fn runs on a scheduler stack with no P lock held: it must not block; it may call go_ready,
- * go_timer_start/stop on other timers, and push to lock-free structures.
+ * go_spawn, go_timer_start/stop on other timers, and push to lock-free structures.
  */
 struct go_timer {
 	int64_t when;                      /* CLOCK_MONOTONIC ns; private while pending */

@@ -299,6 +299,24 @@ static inline void _go_rt_enter(struct go_m *m)
 		_go_lostp_check();
 }
 
+/*
+ * As _go_rt_enter, but never deschedules the caller: go_park and go_ready are called with
+ * the caller's locks held (Go's gopark and goready never reschedule there either). Returns
+ * false when this M has no P now (sysmon took it and none is idle): m->p is then NULL and
+ * the caller does without one (go_park still parks; go_ready uses the global queue).
+ */
+bool _go_lostp_reacquire(struct go_m *m);
+
+static inline bool _go_rt_enter_noswitch(struct go_m *m)
+{
+	m->in_runtime++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (unlikely(m->p == NULL || load_acquire(&m->p->status) != Ps_RUNNING ||
+		     load_relaxed(&m->p->m) != m || m->gen != load_relaxed(&_go_sched.gen)))
+		return _go_lostp_reacquire(m);
+	return true;
+}
+
 static inline void _go_rt_exit(struct go_m *m)
 {
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);

@@ -241,9 +241,8 @@ static uint32_t runqgrab(struct go_p *victim, struct go_g **batch, bool steal_ne
 			/* A running P is about to run its runnext: give it ~3 us first, or the
 			 * two Ps would bounce a pair of communicating goroutines (Go does the same). */
 			if (load_relaxed(&victim->status) == Ps_RUNNING) {
-				int64_t until = _go_nanotime() + 3000;
-
-				while (_go_nanotime() < until)
+				/* a few microseconds of pause, without reading the clock */
+				for (int k = 0; k < 128 && load_relaxed(&victim->runnext) == next; k++)
 					__builtin_ia32_pause();
 				next = load_acquire(&victim->runnext);
 			}
@@ -728,7 +727,12 @@ static void execute(struct go_m *m, struct go_g *g)
 			if (g->park_unlock && !g->park_unlock(g, g->park_arg)) {
 				/* not parked after all: run it again (after any stack scan) */
 				_go_g_make_runnable(g);
-				continue;
+				if (m->p)
+					continue;
+				_go_lock(&sched.lock);	/* the P was lost: someone else runs it */
+				globrunqput_locked(g);
+				_go_unlock(&sched.lock);
+				_go_wakep();
 			}
 			return;
 		case AFTER_EXIT:
@@ -981,11 +985,18 @@ GOCHAN_API int go_spawn(void (*fn)(void *), void *arg)
 		return -EPERM;
 	if (cur) {
 		m = cur->m;
-		_go_rt_enter(m);
-		m = cur->m;
-		g = newproc(fn, arg, m->p);
-		if (g)
-			runqput(m->p, g, true);
+		if (_go_rt_enter_noswitch(m)) {	/* a timer or lock holder may spawn too */
+			g = newproc(fn, arg, m->p);
+			if (g)
+				runqput(m->p, g, true);
+		} else {
+			g = newproc(fn, arg, NULL);
+			if (g) {
+				_go_lock(&sched.lock);
+				globrunqput_locked(g);
+				_go_unlock(&sched.lock);
+			}
+		}
 		_go_rt_exit(m);
 	} else if (_go_m && _go_m->p) {	/* g0: a timer function */
 		g = newproc(fn, arg, _go_m->p);
@@ -1080,7 +1091,7 @@ GOCHAN_API uintptr_t go_park(bool (*unlock)(struct go_g *g, void *arg), void *ar
 		return load_relaxed(&g->param);
 	}
 	m = g->m;
-	_go_rt_enter(m);
+	_go_rt_enter_noswitch(m);	/* with or without a P, the park goes on */
 	g->park_unlock = unlock;
 	g->park_arg = arg;
 	g->waitreason = reason;
@@ -1133,9 +1144,13 @@ GOCHAN_API void go_ready(struct go_g *g, uintptr_t value)
 	cur = _go_curg;
 	if (cur) {
 		m = cur->m;
-		_go_rt_enter(m);
-		m = cur->m;
-		runqput(m->p, g, true);
+		if (_go_rt_enter_noswitch(m)) {
+			runqput(m->p, g, true);
+		} else {
+			_go_lock(&sched.lock);
+			globrunqput_locked(g);
+			_go_unlock(&sched.lock);
+		}
 		_go_rt_exit(m);
 	} else if ((m = _go_m) != NULL && m->p && m->gen == load_relaxed(&sched.gen)) {
 		/* g0 with a P: a timer in schedule(). To the tail, so that timers due together
@@ -1156,11 +1171,33 @@ GOCHAN_API void go_ready(struct go_g *g, uintptr_t value)
  * (a bracketed system call, or flipped by the hog handler) and may have been taken by sysmon;
  * or the scheduler that started this M has stopped.
  */
+bool _go_lostp_reacquire(struct go_m *m)
+{
+	struct go_p *p = m->p;
+
+	if (m->gen != load_relaxed(&sched.gen)) {
+		m->p = NULL;	/* abandoned by an earlier go_run */
+		return false;
+	}
+	if (p && cas(&p->status, (uint32_t)Ps_SYSCALL, (uint32_t)Ps_RUNNING))
+		return true;
+	if (p && load_acquire(&p->status) == Ps_RUNNING && load_relaxed(&p->m) == m)
+		return true;
+	m->p = NULL;
+	_go_lock(&sched.lock);
+	p = sched.stopping ? NULL : pidleget_locked();
+	_go_unlock(&sched.lock);
+	if (p) {
+		acquirep(m, p);
+		return true;
+	}
+	return false;
+}
+
 void _go_lostp_check(void)
 {
 	struct go_g *g = _go_curg;
 	struct go_m *m = g->m;
-	struct go_p *p = m->p;
 
 	if (m->gen != load_relaxed(&sched.gen) || load_acquire(&sched.stopping)) {
 		/* go_run is over (or ending): this goroutine is abandoned. Its M goes back to
@@ -1168,18 +1205,8 @@ void _go_lostp_check(void)
 		switch_to_g0(g, AFTER_NONE);
 		fatal("an abandoned goroutine was resumed", g->id);
 	}
-	if (p && cas(&p->status, (uint32_t)Ps_SYSCALL, (uint32_t)Ps_RUNNING))
+	if (_go_lostp_reacquire(m))
 		return;
-	if (p && load_acquire(&p->status) == Ps_RUNNING && load_relaxed(&p->m) == m)
-		return;
-	m->p = NULL;
-	_go_lock(&sched.lock);
-	p = pidleget_locked();
-	_go_unlock(&sched.lock);
-	if (p) {
-		acquirep(m, p);
-		return;
-	}
 	switch_to_g0(g, AFTER_LOSTP);
 	/* resumed on an M with a P, in_runtime 1 as at every resume point */
 }
