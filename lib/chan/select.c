@@ -399,10 +399,12 @@ retry:;
 	struct go_timer timer = { 0 };
 	unsigned nhelp = 0;
 
-	for (unsigned i = 0; i < n; i++) {
+	/* In pollorder, so that duplicate cases on one channel queue in random order. */
+	for (unsigned k = 0; k < norder; k++) {
+		unsigned i = pollorder[k];
 		struct go_chan *c = cases[i].chan;
 
-		if (!c || c->kind != CHAN_LOCAL)
+		if (c->kind != CHAN_LOCAL)
 			continue;
 		sgs[i] = (struct sudog){
 			.g = sw.g, .c = c, .elem = cases[i].elem, .sw = &sw, .case_index = (int)i,

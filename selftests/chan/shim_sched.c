@@ -25,11 +25,26 @@ struct go_g {
 static __thread struct go_g *self;
 static _Atomic uint64_t next_id = 1;
 static _Atomic int running;
+static pthread_key_t self_key;
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+
+static void self_free(void *p)
+{
+	struct go_g *g = p;
+
+	pthread_mutex_destroy(&g->m);
+	pthread_cond_destroy(&g->cv);
+	free(g);
+}
+
+static void self_key_init(void) { pthread_key_create(&self_key, self_free); }
 
 struct go_g *go_self(void)
 {
 	if (!self) {
+		pthread_once(&self_once, self_key_init);
 		self = calloc(1, sizeof(*self));
+		pthread_setspecific(self_key, self);
 		pthread_mutex_init(&self->m, NULL);
 		pthread_cond_init(&self->cv, NULL);
 		self->id = next_id++;
@@ -247,15 +262,13 @@ bool go_timer_stop(struct go_timer *t)
 
 int go_wg_add(struct go_waitgroup *wg, int64_t d)
 {
-	static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	int64_t old = __atomic_load_n(&wg->count, __ATOMIC_RELAXED);
 
-	pthread_mutex_lock(&m);
-	if (wg->count + d < 0) {
-		pthread_mutex_unlock(&m);
-		return -EINVAL;
-	}
-	wg->count += d;
-	pthread_mutex_unlock(&m);
+	do {
+		if (old + d < 0)
+			return -EINVAL;
+	} while (!__atomic_compare_exchange_n(&wg->count, &old, old + d, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_RELAXED));
 	return 0;
 }
 
