@@ -178,7 +178,7 @@ struct go_select_case {
  * needs a blocked kernel party on the other side, which a plain send/recv or kernel select
  * provides (the kernel's queued uring_cmd select would lift this).
  *
- * Errors: -EINVAL (bad dir); -ENOMEM (more than 64 cases need memory); a kernel case's
+ * Errors: -EINVAL (bad dir); -ENOMEM (more than 16 cases need memory); a kernel case's
  * errors (-EBADF ...), as <gochan/kchan.h> reports them.
  */
 int go_select(struct go_select_case *cases, unsigned n);

@@ -28,7 +28,7 @@
 
 #include "internal.h"
 
-#define SELECT_STACK_CASES 64
+#define SELECT_STACK_CASES 16
 
 /* ---- Locks ----------------------------------------------------------------------------------- */
 

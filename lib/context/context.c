@@ -511,11 +511,27 @@ GOCHAN_API int go_ctx_fd(struct go_ctx *ctx)
 
 /* ---- Queries ---------------------------------------------------------------------------------- */
 
+/*
+ * A kernel Done may have been closed by another process before our watcher noticed: Err
+ * must not say "live" once Done is closed, so a kchan context asks the kernel (one ioctl).
+ */
+static int ctx_err(struct go_ctx *c)
+{
+	int err = atomic_load_explicit(&c->err, memory_order_acquire);
+	struct gochan_stat st;
+
+	if (!err && c->kfd >= 0 && gochan_stat(c->kfd, &st) == 0 && (st.flags & GOCHAN_STAT_CLOSED)) {
+		cancel_tree(c, -ECANCELED, 0, false);
+		err = atomic_load_explicit(&c->err, memory_order_acquire);
+	}
+	return err;
+}
+
 GOCHAN_API int go_ctx_err(struct go_ctx *ctx)
 {
 	struct go_ctx *c = cancel_ancestor(ctx);
 
-	return c ? atomic_load_explicit(&c->err, memory_order_acquire) : 0;
+	return c ? ctx_err(c) : 0;
 }
 
 GOCHAN_API int go_ctx_cause(struct go_ctx *ctx)
@@ -523,7 +539,7 @@ GOCHAN_API int go_ctx_cause(struct go_ctx *ctx)
 	struct go_ctx *c = cancel_ancestor(ctx);
 	int cause;
 
-	if (!c || !atomic_load_explicit(&c->err, memory_order_acquire))
+	if (!c || !ctx_err(c))
 		return 0;
 	go_mutex_lock(&c->mu);
 	cause = c->cause;

@@ -54,6 +54,8 @@ static void child_main(void *arg)
 		bool cancelled = false;
 
 		go_sleep(7 * 1000 * 1000);
+		/* After the cancel both cases may be ready (room in the buffer, Done closed):
+		 * select picks one at random, as Go's does, so a few more messages may go. */
 		GO_SELECT {
 		GO_CASE_SEND(out, &m) {
 			/* sent */
