@@ -56,7 +56,7 @@ void _go_mutex_unlock_slow(struct go_mutex *m)
 
 /* ---- Small helpers ---------------------------------------------------------------------- */
 
-uint32_t _go_fastrand(void)
+uint32_t _go_chan_fastrand(void)
 {
 	static __thread uint64_t s;
 

@@ -212,6 +212,6 @@ int _go_kchan_try(struct go_select_case *cs);   /* 0 done, -EAGAIN, -errno */
 /* ---- misc ------------------------------------------------------------------------------------ */
 
 /* A per-thread xorshift generator (Go's fastrand); good enough for pollorder. */
-uint32_t _go_fastrand(void);
+uint32_t _go_chan_fastrand(void);
 
 #endif /* GOCHAN_LIB_CHAN_INTERNAL_H */

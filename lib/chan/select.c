@@ -306,7 +306,7 @@ retry:;
 	for (unsigned i = 0; i < n; i++) {
 		if (!cases[i].chan)
 			continue;
-		unsigned j = _go_fastrand() % (norder + 1);
+		unsigned j = _go_chan_fastrand() % (norder + 1);
 
 		pollorder[norder] = pollorder[j];
 		pollorder[j] = i;
