@@ -78,8 +78,24 @@ uint32_t _go_chan_fastrand(void)
 
 void _go_chan_copy(struct go_chan *c, void *dst, const void *src)
 {
-	if (c->elem_size && dst && src)
+	if (!dst || !src)
+		return;
+	/* Constant sizes compile to plain moves: most elements are a word or two. */
+	switch (c->elem_size) {
+	case 0:
+		return;
+	case 4:
+		memcpy(dst, src, 4);
+		return;
+	case 8:
+		memcpy(dst, src, 8);
+		return;
+	case 16:
+		memcpy(dst, src, 16);
+		return;
+	default:
 		memcpy(dst, src, c->elem_size);
+	}
 }
 
 void _go_chan_zero(struct go_chan *c, void *dst)
@@ -230,7 +246,7 @@ static void block_forever(const char *reason)
 		go_park(NULL, NULL, reason);
 }
 
-static int chansend(struct go_chan *c, const void *elem, bool block)
+int _go_chan_send(struct go_chan *c, const void *elem, bool block)
 {
 	struct sudog *sg;
 
@@ -272,7 +288,7 @@ static int chansend(struct go_chan *c, const void *elem, bool block)
 	return me.success ? 0 : -EPIPE;
 }
 
-static int chanrecv(struct go_chan *c, void *elem, bool *ok, bool block)
+int _go_chan_recv(struct go_chan *c, void *elem, bool *ok, bool block)
 {
 	struct sudog *sg;
 	bool got;
@@ -335,7 +351,7 @@ GOCHAN_API int go_chan_send(struct go_chan *c, const void *elem)
 		block_forever("chan send (nil chan)");
 	if (c->kind == CHAN_KERNEL)
 		return _go_kchan_send(c, elem, true, -1);
-	return chansend(c, elem, true);
+	return _go_chan_send(c, elem, true);
 }
 
 GOCHAN_API int go_chan_recv(struct go_chan *c, void *elem, bool *ok)
@@ -344,7 +360,7 @@ GOCHAN_API int go_chan_recv(struct go_chan *c, void *elem, bool *ok)
 		block_forever("chan receive (nil chan)");
 	if (c->kind == CHAN_KERNEL)
 		return _go_kchan_recv(c, elem, ok, true, -1);
-	return chanrecv(c, elem, ok, true);
+	return _go_chan_recv(c, elem, ok, true);
 }
 
 GOCHAN_API int go_chan_try_send(struct go_chan *c, const void *elem)
@@ -353,7 +369,7 @@ GOCHAN_API int go_chan_try_send(struct go_chan *c, const void *elem)
 		return -EAGAIN;
 	if (c->kind == CHAN_KERNEL)
 		return _go_kchan_send(c, elem, false, -1);
-	return chansend(c, elem, false);
+	return _go_chan_send(c, elem, false);
 }
 
 GOCHAN_API int go_chan_try_recv(struct go_chan *c, void *elem, bool *ok)
@@ -362,7 +378,7 @@ GOCHAN_API int go_chan_try_recv(struct go_chan *c, void *elem, bool *ok)
 		return -EAGAIN;
 	if (c->kind == CHAN_KERNEL)
 		return _go_kchan_recv(c, elem, ok, false, -1);
-	return chanrecv(c, elem, ok, false);
+	return _go_chan_recv(c, elem, ok, false);
 }
 
 GOCHAN_API int go_chan_send_until(struct go_chan *c, const void *elem, int64_t deadline_ns)

@@ -184,6 +184,9 @@ static inline void *chanbuf(struct go_chan *c, size_t i)
 
 /* ---- chan.c ---------------------------------------------------------------------------- */
 
+/* Go's chansend / chanrecv on an in-process channel (non-blocking: -EAGAIN). */
+int _go_chan_send(struct go_chan *c, const void *elem, bool block);
+int _go_chan_recv(struct go_chan *c, void *elem, bool *ok, bool block);
 /* Wake sg's goroutine after the waker has finished with sg (and may have unlocked). */
 void _go_chan_wake(struct sudog *sg);
 /* Send / receive with a waiter already dequeued; c locked, and left locked: the caller

@@ -306,16 +306,41 @@ retry:;
 	for (unsigned i = 0; i < n; i++) {
 		if (!cases[i].chan)
 			continue;
-		unsigned j = _go_chan_fastrand() % (norder + 1);
+		/* Go's cheaprandn: a multiply, not a divide */
+		unsigned j = (unsigned)(((uint64_t)_go_chan_fastrand() * (norder + 1)) >> 32);
 
 		pollorder[norder] = pollorder[j];
 		pollorder[j] = i;
 		norder++;
-		if (cases[i].chan->kind == CHAN_LOCAL)
-			lockorder[nlock++] = cases[i].chan;
 	}
-	sort_chans(lockorder, nlock);
 
+	/*
+	 * Fast path, in-process cases only: the first case in pollorder that can proceed on its
+	 * own, under its own lock (a non-blocking send/receive, whose lock-free check skips the
+	 * cases that are obviously not ready). Taking it is what pass 1 would do had it found
+	 * that case first; only if none proceeds do we lock them all.
+	 */
+	if (!nkern) {
+		for (unsigned k = 0; k < norder; k++) {
+			struct go_select_case *cs = &cases[pollorder[k]];
+
+			if (cs->dir == GO_SELECT_SEND) {
+				ret = _go_chan_send(cs->chan, cs->elem, false);
+				if (ret == -EAGAIN)
+					continue;
+				cs->ok = ret == 0;
+			} else if (_go_chan_recv(cs->chan, cs->elem, &cs->ok, false) == -EAGAIN) {
+				continue;
+			}
+			ret = (int)pollorder[k];
+			goto out;
+		}
+	}
+
+	for (unsigned i = 0; i < n; i++)
+		if (cases[i].chan && cases[i].chan->kind == CHAN_LOCAL)
+			lockorder[nlock++] = cases[i].chan;
+	sort_chans(lockorder, nlock);
 	sellock(lockorder, nlock);
 
 	/* Pass 1: the first ready case in pollorder. */

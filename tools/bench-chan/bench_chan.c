@@ -5,8 +5,10 @@
  *
  *   bench-chan [-p procs] [-t ms] [name...]
  *
- * Each benchmark runs with a doubling operation count until one run lasts -t ms (default
- * 300), and reports that run's time per operation.
+ * Each benchmark runs with a growing operation count until one run lasts -t ms (default
+ * 300), then four more runs of that count; it reports the best time per operation of the
+ * five (the machines are shared: the best run is the least disturbed one). Go's twin
+ * does the same.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -266,6 +268,13 @@ static void bench_main(void *p)
 				next = n * 2;
 			n = next;
 			t = benches[b].fn(n);
+		}
+		/* The machine is shared: report the best of five runs of that length. */
+		for (int r = 0; r < 4; r++) {
+			int64_t t2 = benches[b].fn(n);
+
+			if (t2 < t)
+				t = t2;
 		}
 		printf("%s\t%u\t%.1f\n", benches[b].name, a->procs, (double)t / n);
 		fflush(stdout);
