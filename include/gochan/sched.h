@@ -27,9 +27,12 @@
  * Ps while a goroutine hogs its thread.
  *
  * Thread-local state, for code running in a goroutine:
- *   - errno is saved and restored with the goroutine at every switch: it behaves as if it
- *     belonged to the goroutine. (Do not keep the *address* of errno, or of any __thread
- *     variable, across a call that may switch: it is the old thread's.)
+ *   - errno is saved and restored with the goroutine at every switch, so its value follows
+ *     the goroutine. But glibc declares __errno_location() const, and the compiler may reuse
+ *     errno's address from before a call in the same function: read errno right after the
+ *     call that set it (as "if (read(...) < 0 && errno == EAGAIN)" does), never across a
+ *     call below that may switch. The same holds for the address of any __thread variable.
+ *     Functions of this library never set errno.
  *   - Other __thread variables belong to the M: after any call below that may block (yield,
  *     sleep, park, wait, read/write, channel operations), the goroutine may be on another
  *     thread and see that thread's values.
@@ -214,7 +217,7 @@ bool go_timer_stop(struct go_timer *t);
 struct go_waitgroup {
 	int64_t count;       /* private */
 	void *waiters;       /* private */
-	int lock;            /* private */
+	uint32_t lock;       /* private */
 };
 
 /* go_wg_add - add delta (may be negative). Returns 0, or -EINVAL (and changes nothing) if the
@@ -238,7 +241,8 @@ void go_wg_wait(struct go_waitgroup *wg);
  *   - guarded stacks: a PROT_NONE page below the stack; any overflow faults (SIGSEGV) at the
  *     first touch. Each guard costs two memory mappings, so only the first stacks get one:
  *     as many as fit in a quarter of vm.max_map_count's headroom at start (about 8000 with
- *     the default 65530); the count is in go_sched_stats().
+ *     the default 65530; $GOCHAN_STACK_GUARDS, read once per process, lowers that number);
+ *     the count is in go_sched_stats().
  *   - beyond that: a 256-byte canary zone at the top of the stack below, checked at every
  *     switch of either goroutine; an overflow is reported ("stack overflow") and the process
  *     aborts. It misses an overflow that writes past the zone without touching it (a frame

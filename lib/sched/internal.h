@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef GOCHAN_SCHED_INTERNAL_H
+#define GOCHAN_SCHED_INTERNAL_H
+
+/*
+ * The scheduler's internals, grouped by the file that defines them.
+ *
+ * Glossary (runtime/proc.go's): G a goroutine, M a thread, P the right to run Gs (maxprocs of
+ * them), g0 an M's own stack (the pthread's), on which schedule() runs. An M runs a G only while
+ * it holds a P; an M in a system call (or running a hog) may have lost its P.
+ *
+ * Locks, in order (never take an earlier one while holding a later one):
+ *	sched.lock	idle M and P lists, global run queue, free G list
+ *	timers.lock	the timer heap
+ *	netpoll.sq_lock	the io_uring submission queue
+ *	netpoll.cq_lock	the io_uring completion queue (held by the M blocked in netpoll)
+ *	stacks.lock	arenas
+ * A P's local run queue is lock-free (one producer, its owner; many consumers via CAS on head).
+ *
+ * G status, changed only by CAS (go_g.status):
+ *	IDLE -> RUNNABLE (spawn) -> RUNNING (execute) -> RUNNABLE (yield, hog preempted)
+ *	RUNNING -> WAITING (park) -> RUNNABLE (go_ready) ; RUNNING -> SYSCALL -> RUNNING
+ *	RUNNING -> DEAD (fn returned) -> RUNNABLE (reused by spawn)
+ *	Gs_SCAN is or'ed into WAITING/DEAD while another thread works on the stack (shrink; later
+ *	the GC): go_ready spins until it is cleared, so the stack is never resumed under it.
+ *
+ * P status (go_p.status): IDLE (in sched.pidle), RUNNING (owned by p->m), SYSCALL (p->m is in a
+ * system call or running a hog: sysmon may take it with a CAS to IDLE, the M takes it back with
+ * a CAS to RUNNING). Only the owning M touches a RUNNING P's fields other than the run queue.
+ */
+
+#include <gochan/sched.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../internal.h"
+
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+
+/* Atomics: the compiler's, so that TSan sees them. */
+#define load_relaxed(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
+#define load_acquire(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define store_relaxed(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define xchg(p, v)		__atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
+#define cas(p, old, new)	({ __typeof__(*(p)) o_ = (old); \
+	__atomic_compare_exchange_n((p), &o_, (new), false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE); })
+#define fetch_add(p, v)		__atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)
+#define stat_inc(p)		__atomic_fetch_add((p), 1, __ATOMIC_RELAXED)
+
+#if defined(__SANITIZE_ADDRESS__)
+#define GO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GO_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define GO_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GO_TSAN 1
+#endif
+#endif
+
+/* ---- lock.c: futex mutex and one-shot notes ------------------------------------------------ */
+
+/* 0 unlocked, 1 locked, 2 locked with waiters (Drepper's "Futexes are tricky", mutex 2). */
+typedef struct { uint32_t v; } go_lock_t;
+void _go_lock(go_lock_t *l);
+void _go_unlock(go_lock_t *l);
+bool _go_trylock(go_lock_t *l);
+
+/* A note is a one-shot event (Go's note): sleep until woken; clear before reuse. */
+typedef struct { uint32_t key; } go_note_t;
+void _go_note_clear(go_note_t *n);
+void _go_note_wakeup(go_note_t *n);
+void _go_note_sleep(go_note_t *n);
+/* Returns false on timeout; ns < 0 sleeps until woken. */
+bool _go_note_tsleep(go_note_t *n, int64_t ns);
+
+int _go_futex_wait(uint32_t *addr, uint32_t val, int64_t ns);
+/* errno across a possible switch (see lock.c) */
+int _go_errno_get(void);
+void _go_errno_set(int v);
+void _go_futex_wake(uint32_t *addr, int n);
+
+/* ---- switch_*.S: the context switch --------------------------------------------------------- */
+
+/* Callee-saved registers, mxcsr and the x87 control word are pushed on the stack being left;
+ * ctx holds only the stack pointer. */
+struct go_ctx {
+	void *sp;
+};
+void _go_ctx_switch(struct go_ctx *from, struct go_ctx *to);
+/* Prepare ctx so that switching to it calls entry(arg) on the stack whose top is stack_top. */
+void _go_ctx_make(struct go_ctx *ctx, void *stack_top, void (*entry)(void *), void *arg);
+
+/* ---- the G ---------------------------------------------------------------------------------- */
+
+enum {
+	Gs_IDLE = 0,
+	Gs_RUNNABLE,
+	Gs_RUNNING,
+	Gs_SYSCALL,
+	Gs_WAITING,
+	Gs_DEAD,
+	Gs_SCAN = 0x100,
+};
+
+/* What the G asked its M to do once back on g0 (go_m.after). */
+enum go_after {
+	AFTER_NONE,
+	AFTER_YIELD,	/* requeue at the tail of the local run queue */
+	AFTER_PARK,	/* WAITING; then g->park_unlock */
+	AFTER_EXIT,	/* fn returned */
+	AFTER_LOSTP,	/* returning from a syscall/hog found no P: global queue, stop the M */
+};
+
+#define GO_CANARY_BYTES	256
+#define GO_CANARY_WORD	0x9e3779b97f4a7c15ull
+
+/*
+ * struct go_g - a goroutine. It lives at the top of its own stack region (stack.c), under the
+ * canary zone that guards it from the stack region above; the stack grows down from it.
+ * A thread that is not an M has a stand-in (is_thread) in its TLS, parked on a futex.
+ */
+struct go_g {
+	struct go_ctx ctx;		/* saved sp while not running */
+	uint32_t status;		/* Gs_*, CAS only */
+	uint32_t sema;			/* is_thread: 1 when readied (futex word) */
+	uint64_t id;
+	void (*fn)(void *);
+	void *arg;
+	struct go_m *m;			/* while RUNNING or SYSCALL */
+	struct go_g *schedlink;		/* global run queue, free lists, netpoll results */
+
+	/* go_park: set by the G before switching, used by its M on g0 */
+	bool (*park_unlock)(struct go_g *g, void *arg);
+	void *park_arg;
+	const char *waitreason;
+	int64_t waitsince;
+	uintptr_t param;		/* go_ready's value */
+	int saved_errno;
+	uint32_t gen;			/* sched.gen when spawned */
+	bool is_thread;
+	bool is_main;
+
+	/* stack: [stack_lo, (char *)this) ; region [region_lo, region_lo + stack_max) */
+	char *stack_lo;			/* lowest usable byte (above the guard page, if any) */
+	char *region_lo;
+	struct go_arena *arena;
+	bool guarded;
+
+	void *asan_fake_stack;
+	void *tsan_fiber;
+};
+
+/* ---- the M and the P ------------------------------------------------------------------------ */
+
+struct go_p;
+
+struct go_m {
+	struct go_ctx g0ctx;		/* schedule()'s context on the pthread's stack */
+	struct go_g *curg;		/* running G, or NULL on g0 */
+	struct go_p *p;			/* attached P (may have been taken if in SYSCALL) */
+	struct go_p *nextp;		/* handed over by startm */
+	struct go_m *schedlink;		/* sched.midle */
+	struct go_m *alllink;
+	go_note_t park;			/* stopm sleeps here */
+	pthread_t thread;
+	int id;
+	uint32_t gen;
+	bool spinning;			/* looking for work, counted in sched.nmspinning */
+	bool exited;
+	volatile sig_atomic_t in_runtime; /* > 0: the hog handler leaves this M alone */
+	enum go_after after;
+	uint64_t fastrand;
+
+	/* g0's stack, for sanitizers */
+	void *g0_stack_lo;
+	size_t g0_stack_size;
+	void *g0_fake_stack;
+	void *g0_tsan_fiber;
+};
+
+enum { Ps_IDLE = 0, Ps_RUNNING, Ps_SYSCALL };
+
+#define GO_RUNQ_SIZE 256
+#define GO_GFREE_LOCAL_MAX 64
+
+struct go_p {
+	int id;
+	uint32_t status;		/* Ps_*, CAS while SYSCALL */
+	struct go_m *m;
+	struct go_p *link;		/* sched.pidle */
+	uint32_t schedtick;		/* incremented on every execute */
+	uint32_t syscalltick;		/* incremented on every syscall enter */
+
+	/* lock-free run queue: the owner puts at tail, anyone takes at head (CAS) */
+	uint32_t runqhead;
+	uint32_t runqtail;
+	struct go_g *runq[GO_RUNQ_SIZE];
+	struct go_g *runnext;		/* runs next; CAS to steal */
+
+	struct go_g *gfree;		/* dead Gs (with stacks) for reuse */
+	int ngfree;
+
+	/* sysmon's view, for retake: the ticks it last saw and when */
+	uint32_t sysmon_schedtick;
+	uint32_t sysmon_syscalltick;
+	int64_t sysmon_when;
+	bool hog_signalled;
+} __attribute__((aligned(64)));
+
+/* ---- proc.c ------------------------------------------------------------------------------- */
+
+int64_t _go_nanotime(void);	/* CLOCK_MONOTONIC ns */
+
+struct go_sched {
+	go_lock_t lock;
+	uint32_t gen;			/* incremented by every go_run */
+	bool running;
+	uint32_t stopping;		/* main returned or deadlock: Ms leave schedule() */
+	int result;			/* go_run's return */
+	uint32_t flags;			/* GO_CONFIG_* */
+
+	struct go_m *midle;		/* idle Ms, under lock */
+	int nmidle;
+	int mcount;
+	struct go_m *allm;		/* under lock */
+	struct go_p *pidle;		/* idle Ps, under lock */
+	uint32_t npidle;		/* atomic reads */
+	uint32_t nmspinning;		/* atomic */
+	uint32_t nprocs;
+	struct go_p *allp;
+	uint32_t allp_cap;
+
+	struct go_g *runqhead, *runqtail; /* global run queue, under lock */
+	uint32_t runqsize;		/* atomic reads */
+	struct go_g *gfree;		/* global free Gs, under lock */
+	int ngfree;
+
+	int64_t ngoroutines;		/* atomic; live Gs */
+	uint64_t goidgen;		/* atomic */
+	int64_t start_ns;
+	uint64_t stack_max;
+
+	/* sysmon */
+	pthread_t sysmon;
+	go_note_t sysmon_note;
+	uint32_t sysmon_sleeping;	/* atomic: 1 while parked for lack of work */
+	uint32_t schedtrace_ms;
+
+	struct go_sched_stats stats;	/* counters, relaxed atomics */
+};
+
+extern struct go_sched _go_sched;
+extern __thread struct go_m *_go_m;
+extern __thread struct go_g *_go_curg;	/* running G on this thread, NULL on g0 / non-M */
+
+void _go_g_make_runnable(struct go_g *g);	/* WAITING -> RUNNABLE (waits out Gs_SCAN) */
+void _go_wakep(void);
+void _go_startm(struct go_p *p, bool spinning);
+void _go_handoffp(struct go_p *p);
+bool _go_runq_empty(struct go_p *p);
+uint32_t _go_runq_len(struct go_p *p);
+uint32_t _go_fastrand(void);
+void _go_print_goroutines(FILE *f);
+void _go_lostp_check(void);	/* in a G: take back a P lost to sysmon (hog/syscall) */
+
+/* Runtime entry from a G: the hog handler must not flip the P while this M is inside. */
+static inline void _go_rt_enter(struct go_m *m)
+{
+	m->in_runtime++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	/* RUNNING is not enough: while this M's goroutine was in a system call, sysmon may
+	 * have given the P to another M, which runs it now. */
+	if (unlikely(m->p == NULL || load_acquire(&m->p->status) != Ps_RUNNING ||
+		     load_relaxed(&m->p->m) != m || m->gen != load_relaxed(&_go_sched.gen)))
+		_go_lostp_check();
+}
+
+static inline void _go_rt_exit(struct go_m *m)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	m->in_runtime--;
+}
+
+/* ---- stack.c -------------------------------------------------------------------------------- */
+
+/*
+ * struct go_arena - one mapping holding up to nregions stack regions of sched.stack_max bytes,
+ * above a PROT_NONE page. Regions are handed out in order (nused); region i's G lives at its
+ * top. Arenas are never unmapped (their pages are released at go_run's end).
+ */
+struct go_arena {
+	char *base;			/* the guard page; regions start at base + page */
+	uint64_t stack_max;
+	uint32_t nregions;
+	uint32_t nused;			/* under stacks.lock */
+	struct go_arena *next;
+};
+
+int _go_stacks_init(uint64_t stack_max);
+/* A new G (status IDLE) with a fresh stack, or NULL (ENOMEM). */
+struct go_g *_go_stack_alloc(void);
+/* Check the canary zone below g's stack (unguarded stacks); aborts on overflow. */
+void _go_stack_check(struct go_g *g);
+void _go_stack_check_slow(struct go_g *g);
+/* Release every stack's pages but its G's (go_run's end). */
+void _go_stacks_release_all(void);
+/* Call fn for every G ever made. */
+void _go_stacks_for_each_g(void (*fn)(struct go_g *g, void *arg), void *arg);
+long _go_stacks_shrink(void);
+
+static inline void _go_stack_check_fast(struct go_g *g)
+{
+	if (!g->guarded)
+		_go_stack_check_slow(g);
+}
+
+/* ---- timer.c ------------------------------------------------------------------------------ */
+
+enum { Ts_IDLE = 0, Ts_PENDING };
+
+int _go_timers_init(void);
+void _go_timers_fini(void);
+/* Run the timers due at now; returns the next timer's time or -1. */
+int64_t _go_timers_run(int64_t now);
+int64_t _go_timers_next(void);	/* earliest pending time, or -1 */
+/* Run due timers; reads the clock only when a timer is pending. */
+static inline void _go_timers_check(void)
+{
+	extern int64_t _go_timers_earliest;
+
+	if (load_acquire(&_go_timers_earliest) != INT64_MAX)
+		_go_timers_run(_go_nanotime());
+}
+uint32_t _go_timers_count(void);
+
+/* ---- netpoll.c: io_uring ------------------------------------------------------------------- */
+
+int _go_netpoll_init(void);
+void _go_netpoll_fini(void);
+/* Gs whose waits completed, made RUNNABLE, linked by schedlink; blocks up to delay_ns
+ * (< 0 forever, 0 not at all). */
+struct go_g *_go_netpoll(int64_t delay_ns);
+void _go_netpoll_break(void);
+/* Wake the M blocked in netpoll if it sleeps past when (a timer was added). */
+void _go_netpoll_wake_for(int64_t when);
+bool _go_netpoll_waiters(void);
+extern uint32_t _go_netpoll_blocked;	/* atomic: an M is blocked in _go_netpoll */
+
+/* ---- sysmon.c ------------------------------------------------------------------------------- */
+
+int _go_sysmon_start(void);
+void _go_sysmon_stop(void);
+void _go_sysmon_wake(void);
+int _go_hog_signal_install(void);
+
+
+#endif /* GOCHAN_SCHED_INTERNAL_H */

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netpoll.c - the poller: goroutines wait on file descriptors through one io_uring.
+ *
+ * A goroutine that waits (go_poll, go_read, go_write) puts a struct pollop on its stack and
+ * parks; go_park's unlock callback (on g0, once the goroutine is off its stack) submits the
+ * SQE whose user_data is the pollop, so the completion cannot race the park. Completions are
+ * reaped by whichever M polls: every M without work polls without blocking, and one M at a
+ * time (_go_netpoll_blocked) blocks in io_uring_enter until a completion or the next timer.
+ * A reaped pollop's goroutine is made runnable; it reads its result from the pollop.
+ *
+ * Locking: np.sq_lock serializes the submission queue (any M submits); np.cq_lock the
+ * completion queue (the blocked M holds it while it sleeps; others only try it). liburing's
+ * wait with a timeout does not touch the submission queue when the kernel has
+ * IORING_FEAT_EXT_ARG (5.11), which init requires.
+ *
+ * user_data 0 marks CQEs nobody waits for: the break NOP and link timeouts.
+ *
+ * Without io_uring (disabled by sysctl or seccomp), timers still work (the blocked M sleeps
+ * on a futex) and go_poll/go_read/go_write fall back to poll/read/write in a bracketed
+ * system call, which costs a thread per waiting goroutine.
+ */
+#include <errno.h>
+#include <liburing.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define SQ_ENTRIES	1024
+#define CQ_ENTRIES	65536
+
+enum pollop_kind { OP_POLL, OP_READ, OP_WRITE };
+
+struct pollop {
+	struct go_g *g;
+	int res;
+	enum pollop_kind kind;
+	int fd;
+	short events;
+	void *buf;
+	size_t len;
+	int64_t deadline;
+	struct __kernel_timespec ts;
+};
+
+static struct {
+	struct io_uring ring;
+	bool ok;
+	go_lock_t sq_lock;
+	go_lock_t cq_lock;
+	uint32_t waiters;	/* submitted pollops not yet reaped (atomic) */
+	uint32_t break_pending;	/* a break NOP is in flight (atomic) */
+	uint32_t futex_word;	/* the fallback's sleep */
+	int64_t block_until;	/* when the blocked M wakes by itself (INT64_MAX: never) */
+} np;
+
+uint32_t _go_netpoll_blocked;
+
+int _go_netpoll_init(void)
+{
+	struct io_uring_params p;
+
+	np.waiters = 0;
+	np.break_pending = 0;
+	if (np.ok)
+		return 0;
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_CQSIZE;
+	p.cq_entries = CQ_ENTRIES;
+	if (io_uring_queue_init_params(SQ_ENTRIES, &np.ring, &p) == 0) {
+		if (p.features & IORING_FEAT_EXT_ARG)
+			np.ok = true;
+		else
+			io_uring_queue_exit(&np.ring);
+	}
+	return 0;
+}
+
+/* go_run's end: pending operations are cancelled with the ring. */
+void _go_netpoll_fini(void)
+{
+	if (np.ok) {
+		io_uring_queue_exit(&np.ring);
+		np.ok = false;
+	}
+}
+
+bool _go_netpoll_waiters(void)
+{
+	return load_relaxed(&np.waiters) != 0;
+}
+
+/* np.sq_lock held. */
+static struct io_uring_sqe *get_sqe_locked(void)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&np.ring);
+
+	if (!sqe) {
+		io_uring_submit(&np.ring);
+		sqe = io_uring_get_sqe(&np.ring);
+	}
+	return sqe;
+}
+
+void _go_netpoll_break(void)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!np.ok) {
+		store_release(&np.futex_word, 1u);
+		_go_futex_wake(&np.futex_word, 1);
+		return;
+	}
+	if (!cas(&np.break_pending, 0u, 1u))
+		return;
+	_go_lock(&np.sq_lock);
+	sqe = get_sqe_locked();
+	if (sqe) {
+		io_uring_prep_nop(sqe);
+		io_uring_sqe_set_data64(sqe, 0);
+		io_uring_submit(&np.ring);
+	}
+	_go_unlock(&np.sq_lock);
+}
+
+void _go_netpoll_wake_for(int64_t when)
+{
+	if (load_acquire(&_go_netpoll_blocked) && when < load_relaxed(&np.block_until))
+		_go_netpoll_break();
+}
+
+struct go_g *_go_netpoll(int64_t delay)
+{
+	struct io_uring_cqe *cqe;
+	struct go_g *list = NULL;
+	unsigned head, seen = 0;
+
+	if (!np.ok) {
+		if (delay != 0) {
+			_go_futex_wait(&np.futex_word, 0, delay);
+			store_relaxed(&np.futex_word, 0u);
+		}
+		return NULL;
+	}
+	if (delay == 0) {
+		if (!_go_trylock(&np.cq_lock))
+			return NULL;
+	} else {
+		_go_lock(&np.cq_lock);
+	}
+	if (delay != 0 && !io_uring_cq_ready(&np.ring)) {
+		struct __kernel_timespec ts = { delay / 1000000000, delay % 1000000000 };
+
+		store_relaxed(&np.block_until, delay < 0 ? INT64_MAX : _go_nanotime() + delay);
+		io_uring_wait_cqe_timeout(&np.ring, &cqe, delay < 0 ? NULL : &ts);
+		store_relaxed(&np.block_until, INT64_MAX);
+	}
+	io_uring_for_each_cqe(&np.ring, head, cqe) {
+		struct pollop *op = (struct pollop *)(uintptr_t)io_uring_cqe_get_data64(cqe);
+
+		seen++;
+		if (!op) {
+			store_release(&np.break_pending, 0u);
+			continue;
+		}
+		op->res = cqe->res;
+		fetch_add(&np.waiters, -1);
+		_go_g_make_runnable(op->g);
+		op->g->schedlink = list;
+		list = op->g;
+	}
+	io_uring_cq_advance(&np.ring, seen);
+	_go_unlock(&np.cq_lock);
+	return list;
+}
+
+/* go_park's unlock: the goroutine is off its stack; submit its operation. */
+static bool pollop_arm(struct go_g *g, void *arg)
+{
+	struct pollop *op = arg;
+	struct io_uring_sqe *sqe;
+
+	op->g = g;
+	_go_lock(&np.sq_lock);
+	if (op->deadline >= 0 && io_uring_sq_space_left(&np.ring) < 2)
+		io_uring_submit(&np.ring);
+	sqe = get_sqe_locked();
+	if (!sqe) {
+		_go_unlock(&np.sq_lock);
+		op->res = -EAGAIN;
+		return false;
+	}
+	switch (op->kind) {
+	case OP_POLL:
+		io_uring_prep_poll_add(sqe, op->fd, (unsigned)(unsigned short)op->events);
+		break;
+	case OP_READ:
+		io_uring_prep_read(sqe, op->fd, op->buf, (unsigned)op->len, (uint64_t)-1);
+		break;
+	case OP_WRITE:
+		io_uring_prep_write(sqe, op->fd, op->buf, (unsigned)op->len, (uint64_t)-1);
+		break;
+	}
+	io_uring_sqe_set_data(sqe, op);
+	if (op->deadline >= 0) {
+		sqe->flags |= IOSQE_IO_LINK;
+		op->ts.tv_sec = op->deadline / 1000000000;
+		op->ts.tv_nsec = op->deadline % 1000000000;
+		sqe = get_sqe_locked();
+		io_uring_prep_link_timeout(sqe, &op->ts, IORING_TIMEOUT_ABS);
+		io_uring_sqe_set_data64(sqe, 0);
+	}
+	fetch_add(&np.waiters, 1);
+	io_uring_submit(&np.ring);
+	_go_unlock(&np.sq_lock);
+	stat_inc(&_go_sched.stats.polls);
+	return true;
+}
+
+static int wait_op(struct pollop *op, const char *reason)
+{
+	op->res = 0;
+	go_park(pollop_arm, op, reason);
+	return op->res;
+}
+
+GOCHAN_API int go_poll(int fd, short events, int64_t deadline_ns)
+{
+	struct pollop op = { .kind = OP_POLL, .fd = fd, .events = events,
+			     .deadline = deadline_ns };
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int r, timeout = -1;
+
+	if (_go_curg && np.ok && (deadline_ns < 0 || deadline_ns > _go_nanotime())) {
+		/* The switch saves and restores the goroutine's errno; io_uring_submit runs on
+		 * the scheduler's stack. */
+		r = wait_op(&op, "IO wait");
+		return r == -ECANCELED ? -ETIMEDOUT : r;
+	}
+	/* Outside a goroutine, without io_uring, or past the deadline: poll(2), bracketed.
+	 * errno only through _go_errno_*: the bracket may move us to another thread. */
+	int saved = _go_errno_get();
+
+	if (deadline_ns >= 0) {
+		int64_t left = deadline_ns - _go_nanotime();
+
+		timeout = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+	}
+	if (timeout != 0)
+		go_syscall_enter();
+	r = poll(&pfd, 1, timeout);
+	r = r < 0 ? -_go_errno_get() : r == 0 ? -ETIMEDOUT : pfd.revents;
+	if (timeout != 0)
+		go_syscall_exit();
+	_go_errno_set(saved);
+	return r;
+}
+
+static ssize_t rw(enum pollop_kind kind, int fd, void *buf, size_t len)
+{
+	struct pollop op = { .kind = kind, .fd = fd, .buf = buf, .deadline = -1 };
+	ssize_t r;
+
+	if (len > 0x7ffff000)
+		len = 0x7ffff000;	/* what read(2) does too */
+	op.len = len;
+	if (_go_curg && np.ok)
+		return wait_op(&op, kind == OP_READ ? "IO wait (read)" : "IO wait (write)");
+
+	int saved = _go_errno_get();
+
+	go_syscall_enter();
+	r = kind == OP_READ ? read(fd, buf, len) : write(fd, buf, len);
+	r = r < 0 ? -_go_errno_get() : r;
+	go_syscall_exit();
+	_go_errno_set(saved);
+	return r;
+}
+
+GOCHAN_API ssize_t go_read(int fd, void *buf, size_t len)
+{
+	return rw(OP_READ, fd, buf, len);
+}
+
+GOCHAN_API ssize_t go_write(int fd, const void *buf, size_t len)
+{
+	return rw(OP_WRITE, fd, (void *)buf, len);
+}

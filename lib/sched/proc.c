@@ -1,0 +1,1395 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proc.c - goroutines, threads and processors: Go's runtime/proc.go for C.
+ *
+ * The loop every M runs on its own stack (g0):
+ *
+ *	schedule: run due timers; every 61st tick take from the global queue first (so it is
+ *	never starved by two goroutines handing off through runnext); else runnext, the local
+ *	queue, then findrunnable: global queue, the poller (non-blocking), stealing half of
+ *	another P's queue (only while fewer than half the busy Ps' Ms are already spinning);
+ *	then give the P back and sleep: in the poller until the next timer if nobody else
+ *	is blocked there, else on the M's note until startm hands it a P.
+ *
+ * A G switches to g0 to park, yield or exit (switch_to_g0 with m->after saying which); the
+ * M does the rest on g0, after the G's stack is no longer in use: that is what lets go_park's
+ * unlock callback release a lock a waker needs, with no window in which the G could be
+ * resumed on another M while still running here (Go's mcall + park_m).
+ *
+ * Invariants:
+ *   - An M holds at most one P (m->p); an M with a P and no G is either in schedule or
+ *     spinning in findrunnable (counted in sched.nmspinning).
+ *   - When a goroutine becomes runnable and some P is idle, some M is spinning or is woken
+ *     to spin (wakep), unless one already spins: no runnable G is left with an idle P.
+ *     A spinning M that finds nothing rechecks every run queue after leaving the spinning
+ *     state (the recheck closes the race with a concurrent wakep that saw it spinning).
+ *   - sched.lock protects the idle lists, the global queue and the global free Gs.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifdef GO_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+#ifdef GO_TSAN
+void *__tsan_get_current_fiber(void);
+void *__tsan_create_fiber(unsigned flags);
+void __tsan_destroy_fiber(void *fiber);
+void __tsan_switch_to_fiber(void *fiber, unsigned flags);
+#endif
+
+struct go_sched _go_sched;
+__thread struct go_m *_go_m __attribute__((tls_model("initial-exec")));
+__thread struct go_g *_go_curg __attribute__((tls_model("initial-exec")));
+static __thread struct go_g thread_g __attribute__((tls_model("initial-exec")));
+
+#define sched _go_sched
+
+static int mlive;		/* Ms of this generation not yet exited (atomic) */
+static int run_result;
+
+int64_t _go_nanotime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+uint32_t _go_fastrand(void)
+{
+	struct go_m *m = _go_m;
+	uint64_t x;
+
+	if (!m)
+		return (uint32_t)_go_nanotime();
+	/* xorshift64* */
+	x = m->fastrand;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	m->fastrand = x;
+	return (uint32_t)((x * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+static void fatal(const char *msg, unsigned long long id)
+{
+	fprintf(stderr, "gochan: fatal error: %s (goroutine %llu)\n", msg, id);
+	abort();
+}
+
+/* ---- switching ---------------------------------------------------------------------------- */
+
+/* g0 -> g. Returns (on g0) when g switches back. */
+static void switch_to_g(struct go_m *m, struct go_g *g)
+{
+#ifdef GO_ASAN
+	__sanitizer_start_switch_fiber(&m->g0_fake_stack, g->stack_lo,
+				       (size_t)((char *)g - g->stack_lo));
+#endif
+#ifdef GO_TSAN
+	__tsan_switch_to_fiber(g->tsan_fiber, 0);
+#endif
+	_go_ctx_switch(&m->g0ctx, &g->ctx);
+#ifdef GO_ASAN
+	__sanitizer_finish_switch_fiber(m->g0_fake_stack, NULL, NULL);
+#endif
+}
+
+/* g -> its M's g0, asking it to do "after". Returns when g is resumed, maybe on another M:
+ * callers read g->m again, never a TLS value cached before the call. */
+static __attribute__((noinline)) void switch_to_g0(struct go_g *g, enum go_after after)
+{
+	struct go_m *m = g->m;
+
+	m->after = after;
+	g->saved_errno = _go_errno_get();
+	_go_stack_check_fast(g);
+#ifdef GO_ASAN
+	__sanitizer_start_switch_fiber(after == AFTER_EXIT ? NULL : &g->asan_fake_stack,
+				       m->g0_stack_lo, m->g0_stack_size);
+#endif
+#ifdef GO_TSAN
+	__tsan_switch_to_fiber(m->g0_tsan_fiber, 0);
+#endif
+	_go_ctx_switch(&g->ctx, &m->g0ctx);
+#ifdef GO_ASAN
+	__sanitizer_finish_switch_fiber(g->asan_fake_stack, NULL, NULL);
+#endif
+	_go_errno_set(g->saved_errno);
+}
+
+/* ---- run queues (Go's runqput / runqget / runqgrab) ------------------------------------------ */
+
+bool _go_runq_empty(struct go_p *p)
+{
+	for (;;) {
+		uint32_t h = load_acquire(&p->runqhead);
+		uint32_t t = load_acquire(&p->runqtail);
+		struct go_g *next = load_acquire(&p->runnext);
+
+		if (t == load_acquire(&p->runqtail))
+			return h == t && next == NULL;
+	}
+}
+
+uint32_t _go_runq_len(struct go_p *p)
+{
+	return load_acquire(&p->runqtail) - load_acquire(&p->runqhead);
+}
+
+static void globrunqput_locked(struct go_g *g)
+{
+	g->schedlink = NULL;
+	if (sched.runqtail)
+		sched.runqtail->schedlink = g;
+	else
+		sched.runqhead = g;
+	sched.runqtail = g;
+	store_relaxed(&sched.runqsize, sched.runqsize + 1);
+}
+
+/* Move half of p's full queue plus g to the global queue (Go's runqputslow). */
+static bool runqputslow(struct go_p *p, struct go_g *g, uint32_t h, uint32_t t)
+{
+	struct go_g *batch[GO_RUNQ_SIZE / 2 + 1];
+	uint32_t n = (t - h) / 2, i;
+
+	for (i = 0; i < n; i++)
+		batch[i] = load_relaxed(&p->runq[(h + i) % GO_RUNQ_SIZE]);
+	if (!cas(&p->runqhead, h, h + n))
+		return false;
+	batch[n] = g;
+	_go_lock(&sched.lock);
+	for (i = 0; i <= n; i++)
+		globrunqput_locked(batch[i]);
+	_go_unlock(&sched.lock);
+	return true;
+}
+
+/* Only p's owner calls this. next: put g in runnext (kicking the old one to the tail). */
+static void runqput(struct go_p *p, struct go_g *g, bool next)
+{
+	uint32_t h, t;
+
+	if (next) {
+		struct go_g *old = xchg(&p->runnext, g);
+
+		if (!old)
+			return;
+		g = old;
+	}
+	for (;;) {
+		h = load_acquire(&p->runqhead);
+		t = p->runqtail;
+		if (t - h < GO_RUNQ_SIZE) {
+			store_relaxed(&p->runq[t % GO_RUNQ_SIZE], g);
+			store_release(&p->runqtail, t + 1);
+			return;
+		}
+		if (runqputslow(p, g, h, t))
+			return;
+	}
+}
+
+/* Only p's owner calls this. */
+static struct go_g *runqget(struct go_p *p)
+{
+	struct go_g *next = load_relaxed(&p->runnext);
+	uint32_t h, t;
+	struct go_g *g;
+
+	if (next && cas(&p->runnext, next, (struct go_g *)NULL))
+		return next;
+	for (;;) {
+		h = load_acquire(&p->runqhead);
+		t = p->runqtail;
+		if (t == h)
+			return NULL;
+		g = load_relaxed(&p->runq[h % GO_RUNQ_SIZE]);
+		if (cas(&p->runqhead, h, h + 1))
+			return g;
+	}
+}
+
+/* Take half of victim's queue into batch (at most GO_RUNQ_SIZE/2). */
+static uint32_t runqgrab(struct go_p *victim, struct go_g **batch, bool steal_next)
+{
+	for (;;) {
+		uint32_t h = load_acquire(&victim->runqhead);
+		uint32_t t = load_acquire(&victim->runqtail);
+		uint32_t n = t - h, i;
+
+		n -= n / 2;
+		if (n == 0) {
+			struct go_g *next;
+
+			if (!steal_next)
+				return 0;
+			next = load_acquire(&victim->runnext);
+			if (!next)
+				return 0;
+			/* A running P is about to run its runnext: give it ~3 us first, or the
+			 * two Ps would bounce a pair of communicating goroutines (Go does the same). */
+			if (load_relaxed(&victim->status) == Ps_RUNNING) {
+				int64_t until = _go_nanotime() + 3000;
+
+				while (_go_nanotime() < until)
+					__builtin_ia32_pause();
+				next = load_acquire(&victim->runnext);
+			}
+			if (next && cas(&victim->runnext, next, (struct go_g *)NULL)) {
+				batch[0] = next;
+				return 1;
+			}
+			return 0;
+		}
+		if (n > GO_RUNQ_SIZE / 2)
+			continue;	/* read h and t inconsistently */
+		for (i = 0; i < n; i++)
+			batch[i] = load_relaxed(&victim->runq[(h + i) % GO_RUNQ_SIZE]);
+		if (cas(&victim->runqhead, h, h + n))
+			return n;
+	}
+}
+
+static struct go_g *runqsteal(struct go_p *p, struct go_p *victim, bool steal_next)
+{
+	struct go_g *batch[GO_RUNQ_SIZE / 2];
+	uint32_t n = runqgrab(victim, batch, steal_next), i;
+
+	if (n == 0)
+		return NULL;
+	for (i = 1; i < n; i++)
+		runqput(p, batch[i], false);
+	stat_inc(&sched.stats.steals);
+	return batch[0];
+}
+
+/* sched.lock held. Take a batch from the global queue; returns one, the rest go to p. */
+static struct go_g *globrunqget_locked(struct go_p *p, uint32_t max)
+{
+	uint32_t n, i;
+	struct go_g *g;
+
+	if (sched.runqsize == 0)
+		return NULL;
+	n = sched.runqsize / sched.nprocs + 1;
+	if (n > sched.runqsize)
+		n = sched.runqsize;
+	if (max > 0 && n > max)
+		n = max;
+	if (n > GO_RUNQ_SIZE / 2)
+		n = GO_RUNQ_SIZE / 2;
+	store_relaxed(&sched.runqsize, sched.runqsize - n);
+	g = sched.runqhead;
+	sched.runqhead = g->schedlink;
+	for (i = 1; i < n; i++) {
+		struct go_g *g2 = sched.runqhead;
+
+		sched.runqhead = g2->schedlink;
+		runqput(p, g2, false);
+	}
+	if (!sched.runqhead)
+		sched.runqtail = NULL;
+	return g;
+}
+
+/* ---- idle Ps and Ms ----------------------------------------------------------------------- */
+
+static void pidleput_locked(struct go_p *p)
+{
+	store_relaxed(&p->m, (struct go_m *)NULL);
+	store_release(&p->status, Ps_IDLE);
+	p->link = sched.pidle;
+	sched.pidle = p;
+	store_relaxed(&sched.npidle, sched.npidle + 1);
+}
+
+static struct go_p *pidleget_locked(void)
+{
+	struct go_p *p = sched.pidle;
+
+	if (p) {
+		sched.pidle = p->link;
+		store_relaxed(&sched.npidle, sched.npidle - 1);
+	}
+	return p;
+}
+
+static void acquirep(struct go_m *m, struct go_p *p)
+{
+	m->p = p;
+	store_relaxed(&p->m, m);
+	store_release(&p->status, Ps_RUNNING);
+	if (load_relaxed(&sched.sysmon_sleeping))
+		_go_sysmon_wake();
+}
+
+static void mput_locked(struct go_m *m)
+{
+	m->schedlink = sched.midle;
+	sched.midle = m;
+	sched.nmidle++;
+	store_relaxed(&sched.stats.idle_threads, (uint64_t)sched.nmidle);
+}
+
+static struct go_m *mget_locked(void)
+{
+	struct go_m *m = sched.midle;
+
+	if (m) {
+		sched.midle = m->schedlink;
+		sched.nmidle--;
+		store_relaxed(&sched.stats.idle_threads, (uint64_t)sched.nmidle);
+	}
+	return m;
+}
+
+static void *mstart_thread(void *arg);
+
+/* Start a thread that will run p. */
+static bool newm(struct go_p *p, bool spinning)
+{
+	struct go_m *m = calloc(1, sizeof(*m));
+	pthread_attr_t attr;
+	int err;
+
+	if (!m)
+		return false;
+	m->nextp = p;
+	m->spinning = spinning;
+	m->gen = sched.gen;
+	m->fastrand = (uint64_t)_go_nanotime() * 2654435761u | 1;
+	_go_lock(&sched.lock);
+	m->id = sched.mcount++;
+	m->alllink = sched.allm;
+	sched.allm = m;
+	_go_unlock(&sched.lock);
+	fetch_add(&mlive, 1);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 << 10);
+	err = pthread_create(&m->thread, &attr, mstart_thread, m);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		fetch_add(&mlive, -1);
+		m->exited = true;
+		return false;
+	}
+	stat_inc(&sched.stats.threads);
+	return true;
+}
+
+/* Give p (or an idle P) to an idle or new M. spinning: the caller counted it in nmspinning. */
+void _go_startm(struct go_p *p, bool spinning)
+{
+	struct go_m *m;
+
+	_go_lock(&sched.lock);
+	if (!p) {
+		p = pidleget_locked();
+		if (!p) {
+			_go_unlock(&sched.lock);
+			if (spinning)
+				fetch_add(&sched.nmspinning, -1);
+			return;
+		}
+	}
+	m = mget_locked();
+	_go_unlock(&sched.lock);
+	if (!m) {
+		if (!newm(p, spinning)) {
+			_go_lock(&sched.lock);
+			pidleput_locked(p);
+			_go_unlock(&sched.lock);
+			if (spinning)
+				fetch_add(&sched.nmspinning, -1);
+		}
+		return;
+	}
+	m->spinning = spinning;
+	m->nextp = p;
+	_go_note_wakeup(&m->park);
+}
+
+/* Wake an M to look for work if a P is idle and nobody spins already (Go's wakep). */
+void _go_wakep(void)
+{
+	if (load_relaxed(&sched.npidle) == 0)
+		return;
+	if (load_relaxed(&sched.nmspinning) != 0 || !cas(&sched.nmspinning, 0u, 1u))
+		return;
+	_go_startm(NULL, true);
+}
+
+/* p has no M (taken from a syscall or a hog): give it one if there is anything to do. */
+void _go_handoffp(struct go_p *p)
+{
+	if (!_go_runq_empty(p) || load_relaxed(&sched.runqsize)) {
+		_go_startm(p, false);
+		return;
+	}
+	if (load_relaxed(&sched.nmspinning) + load_relaxed(&sched.npidle) == 0 &&
+	    cas(&sched.nmspinning, 0u, 1u)) {
+		_go_startm(p, true);
+		return;
+	}
+	/* Timers and fds need someone to wait for them. */
+	if ((_go_timers_count() || _go_netpoll_waiters()) && !load_relaxed(&_go_netpoll_blocked)) {
+		_go_startm(p, false);
+		return;
+	}
+	_go_lock(&sched.lock);
+	pidleput_locked(p);
+	_go_unlock(&sched.lock);
+}
+
+/* ---- stopping --------------------------------------------------------------------------------- */
+
+static void print_g(struct go_g *g, void *arg)
+{
+	FILE *f = arg;
+	uint32_t st = load_relaxed(&g->status) & ~Gs_SCAN;
+	const char *what;
+
+	if (g->gen != sched.gen || st == Gs_IDLE || st == Gs_DEAD)
+		return;
+	switch (st) {
+	case Gs_RUNNABLE: what = "runnable"; break;
+	case Gs_RUNNING: what = "running"; break;
+	case Gs_SYSCALL: what = "syscall"; break;
+	default: what = g->waitreason ? g->waitreason : "waiting"; break;
+	}
+	fprintf(f, "\ngoroutine %llu [%s]:%s\n", (unsigned long long)g->id, what,
+		g->is_main ? " (main)" : "");
+}
+
+void _go_print_goroutines(FILE *f)
+{
+	_go_stacks_for_each_g(print_g, f);
+}
+
+/* sched.lock held. Wake every idle M and the poller so that all leave schedule(). */
+static void stop_locked(int result)
+{
+	struct go_m *m;
+
+	if (sched.stopping)
+		return;
+	run_result = result;
+	store_release(&sched.stopping, 1u);
+	while ((m = mget_locked()) != NULL)
+		_go_note_wakeup(&m->park);
+	_go_netpoll_break();
+	_go_sysmon_wake();
+}
+
+/* sched.lock held; called when an M is about to sleep for lack of work (Go's checkdead). */
+static void checkdead_locked(void)
+{
+	if (sched.flags & GO_CONFIG_NO_DEADLOCK_CHECK || sched.stopping)
+		return;
+	if (sched.mcount - sched.nmidle > 0)
+		return;		/* some M runs, polls or is in a system call */
+	if (load_relaxed(&sched.ngoroutines) <= 0 || sched.runqsize)
+		return;
+	if (_go_timers_count() || _go_netpoll_waiters())
+		return;
+	fprintf(stderr, "gochan: all goroutines are asleep - deadlock!\n");
+	_go_print_goroutines(stderr);
+	fflush(stderr);
+	stop_locked(-EDEADLK);
+}
+
+/* Sleep until startm hands this M a P. Returns false when the scheduler stops. */
+static bool stopm(struct go_m *m)
+{
+	_go_lock(&sched.lock);
+	if (sched.stopping) {
+		_go_unlock(&sched.lock);
+		return false;
+	}
+	mput_locked(m);
+	checkdead_locked();
+	_go_unlock(&sched.lock);
+	_go_note_sleep(&m->park);
+	_go_note_clear(&m->park);
+	if (load_acquire(&sched.stopping) || !m->nextp)
+		return false;
+	acquirep(m, m->nextp);
+	m->nextp = NULL;
+	return true;
+}
+
+/* ---- finding work --------------------------------------------------------------------------- */
+
+static void inject_list(struct go_m *m, struct go_g *list, struct go_g **first)
+{
+	while (list) {
+		struct go_g *g = list;
+
+		list = g->schedlink;
+		if (first && !*first && m->p) {
+			*first = g;
+			continue;
+		}
+		if (m->p) {
+			runqput(m->p, g, false);
+		} else {
+			_go_lock(&sched.lock);
+			globrunqput_locked(g);
+			_go_unlock(&sched.lock);
+		}
+		_go_wakep();
+	}
+}
+
+static void drop_spinning(struct go_m *m)
+{
+	if (m->spinning) {
+		m->spinning = false;
+		fetch_add(&sched.nmspinning, -1);
+	}
+}
+
+/* Runnable G for m (which holds a P), or NULL when the scheduler stops. May sleep. */
+static struct go_g *findrunnable(struct go_m *m)
+{
+	struct go_g *g, *list;
+	struct go_p *p;
+	uint32_t i, n, start;
+	int round;
+
+top:
+	if (load_acquire(&sched.stopping))
+		return NULL;
+	p = m->p;
+	_go_timers_check();
+	if ((g = runqget(p)) != NULL)
+		return g;
+	if (load_relaxed(&sched.runqsize)) {
+		_go_lock(&sched.lock);
+		g = globrunqget_locked(p, 0);
+		_go_unlock(&sched.lock);
+		if (g)
+			return g;
+	}
+	if (_go_netpoll_waiters() && !load_relaxed(&_go_netpoll_blocked)) {
+		list = _go_netpoll(0);
+		if (list) {
+			g = NULL;
+			inject_list(m, list, &g);
+			if (g)
+				return g;
+		}
+	}
+
+	/* Steal, unless enough Ms are spinning already (half the busy Ps). */
+	n = sched.nprocs;
+	if (m->spinning || 2 * load_relaxed(&sched.nmspinning) < n - load_relaxed(&sched.npidle)) {
+		if (!m->spinning) {
+			m->spinning = true;
+			fetch_add(&sched.nmspinning, 1);
+		}
+		for (round = 0; round < 4; round++) {
+			start = _go_fastrand() % n;
+			for (i = 0; i < n; i++) {
+				struct go_p *v = &sched.allp[(start + i) % n];
+
+				if (v == p)
+					continue;
+				if ((g = runqsteal(p, v, round == 3)) != NULL)
+					return g;
+			}
+		}
+	}
+
+	/* Nothing: give the P back. */
+	_go_lock(&sched.lock);
+	if (sched.stopping) {
+		_go_unlock(&sched.lock);
+		return NULL;
+	}
+	if (sched.runqsize) {
+		g = globrunqget_locked(p, 0);
+		_go_unlock(&sched.lock);
+		return g;
+	}
+	m->p = NULL;
+	pidleput_locked(p);
+	_go_unlock(&sched.lock);
+
+	/* Leaving the spinning state, look again: a wakep that saw us spinning did not start
+	 * anyone. */
+	if (m->spinning) {
+		drop_spinning(m);
+		for (i = 0; i < n; i++) {
+			if (!_go_runq_empty(&sched.allp[i])) {
+				_go_lock(&sched.lock);
+				p = pidleget_locked();
+				_go_unlock(&sched.lock);
+				if (p) {
+					acquirep(m, p);
+					m->spinning = true;
+					fetch_add(&sched.nmspinning, 1);
+					goto top;
+				}
+				break;
+			}
+		}
+	}
+
+	/* Wait in the poller for fds and the next timer, if nobody else does. */
+	if ((_go_netpoll_waiters() || _go_timers_count()) && cas(&_go_netpoll_blocked, 0u, 1u)) {
+		int64_t next = _go_timers_next(), delay = -1;
+
+		if (next >= 0) {
+			delay = next - _go_nanotime();
+			if (delay < 0)
+				delay = 0;
+		}
+		if (load_acquire(&sched.stopping))
+			delay = 0;
+		list = _go_netpoll(delay);
+		store_release(&_go_netpoll_blocked, 0u);
+		_go_lock(&sched.lock);
+		p = pidleget_locked();
+		_go_unlock(&sched.lock);
+		if (p) {
+			acquirep(m, p);
+			g = NULL;
+			inject_list(m, list, &g);
+			if (g)
+				return g;
+			goto top;	/* runs due timers, with the P: in deadline order */
+		}
+		/* No P: whoever holds one runs the due timers at its next schedule() (sysmon
+		 * makes sure someone does), so that they stay in deadline order. */
+		inject_list(m, list, NULL);
+	}
+	if (!stopm(m))
+		return NULL;
+	goto top;
+}
+
+/* ---- the M's loop ----------------------------------------------------------------------------- */
+
+static void gfput(struct go_p *p, struct go_g *g);
+
+static void execute(struct go_m *m, struct go_g *g)
+{
+	struct go_p *p;
+
+	for (;;) {
+		p = m->p;
+		store_relaxed(&p->schedtick, p->schedtick + 1);
+		stat_inc(&sched.stats.switches);
+		g->m = m;
+		store_relaxed(&m->curg, g);
+		_go_curg = g;
+		store_release(&g->status, (uint32_t)Gs_RUNNING);
+		switch_to_g(m, g);
+		_go_curg = NULL;
+		store_relaxed(&m->curg, (struct go_g *)NULL);
+
+		switch (m->after) {
+		case AFTER_YIELD:
+			store_release(&g->status, (uint32_t)Gs_RUNNABLE);
+			runqput(m->p, g, false);
+			return;
+		case AFTER_PARK:
+			store_release(&g->status, (uint32_t)Gs_WAITING);
+			if (g->park_unlock && !g->park_unlock(g, g->park_arg)) {
+				if (cas(&g->status, (uint32_t)Gs_WAITING, (uint32_t)Gs_RUNNABLE))
+					continue;	/* not parked after all: run it again */
+			}
+			return;
+		case AFTER_EXIT:
+			store_release(&g->status, (uint32_t)Gs_DEAD);
+			fetch_add(&sched.ngoroutines, -1);
+			store_relaxed(&sched.stats.goroutines, (uint64_t)load_relaxed(&sched.ngoroutines));
+			if (g->is_main) {
+				_go_lock(&sched.lock);
+				stop_locked(0);
+				_go_unlock(&sched.lock);
+			}
+			gfput(m->p, g);
+			return;
+		case AFTER_LOSTP:
+			store_release(&g->status, (uint32_t)Gs_RUNNABLE);
+			_go_lock(&sched.lock);
+			globrunqput_locked(g);
+			_go_unlock(&sched.lock);
+			return;
+		case AFTER_NONE:
+			return;
+		}
+	}
+}
+
+static void schedule(struct go_m *m)
+{
+	struct go_g *g;
+	struct go_p *p;
+
+	for (;;) {
+		if (load_acquire(&sched.stopping) || m->gen != load_relaxed(&sched.gen))
+			return;
+		if (!m->p) {
+			if (!stopm(m))
+				return;
+		}
+		p = m->p;
+		_go_timers_check();
+		g = NULL;
+		if (load_relaxed(&p->schedtick) % 61 == 0 && load_relaxed(&sched.runqsize)) {
+			_go_lock(&sched.lock);
+			g = globrunqget_locked(p, 1);
+			_go_unlock(&sched.lock);
+		}
+		if (!g)
+			g = runqget(p);
+		if (!g)
+			g = findrunnable(m);
+		if (!g)
+			return;
+		if (m->spinning) {
+			/* The last spinning M found work: another should look for more. */
+			drop_spinning(m);
+			_go_wakep();
+		}
+		execute(m, g);
+	}
+}
+
+static void m_init_thread(struct go_m *m)
+{
+	pthread_attr_t attr;
+
+	_go_m = m;
+	m->in_runtime = 1;
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		pthread_attr_getstack(&attr, &m->g0_stack_lo, &m->g0_stack_size);
+		pthread_attr_destroy(&attr);
+	}
+#ifdef GO_TSAN
+	m->g0_tsan_fiber = __tsan_get_current_fiber();
+#endif
+}
+
+static void *mstart_thread(void *arg)
+{
+	struct go_m *m = arg;
+	sigset_t none;
+
+	sigemptyset(&none);
+	m_init_thread(m);
+	if (m->nextp) {
+		acquirep(m, m->nextp);
+		m->nextp = NULL;
+	}
+	schedule(m);
+	if (m->gen != load_relaxed(&sched.gen))
+		return NULL;	/* abandoned by an earlier go_run: touch nothing shared */
+	if (m->p) {
+		_go_lock(&sched.lock);
+		pidleput_locked(m->p);
+		_go_unlock(&sched.lock);
+		m->p = NULL;
+	}
+	if (m->spinning)
+		drop_spinning(m);
+	_go_m = NULL;
+	store_release(&m->exited, true);
+	if (fetch_add(&mlive, -1) == 1)
+		_go_futex_wake((uint32_t *)&mlive, 1);
+	return NULL;
+}
+
+/* ---- free Gs ---------------------------------------------------------------------------------- */
+
+static void gfput(struct go_p *p, struct go_g *g)
+{
+	g->schedlink = p->gfree;
+	p->gfree = g;
+	if (++p->ngfree >= GO_GFREE_LOCAL_MAX) {
+		_go_lock(&sched.lock);
+		while (p->ngfree > GO_GFREE_LOCAL_MAX / 2) {
+			struct go_g *x = p->gfree;
+
+			p->gfree = x->schedlink;
+			p->ngfree--;
+			x->schedlink = sched.gfree;
+			sched.gfree = x;
+			store_relaxed(&sched.ngfree, sched.ngfree + 1);
+		}
+		_go_unlock(&sched.lock);
+	}
+}
+
+static struct go_g *gfget(struct go_p *p)
+{
+	struct go_g *g;
+
+	if (!p->gfree && load_relaxed(&sched.ngfree)) {
+		_go_lock(&sched.lock);
+		while (p->ngfree < GO_GFREE_LOCAL_MAX / 2 && sched.gfree) {
+			g = sched.gfree;
+			sched.gfree = g->schedlink;
+			store_relaxed(&sched.ngfree, sched.ngfree - 1);
+			g->schedlink = p->gfree;
+			p->gfree = g;
+			p->ngfree++;
+		}
+		_go_unlock(&sched.lock);
+	}
+	g = p->gfree;
+	if (g) {
+		p->gfree = g->schedlink;
+		p->ngfree--;
+	}
+	return g;
+}
+
+static struct go_g *gfget_global(void)
+{
+	struct go_g *g;
+
+	_go_lock(&sched.lock);
+	g = sched.gfree;
+	if (g) {
+		sched.gfree = g->schedlink;
+		store_relaxed(&sched.ngfree, sched.ngfree - 1);
+	}
+	_go_unlock(&sched.lock);
+	return g;
+}
+
+/* ---- goroutines ------------------------------------------------------------------------------- */
+
+static void g_entry(void *arg)
+{
+	struct go_g *g = arg;
+
+#ifdef GO_ASAN
+	__sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+	_go_errno_set(0);
+	_go_rt_exit(g->m);
+	g->fn(g->arg);
+	/* goexit */
+	_go_rt_enter(g->m);
+	switch_to_g0(g, AFTER_EXIT);
+	fatal("a dead goroutine was resumed", g->id);
+}
+
+static struct go_g *newproc(void (*fn)(void *), void *arg, struct go_p *p)
+{
+	struct go_g *g = p ? gfget(p) : gfget_global();
+	uint32_t st;
+
+	if (g) {
+		/* The stack shrinker may be looking at it. */
+		while ((st = load_acquire(&g->status)) != Gs_DEAD || !cas(&g->status, st,
+									 (uint32_t)Gs_IDLE))
+			sched_yield();
+	} else {
+		g = _go_stack_alloc();
+		if (!g)
+			return NULL;
+	}
+#ifdef GO_ASAN
+	__asan_unpoison_memory_region(g->stack_lo, (size_t)((char *)g - g->stack_lo));
+#endif
+#ifdef GO_TSAN
+	if (g->tsan_fiber)
+		__tsan_destroy_fiber(g->tsan_fiber);
+	g->tsan_fiber = __tsan_create_fiber(0);
+#endif
+	g->asan_fake_stack = NULL;
+	g->fn = fn;
+	g->arg = arg;
+	g->id = fetch_add(&sched.goidgen, 1) + 1;
+	g->gen = sched.gen;
+	g->is_main = false;
+	g->m = NULL;
+	g->waitreason = NULL;
+	g->param = 0;
+	_go_ctx_make(&g->ctx, g, g_entry, g);
+	fetch_add(&sched.ngoroutines, 1);
+	stat_inc(&sched.stats.spawned);
+	store_relaxed(&sched.stats.goroutines, (uint64_t)load_relaxed(&sched.ngoroutines));
+	store_release(&g->status, (uint32_t)Gs_RUNNABLE);
+	return g;
+}
+
+GOCHAN_API int go_spawn(void (*fn)(void *), void *arg)
+{
+	struct go_g *cur = _go_curg, *g;
+	struct go_m *m;
+
+	if (!fn)
+		return -EINVAL;
+	if (!load_acquire(&sched.running) || load_acquire(&sched.stopping))
+		return -EPERM;
+	if (cur) {
+		m = cur->m;
+		_go_rt_enter(m);
+		m = cur->m;
+		g = newproc(fn, arg, m->p);
+		if (g)
+			runqput(m->p, g, true);
+		_go_rt_exit(m);
+	} else if (_go_m && _go_m->p) {	/* g0: a timer function */
+		g = newproc(fn, arg, _go_m->p);
+		if (g)
+			runqput(_go_m->p, g, true);
+	} else {
+		g = newproc(fn, arg, NULL);
+		if (g) {
+			_go_lock(&sched.lock);
+			globrunqput_locked(g);
+			_go_unlock(&sched.lock);
+		}
+	}
+	if (!g)
+		return -ENOMEM;
+	_go_wakep();
+	return 0;
+}
+
+GOCHAN_API void go_yield(void)
+{
+	struct go_g *g = _go_curg;
+	struct go_m *m;
+	struct go_p *p;
+
+	if (!g) {
+		sched_yield();
+		return;
+	}
+	m = g->m;
+	_go_rt_enter(m);
+	m = g->m;
+	p = m->p;
+	/* Nobody else to run here: keep going (cheaper than a round trip through g0). */
+	if (_go_runq_empty(p) && !load_relaxed(&sched.runqsize) &&
+	    !_go_timers_count()) {
+		_go_rt_exit(m);
+		return;
+	}
+	switch_to_g0(g, AFTER_YIELD);
+	_go_rt_exit(g->m);
+}
+
+GOCHAN_API struct go_g *go_self(void)
+{
+	struct go_g *g = _go_curg;
+
+	if (g)
+		return g;
+	g = &thread_g;
+	g->is_thread = true;
+	return g;
+}
+
+GOCHAN_API uint64_t go_id(void)
+{
+	struct go_g *g = _go_curg;
+
+	return g ? g->id : 0;
+}
+
+GOCHAN_API int64_t go_now(void)
+{
+	return _go_nanotime();
+}
+
+GOCHAN_API unsigned go_maxprocs(void)
+{
+	return load_acquire(&sched.running) ? sched.nprocs : 0;
+}
+
+GOCHAN_API uintptr_t go_park(bool (*unlock)(struct go_g *g, void *arg), void *arg,
+			     const char *reason)
+{
+	struct go_g *g = _go_curg;
+	struct go_m *m;
+
+	if (!g) {
+		/* A thread's stand-in: sleep on its futex word. */
+		int saved = errno;
+
+		g = go_self();
+		store_relaxed(&g->sema, 0u);
+		g->waitreason = reason;
+		if (unlock && !unlock(g, arg)) {
+			errno = saved;
+			return 0;
+		}
+		while (load_acquire(&g->sema) == 0)
+			_go_futex_wait(&g->sema, 0, -1);
+		errno = saved;
+		return load_relaxed(&g->param);
+	}
+	m = g->m;
+	_go_rt_enter(m);
+	g->park_unlock = unlock;
+	g->park_arg = arg;
+	g->waitreason = reason;
+	g->param = 0;
+	switch_to_g0(g, AFTER_PARK);
+	_go_rt_exit(g->m);
+	return load_relaxed(&g->param);
+}
+
+/* WAITING -> RUNNABLE, waiting out a stack scan. */
+void _go_g_make_runnable(struct go_g *g)
+{
+	uint32_t st;
+
+	for (;;) {
+		st = load_acquire(&g->status);
+		if (st == Gs_WAITING && cas(&g->status, st, (uint32_t)Gs_RUNNABLE))
+			return;
+		if (st & Gs_SCAN) {
+			sched_yield();
+			continue;
+		}
+		if (st != Gs_WAITING)
+			fatal("go_ready of a goroutine that is not parked", g->id);
+	}
+}
+
+GOCHAN_API void go_ready(struct go_g *g, uintptr_t value)
+{
+	struct go_g *cur;
+	struct go_m *m;
+
+	if (g->is_thread) {
+		store_relaxed(&g->param, value);
+		store_release(&g->sema, 1u);
+		_go_futex_wake(&g->sema, 1);
+		return;
+	}
+	store_relaxed(&g->param, value);
+	_go_g_make_runnable(g);
+	cur = _go_curg;
+	if (cur) {
+		m = cur->m;
+		_go_rt_enter(m);
+		m = cur->m;
+		runqput(m->p, g, true);
+		_go_rt_exit(m);
+	} else if ((m = _go_m) != NULL && m->p && m->gen == load_relaxed(&sched.gen)) {
+		/* g0 with a P: a timer in schedule(). To the tail, so that timers due together
+		 * run their goroutines in deadline order. */
+		runqput(m->p, g, false);
+	} else {
+		_go_lock(&sched.lock);
+		globrunqput_locked(g);
+		_go_unlock(&sched.lock);
+	}
+	_go_wakep();
+}
+
+/* ---- system calls and lost Ps ----------------------------------------------------------------- */
+
+/*
+ * From _go_rt_enter, in a G whose M's P is no longer simply RUNNING: it is in SYSCALL
+ * (a bracketed system call, or flipped by the hog handler) and may have been taken by sysmon;
+ * or the scheduler that started this M has stopped.
+ */
+void _go_lostp_check(void)
+{
+	struct go_g *g = _go_curg;
+	struct go_m *m = g->m;
+	struct go_p *p = m->p;
+
+	if (m->gen != load_relaxed(&sched.gen) || load_acquire(&sched.stopping)) {
+		/* go_run is over (or ending): this goroutine is abandoned. Its M goes back to
+		 * schedule(), which sees that and ends the thread. */
+		switch_to_g0(g, AFTER_NONE);
+		fatal("an abandoned goroutine was resumed", g->id);
+	}
+	if (p && cas(&p->status, (uint32_t)Ps_SYSCALL, (uint32_t)Ps_RUNNING))
+		return;
+	if (p && load_acquire(&p->status) == Ps_RUNNING && load_relaxed(&p->m) == m)
+		return;
+	m->p = NULL;
+	_go_lock(&sched.lock);
+	p = pidleget_locked();
+	_go_unlock(&sched.lock);
+	if (p) {
+		acquirep(m, p);
+		return;
+	}
+	switch_to_g0(g, AFTER_LOSTP);
+	/* resumed on an M with a P, in_runtime 1 as at every resume point */
+}
+
+GOCHAN_API void go_syscall_enter(void)
+{
+	struct go_g *g = _go_curg;
+	struct go_m *m;
+
+	if (!g)
+		return;
+	m = g->m;
+	_go_rt_enter(m);
+	m = g->m;
+	store_relaxed(&m->p->syscalltick, m->p->syscalltick + 1);
+	store_release(&g->status, (uint32_t)Gs_SYSCALL);
+	store_release(&m->p->status, (uint32_t)Ps_SYSCALL);
+	_go_rt_exit(m);
+}
+
+GOCHAN_API void go_syscall_exit(void)
+{
+	struct go_g *g = _go_curg;
+	struct go_m *m;
+
+	if (!g)
+		return;
+	m = g->m;
+	_go_rt_enter(m);
+	store_release(&g->status, (uint32_t)Gs_RUNNING);
+	_go_rt_exit(g->m);
+}
+
+/* ---- go_run --------------------------------------------------------------------------------- */
+
+static unsigned default_procs(void)
+{
+	const char *s = getenv("GOCHAN_MAXPROCS");
+	cpu_set_t set;
+	long n;
+
+	if (s && (n = strtol(s, NULL, 10)) > 0 && n <= 4096)
+		return (unsigned)n;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+static uint64_t env_u64(const char *name, uint64_t def)
+{
+	const char *s = getenv(name);
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s)
+		return def;
+	v = strtoull(s, &end, 10);
+	if (*end == 'k' || *end == 'K')
+		v <<= 10;
+	else if (*end == 'm' || *end == 'M')
+		v <<= 20;
+	return v ? v : def;
+}
+
+static int setup(const struct go_config *cfg)
+{
+	struct go_config c = { 0 };
+	uint32_t i;
+	int err;
+
+	if (cfg) {
+		if (cfg->size < offsetof(struct go_config, schedtrace_ms) + sizeof(uint32_t) ||
+		    cfg->size > 4096)
+			return -EINVAL;
+		memcpy(&c, cfg, sizeof(c));
+		if (c.flags & ~GO_CONFIG_NO_DEADLOCK_CHECK)
+			return -EINVAL;
+	}
+	if (!c.maxprocs)
+		c.maxprocs = default_procs();
+	if (c.maxprocs > 4096)
+		return -EINVAL;
+	if (!c.stack_max)
+		c.stack_max = env_u64("GOCHAN_STACK_MAX", 256 << 10);
+	if (c.stack_max < (16 << 10) || c.stack_max > (1ull << 30))
+		return -EINVAL;
+	if (!c.schedtrace_ms)
+		c.schedtrace_ms = (uint32_t)env_u64("GOCHAN_SCHEDTRACE", 0);
+
+	memset(&sched.stats, 0, sizeof(sched.stats));
+	sched.stats.size = sizeof(sched.stats);
+	sched.flags = c.flags;
+	sched.nprocs = c.maxprocs;
+	sched.stack_max = c.stack_max;
+	sched.schedtrace_ms = c.schedtrace_ms;
+	sched.stats.maxprocs = c.maxprocs;
+	/* Ps are never freed: an M abandoned in a system call may still look at its P. */
+	if (sched.allp_cap < c.maxprocs) {
+		struct go_p *ps = aligned_alloc(64, sizeof(struct go_p) * c.maxprocs);
+
+		if (!ps)
+			return -ENOMEM;
+		sched.allp = ps;
+		sched.allp_cap = c.maxprocs;
+	}
+	memset(sched.allp, 0, sizeof(struct go_p) * c.maxprocs);
+	sched.pidle = NULL;
+	sched.npidle = 0;
+	for (i = c.maxprocs; i-- > 0;) {
+		sched.allp[i].id = (int)i;
+		pidleput_locked(&sched.allp[i]);
+	}
+	sched.midle = NULL;
+	sched.nmidle = 0;
+	sched.mcount = 0;
+	sched.allm = NULL;
+	sched.nmspinning = 0;
+	sched.runqhead = sched.runqtail = NULL;
+	sched.runqsize = 0;
+	sched.gfree = NULL;
+	sched.ngfree = 0;
+	sched.ngoroutines = 0;
+	sched.goidgen = 0;
+	sched.stopping = 0;
+	sched.start_ns = _go_nanotime();
+	run_result = 0;
+	mlive = 0;
+
+	if ((err = _go_stacks_init(c.stack_max)) < 0)
+		return err;
+	if ((err = _go_timers_init()) < 0)
+		return err;
+	if ((err = _go_netpoll_init()) < 0)
+		return err;
+	if ((err = _go_hog_signal_install()) < 0)
+		return err;
+	return 0;
+}
+
+static void teardown(struct go_m *m0)
+{
+	struct go_m *m, *next;
+	bool orphans = false;
+	int64_t deadline = _go_nanotime() + 2000000000;
+	int n;
+
+	/* Ms come back to schedule() at their G's next switch; one blocked in a system call
+	 * or spinning in C code may not: after 2 s it is abandoned (it parks for good when it
+	 * returns to the runtime). */
+	while ((n = load_acquire(&mlive)) > 0) {
+		int64_t left = deadline - _go_nanotime();
+
+		if (left <= 0)
+			break;
+		_go_lock(&sched.lock);
+		while ((m = mget_locked()) != NULL)
+			_go_note_wakeup(&m->park);
+		_go_unlock(&sched.lock);
+		_go_netpoll_break();
+		_go_futex_wait((uint32_t *)&mlive, (uint32_t)n, left < 10000000 ? left : 10000000);
+	}
+	_go_sysmon_stop();
+	for (m = sched.allm; m; m = next) {
+		next = m->alllink;
+		if (load_acquire(&m->exited)) {
+			pthread_join(m->thread, NULL);
+			free(m);
+		} else {
+			pthread_detach(m->thread);
+			orphans = true;
+		}
+	}
+	sched.allm = NULL;
+	store_release(&sched.gen, sched.gen + 1);	/* orphans see this and park */
+	_go_timers_fini();
+	if (!orphans) {
+		_go_netpoll_fini();
+		_go_stacks_release_all();
+	}
+	_go_m = NULL;
+	_go_curg = NULL;
+	free(m0);
+}
+
+GOCHAN_API int go_run_config(const struct go_config *config, void (*main_fn)(void *), void *arg)
+{
+	struct go_m *m0;
+	struct go_g *g;
+	int err, saved = errno;
+
+	if (!main_fn)
+		return -EINVAL;
+	if (_go_curg || !cas(&sched.running, false, true))
+		return -EBUSY;
+	m0 = calloc(1, sizeof(*m0));
+	if (!m0) {
+		store_release(&sched.running, false);
+		return -ENOMEM;
+	}
+	err = setup(config);
+	if (err < 0) {
+		free(m0);
+		store_release(&sched.running, false);
+		errno = saved;
+		return err;
+	}
+	m0->gen = sched.gen;
+	m0->thread = pthread_self();
+	m0->fastrand = (uint64_t)_go_nanotime() | 1;
+	m0->id = sched.mcount++;
+	m_init_thread(m0);
+	_go_lock(&sched.lock);
+	acquirep(m0, pidleget_locked());
+	_go_unlock(&sched.lock);
+
+	g = newproc(main_fn, arg, m0->p);
+	if (!g || _go_sysmon_start() < 0) {
+		err = g ? -EAGAIN : -ENOMEM;
+		if (g)
+			fetch_add(&sched.ngoroutines, -1);
+		run_result = err;
+		store_release(&sched.stopping, 1u);
+	} else {
+		g->is_main = true;
+		runqput(m0->p, g, false);
+	}
+	schedule(m0);
+	m0->p = NULL;
+	err = run_result;
+	teardown(m0);
+	store_release(&sched.running, false);
+	errno = saved;
+	return err;
+}
+
+GOCHAN_API int go_run(void (*main_fn)(void *), void *arg)
+{
+	return go_run_config(NULL, main_fn, arg);
+}
+
+GOCHAN_API int go_sched_stats(struct go_sched_stats *st)
+{
+	uint32_t size;
+
+	if (!st || st->size < sizeof(uint32_t) * 2 || st->size > 4096)
+		return -EINVAL;
+	if (!load_acquire(&sched.running))
+		return -EPERM;
+	size = st->size < sizeof(*st) ? st->size : (uint32_t)sizeof(*st);
+	store_relaxed(&sched.stats.global_runq, (uint64_t)load_relaxed(&sched.runqsize));
+	store_relaxed(&sched.stats.goroutines, (uint64_t)load_relaxed(&sched.ngoroutines));
+	if (size >= offsetof(struct go_sched_stats, goroutines))
+		st->maxprocs = sched.stats.maxprocs;
+	/* the counters, one relaxed load each (they move while we read) */
+	for (size_t off = offsetof(struct go_sched_stats, goroutines); off + 8 <= size; off += 8)
+		*(uint64_t *)((char *)st + off) =
+			load_relaxed((uint64_t *)((char *)&sched.stats + off));
+	return 0;
+}

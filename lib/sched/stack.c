@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stack.c - goroutine stacks: reserved, committed on touch, shrunk, overflow detected.
+ *
+ * C stacks cannot be copied (nothing knows where the pointers into them are), so where Go
+ * grows a stack by copying it, gochan reserves stack_max bytes of address space per goroutine
+ * (MAP_NORESERVE) and lets the kernel commit pages as the stack first touches them.
+ *
+ * Layout of an arena (one mmap, never unmapped):
+ *
+ *	base: PROT_NONE page | region 0 | region 1 | ... | region n-1
+ *
+ * and of region i (stack_max bytes):
+ *
+ *	region_lo: [guard page, if guarded] stack ... grows down ... | struct go_g | canary zone
+ *
+ * The G sits at the top of its region, under a GO_CANARY_BYTES zone of GO_CANARY_WORD; the
+ * stack grows down from the G. A parked goroutine with a shallow stack touches one page.
+ *
+ * Overflow (see <gochan/sched.h> for the guarantees):
+ *   - a guarded region's lowest page is PROT_NONE: the first touch below the stack faults;
+ *   - an unguarded region overflows into the canary zone at the top of the region below it
+ *     (region 0 into the arena's PROT_NONE page); every switch of the goroutine checks that
+ *     zone (_go_stack_check_slow) and aborts with a message when it was written.
+ * Guards cost two VMAs each; only as many as a quarter of vm.max_map_count's headroom at
+ * first use are made (stacks.guard_budget).
+ *
+ * Locking: stacks.lock guards the arena list and each arena's nused; a region, once handed
+ * out, belongs to its G (reused through the scheduler's free lists).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define ARENA_BYTES_TARGET	(64ull << 20)
+#define ARENA_REGIONS_MAX	256u
+
+static struct {
+	go_lock_t lock;
+	struct go_arena *arenas;	/* newest first */
+	struct go_arena *cur;		/* has unused regions of the current stack_max */
+	uint64_t stack_max;
+	size_t page;
+	long guard_budget;		/* guarded regions still allowed */
+	bool budget_known;
+	unsigned char *mincore_vec;	/* go_stacks_shrink's, under lock */
+	size_t mincore_len;
+} stacks = { .page = 4096 };
+
+/* Per-arena flags, one byte per region: guarded or not (a region keeps its guard forever). */
+struct go_arena_ext {
+	struct go_arena a;
+	unsigned char guarded[];
+};
+
+static long count_mappings(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	long n = 0;
+	int c;
+
+	if (!f)
+		return 1000;
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static long read_max_map_count(void)
+{
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
+	long v = 65530;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = 65530;
+		fclose(f);
+	}
+	return v;
+}
+
+int _go_stacks_init(uint64_t stack_max)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	_go_lock(&stacks.lock);
+	stacks.page = page > 0 ? (size_t)page : 4096;
+	stacks.stack_max = (stack_max + stacks.page - 1) & ~(uint64_t)(stacks.page - 1);
+	if (stacks.cur && stacks.cur->stack_max != stacks.stack_max)
+		stacks.cur = NULL;
+	if (!stacks.budget_known) {
+		long headroom = read_max_map_count() - count_mappings();
+		const char *env = getenv("GOCHAN_STACK_GUARDS");
+
+		stacks.guard_budget = headroom > 0 ? headroom / 4 / 2 : 0;
+		if (env && *env && strtol(env, NULL, 10) < stacks.guard_budget)
+			stacks.guard_budget = strtol(env, NULL, 10);
+		stacks.budget_known = true;
+	}
+	_go_unlock(&stacks.lock);
+	return 0;
+}
+
+static struct go_arena_ext *arena_new(void)
+{
+	uint64_t max = stacks.stack_max;
+	uint32_t n = (uint32_t)(ARENA_BYTES_TARGET / max);
+	struct go_arena_ext *ae;
+	size_t len;
+	char *base;
+
+	if (n == 0)
+		n = 1;
+	if (n > ARENA_REGIONS_MAX)
+		n = ARENA_REGIONS_MAX;
+	ae = calloc(1, sizeof(*ae) + n);
+	if (!ae)
+		return NULL;
+	len = stacks.page + (size_t)n * max;
+	base = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED) {
+		free(ae);
+		return NULL;
+	}
+	/* A huge page would commit 2 MiB for a goroutine's first touch. */
+	madvise(base, len, MADV_NOHUGEPAGE);
+	if (mprotect(base, stacks.page, PROT_NONE) != 0) {
+		munmap(base, len);
+		free(ae);
+		return NULL;
+	}
+	ae->a.base = base;
+	ae->a.stack_max = max;
+	ae->a.nregions = n;
+	ae->a.next = stacks.arenas;
+	stacks.arenas = &ae->a;
+	__atomic_fetch_add(&_go_sched.stats.stacks_mapped, (uint64_t)n, __ATOMIC_RELAXED);
+	return ae;
+}
+
+static inline char *region_of(struct go_arena *a, uint32_t i)
+{
+	return a->base + stacks.page + (size_t)i * a->stack_max;
+}
+
+static inline struct go_g *g_of(struct go_arena *a, uint32_t i)
+{
+	uintptr_t top = (uintptr_t)region_of(a, i) + a->stack_max - GO_CANARY_BYTES;
+
+	return (struct go_g *)((top - sizeof(struct go_g)) & ~(uintptr_t)63);
+}
+
+struct go_g *_go_stack_alloc(void)
+{
+	struct go_arena_ext *ae;
+	struct go_arena *a;
+	uint64_t *zone;
+	struct go_g *g;
+	uint32_t i;
+	char *region;
+	bool guarded = false;
+
+	_go_lock(&stacks.lock);
+	a = stacks.cur;
+	if (!a || a->nused == a->nregions) {
+		ae = arena_new();
+		if (!ae) {
+			_go_unlock(&stacks.lock);
+			return NULL;
+		}
+		a = stacks.cur = &ae->a;
+	}
+	ae = (struct go_arena_ext *)a;
+	i = a->nused++;
+	region = region_of(a, i);
+	if (ae->guarded[i] == 0 && stacks.guard_budget > 0) {
+		if (mprotect(region, stacks.page, PROT_NONE) == 0) {
+			ae->guarded[i] = 1;
+			stacks.guard_budget--;
+			stat_inc(&_go_sched.stats.stacks_guarded);
+		} else {
+			stacks.guard_budget = 0;	/* out of mappings: no more guards */
+		}
+	}
+	guarded = ae->guarded[i];
+	_go_unlock(&stacks.lock);
+
+	zone = (uint64_t *)(region + a->stack_max - GO_CANARY_BYTES);
+	for (i = 0; i < GO_CANARY_BYTES / 8; i++)
+		zone[i] = GO_CANARY_WORD;
+	g = g_of(a, (uint32_t)((region - a->base - stacks.page) / a->stack_max));
+	memset(g, 0, sizeof(*g));
+	g->region_lo = region;
+	g->stack_lo = region + (guarded ? stacks.page : 0);
+	g->guarded = guarded;
+	g->arena = a;
+	g->status = Gs_IDLE;
+	return g;
+}
+
+static void overflow(struct go_g *g, const char *what)
+{
+	fprintf(stderr, "gochan: fatal: goroutine %llu: stack overflow (%s; stack_max %llu bytes)\n",
+		(unsigned long long)g->id, what, (unsigned long long)g->arena->stack_max);
+	abort();
+}
+
+void _go_stack_check_slow(struct go_g *g)
+{
+	const uint64_t *zone;
+	uint64_t diff = 0;
+	unsigned i;
+
+	if ((char *)g->ctx.sp < g->stack_lo && g->ctx.sp)
+		overflow(g, "its stack pointer is below its stack");
+	if (g->region_lo == g->arena->base + stacks.page)
+		return;		/* region 0: the arena's PROT_NONE page is below */
+	zone = (const uint64_t *)(g->region_lo - GO_CANARY_BYTES);
+	for (i = 0; i < GO_CANARY_BYTES / 8; i++)
+		diff |= zone[i] ^ GO_CANARY_WORD;
+	if (diff)
+		overflow(g, "the canary below its stack was overwritten");
+}
+
+void _go_stack_check(struct go_g *g)
+{
+	_go_stack_check_fast(g);
+}
+
+void _go_stacks_for_each_g(void (*fn)(struct go_g *g, void *arg), void *arg)
+{
+	struct go_arena *a;
+	uint32_t i, n;
+
+	_go_lock(&stacks.lock);
+	for (a = stacks.arenas; a; a = a->next) {
+		n = load_relaxed(&a->nused);
+		for (i = 0; i < n; i++)
+			fn(g_of(a, i), arg);
+	}
+	_go_unlock(&stacks.lock);
+}
+
+/*
+ * Give back every stack page but the top one of each region in use. Only at go_run's end,
+ * when no goroutine runs: the regions are handed out again from the start.
+ */
+void _go_stacks_release_all(void)
+{
+	struct go_arena *a;
+
+	_go_lock(&stacks.lock);
+	for (a = stacks.arenas; a; a = a->next) {
+		if (a->nused)
+			madvise(region_of(a, 0), (size_t)a->nused * a->stack_max, MADV_DONTNEED);
+		a->nused = 0;
+	}
+	/* arenas of the current size are all reusable again: start from the newest one */
+	stacks.cur = NULL;
+	for (a = stacks.arenas; a; a = a->next)
+		if (a->stack_max == stacks.stack_max) {
+			stacks.cur = a;
+			break;
+		}
+	_go_unlock(&stacks.lock);
+}
+
+/* Shrink one G's stack, given which of its arena's pages are resident. */
+static long shrink_one(struct go_arena *a, uint32_t i, const unsigned char *vec)
+{
+	struct go_g *g = g_of(a, i);
+	char *region = region_of(a, i);
+	size_t page = stacks.page;
+	uint32_t st = load_acquire(&g->status);
+	char *sp, *lo, *top_page, *cut;
+	size_t first, k, resident = 0, lowest = SIZE_MAX;
+	long released = 0;
+
+	if ((st != Gs_WAITING && st != Gs_DEAD) || !cas(&g->status, st, st | Gs_SCAN))
+		return 0;
+	/* No frames live below sp (the switch left nothing in a red zone); a dead G has none. */
+	sp = st == Gs_DEAD ? (char *)g : (char *)g->ctx.sp;
+	top_page = (char *)((uintptr_t)sp & ~(uintptr_t)(page - 1));
+	lo = g->stack_lo;
+	first = (size_t)(lo - a->base) / page;
+	for (k = first; region_of(a, 0) + 0 <= a->base + k * page &&
+	     a->base + k * page < top_page; k++) {
+		if (vec[k] & 1) {
+			resident++;
+			if (lowest == SIZE_MAX)
+				lowest = k;
+		}
+	}
+	/* The seed's rule: under a quarter of what it holds is in use, keep half. */
+	if (resident && (size_t)((char *)g - sp) < (resident * page) / 4) {
+		cut = a->base + lowest * page + ((size_t)(top_page - (a->base + lowest * page)) / 2
+						 & ~(page - 1));
+		if (st == Gs_DEAD)
+			cut = top_page;
+		if (cut > a->base + lowest * page &&
+		    madvise(a->base + lowest * page, (size_t)(cut - (a->base + lowest * page)),
+			    MADV_DONTNEED) == 0)
+			released = cut - (a->base + lowest * page);
+	}
+	(void)region;
+	store_release(&g->status, st);
+	return released;
+}
+
+long _go_stacks_shrink(void)
+{
+	struct go_arena *a;
+	long released = 0;
+	size_t need;
+	uint32_t i, n;
+
+	_go_lock(&stacks.lock);
+	for (a = stacks.arenas; a; a = a->next) {
+		n = a->nused;
+		if (!n)
+			continue;
+		need = (stacks.page + (size_t)a->nregions * a->stack_max) / stacks.page;
+		if (need > stacks.mincore_len) {
+			unsigned char *v = realloc(stacks.mincore_vec, need);
+
+			if (!v)
+				break;
+			stacks.mincore_vec = v;
+			stacks.mincore_len = need;
+		}
+		if (mincore(a->base, need * stacks.page, stacks.mincore_vec) != 0)
+			continue;
+		for (i = 0; i < n; i++)
+			released += shrink_one(a, i, stacks.mincore_vec);
+	}
+	_go_unlock(&stacks.lock);
+	__atomic_fetch_add(&_go_sched.stats.stack_bytes_released, (uint64_t)released,
+			   __ATOMIC_RELAXED);
+	return released;
+}
+
+GOCHAN_API long go_stacks_shrink(void)
+{
+	int saved = errno;
+	long r = _go_stacks_shrink();
+
+	errno = saved;
+	return r;
+}

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Description: the poller: a thousand goroutines wait on a thousand fds with a handful of
+ * threads, readiness wakes exactly the goroutine concerned, deadlines, writes that wait for
+ * room, reads of a regular file, and the fallback outside a goroutine.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <gochan/sched.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "tap.h"
+
+static int run_procs(unsigned procs, void (*fn)(void *), void *arg)
+{
+	struct go_config c = { .size = sizeof(c), .maxprocs = procs };
+
+	return go_run_config(&c, fn, arg);
+}
+
+static int max_pipes(int want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)want * 2 + 64)
+		return ((int)rl.rlim_cur - 64) / 2;
+	return want;
+}
+
+struct fdwait {
+	int n;
+	int (*fds)[2];
+	long *got;
+	long done;
+	struct go_waitgroup wg;
+	uint64_t threads;
+	int idx[1000];
+};
+
+static struct fdwait *fw;
+
+static void fd_reader(void *arg)
+{
+	int i = *(int *)arg;
+	long v = 0;
+	ssize_t r = go_read(fw->fds[i][0], &v, sizeof(v));
+
+	fw->got[i] = r == sizeof(v) ? v : -1;
+	__atomic_fetch_add(&fw->done, 1, __ATOMIC_RELEASE);
+	go_wg_done(&fw->wg);
+}
+
+static void fd_main(void *arg)
+{
+	struct go_sched_stats st = { .size = sizeof(st) };
+	long single;
+
+	(void)arg;
+	go_wg_add(&fw->wg, fw->n);
+	for (int i = 0; i < fw->n; i++) {
+		fw->idx[i] = i;
+		go_spawn(fd_reader, &fw->idx[i]);
+	}
+	go_sleep(20000000);
+	/* one fd ready: exactly its goroutine wakes */
+	{
+		long v = 1000 + 7;
+
+		CHECK(write(fw->fds[7][1], &v, sizeof(v)) == sizeof(v), "write");
+	}
+	for (int i = 0; i < 500 && !__atomic_load_n(&fw->done, __ATOMIC_ACQUIRE); i++)
+		go_sleep(1000000);
+	go_sleep(20000000);	/* time for a wrong wake-up to show */
+	single = __atomic_load_n(&fw->done, __ATOMIC_ACQUIRE);
+	CHECK(single == 1 && fw->got[7] == 1007, "after one write: %ld done, got %ld", single,
+	      fw->got[7]);
+	for (int i = fw->n - 1; i >= 0; i--) {
+		long v = 1000 + i;
+
+		if (i != 7)
+			CHECK(write(fw->fds[i][1], &v, sizeof(v)) == sizeof(v), "write %d", i);
+	}
+	go_wg_wait(&fw->wg);
+	go_sched_stats(&st);
+	fw->threads = st.threads;
+}
+
+static void thousand_goroutines_wait_on_thousand_fds(void)
+{
+	int n = max_pipes(1000), bad = 0;
+
+	fw = calloc(1, sizeof(*fw));
+	fw->n = n;
+	fw->fds = calloc((size_t)n, sizeof(*fw->fds));
+	fw->got = calloc((size_t)n, sizeof(long));
+	for (int i = 0; i < n; i++)
+		CHECK(pipe(fw->fds[i]) == 0, "pipe %d", i);
+	CHECK(run_procs(2, fd_main, NULL) == 0, "go_run");
+	for (int i = 0; i < n; i++)
+		bad += fw->got[i] != 1000 + i;
+	/* every goroutine got its own value; threads stayed few (2 Ps + at most a few) */
+	CHECK(bad == 0, "%d goroutines got a wrong value", bad);
+	CHECK(fw->threads <= 6, "%llu threads for %d fd waits", (unsigned long long)fw->threads, n);
+	printf("# %d goroutines waited on %d pipes with %llu threads\n", n, n,
+	       (unsigned long long)fw->threads);
+	for (int i = 0; i < n; i++) {
+		close(fw->fds[i][0]);
+		close(fw->fds[i][1]);
+	}
+	free(fw->fds);
+	free(fw->got);
+	free(fw);
+}
+
+struct misc {
+	int fds[2];
+	int r;
+	int64_t waited;
+};
+
+static void timeout_main(void *arg)
+{
+	struct misc *m = arg;
+	int64_t t0 = go_now();
+
+	m->r = go_poll(m->fds[0], POLLIN, t0 + 30000000);
+	m->waited = go_now() - t0;
+}
+
+static void poll_deadline_times_out(void)
+{
+	struct misc m = { 0 };
+
+	CHECK(pipe(m.fds) == 0, "pipe");
+	CHECK(run_procs(1, timeout_main, &m) == 0, "go_run");
+	/* nothing written: -ETIMEDOUT, not before the deadline */
+	CHECK(m.r == -ETIMEDOUT, "go_poll returned %d", m.r);
+	CHECK(m.waited >= 30000000, "returned after %lld ns", (long long)m.waited);
+	close(m.fds[0]);
+	close(m.fds[1]);
+}
+
+static void drainer(void *arg)
+{
+	struct misc *m = arg;
+	char buf[65536];
+	ssize_t r, total = 0;
+
+	go_sleep(20000000);
+	while (total < 256 << 10 && (r = go_read(m->fds[0], buf, sizeof(buf))) > 0)
+		total += r;
+}
+
+static void write_main(void *arg)
+{
+	struct misc *m = arg;
+	static char big[256 << 10];
+	size_t off = 0;
+	ssize_t r;
+
+	go_spawn(drainer, m);
+	/* 256 KiB into a 64 KiB pipe: go_write waits for the reader, the thread does not */
+	while (off < sizeof(big) && (r = go_write(m->fds[1], big + off, sizeof(big) - off)) > 0)
+		off += (size_t)r;
+	m->r = (int)(off >> 10);
+}
+
+static void write_waits_for_room(void)
+{
+	struct misc m = { 0 };
+
+	CHECK(pipe(m.fds) == 0, "pipe");
+	CHECK(run_procs(1, write_main, &m) == 0, "go_run");
+	CHECK(m.r == 256, "wrote %d KiB", m.r);
+	close(m.fds[0]);
+	close(m.fds[1]);
+}
+
+static void file_main(void *arg)
+{
+	struct misc *m = arg;
+	char buf[64] = { 0 };
+	ssize_t r = go_read(m->fds[0], buf, 5), r2 = go_read(m->fds[0], buf + 5, 5);
+
+	/* reads advance the file position */
+	m->r = r == 5 && r2 == 5 && !memcmp(buf, "0123456789", 10);
+}
+
+static void read_of_regular_file(void)
+{
+	struct misc m = { 0 };
+	char path[] = "/tmp/gochan-sched-XXXXXX";
+
+	m.fds[0] = mkstemp(path);
+	CHECK(m.fds[0] >= 0 && write(m.fds[0], "0123456789", 10) == 10, "file");
+	lseek(m.fds[0], 0, SEEK_SET);
+	unlink(path);
+	CHECK(run_procs(1, file_main, &m) == 0, "go_run");
+	CHECK(m.r == 1, "read back");
+	close(m.fds[0]);
+}
+
+static void outside_a_goroutine_plain_calls(void)
+{
+	int fds[2];
+	char c = 0;
+
+	CHECK(pipe(fds) == 0, "pipe");
+	CHECK(go_poll(fds[0], POLLIN, go_now() + 1000000) == -ETIMEDOUT, "timeout");
+	CHECK(go_write(fds[1], "z", 1) == 1, "write");
+	CHECK(go_poll(fds[0], POLLIN, -1) & POLLIN, "ready");
+	CHECK(go_read(fds[0], &c, 1) == 1 && c == 'z', "read");
+	CHECK(go_read(-1, &c, 1) == -EBADF, "bad fd");
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static void bad_fd_main(void *arg)
+{
+	char c;
+
+	*(int *)arg = (int)go_read(-1, &c, 1);
+}
+
+static void bad_fd_is_an_error(void)
+{
+	int r = 0;
+
+	CHECK(run_procs(1, bad_fd_main, &r) == 0, "go_run");
+	CHECK(r == -EBADF, "go_read(-1) = %d", r);
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	TEST(thousand_goroutines_wait_on_thousand_fds);
+	TEST(poll_deadline_times_out);
+	TEST(write_waits_for_room);
+	TEST(read_of_regular_file);
+	TEST(outside_a_goroutine_plain_calls);
+	TEST(bad_fd_is_an_error);
+	return tap_any_failed;
+}

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Description: goroutine stacks: deep recursion within the limit, a large limit, pages
+ * committed on touch and given back by go_stacks_shrink, and overflow detection with a guard
+ * page (the fault) and without one (the canary, checked at the next switch).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <gochan/sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tap.h"
+
+static char **saved_argv;
+
+static long rss_kib(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long size = 0, res = 0;
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &size, &res) != 2)
+			res = 0;
+		fclose(f);
+	}
+	return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static int run_cfg(unsigned procs, uint64_t stack_max, void (*fn)(void *), void *arg)
+{
+	struct go_config c = { .size = sizeof(c), .maxprocs = procs, .stack_max = stack_max };
+
+	return go_run_config(&c, fn, arg);
+}
+
+/* Recursion with a 1 KiB frame the compiler cannot drop. */
+static __attribute__((noinline)) long recurse(int depth, int yield_at)
+{
+	volatile char frame[1024];
+	long sum;
+
+	for (size_t i = 0; i < sizeof(frame); i += 64)
+		frame[i] = (char)depth;
+	if (depth == yield_at)
+		go_yield();
+	sum = depth ? recurse(depth - 1, yield_at) : 0;
+	return sum + frame[0] + frame[512];
+}
+
+static long expect_sum(int depth)
+{
+	long s = 0;
+
+	for (int d = 1; d <= depth; d++)
+		s += 2 * (long)(char)d;
+	return s;
+}
+
+struct deep {
+	int depth;
+	long sum;
+	struct go_waitgroup wg;
+};
+
+static void deep_g(void *arg)
+{
+	struct deep *d = arg;
+
+	d->sum = recurse(d->depth, d->depth / 2);
+	go_wg_done(&d->wg);
+}
+
+static void deep_main(void *arg)
+{
+	struct deep *d = arg;
+
+	go_wg_add(&d->wg, 1);
+	go_spawn(deep_g, d);
+	go_wg_wait(&d->wg);
+}
+
+static void deep_recursion_within_the_limit(void)
+{
+	struct deep d = { .depth = 150 };
+
+	/* 150 KiB of frames in a 256 KiB stack, switching half way down */
+	CHECK(run_cfg(2, 256 << 10, deep_main, &d) == 0, "go_run");
+	CHECK(d.sum == expect_sum(d.depth), "sum %ld", d.sum);
+}
+
+static void large_limit_grows_on_demand(void)
+{
+	struct deep d = { .depth = 32 * 1024 };
+	long before = rss_kib();
+
+	/* 32 MiB deep in a 64 MiB stack: committed as touched, not reserved up front */
+	CHECK(run_cfg(1, 64 << 20, deep_main, &d) == 0, "go_run");
+	CHECK(d.sum == expect_sum(d.depth), "sum %ld", d.sum);
+	printf("# 32 MiB recursion: RSS %ld -> %ld KiB\n", before, rss_kib());
+}
+
+#define NSHRINK 200
+
+struct shrink {
+	struct go_waitgroup deep_done, release;
+	long rss_parked, rss_shrunk, released;
+};
+
+static void deep_then_park(void *arg)
+{
+	struct shrink *s = arg;
+
+	recurse(160, -1);		/* touches 160 KiB, then returns */
+	go_wg_done(&s->deep_done);
+	go_wg_wait(&s->release);	/* parked with a shallow stack */
+}
+
+static void shrink_main(void *arg)
+{
+	struct shrink *s = arg;
+
+	go_wg_add(&s->deep_done, NSHRINK);
+	go_wg_add(&s->release, 1);
+	for (int i = 0; i < NSHRINK; i++)
+		go_spawn(deep_then_park, s);
+	go_wg_wait(&s->deep_done);
+	go_sleep(1000000);
+	s->rss_parked = rss_kib();
+	s->released = go_stacks_shrink();
+	s->rss_shrunk = rss_kib();
+	go_wg_done(&s->release);
+}
+
+static void shrink_returns_unused_stack(void)
+{
+	struct shrink s = { 0 };
+
+	CHECK(run_cfg(2, 256 << 10, shrink_main, &s) == 0, "go_run");
+	/* each parked goroutine held ~160 KiB and uses < 1/4 of it: at least half goes back */
+	CHECK(s.released >= (long)NSHRINK * (64 << 10), "released %ld bytes", s.released);
+	CHECK(s.rss_parked - s.rss_shrunk >= NSHRINK * 64, "RSS %ld -> %ld KiB",
+	      s.rss_parked, s.rss_shrunk);
+	printf("# shrink: %d goroutines, RSS %ld -> %ld KiB, %ld KiB released\n", NSHRINK,
+	       s.rss_parked, s.rss_shrunk, s.released >> 10);
+}
+
+/* ---- overflow, in a fresh process (its own guard budget) ---------------------------------- */
+
+static void overflow_g(void *arg)
+{
+	(void)arg;
+	/* 70 KiB in a 64 KiB stack, switching at the bottom */
+	recurse(70, 0);
+}
+
+static void runaway_g(void *arg)
+{
+	(void)arg;
+	recurse(1 << 30, -1);
+}
+
+static void overflow_main(void *arg)
+{
+	struct go_waitgroup wg = { 0 };
+
+	go_wg_add(&wg, 1);
+	go_spawn(arg, NULL);
+	go_wg_wait(&wg);
+}
+
+static int child_main(const char *what)
+{
+	if (!strcmp(what, "overflow"))
+		return run_cfg(1, 64 << 10, overflow_main, overflow_g);
+	if (!strcmp(what, "runaway"))
+		return run_cfg(1, 64 << 10, overflow_main, runaway_g);
+	return 2;
+}
+
+/* Run this program again as "child:<what>" with GOCHAN_STACK_GUARDS=guards. */
+static int spawn_child(const char *what, const char *guards, char *buf, size_t len)
+{
+	int fds[2], status = 0;
+	size_t got = 0;
+	ssize_t r;
+	pid_t pid;
+
+	if (pipe(fds))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		char arg[64];
+
+		snprintf(arg, sizeof(arg), "child:%s", what);
+		dup2(fds[1], 2);
+		dup2(fds[1], 1);
+		setenv("GOCHAN_STACK_GUARDS", guards, 1);
+		alarm(30);
+		execl("/proc/self/exe", saved_argv[0], arg, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (got + 1 < len && (r = read(fds[0], buf + got, len - got - 1)) > 0)
+		got += (size_t)r;
+	buf[got] = 0;
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+/* Killed by the fault, or (under a sanitizer, which handles SIGSEGV itself) stopped with
+ * its "stack-overflow" report. */
+static bool killed(int st, const char *out)
+{
+	if (WIFSIGNALED(st))
+		return WTERMSIG(st) == SIGSEGV || WTERMSIG(st) == SIGABRT || WTERMSIG(st) == SIGBUS;
+	return WIFEXITED(st) && WEXITSTATUS(st) != 0 && strstr(out, "stack-overflow");
+}
+
+static void overflow_of_guarded_stack_faults(void)
+{
+	char buf[8192];
+	int st = spawn_child("runaway", "100", buf, sizeof(buf));
+
+	/* the guard page below the stack stops it at the first touch */
+	CHECK(killed(st, buf), "status 0x%x: %s", st, buf);
+}
+
+static void overflow_of_unguarded_stack_is_caught_at_switch(void)
+{
+	char buf[8192];
+	int st = spawn_child("overflow", "0", buf, sizeof(buf));
+
+	/* no guard: the canary zone of the stack below was written; the switch reports it
+	 * (under AddressSanitizer, its own check may see the write first) */
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT, "status 0x%x: %s", st, buf);
+	CHECK(strstr(buf, "stack overflow") != NULL ||
+	      strstr(buf, "AddressSanitizer: stack-buffer-underflow") != NULL, "message: %s", buf);
+}
+
+static void runaway_unguarded_stack_still_stops(void)
+{
+	char buf[8192];
+	int st = spawn_child("runaway", "0", buf, sizeof(buf));
+
+	/* without a switch it runs down to the arena's PROT_NONE page: killed, not silent */
+	CHECK(killed(st, buf), "status 0x%x: %s", st, buf);
+}
+
+int main(int argc, char **argv)
+{
+	saved_argv = argv;
+	if (argc == 2 && !strncmp(argv[1], "child:", 6))
+		return child_main(argv[1] + 6);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	TEST(deep_recursion_within_the_limit);
+	TEST(large_limit_grows_on_demand);
+	TEST(shrink_returns_unused_stack);
+	TEST(overflow_of_guarded_stack_faults);
+	TEST(overflow_of_unguarded_stack_is_caught_at_switch);
+	TEST(runaway_unguarded_stack_still_stops);
+	return tap_any_failed;
+}
