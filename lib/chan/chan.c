@@ -35,6 +35,24 @@ void _go_mutex_lock_slow(struct go_mutex *m)
 			return;
 		__builtin_ia32_pause();
 	}
+	/*
+	 * In a goroutine, never put the thread to sleep: the holder may be a goroutine that the
+	 * scheduler switched out while it held the lock (it parks with a lock held, by design,
+	 * and one whose P was taken by sysmon is queued for a P at its next runtime call, before
+	 * its park's unlock runs); a thread asleep here would keep its P from running it.
+	 * go_yield runs whatever else is runnable, that goroutine included, then we retry.
+	 * Threads (and the scheduler's stacks: timers) sleep on the futex as usual.
+	 */
+	if (go_id() != 0) {
+		for (;;) {
+			go_yield();
+			c = 0;
+			if (atomic_load_explicit(&m->state, memory_order_relaxed) == 0 &&
+			    atomic_compare_exchange_weak_explicit(&m->state, &c, 1,
+					memory_order_acquire, memory_order_relaxed))
+				return;
+		}
+	}
 	c = atomic_exchange_explicit(&m->state, 2, memory_order_acquire);
 	while (c != 0) {
 		int saved = errno;

@@ -13,7 +13,10 @@
  *     owns the wakeup; a waker that loses skips that sudog.
  *
  * Lock order: channel locks in address order (select's lockorder), never two otherwise.
- * The scheduler's locks come after ours (go_ready under a channel lock is allowed).
+ * No call into the scheduler is made with a channel lock held, except go_self() and the
+ * go_park() whose unlock callback releases it: a goroutine may be switched out at any
+ * runtime call (when sysmon took its P), and Ms spinning on the lock it holds would then
+ * wait for it forever.
  */
 #ifndef GOCHAN_LIB_CHAN_INTERNAL_H
 #define GOCHAN_LIB_CHAN_INTERNAL_H

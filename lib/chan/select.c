@@ -120,11 +120,13 @@ static void sel_timer_fn(struct go_timer *t, void *arg)
  */
 #define POLL_SLICE_NS (20 * 1000 * 1000LL)
 
+enum { PH_ARMED, PH_CLAIMING, PH_DONE };
+
 struct pollhelp {
-	struct go_mutex lock;
 	_Atomic int refs;
-	bool finished;            /* under lock */
-	struct selwait *sw;       /* valid while !finished */
+	_Atomic int state;        /* PH_ARMED -> PH_CLAIMING (helper) -> PH_DONE, or -> PH_DONE
+				   * (the select finishing first) */
+	struct selwait *sw;       /* touched only between ARMED and CLAIMING -> DONE */
 	int fd;
 	short events;
 	int64_t deadline;
@@ -142,32 +144,49 @@ static void pollhelp_run(void *arg)
 
 	for (;;) {
 		int64_t until = go_now() + POLL_SLICE_NS;
-		bool fin;
-		int r;
+		int st = PH_ARMED, r;
 
 		if (ph->deadline >= 0 && ph->deadline < until)
 			until = ph->deadline;
 		r = go_poll(ph->fd, ph->events, until);
-		go_mutex_lock(&ph->lock);
-		fin = ph->finished;
-		if (!fin && r != -ETIMEDOUT) {
-			/* Ready (or an error the retry will report): let the select retry. */
-			selwait_claim(ph->sw, SEL_FIRED_POLL);
-			ph->finished = fin = true;
+		if (atomic_load_explicit(&ph->state, memory_order_acquire) != PH_ARMED)
+			break;
+		if (r != -ETIMEDOUT) {
+			/* Ready (or an error the retry will report): let the select retry. No lock
+			 * is held here: go_ready may switch us out. */
+			if (atomic_compare_exchange_strong(&ph->state, &st, PH_CLAIMING)) {
+				selwait_claim(ph->sw, SEL_FIRED_POLL);
+				atomic_store_explicit(&ph->state, PH_DONE, memory_order_release);
+			}
+			break;
 		}
-		go_mutex_unlock(&ph->lock);
-		if (fin || (ph->deadline >= 0 && go_now() >= ph->deadline))
+		if (ph->deadline >= 0 && go_now() >= ph->deadline)
 			break;
 	}
 	pollhelp_put(ph);
 }
 
+/* The select is done with ph: after this the helper never touches the select. */
 static void pollhelp_finish(struct pollhelp *ph)
 {
-	go_mutex_lock(&ph->lock);
-	ph->finished = true;
-	go_mutex_unlock(&ph->lock);
+	int st = PH_ARMED;
+
+	if (!atomic_compare_exchange_strong(&ph->state, &st, PH_DONE))
+		while (atomic_load_explicit(&ph->state, memory_order_acquire) != PH_DONE)
+			go_yield();   /* the helper is inside selwait_claim: a few instructions */
 	pollhelp_put(ph);
+}
+
+/* Stop the timer (waiting out a running timer function) and release the poll helpers;
+ * no lock held. */
+static void sel_disarm(struct selwait *sw, struct go_timer *timer, bool timed,
+		       struct pollhelp **helpers, unsigned nhelp)
+{
+	if (timed && !go_timer_stop(timer))
+		while (atomic_load_explicit(&sw->timer_busy, memory_order_acquire))
+			go_yield();
+	for (unsigned h = 0; h < nhelp; h++)
+		pollhelp_finish(helpers[h]);
 }
 
 /* ---- Kernel-only selects: the kernel's own select --------------------------------------- */
@@ -337,111 +356,25 @@ retry:;
 		}
 	}
 
-	for (unsigned i = 0; i < n; i++)
-		if (cases[i].chan && cases[i].chan->kind == CHAN_LOCAL)
-			lockorder[nlock++] = cases[i].chan;
-	sort_chans(lockorder, nlock);
-	sellock(lockorder, nlock);
-
-	/* Pass 1: the first ready case in pollorder. */
-	for (unsigned k = 0; k < norder; k++) {
-		unsigned i = pollorder[k];
-		struct go_select_case *cs = &cases[i];
-		struct go_chan *c = cs->chan;
-		struct sudog *sg;
-
-		if (c->kind == CHAN_KERNEL) {
-			ret = _go_kchan_try(cs);
-			if (ret == -EAGAIN)
-				continue;
-			selunlock(lockorder, nlock);
-			if (ret == 0)
-				ret = (int)i;
-			goto out;
-		}
-		if (cs->dir == GO_SELECT_SEND) {
-			if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
-				selunlock(lockorder, nlock);
-				cs->ok = false;
-				ret = (int)i;
-				goto out;
-			}
-			sg = waitq_dequeue(&c->recvq);
-			if (sg) {
-				_go_chan_send_direct(c, sg, cs->elem);
-				selunlock(lockorder, nlock);
-				_go_chan_wake(sg);
-				cs->ok = true;
-				ret = (int)i;
-				goto out;
-			}
-			if (atomic_load_explicit(&c->qcount, memory_order_relaxed) < c->cap) {
-				_go_chan_buf_put(c, cs->elem);
-				selunlock(lockorder, nlock);
-				cs->ok = true;
-				ret = (int)i;
-				goto out;
-			}
-		} else {
-			sg = waitq_dequeue(&c->sendq);
-			if (sg) {
-				_go_chan_recv_direct(c, sg, cs->elem);
-				selunlock(lockorder, nlock);
-				_go_chan_wake(sg);
-				cs->ok = true;
-				ret = (int)i;
-				goto out;
-			}
-			if (atomic_load_explicit(&c->qcount, memory_order_relaxed) > 0) {
-				_go_chan_buf_take(c, cs->elem);
-				selunlock(lockorder, nlock);
-				cs->ok = true;
-				ret = (int)i;
-				goto out;
-			}
-			if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
-				selunlock(lockorder, nlock);
-				_go_chan_zero(c, cs->elem);
-				cs->ok = false;
-				ret = (int)i;
-				goto out;
-			}
-		}
-	}
-	if (!block) {
-		selunlock(lockorder, nlock);
-		ret = -EAGAIN;
-		goto out;
-	}
-	if (deadline >= 0 && go_now() >= deadline) {
-		selunlock(lockorder, nlock);
-		ret = -ETIMEDOUT;
-		goto out;
-	}
-
-	/* Pass 2: wait on everything. */
+	/*
+	 * A select that may block arms its deadline timer and its kernel-fd polls now, before
+	 * taking any lock: no call into the scheduler is made with a channel lock held (a
+	 * goroutine whose P was taken by sysmon may be switched out at any runtime call, and
+	 * must not hold a lock others spin on). One that fires during pass 1 or 2 only claims
+	 * sw; pass 2's park then returns at once (parked == 2) and pass 3 undoes the queueing.
+	 */
 	struct selwait sw = { .fired = SEL_FIRED_NONE, .g = go_self() };
 	struct go_timer timer = { 0 };
+	bool timed = false;
 	unsigned nhelp = 0;
 
-	/* In pollorder, so that duplicate cases on one channel queue in random order. */
-	for (unsigned k = 0; k < norder; k++) {
-		unsigned i = pollorder[k];
-		struct go_chan *c = cases[i].chan;
-
-		if (c->kind != CHAN_LOCAL)
-			continue;
-		sgs[i] = (struct sudog){
-			.g = sw.g, .c = c, .elem = cases[i].elem, .sw = &sw, .case_index = (int)i,
-		};
-		waitq_enqueue(cases[i].dir == GO_SELECT_SEND ? &c->sendq : &c->recvq, &sgs[i]);
-	}
-	if (deadline >= 0) {
+	if (block && deadline >= 0) {
 		atomic_store_explicit(&sw.timer_busy, 1, memory_order_relaxed);
-		if (go_timer_start(&timer, deadline, sel_timer_fn, &sw) < 0)
+		timed = go_timer_start(&timer, deadline, sel_timer_fn, &sw) == 0;
+		if (!timed)
 			atomic_store_explicit(&sw.timer_busy, 0, memory_order_relaxed);
 	}
-	for (unsigned i = 0; i < n && nkern; i++) {
+	for (unsigned i = 0; block && i < n && nkern; i++) {
 		struct go_chan *c = cases[i].chan;
 		struct pollhelp *ph;
 
@@ -462,16 +395,89 @@ retry:;
 		helpers[nhelp++] = ph;
 	}
 
+	for (unsigned i = 0; i < n; i++)
+		if (cases[i].chan && cases[i].chan->kind == CHAN_LOCAL)
+			lockorder[nlock++] = cases[i].chan;
+	sort_chans(lockorder, nlock);
+	sellock(lockorder, nlock);
+
+	/* Pass 1: the first ready case in pollorder. */
+	struct sudog *wake = NULL;
+
+	ret = -EAGAIN;
+	for (unsigned k = 0; k < norder && ret == -EAGAIN; k++) {
+		unsigned i = pollorder[k];
+		struct go_select_case *cs = &cases[i];
+		struct go_chan *c = cs->chan;
+		struct sudog *sg;
+
+		if (c->kind == CHAN_KERNEL) {
+			ret = _go_kchan_try(cs);      /* a non-blocking ioctl: no scheduler call */
+			if (ret == 0)
+				ret = (int)i;
+			continue;
+		}
+		if (cs->dir == GO_SELECT_SEND) {
+			if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
+				cs->ok = false;
+				ret = (int)i;
+			} else if ((sg = waitq_dequeue(&c->recvq))) {
+				_go_chan_send_direct(c, sg, cs->elem);
+				wake = sg;
+				cs->ok = true;
+				ret = (int)i;
+			} else if (atomic_load_explicit(&c->qcount, memory_order_relaxed) < c->cap) {
+				_go_chan_buf_put(c, cs->elem);
+				cs->ok = true;
+				ret = (int)i;
+			}
+		} else {
+			if ((sg = waitq_dequeue(&c->sendq))) {
+				_go_chan_recv_direct(c, sg, cs->elem);
+				wake = sg;
+				cs->ok = true;
+				ret = (int)i;
+			} else if (atomic_load_explicit(&c->qcount, memory_order_relaxed) > 0) {
+				_go_chan_buf_take(c, cs->elem);
+				cs->ok = true;
+				ret = (int)i;
+			} else if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
+				_go_chan_zero(c, cs->elem);
+				cs->ok = false;
+				ret = (int)i;
+			}
+		}
+	}
+	if (ret != -EAGAIN || !block || (deadline >= 0 && go_now() >= deadline)) {
+		selunlock(lockorder, nlock);
+		if (wake)
+			_go_chan_wake(wake);
+		sel_disarm(&sw, &timer, timed, helpers, nhelp);
+		if (ret == -EAGAIN && block)
+			ret = -ETIMEDOUT;
+		goto out;
+	}
+
+	/* Pass 2: queue on every in-process channel, in pollorder so that duplicate cases on
+	 * one channel queue in random order; then park. */
+	for (unsigned k = 0; k < norder; k++) {
+		unsigned i = pollorder[k];
+		struct go_chan *c = cases[i].chan;
+
+		if (c->kind != CHAN_LOCAL)
+			continue;
+		sgs[i] = (struct sudog){
+			.g = sw.g, .c = c, .elem = cases[i].elem, .sw = &sw, .case_index = (int)i,
+		};
+		waitq_enqueue(cases[i].dir == GO_SELECT_SEND ? &c->sendq : &c->recvq, &sgs[i]);
+	}
+
 	struct selpark sp = { .lockorder = lockorder, .nlock = nlock, .sw = &sw };
 
 	go_park(sel_park_unlock, &sp, "select");
 
 	/* Woken: by a channel (sw.fired = case), the timer, or a poll. */
-	if (deadline >= 0 && !go_timer_stop(&timer))
-		while (atomic_load_explicit(&sw.timer_busy, memory_order_acquire))
-			go_yield();
-	for (unsigned h = 0; h < nhelp; h++)
-		pollhelp_finish(helpers[h]);
+	sel_disarm(&sw, &timer, timed, helpers, nhelp);
 
 	/* Pass 3: dequeue from the channels that did not fire. */
 	sellock(lockorder, nlock);

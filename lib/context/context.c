@@ -8,7 +8,9 @@
  * without-cancel and the roots), in that ancestor's children list.
  *
  * Locking: ctx->mu protects err, cause, done's creation, children, afs, timer_armed,
- * released, and the links of the children and AfterFuncs registered with it. Order: a
+ * released, and the links of the children and AfterFuncs registered with it. No call into
+ * the scheduler (go_ready through a channel close, go_spawn, timers) is made with a mu
+ * held: a goroutine may be switched out in any of them (when sysmon took its P). Order: a
  * parent's mu before a child's channel lock; never two contexts' mu at once (a cancel
  * detaches a whole children list under the parent's mu, then cancels each child with only
  * the child's own mu).
@@ -233,8 +235,6 @@ static bool cancel_one(struct go_ctx *c, int err, int cause, bool close_kernel,
 	c->cause = cause ? cause : err;
 	atomic_store_explicit(&c->err, err, memory_order_release);
 	done = atomic_load_explicit(&c->done, memory_order_relaxed);
-	if (done && (c->kfd < 0 || close_kernel))
-		go_chan_close(done);          /* kernel: -EPIPE if another process closed it */
 	for (struct go_ctx *ch = c->children, *next; ch; ch = next) {
 		next = ch->sib_next;
 		ch->linked = false;
@@ -252,6 +252,11 @@ static bool cancel_one(struct go_ctx *c, int err, int cause, bool close_kernel,
 	c->timer_armed = false;
 	go_mutex_unlock(&c->mu);
 
+	/* Close Done with no lock held: the close readies its waiters, and a goroutine may be
+	 * switched out in any call into the scheduler. A Done made from now on is made closed
+	 * (go_ctx_done sees err). */
+	if (done && (c->kfd < 0 || close_kernel))
+		go_chan_close(done);          /* kernel: -EPIPE if another process closed it */
 	if (had_timer && go_timer_stop(&c->timer))
 		ctx_put(c);
 	while (afs) {
@@ -352,13 +357,22 @@ GOCHAN_API int go_ctx_with_cancel_cause(struct go_ctx **out, struct go_ctx *pare
 	return go_ctx_with_cancel(out, parent);
 }
 
-static void deadline_fire(struct go_timer *t, void *arg)
+static void deadline_cancel(void *arg)
 {
 	struct go_ctx *c = arg;
 
-	(void)t;
 	cancel_tree(c, -ETIMEDOUT, c->deadline_cause, true);
-	ctx_put(c);
+	ctx_put(c);                   /* the timer's reference */
+}
+
+/* The timer function runs on the scheduler's stack, where it must not block: the cancel
+ * (locks, closing channels, AfterFuncs) runs in a goroutine of its own, as Go's
+ * time.AfterFunc does. */
+static void deadline_fire(struct go_timer *t, void *arg)
+{
+	(void)t;
+	if (go_spawn(deadline_cancel, arg) < 0)
+		deadline_cancel(arg);
 }
 
 GOCHAN_API int go_ctx_with_deadline_cause(struct go_ctx **out, struct go_ctx *parent,
@@ -378,19 +392,22 @@ GOCHAN_API int go_ctx_with_deadline_cause(struct go_ctx **out, struct go_ctx *pa
 	if (go_now() >= deadline_ns) {
 		cancel_tree(c, -ETIMEDOUT, cause, true);
 	} else {
-		go_mutex_lock(&c->mu);
-		if (!atomic_load_explicit(&c->err, memory_order_relaxed)) {
-			ctx_get(c);
-			if (go_timer_start(&c->timer, deadline_ns, deadline_fire, c) == 0) {
-				c->timer_armed = true;
-			} else {
-				go_mutex_unlock(&c->mu);
-				ctx_put(c);
-				go_ctx_release(c);
-				return -EPERM;
-			}
+		bool armed;
+
+		/* The timer holds a memory reference; started with no lock held (see
+		 * cancel_one), then recorded unless a cancel came in between. */
+		ctx_get(c);
+		if (go_timer_start(&c->timer, deadline_ns, deadline_fire, c) < 0) {
+			ctx_put(c);
+			go_ctx_release(c);
+			return -EPERM;
 		}
+		go_mutex_lock(&c->mu);
+		armed = !atomic_load_explicit(&c->err, memory_order_relaxed);
+		c->timer_armed = armed;
 		go_mutex_unlock(&c->mu);
+		if (!armed && go_timer_stop(&c->timer))
+			ctx_put(c);
 	}
 	*out = c;
 	return 0;
