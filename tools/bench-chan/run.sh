@@ -3,7 +3,8 @@
 # ns/op side by side with the ratio C/Go (below 1.0: the C runtime is faster).
 # Printed, not asserted. BENCH_MS sets each measurement's length (default 300 ms).
 set -eu
-OUT=${1:?usage: run.sh OUT}
+OUT=$(cd "${1:?usage: run.sh OUT [name...]}" && pwd)
+shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 MS=${BENCH_MS:-300}
 
