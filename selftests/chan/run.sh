@@ -49,5 +49,9 @@ for v in plain asan ubsan tsan; do
 	done
 done
 
+# many goroutines on one P (every handoff a switch on the same thread), and on four
+GOCHAN_MAXPROCS=1 CHAN_TEST_SCALE=100 run_tap "plain, 1 P: stress" 300 "$OUT/plain/test_stress"
+GOCHAN_MAXPROCS=4 CHAN_TEST_SCALE=100 run_tap "plain, 4 Ps: stress" 300 "$OUT/plain/test_stress"
+
 echo "# chan: $n tests, $fails failed"
 [ $fails -eq 0 ]
