@@ -69,13 +69,17 @@ DEPS		:= gcc make libc6-dev binutils pkgconf xz-utils linux-source \
 DEPS_VM		:= linux-image-amd64 linux-headers-amd64 qemu-system-x86 \
 		   busybox-static cpio \
 		   linux-image-$(SECOND_SERIES)-amd64 linux-headers-$(SECOND_SERIES)-amd64
-BENCH_DEPS	:=
+# Go is only the scheduler's and channels' peer in make bench.
+BENCH_DEPS	:= golang-go
 
 SELFTEST_DIRS	:= $(patsubst %/Makefile,%,$(wildcard selftests/*/Makefile))
 TOOL_DIRS	:= $(patsubst %/Makefile,%,$(wildcard tools/*/Makefile))
 HOST_TEST_DIRS	:= $(patsubst %/Makefile,%,$(shell grep -l '^run_tests_host[[:space:]]*:' \
 			$(addsuffix /Makefile,$(SELFTEST_DIRS)) /dev/null))
 LIB_HAS_CHECK	:= $(shell grep -l '^check[[:space:]]*:' lib/Makefile 2>/dev/null)
+# tools/*/ with a "bench_host" target: benchmarks that need no module (the runtime vs Go).
+BENCH_HOST_DIRS	:= $(patsubst %/Makefile,%,$(shell grep -l '^bench_host[[:space:]]*:' \
+			$(addsuffix /Makefile,$(TOOL_DIRS)) /dev/null))
 
 # kselftest_harness.h and kselftest.h, from Debian's kernel source tarball.
 KSFT_INC	:= $(CURDIR)/build/kselftest
@@ -243,7 +247,7 @@ demo-run: module tools
 # The demo runs under gochan-top when it was built: the BPF programs on the
 # module's tracepoints count what every channel of the demo did, and their
 # report follows the demo's own output.
-DEMO_TRACE_HEAD	:= == 10. What the tracepoints saw: gochan-top, BPF programs on gochan:*
+DEMO_TRACE_HEAD	:= == 11. What the tracepoints saw: gochan-top, BPF programs on gochan:*
 DEMO_CMD	= $(if $(wildcard build/tools/gochan-top/gochan-top),\
 	build/tools/gochan-top/gochan-top -- sh -c \
 	\''build/tools/demo/gochan-demo && echo && echo "$(DEMO_TRACE_HEAD)"'\',\
@@ -262,6 +266,7 @@ bench-run: module tools
 	cmd=$$(printf '%s && ' $$progs); \
 	echo "$(RUN) -- $${cmd% && }"; \
 	$(RUN) -- "$${cmd% && }"
+	@$(foreach d,$(BENCH_HOST_DIRS),echo; $(MAKE) -s -C $(d) bench_host $(SUBMAKE_ARGS);)
 
 install: lib
 	$(MAKE) -C lib install

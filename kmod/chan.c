@@ -136,7 +136,7 @@ static struct gochan_waiter *waitq_claim_first(struct gochan_chan *c, bool send)
 	while ((w = list_first_entry_or_null(q, struct gochan_waiter, node))) {
 		struct gochan_wait *wait = w->wait;
 
-		if (!wait->select ||
+		if (!(wait->select || wait->async) ||
 		    cmpxchg(&wait->state, GOCHAN_WAIT_PENDING,
 			    GOCHAN_WAIT_CLAIMED) == GOCHAN_WAIT_PENDING)
 			return w;
@@ -161,6 +161,12 @@ static void waiter_complete(struct gochan_chan *c, struct gochan_waiter *w,
 	wait->index = w->index;
 	trace_gochan_wake(c->id, wait->select ? GOCHAN_TRACE_OP_SELECT :
 			  send ? GOCHAN_TRACE_OP_SEND : GOCHAN_TRACE_OP_RECV, task);
+	if (wait->async) {
+		/* No task asleep: @done queues the completion, last. */
+		smp_store_release(&wait->state, GOCHAN_WAIT_DONE);
+		wait->done(wait);
+		return;
+	}
 	get_task_struct(task);
 	smp_store_release(&wait->state, GOCHAN_WAIT_DONE);
 	if (u->nwake < GOCHAN_WAKE_BATCH)
@@ -673,6 +679,7 @@ struct gochan_chan *gochan_chan_create(u32 elem_size, u32 capacity)
 	INIT_LIST_HEAD(&c->sendq);
 	INIT_LIST_HEAD(&c->recvq);
 	INIT_LIST_HEAD(&c->returned);
+	INIT_LIST_HEAD(&c->asyncq);
 	init_waitqueue_head(&c->poll_wq);
 	trace_gochan_make(c->id, elem_size, capacity);
 	return c;
@@ -696,7 +703,8 @@ void gochan_chan_put(struct gochan_chan *c)
 	if (!refcount_dec_and_test(&c->ref))
 		return;
 	/* The last reference: no file, so no task can be queued. */
-	WARN_ON_ONCE(!list_empty(&c->sendq) || !list_empty(&c->recvq));
+	WARN_ON_ONCE(!list_empty(&c->sendq) || !list_empty(&c->recvq) ||
+		     !list_empty(&c->asyncq));
 	list_for_each_entry_safe(r, tmp, &c->returned, node)
 		kvfree(r);
 	kvfree(c->ring);

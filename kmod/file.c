@@ -217,7 +217,8 @@ int gochan_copy_struct_to_user(void __user *dst, const void *src, size_t ksize)
 	return copy_to_user(dst, src, min(usize, ksize)) ? -EFAULT : 0;
 }
 
-static int xfer_read(struct gochan_xfer *x, void __user *argp,
+/* Read and check a struct gochan_xfer (the ioctls and uring.c). */
+int gochan_xfer_read(struct gochan_xfer *x, void __user *argp,
 		     struct gochan_block *blk)
 {
 	int err = gochan_copy_struct_from_user(x, sizeof(*x),
@@ -246,7 +247,7 @@ static long gochan_ioctl_send(struct gochan_chan *c, void __user *argp)
 	struct gochan_xfer x;
 	long ret;
 
-	ret = xfer_read(&x, argp, &blk);
+	ret = gochan_xfer_read(&x, argp, &blk);
 	if (ret)
 		return ret;
 	ret = bounce_init(&b, c->elem_size, 1);
@@ -272,11 +273,15 @@ static long gochan_ioctl_recv(struct gochan_chan *c, void __user *argp)
 	struct gochan_xfer x;
 	long ret;
 
-	ret = xfer_read(&x, argp, &blk);
+	ret = gochan_xfer_read(&x, argp, &blk);
 	if (ret)
 		return ret;
 	ubuf = u64_to_user_ptr(x.buf);
 	if (fault_in_readable(ubuf, c->elem_size))
+		return -EFAULT;
+	/* ok is written back: fail now on a read-only struct, before taking
+	 * anything (see gochan_ioctl_select()). */
+	if (gochan_copy_struct_to_user(argp, &x, sizeof(x)))
 		return -EFAULT;
 	ret = bounce_init(&b, c->elem_size, 1);
 	if (ret)
@@ -285,7 +290,8 @@ static long gochan_ioctl_recv(struct gochan_chan *c, void __user *argp)
 	if (ret < 0)
 		goto out_free;
 	x.ok = ret;
-	if (x.ok && copy_to_user(ubuf, b.buf, c->elem_size)) {
+	if (x.ok && (copy_to_user(ubuf, b.buf, c->elem_size) ||
+		     gochan_copy_struct_to_user(argp, &x, sizeof(x)))) {
 		gochan_chan_unreceive(c, b.buf, 1);
 		ret = -EFAULT;
 	} else {
@@ -342,6 +348,8 @@ static long gochan_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return gochan_ioctl_stat(c, argp);
 	case GOCHAN_IOC_SELECT:
 		return gochan_ioctl_select(argp);
+	case GOCHAN_IOC_CANCEL:
+		return gochan_ioctl_cancel(file, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -390,7 +398,9 @@ static const struct file_operations gochan_chan_fops = {
 	.poll		= gochan_poll,
 	.unlocked_ioctl	= gochan_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.uring_cmd	= gochan_uring_cmd,
 	.show_fdinfo	= gochan_show_fdinfo,
+	.flush		= gochan_flush,
 	.release	= gochan_release,
 };
 

@@ -8,7 +8,8 @@
  *           wait queues.  One per channel, shared by every file that refers
  *           to it.
  *   wait    struct gochan_wait: one blocked call (Go's G parked in
- *           chansend/chanrecv).  Lives on the blocked task's stack.
+ *           chansend/chanrecv).  Lives on the blocked task's stack, or
+ *           in a struct gochan_async for a queued io_uring command.
  *   waiter  struct gochan_waiter: one wait queued on one channel, with the
  *           kernel buffer its elements move through (Go's sudog).
  *
@@ -32,6 +33,8 @@
 #include <linux/wait.h>
 
 #include <uapi/linux/gochan.h>
+
+struct io_uring_cmd;
 
 /*
  * struct gochan_chan - one channel.
@@ -76,6 +79,8 @@ struct gochan_chan {
 	struct list_head	returned;	/* [L] gochan_returned, at the
 						 * front of the channel */
 	u32			nreturned;	/* [L, R] elements on returned */
+	struct list_head	asyncq;		/* [L] gochan_async: queued
+						 * io_uring commands, for cancel */
 	u64			sent;		/* [L] elements accepted from senders */
 	u64			received;	/* [L] elements handed to receivers */
 
@@ -99,6 +104,13 @@ struct gochan_chan {
  * A task that stops waiting (signal, deadline) takes the lock of every
  * channel it waits on, so no partner is mid-claim, and either finds DONE
  * or sets CANCELLED and unlinks its waiters itself.
+ *
+ * A queued io_uring command (@async, uring.c) has no task asleep: it is
+ * claimed by cmpxchg too, since its cancellers (a timer, the ring's
+ * teardown) may hold no channel lock.  Whoever moves it out of PENDING
+ * owns its completion: a partner sets DONE and calls @done, under the
+ * channel lock, as its last access; a canceller sets CANCELLED and
+ * completes it with an error.
  */
 enum gochan_wait_state {
 	GOCHAN_WAIT_PENDING,
@@ -111,7 +123,10 @@ struct gochan_wait {
 	struct task_struct	*task;		/* the blocked task */
 	int			state;		/* enum gochan_wait_state */
 	bool			select;		/* waiters claimed by cmpxchg */
+	bool			async;		/* io_uring command: likewise,
+						 * and @done instead of a wakeup */
 	u32			index;		/* select: case that completed */
+	void			(*done)(struct gochan_wait *wait); /* async */
 };
 
 /*
@@ -185,8 +200,32 @@ void gochan_waitq_del(struct gochan_chan *c, struct gochan_waiter *w, bool send)
 int gochan_wait_sleep(struct gochan_wait *wait, const struct gochan_block *blk);
 bool gochan_deadline_passed(const struct gochan_block *blk);
 
+/* uring.c */
+int gochan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
+long gochan_ioctl_cancel(struct file *file, void __user *argp);
+int gochan_flush(struct file *file, fl_owner_t id);
+
 /* select.c */
 long gochan_ioctl_select(void __user *argp);
+
+/* select.c: asynchronous selects, for uring.c. */
+struct gochan_sel;
+struct gochan_sel_outcome {
+	struct gochan_chan	*c;
+	void __user		*ubuf;
+	void			*kbuf;
+	bool			send;
+	bool			closed;		/* send: on a closed channel;
+						 * recv: closed and drained */
+};
+int gochan_sel_new(void __user *argp, struct gochan_block *blk,
+		   struct gochan_sel **sp);
+void gochan_sel_free(struct gochan_sel *s);
+u32 gochan_sel_ncases(const struct gochan_sel *s);
+long gochan_sel_begin(struct gochan_sel *s, struct gochan_wait *wait, u32 *ok);
+void gochan_sel_unlink(struct gochan_sel *s);
+void gochan_sel_outcome(struct gochan_sel *s, u32 index,
+			struct gochan_sel_outcome *o);
 
 /* named.c */
 long gochan_ioctl_open(void __user *argp);
@@ -204,5 +243,7 @@ int gochan_copy_struct_from_user(void *dst, size_t ksize, size_t ver0,
 				 const void __user *src);
 int gochan_copy_struct_to_user(void __user *dst, const void *src,
 			       size_t ksize);
+int gochan_xfer_read(struct gochan_xfer *x, void __user *argp,
+		     struct gochan_block *blk);
 
 #endif /* _GOCHAN_INTERNAL_H */

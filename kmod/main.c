@@ -166,6 +166,8 @@ static int __init gochan_init(void)
 	BUILD_BUG_ON(sizeof(struct gochan_select_case) != GOCHAN_SELECT_CASE_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct gochan_open) != GOCHAN_OPEN_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct gochan_unlink) != GOCHAN_UNLINK_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct gochan_cancel) != GOCHAN_CANCEL_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct gochan_uring_cmd) != 16);
 
 	return misc_register(&gochan_misc);
 }

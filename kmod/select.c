@@ -21,6 +21,7 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/prandom.h>
 #include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -56,7 +57,7 @@ struct sel_case {
 	struct gochan_waiter	w;
 };
 
-struct sel {
+struct gochan_sel {
 	struct sel_case		*cases;
 	u32			ncases;
 	u32			*pollorder;	/* case indices, shuffled */
@@ -86,10 +87,14 @@ static int chan_addr_cmp(const void *a, const void *b)
  */
 #define SEL_LOCKDEP_MAX		2000
 
-static void sel_lock_all(struct sel *s)
+static void sel_lockorder(struct gochan_sel *s);
+
+static void sel_lock_all(struct gochan_sel *s)
 {
 	u32 i;
 
+	if (!s->nlocks)
+		sel_lockorder(s);	/* not needed until now (see sel_pass1_single()) */
 	if (s->nlocks > SEL_LOCKDEP_MAX)
 		lockdep_off();
 	lock_map_acquire(&gochan_select_nest.dep_map);
@@ -97,7 +102,7 @@ static void sel_lock_all(struct sel *s)
 		mutex_lock_nest_lock(&s->lockorder[i]->lock, &gochan_select_nest);
 }
 
-static void sel_unlock_all(struct sel *s)
+static void sel_unlock_all(struct gochan_sel *s)
 {
 	u32 i;
 
@@ -108,21 +113,31 @@ static void sel_unlock_all(struct sel *s)
 		lockdep_on();
 }
 
-/* Fisher-Yates: every order equally likely. */
-static void sel_shuffle(struct sel *s)
+/*
+ * Fisher-Yates: every order equally likely.  One call to the kernel's
+ * random generator seeds a cheap one for the whole shuffle (Go's select
+ * uses its cheap fastrand too): get_random_u32_below() per case was a
+ * good part of a 64-case select's cost.  Bias of the multiply-shift: at
+ * most ncases / 2^32 per choice.
+ */
+static void sel_shuffle(struct gochan_sel *s)
 {
+	struct rnd_state rnd;
 	u32 i;
 
 	for (i = 0; i < s->ncases; i++)
 		s->pollorder[i] = i;
+	if (s->ncases < 2)
+		return;
+	prandom_seed_state(&rnd, get_random_u64());
 	for (i = s->ncases; i > 1; i--) {
-		u32 j = get_random_u32_below(i);
+		u32 j = (u32)(((u64)prandom_u32_state(&rnd) * i) >> 32);
 
 		swap(s->pollorder[i - 1], s->pollorder[j]);
 	}
 }
 
-static void sel_free(struct sel *s)
+static void sel_free(struct gochan_sel *s)
 {
 	u32 i;
 
@@ -137,8 +152,11 @@ static void sel_free(struct sel *s)
 }
 
 /* Step 0: read and check the cases; copy the send values in. */
-static int sel_prepare(struct sel *s, const struct gochan_select *arg)
+#define SEL_CHUNK	16
+
+static int sel_prepare(struct gochan_sel *s, const struct gochan_select *arg)
 {
+	struct gochan_select_case chunk[SEL_CHUNK];
 	const void __user *ucases = u64_to_user_ptr(arg->cases);
 	size_t send_bytes = 0, recv_max = 0, off = 0;
 	u32 i, n = arg->ncases;
@@ -157,11 +175,22 @@ static int sel_prepare(struct sel *s, const struct gochan_select *arg)
 		struct sel_case *sc = &s->cases[i];
 		struct gochan_select_case uc;
 
-		err = copy_struct_from_user(&uc, sizeof(uc),
-					    ucases + (size_t)i * arg->case_size,
-					    arg->case_size);
-		if (err)
-			return err;
+		/* Cases of today's size come a chunk at a time: one user copy
+		 * for up to SEL_CHUNK of them rather than one each. */
+		if (arg->case_size == sizeof(uc)) {
+			u32 k = i % SEL_CHUNK;
+
+			if (!k && copy_from_user(chunk, ucases + (size_t)i * sizeof(uc),
+						 min_t(u32, n - i, SEL_CHUNK) * sizeof(uc)))
+				return -EFAULT;
+			uc = chunk[k];
+		} else {
+			err = copy_struct_from_user(&uc, sizeof(uc),
+						    ucases + (size_t)i * arg->case_size,
+						    arg->case_size);
+			if (err)
+				return err;
+		}
 		if (uc.reserved ||
 		    (uc.op != GOCHAN_OP_SEND && uc.op != GOCHAN_OP_RECV))
 			return -EINVAL;
@@ -180,7 +209,6 @@ static int sel_prepare(struct sel *s, const struct gochan_select *arg)
 			send_bytes += sc->c->elem_size;
 		else
 			recv_max = max_t(size_t, recv_max, sc->c->elem_size);
-		s->lockorder[i] = sc->c;
 	}
 	if (send_bytes > GOCHAN_SELECT_SEND_BYTES_MAX)
 		return -EMSGSIZE;
@@ -208,13 +236,21 @@ static int sel_prepare(struct sel *s, const struct gochan_select *arg)
 			return -EFAULT;
 	}
 
-	/* lockorder: distinct channels by address (duplicates are allowed). */
+	return 0;
+}
+
+/* lockorder: the distinct channels by address (duplicates are allowed). */
+static void sel_lockorder(struct gochan_sel *s)
+{
+	u32 i, n = s->ncases;
+
+	for (i = 0; i < n; i++)
+		s->lockorder[i] = s->cases[i].c;
 	sort(s->lockorder, n, sizeof(*s->lockorder), chan_addr_cmp, NULL);
 	s->nlocks = 1;
 	for (i = 1; i < n; i++)
 		if (s->lockorder[i] != s->lockorder[s->nlocks - 1])
 			s->lockorder[s->nlocks++] = s->lockorder[i];
-	return 0;
 }
 
 /*
@@ -251,7 +287,7 @@ static int sel_try_case(struct sel_case *sc, u32 *ok, struct gochan_unlock *u)
 }
 
 /* Pass 2 helper: probe every receive buffer before we wait on them. */
-static int sel_fault_in_recv_bufs(struct sel *s)
+static int sel_fault_in_recv_bufs(struct gochan_sel *s)
 {
 	u32 i;
 
@@ -265,50 +301,95 @@ static int sel_fault_in_recv_bufs(struct sel *s)
 	return 0;
 }
 
-/* Steps 1-4.  Returns the index of the case that ran, or -errno. */
-static long sel_run(struct sel *s, u32 *ok)
+/*
+ * Pass 1, with every lock held: the first ready case in a random order
+ * proceeds.  Returns true when done, with the locks dropped and *ret the
+ * case's index (a send on a closed channel too: its w.closed says so) or
+ * -errno; false when no case is ready, with the locks still held.
+ */
+static bool sel_pass1(struct gochan_sel *s, u32 *ok, long *ret)
 {
-	struct gochan_wait wait = {
-		.task	= current,
-		.state	= GOCHAN_WAIT_PENDING,
-		.select	= true,
-	};
 	struct gochan_unlock u;
-	long ret = 0;
 	u32 i;
 
 	gochan_unlock_init(&u);
-	sel_shuffle(s);
-	sel_lock_all(s);
-
-	/* Pass 1: the first ready case in a random order proceeds. */
 	for (i = 0; i < s->ncases; i++) {
 		struct sel_case *sc = &s->cases[s->pollorder[i]];
 
-		ret = sel_try_case(sc, ok, &u);
-		if (ret) {
+		*ret = sel_try_case(sc, ok, &u);
+		if (*ret) {
 			sel_unlock_all(s);
 			gochan_unlock_wake(&u);
 			gochan_poll_wake(sc->c, u.poll);
-			return ret < 0 && ret != -EPIPE ? ret : s->pollorder[i];
+			if (*ret > 0 || *ret == -EPIPE)
+				*ret = s->pollorder[i];
+			return true;
 		}
 	}
-	if (s->blk.nonblock || gochan_deadline_passed(&s->blk)) {
-		sel_unlock_all(s);
-		return s->blk.nonblock ? -EAGAIN : -ETIMEDOUT;
-	}
-	ret = sel_fault_in_recv_bufs(s);
-	if (ret) {
-		sel_unlock_all(s);
-		return ret;
-	}
+	return false;
+}
 
-	/* Pass 2: wait on every case's channel at once. */
+/*
+ * A racy look at whether case @sc could proceed: only a hint for
+ * sel_pass1_single(), which asks sel_try_case() under the lock.
+ */
+static bool sel_case_looks_ready(const struct sel_case *sc)
+{
+	const struct gochan_chan *c = sc->c;
+
+	if (READ_ONCE(c->closed))
+		return true;
+	if (sc->send)
+		return READ_ONCE(c->len) < c->capacity || READ_ONCE(c->nrecv);
+	return READ_ONCE(c->len) || READ_ONCE(c->nreturned) || READ_ONCE(c->nsend);
+}
+
+/*
+ * Pass 1 the cheap way: in poll order, lock only a channel that looks ready
+ * and try its case alone.  A select that finds a case ready (the common
+ * case of a busy server) takes one lock instead of all of them, and needs
+ * no lock order.  Returns true when a case ran, as sel_pass1() does; false
+ * leaves everything to the full pass under every lock, which alone may
+ * conclude that nothing is ready.
+ */
+static bool sel_pass1_single(struct gochan_sel *s, u32 *ok, long *ret)
+{
+	struct gochan_unlock u;
+	u32 i;
+
+	for (i = 0; i < s->ncases; i++) {
+		struct sel_case *sc = &s->cases[s->pollorder[i]];
+
+		if (!sel_case_looks_ready(sc))
+			continue;
+		gochan_unlock_init(&u);
+		mutex_lock(&sc->c->lock);
+		*ret = sel_try_case(sc, ok, &u);
+		mutex_unlock(&sc->c->lock);
+		if (*ret) {
+			gochan_unlock_wake(&u);
+			gochan_poll_wake(sc->c, u.poll);
+			if (*ret > 0 || *ret == -EPIPE)
+				*ret = s->pollorder[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Pass 2, with every lock held: wait on every case's channel at once, with
+ * @wait, then drop the locks.
+ */
+static void sel_pass2(struct gochan_sel *s, struct gochan_wait *wait)
+{
+	u32 i;
+
 	for (i = 0; i < s->ncases; i++) {
 		struct sel_case *sc = &s->cases[i];
 
 		sc->w = (struct gochan_waiter) {
-			.wait	= &wait,
+			.wait	= wait,
 			.buf	= sc->kbuf,
 			.nelem	= 1,
 			.index	= i,
@@ -319,6 +400,47 @@ static long sel_run(struct sel *s, u32 *ok)
 	for (i = 0; i < s->ncases; i++)
 		gochan_poll_wake(s->cases[i].c, s->cases[i].send ?
 				 EPOLLIN | EPOLLRDNORM : EPOLLOUT | EPOLLWRNORM);
+}
+
+/* Pass 3, with every lock held: unlink the waiters nobody took. */
+static void sel_unlink_locked(struct gochan_sel *s)
+{
+	u32 i;
+
+	for (i = 0; i < s->ncases; i++) {
+		struct sel_case *sc = &s->cases[i];
+
+		if (!list_empty(&sc->w.node))
+			gochan_waitq_del(sc->c, &sc->w, sc->send);
+	}
+}
+
+/* Steps 1-4.  Returns the index of the case that ran, or -errno. */
+static long sel_run(struct gochan_sel *s, u32 *ok)
+{
+	struct gochan_wait wait = {
+		.task	= current,
+		.state	= GOCHAN_WAIT_PENDING,
+		.select	= true,
+	};
+	long ret = 0;
+
+	sel_shuffle(s);
+	if (sel_pass1_single(s, ok, &ret))
+		return ret;
+	sel_lock_all(s);
+	if (sel_pass1(s, ok, &ret))
+		return ret;
+	if (s->blk.nonblock || gochan_deadline_passed(&s->blk)) {
+		sel_unlock_all(s);
+		return s->blk.nonblock ? -EAGAIN : -ETIMEDOUT;
+	}
+	ret = sel_fault_in_recv_bufs(s);
+	if (ret) {
+		sel_unlock_all(s);
+		return ret;
+	}
+	sel_pass2(s, &wait);
 
 	trace_gochan_block(0, GOCHAN_TRACE_OP_SELECT, current);
 	s->wait_ns = ktime_get_ns();
@@ -329,12 +451,7 @@ static long sel_run(struct sel *s, u32 *ok)
 	sel_lock_all(s);
 	if (wait.state != GOCHAN_WAIT_DONE)
 		WRITE_ONCE(wait.state, GOCHAN_WAIT_CANCELLED);
-	for (i = 0; i < s->ncases; i++) {
-		struct sel_case *sc = &s->cases[i];
-
-		if (!list_empty(&sc->w.node))
-			gochan_waitq_del(sc->c, &sc->w, sc->send);
-	}
+	sel_unlink_locked(s);
 	sel_unlock_all(s);
 
 	if (wait.state != GOCHAN_WAIT_DONE)
@@ -344,30 +461,162 @@ static long sel_run(struct sel *s, u32 *ok)
 	return wait.index;
 }
 
+/* Read and check struct gochan_select, as every select call does. */
+static int sel_read_arg(void __user *argp, struct gochan_select *arg,
+			struct gochan_block *blk)
+{
+	int ret = gochan_copy_struct_from_user(arg, sizeof(*arg),
+					       GOCHAN_SELECT_SIZE_VER0, argp);
+
+	if (ret)
+		return ret;
+	if (arg->flags & ~GOCHAN_SELECT_FLAGS ||
+	    arg->reserved[0] || arg->reserved[1] ||
+	    arg->ncases > GOCHAN_SELECT_CASES_MAX ||
+	    (arg->ncases && arg->case_size < GOCHAN_SELECT_CASE_SIZE_VER0) ||
+	    (!(arg->flags & GOCHAN_SELECT_DEADLINE) && arg->deadline_ns))
+		return -EINVAL;
+	if (arg->ncases && arg->case_size > PAGE_SIZE)
+		return -E2BIG;
+	*blk = (struct gochan_block) {
+		.nonblock	= arg->flags & GOCHAN_SELECT_NONBLOCK,
+		.has_deadline	= arg->flags & GOCHAN_SELECT_DEADLINE,
+		.deadline	= ns_to_ktime(arg->deadline_ns),
+	};
+	return 0;
+}
+
+/* --- Asynchronous selects (io_uring commands, uring.c) --- */
+
+/**
+ * gochan_sel_new - read a struct gochan_select and its cases (step 0).
+ * @argp: the user's struct
+ * @blk: set from its flags and deadline
+ * @sp: the new select, freed by gochan_sel_free()
+ *
+ * An empty select is refused (EINVAL): it would wait in no channel.
+ */
+int gochan_sel_new(void __user *argp, struct gochan_block *blk,
+		   struct gochan_sel **sp)
+{
+	struct gochan_select arg;
+	struct gochan_sel *s;
+	int ret;
+	u32 i;
+
+	ret = sel_read_arg(argp, &arg, blk);
+	if (ret)
+		return ret;
+	if (!arg.ncases)
+		return -EINVAL;
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return -ENOMEM;
+	s->blk = *blk;
+	ret = sel_prepare(s, &arg);
+	if (ret) {
+		gochan_sel_free(s);
+		return ret;
+	}
+	for (i = 0; i < s->ncases; i++)
+		INIT_LIST_HEAD(&s->cases[i].w.node);
+	*sp = s;
+	return 0;
+}
+
+void gochan_sel_free(struct gochan_sel *s)
+{
+	sel_free(s);
+	kfree(s);
+}
+
+u32 gochan_sel_ncases(const struct gochan_sel *s)
+{
+	return s->ncases;
+}
+
+/**
+ * gochan_sel_begin - steps 1-2 of an asynchronous select.
+ * @s: from gochan_sel_new()
+ * @wait: its wait (async, select), PENDING
+ * @ok: set for a receive case that ran at once
+ *
+ * Under every lock, @wait is claimed first: a canceller that got it
+ * already owns its completion (-ECANCELED).  Then a ready case runs at
+ * once (its index, as sel_run() returns it, or -errno), or the select
+ * cannot wait (-EAGAIN, -ETIMEDOUT, -EFAULT), or @wait goes back to
+ * PENDING with a waiter on every case's channel (-EIOCBQUEUED).
+ */
+long gochan_sel_begin(struct gochan_sel *s, struct gochan_wait *wait, u32 *ok)
+{
+	long ret = 0;
+
+	sel_shuffle(s);
+	sel_lock_all(s);
+	if (cmpxchg(&wait->state, GOCHAN_WAIT_PENDING,
+		    GOCHAN_WAIT_CLAIMED) != GOCHAN_WAIT_PENDING) {
+		sel_unlock_all(s);
+		return -ECANCELED;
+	}
+	if (sel_pass1(s, ok, &ret))
+		return ret;
+	if (s->blk.nonblock || gochan_deadline_passed(&s->blk)) {
+		sel_unlock_all(s);
+		return s->blk.nonblock ? -EAGAIN : -ETIMEDOUT;
+	}
+	ret = sel_fault_in_recv_bufs(s);
+	if (ret) {
+		sel_unlock_all(s);
+		return ret;
+	}
+	WRITE_ONCE(wait->state, GOCHAN_WAIT_PENDING);
+	sel_pass2(s, wait);
+	return -EIOCBQUEUED;
+}
+
+/* Step 3 of an asynchronous select: unlink whatever is still queued. */
+void gochan_sel_unlink(struct gochan_sel *s)
+{
+	sel_lock_all(s);
+	sel_unlink_locked(s);
+	sel_unlock_all(s);
+}
+
+/* What case @index of a completed select did, for its completion. */
+void gochan_sel_outcome(struct gochan_sel *s, u32 index,
+			struct gochan_sel_outcome *o)
+{
+	struct sel_case *sc = &s->cases[index];
+
+	*o = (struct gochan_sel_outcome) {
+		.c	= sc->c,
+		.ubuf	= sc->ubuf,
+		.kbuf	= sc->kbuf,
+		.send	= sc->send,
+		.closed	= sc->w.closed,
+	};
+}
+
 long gochan_ioctl_select(void __user *argp)
 {
 	struct gochan_select arg;
-	struct sel s = {};
+	struct gochan_sel s = {};
 	u32 ok = 0;
 	long ret;
 
-	ret = gochan_copy_struct_from_user(&arg, sizeof(arg),
-					   GOCHAN_SELECT_SIZE_VER0, argp);
+	ret = sel_read_arg(argp, &arg, &s.blk);
 	if (ret)
 		return ret;
-	if (arg.flags & ~GOCHAN_SELECT_FLAGS ||
-	    arg.reserved[0] || arg.reserved[1] ||
-	    arg.ncases > GOCHAN_SELECT_CASES_MAX ||
-	    (arg.ncases && arg.case_size < GOCHAN_SELECT_CASE_SIZE_VER0) ||
-	    (!(arg.flags & GOCHAN_SELECT_DEADLINE) && arg.deadline_ns))
-		return -EINVAL;
-	if (arg.ncases && arg.case_size > PAGE_SIZE)
-		return -E2BIG;
-	s.blk = (struct gochan_block) {
-		.nonblock	= arg.flags & GOCHAN_SELECT_NONBLOCK,
-		.has_deadline	= arg.flags & GOCHAN_SELECT_DEADLINE,
-		.deadline	= ns_to_ktime(arg.deadline_ns),
-	};
+	/*
+	 * The struct is read from memory that may not be writable (a read-only
+	 * page): write its Out fields now, before anything moves, so that EFAULT
+	 * keeps its promise that nothing did.  The write-back after the select
+	 * can then fault only if another thread unmaps the struct meanwhile.
+	 */
+	arg.index = 0;
+	arg.ok = 0;
+	if (gochan_copy_struct_to_user(argp, &arg, sizeof(arg)))
+		return -EFAULT;
 
 	ret = sel_prepare(&s, &arg);
 	if (ret)
@@ -389,8 +638,10 @@ long gochan_ioctl_select(void __user *argp)
 	if (s.cases[arg.index].send && s.cases[arg.index].w.closed)
 		ret = -EPIPE;
 	if (!s.cases[arg.index].send && ok &&
-	    copy_to_user(s.cases[arg.index].ubuf, s.recv_buf,
-			 s.cases[arg.index].c->elem_size)) {
+	    (copy_to_user(s.cases[arg.index].ubuf, s.recv_buf,
+			  s.cases[arg.index].c->elem_size) ||
+	     gochan_copy_struct_to_user(argp, &arg, sizeof(arg)))) {
+		/* A value nobody will know was received goes back. */
 		gochan_chan_unreceive(s.cases[arg.index].c, s.recv_buf, 1);
 		ret = -EFAULT;
 	} else if (gochan_copy_struct_to_user(argp, &arg, sizeof(arg)))

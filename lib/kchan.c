@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/io_uring.h>
+
 #include <gochan/kchan.h>
 
 #include "internal.h"
@@ -122,6 +124,61 @@ GOCHAN_API int gochan_recv_until(int fd, void *elem, bool *ok,
 {
 	return kchan_xfer(fd, GOCHAN_IOC_RECV, elem, GOCHAN_XFER_DEADLINE,
 			  deadline_ns, ok);
+}
+
+/*
+ * An IORING_OP_URING_CMD of @cmd_op on @fd whose command area points to
+ * @x (the uapi's struct gochan_uring_cmd), with @user_data as its key too.
+ */
+static void kchan_prep_cmd(struct io_uring_sqe *sqe, int fd, uint32_t cmd_op,
+			   struct gochan_xfer *x, const void *elem,
+			   uint64_t user_data)
+{
+	struct gochan_uring_cmd uc = {
+		.arg	= (uintptr_t)x,
+		.key	= user_data,
+	};
+
+	*x = (struct gochan_xfer) {
+		.size	= sizeof(*x),
+		.buf	= (uintptr_t)elem,
+	};
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = fd;
+	sqe->cmd_op = cmd_op;
+	sqe->user_data = user_data;
+	memcpy(sqe->cmd, &uc, sizeof(uc));
+}
+
+GOCHAN_API void gochan_prep_send(struct io_uring_sqe *sqe, int fd,
+				 struct gochan_xfer *x, const void *elem,
+				 uint64_t user_data)
+{
+	kchan_prep_cmd(sqe, fd, GOCHAN_IOC_SEND, x, elem, user_data);
+}
+
+GOCHAN_API void gochan_prep_recv(struct io_uring_sqe *sqe, int fd,
+				 struct gochan_xfer *x, void *elem,
+				 uint64_t user_data)
+{
+	kchan_prep_cmd(sqe, fd, GOCHAN_IOC_RECV, x, elem, user_data);
+}
+
+GOCHAN_API int gochan_cancel(int fd, uint64_t key, bool all)
+{
+	struct gochan_cancel c = {
+		.size	= sizeof(c),
+		.flags	= all ? GOCHAN_CANCEL_ALL : 0,
+		.key	= all ? 0 : key,
+	};
+	int saved = errno;
+	int ret = ioctl(fd, GOCHAN_IOC_CANCEL, &c);
+
+	if (ret < 0)
+		ret = -errno;
+	errno = saved;
+	return ret;
 }
 
 /*

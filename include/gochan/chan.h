@@ -6,8 +6,8 @@
  *   - an in-process channel (go_chan_make): Go's hchan, a lock, a ring of cap elements,
  *     a queue of blocked senders and one of blocked receivers, with Go's semantics exactly;
  *   - a kernel channel fd wrapped in the same API (go_chan_from_fd, <gochan/kchan.h>): it may
- *     be shared with other processes; its goroutines park on the scheduler's poller, or (see
- *     go_chan_from_fd) in a system call that has handed its P to another thread.
+ *     be shared with other processes; its goroutines park on the scheduler's poller (queued
+ *     io_uring commands), not on their threads.
  * Every call below takes either kind, and one select may mix both.
  *
  * Semantics (Go's, runtime/chan.go):
@@ -66,12 +66,11 @@ int go_chan_make(struct go_chan **chp, size_t elem_size, size_t cap);
  * @fd:    a channel fd (gochan_make, gochan_open, inherited, SCM_RIGHTS)
  * @flags: GO_CHAN_FD_OWN: go_chan_free() closes fd too
  *
- * Operations first try the kernel's non-blocking form. When it would block:
- *   - buffered channels park the goroutine on the poller (go_poll) until the fd is
- *     readable/writable, and try again (the thread runs other goroutines);
- *   - unbuffered channels block in the kernel inside GO_SYSCALL (the P goes to another
- *     thread), because a rendezvous needs one party waiting *in the kernel*: two parties
- *     that only poll would never meet. (A queued io_uring command would avoid the thread.)
+ * Operations first try the kernel's non-blocking form; when it would block, the operation is
+ * queued inside the kernel channel as an io_uring command (go_kchan_send/recv of
+ * <gochan/sched.h>) and the goroutine parks: its thread runs other goroutines, and it
+ * waits in the channel as a blocked thread would, so it meets a sender, receiver or select
+ * of any process, on unbuffered channels too.
  * Returns 0; -EBADF, -ENOTTY (not a channel), -ENOMEM.
  */
 #define GO_CHAN_FD_OWN 0x1u

@@ -534,6 +534,71 @@ int gochan_list(int (*fn)(const struct gochan_name_info *info, void *arg),
 		void *arg);
 
 /*
+ * io_uring: queued send and receive
+ * ---------------------------------
+ * A send or receive submitted through io_uring waits inside the channel,
+ * as a blocked call would, with no thread blocked (the uapi header's "io_uring
+ * commands" has the kernel's side).  These fill an SQE the caller got from
+ * its ring (liburing's io_uring_get_sqe(); struct io_uring_sqe is the
+ * kernel's, from <linux/io_uring.h>) as an IORING_OP_URING_CMD with the
+ * SQE's user_data set to @user_data, which is also the command's cancel
+ * key.  The caller submits it.  Example:
+ *
+ *	struct gochan_xfer x;
+ *	long v;
+ *
+ *	gochan_prep_recv(io_uring_get_sqe(&ring), fd, &x, &v, 7);
+ *	io_uring_submit(&ring);		// x may be reused from here on
+ *	...
+ *	io_uring_wait_cqe(&ring, &cqe);	// cqe->user_data == 7
+ *	cqe->res: 1 = v received, 0 = fd's channel closed and drained,
+ *	          -ECANCELED, -EFAULT ...
+ *
+ *  - @x is storage for the command's struct: the kernel reads it when the
+ *    SQE is submitted, so it must live until then, not longer (one per
+ *    SQE prepared for the same io_uring_submit()).
+ *  - A send's element is copied when the SQE is submitted; a receive's
+ *    @elem must stay writable until its CQE.
+ *  - The CQE's res: for a send 0 (sent) or -EPIPE (closed); for a receive
+ *    1 (received) or 0 (closed and drained); or another -errno.
+ *  - gochan_cancel() ends a queued command of this process with
+ *    -ECANCELED; closing the fd, or exiting, ends them too.
+ *  - These clear the first 64 bytes of the SQE; on an IORING_SETUP_SQE128
+ *    ring the caller clears the other 64.
+ */
+struct io_uring_sqe;
+
+/*
+ * gochan_prep_send - fill @sqe to send *@elem on @fd's channel
+ * gochan_prep_recv - fill @sqe to receive into *@elem from @fd's channel
+ * @sqe:       the SQE to fill
+ * @fd:        a channel fd (or, with IOSQE_FIXED_FILE set by the caller
+ *             afterwards, its index among the ring's registered files)
+ * @x:         storage for the command's struct (see above)
+ * @elem:      the element (elem_size bytes; NULL for a signal channel)
+ * @user_data: the SQE's user_data and the command's cancel key
+ *
+ * Cannot fail: errors come in the CQE.
+ */
+void gochan_prep_send(struct io_uring_sqe *sqe, int fd, struct gochan_xfer *x,
+		      const void *elem, uint64_t user_data);
+void gochan_prep_recv(struct io_uring_sqe *sqe, int fd, struct gochan_xfer *x,
+		      void *elem, uint64_t user_data);
+
+/*
+ * gochan_cancel - end this process's queued io_uring commands on @fd's
+ * channel that have cancel key @key (with @all, every one of them)
+ *
+ * Each ends with a CQE whose res is -ECANCELED, unless it completed first.
+ *
+ * Returns the number cancelled (>= 1).
+ * Errors:
+ *  -ENOENT  none matched (perhaps completed already);
+ *  and the common errors above.
+ */
+int gochan_cancel(int fd, uint64_t key, bool all);
+
+/*
  * gochan_now_ns - the current CLOCK_MONOTONIC time in nanoseconds, the
  * clock of the _until deadlines.  Cannot fail.
  */

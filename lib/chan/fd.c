@@ -2,18 +2,14 @@
 /*
  * lib/chan/fd.c - the channel API over kernel channel fds (<gochan/kchan.h>).
  *
- * Every operation first tries the kernel's non-blocking form. When it would block:
- *   - buffered: park on the poller (go_poll: POLLIN = a receive would not block, POLLOUT = a
- *     send would not block, both also once closed) and try again; the thread runs other
- *     goroutines meanwhile;
- *   - unbuffered: a rendezvous needs one party blocked *in the kernel* (EPOLLOUT on an
- *     unbuffered channel means "a receiver is waiting"): two goroutines that both only poll
- *     would never meet. So the blocking call is made inside GO_SYSCALL, which hands the P to
- *     another thread while it waits. A queued, cancellable io_uring command (uring_cmd) would
- *     let the goroutine wait without a thread.
+ * Every operation first tries the kernel's non-blocking form (one ioctl). When it would block,
+ * go_kchan_send / go_kchan_recv (<gochan/sched.h>) queue it inside the kernel channel as an
+ * io_uring command and park the goroutine: it waits in the channel as a blocked thread would
+ * (so it can meet another process's send, receive or select on an unbuffered channel), and
+ * its thread runs other goroutines. (With a module lacking the commands, the scheduler falls
+ * back to non-blocking tries and go_poll.)
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,20 +63,13 @@ static void *scratch_get(struct scratch *s, struct go_chan *c, void *elem)
 
 int _go_kchan_send(struct go_chan *c, const void *elem, bool block, int64_t deadline)
 {
-	for (;;) {
-		int r = gochan_try_send(c->fd, elem);
+	int r = gochan_try_send(c->fd, elem);
 
-		if (r != -EAGAIN || !block)
-			return r;
-		if (deadline >= 0 && go_now() >= deadline)
-			return -ETIMEDOUT;
-		if (c->cap == 0)
-			return deadline >= 0 ? GO_SYSCALL(gochan_send_until(c->fd, elem, deadline))
-					     : GO_SYSCALL(gochan_send(c->fd, elem));
-		r = go_poll(c->fd, POLLOUT, deadline);
-		if (r < 0)
-			return r;
-	}
+	if (r != -EAGAIN || !block)
+		return r;
+	if (deadline >= 0 && go_now() >= deadline)
+		return -ETIMEDOUT;
+	return go_kchan_send(c->fd, elem, deadline);
 }
 
 int _go_kchan_recv(struct go_chan *c, void *elem, bool *ok, bool block, int64_t deadline)
@@ -92,22 +81,12 @@ int _go_kchan_recv(struct go_chan *c, void *elem, bool *ok, bool block, int64_t 
 
 	if (!buf && c->elem_size)
 		return -ENOMEM;
-	for (;;) {
-		r = gochan_try_recv(c->fd, buf, &got);
-		if (r != -EAGAIN || !block)
-			break;
-		if (deadline >= 0 && go_now() >= deadline) {
+	r = gochan_try_recv(c->fd, buf, &got);
+	if (r == -EAGAIN && block) {
+		if (deadline >= 0 && go_now() >= deadline)
 			r = -ETIMEDOUT;
-			break;
-		}
-		if (c->cap == 0) {
-			r = deadline >= 0 ? GO_SYSCALL(gochan_recv_until(c->fd, buf, &got, deadline))
-					  : GO_SYSCALL(gochan_recv(c->fd, buf, &got));
-			break;
-		}
-		r = go_poll(c->fd, POLLIN, deadline);
-		if (r < 0)
-			break;
+		else
+			r = go_kchan_recv(c->fd, buf, &got, deadline);
 	}
 	if (r == 0) {
 		if (!got)

@@ -250,6 +250,7 @@ struct go_sched {
 	uint64_t goidgen;		/* atomic */
 	int64_t start_ns;
 	uint64_t stack_max;
+	uint64_t stack_max_prev;	/* of the last go_run: its free Gs are reused if equal */
 
 	/* sysmon */
 	pthread_t sysmon;
@@ -265,6 +266,7 @@ extern __thread struct go_m *_go_m;
 extern __thread struct go_g *_go_curg;	/* running G on this thread, NULL on g0 / non-M */
 
 void _go_g_make_runnable(struct go_g *g);	/* WAITING -> RUNNABLE (waits out Gs_SCAN) */
+void _go_inject_global(struct go_g *list);	/* RUNNABLE Gs (schedlink) to the global queue */
 void _go_wakep(void);
 void _go_startm(struct go_p *p, bool spinning);
 void _go_handoffp(struct go_p *p);
@@ -318,6 +320,7 @@ void _go_stacks_release_all(void);
 /* Call fn for every G ever made. */
 void _go_stacks_for_each_g(void (*fn)(struct go_g *g, void *arg), void *arg);
 long _go_stacks_shrink(void);
+bool _go_stacks_shrink_step(unsigned max_arenas);	/* true: the cycle is complete */
 
 static inline void _go_stack_check_fast(struct go_g *g)
 {
@@ -356,6 +359,7 @@ void _go_netpoll_break(void);
 void _go_netpoll_wake_for(int64_t when);
 bool _go_netpoll_waiters(void);
 extern uint32_t _go_netpoll_blocked;	/* atomic: an M is blocked in _go_netpoll */
+extern int64_t _go_netpoll_last;	/* atomic: when completions were last reaped */
 
 /* ---- sysmon.c ------------------------------------------------------------------------------- */
 

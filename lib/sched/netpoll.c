@@ -21,6 +21,7 @@
  * system call, which costs a thread per waiting goroutine.
  */
 #include <errno.h>
+#include <gochan/kchan.h>
 #include <liburing.h>
 #include <poll.h>
 #include <string.h>
@@ -31,7 +32,7 @@
 #define SQ_ENTRIES	1024
 #define CQ_ENTRIES	65536
 
-enum pollop_kind { OP_POLL, OP_READ, OP_WRITE };
+enum pollop_kind { OP_POLL, OP_READ, OP_WRITE, OP_KSEND, OP_KRECV };
 
 struct pollop {
 	struct go_g *g;
@@ -43,6 +44,8 @@ struct pollop {
 	size_t len;
 	int64_t deadline;
 	struct __kernel_timespec ts;
+	struct gochan_xfer x;		/* OP_KSEND / OP_KRECV: read by the kernel at submission */
+	struct pollop *knext, *kprev;	/* np.kcmds: queued kernel commands, for go_run's end */
 };
 
 static struct {
@@ -54,9 +57,12 @@ static struct {
 	uint32_t break_pending;	/* a break NOP is in flight (atomic) */
 	uint32_t futex_word;	/* the fallback's sleep */
 	int64_t block_until;	/* when the blocked M wakes by itself (INT64_MAX: never) */
+	go_lock_t klock;	/* guards kcmds */
+	struct pollop *kcmds;	/* kernel-channel commands submitted and not yet reaped */
 } np;
 
 uint32_t _go_netpoll_blocked;
+int64_t _go_netpoll_last;
 
 int _go_netpoll_init(void)
 {
@@ -81,6 +87,16 @@ int _go_netpoll_init(void)
 /* go_run's end: pending operations are cancelled with the ring. */
 void _go_netpoll_fini(void)
 {
+	struct pollop *op;
+
+	/* A queued kernel command would write into an abandoned goroutine's stack (reused by
+	 * the next go_run) when a partner completes it: cancel each (the ring's teardown does
+	 * not, on 6.1). */
+	_go_lock(&np.klock);
+	for (op = np.kcmds; op; op = op->knext)
+		gochan_cancel(op->fd, (uint64_t)(uintptr_t)op, false);
+	np.kcmds = NULL;
+	_go_unlock(&np.klock);
 	if (np.ok) {
 		io_uring_queue_exit(&np.ring);
 		np.ok = false;
@@ -131,6 +147,29 @@ void _go_netpoll_wake_for(int64_t when)
 		_go_netpoll_break();
 }
 
+static void kcmd_unlink(struct pollop *op)
+{
+	_go_lock(&np.klock);
+	if (op->kprev)
+		op->kprev->knext = op->knext;
+	else if (np.kcmds == op)
+		np.kcmds = op->knext;
+	if (op->knext)
+		op->knext->kprev = op->kprev;
+	_go_unlock(&np.klock);
+}
+
+static void kcmd_link(struct pollop *op)
+{
+	_go_lock(&np.klock);
+	op->kprev = NULL;
+	op->knext = np.kcmds;
+	if (np.kcmds)
+		np.kcmds->kprev = op;
+	np.kcmds = op;
+	_go_unlock(&np.klock);
+}
+
 struct go_g *_go_netpoll(int64_t delay)
 {
 	struct io_uring_cqe *cqe;
@@ -167,11 +206,14 @@ struct go_g *_go_netpoll(int64_t delay)
 		}
 		op->res = cqe->res;
 		fetch_add(&np.waiters, -1);
+		if (op->kind == OP_KSEND || op->kind == OP_KRECV)
+			kcmd_unlink(op);
 		_go_g_make_runnable(op->g);
 		op->g->schedlink = list;
 		list = op->g;
 	}
 	io_uring_cq_advance(&np.ring, seen);
+	store_relaxed(&_go_netpoll_last, _go_nanotime());
 	_go_unlock(&np.cq_lock);
 	return list;
 }
@@ -184,7 +226,7 @@ static bool pollop_arm(struct go_g *g, void *arg)
 
 	op->g = g;
 	_go_lock(&np.sq_lock);
-	if (op->deadline >= 0 && io_uring_sq_space_left(&np.ring) < 2)
+	if (io_uring_sq_space_left(&np.ring) < 2)
 		io_uring_submit(&np.ring);
 	sqe = get_sqe_locked();
 	if (!sqe) {
@@ -202,9 +244,22 @@ static bool pollop_arm(struct go_g *g, void *arg)
 	case OP_WRITE:
 		io_uring_prep_write(sqe, op->fd, op->buf, (unsigned)op->len, (uint64_t)-1);
 		break;
+	case OP_KSEND:
+	case OP_KRECV:
+		/* the pollop is the command's cancel key; the kernel times it out itself */
+		if (op->kind == OP_KSEND)
+			gochan_prep_send(sqe, op->fd, &op->x, op->buf, (uint64_t)(uintptr_t)op);
+		else
+			gochan_prep_recv(sqe, op->fd, &op->x, op->buf, (uint64_t)(uintptr_t)op);
+		if (op->deadline >= 0) {
+			op->x.flags |= GOCHAN_XFER_DEADLINE;
+			op->x.deadline_ns = (uint64_t)op->deadline;
+		}
+		kcmd_link(op);
+		break;
 	}
 	io_uring_sqe_set_data(sqe, op);
-	if (op->deadline >= 0) {
+	if (op->deadline >= 0 && op->kind != OP_KSEND && op->kind != OP_KRECV) {
 		sqe->flags |= IOSQE_IO_LINK;
 		op->ts.tv_sec = op->deadline / 1000000000;
 		op->ts.tv_nsec = op->deadline % 1000000000;
@@ -287,4 +342,83 @@ GOCHAN_API ssize_t go_read(int fd, void *buf, size_t len)
 GOCHAN_API ssize_t go_write(int fd, const void *buf, size_t len)
 {
 	return rw(OP_WRITE, fd, (void *)buf, len);
+}
+
+/* ---- kernel channels ---------------------------------------------------------------------- */
+
+/* A module without io_uring commands: the kernel's uring_cmd says so at once. */
+static uint32_t kcmd_unsupported;	/* atomic */
+
+static bool kcmd_missing(int r)
+{
+	if (r == -ENOTTY || r == -EOPNOTSUPP) {
+		store_relaxed(&kcmd_unsupported, 1u);
+		return true;
+	}
+	return false;
+}
+
+/* Without io_uring commands: try without blocking, park on the fd's readiness, again. */
+static int kchan_poll_loop(int fd, bool send, const void *selem, void *relem, bool *ok,
+			   int64_t deadline_ns)
+{
+	for (;;) {
+		int r = send ? gochan_try_send(fd, selem) : gochan_try_recv(fd, relem, ok);
+
+		if (r != -EAGAIN)
+			return r;
+		r = go_poll(fd, send ? POLLOUT : POLLIN, deadline_ns);
+		if (r < 0)
+			return r;
+	}
+}
+
+GOCHAN_API int go_kchan_send(int fd, const void *elem, int64_t deadline_ns)
+{
+	struct pollop op = { .kind = OP_KSEND, .fd = fd, .buf = (void *)elem,
+			     .deadline = deadline_ns };
+	int r;
+
+	if (!_go_curg) {
+		int saved = _go_errno_get();
+
+		r = deadline_ns < 0 ? gochan_send(fd, elem) : gochan_send_until(fd, elem, deadline_ns);
+		_go_errno_set(saved);
+		return r;
+	}
+	if (np.ok && !load_relaxed(&kcmd_unsupported)) {
+		r = wait_op(&op, "chan send (kernel)");
+		if (!kcmd_missing(r))
+			return r;
+	}
+	return kchan_poll_loop(fd, true, elem, NULL, NULL, deadline_ns);
+}
+
+GOCHAN_API int go_kchan_recv(int fd, void *elem, bool *ok, int64_t deadline_ns)
+{
+	struct pollop op = { .kind = OP_KRECV, .fd = fd, .buf = elem, .deadline = deadline_ns };
+	bool dummy;
+	int r;
+
+	if (!ok)
+		ok = &dummy;
+	if (!_go_curg) {
+		int saved = _go_errno_get();
+
+		r = deadline_ns < 0 ? gochan_recv(fd, elem, ok) :
+				      gochan_recv_until(fd, elem, ok, deadline_ns);
+		_go_errno_set(saved);
+		return r;
+	}
+	if (np.ok && !load_relaxed(&kcmd_unsupported)) {
+		r = wait_op(&op, "chan receive (kernel)");
+		if (!kcmd_missing(r)) {
+			if (r >= 0) {
+				*ok = r == 1;
+				r = 0;
+			}
+			return r;
+		}
+	}
+	return kchan_poll_loop(fd, false, NULL, elem, ok, deadline_ns);
 }

@@ -553,6 +553,23 @@ static void inject_list(struct go_m *m, struct go_g *list, struct go_g **first)
 	}
 }
 
+void _go_inject_global(struct go_g *list)
+{
+	int n = 0;
+
+	_go_lock(&sched.lock);
+	while (list) {
+		struct go_g *g = list;
+
+		list = g->schedlink;
+		globrunqput_locked(g);
+		n++;
+	}
+	_go_unlock(&sched.lock);
+	while (n-- > 0 && load_relaxed(&sched.npidle))
+		_go_wakep();
+}
+
 static void drop_spinning(struct go_m *m)
 {
 	if (m->spinning) {
@@ -709,8 +726,9 @@ static void execute(struct go_m *m, struct go_g *g)
 		case AFTER_PARK:
 			store_release(&g->status, (uint32_t)Gs_WAITING);
 			if (g->park_unlock && !g->park_unlock(g, g->park_arg)) {
-				if (cas(&g->status, (uint32_t)Gs_WAITING, (uint32_t)Gs_RUNNABLE))
-					continue;	/* not parked after all: run it again */
+				/* not parked after all: run it again (after any stack scan) */
+				_go_g_make_runnable(g);
+				continue;
 			}
 			return;
 		case AFTER_EXIT:
@@ -755,6 +773,15 @@ static void schedule(struct go_m *m)
 			_go_lock(&sched.lock);
 			g = globrunqget_locked(p, 1);
 			_go_unlock(&sched.lock);
+		}
+		/* Busy Ps never reach findrunnable's poll: look every 61 ticks too (Go relies on
+		 * sysmon alone; it does that as well, after 10 ms). */
+		if (!g && load_relaxed(&p->schedtick) % 61 == 0 && _go_netpoll_waiters() &&
+		    !load_relaxed(&_go_netpoll_blocked)) {
+			struct go_g *list = _go_netpoll(0);
+
+			if (list)
+				inject_list(m, list, &g);
 		}
 		if (!g)
 			g = runqget(p);
@@ -1253,8 +1280,13 @@ static int setup(const struct go_config *cfg)
 	sched.nmspinning = 0;
 	sched.runqhead = sched.runqtail = NULL;
 	sched.runqsize = 0;
-	sched.gfree = NULL;
-	sched.ngfree = 0;
+	/* Stacks of an earlier run stay warm for this one, if they are the same size. */
+	if (sched.stack_max_prev && sched.stack_max_prev != c.stack_max) {
+		_go_stacks_release_all();
+		sched.gfree = NULL;
+		sched.ngfree = 0;
+	}
+	sched.stack_max_prev = c.stack_max;
 	sched.ngoroutines = 0;
 	sched.goidgen = 0;
 	sched.stopping = 0;
@@ -1271,6 +1303,17 @@ static int setup(const struct go_config *cfg)
 	if ((err = _go_hog_signal_install()) < 0)
 		return err;
 	return 0;
+}
+
+static void collect_dead(struct go_g *g, void *arg)
+{
+	(void)arg;
+	if (g->arena->stack_max != sched.stack_max)
+		return;
+	store_relaxed(&g->status, (uint32_t)Gs_DEAD);
+	g->schedlink = sched.gfree;
+	sched.gfree = g;
+	sched.ngfree++;
 }
 
 static void teardown(struct go_m *m0)
@@ -1311,7 +1354,15 @@ static void teardown(struct go_m *m0)
 	_go_timers_fini();
 	if (!orphans) {
 		_go_netpoll_fini();
-		_go_stacks_release_all();
+		/* Every G is dead now (the abandoned ones too): all go on the free list, stacks
+		 * warm for the next go_run, as Go keeps its heap. go_stacks_shrink() and sysmon
+		 * give back all but each one's top page. */
+		sched.gfree = NULL;
+		sched.ngfree = 0;
+		_go_stacks_for_each_g(collect_dead, NULL);
+	} else {
+		sched.gfree = NULL;	/* an orphan may still run on one of them */
+		sched.ngfree = 0;
 	}
 	_go_m = NULL;
 	_go_curg = NULL;

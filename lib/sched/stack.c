@@ -52,6 +52,14 @@ static struct {
 	size_t mincore_len;
 } stacks = { .page = 4096 };
 
+/* shrink.lock (taken before stacks.lock, never under it) guards the mincore vector and the
+ * cursor of the incremental cycle. The arena list is walked without stacks.lock: arenas are
+ * only ever pushed at its head, fully made, with a release store. */
+static struct {
+	go_lock_t lock;
+	struct go_arena *cursor;	/* next arena of the cycle in progress, or NULL */
+} shrink;
+
 /* Per-arena flags, one byte per region: guarded or not (a region keeps its guard forever). */
 struct go_arena_ext {
 	struct go_arena a;
@@ -140,7 +148,7 @@ static struct go_arena_ext *arena_new(void)
 	ae->a.stack_max = max;
 	ae->a.nregions = n;
 	ae->a.next = stacks.arenas;
-	stacks.arenas = &ae->a;
+	store_release(&stacks.arenas, &ae->a);
 	__atomic_fetch_add(&_go_sched.stats.stacks_mapped, (uint64_t)n, __ATOMIC_RELAXED);
 	return ae;
 }
@@ -178,7 +186,8 @@ struct go_g *_go_stack_alloc(void)
 		a = stacks.cur = &ae->a;
 	}
 	ae = (struct go_arena_ext *)a;
-	i = a->nused++;
+	i = a->nused;
+	store_release(&a->nused, i + 1);
 	region = region_of(a, i);
 	if (ae->guarded[i] == 0 && stacks.guard_budget > 0) {
 		if (mprotect(region, stacks.page, PROT_NONE) == 0) {
@@ -190,11 +199,13 @@ struct go_g *_go_stack_alloc(void)
 		}
 	}
 	guarded = ae->guarded[i];
-	_go_unlock(&stacks.lock);
-
+	/* The zone is written before the lock is dropped: the next region's goroutine checks
+	 * it from its first switch, maybe before this one's G is even made. */
 	zone = (uint64_t *)(region + a->stack_max - GO_CANARY_BYTES);
 	for (i = 0; i < GO_CANARY_BYTES / 8; i++)
 		zone[i] = GO_CANARY_WORD;
+	_go_unlock(&stacks.lock);
+
 	g = g_of(a, (uint32_t)((region - a->base - stacks.page) / a->stack_max));
 	memset(g, 0, sizeof(*g));
 	g->region_lo = region;
@@ -249,18 +260,20 @@ void _go_stacks_for_each_g(void (*fn)(struct go_g *g, void *arg), void *arg)
 }
 
 /*
- * Give back every stack page but the top one of each region in use. Only at go_run's end,
- * when no goroutine runs: the regions are handed out again from the start.
+ * Give back every stack page; the regions are handed out again from the start. Only between
+ * go_runs, when no goroutine runs and the free lists are dropped (stack_max changed).
  */
 void _go_stacks_release_all(void)
 {
 	struct go_arena *a;
 
+	_go_lock(&shrink.lock);
+	shrink.cursor = NULL;
 	_go_lock(&stacks.lock);
 	for (a = stacks.arenas; a; a = a->next) {
 		if (a->nused)
 			madvise(region_of(a, 0), (size_t)a->nused * a->stack_max, MADV_DONTNEED);
-		a->nused = 0;
+		store_release(&a->nused, 0u);
 	}
 	/* arenas of the current size are all reusable again: start from the newest one */
 	stacks.cur = NULL;
@@ -270,6 +283,7 @@ void _go_stacks_release_all(void)
 			break;
 		}
 	_go_unlock(&stacks.lock);
+	_go_unlock(&shrink.lock);
 }
 
 /* Shrink one G's stack, given which of its arena's pages are resident. */
@@ -314,36 +328,67 @@ static long shrink_one(struct go_arena *a, uint32_t i, const unsigned char *vec)
 	return released;
 }
 
+static long shrink_arena(struct go_arena *a)
+{
+	uint32_t i, n = load_acquire(&a->nused);
+	long released = 0;
+	size_t need;
+
+	if (!n)
+		return 0;
+	need = (stacks.page + (size_t)a->nregions * a->stack_max) / stacks.page;
+	if (need > stacks.mincore_len) {
+		unsigned char *v = realloc(stacks.mincore_vec, need);
+
+		if (!v)
+			return 0;
+		stacks.mincore_vec = v;
+		stacks.mincore_len = need;
+	}
+	if (mincore(a->base, need * stacks.page, stacks.mincore_vec) != 0)
+		return 0;
+	/* A region past a stale n is fresh or zeroed (status IDLE): shrink_one skips it. */
+	for (i = 0; i < n; i++)
+		released += shrink_one(a, i, stacks.mincore_vec);
+	return released;
+}
+
+static void count_released(long released)
+{
+	__atomic_fetch_add(&_go_sched.stats.stack_bytes_released, (uint64_t)released,
+			   __ATOMIC_RELAXED);
+}
+
 long _go_stacks_shrink(void)
 {
 	struct go_arena *a;
 	long released = 0;
-	size_t need;
-	uint32_t i, n;
 
-	_go_lock(&stacks.lock);
-	for (a = stacks.arenas; a; a = a->next) {
-		n = a->nused;
-		if (!n)
-			continue;
-		need = (stacks.page + (size_t)a->nregions * a->stack_max) / stacks.page;
-		if (need > stacks.mincore_len) {
-			unsigned char *v = realloc(stacks.mincore_vec, need);
-
-			if (!v)
-				break;
-			stacks.mincore_vec = v;
-			stacks.mincore_len = need;
-		}
-		if (mincore(a->base, need * stacks.page, stacks.mincore_vec) != 0)
-			continue;
-		for (i = 0; i < n; i++)
-			released += shrink_one(a, i, stacks.mincore_vec);
-	}
-	_go_unlock(&stacks.lock);
-	__atomic_fetch_add(&_go_sched.stats.stack_bytes_released, (uint64_t)released,
-			   __ATOMIC_RELAXED);
+	_go_lock(&shrink.lock);
+	for (a = load_acquire(&stacks.arenas); a; a = a->next)
+		released += shrink_arena(a);
+	_go_unlock(&shrink.lock);
+	count_released(released);
 	return released;
+}
+
+/* A slice of a shrink cycle: up to max arenas. Returns true when the cycle is complete. */
+bool _go_stacks_shrink_step(unsigned max)
+{
+	long released = 0;
+	bool done;
+
+	_go_lock(&shrink.lock);
+	if (!shrink.cursor)
+		shrink.cursor = load_acquire(&stacks.arenas);
+	while (max-- && shrink.cursor) {
+		released += shrink_arena(shrink.cursor);
+		shrink.cursor = shrink.cursor->next;
+	}
+	done = shrink.cursor == NULL;
+	_go_unlock(&shrink.lock);
+	count_released(released);
+	return done;
 }
 
 GOCHAN_API long go_stacks_shrink(void)

@@ -25,7 +25,9 @@
 
 #define HOG_NS		10000000	/* 10 ms without a switch */
 #define SYSCALL_LONG_NS	10000000
-#define SHRINK_EVERY_NS	5000000000ll
+#define SHRINK_EVERY_NS	5000000000ll	/* a cycle over every arena starts this often */
+#define SHRINK_STEP_NS	1000000ll	/* and does a few arenas at a time, this often */
+#define SHRINK_STEP_ARENAS 4
 
 static uint32_t sysmon_stop_flag;
 static bool sysmon_running;
@@ -154,7 +156,8 @@ GOCHAN_API void go_schedtrace(void)
 
 static void *sysmon_main(void *arg)
 {
-	int64_t delay = 20000, last_trace, last_shrink, now;
+	int64_t delay = 20000, last_trace, last_shrink, last_step = 0, now;
+	bool shrinking = false;
 	int idle = 0;
 
 	(void)arg;
@@ -184,6 +187,14 @@ static void *sysmon_main(void *arg)
 			idle++;
 		delay = idle < 50 ? 20000 : delay * 2 > 10000000 ? 10000000 : delay * 2;
 
+		/* Completions nobody reaped for 10 ms: every P busy (Go's sysmon does this). */
+		if (_go_netpoll_waiters() && !load_relaxed(&_go_netpoll_blocked) &&
+		    now - load_relaxed(&_go_netpoll_last) > 10000000) {
+			struct go_g *list = _go_netpoll(0);
+
+			if (list)
+				_go_inject_global(list);
+		}
 		/* A due timer nobody is waiting for (all Ms busy or asleep). */
 		if (_go_timers_next() >= 0 && _go_timers_next() < now - 1000000 &&
 		    !load_relaxed(&_go_netpoll_blocked))
@@ -192,9 +203,16 @@ static void *sysmon_main(void *arg)
 			last_trace = now;
 			go_schedtrace();
 		}
-		if (now - last_shrink >= SHRINK_EVERY_NS) {
-			last_shrink = now;
-			_go_stacks_shrink();
+		/* Stack shrinking, spread out: a million goroutines are 4096 arenas. */
+		if (shrinking || now - last_shrink >= SHRINK_EVERY_NS) {
+			if (!shrinking) {
+				shrinking = true;
+				last_shrink = now;
+			}
+			if (now - last_step >= SHRINK_STEP_NS) {
+				last_step = now;
+				shrinking = !_go_stacks_shrink_step(SHRINK_STEP_ARENAS);
+			}
 		}
 	}
 	return NULL;

@@ -6,6 +6,9 @@
  * (default /lib/gochan.ko) with the parameters it had, so later tests find
  * it as before.
  *
+ * The same once a process exits with io_uring commands still queued on
+ * its channels, with its ring still set up or torn down first.
+ *
  * This unloads the module for the whole machine, so it runs only as root in
  * the gochan-vm guest (hostname "gochan-vm"), or where GOCHAN_UNLOAD_TESTS=1
  * says the machine may lose its channels.
@@ -13,6 +16,7 @@
 #include "gochan_test.h"
 
 #include <dirent.h>
+#include <liburing.h>
 
 #define MOD_NAME	"gochan"
 #define MOD_SYSFS	"/sys/module/" MOD_NAME
@@ -193,6 +197,71 @@ TEST_F(module, unload_refused_while_channel_open_then_accepted)
 	EXPECT_EQ(2, v);
 	close(fd);
 	close(dev);
+}
+
+/* Queue one GOCHAN_IOC_SEND / _RECV command on @fd. */
+static int queue_cmd(struct io_uring *ring, int fd, uint32_t op,
+		     struct gochan_xfer *x)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct gochan_uring_cmd *uc;
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
+	sqe->cmd_op = op;
+	uc = (struct gochan_uring_cmd *)sqe->cmd;
+	uc->arg = (uintptr_t)x;
+	uc->key = 0;
+	return io_uring_submit(ring);
+}
+
+TEST_F(module, unload_after_exit_with_queued_uring_cmds)
+{
+	int64_t end;
+	pid_t pid;
+	int ret;
+
+	pid = gc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		static uint64_t buf[2];
+		struct gochan_xfer xr = {
+			.size = sizeof(xr), .buf = (uintptr_t)&buf[0],
+		};
+		struct gochan_xfer xs = {
+			.size = sizeof(xs), .buf = (uintptr_t)&buf[1],
+		};
+		struct io_uring kept, dropped;
+		int dev = gc_open_dev();
+		int a = gc_make(dev, 8, 0), b = gc_make(dev, 0, 0);
+
+		if (dev < 0 || a < 0 || b < 0 ||
+		    io_uring_queue_init(4, &kept, 0) ||
+		    io_uring_queue_init(4, &dropped, 0))
+			_exit(2);
+		/* A receive and a send in each ring, all queued. */
+		if (queue_cmd(&kept, a, GOCHAN_IOC_RECV, &xr) != 1 ||
+		    queue_cmd(&kept, b, GOCHAN_IOC_SEND, &xs) != 1 ||
+		    queue_cmd(&dropped, a, GOCHAN_IOC_RECV, &xr) != 1 ||
+		    queue_cmd(&dropped, b, GOCHAN_IOC_SEND, &xs) != 1)
+			_exit(3);
+		if (gc_wait_waiters(a, 0, 2) || gc_wait_waiters(b, 2, 0))
+			_exit(4);
+		/* One ring torn down first, the other left to exit. */
+		io_uring_queue_exit(&dropped);
+		_exit(0);
+	}
+	ASSERT_EQ(0, gc_reap(pid));
+
+	/* The commands end with the process (their completions run
+	 * asynchronously): then nothing holds the module. */
+	end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+	while ((ret = delete_module()) && gc_now_ns() < end)
+		usleep(10000);
+	ASSERT_EQ(0, ret) TH_LOG("delete_module: %s", strerror(-ret));
+	EXPECT_FALSE(module_loaded());
+	ASSERT_EQ(0, load_module(self->params));
 }
 
 TEST_HARNESS_MAIN

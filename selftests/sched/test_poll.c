@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <gochan/sched.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -238,6 +239,54 @@ static void bad_fd_is_an_error(void)
 	CHECK(r == -EBADF, "go_read(-1) = %d", r);
 }
 
+struct busy {
+	int fds[2];
+	uint32_t got;
+	long spins;
+};
+
+static void busy_yielder(void *arg)
+{
+	struct busy *b = arg;
+
+	while (!__atomic_load_n(&b->got, __ATOMIC_ACQUIRE) && b->spins < 100000000) {
+		b->spins++;
+		go_yield();
+	}
+}
+
+static void *late_writer(void *arg)
+{
+	usleep(20000);
+	return write(((struct busy *)arg)->fds[1], "x", 1) == 1 ? NULL : arg;
+}
+
+static void busy_main(void *arg)
+{
+	struct busy *b = arg;
+	pthread_t t;
+	char c;
+
+	go_spawn(busy_yielder, b);
+	pthread_create(&t, NULL, late_writer, b);
+	if (go_read(b->fds[0], &c, 1) == 1)
+		__atomic_store_n(&b->got, 1, __ATOMIC_RELEASE);
+	GO_SYSCALL(pthread_join(t, NULL));
+}
+
+static void busy_p_still_reaps_completions(void)
+{
+	struct busy b = { 0 };
+
+	/* one P never idle (a goroutine always yields to another): the read's completion is
+	 * still reaped (every 61 ticks, and by sysmon after 10 ms), not only by an idle M */
+	CHECK(pipe(b.fds) == 0, "pipe");
+	CHECK(run_procs(1, busy_main, &b) == 0, "go_run");
+	CHECK(b.got == 1, "the read never completed (%ld spins)", b.spins);
+	close(b.fds[0]);
+	close(b.fds[1]);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -247,5 +296,6 @@ int main(int argc, char **argv)
 	TEST(read_of_regular_file);
 	TEST(outside_a_goroutine_plain_calls);
 	TEST(bad_fd_is_an_error);
+	TEST(busy_p_still_reaps_completions);
 	return tap_any_failed;
 }

@@ -251,22 +251,34 @@ struct steal {
 	uint64_t steals;
 };
 
+static int64_t steal_deadline;
+
+/* Busy for 1 ms at a time, noting the thread, until two threads were seen (the machine may
+ * be loaded: the second M may take a while to get a CPU) or 10 s passed. */
 static void busy_1ms(void *arg)
 {
 	struct steal *s = arg;
-	int64_t end = go_now() + 1000000;
-	pid_t tid = (pid_t)syscall(SYS_gettid);
-	bool known = false;
 
-	while (go_now() < end)
-		;
-	while (__atomic_exchange_n(&s->lock, 1, __ATOMIC_ACQUIRE))
-		;
-	for (int i = 0; i < s->ntid; i++)
-		known |= s->tids[i] == tid;
-	if (!known && s->ntid < 64)
-		s->tids[s->ntid++] = tid;
-	__atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE);
+	for (;;) {
+		int64_t end = go_now() + 1000000;
+		pid_t tid = (pid_t)syscall(SYS_gettid);
+		bool known = false;
+		int ntid;
+
+		while (go_now() < end)
+			;
+		while (__atomic_exchange_n(&s->lock, 1, __ATOMIC_ACQUIRE))
+			;
+		for (int i = 0; i < s->ntid; i++)
+			known |= s->tids[i] == tid;
+		if (!known && s->ntid < 64)
+			s->tids[s->ntid++] = tid;
+		ntid = s->ntid;
+		__atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE);
+		if (ntid >= 2 || go_now() > steal_deadline)
+			break;
+		go_yield();	/* back to this P's queue, where the other P can steal it */
+	}
 	go_wg_done(&s->wg);
 }
 
@@ -275,6 +287,7 @@ static void steal_main(void *arg)
 	struct steal *s = arg;
 	struct go_sched_stats st = { .size = sizeof(st) };
 
+	steal_deadline = go_now() + 10000000000;
 	go_wg_add(&s->wg, 200);
 	for (int i = 0; i < 200; i++)
 		go_spawn(busy_1ms, s);	/* all on this P's queue */

@@ -38,6 +38,18 @@
  *            syscall (getppid) says what a user/kernel crossing costs here,
  *            the most io_uring can save per message.
  *
+ *   queued   64 gochans (8-byte elements, capacity 1), one consumer: a
+ *            RECV io_uring command (IORING_OP_URING_CMD) queued on each,
+ *            next to epoll_wait + read() over the same kind of channels.
+ *            Each iteration the process sends one element to every channel
+ *            with write(), then takes all 64: the ring reaps 64 CQEs (and
+ *            queues the 64 next receives in the same io_uring_enter), the
+ *            epoll loop waits and reads 64 times.  Both figures include
+ *            the 64 writes; ns per message.  The ring has
+ *            IORING_SETUP_DEFER_TASKRUN where the kernel has it, so the
+ *            completions run in the io_uring_enter, not after each write.
+ *            No target: printed with its ratio.
+ *
  * Figures are medians of calibrated repetitions, as in gochan-bench
  * (measure.c), the experiments compared being interleaved; 11 repetitions
  * by default, not 7, since these figures are short and in-process, and an
@@ -90,6 +102,15 @@ struct recv_ctx {
 	struct io_uring ring;
 	char fill[URING_BATCH * MSG];
 	char bufs[URING_BATCH][MSG];
+};
+
+/* What the queued-receive experiments wait on. */
+struct queued_ctx {
+	int fd[NFDS];
+	int ep;				/* epoll, or -1 for uring_cmd */
+	struct io_uring ring;
+	struct gochan_xfer x[NFDS];	/* read at submission only */
+	uint64_t got[NFDS];
 };
 
 static unsigned int ready_one(struct many *m)
@@ -222,6 +243,141 @@ static int64_t run_recv(struct experiment *e, uint64_t iters)
 			die("%s: %u CQEs, not %d", e->label, seen, URING_BATCH);
 	}
 	return t;
+}
+
+/* Queue a RECV command on every channel; they complete with the next
+ * io_uring_enter at the latest (submitted by the caller). */
+static void queued_prep_all(struct experiment *e, struct queued_ctx *q)
+{
+	for (int i = 0; i < NFDS; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+
+		if (!sqe)
+			die("%s: no SQE", e->label);
+		gochan_prep_recv(sqe, q->fd[i], &q->x[i], &q->got[i], i);
+	}
+}
+
+/* One iteration: an element to each of the 64 channels, all 64 taken. */
+static int64_t run_queued(struct experiment *e, uint64_t iters)
+{
+	struct queued_ctx *q = e->ctx;
+	int64_t t0 = now_ns();
+
+	for (uint64_t i = 0; i < iters; i++) {
+		int left = NFDS;
+
+		for (int k = 0; k < NFDS; k++) {
+			uint64_t v = i;
+
+			if (write(q->fd[k], &v, sizeof(v)) != sizeof(v))
+				die("%s: write: %s", e->label, strerror(errno));
+		}
+		if (q->ep < 0) {
+			struct io_uring_cqe *cqe;
+			unsigned int head, seen = 0;
+			int ret;
+
+			/* The next receives go in with the wait for these. */
+			queued_prep_all(e, q);
+			ret = io_uring_submit_and_wait(&q->ring, NFDS);
+			if (ret != NFDS)
+				die("%s: io_uring_submit_and_wait: %s", e->label,
+				    ret < 0 ? strerror(-ret) : "short submit");
+			while (seen < NFDS) {
+				io_uring_for_each_cqe(&q->ring, head, cqe) {
+					if (cqe->res != 1)
+						die("%s: RECV completed with %d", e->label,
+						    cqe->res);
+					seen++;
+				}
+				io_uring_cq_advance(&q->ring, seen);
+				if (seen < NFDS && io_uring_wait_cqe(&q->ring, &cqe))
+					die("%s: io_uring_wait_cqe", e->label);
+			}
+			continue;
+		}
+		while (left > 0) {
+			struct epoll_event evs[NFDS];
+			int n = epoll_wait(q->ep, evs, NFDS, 10000);
+
+			if (n <= 0)
+				die("%s: epoll_wait: %s", e->label,
+				    n ? strerror(errno) : "timed out");
+			for (int j = 0; j < n; j++) {
+				int k = evs[j].data.u32;
+
+				if (read(q->fd[k], &q->got[k], 8) != 8)
+					die("%s: read: %s", e->label, strerror(errno));
+				left--;
+			}
+		}
+	}
+	return now_ns() - t0;
+}
+
+static void queued_open(struct experiment *e, struct queued_ctx *q, bool uring,
+			const char *label)
+{
+	memset(e, 0, sizeof(*e));
+	memset(q, 0, sizeof(*q));
+	e->label = label;
+	e->solo = run_queued;
+	e->ctx = q;
+	q->ep = -1;
+	for (int i = 0; i < NFDS; i++) {
+		q->fd[i] = gochan_make(sizeof(uint64_t), 1, GOCHAN_CREATE_CLOEXEC);
+		if (q->fd[i] < 0)
+			die("making a gochan: %s", strerror(-q->fd[i]));
+	}
+	if (uring) {
+		struct io_uring_params p = {
+			.flags = IORING_SETUP_SINGLE_ISSUER |
+				 IORING_SETUP_DEFER_TASKRUN,
+		};
+		int ret = io_uring_queue_init_params(4 * NFDS, &q->ring, &p);
+
+		if (ret == -EINVAL)	/* a kernel before 6.1 */
+			ret = io_uring_queue_init(4 * NFDS, &q->ring, 0);
+		if (ret)
+			die("io_uring_queue_init: %s", strerror(-ret));
+		queued_prep_all(e, q);
+		ret = io_uring_submit(&q->ring);
+		if (ret != NFDS)
+			die("%s: io_uring_submit: %d", e->label, ret);
+		return;
+	}
+	q->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (q->ep < 0)
+		die("epoll_create1: %s", strerror(errno));
+	for (int i = 0; i < NFDS; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+
+		if (epoll_ctl(q->ep, EPOLL_CTL_ADD, q->fd[i], &ev))
+			die("epoll_ctl: %s", strerror(errno));
+	}
+}
+
+/* On 6.1 a ring waits for queued commands when torn down: cancel them. */
+static void queued_close(struct queued_ctx *q)
+{
+	if (q->ep < 0) {
+		struct io_uring_cqe *cqe;
+
+		for (int i = 0; i < NFDS; i++)
+			if (gochan_cancel(q->fd[i], 0, true) != 1)
+				die("cancelling the queued receives");
+		for (int i = 0; i < NFDS; i++) {
+			if (io_uring_wait_cqe(&q->ring, &cqe) || cqe->res != -ECANCELED)
+				die("reaping the cancelled receives");
+			io_uring_cqe_seen(&q->ring, cqe);
+		}
+		io_uring_queue_exit(&q->ring);
+	} else {
+		close(q->ep);
+	}
+	for (int i = 0; i < NFDS; i++)
+		close(q->fd[i]);
 }
 
 /* A bare syscall, to read the others by: what one user/kernel crossing
@@ -372,10 +528,11 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	struct experiment e[8];
+	struct experiment e[10];
 	struct many sel, epg, epe, sel1;
 	static struct recv_ctx ur, rd, rd1;
-	double ns[8];
+	static struct queued_ctx qu, qe;
+	double ns[10];
 	int opt, cpu, workers;
 	cpu_set_t all;
 	struct stat st;
@@ -410,9 +567,9 @@ int main(int argc, char **argv)
 			GOCHAN_DEVICE_PATH, strerror(errno));
 		return 1;
 	}
-	/* Ten times what 8 figures of (opts_reps + calibration)
+	/* Ten times what 10 figures of (opts_reps + calibration)
 	 * repetitions should take. */
-	watchdog(120 + 10 * 8 * (cfg.opts_reps + 1) * cfg.rep_seconds);
+	watchdog(120 + 10 * 10 * (cfg.opts_reps + 1) * cfg.rep_seconds);
 	if (sched_getaffinity(0, sizeof(all), &all))
 		die("sched_getaffinity: %s", strerror(errno));
 	for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &all); cpu++)
@@ -431,10 +588,14 @@ int main(int argc, char **argv)
 	e[6].solo = run_syscall;
 	many_open(&e[7], &sel1, true, false, "select, 1 case (the ready one)");
 	sel1.one_case = true;
-	measure(e, 8, cpu);
+	queued_open(&e[8], &qu, true, "uring_cmd RECV queued on 64 gochans");
+	queued_open(&e[9], &qe, false, "epoll+read, the same 64 gochans");
+	measure(e, 10, cpu);
 	workers = extra_threads();
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 10; i++)
 		ns[i] = median(&e[i]);
+	queued_close(&qu);
+	queued_close(&qe);
 	many_close(&sel);
 	many_close(&epg);
 	many_close(&epe);
@@ -473,6 +634,17 @@ int main(int argc, char **argv)
 	       "    %d; the READs are meant to complete inline, the batch being in the\n"
 	       "    channel before submit.)\n",
 	       workers);
+
+	printf("\n  One consumer of 64 gochans (cap 1), an element to each, all 64 taken:\n"
+	       "  ns per message (the 64 writes included), M messages/s:\n");
+	printf("    %-36s %9s %10s   %s\n", "what", "ns", "rate", "vs epoll+read, rate");
+	printf("    %-36s %9.1f (%6.2f M)   %.2fx\n",
+	       "uring_cmd RECV queued on each", ns[8] / NFDS, 1e3 * NFDS / ns[8],
+	       ns[9] / ns[8]);
+	printf("    %-36s %9.1f (%6.2f M)   %s\n", "epoll_wait + read(2), each",
+	       ns[9] / NFDS, 1e3 * NFDS / ns[9], "(the peer)");
+	printf("    (no target: a queued receive needs no readiness pass and no read\n"
+	       "    call; it is what a scheduler parks a goroutine with.)\n");
 
 	printf("\nTargets (issue 3): select <= 1.0x epoll+read over eventfds; epoll over\n"
 	       "gochans <= 1.1x over eventfds; io_uring >= 2x read(2)'s messages/s.\n"

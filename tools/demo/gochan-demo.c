@@ -12,7 +12,8 @@
  *   6. select across processes              Go's select; with a timeout
  *   7. close is seen by everyone            receivers wake, senders get EPIPE
  *   8. a named channel, unrelated processes open by name, mode 0600, unlink
- *   9. every channel of the demo            the stat table once more
+ *   9. an io_uring consumer                 queued receives, no thread blocked
+ *  10. every channel of the demo            the stat table once more
  *
  * Only the parent prints.  Children report what they saw over a buffered
  * channel (procs.c) and the parent checks it: anything unexpected ends the
@@ -31,6 +32,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <liburing.h>
 
 #include "demo.h"
 
@@ -934,11 +937,174 @@ static void section_named(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* 9. Every channel of the demo                                        */
+/* 9. An io_uring consumer                                             */
+
+#define NFEEDS		3
+
+struct item {
+	int32_t seq;
+	char text[28];
+};
+
+static const char *const feed_name[NFEEDS] = { "quotes", "news", "notices" };
+static int feeds[NFEEDS];	/* unbuffered */
+static int spare;		/* a receive queued here is cancelled */
+
+/* What the publisher sends, in this order, then it closes the feeds. */
+static const struct { int feed; const char *text; } script[] = {
+	{ 0, "ACME 101.25" },
+	{ 1, "ACME beats estimates" },
+	{ 0, "ACME 103.50" },
+	{ 2, "ACME up 2%" },
+	{ 1, "markets close higher" },
+	{ 0, "ACME 104.00" },
+};
+#define NSCRIPT		(int)(sizeof(script) / sizeof(script[0]))
+static const int close_order[NFEEDS] = { 1, 0, 2 };
+
+/* Each queued receive shows as a blocked receiver: wait for one on every
+ * feed, so the parent takes one completion at a time and the output is in
+ * order. */
+static void wait_all_queued(void)
+{
+	for (int f = 0; f < NFEEDS; f++)
+		expect_stat(feeds[f], feed_name[f], 0, 0, 1, true);
+}
+
+static void publisher(void *arg)
+{
+	int seq[NFEEDS] = { 0 };
+
+	(void)arg;
+	for (int i = 0; i < NSCRIPT; i++) {
+		struct item it = { .seq = ++seq[script[i].feed] };
+
+		snprintf(it.text, sizeof(it.text), "%s", script[i].text);
+		wait_all_queued();
+		send_or_die(feed_name[script[i].feed], feeds[script[i].feed], &it);
+	}
+	wait_all_queued();
+	for (int i = 0; i < NFEEDS; i++)
+		if (gochan_close(feeds[close_order[i]]))
+			die("closing %s", feed_name[close_order[i]]);
+}
+
+static const char *cqe_res(int res)
+{
+	static char s[32];
+
+	if (res == -ECANCELED)
+		return "-ECANCELED";
+	snprintf(s, sizeof(s), "%d", res);
+	return s;
+}
+
+static void section_uring(void)
+{
+	static struct item got[NFEEDS], spare_item;
+	struct gochan_xfer x;
+	struct io_uring ring;
+	int next_seq[NFEEDS], open = NFEEDS, n = 0, err;
+	bool closed[NFEEDS] = { false };
+	struct io_uring_cqe *cqe;
+	pid_t pid;
+
+	headline("9. An io_uring consumer: queued receives, no thread blocked");
+	err = io_uring_queue_init(8, &ring, 0);
+	if (err)
+		die("io_uring_queue_init: %s", strerror(-err));
+	for (int f = 0; f < NFEEDS; f++) {
+		feeds[f] = make(feed_name[f], sizeof(struct item), 0);
+		next_seq[f] = 1;
+		/* user_data (and cancel key) = the feed's index. */
+		gochan_prep_recv(io_uring_get_sqe(&ring), feeds[f], &x, &got[f], f);
+		if (io_uring_submit(&ring) != 1)
+			die("io_uring_submit");
+	}
+	say("The parent queues one receive (IORING_OP_URING_CMD, GOCHAN_IOC_RECV) on");
+	say("each of 3 unbuffered channels.  They wait inside the channels, as blocked");
+	say("receivers do, while the parent's only thread waits for completions:");
+	wait_all_queued();
+	stat_header();
+	for (int f = 0; f < NFEEDS; f++)
+		stat_row(feed_name[f], feeds[f], "a queued io_uring receive");
+
+	pid = spawn(publisher, NULL);
+	say("A publisher process sends %d items with plain blocking sends, then closes", NSCRIPT);
+	say("the feeds.  Each send meets the queued receive, which completes with res 1;");
+	say("the parent prints the item and queues the next receive on that feed:");
+	while (open > 0) {
+		int f, res;
+
+		err = io_uring_wait_cqe(&ring, &cqe);
+		if (err)
+			die("io_uring_wait_cqe: %s", strerror(-err));
+		f = (int)cqe->user_data;
+		res = cqe->res;
+		io_uring_cqe_seen(&ring, cqe);
+		if (f < 0 || f >= NFEEDS)
+			die("a completion for user_data %d", f);
+		if (res == 1) {
+			if (got[f].seq != next_seq[f]++ ||
+			    strcmp(got[f].text, script[n].text) || script[n].feed != f)
+				die("%s: unexpected item #%d \"%.28s\"", feed_name[f],
+				    got[f].seq, got[f].text);
+			n++;
+			say("  cqe %-7s res 1  #%d \"%s\"", feed_name[f], got[f].seq,
+			    got[f].text);
+			gochan_prep_recv(io_uring_get_sqe(&ring), feeds[f], &x, &got[f], f);
+			if (io_uring_submit(&ring) != 1)
+				die("io_uring_submit");
+		} else if (res == 0) {
+			if (n != NSCRIPT || closed[f])
+				die("%s closed early", feed_name[f]);
+			closed[f] = true;
+			open--;
+		} else {
+			die("%s: completion res %d (%s)", feed_name[f], res,
+			    strerror(-res));
+		}
+	}
+	reap(pid);
+	/* The three closes come close together: their completions may come
+	 * in any order, so they are printed in the feeds' order. */
+	for (int f = 0; f < NFEEDS; f++)
+		say("  cqe %-7s res 0  closed and drained: not queued again",
+		    feed_name[f]);
+
+	/* A queued receive nobody will answer is cancelled by its key. */
+	spare = make("spare", sizeof(struct item), 0);
+	gochan_prep_recv(io_uring_get_sqe(&ring), spare, &x, &spare_item, 99);
+	if (io_uring_submit(&ring) != 1)
+		die("io_uring_submit");
+	expect_stat(spare, "spare", 0, 0, 1, true);
+	err = gochan_cancel(spare, 99, false);
+	if (err != 1)
+		die("gochan_cancel: %d", err);
+	err = io_uring_wait_cqe(&ring, &cqe);
+	if (err)
+		die("io_uring_wait_cqe: %s", strerror(-err));
+	if (cqe->user_data != 99 || cqe->res != -ECANCELED)
+		die("cancel: completion %llu res %d",
+		    (unsigned long long)cqe->user_data, cqe->res);
+	say("A receive queued on a 4th channel, then gochan_cancel(key 99):");
+	say("  cqe %-7s res %s  (io_uring's own ASYNC_CANCEL cannot reach it on 6.1)",
+	    "spare", cqe_res(cqe->res));
+	io_uring_cqe_seen(&ring, cqe);
+	expect_stat(spare, "spare", 0, 0, 0, false);
+	io_uring_queue_exit(&ring);
+	stat_header();
+	for (int f = 0; f < NFEEDS; f++)
+		stat_row(feed_name[f], feeds[f], "");
+	stat_row("spare", spare, "");
+}
+
+/* ------------------------------------------------------------------ */
+/* 10. Every channel of the demo                                       */
 
 static void section_summary(void)
 {
-	headline("9. Every channel of the demo, as the kernel sees them now");
+	headline("10. Every channel of the demo, as the kernel sees them now");
 	stat_header();
 	stat_row("greet", greet, "");
 	stat_row("jobs", jobs, "");
@@ -956,6 +1122,9 @@ static void section_summary(void)
 	stat_row("quit", quit, "");
 	stat_row("queue", queue, "");
 	stat_row("by-name", named_orders, "demo-orders, unlinked");
+	for (int f = 0; f < NFEEDS; f++)
+		stat_row(feed_name[f], feeds[f], "");
+	stat_row("spare", spare, "");
 	stat_row("log", report_fd, "the children's reports");
 	show_fdinfo("queue", queue);
 }
@@ -992,6 +1161,7 @@ int main(int argc, char **argv)
 	section_select();
 	section_close();
 	section_named();
+	section_uring();
 	section_summary();
 	reap_all();
 	printf("\nEvery step behaved as Go's channels do.\n");

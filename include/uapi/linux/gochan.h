@@ -270,6 +270,11 @@ struct gochan_select {
 #define GOCHAN_SELECT_FLAGS	(GOCHAN_SELECT_NONBLOCK | GOCHAN_SELECT_DEADLINE)
 
 #define GOCHAN_SELECT_CASES_MAX		65536u
+
+/* The CQE res of a SELECT io_uring command (see "io_uring commands"). */
+#define GOCHAN_SELECT_RES_INDEX		0x00ffffff	/* the case's index */
+#define GOCHAN_SELECT_RES_OK		(1 << 24)	/* received a value */
+#define GOCHAN_SELECT_RES_CLOSED	(1 << 25)	/* send: closed */
 #define GOCHAN_SELECT_SEND_BYTES_MAX	(16u << 20)
 
 /*
@@ -339,6 +344,109 @@ struct gochan_unlink {
 };
 #define GOCHAN_UNLINK_SIZE_VER0	32
 
+/*
+ * io_uring commands (IORING_OP_URING_CMD on a channel fd)
+ * --------------------------------------------------------
+ * A send or receive that waits inside the channel, as a blocked thread
+ * would, but with no thread blocked: the command is queued on the channel
+ * and its CQE posted when a partner (a thread, a select, another ring's
+ * command) completes it.  The SQE:
+ *
+ *   opcode   IORING_OP_URING_CMD       fd      a channel fd (or fixed file)
+ *   cmd_op   GOCHAN_IOC_SEND, GOCHAN_IOC_RECV, GOCHAN_IOC_SELECT or
+ *            GOCHAN_IOC_CANCEL
+ *   cmd      struct gochan_uring_cmd below (the first 16 bytes of the
+ *            command area; on an IORING_SETUP_SQE128 ring the other 64
+ *            bytes must be zero, else EINVAL)
+ *   user_data  as usual; nothing else of the SQE is read.
+ *
+ * SEND / RECV: arg points to a struct gochan_xfer, read once at submission
+ * and validated exactly as GOCHAN_IOC_SEND / _RECV validate it (same
+ * errors, as the CQE's res).  It need not stay valid after submission;
+ * SEND copies its element in at submission too, so buf need not either.
+ * RECV's buf must stay mapped until the CQE: the element is copied there
+ * when the CQE is posted, in the submitting task.  xfer->ok is not written:
+ * the CQE says it.  GOCHAN_XFER_NONBLOCK completes at once with -EAGAIN if
+ * the operation would wait; GOCHAN_XFER_DEADLINE completes a waiting
+ * command with -ETIMEDOUT at deadline_ns.  The CQE's res:
+ *   SEND  0 sent (taken by a receiver, or in the ring); -EPIPE closed;
+ *   RECV  1 received (the element is in buf); 0 closed and drained;
+ *   both  -ECANCELED cancelled (see below), -EAGAIN, -ETIMEDOUT, -EFAULT
+ *         (a RECV whose buf faulted at completion: the element went back
+ *         to the front of the channel, nothing is lost), -EBADF (fd opened
+ *         by name without the access), -EINVAL / -E2BIG / -EFAULT for the
+ *         struct, -ENOTTY for an unknown cmd_op, -ENOMEM.
+ * SELECT: arg points to a struct gochan_select, read (with its cases and
+ * every send case's value) at submission and validated as the ioctl
+ * validates it, except that ncases must be at least 1 (EINVAL: an empty
+ * select would wait in no channel).  Its index and ok are not written:
+ * the CQE's res is the index of the case that ran, ORed with
+ * GOCHAN_SELECT_RES_OK for a receive case that got a value (into its buf,
+ * which must stay mapped until the CQE; without the bit the channel is
+ * closed and drained), or GOCHAN_SELECT_RES_CLOSED for a send case on a
+ * closed channel (the ioctl's EPIPE); or -errno as the ioctl returns it,
+ * or as for SEND / RECV above.  The command may be submitted on any
+ * channel fd (not /dev/gochan); that channel is the one GOCHAN_IOC_CANCEL
+ * and close(2) find it through.
+ *
+ * Commands queued on one channel are served in submission order, among
+ * blocked calls and selects, as Go serves its waiting goroutines.  A
+ * queued command counts in send_waiters / recv_waiters.
+ *
+ * Cancellation.  A queued command ends with -ECANCELED, unless a partner
+ * completed it first (then it completes normally: an element is never both
+ * moved and cancelled):
+ *  - GOCHAN_IOC_CANCEL (an ioctl, or a uring_cmd whose arg points to the
+ *    struct gochan_cancel) cancels the caller's process's commands on that
+ *    channel submitted with the given key (or all of them).
+ *  - close(2) of a channel fd (file_operations.flush) cancels the commands
+ *    the closing process submitted through that open file; process exit
+ *    closes every fd, so it cancels them all.
+ *  - On kernels with cancelable uring_cmds (6.7+), tearing down the ring
+ *    and execve() cancel them too.  On older kernels (6.1)
+ *    IORING_OP_ASYNC_CANCEL cannot reach them (ENOENT), a ring torn down
+ *    while commands are queued waits for them, and so does an execve() by
+ *    the submitting task: cancel them (or close the channel fd) first.
+ * GOCHAN_IOC_CLOSE completes queued SENDs with -EPIPE and queued RECVs
+ * with 0 once nothing is buffered, as for blocked calls.
+ */
+
+/*
+ * struct gochan_uring_cmd - the command area (sqe->cmd) of an
+ * IORING_OP_URING_CMD on a channel fd.  16 bytes: it fits a 64-byte SQE.
+ */
+struct gochan_uring_cmd {
+	__u64 arg;		/* In: user address of the command's struct:
+				 * gochan_xfer (SEND, RECV) or gochan_cancel
+				 * (CANCEL). */
+	__u64 key;		/* In, SEND / RECV: the key GOCHAN_IOC_CANCEL
+				 * finds the command by (any value; using the
+				 * SQE's user_data is the convention).  Must be
+				 * zero for CANCEL. */
+};
+
+/*
+ * struct gochan_cancel - GOCHAN_IOC_CANCEL on a channel fd (ioctl or
+ * uring_cmd): cancel queued io_uring commands of the caller's process on
+ * this channel, whichever of its fds they were submitted through.
+ *
+ * Returns the number cancelled (>= 1; the uring_cmd's CQE res likewise);
+ * each completes with -ECANCELED.
+ * Errors: ENOENT  none matched (perhaps completed already);
+ *         EINVAL / E2BIG / EFAULT as for every struct.
+ */
+struct gochan_cancel {
+	__u32 size;		/* In: sizeof(struct gochan_cancel). */
+	__u32 flags;		/* In: GOCHAN_CANCEL_* below. */
+	__u64 key;		/* In: the commands' key; must be zero with
+				 * GOCHAN_CANCEL_ALL. */
+	__u64 reserved[2];	/* Must be zero. */
+};
+#define GOCHAN_CANCEL_SIZE_VER0	32
+
+#define GOCHAN_CANCEL_ALL	(1u << 0)	/* Every key. */
+#define GOCHAN_CANCEL_FLAGS	GOCHAN_CANCEL_ALL
+
 #define GOCHAN_IOC_MAGIC	0xC7
 
 /* On /dev/gochan: */
@@ -356,5 +464,6 @@ struct gochan_unlink {
  * EINVAL nonzero argument; EBADF a receive-only fd (opened by name). */
 #define GOCHAN_IOC_CLOSE	_IO(GOCHAN_IOC_MAGIC, 0x12)
 #define GOCHAN_IOC_STAT		_IOWR(GOCHAN_IOC_MAGIC, 0x13, struct gochan_stat)
+#define GOCHAN_IOC_CANCEL	_IOW(GOCHAN_IOC_MAGIC, 0x14, struct gochan_cancel)
 
 #endif /* _UAPI_LINUX_GOCHAN_H */

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What differs between the kernels gochan builds for (Debian 12's 6.1 and
+ * 6.12), in one place.
+ *
+ * io_uring commands
+ *   6.1:   <linux/io_uring.h>; the command area is ioucmd->cmd; no
+ *          cancelable commands (IORING_OP_ASYNC_CANCEL and ring teardown
+ *          cannot reach a queued command).  Debian's 6.1.192 has the
+ *          four-argument io_uring_cmd_done() (backported).
+ *   6.7+:  <linux/io_uring/cmd.h>; the area is io_uring_sqe_cmd(ioucmd->sqe);
+ *          io_uring_cmd_mark_cancelable() lets ring teardown call
+ *          ->uring_cmd with IO_URING_F_CANCEL.
+ */
+#ifndef _GOCHAN_COMPAT_H
+#define _GOCHAN_COMPAT_H
+
+#if __has_include(<linux/io_uring/cmd.h>)
+#include <linux/io_uring/cmd.h>
+#define GOCHAN_HAVE_CMD_CANCEL	1
+
+static inline const void *gochan_cmd_area(const struct io_uring_cmd *cmd)
+{
+	return io_uring_sqe_cmd(cmd->sqe);
+}
+
+static inline void gochan_cmd_mark_cancelable(struct io_uring_cmd *cmd,
+					      unsigned int issue_flags)
+{
+	io_uring_cmd_mark_cancelable(cmd, issue_flags);
+}
+
+static inline bool gochan_cmd_is_cancel(unsigned int issue_flags)
+{
+	return issue_flags & IO_URING_F_CANCEL;
+}
+#else
+#include <linux/io_uring.h>
+#define GOCHAN_HAVE_CMD_CANCEL	0
+
+static inline const void *gochan_cmd_area(const struct io_uring_cmd *cmd)
+{
+	return cmd->cmd;
+}
+
+static inline void gochan_cmd_mark_cancelable(struct io_uring_cmd *cmd,
+					      unsigned int issue_flags)
+{
+}
+
+static inline bool gochan_cmd_is_cancel(unsigned int issue_flags)
+{
+	return false;
+}
+#endif
+
+#endif /* _GOCHAN_COMPAT_H */

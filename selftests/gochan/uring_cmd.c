@@ -1,0 +1,1152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: io_uring commands (IORING_OP_URING_CMD) on channel fds:
+ * GOCHAN_IOC_SEND / _RECV complete inline when they can, else wait queued
+ * inside the channel with no thread blocked, until a partner (a process,
+ * the same ring, another ring) completes them, GOCHAN_IOC_CANCEL, a close
+ * of the channel or of the fd, the deadline, or the process's exit ends
+ * them.  No element is lost or duplicated on any of these paths.
+ */
+#include <liburing.h>
+#include <pthread.h>
+#include <sys/utsname.h>
+
+#include "gochan_test.h"
+
+/* Fill @sqe with a gochan command: cmd_op @op, arg @arg, cancel key @key. */
+static void prep_cmd(struct io_uring_sqe *sqe, int fd, uint32_t op,
+		     const void *arg, uint64_t key, uint64_t user_data)
+{
+	struct gochan_uring_cmd *uc;
+
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
+	sqe->cmd_op = op;
+	uc = (struct gochan_uring_cmd *)sqe->cmd;
+	uc->arg = (uintptr_t)arg;
+	uc->key = key;
+	sqe->user_data = user_data;
+}
+
+/* Submit one command; the key is the user_data, by convention. */
+static int submit_cmd(struct io_uring *ring, int fd, uint32_t op,
+		      const void *arg, uint64_t user_data)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	if (!sqe)
+		return -EBUSY;
+	prep_cmd(sqe, fd, op, arg, user_data, user_data);
+	return io_uring_submit(ring);
+}
+
+static struct gochan_xfer xfer(void *buf, uint32_t flags)
+{
+	return (struct gochan_xfer) {
+		.size = sizeof(struct gochan_xfer),
+		.flags = flags,
+		.buf = (uintptr_t)buf,
+	};
+}
+
+/* Wait up to GC_WAIT_MS for a CQE; 0 with *ud and *res, or -errno. */
+static int reap(struct io_uring *ring, uint64_t *ud, int *res)
+{
+	struct __kernel_timespec ts = { .tv_sec = GC_WAIT_MS / 1000 };
+	struct io_uring_cqe *cqe;
+	int ret = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
+
+	if (ret)
+		return ret;
+	*ud = cqe->user_data;
+	*res = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return 0;
+}
+
+/* Reap a CQE that must be user_data @want; returns its res (or 1000+err). */
+static int reap_res(struct io_uring *ring, uint64_t want)
+{
+	uint64_t ud = 0;
+	int res = 0, ret = reap(ring, &ud, &res);
+
+	if (ret)
+		return 1000 + ret;
+	if (ud != want)
+		return 2000;
+	return res;
+}
+
+/* true if no CQE is ready (after letting task work run). */
+static bool no_cqe(struct io_uring *ring)
+{
+	struct io_uring_cqe *cqe;
+
+	io_uring_get_events(ring);
+	return io_uring_peek_cqe(ring, &cqe) == -EAGAIN;
+}
+
+static int cancel_ioctl(int fd, uint64_t key, uint32_t flags)
+{
+	struct gochan_cancel cn = { .size = sizeof(cn), .flags = flags, .key = key };
+
+	return gc_err(ioctl(fd, GOCHAN_IOC_CANCEL, &cn));
+}
+
+FIXTURE(uring_cmd) {
+	int dev;
+	struct io_uring ring;
+};
+
+FIXTURE_SETUP(uring_cmd)
+{
+	int ret;
+
+	if (!gc_have_device())
+		SKIP(exit(KSFT_SKIP), "/dev/gochan is absent");
+	ret = io_uring_queue_init(64, &self->ring, 0);
+	if (ret == -ENOSYS || ret == -EPERM)
+		SKIP(exit(KSFT_SKIP), "no io_uring here (%d)", ret);
+	ASSERT_EQ(0, ret);
+	self->dev = gc_open_dev();
+	ASSERT_LE(0, self->dev);
+}
+
+FIXTURE_TEARDOWN(uring_cmd)
+{
+	io_uring_queue_exit(&self->ring);
+	close(self->dev);
+}
+
+TEST_F(uring_cmd, inline_completion)
+{
+	struct io_uring_cqe *cqe;
+	uint64_t v = 7, got = 0;
+	struct gochan_xfer xs = xfer(&v, 0), xr = xfer(&got, 0);
+	struct gochan_xfer xnb = xfer(&got, GOCHAN_XFER_NONBLOCK);
+	int fd = gc_make(self->dev, 8, 2);
+
+	ASSERT_LE(0, fd);
+	/* A send with room in the ring completes during the submit. */
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SEND, &xs, 1));
+	ASSERT_EQ(0, io_uring_peek_cqe(&self->ring, &cqe));
+	EXPECT_EQ(1, cqe->user_data);
+	EXPECT_EQ(0, cqe->res);
+	io_uring_cqe_seen(&self->ring, cqe);
+	/* A receive with an element buffered: res 1, the element in buf. */
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xr, 2));
+	ASSERT_EQ(0, io_uring_peek_cqe(&self->ring, &cqe));
+	EXPECT_EQ(2, cqe->user_data);
+	EXPECT_EQ(1, cqe->res);
+	io_uring_cqe_seen(&self->ring, cqe);
+	EXPECT_EQ(7, got);
+	/* NONBLOCK on an empty channel: -EAGAIN in the CQE, not an io-wq punt. */
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xnb, 3));
+	EXPECT_EQ(-EAGAIN, reap_res(&self->ring, 3));
+	/* A deadline already past on an empty channel: -ETIMEDOUT at once. */
+	xr.flags = GOCHAN_XFER_DEADLINE;
+	xr.deadline_ns = gc_now_ns() - 1;
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xr, 4));
+	EXPECT_EQ(-ETIMEDOUT, reap_res(&self->ring, 4));
+	/* Closed and drained: a receive says 0, a send -EPIPE. */
+	ASSERT_EQ(0, gc_close_chan(fd));
+	xr = xfer(&got, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xr, 5));
+	EXPECT_EQ(0, reap_res(&self->ring, 5));
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SEND, &xs, 6));
+	EXPECT_EQ(-EPIPE, reap_res(&self->ring, 6));
+	close(fd);
+}
+
+TEST_F(uring_cmd, queued_recv_completed_by_another_process)
+{
+	uint64_t got = 0;
+	struct gochan_xfer xr = xfer(&got, 0);
+	int fd = gc_make(self->dev, 8, 0);
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xr, 10));
+	/* It waits in the channel, counted as a blocked receiver. */
+	ASSERT_EQ(0, gc_wait_waiters(fd, 0, 1));
+	EXPECT_TRUE(no_cqe(&self->ring));
+	/* The xfer struct was read at submission: reusing it is fine. */
+	memset(&xr, 0xff, sizeof(xr));
+
+	pid = gc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(gc_send_u64(fd, 0xabcdef, 0) ? 1 : 0);
+	/* The sender's element lands in our buffer with the CQE. */
+	EXPECT_EQ(1, reap_res(&self->ring, 10));
+	EXPECT_EQ(0xabcdef, got);
+	EXPECT_EQ(0, gc_reap(pid));
+	close(fd);
+}
+
+TEST_F(uring_cmd, queued_send_completed_in_same_ring)
+{
+	uint64_t v = 99, got = 0;
+	struct gochan_xfer xs = xfer(&v, 0), xr = xfer(&got, 0);
+	int fd = gc_make(self->dev, 8, 0);
+	uint64_t ud;
+	int res;
+
+	ASSERT_LE(0, fd);
+	/* Unbuffered, no receiver: the send waits... */
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SEND, &xs, 1));
+	ASSERT_EQ(0, gc_wait_waiters(fd, 1, 0));
+	/* ...with its element copied at submission: buf may change now. */
+	v = 0;
+	/* A receive on the same ring takes it: both complete. */
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xr, 2));
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(0, reap(&self->ring, &ud, &res));
+		EXPECT_EQ(ud == 1 ? 0 : 1, res);
+	}
+	EXPECT_EQ(99, got);
+	EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0));
+	close(fd);
+}
+
+/* Send in ring A, receive in ring B, both queued: nothing blocks a thread. */
+TEST_F(uring_cmd, two_rings_rendezvous_unbuffered)
+{
+	uint64_t v[3] = { 11, 22, 33 }, got[3] = { 0 };
+	struct gochan_xfer xs[3], xr[3];
+	struct io_uring b;
+	int fd = gc_make(self->dev, 8, 0);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, io_uring_queue_init(8, &b, 0));
+	/* Receives first this time, in ring B: they queue. */
+	for (int i = 0; i < 3; i++) {
+		xr[i] = xfer(&got[i], 0);
+		ASSERT_EQ(1, submit_cmd(&b, fd, GOCHAN_IOC_RECV, &xr[i], 100 + i));
+	}
+	ASSERT_EQ(0, gc_wait_waiters(fd, 0, 3));
+	/* Sends in ring A meet them in order (FIFO among queued receives). */
+	for (int i = 0; i < 3; i++) {
+		xs[i] = xfer(&v[i], 0);
+		ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SEND, &xs[i], i));
+		EXPECT_EQ(0, reap_res(&self->ring, i));
+	}
+	for (int i = 0; i < 3; i++)
+		EXPECT_EQ(1, reap_res(&b, 100 + i));
+	EXPECT_EQ(11, got[0]);
+	EXPECT_EQ(22, got[1]);
+	EXPECT_EQ(33, got[2]);
+
+	/* And the other way round: a queued send in A, a receive from B. */
+	v[0] = 44;
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SEND, &xs[0], 7));
+	ASSERT_EQ(0, gc_wait_waiters(fd, 1, 0));
+	ASSERT_EQ(1, submit_cmd(&b, fd, GOCHAN_IOC_RECV, &xr[0], 8));
+	EXPECT_EQ(1, reap_res(&b, 8));
+	EXPECT_EQ(0, reap_res(&self->ring, 7));
+	EXPECT_EQ(44, got[0]);
+	io_uring_queue_exit(&b);
+	close(fd);
+}
+
+/* 1000 receives queued over 100 channels, all completed by one sender. */
+TEST_F(uring_cmd, many_queued_recvs_completed_by_one_sender)
+{
+	enum { NCHAN = 100, PER = 10, N = NCHAN * PER };
+	static uint64_t got[N];
+	static struct gochan_xfer xr[N];
+	static int fds[NCHAN];
+	static bool seen[N];
+	struct io_uring big;
+	pid_t pid;
+
+	ASSERT_EQ(0, io_uring_queue_init(N, &big, 0));
+	for (int k = 0; k < NCHAN; k++) {
+		fds[k] = gc_make(self->dev, 8, k % 2 ? 3 : 0);
+		ASSERT_LE(0, fds[k]);
+	}
+	/* Receive i waits on channel i % NCHAN. */
+	for (int i = 0; i < N; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&big);
+
+		ASSERT_NE(NULL, sqe);
+		xr[i] = xfer(&got[i], 0);
+		prep_cmd(sqe, fds[i % NCHAN], GOCHAN_IOC_RECV, &xr[i], i, i);
+	}
+	ASSERT_EQ(N, io_uring_submit(&big));
+	ASSERT_EQ(0, gc_wait_waiters(fds[NCHAN - 1], 0, PER));
+	EXPECT_TRUE(no_cqe(&big));
+
+	/* The sender sends j * NCHAN + k on channel k, round after round. */
+	pid = gc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		for (int j = 0; j < PER; j++)
+			for (int k = 0; k < NCHAN; k++)
+				if (gc_send_u64(fds[k], (uint64_t)j * NCHAN + k, 0))
+					_exit(1);
+		_exit(0);
+	}
+	/* Every receive completes once, with the value its place says:
+	 * queued receives on a channel are served in submission order. */
+	for (int n = 0; n < N; n++) {
+		uint64_t ud;
+		int res;
+
+		ASSERT_EQ(0, reap(&big, &ud, &res));
+		ASSERT_GT(N, ud);
+		EXPECT_EQ(1, res);
+		EXPECT_FALSE(seen[ud]);
+		seen[ud] = true;
+		EXPECT_EQ(ud, got[ud]);
+	}
+	EXPECT_EQ(0, gc_reap(pid));
+	EXPECT_TRUE(no_cqe(&big));
+	for (int k = 0; k < NCHAN; k++)
+		close(fds[k]);
+	io_uring_queue_exit(&big);
+}
+
+TEST_F(uring_cmd, cancel_by_key)
+{
+	uint64_t got[2] = { 0 }, v = 5, left = 0;
+	struct gochan_xfer xr0 = xfer(&got[0], 0), xr1 = xfer(&got[1], 0);
+	struct gochan_cancel all = {
+		.size = sizeof(all), .flags = GOCHAN_CANCEL_ALL,
+	};
+	struct io_uring_sqe *sqe;
+	int fd = gc_make(self->dev, 8, 1);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xr0, 42));
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xr1, 43));
+	ASSERT_EQ(0, gc_wait_waiters(fd, 0, 2));
+
+	/* The ioctl cancels the one with key 42: it ends with -ECANCELED. */
+	EXPECT_EQ(1, cancel_ioctl(fd, 42, 0));
+	EXPECT_EQ(-ECANCELED, reap_res(&self->ring, 42));
+	EXPECT_EQ(0, gc_wait_waiters(fd, 0, 1));
+	/* Nothing left with that key. */
+	EXPECT_EQ(-ENOENT, cancel_ioctl(fd, 42, 0));
+
+	/* As a uring_cmd, CANCEL_ALL ends the other; res is the count. */
+	sqe = io_uring_get_sqe(&self->ring);
+	ASSERT_NE(NULL, sqe);
+	prep_cmd(sqe, fd, GOCHAN_IOC_CANCEL, &all, 0, 99);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	{
+		uint64_t ud;
+		int res, seen = 0;
+
+		for (int i = 0; i < 2; i++) {
+			ASSERT_EQ(0, reap(&self->ring, &ud, &res));
+			EXPECT_EQ(ud == 99 ? 1 : -ECANCELED, res);
+			seen |= ud == 99 ? 1 : ud == 43 ? 2 : 4;
+		}
+		EXPECT_EQ(3, seen);
+	}
+	EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0));
+	/* The cancelled receives took nothing: a send stays buffered. */
+	EXPECT_EQ(0, gc_send_u64(fd, v, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(0, gc_recv_u64(fd, &left, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(5, left);
+	EXPECT_EQ(0, got[0]);
+	EXPECT_EQ(0, got[1]);
+	/* Another process cannot cancel ours. */
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xr0, 44));
+	ASSERT_EQ(0, gc_wait_waiters(fd, 0, 1));
+	{
+		pid_t pid = gc_fork();
+
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			_exit(cancel_ioctl(fd, 0, GOCHAN_CANCEL_ALL) == -ENOENT ? 0 : 1);
+		EXPECT_EQ(0, gc_reap(pid));
+	}
+	EXPECT_EQ(0, gc_wait_waiters(fd, 0, 1));
+	EXPECT_EQ(1, cancel_ioctl(fd, 44, 0));
+	EXPECT_EQ(-ECANCELED, reap_res(&self->ring, 44));
+	close(fd);
+}
+
+TEST_F(uring_cmd, deadline_times_out)
+{
+	uint64_t got = 0;
+	struct gochan_xfer xr = xfer(&got, GOCHAN_XFER_DEADLINE);
+	int fd = gc_make(self->dev, 8, 0);
+	int64_t t0 = gc_now_ns();
+
+	ASSERT_LE(0, fd);
+	xr.deadline_ns = t0 + 200 * 1000000LL;
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xr, 1));
+	/* Queued until the deadline, then -ETIMEDOUT, not earlier. */
+	EXPECT_EQ(-ETIMEDOUT, reap_res(&self->ring, 1));
+	EXPECT_LE(t0 + 200 * 1000000LL, gc_now_ns());
+	EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0));
+	close(fd);
+}
+
+TEST_F(uring_cmd, close_completes_queued_commands)
+{
+	uint64_t v = 3, got = 0xff;
+	struct gochan_xfer xs = xfer(&v, 0), xr = xfer(&got, 0);
+	int rfd = gc_make(self->dev, 8, 0);
+	int sfd = gc_make(self->dev, 8, 0);
+	uint64_t ud;
+	int res;
+
+	ASSERT_LE(0, rfd);
+	ASSERT_LE(0, sfd);
+	ASSERT_EQ(1, submit_cmd(&self->ring, rfd, GOCHAN_IOC_RECV, &xr, 1));
+	ASSERT_EQ(1, submit_cmd(&self->ring, sfd, GOCHAN_IOC_SEND, &xs, 2));
+	ASSERT_EQ(0, gc_wait_waiters(rfd, 0, 1));
+	ASSERT_EQ(0, gc_wait_waiters(sfd, 1, 0));
+	ASSERT_EQ(0, gc_close_chan(rfd));
+	ASSERT_EQ(0, gc_close_chan(sfd));
+	/* The receive says closed-and-drained (0), the send -EPIPE. */
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(0, reap(&self->ring, &ud, &res));
+		EXPECT_EQ(ud == 1 ? 0 : -EPIPE, res);
+	}
+	EXPECT_EQ(0xff, got);
+	close(rfd);
+	close(sfd);
+}
+
+TEST_F(uring_cmd, fd_close_cancels_queued_commands)
+{
+	uint64_t got = 0, v = 8, left = 0;
+	struct gochan_xfer xr = xfer(&got, 0);
+	int fd = gc_make(self->dev, 8, 1);
+	int other = dup(fd);
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xr, 1));
+	ASSERT_EQ(0, gc_wait_waiters(other, 0, 1));
+	/* close(2) of the fd it was submitted on ends it. */
+	close(fd);
+	EXPECT_EQ(-ECANCELED, reap_res(&self->ring, 1));
+	EXPECT_EQ(0, gc_wait_waiters(other, 0, 0));
+	/* It took nothing. */
+	EXPECT_EQ(0, gc_send_u64(other, v, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(0, gc_recv_u64(other, &left, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(8, left);
+	close(other);
+}
+
+/*
+ * A process exits with commands queued (its ring still set up, or torn
+ * down first): they end, the channel is left as it was, nothing is taken.
+ */
+TEST_F(uring_cmd, process_exit_with_queued_commands)
+{
+	int rfd = gc_make(self->dev, 8, 1);
+	int sfd = gc_make(self->dev, 8, 0);
+	uint64_t v = 0;
+
+	ASSERT_LE(0, rfd);
+	ASSERT_LE(0, sfd);
+	for (int variant = 0; variant < 2; variant++) {
+		pid_t pid = gc_fork();
+
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			static uint64_t buf[4], one = 1;
+			struct gochan_xfer xr[2] = { xfer(&buf[0], 0), xfer(&buf[1], 0) };
+			struct gochan_xfer xs = xfer(&one, 0);
+			struct io_uring r;
+
+			if (io_uring_queue_init(8, &r, 0))
+				_exit(2);
+			if (submit_cmd(&r, rfd, GOCHAN_IOC_RECV, &xr[0], 1) != 1 ||
+			    submit_cmd(&r, rfd, GOCHAN_IOC_RECV, &xr[1], 2) != 1 ||
+			    submit_cmd(&r, sfd, GOCHAN_IOC_SEND, &xs, 3) != 1)
+				_exit(3);
+			if (gc_wait_waiters(rfd, 0, 2) || gc_wait_waiters(sfd, 1, 0))
+				_exit(4);
+			if (variant)
+				io_uring_queue_exit(&r);
+			_exit(0);
+		}
+		EXPECT_EQ(0, gc_reap(pid));
+		/* Their exit ended them: no waiter is left behind. */
+		EXPECT_EQ(0, gc_wait_waiters(rfd, 0, 0));
+		EXPECT_EQ(0, gc_wait_waiters(sfd, 0, 0));
+		/* The send went nowhere: a receive finds nothing. */
+		EXPECT_EQ(-EAGAIN, gc_recv_u64(sfd, &v, GOCHAN_XFER_NONBLOCK));
+		/* The receives took nothing. */
+		EXPECT_EQ(0, gc_send_u64(rfd, 77, GOCHAN_XFER_NONBLOCK));
+		EXPECT_EQ(0, gc_recv_u64(rfd, &v, GOCHAN_XFER_NONBLOCK));
+		EXPECT_EQ(77, v);
+	}
+	close(rfd);
+	close(sfd);
+}
+
+/* true on kernels whose ring teardown cancels uring_cmds (6.7+). */
+static bool ring_exit_cancels(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 7);
+}
+
+/*
+ * The ring is torn down with a command queued and the channel fd kept
+ * open.  Kernels with cancelable commands (6.7+) end it then; 6.1 cannot
+ * reach it, and it ends when the fd is closed.  Either way it took nothing.
+ */
+TEST_F(uring_cmd, ring_teardown_with_queued_command)
+{
+	uint64_t got = 0, v = 0;
+	struct gochan_xfer xr = xfer(&got, 0);
+	struct io_uring r;
+	int fd = gc_make(self->dev, 8, 1);
+	int other = dup(fd);
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, io_uring_queue_init(4, &r, 0));
+	ASSERT_EQ(1, submit_cmd(&r, fd, GOCHAN_IOC_RECV, &xr, 1));
+	ASSERT_EQ(0, gc_wait_waiters(fd, 0, 1));
+	io_uring_queue_exit(&r);
+	if (ring_exit_cancels()) {
+		EXPECT_EQ(0, gc_wait_waiters(other, 0, 0));
+		close(fd);
+	} else {
+		gc_sleep_ms(100);
+		EXPECT_EQ(0, gc_wait_waiters(other, 0, 1));
+		close(fd);
+		EXPECT_EQ(0, gc_wait_waiters(other, 0, 0));
+	}
+	EXPECT_EQ(0, gc_send_u64(other, 31, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(0, gc_recv_u64(other, &v, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(31, v);
+	EXPECT_EQ(0, got);
+	close(other);
+}
+
+/*
+ * execve() with a command queued: 6.7+ cancels it and the exec goes on;
+ * 6.1 cannot cancel it, and the exec waits until something ends it (here
+ * a close of the channel).  Either way it took nothing.
+ */
+TEST_F(uring_cmd, exec_with_queued_command)
+{
+	int fd = gc_make(self->dev, 8, 1);
+	uint64_t v = 0;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	if (access("/bin/sh", X_OK))
+		SKIP(return, "no /bin/sh to exec");
+	pid = gc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		static uint64_t buf;
+		struct gochan_xfer xr = xfer(&buf, 0);
+		struct io_uring r;
+
+		if (io_uring_queue_init(4, &r, 0) ||
+		    submit_cmd(&r, fd, GOCHAN_IOC_RECV, &xr, 1) != 1 ||
+		    gc_wait_waiters(fd, 0, 1))
+			_exit(2);
+		execl("/bin/sh", "sh", "-c", "exit 0", (char *)NULL);
+		_exit(3);
+	}
+	if (ring_exit_cancels()) {
+		/* The exec cancels it and goes on. */
+		EXPECT_EQ(0, gc_reap(pid));
+		EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0));
+		EXPECT_EQ(0, gc_send_u64(fd, 3, GOCHAN_XFER_NONBLOCK));
+		EXPECT_EQ(0, gc_recv_u64(fd, &v, GOCHAN_XFER_NONBLOCK));
+		EXPECT_EQ(3, v);
+	} else {
+		/* The exec waits for it... */
+		ASSERT_EQ(0, gc_wait_waiters(fd, 0, 1));
+		gc_sleep_ms(200);
+		EXPECT_TRUE(gc_running(pid));
+		EXPECT_EQ(0, gc_wait_waiters(fd, 0, 1));
+		/* ...until the channel's close ends it. */
+		ASSERT_EQ(0, gc_close_chan(fd));
+		EXPECT_EQ(0, gc_reap(pid));
+		EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0));
+	}
+	close(fd);
+}
+
+/* Commands issued from an io-wq worker (IOSQE_ASYNC) queue and complete
+ * the same way, and cancel the same way. */
+TEST_F(uring_cmd, issued_from_iowq)
+{
+	uint64_t got = 0, v = 0x77;
+	struct gochan_xfer xr = xfer(&got, 0), xs = xfer(&v, 0);
+	struct io_uring_sqe *sqe;
+	int fd = gc_make(self->dev, 8, 0);
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, sqe = io_uring_get_sqe(&self->ring));
+	prep_cmd(sqe, fd, GOCHAN_IOC_RECV, &xr, 1, 1);
+	sqe->flags |= IOSQE_ASYNC;
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, gc_wait_waiters(fd, 0, 1));
+	ASSERT_NE(NULL, sqe = io_uring_get_sqe(&self->ring));
+	prep_cmd(sqe, fd, GOCHAN_IOC_SEND, &xs, 2, 2);
+	sqe->flags |= IOSQE_ASYNC;
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	for (int i = 0; i < 2; i++) {
+		uint64_t ud;
+		int res;
+
+		ASSERT_EQ(0, reap(&self->ring, &ud, &res));
+		EXPECT_EQ(ud == 1 ? 1 : 0, res);
+	}
+	EXPECT_EQ(0x77, got);
+	ASSERT_NE(NULL, sqe = io_uring_get_sqe(&self->ring));
+	prep_cmd(sqe, fd, GOCHAN_IOC_RECV, &xr, 3, 3);
+	sqe->flags |= IOSQE_ASYNC;
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, gc_wait_waiters(fd, 0, 1));
+	EXPECT_EQ(1, cancel_ioctl(fd, 3, 0));
+	EXPECT_EQ(-ECANCELED, reap_res(&self->ring, 3));
+	close(fd);
+}
+
+/* The receive buffer goes away while queued: -EFAULT, element kept. */
+TEST_F(uring_cmd, faulting_recv_buffer_loses_nothing)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	struct gochan_xfer xr;
+	uint64_t v = 0;
+	char *page;
+	int fd = gc_make(self->dev, 8, 0);
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	page = mmap(NULL, pg, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	xr = xfer(page, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xr, 1));
+	ASSERT_EQ(0, gc_wait_waiters(fd, 0, 1));
+	/* Read-only now: the copy-out at completion faults. */
+	ASSERT_EQ(0, mprotect(page, pg, PROT_READ));
+
+	pid = gc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(gc_send_u64(fd, 1234, 0) ? 1 : 0);
+	EXPECT_EQ(-EFAULT, reap_res(&self->ring, 1));
+	EXPECT_EQ(0, gc_reap(pid));
+	/* The element went back to the channel, ahead of everything. */
+	EXPECT_EQ(0, gc_recv_u64(fd, &v, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(1234, v);
+	/* An unmapped buffer is refused at submission, nothing queued. */
+	ASSERT_EQ(0, munmap(page, pg));
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xr, 2));
+	EXPECT_EQ(-EFAULT, reap_res(&self->ring, 2));
+	EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0));
+	close(fd);
+}
+
+TEST_F(uring_cmd, bad_fields_rejected)
+{
+	char big[GC_STRUCT_MAX + 8] = { 0 };
+	struct gochan_xfer *bx = (struct gochan_xfer *)big;
+	struct gochan_cancel cn = { .size = sizeof(cn), .flags = GOCHAN_CANCEL_ALL };
+	uint64_t v = 1;
+	struct gochan_xfer x;
+	struct io_uring_sqe *sqe;
+	int fd = gc_make(self->dev, 8, 4);
+	int i = 0;
+
+	ASSERT_LE(0, fd);
+#define CHECK_CMD(want, op, arg) do {					\
+		ASSERT_EQ(1, submit_cmd(&self->ring, fd, op, arg, ++i)); \
+		EXPECT_EQ(want, reap_res(&self->ring, i));		\
+	} while (0)
+	/* An unknown cmd_op: ENOTTY, as the ioctl says. */
+	x = xfer(&v, 0);
+	CHECK_CMD(-ENOTTY, _IOWR(GOCHAN_IOC_MAGIC, 0x7f, struct gochan_xfer), &x);
+	CHECK_CMD(-ENOTTY, GOCHAN_IOC_STAT, &x);
+	/* No struct, or a bad pointer to it: EFAULT. */
+	CHECK_CMD(-EFAULT, GOCHAN_IOC_SEND, NULL);
+	CHECK_CMD(-EFAULT, GOCHAN_IOC_RECV, GC_BAD_PTR);
+	/* size below VER0: EINVAL; above 4096: E2BIG. */
+	x.size = GOCHAN_XFER_SIZE_VER0 - 1;
+	CHECK_CMD(-EINVAL, GOCHAN_IOC_SEND, &x);
+	bx->size = GC_STRUCT_MAX + 1;
+	bx->buf = (uintptr_t)&v;
+	CHECK_CMD(-E2BIG, GOCHAN_IOC_SEND, bx);
+	/* A larger struct with a nonzero byte past this version: E2BIG. */
+	bx->size = sizeof(*bx) + 8;
+	big[sizeof(*bx) + 3] = 1;
+	CHECK_CMD(-E2BIG, GOCHAN_IOC_RECV, bx);
+	/* Unknown flags, reserved fields, a deadline without the flag. */
+	x = xfer(&v, 1u << 5);
+	CHECK_CMD(-EINVAL, GOCHAN_IOC_SEND, &x);
+	x = xfer(&v, 0);
+	x.reserved0 = 1;
+	CHECK_CMD(-EINVAL, GOCHAN_IOC_SEND, &x);
+	x = xfer(&v, 0);
+	x.reserved[1] = 1;
+	CHECK_CMD(-EINVAL, GOCHAN_IOC_RECV, &x);
+	x = xfer(&v, 0);
+	x.deadline_ns = 1;
+	CHECK_CMD(-EINVAL, GOCHAN_IOC_RECV, &x);
+	/* A bad element buffer: EFAULT, nothing sent or queued. */
+	x = xfer(GC_BAD_PTR, 0);
+	CHECK_CMD(-EFAULT, GOCHAN_IOC_SEND, &x);
+	CHECK_CMD(-EFAULT, GOCHAN_IOC_RECV, &x);
+	EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0));
+	/* CANCEL: a key in the command area, a key with ALL, bad flags. */
+	ASSERT_NE(NULL, sqe = io_uring_get_sqe(&self->ring));
+	prep_cmd(sqe, fd, GOCHAN_IOC_CANCEL, &cn, 5, 500);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(-EINVAL, reap_res(&self->ring, 500));
+	EXPECT_EQ(-EINVAL, cancel_ioctl(fd, 5, GOCHAN_CANCEL_ALL));
+	EXPECT_EQ(-EINVAL, cancel_ioctl(fd, 0, 1u << 7));
+	cn.reserved[0] = 1;
+	EXPECT_EQ(-EINVAL, gc_err(ioctl(fd, GOCHAN_IOC_CANCEL, &cn)));
+	/* Nothing moved through any of these. */
+	EXPECT_EQ(-EAGAIN, gc_recv_u64(fd, &v, GOCHAN_XFER_NONBLOCK));
+	/* /dev/gochan itself takes no commands. */
+	x = xfer(&v, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, self->dev, GOCHAN_IOC_SEND, &x, 600));
+	EXPECT_EQ(-EOPNOTSUPP, reap_res(&self->ring, 600));
+#undef CHECK_CMD
+	close(fd);
+}
+
+/* A receive-only fd (opened by name) cannot send, and the reverse. */
+TEST_F(uring_cmd, access_mode_of_named_fd)
+{
+	struct gochan_open op = {
+		.size = sizeof(op),
+		.flags = GOCHAN_OPEN_CREATE | GOCHAN_OPEN_EXCL | GOCHAN_OPEN_RECV,
+		.mode = 0600, .elem_size = 8, .capacity = 1,
+	};
+	char name[64];
+	uint64_t v = 1;
+	struct gochan_xfer x = xfer(&v, 0);
+	int rfd, sfd;
+
+	snprintf(name, sizeof(name), "uring_cmd.%d", getpid());
+	op.name = (uintptr_t)name;
+	rfd = gc_err(ioctl(self->dev, GOCHAN_IOC_OPEN, &op));
+	ASSERT_LE(0, rfd);
+	op = (struct gochan_open) {
+		.size = sizeof(op), .flags = GOCHAN_OPEN_SEND,
+		.name = (uintptr_t)name,
+	};
+	sfd = gc_err(ioctl(self->dev, GOCHAN_IOC_OPEN, &op));
+	ASSERT_LE(0, sfd);
+	ASSERT_EQ(1, submit_cmd(&self->ring, rfd, GOCHAN_IOC_SEND, &x, 1));
+	EXPECT_EQ(-EBADF, reap_res(&self->ring, 1));
+	ASSERT_EQ(1, submit_cmd(&self->ring, sfd, GOCHAN_IOC_RECV, &x, 2));
+	EXPECT_EQ(-EBADF, reap_res(&self->ring, 2));
+	ASSERT_EQ(1, submit_cmd(&self->ring, sfd, GOCHAN_IOC_SEND, &x, 3));
+	EXPECT_EQ(0, reap_res(&self->ring, 3));
+	ASSERT_EQ(1, submit_cmd(&self->ring, rfd, GOCHAN_IOC_RECV, &x, 4));
+	EXPECT_EQ(1, reap_res(&self->ring, 4));
+	{
+		struct gochan_unlink ul = { .size = sizeof(ul), .name = (uintptr_t)name };
+
+		EXPECT_EQ(0, gc_err(ioctl(self->dev, GOCHAN_IOC_UNLINK, &ul)));
+	}
+	close(rfd);
+	close(sfd);
+}
+
+/* On a 128-byte-SQE ring the other 64 bytes of the area must be zero. */
+TEST_F(uring_cmd, sqe128_ring)
+{
+	uint64_t v = 6, got = 0;
+	struct gochan_xfer xs = xfer(&v, 0), xr = xfer(&got, 0);
+	struct io_uring_sqe *sqe;
+	struct io_uring r;
+	int fd = gc_make(self->dev, 8, 0);
+	int ret;
+
+	ASSERT_LE(0, fd);
+	ret = io_uring_queue_init(8, &r, IORING_SETUP_SQE128);
+	if (ret == -EINVAL)
+		SKIP(return, "no IORING_SETUP_SQE128");
+	ASSERT_EQ(0, ret);
+	/* A queued receive and a send meet, as on a 64-byte ring. */
+	ASSERT_NE(NULL, sqe = io_uring_get_sqe(&r));
+	memset(sqe, 0, 128);
+	prep_cmd(sqe, fd, GOCHAN_IOC_RECV, &xr, 1, 1);
+	ASSERT_EQ(1, io_uring_submit(&r));
+	ASSERT_EQ(0, gc_wait_waiters(fd, 0, 1));
+	ASSERT_NE(NULL, sqe = io_uring_get_sqe(&r));
+	memset(sqe, 0, 128);
+	prep_cmd(sqe, fd, GOCHAN_IOC_SEND, &xs, 2, 2);
+	ASSERT_EQ(1, io_uring_submit(&r));
+	for (int i = 0; i < 2; i++) {
+		uint64_t ud;
+		int res;
+
+		ASSERT_EQ(0, reap(&r, &ud, &res));
+		EXPECT_EQ(ud == 1 ? 1 : 0, res);
+	}
+	EXPECT_EQ(6, got);
+	/* A nonzero byte in the extended area: EINVAL. */
+	ASSERT_NE(NULL, sqe = io_uring_get_sqe(&r));
+	memset(sqe, 0, 128);
+	prep_cmd(sqe, fd, GOCHAN_IOC_SEND, &xs, 3, 3);
+	((uint8_t *)sqe)[127] = 1;
+	ASSERT_EQ(1, io_uring_submit(&r));
+	EXPECT_EQ(-EINVAL, reap_res(&r, 3));
+	io_uring_queue_exit(&r);
+	close(fd);
+}
+
+struct race_arg {
+	int fd;
+	int n;
+	int done;
+};
+
+static void *race_sender(void *p)
+{
+	struct race_arg *ra = p;
+	void *ret = NULL;
+
+	for (int i = 0; i < ra->n; i++)
+		if (gc_send_u64(ra->fd, i, 0)) {
+			ret = (void *)1;
+			break;
+		}
+	__atomic_store_n(&ra->done, 1, __ATOMIC_RELEASE);
+	return ret;
+}
+
+/*
+ * Cancel races completion: a thread sends 0..N-1 while the main thread
+ * keeps queueing a receive and cancelling it.  Each value ends up received
+ * through a CQE or still in the channel, exactly once.
+ */
+TEST_F(uring_cmd, cancel_racing_completion_loses_nothing)
+{
+	enum { N = 300 };
+	static int count[N];
+	struct race_arg ra = { .n = N };
+	uint64_t got, v;
+	struct gochan_xfer xr = xfer(&got, 0);
+	pthread_t th;
+	void *thret;
+	int won = 0, cancelled = 0;
+
+	ra.fd = gc_make(self->dev, 8, 1);
+	ASSERT_LE(0, ra.fd);
+	ASSERT_EQ(0, pthread_create(&th, NULL, race_sender, &ra));
+	for (int i = 0; !__atomic_load_n(&ra.done, __ATOMIC_ACQUIRE); i++) {
+		int res;
+
+		got = UINT64_MAX;
+		ASSERT_EQ(1, submit_cmd(&self->ring, ra.fd, GOCHAN_IOC_RECV, &xr, i));
+		if (i % 3)
+			sched_yield();
+		cancel_ioctl(ra.fd, i, 0);	/* may find it done: ENOENT */
+		res = reap_res(&self->ring, i);
+		if (res == 1) {
+			ASSERT_GT(N, got);
+			count[got]++;
+			won++;
+		} else {
+			ASSERT_EQ(-ECANCELED, res);
+			cancelled++;
+		}
+	}
+	ASSERT_EQ(0, pthread_join(th, &thret));
+	ASSERT_EQ(NULL, thret);
+	while (!gc_recv_u64(ra.fd, &v, GOCHAN_XFER_NONBLOCK)) {
+		ASSERT_GT(N, v);
+		count[v]++;
+	}
+	for (int i = 0; i < N; i++) {
+		EXPECT_EQ(1, count[i]) TH_LOG("value %d seen %d times", i, count[i]);
+	}
+	TH_LOG("%d received, %d cancelled", won, cancelled);
+	close(ra.fd);
+}
+
+/* --- SELECT --- */
+
+static struct gochan_select sel_arg(struct gochan_select_case *cases,
+				    uint32_t n, uint32_t flags)
+{
+	return (struct gochan_select) {
+		.size = sizeof(struct gochan_select),
+		.flags = flags,
+		.cases = (uintptr_t)cases,
+		.ncases = n,
+		.case_size = sizeof(struct gochan_select_case),
+	};
+}
+
+static struct gochan_select_case sel_case(int fd, uint32_t op, void *buf)
+{
+	return (struct gochan_select_case) { .fd = fd, .op = op, .buf = (uintptr_t)buf };
+}
+
+TEST_F(uring_cmd, select_inline_and_queued)
+{
+	uint64_t got = 0, v = 21;
+	struct gochan_select_case cases[3];
+	struct gochan_select arg;
+	int fds[3];
+	pid_t pid;
+
+	for (int i = 0; i < 3; i++) {
+		fds[i] = gc_make(self->dev, 8, i == 2 ? 1 : 0);
+		ASSERT_LE(0, fds[i]);
+		cases[i] = sel_case(fds[i], GOCHAN_OP_RECV, &got);
+	}
+	/* A ready case runs at once: res = its index | RES_OK. */
+	ASSERT_EQ(0, gc_send_u64(fds[2], 5, GOCHAN_XFER_NONBLOCK));
+	arg = sel_arg(cases, 3, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fds[0], GOCHAN_IOC_SELECT, &arg, 1));
+	EXPECT_EQ(2 | GOCHAN_SELECT_RES_OK, reap_res(&self->ring, 1));
+	EXPECT_EQ(5, got);
+	/* None ready with NONBLOCK: -EAGAIN. */
+	arg = sel_arg(cases, 3, GOCHAN_SELECT_NONBLOCK);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fds[0], GOCHAN_IOC_SELECT, &arg, 2));
+	EXPECT_EQ(-EAGAIN, reap_res(&self->ring, 2));
+
+	/* None ready: it waits in all three channels at once... */
+	arg = sel_arg(cases, 3, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fds[2], GOCHAN_IOC_SELECT, &arg, 3));
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(0, gc_wait_waiters(fds[i], 0, 1));
+	EXPECT_TRUE(no_cqe(&self->ring));
+	/* ...and a sender in another process on the second completes it. */
+	pid = gc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(gc_send_u64(fds[1], v, 0) ? 1 : 0);
+	EXPECT_EQ(1 | GOCHAN_SELECT_RES_OK, reap_res(&self->ring, 3));
+	EXPECT_EQ(21, got);
+	EXPECT_EQ(0, gc_reap(pid));
+	/* The other cases' waiters are gone. */
+	for (int i = 0; i < 3; i++)
+		EXPECT_EQ(0, gc_wait_waiters(fds[i], 0, 0));
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+}
+
+/* A select in ring A sends, a select in ring B receives: they meet. */
+TEST_F(uring_cmd, select_meets_select_in_another_ring)
+{
+	uint64_t v = 77, got = 0;
+	struct gochan_select_case ca[2], cb[2];
+	struct gochan_select aa, ab;
+	struct io_uring b;
+	int x = gc_make(self->dev, 8, 0), y = gc_make(self->dev, 8, 0);
+
+	ASSERT_LE(0, x);
+	ASSERT_LE(0, y);
+	ASSERT_EQ(0, io_uring_queue_init(4, &b, 0));
+	ca[0] = sel_case(y, GOCHAN_OP_RECV, &got);
+	ca[1] = sel_case(x, GOCHAN_OP_SEND, &v);
+	aa = sel_arg(ca, 2, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, x, GOCHAN_IOC_SELECT, &aa, 1));
+	ASSERT_EQ(0, gc_wait_waiters(x, 1, 0));
+	v = 0;	/* copied at submission */
+	cb[0] = sel_case(x, GOCHAN_OP_RECV, &got);
+	cb[1] = sel_case(y, GOCHAN_OP_RECV, &got);
+	ab = sel_arg(cb, 2, 0);
+	ASSERT_EQ(1, submit_cmd(&b, y, GOCHAN_IOC_SELECT, &ab, 2));
+	/* B's receive on x takes A's send on x. */
+	EXPECT_EQ(0 | GOCHAN_SELECT_RES_OK, reap_res(&b, 2));
+	EXPECT_EQ(1, reap_res(&self->ring, 1));
+	EXPECT_EQ(77, got);
+	EXPECT_EQ(0, gc_wait_waiters(x, 0, 0));
+	EXPECT_EQ(0, gc_wait_waiters(y, 0, 0));
+	io_uring_queue_exit(&b);
+	close(x);
+	close(y);
+}
+
+TEST_F(uring_cmd, select_ended_by_close_cancel_deadline)
+{
+	uint64_t v = 1, got = 0xaa;
+	struct gochan_select_case cases[2];
+	struct gochan_select arg;
+	int r = gc_make(self->dev, 8, 0), s = gc_make(self->dev, 8, 0);
+	int64_t t0;
+
+	ASSERT_LE(0, r);
+	ASSERT_LE(0, s);
+	cases[0] = sel_case(r, GOCHAN_OP_RECV, &got);
+	cases[1] = sel_case(s, GOCHAN_OP_SEND, &v);
+
+	/* Closing the receive case's channel: res = 0, no RES_OK. */
+	arg = sel_arg(cases, 2, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, s, GOCHAN_IOC_SELECT, &arg, 1));
+	ASSERT_EQ(0, gc_wait_waiters(r, 0, 1));
+	ASSERT_EQ(0, gc_close_chan(r));
+	EXPECT_EQ(0, reap_res(&self->ring, 1));
+	EXPECT_EQ(0xaa, got);
+	EXPECT_EQ(0, gc_wait_waiters(s, 0, 0));
+	close(r);
+
+	/* Closing the send case's channel: res = 1 | RES_CLOSED. */
+	r = gc_make(self->dev, 8, 0);
+	ASSERT_LE(0, r);
+	cases[0] = sel_case(r, GOCHAN_OP_RECV, &got);
+	ASSERT_EQ(1, submit_cmd(&self->ring, r, GOCHAN_IOC_SELECT, &arg, 2));
+	ASSERT_EQ(0, gc_wait_waiters(s, 1, 0));
+	ASSERT_EQ(0, gc_close_chan(s));
+	EXPECT_EQ(1 | GOCHAN_SELECT_RES_CLOSED, reap_res(&self->ring, 2));
+	EXPECT_EQ(0, gc_wait_waiters(r, 0, 0));
+	close(s);
+
+	/* Cancelled by its key, through the channel it was submitted on. */
+	s = gc_make(self->dev, 8, 0);
+	ASSERT_LE(0, s);
+	cases[1] = sel_case(s, GOCHAN_OP_SEND, &v);
+	ASSERT_EQ(1, submit_cmd(&self->ring, s, GOCHAN_IOC_SELECT, &arg, 3));
+	ASSERT_EQ(0, gc_wait_waiters(r, 0, 1));
+	EXPECT_EQ(-ENOENT, cancel_ioctl(r, 3, 0));	/* not submitted on r */
+	EXPECT_EQ(1, cancel_ioctl(s, 3, 0));
+	EXPECT_EQ(-ECANCELED, reap_res(&self->ring, 3));
+	EXPECT_EQ(0, gc_wait_waiters(r, 0, 0));
+	EXPECT_EQ(0, gc_wait_waiters(s, 0, 0));
+	/* It sent nothing. */
+	EXPECT_EQ(-EAGAIN, gc_recv_u64(s, &got, GOCHAN_XFER_NONBLOCK));
+
+	/* The deadline: -ETIMEDOUT, not before it. */
+	arg = sel_arg(cases, 2, GOCHAN_SELECT_DEADLINE);
+	t0 = gc_now_ns();
+	arg.deadline_ns = t0 + 150 * 1000000LL;
+	ASSERT_EQ(1, submit_cmd(&self->ring, r, GOCHAN_IOC_SELECT, &arg, 4));
+	EXPECT_EQ(-ETIMEDOUT, reap_res(&self->ring, 4));
+	EXPECT_LE(t0 + 150 * 1000000LL, gc_now_ns());
+	EXPECT_EQ(0, gc_wait_waiters(r, 0, 0));
+	EXPECT_EQ(0, gc_wait_waiters(s, 0, 0));
+
+	/* close(2) of the fd it was submitted on ends it. */
+	{
+		int sub = dup(r);
+
+		ASSERT_LE(0, sub);
+		arg = sel_arg(cases, 2, 0);
+		ASSERT_EQ(1, submit_cmd(&self->ring, sub, GOCHAN_IOC_SELECT, &arg, 5));
+		ASSERT_EQ(0, gc_wait_waiters(s, 1, 0));
+		close(sub);
+		EXPECT_EQ(-ECANCELED, reap_res(&self->ring, 5));
+		EXPECT_EQ(0, gc_wait_waiters(s, 0, 0));
+	}
+	close(r);
+	close(s);
+}
+
+TEST_F(uring_cmd, select_bad_fields_rejected)
+{
+	uint64_t v = 0;
+	struct gochan_select_case cases[2];
+	struct gochan_select arg;
+	int fd = gc_make(self->dev, 8, 0);
+
+	ASSERT_LE(0, fd);
+	cases[0] = sel_case(fd, GOCHAN_OP_RECV, &v);
+	cases[1] = sel_case(fd, GOCHAN_OP_SEND, &v);
+	/* No cases: nothing to wait in. */
+	arg = sel_arg(cases, 0, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SELECT, &arg, 1));
+	EXPECT_EQ(-EINVAL, reap_res(&self->ring, 1));
+	/* A case whose fd is not open: EBADF; not a channel: EINVAL. */
+	cases[1].fd = 1000;
+	arg = sel_arg(cases, 2, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SELECT, &arg, 2));
+	EXPECT_EQ(-EBADF, reap_res(&self->ring, 2));
+	cases[1].fd = self->dev;
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SELECT, &arg, 3));
+	EXPECT_EQ(-EINVAL, reap_res(&self->ring, 3));
+	/* A bad op, a reserved field, unknown flags, a small case_size. */
+	cases[1] = sel_case(fd, 7, &v);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SELECT, &arg, 4));
+	EXPECT_EQ(-EINVAL, reap_res(&self->ring, 4));
+	cases[1] = sel_case(fd, GOCHAN_OP_SEND, &v);
+	cases[1].reserved = 1;
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SELECT, &arg, 5));
+	EXPECT_EQ(-EINVAL, reap_res(&self->ring, 5));
+	cases[1].reserved = 0;
+	arg = sel_arg(cases, 2, 1u << 9);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SELECT, &arg, 6));
+	EXPECT_EQ(-EINVAL, reap_res(&self->ring, 6));
+	arg = sel_arg(cases, 2, 0);
+	arg.case_size = GOCHAN_SELECT_CASE_SIZE_VER0 - 1;
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SELECT, &arg, 7));
+	EXPECT_EQ(-EINVAL, reap_res(&self->ring, 7));
+	/* A bad send value, a bad cases pointer: EFAULT. */
+	cases[1].buf = (uintptr_t)GC_BAD_PTR;
+	arg = sel_arg(cases, 2, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SELECT, &arg, 8));
+	EXPECT_EQ(-EFAULT, reap_res(&self->ring, 8));
+	arg = sel_arg(GC_BAD_PTR, 2, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SELECT, &arg, 9));
+	EXPECT_EQ(-EFAULT, reap_res(&self->ring, 9));
+	EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0));
+	close(fd);
+}
+
+/*
+ * Selects racing cancel: a thread sends 0..N-1 on one of two channels
+ * while the main thread queues a select over both and cancels it.  Every
+ * value is received by a select or left in its channel, exactly once.
+ */
+TEST_F(uring_cmd, select_cancel_racing_completion_loses_nothing)
+{
+	enum { N = 200 };
+	static int count[N];
+	struct race_arg ra = { .n = N };
+	struct gochan_select_case cases[2];
+	struct gochan_select arg;
+	int other = gc_make(self->dev, 8, 1);
+	uint64_t got, v;
+	pthread_t th;
+	void *thret;
+
+	ra.fd = gc_make(self->dev, 8, 1);
+	ASSERT_LE(0, ra.fd);
+	ASSERT_LE(0, other);
+	cases[0] = sel_case(other, GOCHAN_OP_RECV, &got);
+	cases[1] = sel_case(ra.fd, GOCHAN_OP_RECV, &got);
+	arg = sel_arg(cases, 2, 0);
+	ASSERT_EQ(0, pthread_create(&th, NULL, race_sender, &ra));
+	for (int i = 0; !__atomic_load_n(&ra.done, __ATOMIC_ACQUIRE); i++) {
+		int res;
+
+		got = UINT64_MAX;
+		ASSERT_EQ(1, submit_cmd(&self->ring, other, GOCHAN_IOC_SELECT, &arg, i));
+		if (i % 3)
+			sched_yield();
+		cancel_ioctl(other, i, 0);
+		res = reap_res(&self->ring, i);
+		if (res == -ECANCELED)
+			continue;
+		ASSERT_EQ(1 | GOCHAN_SELECT_RES_OK, res);
+		ASSERT_GT(N, got);
+		count[got]++;
+	}
+	ASSERT_EQ(0, pthread_join(th, &thret));
+	ASSERT_EQ(NULL, thret);
+	while (!gc_recv_u64(ra.fd, &v, GOCHAN_XFER_NONBLOCK)) {
+		ASSERT_GT(N, v);
+		count[v]++;
+	}
+	for (int i = 0; i < N; i++) {
+		EXPECT_EQ(1, count[i]) TH_LOG("value %d seen %d times", i, count[i]);
+	}
+	EXPECT_EQ(0, gc_wait_waiters(other, 0, 0));
+	close(ra.fd);
+	close(other);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: goroutines on kernel channels (go_kchan_send / go_kchan_recv): the operation
+ * waits queued inside the channel as an io_uring command while the goroutine's thread runs
+ * other goroutines; it rendezvouses with another process's blocking send and with another
+ * process's select on an unbuffered channel; deadlines, close, a thousand waits on a thousand
+ * channels with two Ps, and a command left queued when go_run ends is cancelled.
+ */
+#include <gochan/sched.h>
+
+#include "kchan_test.h"
+
+#define N 100
+
+struct xproc {
+	int fd;
+	long got[N];
+	int n, bad;
+	long spins;		/* another goroutine's progress while main waits */
+	uint32_t done;
+	int err;
+};
+
+static void spinner(void *arg)
+{
+	struct xproc *x = arg;
+
+	while (!__atomic_load_n(&x->done, __ATOMIC_ACQUIRE)) {
+		x->spins++;
+		go_yield();
+	}
+}
+
+static void recv_main(void *arg)
+{
+	struct xproc *x = arg;
+	bool ok = true;
+
+	go_spawn(spinner, x);
+	while (x->n < N + 1) {
+		long v = -1;
+		int r = go_kchan_recv(x->fd, &v, &ok, -1);
+
+		if (r) {
+			x->err = r;
+			break;
+		}
+		if (!ok)
+			break;
+		x->got[x->n++] = v;
+	}
+	__atomic_store_n(&x->done, 1, __ATOMIC_RELEASE);
+}
+
+static int run1(void (*fn)(void *), void *arg)
+{
+	struct go_config c = { .size = sizeof(c), .maxprocs = 1 };
+
+	return go_run_config(&c, fn, arg);
+}
+
+TEST(goroutine_receives_from_another_process)
+{
+	struct xproc x = { 0 };
+	pid_t pid;
+
+	REQUIRE_GOCHAN();
+	x.fd = gochan_make(sizeof(long), 0, 0);
+	ASSERT_LE(0, x.fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		for (long i = 0; i < N; i++)
+			if (gochan_send(x.fd, &i))
+				_exit(1);
+		_exit(gochan_close(x.fd) ? 2 : 0);
+	}
+	/* one P: the spinner runs only because the receive does not block the thread */
+	ASSERT_EQ(0, run1(recv_main, &x));
+	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, x.err);
+	EXPECT_EQ(N, x.n);
+	for (int i = 0; i < x.n; i++)
+		x.bad += x.got[i] != i;
+	/* in order, none lost, and then ok = false for the close */
+	EXPECT_EQ(0, x.bad);
+	EXPECT_LT(0, x.spins);
+	close(x.fd);
+}
+
+static void recv_one(void *arg)
+{
+	struct xproc *x = arg;
+	bool ok = false;
+	long v = 0;
+
+	x->err = go_kchan_recv(x->fd, &v, &ok, go_now() + WAIT_NS);
+	x->got[0] = ok ? v : -1;
+}
+
+TEST(goroutine_rendezvous_with_select_in_another_process)
+{
+	struct xproc x = { 0 };
+	pid_t pid;
+
+	REQUIRE_GOCHAN();
+	x.fd = gochan_make(sizeof(long), 0, 0);
+	ASSERT_LE(0, x.fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		long v = 77;
+		struct gochan_select_case c = GOCHAN_SEND(x.fd, &v);
+
+		/* blocking select with one send case: it can only meet a real receiver */
+		_exit(gochan_select(&c, 1, NULL) == 0 ? 0 : 1);
+	}
+	ASSERT_TRUE(wait_for_waiters(x.fd, 1, 0));
+	ASSERT_EQ(0, run1(recv_one, &x));
+	EXPECT_EQ(0, x.err);
+	EXPECT_EQ(77, x.got[0]);
+	EXPECT_EQ(0, reap(pid));
+	close(x.fd);
+}
+
+struct timed {
+	int fd;
+	int r;
+	int64_t waited;
+};
+
+static void timed_recv(void *arg)
+{
+	struct timed *t = arg;
+	int64_t t0 = go_now();
+	long v;
+
+	t->r = go_kchan_recv(t->fd, &v, NULL, t0 + 50 * MSEC);
+	t->waited = go_now() - t0;
+}
+
+TEST(deadline_times_out)
+{
+	struct timed t = { 0 };
+
+	REQUIRE_GOCHAN();
+	t.fd = gochan_make(sizeof(long), 0, 0);
+	ASSERT_LE(0, t.fd);
+	ASSERT_EQ(0, run1(timed_recv, &t));
+	/* nobody sends: -ETIMEDOUT, not before the deadline */
+	EXPECT_EQ(-ETIMEDOUT, t.r);
+	EXPECT_LE(50 * MSEC, t.waited);
+	close(t.fd);
+}
+
+static void send_closed(void *arg)
+{
+	struct timed *t = arg;
+	long v = 1;
+
+	gochan_close(t->fd);
+	t->r = go_kchan_send(t->fd, &v, -1);
+}
+
+TEST(send_on_closed_is_epipe)
+{
+	struct timed t = { 0 };
+
+	REQUIRE_GOCHAN();
+	t.fd = gochan_make(sizeof(long), 4, 0);
+	ASSERT_LE(0, t.fd);
+	ASSERT_EQ(0, run1(send_closed, &t));
+	EXPECT_EQ(-EPIPE, t.r);
+	close(t.fd);
+}
+
+#define MANY 1000
+
+struct many {
+	int fds[MANY];
+	long got[MANY];
+	int idx[MANY];
+	struct go_waitgroup wg;
+	uint64_t threads;
+};
+
+static struct many *mm;
+
+static void many_recv(void *arg)
+{
+	int i = *(int *)arg;
+	long v = -1;
+	bool ok = false;
+
+	if (go_kchan_recv(mm->fds[i], &v, &ok, go_now() + WAIT_NS) == 0 && ok)
+		mm->got[i] = v;
+	go_wg_done(&mm->wg);
+}
+
+static void many_main(void *arg)
+{
+	struct go_sched_stats st = { .size = sizeof(st) };
+
+	(void)arg;
+	go_wg_add(&mm->wg, MANY);
+	for (int i = 0; i < MANY; i++) {
+		mm->idx[i] = i;
+		go_spawn(many_recv, &mm->idx[i]);
+	}
+	go_sleep(20 * MSEC);
+	for (int i = MANY - 1; i >= 0; i--) {
+		long v = 5000 + i;
+
+		gochan_try_send(mm->fds[i], &v);	/* buffered: never blocks */
+	}
+	go_wg_wait(&mm->wg);
+	go_sched_stats(&st);
+	mm->threads = st.threads;
+}
+
+TEST(thousand_goroutines_on_thousand_kernel_channels)
+{
+	struct go_config c = { .size = sizeof(c), .maxprocs = 2 };
+	int bad = 0;
+
+	REQUIRE_GOCHAN();
+	mm = calloc(1, sizeof(*mm));
+	for (int i = 0; i < MANY; i++) {
+		mm->fds[i] = gochan_make(sizeof(long), 1, 0);
+		ASSERT_LE(0, mm->fds[i]);
+	}
+	ASSERT_EQ(0, go_run_config(&c, many_main, NULL));
+	for (int i = 0; i < MANY; i++)
+		bad += mm->got[i] != 5000 + i;
+	/* each got its own value; a handful of threads did all the waiting */
+	EXPECT_EQ(0, bad);
+	EXPECT_GE(6, mm->threads);
+	for (int i = 0; i < MANY; i++)
+		close(mm->fds[i]);
+	free(mm);
+}
+
+static void abandon_main(void *arg)
+{
+	struct timed *t = arg;
+
+	go_spawn(recv_one, &(struct xproc){ .fd = t->fd });	/* waits for ever */
+	go_sleep(20 * MSEC);
+}
+
+TEST(command_left_queued_is_cancelled_when_go_run_ends)
+{
+	struct timed t = { 0 };
+	long v = 9;
+
+	REQUIRE_GOCHAN();
+	t.fd = gochan_make(sizeof(long), 0, 0);
+	ASSERT_LE(0, t.fd);
+	ASSERT_EQ(0, run1(abandon_main, &t));
+	/* the abandoned receive no longer waits: an unbuffered send finds no receiver */
+	EXPECT_EQ(-EAGAIN, gochan_try_send(t.fd, &v));
+	close(t.fd);
+}
+
+TEST_HARNESS_MAIN
