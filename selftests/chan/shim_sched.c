@@ -277,3 +277,17 @@ void go_wg_wait(struct go_waitgroup *wg)
 	while (__atomic_load_n(&wg->count, __ATOMIC_ACQUIRE) != 0)
 		go_sleep(50000);
 }
+
+/* Kernel channels: a thread may simply block in the kernel. */
+#include <gochan/kchan.h>
+
+int go_kchan_send(int fd, const void *elem, int64_t deadline_ns)
+{
+	return deadline_ns >= 0 ? gochan_send_until(fd, elem, deadline_ns) : gochan_send(fd, elem);
+}
+
+int go_kchan_recv(int fd, void *elem, bool *ok, int64_t deadline_ns)
+{
+	return deadline_ns >= 0 ? gochan_recv_until(fd, elem, ok, deadline_ns)
+				: gochan_recv(fd, elem, ok);
+}
