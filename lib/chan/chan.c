@@ -21,20 +21,29 @@ static long futex(_Atomic uint32_t *uaddr, int op, uint32_t val)
 	return syscall(SYS_futex, (uint32_t *)uaddr, op | FUTEX_PRIVATE_FLAG, val, NULL, NULL, 0);
 }
 
+/* Spin up to n pauses for the lock; true if taken. */
+static bool mutex_spin(struct go_mutex *m, int n)
+{
+	for (int i = 0; i < n; i++) {
+		uint32_t c = 0;
+
+		if (atomic_load_explicit(&m->state, memory_order_relaxed) == 0 &&
+		    atomic_compare_exchange_weak_explicit(&m->state, &c, 1, memory_order_acquire,
+							  memory_order_relaxed))
+			return true;
+		__builtin_ia32_pause();
+	}
+	return false;
+}
+
 void _go_mutex_lock_slow(struct go_mutex *m)
 {
 	uint32_t c;
 
 	/* Spin a little: critical sections are a few hundred instructions and the holder is
-	 * running on another thread (nothing switches goroutines while holding a channel). */
-	for (int i = 0; i < 100; i++) {
-		c = 0;
-		if (atomic_load_explicit(&m->state, memory_order_relaxed) == 0 &&
-		    atomic_compare_exchange_weak_explicit(&m->state, &c, 1, memory_order_acquire,
-							  memory_order_relaxed))
-			return;
-		__builtin_ia32_pause();
-	}
+	 * usually running on another thread. */
+	if (mutex_spin(m, 100))
+		return;
 	/*
 	 * In a goroutine, never put the thread to sleep: the holder may be a goroutine that the
 	 * scheduler switched out while it held the lock (it parks with a lock held, by design,
@@ -44,14 +53,10 @@ void _go_mutex_lock_slow(struct go_mutex *m)
 	 * Threads (and the scheduler's stacks: timers) sleep on the futex as usual.
 	 */
 	if (go_id() != 0) {
-		for (;;) {
+		do
 			go_yield();
-			c = 0;
-			if (atomic_load_explicit(&m->state, memory_order_relaxed) == 0 &&
-			    atomic_compare_exchange_weak_explicit(&m->state, &c, 1,
-					memory_order_acquire, memory_order_relaxed))
-				return;
-		}
+		while (!mutex_spin(m, 100));
+		return;
 	}
 	c = atomic_exchange_explicit(&m->state, 2, memory_order_acquire);
 	while (c != 0) {
