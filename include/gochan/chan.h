@@ -169,13 +169,15 @@ struct go_select_case {
  * go_select_until: gives up with -ETIMEDOUT at deadline_ns (go_now() based).
  *
  * Kernel channel cases: ready means the kernel's non-blocking operation succeeded. To wait,
- * a select of kernel cases only blocks in the kernel's own select (GOCHAN_IOC_SELECT, inside
- * GO_SYSCALL: it can rendezvous with anything, including a select in another process). A
- * select mixing kinds parks on the in-process channels and on the poller for the kernel fds
- * together and retries when a poll fires; such a select cannot rendezvous over an
- * unbuffered kernel channel with a peer that also only polls (another mixed select): it
- * needs a blocked kernel party on the other side, which a plain send/recv or kernel select
- * provides (the kernel's queued uring_cmd select would lift this).
+ * a select of kernel cases only blocks in the kernel's own select (GOCHAN_IOC_SELECT inside
+ * GO_SYSCALL: the thread blocks and hands its P on; it can rendezvous with anything,
+ * including a select in another process). A select mixing kinds parks on the in-process
+ * channels and on the poller for the kernel fds together and retries when a poll fires; so
+ * it cannot rendezvous over an unbuffered kernel channel with a peer that also only polls
+ * (another process's mixed select): the other side must be waiting inside the channel, as
+ * go_chan_send/recv (a queued io_uring command), a blocking kchan call or a kernel select
+ * are. Lifting both limits needs the kernel's queued SELECT command driven by the
+ * scheduler (a go_kchan_select), cancelled when an in-process case wins first.
  *
  * Errors: -EINVAL (bad dir); -ENOMEM (more than 16 cases need memory); a kernel case's
  * errors (-EBADF ...), as <gochan/kchan.h> reports them.
