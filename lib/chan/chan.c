@@ -1,0 +1,470 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lib/chan/chan.c - in-process channels: make, send, receive, close (Go's runtime/chan.go).
+ *
+ * A blocked goroutine queues a sudog that lives on its own stack and parks with go_park(),
+ * whose unlock callback releases the channel lock only once the goroutine is off its stack:
+ * a waker that then takes the lock may copy into the sudog's element and go_ready() it at
+ * once. Values move directly between the two goroutines' stacks when one is waiting.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+/* ---- The lock ---------------------------------------------------------------------------- */
+
+static long futex(_Atomic uint32_t *uaddr, int op, uint32_t val)
+{
+	return syscall(SYS_futex, (uint32_t *)uaddr, op | FUTEX_PRIVATE_FLAG, val, NULL, NULL, 0);
+}
+
+/* Spin up to n pauses for the lock; true if taken. */
+static bool mutex_spin(struct go_mutex *m, int n)
+{
+	for (int i = 0; i < n; i++) {
+		uint32_t c = 0;
+
+		if (atomic_load_explicit(&m->state, memory_order_relaxed) == 0 &&
+		    atomic_compare_exchange_weak_explicit(&m->state, &c, 1, memory_order_acquire,
+							  memory_order_relaxed))
+			return true;
+		__builtin_ia32_pause();
+	}
+	return false;
+}
+
+void _go_mutex_lock_slow(struct go_mutex *m)
+{
+	uint32_t c;
+
+	/* Spin a little: critical sections are a few hundred instructions and the holder is
+	 * usually running on another thread. */
+	if (mutex_spin(m, 100))
+		return;
+	/*
+	 * In a goroutine, never put the thread to sleep: the holder may be a goroutine that the
+	 * scheduler switched out while it held the lock (it parks with a lock held, by design,
+	 * and one whose P was taken by sysmon is queued for a P at its next runtime call, before
+	 * its park's unlock runs); a thread asleep here would keep its P from running it.
+	 * go_yield runs whatever else is runnable, that goroutine included, then we retry.
+	 * Threads (and the scheduler's stacks: timers) sleep on the futex as usual.
+	 */
+	if (go_id() != 0) {
+		do
+			go_yield();
+		while (!mutex_spin(m, 100));
+		return;
+	}
+	c = atomic_exchange_explicit(&m->state, 2, memory_order_acquire);
+	while (c != 0) {
+		int saved = errno;
+
+		futex(&m->state, FUTEX_WAIT, 2);
+		errno = saved;
+		c = atomic_exchange_explicit(&m->state, 2, memory_order_acquire);
+	}
+}
+
+void _go_mutex_unlock_slow(struct go_mutex *m)
+{
+	int saved = errno;
+
+	/* state was 2: someone may sleep in FUTEX_WAIT; the exchange already freed it. */
+	futex(&m->state, FUTEX_WAKE, 1);
+	errno = saved;
+}
+
+/* ---- Small helpers ---------------------------------------------------------------------- */
+
+uint32_t _go_chan_fastrand(void)
+{
+	static __thread uint64_t s;
+
+	if (__builtin_expect(s == 0, 0)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		s = ((uint64_t)(uintptr_t)&s * 0x9e3779b97f4a7c15ull) ^ (uint64_t)ts.tv_nsec ^
+		    ((uint64_t)ts.tv_sec << 32);
+		if (s == 0)
+			s = 1;
+	}
+	/* xorshift64* */
+	s ^= s >> 12;
+	s ^= s << 25;
+	s ^= s >> 27;
+	return (uint32_t)((s * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+void _go_chan_copy(struct go_chan *c, void *dst, const void *src)
+{
+	if (!dst || !src)
+		return;
+	/* Constant sizes compile to plain moves: most elements are a word or two. */
+	switch (c->elem_size) {
+	case 0:
+		return;
+	case 4:
+		memcpy(dst, src, 4);
+		return;
+	case 8:
+		memcpy(dst, src, 8);
+		return;
+	case 16:
+		memcpy(dst, src, 16);
+		return;
+	default:
+		memcpy(dst, src, c->elem_size);
+	}
+}
+
+void _go_chan_zero(struct go_chan *c, void *dst)
+{
+	if (c->elem_size && dst)
+		memset(dst, 0, c->elem_size);
+}
+
+/* ---- Waking -------------------------------------------------------------------------------- */
+
+void _go_chan_wake(struct sudog *sg)
+{
+	struct selwait *sw = sg->sw;
+
+	if (!sw) {
+		go_ready(sg->g, 1);
+		return;
+	}
+	/* A select: it may not be off its stack yet if we are a lock-free waker; channel
+	 * wakers always find parked == 1 (the select releases our lock only after setting it),
+	 * but going through the same exchange keeps one rule for all. */
+	struct go_g *g = sw->g;
+
+	if (atomic_exchange_explicit(&sw->parked, 2, memory_order_acq_rel) == 1)
+		go_ready(g, 1);
+}
+
+/* The go_park unlock callback of plain sends and receives. */
+static bool chan_park_unlock(struct go_g *g, void *arg)
+{
+	(void)g;
+	go_mutex_unlock(&((struct go_chan *)arg)->lock);
+	return true;
+}
+
+/* ---- Make and free ----------------------------------------------------------------------- */
+
+GOCHAN_API int go_chan_make(struct go_chan **chp, size_t elem_size, size_t cap)
+{
+	struct go_chan *c;
+	size_t bytes;
+
+	if (elem_size > GO_CHAN_ELEM_SIZE_MAX || __builtin_mul_overflow(elem_size, cap, &bytes) ||
+	    bytes > SIZE_MAX / 2)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c) + bytes);
+	if (!c)
+		return -ENOMEM;
+	c->kind = CHAN_LOCAL;
+	c->elem_size = elem_size;
+	c->cap = cap;
+	c->fd = -1;
+	c->buf = (unsigned char *)(c + 1);
+	*chp = c;
+	return 0;
+}
+
+GOCHAN_API void go_chan_free(struct go_chan *c)
+{
+	if (!c)
+		return;
+	if (c->kind == CHAN_KERNEL && c->own_fd) {
+		int saved = errno;
+
+		close(c->fd);
+		errno = saved;
+	}
+	free(c);
+}
+
+GOCHAN_API size_t go_chan_len(const struct go_chan *c)
+{
+	if (!c)
+		return 0;
+	if (c->kind == CHAN_KERNEL) {
+		struct gochan_stat st;
+
+		return gochan_stat(c->fd, &st) == 0 ? st.len : 0;
+	}
+	return atomic_load_explicit(&c->qcount, memory_order_relaxed);
+}
+
+GOCHAN_API size_t go_chan_cap(const struct go_chan *c)
+{
+	return c ? c->cap : 0;
+}
+
+GOCHAN_API size_t go_chan_elem_size(const struct go_chan *c)
+{
+	return c ? c->elem_size : 0;
+}
+
+/* ---- Moving values --------------------------------------------------------------------------- */
+
+void _go_chan_buf_put(struct go_chan *c, const void *elem)
+{
+	_go_chan_copy(c, chanbuf(c, c->sendx), elem);
+	if (++c->sendx == c->cap)
+		c->sendx = 0;
+	atomic_store_explicit(&c->qcount, atomic_load_explicit(&c->qcount, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+void _go_chan_buf_take(struct go_chan *c, void *elem)
+{
+	void *slot = chanbuf(c, c->recvx);
+
+	_go_chan_copy(c, elem, slot);
+	if (++c->recvx == c->cap)
+		c->recvx = 0;
+	atomic_store_explicit(&c->qcount, atomic_load_explicit(&c->qcount, memory_order_relaxed) - 1,
+			      memory_order_relaxed);
+}
+
+/* A receiver sg was waiting (so the buffer is empty): hand it elem. */
+void _go_chan_send_direct(struct go_chan *c, struct sudog *sg, const void *elem)
+{
+	_go_chan_copy(c, sg->elem, elem);
+	sg->success = true;
+}
+
+/*
+ * A sender sg was waiting. Unbuffered: take its value. Buffered (so the ring is full):
+ * take the head of the ring and put the sender's value at its tail, the same slot since
+ * the ring is full, so FIFO order holds.
+ */
+void _go_chan_recv_direct(struct go_chan *c, struct sudog *sg, void *elem)
+{
+	if (c->cap == 0) {
+		_go_chan_copy(c, elem, sg->elem);
+	} else {
+		void *slot = chanbuf(c, c->recvx);
+
+		_go_chan_copy(c, elem, slot);
+		_go_chan_copy(c, slot, sg->elem);
+		if (++c->recvx == c->cap)
+			c->recvx = 0;
+		c->sendx = c->recvx;
+	}
+	sg->success = true;
+}
+
+/* ---- Send and receive ------------------------------------------------------------------------- */
+
+static void block_forever(const char *reason)
+{
+	for (;;)
+		go_park(NULL, NULL, reason);
+}
+
+int _go_chan_send(struct go_chan *c, const void *elem, bool block)
+{
+	struct sudog *sg;
+
+	/* Go's fast path: a non-blocking send on an open, full channel fails without the
+	 * lock. (closed is read after "full": if it was open then, it was open while full.) */
+	if (!block && !atomic_load_explicit(&c->closed, memory_order_relaxed) &&
+	    ((c->cap == 0 && !__atomic_load_n(&c->recvq.first, __ATOMIC_RELAXED)) ||
+	     (c->cap > 0 && atomic_load_explicit(&c->qcount, memory_order_relaxed) == c->cap)))
+		return -EAGAIN;
+
+	go_mutex_lock(&c->lock);
+	if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
+		go_mutex_unlock(&c->lock);
+		return -EPIPE;
+	}
+	sg = waitq_dequeue(&c->recvq);
+	if (sg) {
+		_go_chan_send_direct(c, sg, elem);
+		go_mutex_unlock(&c->lock);
+		_go_chan_wake(sg);
+		return 0;
+	}
+	if (atomic_load_explicit(&c->qcount, memory_order_relaxed) < c->cap) {
+		_go_chan_buf_put(c, elem);
+		go_mutex_unlock(&c->lock);
+		return 0;
+	}
+	if (!block) {
+		go_mutex_unlock(&c->lock);
+		return -EAGAIN;
+	}
+
+	struct sudog me = {
+		.g = go_self(), .c = c, .elem = (void *)elem, .case_index = 0,
+	};
+
+	waitq_enqueue(&c->sendq, &me);
+	go_park(chan_park_unlock, c, "chan send");
+	return me.success ? 0 : -EPIPE;
+}
+
+int _go_chan_recv(struct go_chan *c, void *elem, bool *ok, bool block)
+{
+	struct sudog *sg;
+	bool got;
+
+	/* Go's fast path: non-blocking and empty and not closed: fail without the lock.
+	 * emptiness first, then closed; if it is closed, empty must be checked again. */
+	if (!block) {
+		bool empty = c->cap == 0 ? !__atomic_load_n(&c->sendq.first, __ATOMIC_RELAXED)
+					 : atomic_load_explicit(&c->qcount, memory_order_relaxed) == 0;
+
+		if (empty && !atomic_load_explicit(&c->closed, memory_order_acquire))
+			return -EAGAIN;
+	}
+
+	go_mutex_lock(&c->lock);
+	if (atomic_load_explicit(&c->closed, memory_order_relaxed) &&
+	    atomic_load_explicit(&c->qcount, memory_order_relaxed) == 0) {
+		go_mutex_unlock(&c->lock);
+		_go_chan_zero(c, elem);
+		got = false;
+		goto out;
+	}
+	sg = waitq_dequeue(&c->sendq);
+	if (sg) {
+		_go_chan_recv_direct(c, sg, elem);
+		go_mutex_unlock(&c->lock);
+		_go_chan_wake(sg);
+		got = true;
+		goto out;
+	}
+	if (atomic_load_explicit(&c->qcount, memory_order_relaxed) > 0) {
+		_go_chan_buf_take(c, elem);
+		go_mutex_unlock(&c->lock);
+		got = true;
+		goto out;
+	}
+	if (!block) {
+		go_mutex_unlock(&c->lock);
+		return -EAGAIN;
+	}
+
+	struct sudog me = {
+		.g = go_self(), .c = c, .elem = elem, .case_index = 0,
+	};
+
+	waitq_enqueue(&c->recvq, &me);
+	go_park(chan_park_unlock, c, "chan receive");
+	got = me.success;
+	if (!got)
+		_go_chan_zero(c, elem);
+out:
+	if (ok)
+		*ok = got;
+	return 0;
+}
+
+GOCHAN_API int go_chan_send(struct go_chan *c, const void *elem)
+{
+	if (!c)
+		block_forever("chan send (nil chan)");
+	if (c->kind == CHAN_KERNEL)
+		return _go_kchan_send(c, elem, true, -1);
+	return _go_chan_send(c, elem, true);
+}
+
+GOCHAN_API int go_chan_recv(struct go_chan *c, void *elem, bool *ok)
+{
+	if (!c)
+		block_forever("chan receive (nil chan)");
+	if (c->kind == CHAN_KERNEL)
+		return _go_kchan_recv(c, elem, ok, true, -1);
+	return _go_chan_recv(c, elem, ok, true);
+}
+
+GOCHAN_API int go_chan_try_send(struct go_chan *c, const void *elem)
+{
+	if (!c)
+		return -EAGAIN;
+	if (c->kind == CHAN_KERNEL)
+		return _go_kchan_send(c, elem, false, -1);
+	return _go_chan_send(c, elem, false);
+}
+
+GOCHAN_API int go_chan_try_recv(struct go_chan *c, void *elem, bool *ok)
+{
+	if (!c)
+		return -EAGAIN;
+	if (c->kind == CHAN_KERNEL)
+		return _go_kchan_recv(c, elem, ok, false, -1);
+	return _go_chan_recv(c, elem, ok, false);
+}
+
+GOCHAN_API int go_chan_send_until(struct go_chan *c, const void *elem, int64_t deadline_ns)
+{
+	struct go_select_case cs = GO_SEND_CASE(c, elem);
+	int ret;
+
+	if (c && c->kind == CHAN_KERNEL)
+		return _go_kchan_send(c, elem, true, deadline_ns);
+	ret = _go_select(&cs, 1, true, deadline_ns);
+	if (ret < 0)
+		return ret;
+	return cs.ok ? 0 : -EPIPE;
+}
+
+GOCHAN_API int go_chan_recv_until(struct go_chan *c, void *elem, bool *ok, int64_t deadline_ns)
+{
+	struct go_select_case cs = GO_RECV_CASE(c, elem);
+	int ret;
+
+	if (c && c->kind == CHAN_KERNEL)
+		return _go_kchan_recv(c, elem, ok, true, deadline_ns);
+	ret = _go_select(&cs, 1, true, deadline_ns);
+	if (ret < 0)
+		return ret;
+	if (ok)
+		*ok = cs.ok;
+	return 0;
+}
+
+/* ---- Close -------------------------------------------------------------------------------- */
+
+GOCHAN_API int go_chan_close(struct go_chan *c)
+{
+	struct sudog *list = NULL, *sg;
+
+	if (!c)
+		return -EINVAL;
+	if (c->kind == CHAN_KERNEL)
+		return gochan_close(c->fd);
+
+	go_mutex_lock(&c->lock);
+	if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
+		go_mutex_unlock(&c->lock);
+		return -EPIPE;
+	}
+	atomic_store_explicit(&c->closed, 1, memory_order_release);
+	/* Collect every waiter, then wake them all after unlocking (Go's glist). */
+	while ((sg = waitq_dequeue(&c->recvq))) {
+		_go_chan_zero(c, sg->elem);
+		sg->success = false;
+		sg->next = list;
+		list = sg;
+	}
+	while ((sg = waitq_dequeue(&c->sendq))) {
+		sg->success = false;
+		sg->next = list;
+		list = sg;
+	}
+	go_mutex_unlock(&c->lock);
+	while ((sg = list)) {
+		list = sg->next;          /* before the wake: sg may vanish after it */
+		_go_chan_wake(sg);
+	}
+	return 0;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lib/chan/fd.c - the channel API over kernel channel fds (<gochan/kchan.h>).
+ *
+ * Every operation first tries the kernel's non-blocking form (one ioctl). When it would block,
+ * go_kchan_send / go_kchan_recv (<gochan/sched.h>) queue it inside the kernel channel as an
+ * io_uring command and park the goroutine: it waits in the channel as a blocked thread would
+ * (so it can meet another process's send, receive or select on an unbuffered channel), and
+ * its thread runs other goroutines. (With a module lacking the commands, the scheduler falls
+ * back to non-blocking tries and go_poll.)
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+GOCHAN_API int go_chan_from_fd(struct go_chan **chp, int fd, unsigned flags)
+{
+	struct gochan_stat st;
+	struct go_chan *c;
+	int ret;
+
+	if (flags & ~GO_CHAN_FD_OWN)
+		return -EINVAL;
+	ret = gochan_stat(fd, &st);
+	if (ret < 0)
+		return ret;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->kind = CHAN_KERNEL;
+	c->elem_size = st.elem_size;
+	c->cap = st.capacity;
+	c->fd = fd;
+	c->own_fd = flags & GO_CHAN_FD_OWN;
+	*chp = c;
+	return 0;
+}
+
+GOCHAN_API int go_chan_fd(const struct go_chan *c)
+{
+	return c && c->kind == CHAN_KERNEL ? c->fd : -EINVAL;
+}
+
+/* The kernel wants a buffer for every receive of a non-empty element: give a scratch one to
+ * callers that discard the value (elem NULL). */
+struct scratch {
+	void *p;
+	unsigned char small[256];
+};
+
+static void *scratch_get(struct scratch *s, struct go_chan *c, void *elem)
+{
+	s->p = NULL;
+	if (elem || c->elem_size == 0)
+		return elem;
+	if (c->elem_size <= sizeof(s->small))
+		return s->small;
+	s->p = malloc(c->elem_size);
+	return s->p;
+}
+
+int _go_kchan_send(struct go_chan *c, const void *elem, bool block, int64_t deadline)
+{
+	int r = gochan_try_send(c->fd, elem);
+
+	if (r != -EAGAIN || !block)
+		return r;
+	if (deadline >= 0 && go_now() >= deadline)
+		return -ETIMEDOUT;
+	return go_kchan_send(c->fd, elem, deadline);
+}
+
+int _go_kchan_recv(struct go_chan *c, void *elem, bool *ok, bool block, int64_t deadline)
+{
+	struct scratch s;
+	void *buf = scratch_get(&s, c, elem);
+	bool got = false;
+	int r;
+
+	if (!buf && c->elem_size)
+		return -ENOMEM;
+	r = gochan_try_recv(c->fd, buf, &got);
+	if (r == -EAGAIN && block) {
+		if (deadline >= 0 && go_now() >= deadline)
+			r = -ETIMEDOUT;
+		else
+			r = go_kchan_recv(c->fd, buf, &got, deadline);
+	}
+	if (r == 0) {
+		if (!got)
+			_go_chan_zero(c, elem);
+		if (ok)
+			*ok = got;
+	}
+	free(s.p);
+	return r;
+}
+
+int _go_kchan_try(struct go_select_case *cs)
+{
+	struct go_chan *c = cs->chan;
+	int r;
+
+	if (cs->dir == GO_SELECT_SEND) {
+		r = gochan_try_send(c->fd, cs->elem);
+		if (r == 0 || r == -EPIPE) {
+			cs->ok = r == 0;
+			r = 0;
+		}
+		return r;
+	}
+	return _go_kchan_recv(c, cs->elem, &cs->ok, false, -1);
+}

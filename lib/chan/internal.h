@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lib/chan internals: hchan, sudog, the channel lock. Grouped by the file that defines them.
+ *
+ * Invariants (Go's runtime/chan.go):
+ *   - At least one of c->sendq and c->recvq is empty, except for an unbuffered channel with
+ *     a single goroutine blocked in select on both sending and receiving on it (then the
+ *     sizes of both are bounded by that select's cases).
+ *   - Buffered channels: qcount > 0 implies recvq is empty; qcount < cap implies sendq is
+ *     empty.
+ *   - A sudog is on at most one queue; sg->queued says so, under its channel's lock.
+ *   - A select's sudogs share one struct selwait; the first waker to win sw->done (0 -> 1)
+ *     owns the wakeup; a waker that loses skips that sudog.
+ *
+ * Lock order: channel locks in address order (select's lockorder), never two otherwise.
+ * No call into the scheduler is made with a channel lock held, except go_self() and the
+ * go_park() whose unlock callback releases it: a goroutine may be switched out at any
+ * runtime call (when sysmon took its P), and Ms spinning on the lock it holds would then
+ * wait for it forever.
+ */
+#ifndef GOCHAN_LIB_CHAN_INTERNAL_H
+#define GOCHAN_LIB_CHAN_INTERNAL_H
+
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <gochan/chan.h>
+#include <gochan/kchan.h>
+#include <gochan/sched.h>
+
+#include "../internal.h"
+
+/* ---- The lock: a futex mutex (Drepper's three states), spinning briefly first ---------------- */
+
+struct go_mutex {
+	_Atomic uint32_t state;    /* 0 free, 1 locked, 2 locked with waiters */
+};
+
+void _go_mutex_lock_slow(struct go_mutex *m);
+void _go_mutex_unlock_slow(struct go_mutex *m);
+
+static inline void go_mutex_lock(struct go_mutex *m)
+{
+	uint32_t zero = 0;
+
+	if (__builtin_expect(atomic_compare_exchange_strong_explicit(&m->state, &zero, 1,
+			memory_order_acquire, memory_order_relaxed), 1))
+		return;
+	_go_mutex_lock_slow(m);
+}
+
+static inline void go_mutex_unlock(struct go_mutex *m)
+{
+	if (__builtin_expect(atomic_exchange_explicit(&m->state, 0, memory_order_release) == 1, 1))
+		return;
+	_go_mutex_unlock_slow(m);
+}
+
+/* ---- Waiters -------------------------------------------------------------------------------- */
+
+/* What woke a select, besides a channel: */
+#define SEL_FIRED_NONE    (-1)
+#define SEL_FIRED_TIMEOUT (-2)
+#define SEL_FIRED_POLL    (-3)
+
+/*
+ * struct selwait - one blocked select (or timed send/recv), on its goroutine's stack.
+ * @done:   0 until a waker wins it (CAS 0 -> 1); then owned by that waker
+ * @parked: handshake with wakers that hold no channel lock (timer, poll helpers):
+ *          0 = not yet off-CPU, 1 = parked (go_park's unlock ran), 2 = woken before that
+ * @fired:  the case index that won, or SEL_FIRED_*; written by the winner before waking
+ * @timer_busy: set while the timer function may touch this struct
+ */
+struct selwait {
+	_Atomic uint32_t done;
+	_Atomic uint32_t parked;
+	_Atomic int fired;
+	_Atomic uint32_t timer_busy;
+	struct go_g *g;
+};
+
+/*
+ * struct sudog - a goroutine waiting on one channel (for one case), on its stack.
+ * Protected by the channel's lock while queued.
+ */
+struct sudog {
+	struct sudog *next, *prev;
+	struct go_g *g;
+	struct go_chan *c;
+	void *elem;               /* where to copy from (send) or to (recv); may be NULL */
+	struct selwait *sw;       /* NULL: a plain send/recv */
+	int case_index;
+	bool success;             /* set by the waker: true = a value moved, false = closed */
+	bool queued;
+};
+
+struct waitq {
+	struct sudog *first, *last;
+};
+
+/* ---- The channel ---------------------------------------------------------------------------- */
+
+enum { CHAN_LOCAL = 0, CHAN_KERNEL = 1 };
+
+/*
+ * struct go_chan - Go's hchan. Everything below lock is protected by it; qcount and closed
+ * are also read racily (atomics) by len/cap and by the fast paths that, as Go's, may fail
+ * early without the lock.
+ */
+struct go_chan {
+	struct go_mutex lock;
+	uint32_t kind;            /* CHAN_LOCAL or CHAN_KERNEL: fixed at make */
+	size_t elem_size;         /* fixed */
+	size_t cap;               /* fixed: Go's dataqsiz */
+	_Atomic size_t qcount;    /* elements in buf */
+	size_t sendx, recvx;      /* ring indices */
+	_Atomic uint32_t closed;  /* set once, by close */
+	struct waitq recvq, sendq;
+	int fd;                   /* CHAN_KERNEL: the channel fd */
+	bool own_fd;
+	unsigned char *buf;       /* cap * elem_size bytes, right after the struct */
+};
+
+static inline void waitq_enqueue(struct waitq *q, struct sudog *sg)
+{
+	sg->next = NULL;
+	sg->prev = q->last;
+	if (q->last)
+		q->last->next = sg;
+	else
+		__atomic_store_n(&q->first, sg, __ATOMIC_RELAXED);
+	q->last = sg;
+	sg->queued = true;
+}
+
+static inline void waitq_remove(struct waitq *q, struct sudog *sg)
+{
+	if (!sg->queued)
+		return;
+	if (sg->prev)
+		sg->prev->next = sg->next;
+	else
+		__atomic_store_n(&q->first, sg->next, __ATOMIC_RELAXED);
+	if (sg->next)
+		sg->next->prev = sg->prev;
+	else
+		q->last = sg->prev;
+	sg->next = sg->prev = NULL;
+	sg->queued = false;
+}
+
+/*
+ * waitq_dequeue - the first waiter that may be woken: plain waiters always; select
+ * waiters only if we win their select (sw->done 0 -> 1). Losers are dropped from the
+ * queue (their select is finishing and would remove them anyway). Channel lock held.
+ */
+static inline struct sudog *waitq_dequeue(struct waitq *q)
+{
+	struct sudog *sg;
+
+	while ((sg = q->first)) {
+		waitq_remove(q, sg);
+		if (sg->sw) {
+			uint32_t zero = 0;
+
+			if (!atomic_compare_exchange_strong_explicit(&sg->sw->done, &zero, 1,
+					memory_order_acq_rel, memory_order_relaxed))
+				continue;
+			atomic_store_explicit(&sg->sw->fired, sg->case_index,
+					      memory_order_relaxed);
+		}
+		return sg;
+	}
+	return NULL;
+}
+
+static inline void *chanbuf(struct go_chan *c, size_t i)
+{
+	return c->buf + i * c->elem_size;
+}
+
+/* ---- chan.c ---------------------------------------------------------------------------- */
+
+/* Go's chansend / chanrecv on an in-process channel (non-blocking: -EAGAIN). */
+int _go_chan_send(struct go_chan *c, const void *elem, bool block);
+int _go_chan_recv(struct go_chan *c, void *elem, bool *ok, bool block);
+/* Wake sg's goroutine after the waker has finished with sg (and may have unlocked). */
+void _go_chan_wake(struct sudog *sg);
+/* Send / receive with a waiter already dequeued; c locked, and left locked: the caller
+ * unlocks (one channel, or every channel of a select), then calls _go_chan_wake(sg). */
+void _go_chan_send_direct(struct go_chan *c, struct sudog *sg, const void *elem);
+void _go_chan_recv_direct(struct go_chan *c, struct sudog *sg, void *elem);
+/* Buffered fast paths; c locked; do not unlock. */
+void _go_chan_buf_put(struct go_chan *c, const void *elem);
+void _go_chan_buf_take(struct go_chan *c, void *elem);
+/* Copy helpers that accept NULL and elem_size 0. */
+void _go_chan_copy(struct go_chan *c, void *dst, const void *src);
+void _go_chan_zero(struct go_chan *c, void *dst);
+
+/* ---- select.c ----------------------------------------------------------------------------- */
+
+/* A select with block / deadline (-1: none); the engine behind every public select and
+ * the timed sends and receives. */
+int _go_select(struct go_select_case *cases, unsigned n, bool block, int64_t deadline);
+
+/* ---- fd.c: kernel channels ----------------------------------------------------------------- */
+
+int _go_kchan_send(struct go_chan *c, const void *elem, bool block, int64_t deadline);
+int _go_kchan_recv(struct go_chan *c, void *elem, bool *ok, bool block, int64_t deadline);
+int _go_kchan_try(struct go_select_case *cs);   /* 0 done, -EAGAIN, -errno */
+
+/* ---- misc ------------------------------------------------------------------------------------ */
+
+/* A per-thread xorshift generator (Go's fastrand); good enough for pollorder. */
+uint32_t _go_chan_fastrand(void);
+
+#endif /* GOCHAN_LIB_CHAN_INTERNAL_H */

@@ -1,0 +1,589 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lib/chan/select.c - Go's select (runtime/select.go: selectgo) over in-process channels,
+ * kernel channels, or both.
+ *
+ *   pollorder  a uniformly random permutation of the non-nil cases: pass 1 takes the first
+ *              ready case in it, so every ready case is equally likely;
+ *   lockorder  the distinct in-process channels sorted by address: every select locks in
+ *              the same global order, so two selects cannot deadlock;
+ *   pass 1     under all locks, look for a ready case in pollorder (kernel cases: try the
+ *              non-blocking ioctl); take it and return;
+ *   pass 2     enqueue a sudog (on our stack) on every in-process channel, arm the timer
+ *              and the kernel-fd polls, park; go_park's unlock callback releases the locks
+ *              once we are off our stack;
+ *   pass 3     relock, dequeue the sudogs that did not fire.
+ *
+ * One select can be woken by several parties at once: a channel operation (holding that
+ * channel's lock), the timer, a poll on a kernel fd (holding neither). struct selwait's
+ * done flag decides the single winner (CAS 0 -> 1), and its parked flag makes a winner
+ * that holds no lock wait for the goroutine to be off its stack before go_ready()
+ * (if it is not yet, the park's unlock callback sees that and go_park returns at once).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define SELECT_STACK_CASES 16
+
+/* ---- Locks ----------------------------------------------------------------------------------- */
+
+static void sellock(struct go_chan **lockorder, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (i == 0 || lockorder[i] != lockorder[i - 1])
+			go_mutex_lock(&lockorder[i]->lock);
+}
+
+static void selunlock(struct go_chan **lockorder, unsigned n)
+{
+	/* Unlock in reverse so a lock is released once, after its duplicates are passed. */
+	for (unsigned i = n; i-- > 0;)
+		if (i == 0 || lockorder[i] != lockorder[i - 1])
+			go_mutex_unlock(&lockorder[i]->lock);
+}
+
+static int chan_addr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(struct go_chan *const *)a;
+	uintptr_t y = (uintptr_t)*(struct go_chan *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void sort_chans(struct go_chan **v, unsigned n)
+{
+	if (n > 16) {
+		qsort(v, n, sizeof(*v), chan_addr_cmp);
+		return;
+	}
+	for (unsigned i = 1; i < n; i++) {
+		struct go_chan *x = v[i];
+		unsigned j = i;
+
+		for (; j > 0 && (uintptr_t)v[j - 1] > (uintptr_t)x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+/* ---- Waking a select without a channel lock --------------------------------------------- */
+
+/* Claim the select for fired; if it was ours to wake, wake it. Returns true if claimed. */
+static bool selwait_claim(struct selwait *sw, int fired)
+{
+	uint32_t zero = 0;
+	struct go_g *g;
+
+	if (!atomic_compare_exchange_strong_explicit(&sw->done, &zero, 1, memory_order_acq_rel,
+						     memory_order_relaxed))
+		return false;
+	atomic_store_explicit(&sw->fired, fired, memory_order_relaxed);
+	g = sw->g;
+	if (atomic_exchange_explicit(&sw->parked, 2, memory_order_acq_rel) == 1)
+		go_ready(g, 1);
+	return true;
+}
+
+static void sel_timer_fn(struct go_timer *t, void *arg)
+{
+	struct selwait *sw = arg;
+	uint32_t zero = 0;
+	struct go_g *g;
+	bool wake = false;
+
+	(void)t;
+	if (atomic_compare_exchange_strong_explicit(&sw->done, &zero, 1, memory_order_acq_rel,
+						    memory_order_relaxed)) {
+		atomic_store_explicit(&sw->fired, SEL_FIRED_TIMEOUT, memory_order_relaxed);
+		g = sw->g;
+		wake = atomic_exchange_explicit(&sw->parked, 2, memory_order_acq_rel) == 1;
+	}
+	/* Last touch of *sw: after this the select may return and its stack be reused. */
+	atomic_store_explicit(&sw->timer_busy, 0, memory_order_release);
+	if (wake)
+		go_ready(g, 1);
+}
+
+/* ---- Kernel-fd polls for a mixed select ---------------------------------------------------- */
+
+/*
+ * A goroutine per kernel case parks in go_poll() on its fd and claims the select when the fd
+ * becomes ready. It cannot be cancelled (the scheduler has no poll cancel), so it owns a
+ * reference to this heap block and polls in slices of POLL_SLICE_NS, checking whether the
+ * select has finished; the select marks it finished under the lock, after which the helper
+ * never touches the select again.
+ */
+#define POLL_SLICE_NS (20 * 1000 * 1000LL)
+
+enum { PH_ARMED, PH_CLAIMING, PH_DONE };
+
+struct pollhelp {
+	_Atomic int refs;
+	_Atomic int state;        /* PH_ARMED -> PH_CLAIMING (helper) -> PH_DONE, or -> PH_DONE
+				   * (the select finishing first) */
+	struct selwait *sw;       /* touched only between ARMED and CLAIMING -> DONE */
+	int fd;
+	short events;
+	int64_t deadline;
+};
+
+static void pollhelp_put(struct pollhelp *ph)
+{
+	if (atomic_fetch_sub_explicit(&ph->refs, 1, memory_order_acq_rel) == 1)
+		free(ph);
+}
+
+static void pollhelp_run(void *arg)
+{
+	struct pollhelp *ph = arg;
+
+	for (;;) {
+		int64_t until = go_now() + POLL_SLICE_NS;
+		int st = PH_ARMED, r;
+
+		if (ph->deadline >= 0 && ph->deadline < until)
+			until = ph->deadline;
+		r = go_poll(ph->fd, ph->events, until);
+		if (atomic_load_explicit(&ph->state, memory_order_acquire) != PH_ARMED)
+			break;
+		if (r != -ETIMEDOUT) {
+			/* Ready (or an error the retry will report): let the select retry. No lock
+			 * is held here: go_ready may switch us out. */
+			if (atomic_compare_exchange_strong(&ph->state, &st, PH_CLAIMING)) {
+				selwait_claim(ph->sw, SEL_FIRED_POLL);
+				atomic_store_explicit(&ph->state, PH_DONE, memory_order_release);
+			}
+			break;
+		}
+		if (ph->deadline >= 0 && go_now() >= ph->deadline)
+			break;
+	}
+	pollhelp_put(ph);
+}
+
+/* The select is done with ph: after this the helper never touches the select. */
+static void pollhelp_finish(struct pollhelp *ph)
+{
+	int st = PH_ARMED;
+
+	if (!atomic_compare_exchange_strong(&ph->state, &st, PH_DONE))
+		while (atomic_load_explicit(&ph->state, memory_order_acquire) != PH_DONE)
+			go_yield();   /* the helper is inside selwait_claim: a few instructions */
+	pollhelp_put(ph);
+}
+
+/* Stop the timer (waiting out a running timer function) and release the poll helpers;
+ * no lock held. */
+static void sel_disarm(struct selwait *sw, struct go_timer *timer, bool timed,
+		       struct pollhelp **helpers, unsigned nhelp)
+{
+	if (timed && !go_timer_stop(timer))
+		while (atomic_load_explicit(&sw->timer_busy, memory_order_acquire))
+			go_yield();
+	for (unsigned h = 0; h < nhelp; h++)
+		pollhelp_finish(helpers[h]);
+}
+
+/* ---- Kernel-only selects: the kernel's own select --------------------------------------- */
+
+static int kselect(struct go_select_case *cases, unsigned n, unsigned nk, bool block,
+		   int64_t deadline)
+{
+	struct gochan_select_case kstack[SELECT_STACK_CASES], *kc = kstack;
+	unsigned *map, mapstack[SELECT_STACK_CASES];
+	struct gochan_select_result res = { 0 };
+	int ret;
+
+	map = mapstack;
+	if (nk > SELECT_STACK_CASES) {
+		kc = malloc(nk * sizeof(*kc));
+		map = malloc(nk * sizeof(*map));
+		if (!kc || !map) {
+			free(kc);
+			free(map);
+			return -ENOMEM;
+		}
+	}
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct go_select_case *cs = &cases[i];
+
+		if (!cs->chan)
+			continue;
+		map[k] = i;
+		kc[k++] = cs->dir == GO_SELECT_SEND ? GOCHAN_SEND(cs->chan->fd, cs->elem)
+						    : GOCHAN_RECV(cs->chan->fd, cs->elem);
+	}
+	if (!block)
+		ret = gochan_try_select(kc, nk, &res);
+	else if (deadline >= 0)
+		ret = GO_SYSCALL(gochan_select_until(kc, nk, &res, deadline));
+	else
+		ret = GO_SYSCALL(gochan_select(kc, nk, &res));
+	if (ret >= 0 || ret == -EPIPE) {
+		struct go_select_case *cs = &cases[map[res.index]];
+
+		cs->ok = ret >= 0 && (cs->dir == GO_SELECT_SEND || res.ok);
+		if (cs->dir == GO_SELECT_RECV && !cs->ok)
+			_go_chan_zero(cs->chan, cs->elem);
+		ret = (int)map[res.index];
+	}
+	if (kc != kstack) {
+		free(kc);
+		free(map);
+	}
+	return ret;
+}
+
+/* ---- The select ---------------------------------------------------------------------------- */
+
+struct selpark {
+	struct go_chan **lockorder;
+	unsigned nlock;
+	struct selwait *sw;
+};
+
+/* go_park's unlock callback: release every lock, then say we are parked. If a lock-free
+ * waker came first (parked == 2), do not sleep. Touches nothing of ours after the CAS. */
+static bool sel_park_unlock(struct go_g *g, void *arg)
+{
+	struct selpark *sp = arg;
+	struct selwait *sw = sp->sw;
+	uint32_t zero = 0;
+
+	(void)g;
+	selunlock(sp->lockorder, sp->nlock);
+	return atomic_compare_exchange_strong_explicit(&sw->parked, &zero, 1, memory_order_acq_rel,
+						       memory_order_acquire);
+}
+
+static void block_forever(void)
+{
+	for (;;)
+		go_park(NULL, NULL, "select (no cases)");
+}
+
+int _go_select(struct go_select_case *cases, unsigned n, bool block, int64_t deadline)
+{
+	unsigned nlocal = 0, nkern = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct go_chan *c = cases[i].chan;
+
+		if (cases[i].dir != GO_SELECT_SEND && cases[i].dir != GO_SELECT_RECV)
+			return -EINVAL;
+		if (!c)
+			continue;
+		if (c->kind == CHAN_KERNEL)
+			nkern++;
+		else
+			nlocal++;
+	}
+	if (nlocal + nkern == 0) {
+		if (!block)
+			return -EAGAIN;
+		if (deadline < 0)
+			block_forever();
+		go_sleep_until(deadline);
+		return -ETIMEDOUT;
+	}
+	if (nlocal == 0)
+		return kselect(cases, n, nkern, block, deadline);
+
+	/* Scratch: pollorder, lockorder, sudogs; on the stack for common sizes. */
+	unsigned pstack[SELECT_STACK_CASES];
+	struct go_chan *lstack[SELECT_STACK_CASES];
+	struct sudog sstack[SELECT_STACK_CASES];
+	struct pollhelp *hstack[SELECT_STACK_CASES];
+	unsigned *pollorder = pstack;
+	struct go_chan **lockorder = lstack;
+	struct sudog *sgs = sstack;
+	struct pollhelp **helpers = hstack;
+	int ret;
+
+	if (n > SELECT_STACK_CASES) {
+		pollorder = malloc(n * sizeof(*pollorder));
+		lockorder = malloc(n * sizeof(*lockorder));
+		sgs = malloc(n * sizeof(*sgs));
+		helpers = malloc(n * sizeof(*helpers));
+		if (!pollorder || !lockorder || !sgs || !helpers) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+
+retry:;
+	/* pollorder: Go's inside-out Fisher-Yates over the non-nil cases. */
+	unsigned norder = 0, nlock = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (!cases[i].chan)
+			continue;
+		/* Go's cheaprandn: a multiply, not a divide */
+		unsigned j = (unsigned)(((uint64_t)_go_chan_fastrand() * (norder + 1)) >> 32);
+
+		pollorder[norder] = pollorder[j];
+		pollorder[j] = i;
+		norder++;
+	}
+
+	/*
+	 * Fast path, in-process cases only: the first case in pollorder that can proceed on its
+	 * own, under its own lock (a non-blocking send/receive, whose lock-free check skips the
+	 * cases that are obviously not ready). Taking it is what pass 1 would do had it found
+	 * that case first; only if none proceeds do we lock them all.
+	 */
+	if (!nkern) {
+		for (unsigned k = 0; k < norder; k++) {
+			struct go_select_case *cs = &cases[pollorder[k]];
+
+			if (cs->dir == GO_SELECT_SEND) {
+				ret = _go_chan_send(cs->chan, cs->elem, false);
+				if (ret == -EAGAIN)
+					continue;
+				cs->ok = ret == 0;
+			} else if (_go_chan_recv(cs->chan, cs->elem, &cs->ok, false) == -EAGAIN) {
+				continue;
+			}
+			ret = (int)pollorder[k];
+			goto out;
+		}
+	}
+
+	/*
+	 * A select that may block arms its deadline timer and its kernel-fd polls now, before
+	 * taking any lock: no call into the scheduler is made with a channel lock held (a
+	 * goroutine whose P was taken by sysmon may be switched out at any runtime call, and
+	 * must not hold a lock others spin on). One that fires during pass 1 or 2 only claims
+	 * sw; pass 2's park then returns at once (parked == 2) and pass 3 undoes the queueing.
+	 */
+	struct selwait sw = { .fired = SEL_FIRED_NONE, .g = go_self() };
+	struct go_timer timer = { 0 };
+	bool timed = false;
+	unsigned nhelp = 0;
+
+	if (block && deadline >= 0) {
+		atomic_store_explicit(&sw.timer_busy, 1, memory_order_relaxed);
+		timed = go_timer_start(&timer, deadline, sel_timer_fn, &sw) == 0;
+		if (!timed)
+			atomic_store_explicit(&sw.timer_busy, 0, memory_order_relaxed);
+	}
+	for (unsigned i = 0; block && i < n && nkern; i++) {
+		struct go_chan *c = cases[i].chan;
+		struct pollhelp *ph;
+
+		if (!c || c->kind != CHAN_KERNEL)
+			continue;
+		ph = calloc(1, sizeof(*ph));
+		if (!ph)
+			continue;        /* that case is then only seen by a retry */
+		ph->refs = 2;
+		ph->sw = &sw;
+		ph->fd = c->fd;
+		ph->events = cases[i].dir == GO_SELECT_SEND ? POLLOUT : POLLIN;
+		ph->deadline = deadline;
+		if (go_spawn(pollhelp_run, ph) < 0) {
+			free(ph);
+			continue;
+		}
+		helpers[nhelp++] = ph;
+	}
+
+	for (unsigned i = 0; i < n; i++)
+		if (cases[i].chan && cases[i].chan->kind == CHAN_LOCAL)
+			lockorder[nlock++] = cases[i].chan;
+	sort_chans(lockorder, nlock);
+	sellock(lockorder, nlock);
+
+	/* Pass 1: the first ready case in pollorder. */
+	struct sudog *wake = NULL;
+
+	ret = -EAGAIN;
+	for (unsigned k = 0; k < norder && ret == -EAGAIN; k++) {
+		unsigned i = pollorder[k];
+		struct go_select_case *cs = &cases[i];
+		struct go_chan *c = cs->chan;
+		struct sudog *sg;
+
+		if (c->kind == CHAN_KERNEL) {
+			ret = _go_kchan_try(cs);      /* a non-blocking ioctl: no scheduler call */
+			if (ret == 0)
+				ret = (int)i;
+			continue;
+		}
+		if (cs->dir == GO_SELECT_SEND) {
+			if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
+				cs->ok = false;
+				ret = (int)i;
+			} else if ((sg = waitq_dequeue(&c->recvq))) {
+				_go_chan_send_direct(c, sg, cs->elem);
+				wake = sg;
+				cs->ok = true;
+				ret = (int)i;
+			} else if (atomic_load_explicit(&c->qcount, memory_order_relaxed) < c->cap) {
+				_go_chan_buf_put(c, cs->elem);
+				cs->ok = true;
+				ret = (int)i;
+			}
+		} else {
+			if ((sg = waitq_dequeue(&c->sendq))) {
+				_go_chan_recv_direct(c, sg, cs->elem);
+				wake = sg;
+				cs->ok = true;
+				ret = (int)i;
+			} else if (atomic_load_explicit(&c->qcount, memory_order_relaxed) > 0) {
+				_go_chan_buf_take(c, cs->elem);
+				cs->ok = true;
+				ret = (int)i;
+			} else if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
+				_go_chan_zero(c, cs->elem);
+				cs->ok = false;
+				ret = (int)i;
+			}
+		}
+	}
+	if (ret != -EAGAIN || !block || (deadline >= 0 && go_now() >= deadline)) {
+		selunlock(lockorder, nlock);
+		if (wake)
+			_go_chan_wake(wake);
+		sel_disarm(&sw, &timer, timed, helpers, nhelp);
+		if (ret == -EAGAIN && block)
+			ret = -ETIMEDOUT;
+		goto out;
+	}
+
+	/* Pass 2: queue on every in-process channel, in pollorder so that duplicate cases on
+	 * one channel queue in random order; then park. */
+	for (unsigned k = 0; k < norder; k++) {
+		unsigned i = pollorder[k];
+		struct go_chan *c = cases[i].chan;
+
+		if (c->kind != CHAN_LOCAL)
+			continue;
+		sgs[i] = (struct sudog){
+			.g = sw.g, .c = c, .elem = cases[i].elem, .sw = &sw, .case_index = (int)i,
+		};
+		waitq_enqueue(cases[i].dir == GO_SELECT_SEND ? &c->sendq : &c->recvq, &sgs[i]);
+	}
+
+	struct selpark sp = { .lockorder = lockorder, .nlock = nlock, .sw = &sw };
+
+	go_park(sel_park_unlock, &sp, "select");
+
+	/* Woken: by a channel (sw.fired = case), the timer, or a poll. */
+	sel_disarm(&sw, &timer, timed, helpers, nhelp);
+
+	/* Pass 3: dequeue from the channels that did not fire. */
+	sellock(lockorder, nlock);
+	for (unsigned i = 0; i < n; i++) {
+		struct go_chan *c = cases[i].chan;
+
+		if (!c || c->kind != CHAN_LOCAL)
+			continue;
+		waitq_remove(cases[i].dir == GO_SELECT_SEND ? &c->sendq : &c->recvq, &sgs[i]);
+	}
+	selunlock(lockorder, nlock);
+
+	int fired = atomic_load_explicit(&sw.fired, memory_order_acquire);
+
+	if (fired == SEL_FIRED_POLL)
+		goto retry;
+	if (fired == SEL_FIRED_TIMEOUT) {
+		ret = -ETIMEDOUT;
+		goto out;
+	}
+	cases[fired].ok = sgs[fired].success;
+	if (cases[fired].dir == GO_SELECT_RECV && !sgs[fired].success)
+		_go_chan_zero(cases[fired].chan, cases[fired].elem);
+	ret = fired;
+out:
+	if (pollorder != pstack) {
+		free(pollorder);
+		free(lockorder);
+		free(sgs);
+		free(helpers);
+	}
+	return ret;
+}
+
+/* ---- Public entry points ---------------------------------------------------------------------- */
+
+GOCHAN_API int go_select(struct go_select_case *cases, unsigned n)
+{
+	return _go_select(cases, n, true, -1);
+}
+
+GOCHAN_API int go_try_select(struct go_select_case *cases, unsigned n)
+{
+	return _go_select(cases, n, false, -1);
+}
+
+GOCHAN_API int go_select_until(struct go_select_case *cases, unsigned n, int64_t deadline_ns)
+{
+	return _go_select(cases, n, true, deadline_ns < 0 ? 0 : deadline_ns);
+}
+
+/* ---- The builder behind GO_SELECT ------------------------------------------------------------ */
+
+GOCHAN_API bool go_select_builder_case_(struct go_select_builder *b, struct go_chan *c,
+					enum go_select_dir dir, void *elem, bool *ok)
+{
+	if (b->phase == 1) {
+		if ((int)b->at++ != b->chosen)
+			return false;
+		if (ok)
+			*ok = b->chosen_ok;
+		return true;
+	}
+	if (b->n == b->cap) {
+		unsigned ncap = b->cap ? b->cap * 2 : 8;
+		struct go_select_case *nc;
+
+		if (!b->cases) {
+			nc = b->inline_cases;
+			ncap = 8;
+		} else {
+			nc = malloc(ncap * sizeof(*nc));
+			if (!nc) {
+				fprintf(stderr, "gochan: GO_SELECT: out of memory for %u cases\n", ncap);
+				abort();
+			}
+			memcpy(nc, b->cases, b->n * sizeof(*nc));
+			if (b->cases != b->inline_cases)
+				free(b->cases);
+		}
+		b->cases = nc;
+		b->cap = ncap;
+	}
+	b->cases[b->n++] = (struct go_select_case){ .chan = c, .dir = dir, .elem = elem };
+	return false;
+}
+
+GOCHAN_API int go_select_builder_step_(struct go_select_builder *b)
+{
+	if (b->phase != 0)
+		return 2;
+	if (b->has_default)
+		b->chosen = _go_select(b->cases, b->n, false, -1);
+	else
+		b->chosen = _go_select(b->cases, b->n, true,
+				       b->has_deadline ? (b->deadline < 0 ? 0 : b->deadline) : -1);
+	if (b->chosen >= 0)
+		b->chosen_ok = b->cases[b->chosen].ok;
+	if (b->cases && b->cases != b->inline_cases)
+		free(b->cases);
+	b->cases = NULL;
+	if (b->chosen < 0 && b->chosen != -EAGAIN && b->chosen != -ETIMEDOUT && !b->has_error) {
+		fprintf(stderr, "gochan: GO_SELECT failed: %s (and has no GO_SELECT_ERROR)\n",
+			strerror(-b->chosen));
+		abort();
+	}
+	b->at = 0;
+	return 1;
+}

@@ -1,0 +1,673 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lib/context/context.c - Go's context package (context/context.go) on lib/chan.
+ *
+ * Kinds: the two static roots; cancel contexts (WithCancel, WithDeadline/Timeout, WithKchan);
+ * value contexts; without-cancel contexts. A cancel context registers with its nearest
+ * cancelable ancestor ("cancel parent", found through value contexts, stopped by
+ * without-cancel and the roots), in that ancestor's children list.
+ *
+ * Locking: ctx->mu protects err, cause, done's creation, children, afs, timer_armed,
+ * released, and the links of the children and AfterFuncs registered with it. No call into
+ * the scheduler (go_ready through a channel close, go_spawn, timers) is made with a mu
+ * held: a goroutine may be switched out in any of them (when sysmon took its P). Order: a
+ * parent's mu before a child's channel lock; never two contexts' mu at once (a cancel
+ * detaches a whole children list under the parent's mu, then cancels each child with only
+ * the child's own mu).
+ *
+ * References:
+ *   users  the API's references (go_ctx_ref/release) plus one per child context. When it
+ *          drops to 0 the context is detached (release_last) and gives up ...
+ *   refs   ... the memory reference it held for its users; other memory references: an
+ *          armed timer, a kchan watcher, an AfterFunc handle, a cancel in progress (a
+ *          detached child on the canceller's work list). At 0 the memory is freed.
+ *   While a context is linked in its cancel parent's children, its users count is > 0 (the
+ *   last release unlinks it first), so the parent may take a memory ref on it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gochan/context.h>
+#include <gochan/kchan.h>
+
+#include "../chan/internal.h"
+
+enum ctx_kind { CTX_ROOT, CTX_CANCEL, CTX_VALUE, CTX_WITHOUT };
+
+struct go_ctx_stop {
+	struct go_ctx_stop *next, *prev;     /* in cc->afs, under cc->mu */
+	struct go_ctx *cc;                   /* registered with (memory ref), or NULL */
+	void (*fn)(void *);
+	void *arg;
+	bool linked;                         /* under cc->mu */
+	_Atomic int refs;                    /* the list's or runner's + the handle's */
+};
+
+struct go_ctx {
+	enum ctx_kind kind;
+	_Atomic long users;
+	_Atomic long refs;
+	struct go_ctx *parent;               /* user ref; NULL for the roots */
+
+	/* CTX_VALUE */
+	const void *key;
+	void *value;
+
+	/* CTX_CANCEL */
+	struct go_mutex mu;
+	_Atomic int err;
+	int cause;
+	struct go_chan *_Atomic done;
+	struct go_ctx *cparent;              /* the cancel parent we are linked in, or NULL */
+	struct go_ctx *sib_next, *sib_prev;  /* in cparent->children, under cparent->mu */
+	bool linked;                         /* under cparent->mu */
+	bool released;
+	struct go_ctx *children;
+	struct go_ctx_stop *afs;
+	struct go_ctx *work_next;            /* a canceller's work list (owned by it) */
+	int64_t deadline;                    /* -1: none of its own */
+	int deadline_cause;
+	struct go_timer timer;
+	bool timer_armed;
+	int kfd;                             /* with_kchan: the fd (done owns it), else -1 */
+};
+
+static struct go_ctx background = { .kind = CTX_ROOT, .deadline = -1, .kfd = -1 };
+static struct go_ctx todo = { .kind = CTX_ROOT, .deadline = -1, .kfd = -1 };
+
+GOCHAN_API struct go_ctx *go_ctx_background(void) { return &background; }
+GOCHAN_API struct go_ctx *go_ctx_todo(void) { return &todo; }
+
+/* ---- References -------------------------------------------------------------------------- */
+
+static void ctx_put(struct go_ctx *c)
+{
+	if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	go_chan_free(atomic_load_explicit(&c->done, memory_order_relaxed));
+	free(c);
+}
+
+static void ctx_get(struct go_ctx *c)
+{
+	atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+}
+
+static void af_put(struct go_ctx_stop *af)
+{
+	if (atomic_fetch_sub_explicit(&af->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	if (af->cc)
+		ctx_put(af->cc);
+	free(af);
+}
+
+/* The nearest cancelable context at or above c, or NULL. */
+static struct go_ctx *cancel_ancestor(struct go_ctx *c)
+{
+	while (c) {
+		switch (c->kind) {
+		case CTX_CANCEL:
+			return c;
+		case CTX_VALUE:
+			c = c->parent;
+			break;
+		default:
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+GOCHAN_API struct go_ctx *go_ctx_ref(struct go_ctx *c)
+{
+	if (c->kind != CTX_ROOT)
+		atomic_fetch_add_explicit(&c->users, 1, memory_order_relaxed);
+	return c;
+}
+
+/* Unlink c from its cancel parent's children, if still there. c->mu not held. */
+static void unlink_from_parent(struct go_ctx *c)
+{
+	struct go_ctx *p = c->cparent;
+
+	if (!p)
+		return;
+	go_mutex_lock(&p->mu);
+	if (c->linked) {
+		if (c->sib_prev)
+			c->sib_prev->sib_next = c->sib_next;
+		else
+			p->children = c->sib_next;
+		if (c->sib_next)
+			c->sib_next->sib_prev = c->sib_prev;
+		c->sib_next = c->sib_prev = NULL;
+		c->linked = false;
+	}
+	go_mutex_unlock(&p->mu);
+}
+
+/* The last user reference of c is gone: detach it quietly, then drop its hold on its
+ * parent (iteratively: a long chain of contexts can go at once). */
+static void release_last(struct go_ctx *c)
+{
+	while (c) {
+		struct go_ctx *parent = c->parent;
+		struct go_ctx_stop *afs = NULL;
+		bool had_timer = false;
+
+		if (c->kind == CTX_CANCEL) {
+			go_mutex_lock(&c->mu);
+			c->released = true;
+			if (!atomic_load_explicit(&c->err, memory_order_relaxed))
+				atomic_store_explicit(&c->err, -ECANCELED, memory_order_release);
+			afs = c->afs;
+			c->afs = NULL;
+			for (struct go_ctx_stop *af = afs; af; af = af->next)
+				af->linked = false;
+			had_timer = c->timer_armed;
+			c->timer_armed = false;
+			go_mutex_unlock(&c->mu);
+			unlink_from_parent(c);
+			if (had_timer && go_timer_stop(&c->timer))
+				ctx_put(c);
+			while (afs) {
+				struct go_ctx_stop *next = afs->next;
+
+				af_put(afs);      /* the list's reference: it will not run */
+				afs = next;
+			}
+		}
+		ctx_put(c);
+		c = NULL;
+		if (parent && parent->kind != CTX_ROOT &&
+		    atomic_fetch_sub_explicit(&parent->users, 1, memory_order_acq_rel) == 1)
+			c = parent;
+	}
+}
+
+GOCHAN_API void go_ctx_release(struct go_ctx *c)
+{
+	if (!c || c->kind == CTX_ROOT)
+		return;
+	if (atomic_fetch_sub_explicit(&c->users, 1, memory_order_acq_rel) == 1)
+		release_last(c);
+}
+
+/* ---- Cancellation --------------------------------------------------------------------------- */
+
+static void af_run(void *arg)
+{
+	struct go_ctx_stop *af = arg;
+
+	af->fn(af->arg);
+	af_put(af);
+}
+
+static void af_start(struct go_ctx_stop *af)
+{
+	/* Go runs f in its own goroutine; without a scheduler, run it here. */
+	if (go_spawn(af_run, af) < 0)
+		af_run(af);
+}
+
+/*
+ * Cancel one context: record err/cause, close Done, take its children and AfterFuncs.
+ * Children are pushed on *work with a memory reference each, unlinked. Returns false if it
+ * was already cancelled.
+ */
+static bool cancel_one(struct go_ctx *c, int err, int cause, bool close_kernel,
+		       struct go_ctx **work)
+{
+	struct go_ctx_stop *afs;
+	struct go_chan *done;
+	bool had_timer;
+
+	go_mutex_lock(&c->mu);
+	if (atomic_load_explicit(&c->err, memory_order_relaxed)) {
+		go_mutex_unlock(&c->mu);
+		return false;
+	}
+	c->cause = cause ? cause : err;
+	atomic_store_explicit(&c->err, err, memory_order_release);
+	done = atomic_load_explicit(&c->done, memory_order_relaxed);
+	for (struct go_ctx *ch = c->children, *next; ch; ch = next) {
+		next = ch->sib_next;
+		ch->linked = false;
+		ch->sib_next = ch->sib_prev = NULL;
+		ctx_get(ch);
+		ch->work_next = *work;
+		*work = ch;
+	}
+	c->children = NULL;
+	afs = c->afs;
+	c->afs = NULL;
+	for (struct go_ctx_stop *af = afs; af; af = af->next)
+		af->linked = false;
+	had_timer = c->timer_armed;
+	c->timer_armed = false;
+	go_mutex_unlock(&c->mu);
+
+	/* Close Done with no lock held: the close readies its waiters, and a goroutine may be
+	 * switched out in any call into the scheduler. A Done made from now on is made closed
+	 * (go_ctx_done sees err). */
+	if (done && (c->kfd < 0 || close_kernel))
+		go_chan_close(done);          /* kernel: -EPIPE if another process closed it */
+	if (had_timer && go_timer_stop(&c->timer))
+		ctx_put(c);
+	while (afs) {
+		struct go_ctx_stop *next = afs->next;
+
+		af_start(afs);            /* the list's reference goes to the runner */
+		afs = next;
+	}
+	return true;
+}
+
+/* Go's cancelCtx.cancel(removeFromParent, err, cause), over the whole subtree. */
+static void cancel_tree(struct go_ctx *c, int err, int cause, bool close_kernel)
+{
+	struct go_ctx *work = NULL;
+
+	if (!cancel_one(c, err, cause, close_kernel, &work))
+		return;
+	unlink_from_parent(c);
+	cause = c->cause;         /* ours to read: we set it */
+	while (work) {
+		struct go_ctx *ch = work;
+
+		work = ch->work_next;
+		cancel_one(ch, err, cause, true, &work);
+		ctx_put(ch);
+	}
+}
+
+GOCHAN_API int go_ctx_cancel_cause(struct go_ctx *c, int cause)
+{
+	if (c->kind != CTX_CANCEL)
+		return -EINVAL;
+	cancel_tree(c, -ECANCELED, cause, true);
+	return 0;
+}
+
+GOCHAN_API int go_ctx_cancel(struct go_ctx *c)
+{
+	return go_ctx_cancel_cause(c, 0);
+}
+
+/* ---- Construction ----------------------------------------------------------------------------- */
+
+static struct go_ctx *ctx_new(enum ctx_kind kind, struct go_ctx *parent)
+{
+	struct go_ctx *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->kind = kind;
+	c->users = 1;
+	c->refs = 1;
+	c->deadline = -1;
+	c->kfd = -1;
+	c->parent = go_ctx_ref(parent);
+	return c;
+}
+
+/* Register the new cancel context c with its cancel parent (Go's propagateCancel). */
+static void propagate_cancel(struct go_ctx *c)
+{
+	struct go_ctx *p = cancel_ancestor(c->parent);
+	int err, cause;
+
+	if (!p)
+		return;
+	go_mutex_lock(&p->mu);
+	err = atomic_load_explicit(&p->err, memory_order_relaxed);
+	cause = p->cause;
+	if (!err) {
+		c->cparent = p;
+		c->sib_prev = NULL;
+		c->sib_next = p->children;
+		if (p->children)
+			p->children->sib_prev = c;
+		p->children = c;
+		c->linked = true;
+	}
+	go_mutex_unlock(&p->mu);
+	if (err)
+		cancel_tree(c, err, cause, true);
+}
+
+GOCHAN_API int go_ctx_with_cancel(struct go_ctx **out, struct go_ctx *parent)
+{
+	struct go_ctx *c = ctx_new(CTX_CANCEL, parent);
+
+	if (!c)
+		return -ENOMEM;
+	propagate_cancel(c);
+	*out = c;
+	return 0;
+}
+
+GOCHAN_API int go_ctx_with_cancel_cause(struct go_ctx **out, struct go_ctx *parent)
+{
+	return go_ctx_with_cancel(out, parent);
+}
+
+static void deadline_cancel(void *arg)
+{
+	struct go_ctx *c = arg;
+
+	cancel_tree(c, -ETIMEDOUT, c->deadline_cause, true);
+	ctx_put(c);                   /* the timer's reference */
+}
+
+/* The timer function runs on the scheduler's stack, where it must not block: the cancel
+ * (locks, closing channels, AfterFuncs) runs in a goroutine of its own, as Go's
+ * time.AfterFunc does. */
+static void deadline_fire(struct go_timer *t, void *arg)
+{
+	(void)t;
+	if (go_spawn(deadline_cancel, arg) < 0)
+		deadline_cancel(arg);
+}
+
+GOCHAN_API int go_ctx_with_deadline_cause(struct go_ctx **out, struct go_ctx *parent,
+					  int64_t deadline_ns, int cause)
+{
+	int64_t pd;
+	struct go_ctx *c;
+
+	if (go_ctx_deadline(parent, &pd) && pd <= deadline_ns)
+		return go_ctx_with_cancel(out, parent);   /* the parent's is sooner */
+	c = ctx_new(CTX_CANCEL, parent);
+	if (!c)
+		return -ENOMEM;
+	c->deadline = deadline_ns;
+	c->deadline_cause = cause;
+	propagate_cancel(c);
+	if (go_now() >= deadline_ns) {
+		cancel_tree(c, -ETIMEDOUT, cause, true);
+	} else {
+		bool armed;
+
+		/* The timer holds a memory reference; started with no lock held (see
+		 * cancel_one), then recorded unless a cancel came in between. */
+		ctx_get(c);
+		if (go_timer_start(&c->timer, deadline_ns, deadline_fire, c) < 0) {
+			ctx_put(c);
+			go_ctx_release(c);
+			return -EPERM;
+		}
+		go_mutex_lock(&c->mu);
+		armed = !atomic_load_explicit(&c->err, memory_order_relaxed);
+		c->timer_armed = armed;
+		go_mutex_unlock(&c->mu);
+		if (!armed && go_timer_stop(&c->timer))
+			ctx_put(c);
+	}
+	*out = c;
+	return 0;
+}
+
+GOCHAN_API int go_ctx_with_deadline(struct go_ctx **out, struct go_ctx *parent, int64_t deadline_ns)
+{
+	return go_ctx_with_deadline_cause(out, parent, deadline_ns, 0);
+}
+
+GOCHAN_API int go_ctx_with_timeout(struct go_ctx **out, struct go_ctx *parent, int64_t timeout_ns)
+{
+	return go_ctx_with_deadline_cause(out, parent, go_now() + timeout_ns, 0);
+}
+
+GOCHAN_API int go_ctx_with_timeout_cause(struct go_ctx **out, struct go_ctx *parent,
+					 int64_t timeout_ns, int cause)
+{
+	return go_ctx_with_deadline_cause(out, parent, go_now() + timeout_ns, cause);
+}
+
+GOCHAN_API int go_ctx_with_value(struct go_ctx **out, struct go_ctx *parent, const void *key,
+				 void *value)
+{
+	struct go_ctx *c = ctx_new(CTX_VALUE, parent);
+
+	if (!c)
+		return -ENOMEM;
+	c->key = key;
+	c->value = value;
+	*out = c;
+	return 0;
+}
+
+GOCHAN_API int go_ctx_without_cancel(struct go_ctx **out, struct go_ctx *parent)
+{
+	struct go_ctx *c = ctx_new(CTX_WITHOUT, parent);
+
+	if (!c)
+		return -ENOMEM;
+	*out = c;
+	return 0;
+}
+
+/* ---- Kernel-channel Done -------------------------------------------------------------------- */
+
+#define WATCH_SLICE_NS (100 * 1000 * 1000LL)
+
+/* Parks on the kernel channel; a close (by anyone) cancels the context. Polls in slices to
+ * notice a release (the scheduler's go_poll cannot be cancelled). */
+static void kchan_watch(void *arg)
+{
+	struct go_ctx *c = arg;
+
+	for (;;) {
+		int r = go_poll(c->kfd, POLLIN, go_now() + WATCH_SLICE_NS);
+		struct gochan_stat st;
+		bool quit;
+
+		go_mutex_lock(&c->mu);
+		quit = c->released || atomic_load_explicit(&c->err, memory_order_relaxed);
+		go_mutex_unlock(&c->mu);
+		if (quit)
+			break;
+		if (r == -ETIMEDOUT)
+			continue;
+		if (r < 0 || (gochan_stat(c->kfd, &st) == 0 && (st.flags & GOCHAN_STAT_CLOSED))) {
+			cancel_tree(c, -ECANCELED, 0, false);
+			break;
+		}
+		go_sleep(1000000);   /* readable but not closed: someone sent on it; do not spin */
+	}
+	ctx_put(c);
+}
+
+GOCHAN_API int go_ctx_with_kchan(struct go_ctx **out, struct go_ctx *parent, int fd)
+{
+	struct go_chan *done;
+	struct go_ctx *c;
+	int kfd, ret;
+
+	if (fd < 0) {
+		kfd = gochan_make(0, 0, GOCHAN_CREATE_CLOEXEC);
+	} else {
+		int saved = errno;
+
+		kfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (kfd < 0)
+			kfd = -errno;
+		errno = saved;
+	}
+	if (kfd < 0)
+		return kfd;
+	ret = go_chan_from_fd(&done, kfd, GO_CHAN_FD_OWN);
+	if (ret < 0) {
+		close(kfd);
+		return ret;
+	}
+	c = ctx_new(CTX_CANCEL, parent);
+	if (!c) {
+		go_chan_free(done);
+		return -ENOMEM;
+	}
+	c->kfd = kfd;
+	atomic_store_explicit(&c->done, done, memory_order_release);
+	ctx_get(c);
+	if (go_spawn(kchan_watch, c) < 0)
+		ctx_put(c);                /* no watcher: remote closes are not seen */
+	propagate_cancel(c);
+	*out = c;
+	return 0;
+}
+
+GOCHAN_API int go_ctx_fd(struct go_ctx *ctx)
+{
+	return ctx->kind == CTX_CANCEL && ctx->kfd >= 0 ? ctx->kfd : -EINVAL;
+}
+
+/* ---- Queries ---------------------------------------------------------------------------------- */
+
+/*
+ * A kernel Done may have been closed by another process before our watcher noticed: Err
+ * must not say "live" once Done is closed, so a kchan context asks the kernel (one ioctl).
+ */
+static int ctx_err(struct go_ctx *c)
+{
+	int err = atomic_load_explicit(&c->err, memory_order_acquire);
+	struct gochan_stat st;
+
+	if (!err && c->kfd >= 0 && gochan_stat(c->kfd, &st) == 0 && (st.flags & GOCHAN_STAT_CLOSED)) {
+		cancel_tree(c, -ECANCELED, 0, false);
+		err = atomic_load_explicit(&c->err, memory_order_acquire);
+	}
+	return err;
+}
+
+GOCHAN_API int go_ctx_err(struct go_ctx *ctx)
+{
+	struct go_ctx *c = cancel_ancestor(ctx);
+
+	return c ? ctx_err(c) : 0;
+}
+
+GOCHAN_API int go_ctx_cause(struct go_ctx *ctx)
+{
+	struct go_ctx *c = cancel_ancestor(ctx);
+	int cause;
+
+	if (!c || !ctx_err(c))
+		return 0;
+	go_mutex_lock(&c->mu);
+	cause = c->cause;
+	go_mutex_unlock(&c->mu);
+	return cause;
+}
+
+GOCHAN_API struct go_chan *go_ctx_done(struct go_ctx *ctx)
+{
+	struct go_ctx *c = cancel_ancestor(ctx);
+	struct go_chan *d;
+
+	if (!c)
+		return NULL;
+	d = atomic_load_explicit(&c->done, memory_order_acquire);
+	if (d)
+		return d;
+	go_mutex_lock(&c->mu);
+	d = atomic_load_explicit(&c->done, memory_order_relaxed);
+	if (!d && go_chan_make(&d, 0, 0) == 0) {
+		if (atomic_load_explicit(&c->err, memory_order_relaxed))
+			go_chan_close(d);
+		atomic_store_explicit(&c->done, d, memory_order_release);
+	}
+	go_mutex_unlock(&c->mu);
+	return d;
+}
+
+GOCHAN_API bool go_ctx_deadline(struct go_ctx *ctx, int64_t *deadline_ns)
+{
+	for (struct go_ctx *c = ctx; c; c = c->parent) {
+		if (c->kind == CTX_ROOT || c->kind == CTX_WITHOUT)
+			return false;
+		if (c->kind == CTX_CANCEL && c->deadline >= 0) {
+			if (deadline_ns)
+				*deadline_ns = c->deadline;
+			return true;
+		}
+	}
+	return false;
+}
+
+GOCHAN_API void *go_ctx_value(struct go_ctx *ctx, const void *key)
+{
+	for (struct go_ctx *c = ctx; c; c = c->parent)
+		if (c->kind == CTX_VALUE && c->key == key)
+			return c->value;
+	return NULL;
+}
+
+/* ---- AfterFunc ---------------------------------------------------------------------------------- */
+
+GOCHAN_API int go_ctx_after_func(struct go_ctx *ctx, void (*fn)(void *), void *arg,
+				 struct go_ctx_stop **stop)
+{
+	struct go_ctx *c = cancel_ancestor(ctx);
+	struct go_ctx_stop *af = calloc(1, sizeof(*af));
+	bool run_now = false, linked = false;
+
+	if (!af)
+		return -ENOMEM;
+	af->fn = fn;
+	af->arg = arg;
+	af->refs = stop ? 2 : 1;
+	if (c) {
+		ctx_get(c);
+		af->cc = c;
+		go_mutex_lock(&c->mu);
+		if (atomic_load_explicit(&c->err, memory_order_relaxed)) {
+			run_now = !c->released;
+		} else {
+			af->next = c->afs;
+			if (c->afs)
+				c->afs->prev = af;
+			c->afs = af;
+			af->linked = linked = true;
+		}
+		go_mutex_unlock(&c->mu);
+	}
+	if (stop)
+		*stop = af;
+	if (run_now)
+		af_start(af);
+	else if (!linked)
+		af_put(af);       /* never runs: only the handle's reference stays, if any */
+	return 0;
+}
+
+GOCHAN_API bool go_ctx_stop(struct go_ctx_stop *af)
+{
+	struct go_ctx *c = af->cc;
+	bool stopped = false;
+
+	if (c) {
+		go_mutex_lock(&c->mu);
+		if (af->linked) {
+			if (af->prev)
+				af->prev->next = af->next;
+			else
+				c->afs = af->next;
+			if (af->next)
+				af->next->prev = af->prev;
+			af->linked = false;
+			stopped = true;
+		}
+		go_mutex_unlock(&c->mu);
+	} else {
+		stopped = true;   /* a context that is never cancelled: fn never runs */
+	}
+	if (stopped && c)
+		af_put(af);       /* the list's reference */
+	af_put(af);               /* the handle's */
+	return stopped;
+}

@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: the go_chan API over kernel channel fds, in the guest with the module:
+ * goroutines sending and receiving on buffered (poller) and unbuffered (kernel-blocking)
+ * kernel channels, with a plain process or another libgochan process on the other side;
+ * close; selects of kernel cases only (the kernel's select) and mixed with in-process
+ * channels (poller); a context whose Done is a kernel channel, cancelled from either side
+ * of a fork.
+ *
+ * Each TEST runs its goroutines in go_run() and checks what they recorded afterwards.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gochan/chan.h>
+#include <gochan/context.h>
+#include <gochan/kchan.h>
+#include <gochan/sched.h>
+
+#include "kselftest_harness.h"
+
+#define MSEC 1000000LL
+
+#define REQUIRE_GOCHAN() do {						\
+	if (access(GOCHAN_DEVICE_PATH, F_OK) != 0)			\
+		SKIP(return, "%s absent: gochan module not loaded",	\
+		     GOCHAN_DEVICE_PATH);				\
+} while (0)
+
+static int reap(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* ---- goroutines on one buffered kernel channel ------------------------------------------ */
+
+struct pc {
+	int fd;
+	long n, sum, bad, sent;
+	int send_ret, recv_ret;
+	struct go_waitgroup wg;
+};
+
+static void pc_send(void *p)
+{
+	struct pc *s = p;
+	struct go_chan *c;
+
+	go_chan_from_fd(&c, s->fd, 0);
+	for (long i = 0; i < s->n; i++) {
+		s->send_ret = go_chan_send(c, &i);
+		if (s->send_ret)
+			break;
+		s->sent++;
+	}
+	go_chan_close(c);
+	go_chan_free(c);
+	go_wg_done(&s->wg);
+}
+
+static void pc_recv(void *p)
+{
+	struct pc *s = p;
+	struct go_chan *c;
+	long v, want = 0;
+	bool ok;
+
+	go_chan_from_fd(&c, s->fd, 0);
+	while ((s->recv_ret = go_chan_recv(c, &v, &ok)) == 0 && ok) {
+		if (v != want++)
+			s->bad++;
+		s->sum += v;
+	}
+	go_chan_free(c);
+	go_wg_done(&s->wg);
+}
+
+static void pc_main(void *p)
+{
+	struct pc *s = p;
+
+	go_wg_add(&s->wg, 2);
+	go_spawn(pc_recv, s);
+	go_spawn(pc_send, s);
+	go_wg_wait(&s->wg);
+}
+
+TEST(goroutines_share_a_buffered_kernel_channel)
+{
+	struct pc s = { .n = 5000 };
+
+	REQUIRE_GOCHAN();
+	s.fd = gochan_make(sizeof(long), 4, 0);
+	ASSERT_LE(0, s.fd);
+	ASSERT_EQ(0, go_run(pc_main, &s));
+	/* Every value arrived once, in order, then the close ended the receiver. */
+	EXPECT_EQ(0, s.send_ret);
+	EXPECT_EQ(0, s.recv_ret);
+	EXPECT_EQ(0, s.bad);
+	EXPECT_EQ(s.n * (s.n - 1) / 2, s.sum);
+	close(s.fd);
+}
+
+TEST(goroutines_share_an_unbuffered_kernel_channel)
+{
+	struct pc s = { .n = 300 };
+
+	REQUIRE_GOCHAN();
+	s.fd = gochan_make(sizeof(long), 0, 0);
+	ASSERT_LE(0, s.fd);
+	/* An unbuffered rendezvous: one side waits in the kernel (GO_SYSCALL). */
+	ASSERT_EQ(0, go_run(pc_main, &s));
+	EXPECT_EQ(0, s.bad);
+	EXPECT_EQ(s.n * (s.n - 1) / 2, s.sum);
+	close(s.fd);
+}
+
+/* ---- across processes ----------------------------------------------------------------- */
+
+static void recv_main(void *p)
+{
+	pc_recv(p);
+}
+
+TEST(goroutine_receives_from_a_plain_process)
+{
+	size_t caps[] = { 0, 3 };
+
+	REQUIRE_GOCHAN();
+	for (int k = 0; k < 2; k++) {
+		struct pc s = { .n = 200 };
+		pid_t pid;
+
+		s.fd = gochan_make(sizeof(long), (unsigned)caps[k], 0);
+		ASSERT_LE(0, s.fd);
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			/* a process using plain blocking calls, no scheduler */
+			for (long i = 0; i < s.n; i++)
+				if (gochan_send(s.fd, &i))
+					_exit(1);
+			_exit(gochan_close(s.fd) ? 1 : 0);
+		}
+		go_wg_add(&s.wg, 1);
+		ASSERT_EQ(0, go_run(recv_main, &s));
+		EXPECT_EQ(0, reap(pid));
+		EXPECT_EQ(0, s.bad);
+		EXPECT_EQ(s.n * (s.n - 1) / 2, s.sum);
+		close(s.fd);
+	}
+}
+
+static void send_main(void *p)
+{
+	pc_send(p);
+}
+
+TEST(two_libgochan_processes_meet_on_unbuffered)
+{
+	struct pc s = { .n = 200 };
+	pid_t pid;
+
+	REQUIRE_GOCHAN();
+	s.fd = gochan_make(sizeof(long), 0, 0);
+	ASSERT_LE(0, s.fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct pc c = { .n = 200, .fd = s.fd };
+
+		go_wg_add(&c.wg, 1);
+		go_run(send_main, &c);
+		_exit(c.send_ret || c.sent != c.n);
+	}
+	go_wg_add(&s.wg, 1);
+	ASSERT_EQ(0, go_run(recv_main, &s));
+	/* Both sides are goroutines; the kernel holds the rendezvous. */
+	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, s.bad);
+	EXPECT_EQ(s.n * (s.n - 1) / 2, s.sum);
+	close(s.fd);
+}
+
+/* ---- close, try, len/cap --------------------------------------------------------------- */
+
+struct cl {
+	int fd;
+	int recv_ret, send_ret, close_ret, close2_ret, try_ret;
+	bool ok;
+	size_t len, cap, esz;
+};
+
+static void blocked_recv(void *p)
+{
+	struct cl *s = p;
+	struct go_chan *c;
+	long v = 5;
+
+	go_chan_from_fd(&c, s->fd, 0);
+	s->ok = true;
+	s->recv_ret = go_chan_recv(c, &v, &s->ok);
+	go_chan_free(c);
+}
+
+static void close_main(void *p)
+{
+	struct cl *s = p;
+	struct go_chan *c;
+	long v = 1;
+
+	go_chan_from_fd(&c, s->fd, 0);
+	s->cap = go_chan_cap(c);
+	s->esz = go_chan_elem_size(c);
+	s->try_ret = go_chan_try_recv(c, &v, NULL);
+	go_chan_try_send(c, &v);
+	s->len = go_chan_len(c);
+	go_chan_recv(c, &v, NULL);
+	go_spawn(blocked_recv, s);
+	go_sleep(50 * MSEC);
+	s->close_ret = go_chan_close(c);
+	s->close2_ret = go_chan_close(c);
+	s->send_ret = go_chan_send(c, &v);
+	go_sleep(50 * MSEC);
+	go_chan_free(c);
+}
+
+TEST(kernel_close_try_len_cap)
+{
+	struct cl s = { 0 };
+
+	REQUIRE_GOCHAN();
+	s.fd = gochan_make(sizeof(long), 2, 0);
+	ASSERT_LE(0, s.fd);
+	ASSERT_EQ(0, go_run(close_main, &s));
+	/* cap and elem size come from the kernel; len counts the buffered element. */
+	EXPECT_EQ(2, s.cap);
+	EXPECT_EQ(sizeof(long), s.esz);
+	EXPECT_EQ(1, s.len);
+	/* A non-blocking receive from the empty channel would block. */
+	EXPECT_EQ(-EAGAIN, s.try_ret);
+	/* Close wakes the parked receiver with ok = false; a second close and a send fail. */
+	EXPECT_EQ(0, s.close_ret);
+	EXPECT_EQ(0, s.recv_ret);
+	EXPECT_FALSE(s.ok);
+	EXPECT_EQ(-EPIPE, s.close2_ret);
+	EXPECT_EQ(-EPIPE, s.send_ret);
+	close(s.fd);
+}
+
+/* ---- select ------------------------------------------------------------------------------ */
+
+struct sel {
+	int kfd[2];
+	int r_timeout, r_ready, r_mixed_kernel, r_mixed_local, r_nb;
+	long got_ready, got_kernel, got_local;
+	int64_t waited;
+};
+
+static void local_sender(void *p)
+{
+	struct go_chan *c = p;
+	long v = 33;
+
+	go_sleep(30 * MSEC);
+	go_chan_send(c, &v);
+}
+
+static void select_main(void *p)
+{
+	struct sel *s = p;
+	struct go_chan *k0, *k1, *local;
+	long v = 0;
+
+	go_chan_from_fd(&k0, s->kfd[0], 0);
+	go_chan_from_fd(&k1, s->kfd[1], 0);
+	go_chan_make(&local, sizeof(long), 0);
+	/* Kernel cases only: the kernel's select, with its deadline. */
+	struct go_select_case kc[] = { GO_RECV_CASE(k0, &v), GO_RECV_CASE(k1, &v) };
+	int64_t t0 = go_now();
+
+	s->r_timeout = go_select_until(kc, 2, t0 + 30 * MSEC);
+	s->waited = go_now() - t0;
+	s->r_nb = go_try_select(kc, 2);
+	v = 21;
+	gochan_send(s->kfd[1], &v);
+	v = 0;
+	s->r_ready = go_select(kc, 2);
+	s->got_ready = v;
+	/* Mixed: an in-process channel and a kernel one; the kernel one is fed by another
+	 * process after 50 ms (the poller wakes the select). */
+	struct go_select_case mc[] = { GO_RECV_CASE(local, &v), GO_RECV_CASE(k0, &v) };
+
+	v = 0;
+	s->r_mixed_kernel = go_select(mc, 2);
+	s->got_kernel = v;
+	/* Mixed again, now woken by the in-process channel. */
+	go_spawn(local_sender, local);
+	v = 0;
+	s->r_mixed_local = go_select(mc, 2);
+	s->got_local = v;
+	go_chan_free(k0);
+	go_chan_free(k1);
+	go_chan_free(local);
+}
+
+TEST(select_over_kernel_and_mixed_cases)
+{
+	struct sel s = { 0 };
+	pid_t pid;
+
+	REQUIRE_GOCHAN();
+	s.kfd[0] = gochan_make(sizeof(long), 1, 0);
+	s.kfd[1] = gochan_make(sizeof(long), 1, 0);
+	ASSERT_LE(0, s.kfd[0]);
+	ASSERT_LE(0, s.kfd[1]);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct timespec ts = { 0, 150 * MSEC };
+		long v = 77;
+
+		nanosleep(&ts, NULL);
+		_exit(gochan_send(s.kfd[0], &v) ? 1 : 0);
+	}
+	ASSERT_EQ(0, go_run(select_main, &s));
+	EXPECT_EQ(0, reap(pid));
+	/* Nothing ready: -ETIMEDOUT, not before the deadline; a default: -EAGAIN. */
+	EXPECT_EQ(-ETIMEDOUT, s.r_timeout);
+	EXPECT_LE(30 * MSEC, s.waited);
+	EXPECT_EQ(-EAGAIN, s.r_nb);
+	/* The ready kernel case is taken. */
+	EXPECT_EQ(1, s.r_ready);
+	EXPECT_EQ(21, s.got_ready);
+	/* The mixed select is woken by the other process's send... */
+	EXPECT_EQ(1, s.r_mixed_kernel);
+	EXPECT_EQ(77, s.got_kernel);
+	/* ...and by a goroutine's. */
+	EXPECT_EQ(0, s.r_mixed_local);
+	EXPECT_EQ(33, s.got_local);
+	close(s.kfd[0]);
+	close(s.kfd[1]);
+}
+
+/* ---- contexts across processes ----------------------------------------------------------- */
+
+struct xc {
+	int fd;
+	bool cancel_here;
+	int err, child_err;
+	int64_t waited;
+};
+
+static void ctx_side(void *p)
+{
+	struct xc *s = p;
+	struct go_ctx *ctx;
+	bool ok = true;
+
+	if (go_ctx_with_kchan(&ctx, go_ctx_background(), s->fd) < 0) {
+		s->err = 1;
+		return;
+	}
+	if (s->cancel_here) {
+		go_sleep(50 * MSEC);
+		go_ctx_cancel(ctx);
+	} else {
+		int64_t t0 = go_now();
+
+		/* Done is a kernel channel here: a kernel-only receive. */
+		go_chan_recv(go_ctx_done(ctx), NULL, &ok);
+		s->waited = go_now() - t0;
+	}
+	s->err = go_ctx_err(ctx);
+	go_ctx_release(ctx);
+}
+
+static void ctx_waiter_main(void *p)
+{
+	struct xc *s = p;
+	struct go_ctx *ctx, *child;
+	struct go_chan *never;
+	long v;
+
+	/* Wait on a child's (in-process) Done in a mixed select: the parent context's watcher
+	 * sees the other process close its channel and cancels the tree. */
+	go_ctx_with_kchan(&ctx, go_ctx_background(), s->fd);
+	go_ctx_with_cancel(&child, ctx);
+	go_chan_make(&never, sizeof(long), 0);
+	struct go_select_case cs[] = { GO_RECV_CASE(never, &v), GO_RECV_CASE(go_ctx_done(child), NULL) };
+
+	s->err = go_select(cs, 2) == 1 ? go_ctx_err(ctx) : -1;
+	s->child_err = go_ctx_err(child);
+	go_ctx_release(child);
+	go_ctx_release(ctx);
+	go_chan_free(never);
+}
+
+TEST(context_cancel_crosses_processes)
+{
+	REQUIRE_GOCHAN();
+	for (int dir = 0; dir < 2; dir++) {
+		struct xc s = { 0 };
+		pid_t pid;
+
+		s.fd = gochan_make(0, 0, 0);
+		ASSERT_LE(0, s.fd);
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			struct xc c = { .fd = s.fd, .cancel_here = dir == 0 };
+
+			if (dir == 0)
+				go_run(ctx_side, &c);
+			else
+				go_run(ctx_waiter_main, &c);
+			_exit(c.err == -ECANCELED ? 0 : 10 + (c.err < 0 ? -c.err : c.err));
+		}
+		s.cancel_here = dir == 1;
+		ASSERT_EQ(0, go_run(ctx_side, &s));
+		/* Both sides end cancelled: the one that cancelled, and the one woken through the
+		 * kernel channel in the other process. */
+		EXPECT_EQ(-ECANCELED, s.err);
+		EXPECT_EQ(0, reap(pid));
+		close(s.fd);
+	}
+}
+
+TEST_HARNESS_MAIN

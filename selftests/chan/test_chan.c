@@ -1,0 +1,470 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Description: in-process channels: Go's rules for unbuffered rendezvous, buffered FIFO,
+ * close, nil channels, len/cap, zero-size elements and timed operations
+ * (after golang/go runtime/chan_test.go: TestChan, TestMultiConsumer, TestNonblockRecvRace).
+ */
+#include <errno.h>
+#include <stdint.h>
+
+#include <gochan/chan.h>
+#include <gochan/sched.h>
+
+#include "tap.h"
+#include "../../lib/chan/internal.h"
+
+/* Waiters queued on c (peeking under the lock: how a test knows a peer is blocked). */
+static unsigned queued(struct go_chan *c, bool senders)
+{
+	unsigned n = 0;
+
+	go_mutex_lock(&c->lock);
+	for (struct sudog *s = senders ? c->sendq.first : c->recvq.first; s; s = s->next)
+		n++;
+	go_mutex_unlock(&c->lock);
+	return n;
+}
+
+static bool wait_queued(struct go_chan *c, bool senders, unsigned n)
+{
+	int64_t end = go_now() + 10000 * MS;
+
+	while (queued(c, senders) < n) {
+		if (go_now() > end)
+			return false;
+		go_sleep(100000);
+	}
+	return true;
+}
+
+struct peer {
+	struct go_chan *c;
+	long v;
+	int ret;
+	bool ok;
+	_Atomic int done;
+	struct go_waitgroup *wg;
+};
+
+static void peer_send(void *p)
+{
+	struct peer *a = p;
+
+	a->ret = go_chan_send(a->c, &a->v);
+	a->done = 1;
+	if (a->wg)
+		go_wg_done(a->wg);
+}
+
+static void peer_recv(void *p)
+{
+	struct peer *a = p;
+
+	a->v = -1;
+	a->ret = go_chan_recv(a->c, &a->v, &a->ok);
+	a->done = 1;
+	if (a->wg)
+		go_wg_done(a->wg);
+}
+
+static void unbuffered_recv_blocks_until_send(void)
+{
+	struct go_waitgroup wg = { 0 };
+	struct peer a = { .wg = &wg };
+	long v = 42;
+
+	go_chan_make(&a.c, sizeof(long), 0);
+	go_wg_add(&wg, 1);
+	go_spawn(peer_recv, &a);
+	/* The receiver is queued and has not returned. */
+	CHECK(wait_queued(a.c, false, 1), "receiver never queued");
+	CHECK(!a.done, "receive returned before any send");
+	/* A send hands the value over directly. */
+	CHECK(go_chan_send(a.c, &v) == 0, "send");
+	go_wg_wait(&wg);
+	CHECK(a.ret == 0 && a.ok && a.v == 42, "ret %d ok %d v %ld", a.ret, a.ok, a.v);
+	go_chan_free(a.c);
+}
+
+static void unbuffered_send_blocks_until_recv(void)
+{
+	struct go_waitgroup wg = { 0 };
+	struct peer a = { .v = 7, .wg = &wg };
+	long v = 0;
+	bool ok;
+
+	go_chan_make(&a.c, sizeof(long), 0);
+	go_wg_add(&wg, 1);
+	go_spawn(peer_send, &a);
+	CHECK(wait_queued(a.c, true, 1), "sender never queued");
+	/* An unbuffered send does not complete without a receiver. */
+	CHECK(!a.done, "send returned with no receiver");
+	CHECK(go_chan_len(a.c) == 0, "unbuffered len %zu", go_chan_len(a.c));
+	CHECK(go_chan_recv(a.c, &v, &ok) == 0 && ok && v == 7, "recv v %ld", v);
+	go_wg_wait(&wg);
+	CHECK(a.ret == 0, "send ret %d", a.ret);
+	go_chan_free(a.c);
+}
+
+static void try_ops_and_len_cap(void)
+{
+	size_t caps[] = { 0, 1, 8, 100 };
+
+	for (unsigned k = 0; k < 4; k++) {
+		struct go_chan *c;
+		long v = 0;
+		bool ok;
+
+		CHECK(go_chan_make(&c, sizeof(long), caps[k]) == 0, "make");
+		/* A non-blocking receive from an empty channel fails. */
+		CHECK(go_chan_try_recv(c, &v, &ok) == -EAGAIN, "try_recv on empty, cap %zu", caps[k]);
+		for (size_t i = 0; i < caps[k]; i++) {
+			v = (long)i;
+			CHECK(go_chan_try_send(c, &v) == 0, "try_send %zu", i);
+			CHECK(go_chan_len(c) == i + 1, "len %zu", go_chan_len(c));
+		}
+		/* A full channel (or unbuffered with no receiver) refuses a non-blocking send. */
+		CHECK(go_chan_try_send(c, &v) == -EAGAIN, "try_send on full, cap %zu", caps[k]);
+		CHECK(go_chan_cap(c) == caps[k], "cap %zu", go_chan_cap(c));
+		CHECK(go_chan_elem_size(c) == sizeof(long), "elem size");
+		for (size_t i = 0; i < caps[k]; i++) {
+			CHECK(go_chan_try_recv(c, &v, &ok) == 0 && ok && v == (long)i,
+			      "FIFO: got %ld want %zu", v, i);
+		}
+		go_chan_free(c);
+	}
+	/* make rejects absurd sizes. */
+	struct go_chan *c;
+
+	CHECK(go_chan_make(&c, GO_CHAN_ELEM_SIZE_MAX + 1, 1) == -EINVAL, "elem size max");
+	CHECK(go_chan_make(&c, 1 << 16, SIZE_MAX / 2) == -EINVAL, "overflow");
+}
+
+static void blocked_senders_are_fifo(void)
+{
+	enum { N = 8 };
+	struct go_waitgroup wg = { 0 };
+	struct peer p[N];
+	struct go_chan *c;
+	long v, first = 100;
+
+	go_chan_make(&c, sizeof(long), 1);
+	go_chan_send(c, &first);
+	for (int i = 0; i < N; i++) {
+		p[i] = (struct peer){ .c = c, .v = i, .wg = &wg };
+		go_wg_add(&wg, 1);
+		go_spawn(peer_send, &p[i]);
+		/* queue them one at a time so arrival order is known */
+		CHECK(wait_queued(c, true, (unsigned)i + 1), "sender %d not queued", i);
+	}
+	/* The buffered element first, then the blocked senders in arrival order: a freed slot
+	 * takes the oldest blocked sender's element. */
+	go_chan_recv(c, &v, NULL);
+	CHECK(v == 100, "first %ld", v);
+	for (int i = 0; i < N; i++) {
+		go_chan_recv(c, &v, NULL);
+		CHECK(v == i, "got %ld want %d", v, i);
+	}
+	go_wg_wait(&wg);
+	go_chan_free(c);
+}
+
+static void blocked_receivers_are_fifo(void)
+{
+	enum { N = 8 };
+	struct go_waitgroup wg = { 0 };
+	struct peer p[N];
+	struct go_chan *c;
+
+	go_chan_make(&c, sizeof(long), 0);
+	for (int i = 0; i < N; i++) {
+		p[i] = (struct peer){ .c = c, .wg = &wg };
+		go_wg_add(&wg, 1);
+		go_spawn(peer_recv, &p[i]);
+		CHECK(wait_queued(c, false, (unsigned)i + 1), "receiver %d not queued", i);
+	}
+	for (long i = 0; i < N; i++)
+		go_chan_send(c, &i);
+	go_wg_wait(&wg);
+	/* The first receiver to block gets the first value. */
+	for (int i = 0; i < N; i++)
+		CHECK(p[i].v == i && p[i].ok, "receiver %d got %ld", i, p[i].v);
+	go_chan_free(c);
+}
+
+static void close_rules(void)
+{
+	struct go_chan *c;
+	long v = 1;
+
+	/* Close of the nil channel is an error (Go panics). */
+	CHECK(go_chan_close(NULL) == -EINVAL, "close nil");
+	go_chan_make(&c, sizeof(long), 2);
+	CHECK(go_chan_close(c) == 0, "close");
+	/* Close of a closed channel is an error (Go panics). */
+	CHECK(go_chan_close(c) == -EPIPE, "close twice");
+	/* Send on a closed channel is an error (Go panics), blocking or not. */
+	CHECK(go_chan_send(c, &v) == -EPIPE, "send on closed");
+	CHECK(go_chan_try_send(c, &v) == -EPIPE, "try_send on closed");
+	CHECK(go_chan_send_until(c, &v, go_now() + MS) == -EPIPE, "send_until on closed");
+	go_chan_free(c);
+}
+
+static void recv_after_close_drains_then_zero(void)
+{
+	size_t caps[] = { 0, 3 };
+
+	for (int k = 0; k < 2; k++) {
+		struct go_chan *c;
+		long v;
+		bool ok;
+
+		go_chan_make(&c, sizeof(long), caps[k]);
+		for (long i = 1; i <= (long)caps[k]; i++)
+			go_chan_send(c, &i);
+		go_chan_close(c);
+		/* Buffered values are still received after close, in order. */
+		for (long i = 1; i <= (long)caps[k]; i++) {
+			CHECK(go_chan_recv(c, &v, &ok) == 0 && ok && v == i, "drain %ld: %ld", i, v);
+		}
+		/* Then every receive returns at once with ok false and the zero value. */
+		for (int r = 0; r < 3; r++) {
+			v = -5;
+			ok = true;
+			CHECK(go_chan_recv(c, &v, &ok) == 0 && !ok && v == 0, "closed: ok %d v %ld", ok, v);
+			v = -5;
+			CHECK(go_chan_try_recv(c, &v, &ok) == 0 && !ok && v == 0, "try closed");
+			CHECK(go_chan_recv_until(c, &v, &ok, go_now()) == 0 && !ok, "until closed");
+		}
+		CHECK(go_chan_len(c) == 0, "len after drain");
+		go_chan_free(c);
+	}
+}
+
+static void close_wakes_every_blocked_party(void)
+{
+	enum { N = 16 };
+	struct go_waitgroup wg = { 0 };
+	struct peer r[N], s[N];
+	struct go_chan *rc, *sc;
+
+	go_chan_make(&rc, sizeof(long), 0);
+	go_chan_make(&sc, sizeof(long), 0);
+	for (int i = 0; i < N; i++) {
+		r[i] = (struct peer){ .c = rc, .wg = &wg, .ok = true };
+		s[i] = (struct peer){ .c = sc, .wg = &wg, .v = i };
+		go_wg_add(&wg, 2);
+		go_spawn(peer_recv, &r[i]);
+		go_spawn(peer_send, &s[i]);
+	}
+	CHECK(wait_queued(rc, false, N) && wait_queued(sc, true, N), "not all blocked");
+	go_chan_close(rc);
+	go_chan_close(sc);
+	go_wg_wait(&wg);
+	/* Every blocked receiver gets ok = false and the zero value; every blocked sender
+	 * -EPIPE. */
+	for (int i = 0; i < N; i++) {
+		CHECK(r[i].ret == 0 && !r[i].ok && r[i].v == 0, "receiver %d: ok %d v %ld", i,
+		      r[i].ok, r[i].v);
+		CHECK(s[i].ret == -EPIPE, "sender %d: %d", i, s[i].ret);
+	}
+	go_chan_free(rc);
+	go_chan_free(sc);
+}
+
+static void forever_recv(void *p)
+{
+	(void)p;
+	go_chan_recv(NULL, NULL, NULL);
+	tap_failed = 1;   /* never reached */
+}
+
+static void nil_channel_blocks_forever(void)
+{
+	long v = 0;
+	bool ok;
+
+	/* Non-blocking operations on nil never proceed. */
+	CHECK(go_chan_try_send(NULL, &v) == -EAGAIN, "try_send nil");
+	CHECK(go_chan_try_recv(NULL, &v, &ok) == -EAGAIN, "try_recv nil");
+	/* Timed ones time out. */
+	int64_t t0 = go_now();
+
+	CHECK(go_chan_recv_until(NULL, &v, &ok, t0 + 20 * MS) == -ETIMEDOUT, "recv_until nil");
+	CHECK(go_chan_send_until(NULL, &v, t0 + 20 * MS) == -ETIMEDOUT, "send_until nil");
+	CHECK(go_now() - t0 >= 20 * MS, "returned early");
+	CHECK(go_chan_len(NULL) == 0 && go_chan_cap(NULL) == 0, "len/cap nil");
+	/* A blocking receive never returns (the goroutine is abandoned at the end). */
+	go_spawn(forever_recv, NULL);
+	go_sleep(20 * MS);
+}
+
+static void zero_size_elements(void)
+{
+	struct go_waitgroup wg = { 0 };
+	struct peer a = { .wg = &wg };
+	struct go_chan *c;
+	bool ok;
+
+	/* Signal channels: NULL element pointers, counts only. */
+	go_chan_make(&c, 0, 3);
+	for (int i = 0; i < 3; i++)
+		CHECK(go_chan_try_send(c, NULL) == 0, "send %d", i);
+	CHECK(go_chan_try_send(c, NULL) == -EAGAIN, "full");
+	CHECK(go_chan_len(c) == 3, "len");
+	for (int i = 0; i < 3; i++)
+		CHECK(go_chan_recv(c, NULL, &ok) == 0 && ok, "recv %d", i);
+	go_chan_free(c);
+
+	go_chan_make(&c, 0, 0);
+	a.c = c;
+	go_wg_add(&wg, 1);
+	go_spawn(peer_recv, &a);
+	CHECK(go_chan_send(c, NULL) == 0, "unbuffered signal");
+	go_wg_wait(&wg);
+	CHECK(a.ok, "receiver ok");
+	go_chan_close(c);
+	CHECK(go_chan_recv(c, NULL, &ok) == 0 && !ok, "closed signal channel");
+	go_chan_free(c);
+}
+
+static void timed_operations(void)
+{
+	struct go_waitgroup wg = { 0 };
+	struct peer a = { .wg = &wg, .v = 9 };
+	struct go_chan *c;
+	long v = 0;
+	bool ok;
+	int64_t t0;
+
+	go_chan_make(&c, sizeof(long), 0);
+	t0 = go_now();
+	/* Nothing to receive: gives up at the deadline, not before. */
+	CHECK(go_chan_recv_until(c, &v, &ok, t0 + 30 * MS) == -ETIMEDOUT, "recv_until");
+	CHECK(go_now() - t0 >= 30 * MS, "early by %lld", (long long)(go_now() - t0));
+	CHECK(go_chan_send_until(c, &v, go_now() + 10 * MS) == -ETIMEDOUT, "send_until");
+	/* The timed-out waiters left the queues. */
+	CHECK(queued(c, true) == 0 && queued(c, false) == 0, "stale waiters");
+	/* A ready operation completes even with a past deadline. */
+	a.c = c;
+	go_wg_add(&wg, 1);
+	go_spawn(peer_send, &a);
+	CHECK(wait_queued(c, true, 1), "sender");
+	CHECK(go_chan_recv_until(c, &v, &ok, 0) == 0 && ok && v == 9, "past deadline, ready");
+	go_wg_wait(&wg);
+	/* A timed receive woken by a send before its deadline. */
+	a = (struct peer){ .c = c, .wg = &wg, .v = 11 };
+	go_wg_add(&wg, 1);
+	go_spawn(peer_send, &a);
+	CHECK(go_chan_recv_until(c, &v, &ok, go_now() + 5000 * MS) == 0 && ok && v == 11, "woken");
+	go_wg_wait(&wg);
+	go_chan_free(c);
+}
+
+struct big { unsigned char b[4096]; };
+struct bigsend { struct go_chan *c; struct go_waitgroup *wg; };
+
+static void big_sender(void *p)
+{
+	struct bigsend *b = p;
+	struct big local;     /* on this goroutine's stack: a receiver copies from here */
+
+	for (int i = 0; i < 4096; i++)
+		local.b[i] = (unsigned char)(i * 7);
+	go_chan_send(b->c, &local);
+	go_wg_done(b->wg);
+}
+
+static void large_elements_copied_whole(void)
+{
+	static struct big want, out;
+	struct go_waitgroup wg = { 0 };
+	struct bigsend bs = { .wg = &wg };
+
+	for (int i = 0; i < 4096; i++)
+		want.b[i] = (unsigned char)(i * 7);
+	go_chan_make(&bs.c, sizeof(struct big), 0);
+	go_wg_add(&wg, 1);
+	go_spawn(big_sender, &bs);
+	CHECK(wait_queued(bs.c, true, 1), "sender");
+	/* Unbuffered: copied straight from the blocked sender's stack. */
+	go_chan_recv(bs.c, &out, NULL);
+	CHECK(!memcmp(&want, &out, sizeof(out)), "4 KiB element differs (direct)");
+	go_wg_wait(&wg);
+	go_chan_free(bs.c);
+	/* Buffered: through the ring. */
+	memset(&out, 0, sizeof(out));
+	go_chan_make(&bs.c, sizeof(struct big), 2);
+	go_chan_send(bs.c, &want);
+	go_chan_recv(bs.c, &out, NULL);
+	CHECK(!memcmp(&want, &out, sizeof(out)), "4 KiB element differs (ring)");
+	go_chan_free(bs.c);
+}
+
+/* Go's TestMultiConsumer: producers and consumers share one channel; the sum and count
+ * received equal those sent. */
+struct mc {
+	struct go_chan *c;
+	struct go_waitgroup *wg;
+	long n;
+	_Atomic long sum, count;
+};
+
+static void mc_consume(void *p)
+{
+	struct mc *m = p;
+	long v, s = 0, k = 0;
+	bool ok;
+
+	while (go_chan_recv(m->c, &v, &ok) == 0 && ok) {
+		s += v;
+		k++;
+	}
+	m->sum += s;
+	m->count += k;
+	go_wg_done(m->wg);
+}
+
+static void multi_consumer(void)
+{
+	size_t caps[] = { 0, 1, 64 };
+
+	for (int k = 0; k < 3; k++) {
+		struct go_waitgroup wg = { 0 };
+		struct mc m = { .wg = &wg, .n = tap_scale(20000) };
+		long want = 0;
+
+		go_chan_make(&m.c, sizeof(long), caps[k]);
+		for (int i = 0; i < 4; i++) {
+			go_wg_add(&wg, 1);
+			go_spawn(mc_consume, &m);
+		}
+		for (long i = 0; i < m.n; i++) {
+			go_chan_send(m.c, &i);
+			want += i;
+		}
+		go_chan_close(m.c);
+		go_wg_wait(&wg);
+		CHECK(m.count == m.n && m.sum == want, "cap %zu: count %ld sum %ld want %ld", caps[k],
+		      (long)m.count, (long)m.sum, want);
+		go_chan_free(m.c);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	TEST(unbuffered_recv_blocks_until_send);
+	TEST(unbuffered_send_blocks_until_recv);
+	TEST(try_ops_and_len_cap);
+	TEST(blocked_senders_are_fifo);
+	TEST(blocked_receivers_are_fifo);
+	TEST(close_rules);
+	TEST(recv_after_close_drains_then_zero);
+	TEST(close_wakes_every_blocked_party);
+	TEST(nil_channel_blocks_forever);
+	TEST(zero_size_elements);
+	TEST(timed_operations);
+	TEST(large_elements_copied_whole);
+	TEST(multi_consumer);
+	return tap_any_failed;
+}
