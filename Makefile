@@ -247,11 +247,15 @@ demo-run: module tools
 # The demo runs under gochan-top when it was built: the BPF programs on the
 # module's tracepoints count what every channel of the demo did, and their
 # report follows the demo's own output.
-DEMO_TRACE_HEAD	:= == 11. What the tracepoints saw: gochan-top, BPF programs on gochan:*
+# After the kernel part, the runtime: goroutines, in-process channels and a context whose
+# Done is a kernel channel, fanned in across two processes (tools/examples/fanin.c).
+DEMO_FANIN_HEAD	:= == 11. Goroutines: one select over in-process and kernel channels, two processes
+DEMO_FANIN	:= echo && echo "$(DEMO_FANIN_HEAD)" && build/tools/examples/fanin 6
+DEMO_TRACE_HEAD	:= == 12. What the tracepoints saw: gochan-top, BPF programs on gochan:*
 DEMO_CMD	= $(if $(wildcard build/tools/gochan-top/gochan-top),\
 	build/tools/gochan-top/gochan-top -- sh -c \
-	\''build/tools/demo/gochan-demo && echo && echo "$(DEMO_TRACE_HEAD)"'\',\
-	build/tools/demo/gochan-demo)
+	\''build/tools/demo/gochan-demo && $(DEMO_FANIN) && echo && echo "$(DEMO_TRACE_HEAD)"'\',\
+	sh -c '\''build/tools/demo/gochan-demo && $(DEMO_FANIN)'\'')
 
 bench: deps
 	$(if $(BENCH_DEPS),mk/install-deps $(BENCH_DEPS))
