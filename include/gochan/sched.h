@@ -177,6 +177,19 @@ ssize_t go_write(int fd, const void *buf, size_t len);
 int go_kchan_send(int fd, const void *elem, int64_t deadline_ns);
 int go_kchan_recv(int fd, void *elem, bool *ok, int64_t deadline_ns);
 
+/*
+ * go_kchan_select - gochan_select_until for goroutines: the kernel's select over kernel
+ * channels, queued as an io_uring command (cancelled if go_run ends first); the goroutine
+ * parks, its thread does not. Returns as gochan_select_until does (the index; -EPIPE with
+ * res->index for a send on a closed channel; -ETIMEDOUT ...). n == 0 (Go's "select {}")
+ * and the fallbacks of go_kchan_send apply. struct gochan_select_case and
+ * struct gochan_select_result are <gochan/kchan.h>'s.
+ */
+struct gochan_select_case;
+struct gochan_select_result;
+int go_kchan_select(const struct gochan_select_case *cases, unsigned n,
+		    struct gochan_select_result *res, int64_t deadline_ns);
+
 /* ---- Building synchronization primitives ---------------------------------------------------- */
 
 /* An opaque goroutine (or, outside the scheduler, a blocked thread's stand-in). */

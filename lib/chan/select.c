@@ -222,10 +222,8 @@ static int kselect(struct go_select_case *cases, unsigned n, unsigned nk, bool b
 	}
 	if (!block)
 		ret = gochan_try_select(kc, nk, &res);
-	else if (deadline >= 0)
-		ret = GO_SYSCALL(gochan_select_until(kc, nk, &res, deadline));
-	else
-		ret = GO_SYSCALL(gochan_select(kc, nk, &res));
+	else	/* queued in the kernel: the goroutine parks, not its thread */
+		ret = go_kchan_select(kc, nk, &res, deadline);
 	if (ret >= 0 || ret == -EPIPE) {
 		struct go_select_case *cs = &cases[map[res.index]];
 

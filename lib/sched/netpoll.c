@@ -32,7 +32,7 @@
 #define SQ_ENTRIES	1024
 #define CQ_ENTRIES	65536
 
-enum pollop_kind { OP_POLL, OP_READ, OP_WRITE, OP_KSEND, OP_KRECV };
+enum pollop_kind { OP_POLL, OP_READ, OP_WRITE, OP_KSEND, OP_KRECV, OP_KSELECT };
 
 struct pollop {
 	struct go_g *g;
@@ -45,6 +45,7 @@ struct pollop {
 	int64_t deadline;
 	struct __kernel_timespec ts;
 	struct gochan_xfer x;		/* OP_KSEND / OP_KRECV: read by the kernel at submission */
+	struct gochan_select sel;	/* OP_KSELECT: likewise */
 	struct pollop *knext, *kprev;	/* np.kcmds: queued kernel commands, for go_run's end */
 	uint32_t armed;			/* release-stored when submitted, acquired by the reaper:
 					 * the CQE orders them, but not in ThreadSanitizer's eyes */
@@ -209,7 +210,7 @@ struct go_g *_go_netpoll(int64_t delay)
 		(void)load_acquire(&op->armed);
 		op->res = cqe->res;
 		fetch_add(&np.waiters, -1);
-		if (op->kind == OP_KSEND || op->kind == OP_KRECV)
+		if (op->kind >= OP_KSEND)
 			kcmd_unlink(op);
 		_go_g_make_runnable(op->g);
 		op->g->schedlink = list;
@@ -260,9 +261,20 @@ static bool pollop_arm(struct go_g *g, void *arg)
 		}
 		kcmd_link(op);
 		break;
+	case OP_KSELECT: {
+		/* the select's first channel carries it (its CANCEL and close find it) */
+		struct gochan_uring_cmd cmd = { .arg = (uintptr_t)&op->sel,
+						.key = (uint64_t)(uintptr_t)op };
+
+		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, op->fd, NULL, 0, 0);
+		sqe->cmd_op = GOCHAN_IOC_SELECT;
+		memcpy(sqe->cmd, &cmd, sizeof(cmd));
+		kcmd_link(op);
+		break;
+	}
 	}
 	io_uring_sqe_set_data(sqe, op);
-	if (op->deadline >= 0 && op->kind != OP_KSEND && op->kind != OP_KRECV) {
+	if (op->deadline >= 0 && op->kind < OP_KSEND) {
 		sqe->flags |= IOSQE_IO_LINK;
 		op->ts.tv_sec = op->deadline / 1000000000;
 		op->ts.tv_nsec = op->deadline % 1000000000;
@@ -425,4 +437,46 @@ GOCHAN_API int go_kchan_recv(int fd, void *elem, bool *ok, int64_t deadline_ns)
 		}
 	}
 	return kchan_poll_loop(fd, false, NULL, elem, ok, deadline_ns);
+}
+
+GOCHAN_API int go_kchan_select(const struct gochan_select_case *cases, unsigned n,
+			       struct gochan_select_result *res, int64_t deadline_ns)
+{
+	struct pollop op = { .kind = OP_KSELECT, .deadline = deadline_ns };
+	struct gochan_select_result dummy;
+	int r;
+
+	if (!res)
+		res = &dummy;
+	if (_go_curg && np.ok && n > 0 && !load_relaxed(&kcmd_unsupported)) {
+		op.fd = cases[0].fd;
+		op.sel = (struct gochan_select){
+			.size		= sizeof(op.sel),
+			.flags		= deadline_ns >= 0 ? GOCHAN_SELECT_DEADLINE : 0,
+			.cases		= (uintptr_t)cases,
+			.ncases		= n,
+			.case_size	= sizeof(*cases),
+			.deadline_ns	= deadline_ns >= 0 ? deadline_ns : 0,
+		};
+		r = wait_op(&op, "select (kernel)");
+		if (r >= 0) {
+			res->index = (unsigned)r & GOCHAN_SELECT_RES_INDEX;
+			res->ok = r & GOCHAN_SELECT_RES_OK;
+			return r & GOCHAN_SELECT_RES_CLOSED ? -EPIPE : (int)res->index;
+		}
+		if (r == -ENOTTY && n > 0)
+			r = -EINVAL;	/* a case's fd is not a channel: as gochan_select says */
+		if (!kcmd_missing(r))
+			return r;
+	}
+	/* Outside a goroutine, without io_uring or the commands, or "select {}": the kernel's
+	 * blocking select, as a system call. */
+	int saved = _go_errno_get();
+
+	go_syscall_enter();
+	r = deadline_ns < 0 ? gochan_select(cases, n, res) :
+			      gochan_select_until(cases, n, res, deadline_ns);
+	go_syscall_exit();
+	_go_errno_set(saved);
+	return r;
 }
