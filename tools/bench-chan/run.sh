@@ -14,7 +14,7 @@ if ! command -v go >/dev/null 2>&1; then
 		{ apt-get update -q >/dev/null 2>&1 &&
 		  DEBIAN_FRONTEND=noninteractive apt-get install -y -q golang-go >/dev/null 2>&1; }
 fi
-(cd "$HERE/go" && GOCACHE="$OUT/gocache" GOFLAGS=-mod=mod go build -o "$OUT/bench-chan-go" .)
+(cd "$HERE/go" && GOCACHE="$OUT/gocache" GO111MODULE=off go build -o "$OUT/bench-chan-go" main.go)
 
 echo "# bench-chan: $(go version | cut -d' ' -f3) vs libgochan, ns/op, ratio = C / Go"
 printf '%-30s %5s %12s %12s %7s\n' benchmark procs C Go ratio
