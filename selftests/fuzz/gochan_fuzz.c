@@ -71,7 +71,8 @@
 #define SEQ_BITS	22		/* tags per worker the dup bitmap covers */
 #define POOL_MAX	48		/* fds a worker holds at most */
 #define NSHARED		12		/* channels made before the fork */
-#define MQ		64		/* largest modelled capacity */
+#define MQ		160		/* values a model holds: 2 * capacity, and more */
+#define MODEL_CAP	64		/* largest modelled capacity */
 #define SCRATCH		(512 * 1024)	/* a worker's good buffer */
 #define IO_BUFS		8		/* io_uring operations in flight */
 
@@ -316,6 +317,13 @@ static void drop(struct ent *e)
 	if (e->m && !--e->m->refs)
 		free(e->m);
 	*e = pool[--npool];
+}
+
+/* Values given back can stay out of the ring while it fills again, so
+ * len is unbounded in theory: sends to a model this full are skipped. */
+static bool m_full(const struct model *m, uint32_t n)
+{
+	return m && m->len + n + 2 > MQ;
 }
 
 static void m_push(struct model *m, uint64_t tag)
@@ -573,7 +581,7 @@ static void op_create(void)
 	ALLOW("CREATE", err, EINVAL, E2BIG, ENOSPC, ENOMEM, EMFILE, ENFILE, EFAULT, ENOTTY);
 	if (fd < 0)
 		return;
-	if (cr.capacity > MQ || cr.elem_size > 4096 || sb.ro || !sb.good) {
+	if (cr.capacity > MODEL_CAP || cr.elem_size > 4096 || sb.ro || !sb.good) {
 		/* Too large to model, or made by a struct we did not see
 		 * written back: share-less but unmodelled. */
 		struct ent e = { fd, K_CHAN, cr.elem_size, cr.capacity, true, true, NULL };
@@ -628,7 +636,7 @@ static void op_xfer(bool send)
 	void *arg;
 	int ret, err;
 
-	if (!e)
+	if (!e || (send && m_full(e->m, 1)))
 		return;
 	x.flags = xfer_flags(&x.deadline_ns);
 	if (one_in(20))
@@ -749,6 +757,8 @@ static void op_rw(bool wr)
 		len += 1 + rn(es ? es - 1 : 7);		/* not whole elements */
 	if (one_in(50) && !e->m && !wr)	/* a write sends only values we made */
 		len = rnd() >> rn(64);
+	if (wr && m_full(e->m, n + 1))
+		return;
 	buf = ptr(len, &pk);
 	if (len > SCRATCH && pk == P_GOOD)
 		len = (size_t)n * es;
@@ -936,6 +946,11 @@ static void op_select(void)
 			cs[i].reserved = 1;
 	}
 	fill(sendbuf, maxes, tag);
+	/* A read-only send buffer is a good source too: it must hold the
+	 * same value (or fault, past its page). */
+	mprotect(ro, PAGE, PROT_READ | PROT_WRITE);
+	fill(ro, maxes < PAGE ? maxes : PAGE, tag);
+	mprotect(ro, PAGE, PROT_READ);
 	sel.flags = rn(3) ? GOCHAN_SELECT_NONBLOCK : GOCHAN_SELECT_DEADLINE;
 	if (sel.flags & GOCHAN_SELECT_DEADLINE)
 		dl = now_ns() + (int64_t)rn(3000000);
@@ -1018,6 +1033,8 @@ static void op_select_model(void)
 		cs[i].op = 1 + rn(2);
 		cs[i].buf = (uintptr_t)(scratch + i * 66000);
 		if (cs[i].op == GOCHAN_OP_SEND) {
+			if (m_full(e->m, 1))
+				return;
 			tags[i] = new_tag();
 			fill(scratch + i * 66000, e->es, tags[i]);
 			ready |= m_room(e->m) == 1;
