@@ -34,7 +34,8 @@
  * number and a command line that replays that worker alone from the same
  * seed (-w1 -W<worker>; the other workers' interleaving is not replayed,
  * so a race may need the full command line), then exits 1.  Output is TAP
- * with one result, so guest-run-tests and tools/tap-summary count it.
+ * with one result, so guest-run-tests and tools/tap-summary count it; a
+ * line every million calls tells the rate.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -82,6 +83,7 @@ struct shm {
 	uint64_t seed;
 	uint64_t target;		/* calls in all */
 	int64_t end_ns;			/* stop time (CLOCK_MONOTONIC) */
+	int64_t start_ns;
 	uint64_t calls;			/* calls so far, all workers */
 	uint64_t seq[NW_MAX];		/* next tag sequence per worker */
 	uint64_t shared_rx;		/* tagged values received, shared chans */
@@ -161,8 +163,16 @@ static void fail(const char *fmt, ...)
 /* Count one system call; false once the run is over. */
 static bool tick(void)
 {
+	uint64_t n = __atomic_add_fetch(&shm->calls, 1, __ATOMIC_RELAXED);
+
 	ncall++;
-	return __atomic_add_fetch(&shm->calls, 1, __ATOMIC_RELAXED) <= shm->target;
+	if (n % 1000000 == 0 && n <= shm->target) {
+		double secs = (now_ns() - shm->start_ns) / 1e9;
+
+		printf("# gochan-fuzz: %" PRIu64 " calls, %.0f s, %.0f calls/s\n",
+		       n, secs, n / (secs > 0 ? secs : 1));
+	}
+	return n <= shm->target;
 }
 
 static bool done(void)
@@ -1699,6 +1709,7 @@ int main(int argc, char **argv)
 	}
 	close(dev);
 	start = now_ns();
+	shm->start_ns = start;
 	for (int w = 0; w < nworkers; w++) {
 		if (only_worker >= 0 && w != only_worker) {
 			pids[w] = -1;
