@@ -1739,6 +1739,15 @@ int main(int argc, char **argv)
 					 nworkers, calls);
 		}
 	}
+	/* The workers' names go, and their rings with them. */
+	dev = open(GOCHAN_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	for (int i = 0; i < 8 && dev >= 0; i++) {
+		char name[16];
+		struct gochan_unlink ul = { .size = sizeof(ul), .name = (uintptr_t)name };
+
+		snprintf(name, sizeof(name), "fz-%d", i);
+		ioctl(dev, GOCHAN_IOC_UNLINK, &ul);
+	}
 	double secs_run = (now_ns() - start) / 1e9;
 	uint64_t done_calls = shm->calls < calls ? shm->calls : calls;
 
