@@ -427,7 +427,8 @@ static void m_check(struct ent *e, const char *via)
 
 static unsigned char *scratch;		/* SCRATCH bytes, read-write */
 static unsigned char *edge;		/* a RW page, then a PROT_NONE page */
-static unsigned char *ro;		/* a read-only page */
+static unsigned char *ro;		/* a read-only page, for values */
+static unsigned char *ro_struct;	/* another, for structs */
 static void *hole;			/* an unmapped page */
 
 enum ptr_kind { P_GOOD, P_NULL, P_KERNEL, P_NONCANON, P_HOLE, P_EDGE, P_RO, P_NR };
@@ -515,10 +516,10 @@ static void *sbuf_make(struct sbuf *s, const void *st, uint32_t ksize, uint32_t 
 				s->bad = true;
 				break;
 			}
-			mprotect(ro, PAGE, PROT_READ | PROT_WRITE);
-			memcpy(ro, sbuf_mem, n > PAGE ? PAGE : n);
-			mprotect(ro, PAGE, PROT_READ);
-			s->p = ro;
+			mprotect(ro_struct, PAGE, PROT_READ | PROT_WRITE);
+			memcpy(ro_struct, sbuf_mem, n > PAGE ? PAGE : n);
+			mprotect(ro_struct, PAGE, PROT_READ);
+			s->p = ro_struct;
 			s->ro = s->valid && n <= PAGE;
 			s->bad = !s->ro;
 			break;
@@ -698,10 +699,12 @@ static void op_xfer(bool send)
 			if (err != EFAULT && !(m->closed && err == EPIPE))
 				fail("SEND from a bad buffer: %s", strerror(err));
 		} else if (m->closed) {
-			if (err != EPIPE && !(sb.ro && err == EFAULT))
+			if (err != EPIPE)
 				fail("SEND on a closed channel: %s", strerror(err));
 		} else if (m_room(m) == 1) {
-			if (err && !(sb.ro && err == EFAULT))
+			/* SEND writes nothing back: a read-only struct is
+			 * fine. */
+			if (err)
 				fail("SEND with room in the ring: %s", strerror(err));
 			m_push(m, tag);
 		} else if (m_room(m) < 0) {
@@ -715,14 +718,16 @@ static void op_xfer(bool send)
 	} else {
 		struct gochan_xfer *xo = arg;
 
-		if (m->len && buf_ok) {
-			/* A read-only struct: the value was copied out, the
-			 * struct not written back: the header says EFAULT
-			 * takes nothing. */
+		if (m->len && buf_ok && sb.ro) {
+			/* ok cannot be written back: EFAULT, and the header
+			 * says a faulting RECV takes nothing (m_check()
+			 * below sees whether it did). */
+			if (err != EFAULT)
+				fail("RECV with a read-only struct: %s",
+				     err ? strerror(err) : "succeeded");
+		} else if (m->len && buf_ok) {
 			if (err)
-				fail("RECV with %u buffered: %s (struct %s)", m->len,
-				     strerror(err), sb.ro ? "read-only: value taken, "
-				     "not given back?" : "writable");
+				fail("RECV with %u buffered: %s", m->len, strerror(err));
 			if (xo->ok != 1)
 				fail("RECV with %u buffered: ok = %u", m->len, xo->ok);
 			m_take(m, buf, 1, "RECV");
@@ -736,7 +741,7 @@ static void op_xfer(bool send)
 			if (!err && xo->ok != 0)
 				fail("RECV on a closed, drained channel: ok = %u", xo->ok);
 		} else if (err != EAGAIN && err != ETIMEDOUT && err != EINTR &&
-			   !(err == EFAULT && !buf_ok)) {
+			   !(err == EFAULT && (!buf_ok || sb.ro))) {
 			fail("RECV on an empty channel: %s", err ? strerror(err) : "succeeded");
 		}
 	}
@@ -1577,8 +1582,10 @@ static void worker(int idx, const int *shared)
 	scratch = mmap(NULL, SCRATCH, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	edge = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ro = mmap(NULL, 2 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ro_struct = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	hole = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (scratch == MAP_FAILED || edge == MAP_FAILED || ro == MAP_FAILED || hole == MAP_FAILED)
+	if (scratch == MAP_FAILED || edge == MAP_FAILED || ro == MAP_FAILED ||
+	    ro_struct == MAP_FAILED || hole == MAP_FAILED)
 		fail("mmap: %s", strerror(errno));
 	mprotect(edge + PAGE, PAGE, PROT_NONE);
 	mprotect(ro + PAGE, PAGE, PROT_NONE);
