@@ -1217,13 +1217,15 @@ static void op_dup_or_drop(void)
 		add(n);
 }
 
+static const char *const odd_names[] = { "", "a b", "\x01", "very-long-name-that-goes-on-"
+	"and-on-and-on-past-sixty-four-bytes-of-name", "\xff\xfe", "/", "." };
+
 static const char *name_of(char *buf)
 {
-	static const char *odd[] = { "", "a b", "\x01", "very-long-name-that-goes-on-and-on-"
-		"and-on-past-sixty-four-bytes-of-name", "\xff\xfe", "/", "." };
+	const char *const *odd = odd_names;
 
 	if (one_in(10))
-		return odd[rn(ARRAY_SIZE(odd))];
+		return odd[rn(ARRAY_SIZE(odd_names))];
 	sprintf(buf, "fz-%u", rn(8));
 	return buf;
 }
@@ -1237,6 +1239,21 @@ static void op_named(void)
 	struct sbuf sb;
 	void *arg;
 	int ret, err;
+
+	/* Whatever the pointer, the kernel finds one of our names there or
+	 * faults: a stray name would outlive the run and hold its ring
+	 * against max_total_bytes. */
+	if (np != name) {
+		if (pk == P_GOOD) {
+			strcpy(np, name);
+		} else if (pk == P_RO) {
+			mprotect(ro, PAGE, PROT_READ | PROT_WRITE);
+			strcpy(np, name);
+			mprotect(ro, PAGE, PROT_READ);
+		} else if (pk == P_EDGE) {
+			memset(np, 'x', edge + PAGE - (unsigned char *)np);
+		}
+	}
 
 	if (one_in(4)) {
 		struct gochan_unlink ul = { .size = sizeof(ul), .name = (uintptr_t)np };
@@ -1746,13 +1763,17 @@ int main(int argc, char **argv)
 					 nworkers, calls);
 		}
 	}
-	/* The workers' names go, and their rings with them. */
+	/* The workers' names go, and their rings with them: a later test
+	 * may count on max_total_bytes to the byte. */
 	dev = open(GOCHAN_DEVICE_PATH, O_RDWR | O_CLOEXEC);
-	for (int i = 0; i < 8 && dev >= 0; i++) {
+	for (unsigned int i = 0; i < 8 + ARRAY_SIZE(odd_names) && dev >= 0; i++) {
 		char name[16];
 		struct gochan_unlink ul = { .size = sizeof(ul), .name = (uintptr_t)name };
 
-		snprintf(name, sizeof(name), "fz-%d", i);
+		if (i < 8)
+			snprintf(name, sizeof(name), "fz-%u", i);
+		else
+			ul.name = (uintptr_t)odd_names[i - 8];
 		ioctl(dev, GOCHAN_IOC_UNLINK, &ul);
 	}
 	double secs_run = (now_ns() - start) / 1e9;
