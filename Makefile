@@ -301,6 +301,8 @@ help:
 	@echo '  debug-kernel     build the debug kernel (KASAN, lockdep, kmemleak...) once'
 	@echo '  check-debug      the module selftests under the debug kernel, then kmemleak'
 	@echo '  debug-kernel-cached  exit 0 if the debug kernel is built, 1 if not'
+	@echo '  fuzz, fuzz-vm    the uapi fuzzer (FUZZ_CALLS, FUZZ_SEED) in the debug / Debian guest'
+	@echo '  stress           the long stress (STRESS_SECONDS, 600) in the debug guest'
 	@echo '  install          the library and headers (PREFIX, DESTDIR)'
 	@echo '  modules_install  the module, into /lib/modules (DESTDIR)'
 	@echo '  clean            everything built'
