@@ -663,7 +663,10 @@ struct gochan_chan *gochan_chan_create(u32 elem_size, u32 capacity)
 	if (err)
 		goto err_free;
 	if (ring_bytes) {
-		c->ring = kvzalloc(ring_bytes, GFP_KERNEL_ACCOUNT);
+		/* Over the creator's memcg limit this is ENOMEM for the
+		 * caller, not the memcg's OOM killer (RETRY_MAYFAIL). */
+		c->ring = kvzalloc(ring_bytes, GFP_KERNEL_ACCOUNT |
+				   __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 		if (!c->ring) {
 			err = -ENOMEM;
 			goto err_uncharge;
