@@ -158,6 +158,14 @@ static void globrunqput_locked(struct go_g *g)
 	store_relaxed(&sched.runqsize, sched.runqsize + 1);
 }
 
+/* The same, taking sched.lock. */
+static void globrunqput(struct go_g *g)
+{
+	_go_lock(&sched.lock);
+	globrunqput_locked(g);
+	_go_unlock(&sched.lock);
+}
+
 /* Move half of p's full queue plus g to the global queue (Go's runqputslow). */
 static bool runqputslow(struct go_p *p, struct go_g *g, uint32_t h, uint32_t t)
 {
@@ -544,9 +552,7 @@ static void inject_list(struct go_m *m, struct go_g *list, struct go_g **first)
 		if (m->p) {
 			runqput(m->p, g, false);
 		} else {
-			_go_lock(&sched.lock);
-			globrunqput_locked(g);
-			_go_unlock(&sched.lock);
+			globrunqput(g);
 		}
 		_go_wakep();
 	}
@@ -729,9 +735,7 @@ static void execute(struct go_m *m, struct go_g *g)
 				_go_g_make_runnable(g);
 				if (m->p)
 					continue;
-				_go_lock(&sched.lock);	/* the P was lost: someone else runs it */
-				globrunqput_locked(g);
-				_go_unlock(&sched.lock);
+				globrunqput(g);	/* the P was lost: someone else runs it */
 				_go_wakep();
 			}
 			return;
@@ -747,9 +751,11 @@ static void execute(struct go_m *m, struct go_g *g)
 			return;
 		case AFTER_LOSTP:
 			store_release(&g->status, (uint32_t)Gs_RUNNABLE);
-			_go_lock(&sched.lock);
-			globrunqput_locked(g);
-			_go_unlock(&sched.lock);
+			globrunqput(g);
+			/* The M that took our P may have given it back meanwhile and gone
+			 * to sleep: someone must come for g (a P idle means wakep starts
+			 * one; a P still held sees the global queue before idling). */
+			_go_wakep();
 			return;
 		case AFTER_NONE:
 			return;
@@ -992,9 +998,7 @@ GOCHAN_API int go_spawn(void (*fn)(void *), void *arg)
 		} else {
 			g = newproc(fn, arg, NULL);
 			if (g) {
-				_go_lock(&sched.lock);
-				globrunqput_locked(g);
-				_go_unlock(&sched.lock);
+				globrunqput(g);
 			}
 		}
 		_go_rt_exit(m);
@@ -1005,9 +1009,7 @@ GOCHAN_API int go_spawn(void (*fn)(void *), void *arg)
 	} else {
 		g = newproc(fn, arg, NULL);
 		if (g) {
-			_go_lock(&sched.lock);
-			globrunqput_locked(g);
-			_go_unlock(&sched.lock);
+			globrunqput(g);
 		}
 	}
 	if (!g)
@@ -1147,9 +1149,7 @@ GOCHAN_API void go_ready(struct go_g *g, uintptr_t value)
 		if (_go_rt_enter_noswitch(m)) {
 			runqput(m->p, g, true);
 		} else {
-			_go_lock(&sched.lock);
-			globrunqput_locked(g);
-			_go_unlock(&sched.lock);
+			globrunqput(g);
 		}
 		_go_rt_exit(m);
 	} else if ((m = _go_m) != NULL && m->p && m->gen == load_relaxed(&sched.gen)) {
@@ -1157,9 +1157,7 @@ GOCHAN_API void go_ready(struct go_g *g, uintptr_t value)
 		 * run their goroutines in deadline order. */
 		runqput(m->p, g, false);
 	} else {
-		_go_lock(&sched.lock);
-		globrunqput_locked(g);
-		_go_unlock(&sched.lock);
+		globrunqput(g);
 	}
 	_go_wakep();
 }
