@@ -277,7 +277,7 @@ extern __thread struct go_g *_go_curg;	/* running G on this thread, NULL on g0 /
 
 int64_t _go_ngoroutines(void);		/* live Gs (a racy sum while Ps run) */
 void _go_g_make_runnable(struct go_g *g);	/* WAITING -> RUNNABLE (waits out Gs_SCAN) */
-void _go_inject_global(struct go_g *list);	/* RUNNABLE Gs (schedlink) to the global queue */
+void _go_inject_global_polled(void);		/* sysmon: reap and queue, under sched.lock */
 void _go_wakep(void);
 void _go_startm(struct go_p *p, bool spinning);
 void _go_handoffp(struct go_p *p);

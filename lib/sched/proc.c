@@ -558,11 +558,15 @@ static void inject_list(struct go_m *m, struct go_g *list, struct go_g **first)
 	}
 }
 
-void _go_inject_global(struct go_g *list)
+/* sysmon: reap completions and queue their Gs in one hold of sched.lock (lock order:
+ * sched.lock, then the netpoll locks). */
+void _go_inject_global_polled(void)
 {
+	struct go_g *list;
 	int n = 0;
 
 	_go_lock(&sched.lock);
+	list = _go_netpoll(0);
 	while (list) {
 		struct go_g *g = list;
 

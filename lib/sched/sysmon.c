@@ -190,10 +190,9 @@ static void *sysmon_main(void *arg)
 		/* Completions nobody reaped for 10 ms: every P busy (Go's sysmon does this). */
 		if (_go_netpoll_waiters() && !load_relaxed(&_go_netpoll_blocked) &&
 		    now - load_relaxed(&_go_netpoll_last) > 10000000) {
-			struct go_g *list = _go_netpoll(0);
-
-			if (list)
-				_go_inject_global(list);
+			/* Under sched.lock: sysmon is not an M, so between reaping and
+			 * queueing, checkdead would see no waiter and no runnable G. */
+			_go_inject_global_polled();
 		}
 		/* A due timer nobody is waiting for (all Ms busy or asleep). */
 		if (_go_timers_next() >= 0 && _go_timers_next() < now - 1000000 &&
