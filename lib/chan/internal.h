@@ -68,6 +68,7 @@ static inline void go_mutex_unlock(struct go_mutex *m)
 #define SEL_FIRED_NONE    (-1)
 #define SEL_FIRED_TIMEOUT (-2)
 #define SEL_FIRED_POLL    (-3)
+#define SEL_FIRED_KERNEL  (-4)	/* the select's kernel command completed (struct selkcmd) */
 
 /*
  * struct selwait - one blocked select (or timed send/recv), on its goroutine's stack.
@@ -76,14 +77,42 @@ static inline void go_mutex_unlock(struct go_mutex *m)
  *          0 = not yet off-CPU, 1 = parked (go_park's unlock ran), 2 = woken before that
  * @fired:  the case index that won, or SEL_FIRED_*; written by the winner before waking
  * @timer_busy: set while the timer function may touch this struct
+ * @kc:     the queued kernel command of a select over kernel and in-process channels
  */
+struct selkcmd;
+
 struct selwait {
 	_Atomic uint32_t done;
 	_Atomic uint32_t parked;
 	_Atomic int fired;
 	_Atomic uint32_t timer_busy;
 	struct go_g *g;
+	struct selkcmd *kc;	/* the kernel cases' queued command, or NULL: set before any
+				 * sudog is visible, under all of the select's channel locks */
 };
+
+/*
+ * A select over in-process and kernel channels queues its kernel cases as one io_uring
+ * command beside its sudogs (select.c). The kernel commits that command by itself, without
+ * our locks, so a waker that moves a value (a channel partner, or close) claims such a
+ * select only after cancelling the command: _go_selkcmd_cancel() true means it was still
+ * queued and now nothing the kernel does can win; false (-ENOENT) means the kernel has
+ * won, or another waker cancelled first: skip this select. The timer, which moves nothing,
+ * claims without cancelling; the select then cancels, and takes the kernel's case if that
+ * fails. Called with a channel lock held: an ioctl, never a scheduler call.
+ */
+bool _go_selkcmd_cancel(struct selkcmd *kc);
+
+/* A waker's claim on sw: the kernel command cancelled first, then done 0 -> 1. */
+static inline bool selwait_try_claim(struct selwait *sw)
+{
+	uint32_t zero = 0;
+
+	if (sw->kc && !_go_selkcmd_cancel(sw->kc))
+		return false;
+	return atomic_compare_exchange_strong_explicit(&sw->done, &zero, 1, memory_order_acq_rel,
+						       memory_order_relaxed);
+}
 
 /*
  * struct sudog - a goroutine waiting on one channel (for one case), on its stack.
@@ -167,10 +196,7 @@ static inline struct sudog *waitq_dequeue(struct waitq *q)
 	while ((sg = q->first)) {
 		waitq_remove(q, sg);
 		if (sg->sw) {
-			uint32_t zero = 0;
-
-			if (!atomic_compare_exchange_strong_explicit(&sg->sw->done, &zero, 1,
-					memory_order_acq_rel, memory_order_relaxed))
+			if (!selwait_try_claim(sg->sw))
 				continue;
 			atomic_store_explicit(&sg->sw->fired, sg->case_index,
 					      memory_order_relaxed);

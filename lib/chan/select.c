@@ -9,16 +9,28 @@
  *              the same global order, so two selects cannot deadlock;
  *   pass 1     under all locks, look for a ready case in pollorder (kernel cases: try the
  *              non-blocking ioctl); take it and return;
- *   pass 2     enqueue a sudog (on our stack) on every in-process channel, arm the timer
- *              and the kernel-fd polls, park; go_park's unlock callback releases the locks
- *              once we are off our stack;
- *   pass 3     relock, dequeue the sudogs that did not fire.
+ *   pass 2     enqueue a sudog (on our stack) on every in-process channel, queue the
+ *              kernel cases as one kernel select (an io_uring command), park; go_park's
+ *              unlock callback releases the locks once we are off our stack;
+ *   pass 3     relock, dequeue the sudogs that did not fire; settle the kernel command.
  *
  * One select can be woken by several parties at once: a channel operation (holding that
- * channel's lock), the timer, a poll on a kernel fd (holding neither). struct selwait's
- * done flag decides the single winner (CAS 0 -> 1), and its parked flag makes a winner
- * that holds no lock wait for the goroutine to be off its stack before go_ready()
+ * channel's lock), the timer, the kernel command's completion (holding neither). struct
+ * selwait's done flag decides the single winner (CAS 0 -> 1), and its parked flag makes a
+ * winner that holds no lock wait for the goroutine to be off its stack before go_ready()
  * (if it is not yet, the park's unlock callback sees that and go_park returns at once).
+ *
+ * The kernel command commits on its own (a partner in another process completes it inside
+ * the kernel), so it cannot take part in that CAS before it moves a value. Instead a channel
+ * waker cancels the command first and claims only if the cancel found it (see
+ * _go_selkcmd_cancel in internal.h); the completion claims only for a result that is not
+ * -ECANCELED. So exactly one value moves: the kernel's, or the waker's. The timer moves
+ * nothing and claims without cancelling; the select cancels after it, and returns the
+ * kernel's case instead of a timeout if the kernel had already committed.
+ *
+ * Without io_uring commands (no io_uring, or an old module) each kernel case gets a helper
+ * goroutine parked in go_poll() instead, which wakes the select to try again: that can
+ * miss a partner that only rendezvous (another process's select on an unbuffered channel).
  */
 #include <errno.h>
 #include <poll.h>
@@ -189,6 +201,161 @@ static void sel_disarm(struct selwait *sw, struct go_timer *timer, bool timed,
 		pollhelp_finish(helpers[h]);
 }
 
+/* ---- The kernel cases of a mixed select: one queued kernel command ------------------------ */
+
+/*
+ * struct selkcmd - the kernel select a mixed select queued; on the heap, as its completion
+ * may come after the select returned (it was cancelled). Two references: the select's and
+ * the command's (dropped by selkcmd_done).
+ */
+struct selkcmd {
+	_Atomic uint32_t refs;
+	_Atomic uint32_t completed;	/* selkcmd_done ran without claiming the select */
+	_Atomic uint32_t parked;	/* the select waiting for that: 0, 1 parked, 2 done first */
+	int res;			/* the command's result; read after claimed / completed */
+	int fd;				/* the channel that carries it (the first kernel case) */
+	struct selwait *sw;		/* touched by selkcmd_done only for a result that may
+					 * claim it: the select cannot have returned then */
+	struct go_g *g;			/* the select's goroutine */
+};
+
+static void selkcmd_put(struct selkcmd *kc)
+{
+	if (atomic_fetch_sub_explicit(&kc->refs, 1, memory_order_acq_rel) == 1)
+		free(kc);
+}
+
+bool _go_selkcmd_cancel(struct selkcmd *kc)
+{
+	/*
+	 * -ENOENT: the kernel completed it, or another waker cancelled it. Any other error
+	 * means the fd is no longer that channel's: its close(2) cancelled the command.
+	 */
+	return gochan_cancel(kc->fd, (uint64_t)(uintptr_t)kc, false) != -ENOENT;
+}
+
+/* The command's completion, from the poller (see _go_kcmd_done_fn): atomics only. */
+static struct go_g *selkcmd_done(void *arg, int res)
+{
+	struct selkcmd *kc = arg;
+	struct go_g *wake = NULL, *g;
+	uint32_t zero = 0;
+
+	kc->res = res;
+	/*
+	 * A result other than -ECANCELED means no waker's cancel found the command, so none
+	 * claimed sw: it is claimed by nobody, or by the timer, whose select then waits for
+	 * us below. Either way the select is alive.
+	 */
+	if (res != -ECANCELED &&
+	    atomic_compare_exchange_strong_explicit(&kc->sw->done, &zero, 1, memory_order_acq_rel,
+						    memory_order_relaxed)) {
+		struct selwait *sw = kc->sw;
+
+		atomic_store_explicit(&sw->fired, SEL_FIRED_KERNEL, memory_order_relaxed);
+		g = sw->g;
+		/* last touch of sw: the select may return once this is seen */
+		if (atomic_exchange_explicit(&sw->parked, 2, memory_order_acq_rel) == 1)
+			wake = g;
+	} else {
+		atomic_store_explicit(&kc->completed, 1, memory_order_release);
+		g = kc->g;
+		if (atomic_exchange_explicit(&kc->parked, 2, memory_order_acq_rel) == 1)
+			wake = g;
+	}
+	selkcmd_put(kc);
+	return wake;
+}
+
+static bool selkcmd_park_unlock(struct go_g *g, void *arg)
+{
+	struct selkcmd *kc = arg;
+	uint32_t zero = 0;
+
+	(void)g;
+	return atomic_compare_exchange_strong_explicit(&kc->parked, &zero, 1, memory_order_acq_rel,
+						       memory_order_acquire);
+}
+
+/*
+ * Queue the kernel cases (kcases[0..nk), cases[map[k]]) as one kernel select; channel locks
+ * held. Returns the selkcmd, or NULL (ret: why) when the caller must poll instead.
+ */
+static struct selkcmd *selkcmd_submit(struct selwait *sw, const struct gochan_select_case *kcases,
+				      unsigned nk, int *ret)
+{
+	struct selkcmd *kc = malloc(sizeof(*kc));
+
+	if (!kc) {
+		*ret = -ENOMEM;
+		return NULL;
+	}
+	*kc = (struct selkcmd){ .refs = 2, .fd = kcases[0].fd, .sw = sw, .g = sw->g };
+	sw->kc = kc;
+	*ret = _go_kselect_submit(kcases, nk, (uint64_t)(uintptr_t)kc, selkcmd_done, kc);
+	if (*ret < 0) {
+		sw->kc = NULL;
+		free(kc);
+		return NULL;
+	}
+	return kc;
+}
+
+/*
+ * After the select woke, sudogs dequeued: settle the command. Returns what woke the select
+ * (fired, or SEL_FIRED_KERNEL if the kernel committed before the timer's claim could stop
+ * it); the command is then retired or cancelled, and its result in kc->res.
+ */
+static int selkcmd_settle(struct selkcmd *kc, int fired)
+{
+	if (fired == SEL_FIRED_TIMEOUT && !_go_selkcmd_cancel(kc)) {
+		/* the kernel completed it: wait for its completion to be reaped */
+		if (!atomic_load_explicit(&kc->completed, memory_order_acquire))
+			go_park(selkcmd_park_unlock, kc, "select (kernel command)");
+		(void)atomic_load_explicit(&kc->completed, memory_order_acquire);
+		if (kc->res != -ECANCELED)
+			fired = SEL_FIRED_KERNEL;
+	}
+	return fired;
+}
+
+/* Build the kernel select's cases from cases[]; map[k] is kcases[k]'s index in cases. */
+static unsigned kcases_build(const struct go_select_case *cases, unsigned n,
+			     struct gochan_select_case *kc, unsigned *map)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct go_select_case *cs = &cases[i];
+
+		if (!cs->chan || cs->chan->kind != CHAN_KERNEL)
+			continue;
+		map[k] = i;
+		kc[k++] = cs->dir == GO_SELECT_SEND ? GOCHAN_SEND(cs->chan->fd, cs->elem)
+						    : GOCHAN_RECV(cs->chan->fd, cs->elem);
+	}
+	return k;
+}
+
+/* A kernel select's result (the CQE's res >= 0) for the case it names: the case's index. */
+static int kres_apply(struct go_select_case *cases, const unsigned *map, unsigned nk, int res)
+{
+	unsigned k = (unsigned)res & GOCHAN_SELECT_RES_INDEX;
+	struct go_select_case *cs;
+
+	if (k >= nk)
+		return -EIO;	/* the kernel named a case we did not give it */
+	cs = &cases[map[k]];
+	if (cs->dir == GO_SELECT_SEND) {
+		cs->ok = !(res & GOCHAN_SELECT_RES_CLOSED);
+	} else {
+		cs->ok = res & GOCHAN_SELECT_RES_OK;
+		if (!cs->ok)
+			_go_chan_zero(cs->chan, cs->elem);
+	}
+	return (int)map[k];
+}
+
 /* ---- Kernel-only selects: the kernel's own select --------------------------------------- */
 
 static int kselect(struct go_select_case *cases, unsigned n, unsigned nk, bool block,
@@ -209,17 +376,7 @@ static int kselect(struct go_select_case *cases, unsigned n, unsigned nk, bool b
 			return -ENOMEM;
 		}
 	}
-	unsigned k = 0;
-
-	for (unsigned i = 0; i < n; i++) {
-		struct go_select_case *cs = &cases[i];
-
-		if (!cs->chan)
-			continue;
-		map[k] = i;
-		kc[k++] = cs->dir == GO_SELECT_SEND ? GOCHAN_SEND(cs->chan->fd, cs->elem)
-						    : GOCHAN_RECV(cs->chan->fd, cs->elem);
-	}
+	kcases_build(cases, n, kc, map);
 	if (!block)
 		ret = gochan_try_select(kc, nk, &res);
 	else	/* queued in the kernel: the goroutine parks, not its thread */
@@ -299,10 +456,15 @@ int _go_select(struct go_select_case *cases, unsigned n, bool block, int64_t dea
 	struct go_chan *lstack[SELECT_STACK_CASES];
 	struct sudog sstack[SELECT_STACK_CASES];
 	struct pollhelp *hstack[SELECT_STACK_CASES];
+	struct gochan_select_case kstack[SELECT_STACK_CASES];
+	unsigned mstack[SELECT_STACK_CASES];
 	unsigned *pollorder = pstack;
 	struct go_chan **lockorder = lstack;
 	struct sudog *sgs = sstack;
 	struct pollhelp **helpers = hstack;
+	struct gochan_select_case *kcases = kstack;	/* the kernel cases, for the command */
+	unsigned *kmap = mstack;			/* kcases[k] is cases[kmap[k]] */
+	bool poll_kernel = false;	/* no kernel command: poll helpers wake us to retry */
 	int ret;
 
 	if (n > SELECT_STACK_CASES) {
@@ -310,11 +472,15 @@ int _go_select(struct go_select_case *cases, unsigned n, bool block, int64_t dea
 		lockorder = malloc(n * sizeof(*lockorder));
 		sgs = malloc(n * sizeof(*sgs));
 		helpers = malloc(n * sizeof(*helpers));
-		if (!pollorder || !lockorder || !sgs || !helpers) {
+		kcases = malloc(n * sizeof(*kcases));
+		kmap = malloc(n * sizeof(*kmap));
+		if (!pollorder || !lockorder || !sgs || !helpers || !kcases || !kmap) {
 			ret = -ENOMEM;
 			goto out;
 		}
 	}
+	if (nkern)
+		kcases_build(cases, n, kcases, kmap);
 
 retry:;
 	/* pollorder: Go's inside-out Fisher-Yates over the non-nil cases. */
@@ -372,7 +538,7 @@ retry:;
 		if (!timed)
 			atomic_store_explicit(&sw.timer_busy, 0, memory_order_relaxed);
 	}
-	for (unsigned i = 0; block && i < n && nkern; i++) {
+	for (unsigned i = 0; block && poll_kernel && i < n; i++) {
 		struct go_chan *c = cases[i].chan;
 		struct pollhelp *ph;
 
@@ -470,11 +636,31 @@ retry:;
 		waitq_enqueue(cases[i].dir == GO_SELECT_SEND ? &c->sendq : &c->recvq, &sgs[i]);
 	}
 
+	/* The kernel cases: one kernel select, queued in the kernel before any channel
+	 * partner can see our sudogs (sw.kc is set first). */
+	struct selkcmd *kc = NULL;
+
+	if (nkern && !poll_kernel) {
+		kc = selkcmd_submit(&sw, kcases, nkern, &ret);
+		if (!kc) {
+			/* no commands (or no memory for one): undo the queueing, poll instead */
+			for (unsigned i = 0; i < n; i++)
+				if (cases[i].chan && cases[i].chan->kind == CHAN_LOCAL)
+					waitq_remove(cases[i].dir == GO_SELECT_SEND ?
+						     &cases[i].chan->sendq : &cases[i].chan->recvq,
+						     &sgs[i]);
+			selunlock(lockorder, nlock);
+			sel_disarm(&sw, &timer, timed, helpers, nhelp);
+			poll_kernel = true;
+			goto retry;
+		}
+	}
+
 	struct selpark sp = { .lockorder = lockorder, .nlock = nlock, .sw = &sw };
 
 	go_park(sel_park_unlock, &sp, "select");
 
-	/* Woken: by a channel (sw.fired = case), the timer, or a poll. */
+	/* Woken: by a channel (sw.fired = case), the timer, the kernel command, or a poll. */
 	sel_disarm(&sw, &timer, timed, helpers, nhelp);
 
 	/* Pass 3: dequeue from the channels that did not fire. */
@@ -490,6 +676,21 @@ retry:;
 
 	int fired = atomic_load_explicit(&sw.fired, memory_order_acquire);
 
+	if (kc) {
+		int kres;
+
+		fired = selkcmd_settle(kc, fired);
+		kres = kc->res;
+		selkcmd_put(kc);
+		if (fired == SEL_FIRED_KERNEL) {
+			if (kres == -EOPNOTSUPP) {	/* the module has no commands after all */
+				poll_kernel = true;
+				goto retry;
+			}
+			ret = kres < 0 ? kres : kres_apply(cases, kmap, nkern, kres);
+			goto out;
+		}
+	}
 	if (fired == SEL_FIRED_POLL)
 		goto retry;
 	if (fired == SEL_FIRED_TIMEOUT) {
@@ -506,6 +707,8 @@ out:
 		free(lockorder);
 		free(sgs);
 		free(helpers);
+		free(kcases);
+		free(kmap);
 	}
 	return ret;
 }

@@ -16,6 +16,10 @@
  *
  * user_data 0 marks CQEs nobody waits for: the break NOP and link timeouts.
  *
+ * A detached pollop (_go_kselect_submit, lib/chan's select over in-process and kernel
+ * channels) has no parked goroutine: it is on the heap, its submitter does not wait, and the
+ * reaper hands its result to a callback and frees it.
+ *
  * Without io_uring (disabled by sysctl or seccomp), timers still work (the blocked M sleeps
  * on a futex) and go_poll/go_read/go_write fall back to poll/read/write in a bracketed
  * system call, which costs a thread per waiting goroutine.
@@ -24,6 +28,7 @@
 #include <gochan/kchan.h>
 #include <liburing.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -47,6 +52,9 @@ struct pollop {
 	struct gochan_xfer x;		/* OP_KSEND / OP_KRECV: read by the kernel at submission */
 	struct gochan_select sel;	/* OP_KSELECT: likewise */
 	struct pollop *knext, *kprev;	/* np.kcmds: queued kernel commands, for go_run's end */
+	uint64_t key;			/* the kernel command's cancel key */
+	_go_kcmd_done_fn done;		/* detached: called with the result instead of a wake */
+	void *done_arg;
 	uint32_t armed;			/* release-stored when submitted, acquired by the reaper:
 					 * the CQE orders them, but not in ThreadSanitizer's eyes */
 };
@@ -63,6 +71,18 @@ static struct {
 	go_lock_t klock;	/* guards kcmds */
 	struct pollop *kcmds;	/* kernel-channel commands submitted and not yet reaped */
 } np;
+
+/* A module without io_uring commands: the kernel's uring_cmd says so at once. */
+static uint32_t kcmd_unsupported;	/* atomic */
+
+static bool kcmd_missing(int r)
+{
+	if (r == -ENOTTY || r == -EOPNOTSUPP) {
+		store_relaxed(&kcmd_unsupported, 1u);
+		return true;
+	}
+	return false;
+}
 
 uint32_t _go_netpoll_blocked;
 int64_t _go_netpoll_last;
@@ -96,9 +116,16 @@ void _go_netpoll_fini(void)
 	 * the next go_run) when a partner completes it: cancel each (the ring's teardown does
 	 * not, on 6.1). */
 	_go_lock(&np.klock);
-	for (op = np.kcmds; op; op = op->knext)
-		gochan_cancel(op->fd, (uint64_t)(uintptr_t)op, false);
-	np.kcmds = NULL;
+	while ((op = np.kcmds)) {
+		np.kcmds = op->knext;
+		gochan_cancel(op->fd, op->key, false);
+		if (op->done) {
+			/* its CQE will not be reaped: retire it here (a goroutine it would
+			 * wake is abandoned with the others) */
+			op->done(op->done_arg, -ECANCELED);
+			free(op);
+		}
+	}
 	_go_unlock(&np.klock);
 	if (np.ok) {
 		io_uring_queue_exit(&np.ring);
@@ -212,9 +239,19 @@ struct go_g *_go_netpoll(int64_t delay)
 		fetch_add(&np.waiters, -1);
 		if (op->kind >= OP_KSEND)
 			kcmd_unlink(op);
-		_go_g_make_runnable(op->g);
-		op->g->schedlink = list;
-		list = op->g;
+		struct go_g *g = op->g;
+
+		if (op->done) {
+			int res = kcmd_missing(op->res) ? -EOPNOTSUPP : op->res;
+
+			g = op->done(op->done_arg, res);
+			free(op);
+			if (!g)
+				continue;
+		}
+		_go_g_make_runnable(g);
+		g->schedlink = list;
+		list = g;
 	}
 	io_uring_cq_advance(&np.ring, seen);
 	store_relaxed(&_go_netpoll_last, _go_nanotime());
@@ -222,13 +259,11 @@ struct go_g *_go_netpoll(int64_t delay)
 	return list;
 }
 
-/* go_park's unlock: the goroutine is off its stack; submit its operation. */
-static bool pollop_arm(struct go_g *g, void *arg)
+/* Submit op's SQE (and its link timeout): false if the ring has no room (op->res -EAGAIN). */
+static bool pollop_submit(struct pollop *op)
 {
-	struct pollop *op = arg;
 	struct io_uring_sqe *sqe;
 
-	op->g = g;
 	_go_lock(&np.sq_lock);
 	if (io_uring_sq_space_left(&np.ring) < 2)
 		io_uring_submit(&np.ring);
@@ -252,9 +287,9 @@ static bool pollop_arm(struct go_g *g, void *arg)
 	case OP_KRECV:
 		/* the pollop is the command's cancel key; the kernel times it out itself */
 		if (op->kind == OP_KSEND)
-			gochan_prep_send(sqe, op->fd, &op->x, op->buf, (uint64_t)(uintptr_t)op);
+			gochan_prep_send(sqe, op->fd, &op->x, op->buf, op->key);
 		else
-			gochan_prep_recv(sqe, op->fd, &op->x, op->buf, (uint64_t)(uintptr_t)op);
+			gochan_prep_recv(sqe, op->fd, &op->x, op->buf, op->key);
 		if (op->deadline >= 0) {
 			op->x.flags |= GOCHAN_XFER_DEADLINE;
 			op->x.deadline_ns = (uint64_t)op->deadline;
@@ -263,8 +298,7 @@ static bool pollop_arm(struct go_g *g, void *arg)
 		break;
 	case OP_KSELECT: {
 		/* the select's first channel carries it (its CANCEL and close find it) */
-		struct gochan_uring_cmd cmd = { .arg = (uintptr_t)&op->sel,
-						.key = (uint64_t)(uintptr_t)op };
+		struct gochan_uring_cmd cmd = { .arg = (uintptr_t)&op->sel, .key = op->key };
 
 		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, op->fd, NULL, 0, 0);
 		sqe->cmd_op = GOCHAN_IOC_SELECT;
@@ -288,6 +322,16 @@ static bool pollop_arm(struct go_g *g, void *arg)
 	_go_unlock(&np.sq_lock);
 	stat_inc(&_go_sched.stats.polls);
 	return true;
+}
+
+/* go_park's unlock: the goroutine is off its stack; submit its operation. */
+static bool pollop_arm(struct go_g *g, void *arg)
+{
+	struct pollop *op = arg;
+
+	op->g = g;
+	op->key = (uint64_t)(uintptr_t)op;
+	return pollop_submit(op);
 }
 
 static int wait_op(struct pollop *op, const char *reason)
@@ -362,17 +406,6 @@ GOCHAN_API ssize_t go_write(int fd, const void *buf, size_t len)
 
 /* ---- kernel channels ---------------------------------------------------------------------- */
 
-/* A module without io_uring commands: the kernel's uring_cmd says so at once. */
-static uint32_t kcmd_unsupported;	/* atomic */
-
-static bool kcmd_missing(int r)
-{
-	if (r == -ENOTTY || r == -EOPNOTSUPP) {
-		store_relaxed(&kcmd_unsupported, 1u);
-		return true;
-	}
-	return false;
-}
 
 /* Without io_uring commands: try without blocking, park on the fd's readiness, again. */
 static int kchan_poll_loop(int fd, bool send, const void *selem, void *relem, bool *ok,
@@ -479,4 +512,37 @@ GOCHAN_API int go_kchan_select(const struct gochan_select_case *cases, unsigned 
 	go_syscall_exit();
 	_go_errno_set(saved);
 	return r;
+}
+
+int _go_kselect_submit(const struct gochan_select_case *cases, unsigned n, uint64_t key,
+		       _go_kcmd_done_fn done, void *arg)
+{
+	struct pollop *op;
+
+	if (!np.ok || load_relaxed(&kcmd_unsupported))
+		return -EOPNOTSUPP;
+	if (n == 0)
+		return -EINVAL;
+	op = calloc(1, sizeof(*op));
+	if (!op)
+		return -ENOMEM;
+	op->kind = OP_KSELECT;
+	op->fd = cases[0].fd;
+	op->deadline = -1;
+	op->key = key;
+	op->done = done;
+	op->done_arg = arg;
+	op->sel = (struct gochan_select){
+		.size		= sizeof(op->sel),
+		.cases		= (uintptr_t)cases,
+		.ncases		= n,
+		.case_size	= sizeof(*cases),
+	};
+	/* The kernel reads op->sel, the cases and the send values while we submit: on return
+	 * they may go; the command is queued, or completed and its CQE posted. */
+	if (!pollop_submit(op)) {
+		free(op);
+		return -EAGAIN;
+	}
+	return 0;
 }

@@ -351,6 +351,188 @@ TEST(select_over_kernel_and_mixed_cases)
 	close(s.kfd[1]);
 }
 
+/*
+ * Two processes, each in a select over an in-process channel that stays empty and one
+ * unbuffered kernel channel: one selects to send on it, the other to receive. Neither
+ * channel is ever ready by itself, so only two selects queued in the kernel at once can
+ * meet (Go's select on both sides of an unbuffered channel).
+ */
+struct rdv {
+	int fd;
+	bool send;
+	int r;
+	long v;
+};
+
+static void rdv_main(void *p)
+{
+	struct rdv *s = p;
+	struct go_chan *k, *idle;
+	long in = 0;
+
+	go_chan_from_fd(&k, s->fd, 0);
+	go_chan_make(&idle, sizeof(long), 0);
+	struct go_select_case c[] = {
+		GO_RECV_CASE(idle, &in),
+		s->send ? GO_SEND_CASE(k, &s->v) : GO_RECV_CASE(k, &s->v),
+	};
+
+	s->r = go_select_until(c, 2, go_now() + 20000 * MSEC);
+	go_chan_free(k);
+	go_chan_free(idle);
+}
+
+TEST(mixed_selects_in_two_processes_meet_on_unbuffered)
+{
+	struct rdv s = { 0 };
+	pid_t pid;
+
+	REQUIRE_GOCHAN();
+	s.fd = gochan_make(sizeof(long), 0, 0);
+	ASSERT_LE(0, s.fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct rdv c = { .fd = s.fd, .send = true, .v = 4242 };
+
+		if (go_run(rdv_main, &c) != 0)
+			_exit(2);
+		_exit(c.r == 1 ? 0 : 1);
+	}
+	ASSERT_EQ(0, go_run(rdv_main, &s));
+	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(1, s.r);
+	EXPECT_EQ(4242, s.v);
+	close(s.fd);
+}
+
+/*
+ * Every value moves once: a select loop over an in-process channel fed by a goroutine, a
+ * kernel channel fed by another process and a kernel channel drained by a third, all
+ * unbuffered, with a short deadline so that timeouts race the kernel's commits. Each
+ * source checks its own sequence; a value both moved by the kernel and taken by a channel
+ * partner or a timeout would show as a gap or a duplicate.
+ */
+#define ONCE_N 400
+
+struct once {
+	int kin, kout;
+	struct go_chan *local;
+	long local_next, kin_next, sent_out;
+	long bad, timeouts, local_ret;
+	int r;
+};
+
+/* The other processes pause now and then, up to 3 ms, so that the select's 2 ms
+ * deadline often expires around the moment they arrive. */
+static void once_pace(long i)
+{
+	struct timespec ts = { 0, (i * 7919 % 3000) * 1000 };
+
+	if (i % 3 == 0)
+		nanosleep(&ts, NULL);
+}
+
+static void once_local_sender(void *p)
+{
+	struct once *s = p;
+
+	for (long i = 0; i < ONCE_N; i++)
+		if ((s->local_ret = go_chan_send(s->local, &i)) != 0)
+			break;
+}
+
+static void once_main(void *p)
+{
+	struct once *s = p;
+	struct go_chan *kin, *kout;
+	int64_t stall = go_now() + 20000 * MSEC;
+
+	go_chan_from_fd(&kin, s->kin, 0);
+	go_chan_from_fd(&kout, s->kout, 0);
+	go_spawn(once_local_sender, s);
+	while (s->local_next < ONCE_N || s->kin_next < ONCE_N || s->sent_out < ONCE_N) {
+		long lv = -1, kv = -1, out = s->sent_out;
+		struct go_select_case c[3] = {
+			s->local_next < ONCE_N ? GO_RECV_CASE(s->local, &lv) : GO_RECV_CASE(NULL, NULL),
+			s->kin_next < ONCE_N ? GO_RECV_CASE(kin, &kv) : GO_RECV_CASE(NULL, NULL),
+			s->sent_out < ONCE_N ? GO_SEND_CASE(kout, &out) : GO_RECV_CASE(NULL, NULL),
+		};
+		int r = go_select_until(c, 3, go_now() + 2 * MSEC);
+
+		if (r == -ETIMEDOUT) {
+			s->timeouts++;
+			if (go_now() > stall) {
+				s->r = -ETIMEDOUT;
+				break;
+			}
+			continue;
+		}
+		stall = go_now() + 20000 * MSEC;
+		if (r == 0)
+			s->bad += lv != s->local_next++;
+		else if (r == 1)
+			s->bad += kv != s->kin_next++;
+		else if (r == 2)
+			s->sent_out++;
+		else {
+			s->r = r;
+			break;
+		}
+	}
+	go_chan_free(kin);
+	go_chan_free(kout);
+}
+
+TEST(mixed_select_moves_each_value_once)
+{
+	struct once s = { 0 };
+	pid_t feeder, drainer;
+
+	REQUIRE_GOCHAN();
+	s.kin = gochan_make(sizeof(long), 0, 0);
+	s.kout = gochan_make(sizeof(long), 0, 0);
+	ASSERT_LE(0, s.kin);
+	ASSERT_LE(0, s.kout);
+	feeder = fork();
+	ASSERT_LE(0, feeder);
+	if (feeder == 0) {
+		for (long i = 0; i < ONCE_N; i++) {
+			once_pace(i);
+			if (gochan_send(s.kin, &i))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	drainer = fork();
+	ASSERT_LE(0, drainer);
+	if (drainer == 0) {
+		for (long i = 0; i < ONCE_N; i++) {
+			long v = -1;
+			bool ok;
+
+			once_pace(i + 1);
+			if (gochan_recv(s.kout, &v, &ok) || !ok || v != i)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	ASSERT_EQ(0, go_chan_make(&s.local, sizeof(long), 0));
+	ASSERT_EQ(0, go_run(once_main, &s));
+	EXPECT_EQ(0, s.r);
+	EXPECT_EQ(0, s.bad);
+	EXPECT_EQ(0, s.local_ret);
+	EXPECT_EQ(ONCE_N, s.local_next);
+	EXPECT_EQ(ONCE_N, s.kin_next);
+	EXPECT_EQ(ONCE_N, s.sent_out);
+	EXPECT_EQ(0, reap(feeder));
+	EXPECT_EQ(0, reap(drainer));
+	TH_LOG("%d values each way, %ld timeouts raced them", ONCE_N, s.timeouts);
+	go_chan_free(s.local);
+	close(s.kin);
+	close(s.kout);
+}
+
 /* ---- contexts across processes ----------------------------------------------------------- */
 
 struct xc {
