@@ -169,15 +169,15 @@ struct go_select_case {
  * go_select_until: gives up with -ETIMEDOUT at deadline_ns (go_now() based).
  *
  * Kernel channel cases: ready means the kernel's non-blocking operation succeeded. To wait,
- * a select of kernel cases only blocks in the kernel's own select (GOCHAN_IOC_SELECT inside
- * GO_SYSCALL: the thread blocks and hands its P on; it can rendezvous with anything,
- * including a select in another process). A select mixing kinds parks on the in-process
- * channels and on the poller for the kernel fds together and retries when a poll fires; so
- * it cannot rendezvous over an unbuffered kernel channel with a peer that also only polls
- * (another process's mixed select): the other side must be waiting inside the channel, as
- * go_chan_send/recv (a queued io_uring command), a blocking kchan call or a kernel select
- * are. Lifting both limits needs the kernel's queued SELECT command driven by the
- * scheduler (a go_kchan_select), cancelled when an in-process case wins first.
+ * the kernel cases are queued inside their channels as one kernel select (GOCHAN_IOC_SELECT
+ * as an io_uring command, go_kchan_select): the goroutine parks, not its thread, and the
+ * select can rendezvous with anything that waits in a kernel channel, including another
+ * process's select, mixed or not. With in-process cases as well, the kernel select waits
+ * beside them; an in-process partner cancels it before it proceeds, and proceeds only if
+ * the kernel had not already completed it, so exactly one case runs. Without io_uring
+ * commands (no io_uring, or a module without them) the kernel cases are polled instead:
+ * such a select can then meet a partner only if that partner waits inside the channel.
+ * Closing a kernel case's fd while the select waits leaves that case unable to fire.
  *
  * Errors: -EINVAL (bad dir); -ENOMEM (more than 16 cases need memory); a kernel case's
  * errors (-EBADF ...), as <gochan/kchan.h> reports them.
