@@ -655,9 +655,25 @@ top:
 	_go_unlock(&sched.lock);
 
 	/* Leaving the spinning state, look again: a wakep that saw us spinning did not start
-	 * anyone. */
+	 * anyone. The global queue first: a goroutine whose M lost its P (AFTER_LOSTP) is put
+	 * there, and its wakep may have seen us spinning (as Go's findRunnable does). */
 	if (m->spinning) {
 		drop_spinning(m);
+		if (load_relaxed(&sched.runqsize)) {
+			_go_lock(&sched.lock);
+			p = sched.runqsize && !sched.stopping ? pidleget_locked() : NULL;
+			if (p) {
+				g = globrunqget_locked(p, 0);
+				_go_unlock(&sched.lock);
+				acquirep(m, p);
+				m->spinning = true;
+				fetch_add(&sched.nmspinning, 1);
+				if (g)
+					return g;
+				goto top;
+			}
+			_go_unlock(&sched.lock);
+		}
 		for (i = 0; i < n; i++) {
 			if (!_go_runq_empty(&sched.allp[i])) {
 				_go_lock(&sched.lock);
