@@ -114,7 +114,7 @@ static void deadlines(void)
 	/* (the parent's 300 ms leave room for a slow sanitizer run before it fires) */
 	CHECK(go_ctx_with_timeout(&c, go_ctx_background(), 300 * MS) == 0, "make");
 	CHECK(go_ctx_deadline(c, &d) && d >= t0 + 300 * MS, "deadline");
-	CHECK(go_ctx_err(c) == 0, "not yet");
+	CHECK(go_ctx_err(c) == 0 || go_now() >= t0 + 300 * MS, "not yet");
 	/* A child asking for a later deadline gets the parent's. */
 	go_ctx_with_deadline(&late, c, t0 + 5000 * MS);
 	CHECK(go_ctx_deadline(late, &d) && d < t0 + 1000 * MS, "inherits the sooner");
@@ -126,7 +126,10 @@ static void deadlines(void)
 
 	go_chan_recv(go_ctx_done(early), NULL, &ok);
 	CHECK(!ok && go_ctx_err(early) == -ETIMEDOUT && go_now() - t0 >= 10 * MS, "early fired");
-	CHECK(go_ctx_err(c) == 0, "parent untouched by a child's deadline");
+	/* (checked only before the parent's own deadline: a slow run may be past it) */
+	int perr = go_ctx_err(c);
+
+	CHECK(perr == 0 || go_now() >= t0 + 300 * MS, "parent untouched by a child's deadline");
 	go_chan_recv(go_ctx_done(c), NULL, &ok);
 	CHECK(go_now() - t0 >= 300 * MS, "fired early");
 	/* The child is cancelled with the parent's error (its Done closes right after the
