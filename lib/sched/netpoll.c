@@ -248,6 +248,10 @@ struct go_g *_go_netpoll(int64_t delay)
 			free(op);
 			if (!g)
 				continue;
+			if (g->is_thread) {	/* a plain thread's select: it sleeps on a futex */
+				go_ready(g, 0);
+				continue;
+			}
 		}
 		_go_g_make_runnable(g);
 		g->schedlink = list;

@@ -10,6 +10,7 @@
  * Each TEST runs its goroutines in go_run() and checks what they recorded afterwards.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -403,6 +404,56 @@ TEST(mixed_selects_in_two_processes_meet_on_unbuffered)
 	EXPECT_EQ(0, reap(pid));
 	EXPECT_EQ(1, s.r);
 	EXPECT_EQ(4242, s.v);
+	close(s.fd);
+}
+
+/*
+ * A plain thread (not a goroutine) in a mixed select while go_run runs elsewhere: its kernel
+ * command is reaped by the scheduler's threads, which must wake it on its futex, not queue
+ * it as a goroutine.
+ */
+static void *thread_select(void *p)
+{
+	struct rdv *s = p;
+
+	rdv_main(s);
+	return NULL;
+}
+
+static void thread_select_main(void *p)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, thread_select, p)) {
+		((struct rdv *)p)->r = -EAGAIN;
+		return;
+	}
+	go_syscall_enter();
+	pthread_join(t, NULL);
+	go_syscall_exit();
+}
+
+TEST(plain_thread_in_a_mixed_select)
+{
+	struct rdv s = { 0 };
+	pid_t pid;
+
+	REQUIRE_GOCHAN();
+	s.fd = gochan_make(sizeof(long), 0, 0);
+	ASSERT_LE(0, s.fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct timespec ts = { 0, 100 * MSEC };
+		long v = 99;
+
+		nanosleep(&ts, NULL);	/* let the select queue its command first */
+		_exit(gochan_send(s.fd, &v) ? 1 : 0);
+	}
+	ASSERT_EQ(0, go_run(thread_select_main, &s));
+	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(1, s.r);
+	EXPECT_EQ(99, s.v);
 	close(s.fd);
 }
 
