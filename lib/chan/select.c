@@ -521,11 +521,14 @@ retry:;
 	}
 
 	/*
-	 * A select that may block arms its deadline timer and its kernel-fd polls now, before
-	 * taking any lock: no call into the scheduler is made with a channel lock held (a
-	 * goroutine whose P was taken by sysmon may be switched out at any runtime call, and
-	 * must not hold a lock others spin on). One that fires during pass 1 or 2 only claims
-	 * sw; pass 2's park then returns at once (parked == 2) and pass 3 undoes the queueing.
+	 * A select that may block arms its deadline timer (and, without kernel commands, its
+	 * kernel-fd polls) now, before taking any lock: no call into the scheduler is made
+	 * with a channel lock held (a goroutine whose P was taken by sysmon may be switched
+	 * out at any runtime call, and must not hold a lock others spin on). One that fires
+	 * during pass 1 or 2 only claims sw; pass 2's park then returns at once (parked == 2)
+	 * and pass 3 undoes the queueing. Pass 2's kernel command is submitted under the
+	 * locks, but that never switches: it takes only the poller's submission lock, a leaf
+	 * lock whose holders take no channel lock.
 	 */
 	struct selwait sw = { .fired = SEL_FIRED_NONE, .g = go_self() };
 	struct go_timer timer = { 0 };
