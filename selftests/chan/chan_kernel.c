@@ -383,6 +383,26 @@ static void rdv_main(void *p)
 	go_chan_free(idle);
 }
 
+/* The peer process of a rdv test: run peer(s), exit with what it returns. */
+static pid_t fork_peer(struct rdv *s, int (*peer)(struct rdv *s))
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(peer(s));
+	return pid;
+}
+
+/* A mixed select sending 4242; 0 if its send case ran. */
+static int select_sender(struct rdv *s)
+{
+	struct rdv c = { .fd = s->fd, .send = true, .v = 4242 };
+
+	if (go_run(rdv_main, &c) != 0)
+		return 2;
+	return c.r == 1 ? 0 : 1;
+}
+
 TEST(mixed_selects_in_two_processes_meet_on_unbuffered)
 {
 	struct rdv s = { 0 };
@@ -391,15 +411,8 @@ TEST(mixed_selects_in_two_processes_meet_on_unbuffered)
 	REQUIRE_GOCHAN();
 	s.fd = gochan_make(sizeof(long), 0, 0);
 	ASSERT_LE(0, s.fd);
-	pid = fork();
+	pid = fork_peer(&s, select_sender);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		struct rdv c = { .fd = s.fd, .send = true, .v = 4242 };
-
-		if (go_run(rdv_main, &c) != 0)
-			_exit(2);
-		_exit(c.r == 1 ? 0 : 1);
-	}
 	ASSERT_EQ(0, go_run(rdv_main, &s));
 	EXPECT_EQ(0, reap(pid));
 	EXPECT_EQ(1, s.r);
@@ -433,6 +446,16 @@ static void thread_select_main(void *p)
 	go_syscall_exit();
 }
 
+/* A blocking send of 99, once the select has had time to queue its command. */
+static int late_sender(struct rdv *s)
+{
+	struct timespec ts = { 0, 100 * MSEC };
+	long v = 99;
+
+	nanosleep(&ts, NULL);
+	return gochan_send(s->fd, &v) ? 1 : 0;
+}
+
 TEST(plain_thread_in_a_mixed_select)
 {
 	struct rdv s = { 0 };
@@ -441,15 +464,8 @@ TEST(plain_thread_in_a_mixed_select)
 	REQUIRE_GOCHAN();
 	s.fd = gochan_make(sizeof(long), 0, 0);
 	ASSERT_LE(0, s.fd);
-	pid = fork();
+	pid = fork_peer(&s, late_sender);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		struct timespec ts = { 0, 100 * MSEC };
-		long v = 99;
-
-		nanosleep(&ts, NULL);	/* let the select queue its command first */
-		_exit(gochan_send(s.fd, &v) ? 1 : 0);
-	}
 	ASSERT_EQ(0, go_run(thread_select_main, &s));
 	EXPECT_EQ(0, reap(pid));
 	EXPECT_EQ(1, s.r);
