@@ -45,6 +45,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -693,7 +694,17 @@ static void op_xfer(bool send)
 
 	if (!well) {
 		if (!err)
-			fail("%s with a bad struct succeeded", send ? "SEND" : "RECV");
+			fail("%s with a bad struct succeeded: size %u valid %d good %d ro %d "
+			     "bad %d at %s%+td, flags %#x reserved0 %u reserved %#llx %#llx "
+			     "deadline %lld",
+			     send ? "SEND" : "RECV", sb.size, sb.valid, sb.good, sb.ro, sb.bad,
+			     sb.p == sbuf_mem ? "sbuf" : sb.p == ro_struct ? "ro_struct" :
+			     (sb.p >= edge && sb.p <= edge + 2 * PAGE) ? "edge" : "other",
+			     sb.p == sbuf_mem || sb.p == ro_struct ? (ptrdiff_t)0 :
+			     (sb.p >= edge && sb.p <= edge + 2 * PAGE) ?
+			     (ptrdiff_t)(sb.p - (edge + PAGE)) : (ptrdiff_t)(uintptr_t)sb.p,
+			     x.flags, x.reserved0, (unsigned long long)x.reserved[0],
+			     (unsigned long long)x.reserved[1], (long long)x.deadline_ns);
 	} else if (send) {
 		if (!buf_ok) {
 			if (err != EFAULT && !(m->closed && err == EPIPE))
