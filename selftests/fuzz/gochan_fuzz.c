@@ -517,8 +517,12 @@ static void *sbuf_make(struct sbuf *s, const void *st, uint32_t ksize, uint32_t 
 				s->bad = true;
 				break;
 			}
+			/* At least the whole struct: with a size field under 4 bytes
+			 * (n < 4) the kernel still reads 4, and must not find the
+			 * last call's struct there (it did: "a bad struct
+			 * succeeded", as the stale one was valid). */
 			mprotect(ro_struct, PAGE, PROT_READ | PROT_WRITE);
-			memcpy(ro_struct, sbuf_mem, n > PAGE ? PAGE : n);
+			memcpy(ro_struct, sbuf_mem, n > PAGE ? PAGE : n > ksize ? n : ksize);
 			mprotect(ro_struct, PAGE, PROT_READ);
 			s->p = ro_struct;
 			s->ro = s->valid && n <= PAGE;
