@@ -70,6 +70,7 @@ static struct {
 	int64_t block_until;	/* when the blocked M wakes by itself (INT64_MAX: never) */
 	go_lock_t klock;	/* guards kcmds */
 	struct pollop *kcmds;	/* kernel-channel commands submitted and not yet reaped */
+	pid_t owner;		/* the process that set the ring up (see _go_netpoll_init) */
 } np;
 
 /* A module without io_uring commands: the kernel's uring_cmd says so at once. */
@@ -93,14 +94,30 @@ int _go_netpoll_init(void)
 
 	np.waiters = 0;
 	np.break_pending = 0;
+	if (np.ok && np.owner != getpid()) {
+		/*
+		 * A ring kept by an earlier go_run (it left orphan Ms behind) and inherited
+		 * through fork: its mappings and fd are the parent's ring, whose completions
+		 * carry the parent's pointers and whose reaping would steal the parent's (and
+		 * the parent ours). Let go of our copy (the parent's ring lives on) and of the
+		 * parent's pending commands, which are not ours to cancel.
+		 */
+		io_uring_queue_exit(&np.ring);
+		np.ok = false;
+		np.kcmds = NULL;
+		/* an orphan M of the parent's may have held them when it forked */
+		np.sq_lock = np.cq_lock = np.klock = (go_lock_t){ 0 };
+	}
 	if (np.ok)
 		return 0;
 	memset(&p, 0, sizeof(p));
 	p.flags = IORING_SETUP_CQSIZE;
 	p.cq_entries = CQ_ENTRIES;
 	if (io_uring_queue_init_params(SQ_ENTRIES, &np.ring, &p) == 0) {
-		if (p.features & IORING_FEAT_EXT_ARG)
+		if (p.features & IORING_FEAT_EXT_ARG) {
 			np.ok = true;
+			np.owner = getpid();
+		}
 		else
 			io_uring_queue_exit(&np.ring);
 	}

@@ -2,7 +2,8 @@
 /*
  * Description: the poller: a thousand goroutines wait on a thousand fds with a handful of
  * threads, readiness wakes exactly the goroutine concerned, deadlines, writes that wait for
- * room, reads of a regular file, and the fallback outside a goroutine.
+ * room, reads of a regular file, the fallback outside a goroutine, and a forked child's
+ * poller being its own.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -11,7 +12,10 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -287,6 +291,142 @@ static void busy_p_still_reaps_completions(void)
 	close(b.fds[1]);
 }
 
+/* ---- fork: the child's poller is its own --------------------------------------------- */
+
+#define MSEC 1000000LL
+
+static uint32_t hog_started;
+
+/* Stays in C code past go_run's 2 s wait for its M: that M is orphaned, and go_run keeps
+ * the ring for the orphan's sake. */
+static void hog_past_teardown(void *arg)
+{
+	struct timespec ts = { 2, 600 * MSEC };
+
+	(void)arg;
+	__atomic_store_n(&hog_started, 1, __ATOMIC_RELEASE);
+	nanosleep(&ts, NULL);
+}
+
+/* Holds on to its thread (go_run's) until another M has taken the hog, then returns. */
+static void leave_an_orphan(void *arg)
+{
+	int64_t until = go_now() + 2000 * MSEC;
+
+	(void)arg;
+	go_spawn(hog_past_teardown, NULL);
+	while (!__atomic_load_n(&hog_started, __ATOMIC_ACQUIRE) && go_now() < until)
+		;
+}
+
+struct forkpoll {
+	int to_child[2], idle[2];
+	int r;
+	uint32_t read_done;
+};
+
+/* Holds the child's only P in C code, so that no M of the child's waits in its poller when
+ * the read's completion comes (sysmon reaps it within a few ms). */
+static void spin_a_while(void *arg)
+{
+	struct forkpoll *f = arg;
+	int64_t until = go_now() + 1000 * MSEC;
+
+	while (!__atomic_load_n(&f->read_done, __ATOMIC_ACQUIRE) && go_now() < until)
+		;
+}
+
+static void child_reads(void *arg)
+{
+	struct forkpoll *f = arg;
+	char c;
+
+	go_spawn(spin_a_while, f);
+	f->r = go_poll(f->to_child[0], POLLIN, go_now() + 5000 * MSEC) > 0 &&
+	       read(f->to_child[0], &c, 1) == 1;
+	__atomic_store_n(&f->read_done, 1, __ATOMIC_RELEASE);
+}
+
+static void *poke_child_later(void *arg)
+{
+	struct forkpoll *f = arg;
+
+	usleep(100000);
+	f->r = write(f->to_child[1], "x", 1) == 1;
+	return NULL;
+}
+
+/* Waits in its poller while another thread wakes the child: were the ring shared with the
+ * child, this poller would be woken by the child's completion and reap it. */
+static void parent_pokes(void *arg)
+{
+	struct forkpoll *f = arg;
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, poke_child_later, f))
+		return;
+	go_poll(f->idle[0], POLLIN, go_now() + 500 * MSEC);
+	GO_SYSCALL(pthread_join(t, NULL));
+}
+
+/* The scenario, in a process of its own (it leaves an orphan M behind, and a shared ring
+ * could crash it): exits 0 if every round's child was woken. */
+static int fork_rounds(void)
+{
+	struct forkpoll f;
+	int failed = 0;
+
+	if (run_procs(2, leave_an_orphan, NULL) != 0 || !hog_started)
+		return 10;
+	for (int round = 0; round < 3; round++) {
+		int status = -1, waited = 0;
+		pid_t pid;
+
+		if (pipe(f.to_child) || pipe(f.idle))
+			return 11;
+		pid = fork();
+		if (pid == 0) {
+			f.r = 0;
+			_exit(run_procs(1, child_reads, &f) == 0 && f.r ? 0 : 1);
+		}
+		if (pid < 0)
+			return 12;
+		f.r = 0;
+		if (run_procs(1, parent_pokes, &f) != 0 || !f.r)
+			return 13;
+		while (waitpid(pid, &status, WNOHANG) == 0 && ++waited <= 100)
+			usleep(100000);
+		if (waited > 100) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+		}
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			printf("# round %d: the child's poll was not woken (status %#x%s)\n", round,
+			       status, waited > 100 ? ", killed after 10 s" : "");
+			failed = 1;
+		}
+		close(f.to_child[0]);
+		close(f.to_child[1]);
+		close(f.idle[0]);
+		close(f.idle[1]);
+	}
+	return failed;
+}
+
+static void forked_child_polls_on_its_own_ring(void)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		fflush(stdout);
+		_exit(fork_rounds());
+	}
+	CHECK(pid > 0, "fork");
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -297,5 +437,6 @@ int main(int argc, char **argv)
 	TEST(outside_a_goroutine_plain_calls);
 	TEST(bad_fd_is_an_error);
 	TEST(busy_p_still_reaps_completions);
+	TEST(forked_child_polls_on_its_own_ring);
 	return tap_any_failed;
 }
