@@ -262,6 +262,7 @@ TEST(kernel_close_try_len_cap)
 
 struct sel {
 	int kfd[2];
+	int go_ahead;		/* pipe to the sending process: write when its send may come */
 	int r_timeout, r_ready, r_mixed_kernel, r_mixed_local, r_nb;
 	long got_ready, got_kernel, got_local;
 	int64_t waited;
@@ -298,10 +299,13 @@ static void select_main(void *p)
 	s->r_ready = go_select(kc, 2);
 	s->got_ready = v;
 	/* Mixed: an in-process channel and a kernel one; the kernel one is fed by another
-	 * process after 50 ms (the poller wakes the select). */
+	 * process about 50 ms from now (the poller wakes the select). Not sooner: the kernel
+	 * selects above would take its value. */
 	struct go_select_case mc[] = { GO_RECV_CASE(local, &v), GO_RECV_CASE(k0, &v) };
 
 	v = 0;
+	if (write(s->go_ahead, "g", 1) != 1)
+		s->r_mixed_kernel = -errno;
 	s->r_mixed_kernel = go_select(mc, 2);
 	s->got_kernel = v;
 	/* Mixed again, now woken by the in-process channel. */
@@ -317,6 +321,7 @@ static void select_main(void *p)
 TEST(select_over_kernel_and_mixed_cases)
 {
 	struct sel s = { 0 };
+	int go_ahead[2];
 	pid_t pid;
 
 	REQUIRE_GOCHAN();
@@ -324,16 +329,24 @@ TEST(select_over_kernel_and_mixed_cases)
 	s.kfd[1] = gochan_make(sizeof(long), 1, 0);
 	ASSERT_LE(0, s.kfd[0]);
 	ASSERT_LE(0, s.kfd[1]);
+	ASSERT_EQ(0, pipe(go_ahead));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct timespec ts = { 0, 150 * MSEC };
+		struct timespec ts = { 0, 50 * MSEC };
 		long v = 77;
+		char c;
 
+		close(go_ahead[1]);
+		if (read(go_ahead[0], &c, 1) != 1)
+			_exit(2);
 		nanosleep(&ts, NULL);
 		_exit(gochan_send(s.kfd[0], &v) ? 1 : 0);
 	}
+	close(go_ahead[0]);
+	s.go_ahead = go_ahead[1];
 	ASSERT_EQ(0, go_run(select_main, &s));
+	close(go_ahead[1]);
 	EXPECT_EQ(0, reap(pid));
 	/* Nothing ready: -ETIMEDOUT, not before the deadline; a default: -EAGAIN. */
 	EXPECT_EQ(-ETIMEDOUT, s.r_timeout);
