@@ -198,23 +198,23 @@ fi
 # under TCG a vCPU running through a site being patched by another now and
 # then trapped on the stale int3 (an Oops in gochan_chan_send, 6.12 guest).
 tables() { grep -c '^gochan-top - ' "$tmp/live"; }
+# wait_tables N: until the tool has printed N tables or exited (30 s at most)
+wait_tables() {
+	i=0
+	while [ $i -lt 300 ] && [ "$(tables)" -lt "$1" ] && kill -0 $live_pid 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
 "$TOP" -i 1 -n 4 -r 5 >"$tmp/live" 2>&1 &
 live_pid=$!
-i=0
-while [ $i -lt 300 ] && [ "$(tables)" -lt 1 ] && kill -0 $live_pid 2>/dev/null; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_tables 1
 touch "$tmp/more"
 while [ -e "$tmp/more" ]; do
 	"$WORKLOAD" 50 0 >/dev/null || break
 done &
 wl=$!
-i=0
-while [ $i -lt 300 ] && [ "$(tables)" -lt 3 ] && kill -0 $live_pid 2>/dev/null; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_tables 3
 rm -f "$tmp/more"
 wait $wl
 wait $live_pid
