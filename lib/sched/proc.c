@@ -1355,7 +1355,7 @@ static int setup(const struct go_config *cfg)
 	sched.ngoroutines = 0;
 	sched.goidgen = 0;
 	sched.spawned_nop = 0;
-	sched.stopping = 0;
+	store_release(&sched.stopping, 0u);	/* an orphan M of an earlier run may read it */
 	sched.start_ns = _go_nanotime();
 	run_result = 0;
 	mlive = 0;
