@@ -165,6 +165,8 @@ struct go_g {
 
 struct go_p;
 
+enum { M_RUNNING, M_EXITED, M_ABANDONED, M_NO_THREAD };
+
 struct go_m {
 	struct go_ctx g0ctx;		/* schedule()'s context on the pthread's stack */
 	struct go_g *curg;		/* running G, or NULL on g0 */
@@ -177,7 +179,8 @@ struct go_m {
 	int id;
 	uint32_t gen;
 	bool spinning;			/* looking for work, counted in sched.nmspinning */
-	bool exited;
+	uint32_t fate;			/* M_RUNNING -> M_EXITED (its thread) or M_ABANDONED
+					 * (go_run's teardown): CAS, whoever comes first */
 	volatile sig_atomic_t in_runtime; /* > 0: the hog handler leaves this M alone */
 	enum go_after after;
 	uint64_t fastrand;

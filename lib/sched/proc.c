@@ -55,6 +55,10 @@ static __thread struct go_g thread_g __attribute__((tls_model("initial-exec")));
 #define sched _go_sched
 
 static int mlive;		/* Ms of this generation not yet exited (atomic) */
+/* Ms abandoned by an earlier go_run (an orphan) that have not returned yet: while one may
+ * still run on a goroutine's stack, no later teardown may recycle Gs, stacks or the ring
+ * (atomic) */
+static uint32_t orphans_alive;
 static int run_result;
 
 int64_t _go_nanotime(void)
@@ -389,7 +393,7 @@ static bool newm(struct go_p *p, bool spinning)
 	pthread_attr_destroy(&attr);
 	if (err) {
 		fetch_add(&mlive, -1);
-		m->exited = true;
+		m->fate = M_NO_THREAD;
 		return false;
 	}
 	stat_inc(&sched.stats.threads);
@@ -854,8 +858,12 @@ static void *mstart_thread(void *arg)
 		m->nextp = NULL;
 	}
 	schedule(m);
-	if (m->gen != load_relaxed(&sched.gen))
-		return NULL;	/* abandoned by an earlier go_run: touch nothing shared */
+	if (m->gen != load_relaxed(&sched.gen)) {
+		/* abandoned by an earlier go_run (fate M_ABANDONED, set before the gen moved):
+		 * touch nothing shared but the count */
+		fetch_add(&orphans_alive, -1u);
+		return NULL;
+	}
 	if (m->p) {
 		_go_lock(&sched.lock);
 		pidleput_locked(m->p);
@@ -865,7 +873,10 @@ static void *mstart_thread(void *arg)
 	if (m->spinning)
 		drop_spinning(m);
 	_go_m = NULL;
-	store_release(&m->exited, true);
+	if (!cas(&m->fate, (uint32_t)M_RUNNING, (uint32_t)M_EXITED)) {
+		fetch_add(&orphans_alive, -1u);	/* teardown gave up on us first */
+		return NULL;
+	}
 	if (fetch_add(&mlive, -1) == 1)
 		_go_futex_wake((uint32_t *)&mlive, 1);
 	return NULL;
@@ -1346,7 +1357,8 @@ static int setup(const struct go_config *cfg)
 	sched.runqhead = sched.runqtail = NULL;
 	sched.runqsize = 0;
 	/* Stacks of an earlier run stay warm for this one, if they are the same size. */
-	if (sched.stack_max_prev && sched.stack_max_prev != c.stack_max) {
+	if (sched.stack_max_prev && sched.stack_max_prev != c.stack_max &&
+	    !load_acquire(&orphans_alive)) {
 		_go_stacks_release_all();
 		sched.gfree = NULL;
 		sched.ngfree = 0;
@@ -1407,18 +1419,22 @@ static void teardown(struct go_m *m0)
 	_go_sysmon_stop();
 	for (m = sched.allm; m; m = next) {
 		next = m->alllink;
-		if (load_acquire(&m->exited)) {
-			pthread_join(m->thread, NULL);
-			free(m);
-		} else {
-			pthread_detach(m->thread);
+		fetch_add(&orphans_alive, 1u);
+		if (cas(&m->fate, (uint32_t)M_RUNNING, (uint32_t)M_ABANDONED)) {
+			pthread_detach(m->thread);	/* its struct stays: the orphan uses it */
 			orphans = true;
+			continue;
 		}
+		fetch_add(&orphans_alive, -1u);
+		if (m->fate == M_EXITED)
+			pthread_join(m->thread, NULL);
+		free(m);
 	}
 	sched.allm = NULL;
-	store_release(&sched.gen, sched.gen + 1);	/* orphans see this and park */
+	store_release(&sched.gen, sched.gen + 1);	/* orphans see this and return */
 	_go_timers_fini();
-	if (!orphans) {
+	/* An orphan of this run or an earlier one may still be on a goroutine's stack */
+	if (!orphans && !load_acquire(&orphans_alive)) {
 		_go_netpoll_fini();
 		/* Every G is dead now (the abandoned ones too): all go on the free list, stacks
 		 * warm for the next go_run, as Go keeps its heap. go_stacks_shrink() and sysmon
