@@ -117,9 +117,9 @@ int _go_netpoll_init(void)
 		if (p.features & IORING_FEAT_EXT_ARG) {
 			np.ok = true;
 			np.owner = getpid();
-		}
-		else
+		} else {
 			io_uring_queue_exit(&np.ring);
+		}
 	}
 	return 0;
 }

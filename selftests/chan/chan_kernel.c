@@ -305,8 +305,9 @@ static void select_main(void *p)
 
 	v = 0;
 	if (write(s->go_ahead, "g", 1) != 1)
-		s->r_mixed_kernel = -errno;
-	s->r_mixed_kernel = go_select(mc, 2);
+		s->r_mixed_kernel = -errno;	/* no sender: do not wait for it */
+	else
+		s->r_mixed_kernel = go_select(mc, 2);
 	s->got_kernel = v;
 	/* Mixed again, now woken by the in-process channel. */
 	go_spawn(local_sender, local);
