@@ -52,11 +52,61 @@ void gochan_unlock_wake(struct gochan_unlock *u)
 	u->nwake = 0;
 }
 
+/*
+ * Tell the hooks and the poll waiters of @c that readiness @mask may have
+ * appeared.  Called after the change, with no channel lock held (so in
+ * process context).  The full barrier orders the change before the look
+ * for waiters; it pairs with poll_wait() (wq_has_sleeper()'s argument) and
+ * with the barrier a hook's owner puts between adding it (or clearing what
+ * it records) and looking at the channel: either the look sees the change
+ * or the hook runs after it.
+ */
 void gochan_poll_wake(struct gochan_chan *c, __poll_t mask)
 {
-	/* wq_has_sleeper() has the barrier that pairs with poll_wait(). */
-	if (mask && wq_has_sleeper(&c->poll_wq))
+	struct gochan_hook *h;
+
+	if (!mask)
+		return;
+	smp_mb();
+	if (READ_ONCE(c->hooks_mask) & mask) {
+		spin_lock(&c->hooks_lock);
+		list_for_each_entry(h, &c->hooks, node)
+			if (h->mask & mask)
+				h->fn(h, mask);
+		spin_unlock(&c->hooks_lock);
+	}
+	if (waitqueue_active(&c->poll_wq))
 		wake_up_poll(&c->poll_wq, mask);
+}
+
+static void hooks_mask_update(struct gochan_chan *c)
+{
+	struct gochan_hook *h;
+	__poll_t mask = 0;
+
+	lockdep_assert_held(&c->hooks_lock);
+	list_for_each_entry(h, &c->hooks, node)
+		mask |= h->mask;
+	WRITE_ONCE(c->hooks_mask, mask);
+}
+
+/* Hook @hook to @c's wakeups (struct gochan_hook); the caller then puts a
+ * full barrier before it looks at the channel. */
+void gochan_hook_add(struct gochan_chan *c, struct gochan_hook *hook)
+{
+	spin_lock(&c->hooks_lock);
+	list_add_tail(&hook->node, &c->hooks);
+	hooks_mask_update(c);
+	spin_unlock(&c->hooks_lock);
+}
+
+/* Unhook: once this returns, @hook->fn is not running and will not run. */
+void gochan_hook_del(struct gochan_chan *c, struct gochan_hook *hook)
+{
+	spin_lock(&c->hooks_lock);
+	list_del(&hook->node);
+	hooks_mask_update(c);
+	spin_unlock(&c->hooks_lock);
 }
 
 static void gochan_lock(struct gochan_chan *c, struct gochan_unlock *u)
@@ -684,6 +734,8 @@ struct gochan_chan *gochan_chan_create(u32 elem_size, u32 capacity)
 	INIT_LIST_HEAD(&c->returned);
 	INIT_LIST_HEAD(&c->asyncq);
 	init_waitqueue_head(&c->poll_wq);
+	spin_lock_init(&c->hooks_lock);
+	INIT_LIST_HEAD(&c->hooks);
 	trace_gochan_make(c->id, elem_size, capacity);
 	return c;
 

@@ -85,6 +85,25 @@ struct gochan_chan {
 	u64			received;	/* [L] elements handed to receivers */
 
 	wait_queue_head_t	poll_wq;	/* poll/epoll waiters */
+	spinlock_t		hooks_lock;	/* [H] below */
+	struct list_head	hooks;		/* [H] gochan_hook */
+	__poll_t		hooks_mask;	/* [H, R] union of their masks */
+};
+
+/*
+ * struct gochan_hook - a function run by every readiness wakeup of a
+ * channel that concerns it (select sets: selset.c).
+ *
+ * gochan_poll_wake() calls @fn(@hook, mask) under the channel's hooks_lock
+ * (a spinlock: @fn must not sleep) for each hook whose @mask shares a bit
+ * with the wakeup's, after the change and a full barrier, as a poll wait
+ * queue entry would be woken; a wakeup no hook wants costs a load.  Unlike
+ * a wait queue entry, a hook sees only the wakeups it asked for.
+ */
+struct gochan_hook {
+	struct list_head	node;		/* on chan->hooks */
+	__poll_t		mask;		/* the wakeups it wants */
+	void			(*fn)(struct gochan_hook *hook, __poll_t mask);
 };
 
 /*
@@ -191,6 +210,8 @@ void gochan_chan_unreceive(struct gochan_chan *c, const void *buf, u32 n);
 void gochan_unlock_init(struct gochan_unlock *u);
 void gochan_unlock_wake(struct gochan_unlock *u);
 void gochan_poll_wake(struct gochan_chan *c, __poll_t mask);
+void gochan_hook_add(struct gochan_chan *c, struct gochan_hook *hook);
+void gochan_hook_del(struct gochan_chan *c, struct gochan_hook *hook);
 u32 gochan_send_locked(struct gochan_chan *c, const void *buf, u32 n,
 		       struct gochan_unlock *u);
 u32 gochan_recv_locked(struct gochan_chan *c, void *buf, u32 n,
