@@ -22,6 +22,7 @@
 #include <linux/uio.h>
 
 #include "gochan.h"
+#include "select.h"
 
 /*
  * Bounce buffers: calls moving at most GOCHAN_STACK_BUF bytes use the
@@ -348,6 +349,8 @@ static long gochan_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return gochan_ioctl_stat(c, argp);
 	case GOCHAN_IOC_SELECT:
 		return gochan_ioctl_select(argp);
+	case GOCHAN_IOC_SELSET:
+		return gochan_ioctl_selset(argp);
 	case GOCHAN_IOC_CANCEL:
 		return gochan_ioctl_cancel(file, argp);
 	default:

@@ -16,6 +16,7 @@
 #include <linux/uaccess.h>
 
 #include "gochan.h"
+#include "select.h"
 
 /* --- Limits --- */
 
@@ -123,6 +124,8 @@ static long gochan_dev_ioctl(struct file *file, unsigned int cmd,
 		return gochan_ioctl_create((void __user *)arg);
 	case GOCHAN_IOC_SELECT:
 		return gochan_ioctl_select((void __user *)arg);
+	case GOCHAN_IOC_SELSET:
+		return gochan_ioctl_selset((void __user *)arg);
 	case GOCHAN_IOC_OPEN:
 		return gochan_ioctl_open((void __user *)arg);
 	case GOCHAN_IOC_UNLINK:
@@ -164,6 +167,7 @@ static int __init gochan_init(void)
 	BUILD_BUG_ON(sizeof(struct gochan_stat) != GOCHAN_STAT_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct gochan_select) != GOCHAN_SELECT_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct gochan_select_case) != GOCHAN_SELECT_CASE_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct gochan_selset) != GOCHAN_SELSET_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct gochan_open) != GOCHAN_OPEN_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct gochan_unlink) != GOCHAN_UNLINK_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct gochan_cancel) != GOCHAN_CANCEL_SIZE_VER0);

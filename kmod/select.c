@@ -30,6 +30,7 @@
 
 #include "gochan.h"
 #include "gochan_trace.h"
+#include "select.h"
 
 /*
  * A select holds many channel locks of one lock class.  lockdep is told
@@ -46,27 +47,6 @@ static struct {
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	.dep_map = STATIC_LOCKDEP_MAP_INIT("gochan_select", &gochan_select_key),
 #endif
-};
-
-struct sel_case {
-	struct gochan_chan	*c;
-	struct file		*file;		/* referenced */
-	void __user		*ubuf;
-	void			*kbuf;		/* SEND: the value; RECV: shared */
-	bool			send;
-	struct gochan_waiter	w;
-};
-
-struct gochan_sel {
-	struct sel_case		*cases;
-	u32			ncases;
-	u32			*pollorder;	/* case indices, shuffled */
-	struct gochan_chan	**lockorder;	/* distinct channels, by address */
-	u32			nlocks;
-	void			*send_bufs;	/* every send case's value */
-	void			*recv_buf;	/* room for the largest receive */
-	struct gochan_block	blk;
-	u64			wait_ns;	/* for the trace */
 };
 
 static int chan_addr_cmp(const void *a, const void *b)
@@ -86,8 +66,6 @@ static int chan_addr_cmp(const void *a, const void *b)
  * every smaller select and every plain operation stays under its eye.
  */
 #define SEL_LOCKDEP_MAX		2000
-
-static void sel_lockorder(struct gochan_sel *s);
 
 static void sel_lock_all(struct gochan_sel *s)
 {
@@ -137,29 +115,35 @@ static void sel_shuffle(struct gochan_sel *s)
 	}
 }
 
-static void sel_free(struct gochan_sel *s)
+void sel_free(struct gochan_sel *s)
 {
 	u32 i;
 
-	for (i = 0; i < s->ncases; i++)
+	for (i = 0; s->cases && i < s->ncases; i++)
 		if (s->cases[i].file)
 			fput(s->cases[i].file);
 	kvfree(s->cases);
 	kvfree(s->pollorder);
-	kvfree(s->lockorder);
+	if (!s->borrowed)
+		kvfree(s->lockorder);
 	kvfree(s->send_bufs);
 	kvfree(s->recv_buf);
 }
 
-/* Step 0: read and check the cases; copy the send values in. */
+/*
+ * Step 0, first half: read and check @ncases cases at @ucases, each
+ * @case_size bytes (checked by the caller against the struct rules), and
+ * take a reference on each case's file.  On error, sel_free() undoes what
+ * was done.
+ */
 #define SEL_CHUNK	16
 
-static int sel_prepare(struct gochan_sel *s, const struct gochan_select *arg)
+int sel_read_cases(struct gochan_sel *s, const void __user *ucases,
+		   u32 ncases, u32 case_size)
 {
 	struct gochan_select_case chunk[SEL_CHUNK];
-	const void __user *ucases = u64_to_user_ptr(arg->cases);
-	size_t send_bytes = 0, recv_max = 0, off = 0;
-	u32 i, n = arg->ncases;
+	size_t send_bytes = 0;
+	u32 i, n = ncases;
 	int err;
 
 	s->ncases = n;
@@ -177,7 +161,7 @@ static int sel_prepare(struct gochan_sel *s, const struct gochan_select *arg)
 
 		/* Cases of today's size come a chunk at a time: one user copy
 		 * for up to SEL_CHUNK of them rather than one each. */
-		if (arg->case_size == sizeof(uc)) {
+		if (case_size == sizeof(uc)) {
 			u32 k = i % SEL_CHUNK;
 
 			if (!k && copy_from_user(chunk, ucases + (size_t)i * sizeof(uc),
@@ -186,8 +170,8 @@ static int sel_prepare(struct gochan_sel *s, const struct gochan_select *arg)
 			uc = chunk[k];
 		} else {
 			err = copy_struct_from_user(&uc, sizeof(uc),
-						    ucases + (size_t)i * arg->case_size,
-						    arg->case_size);
+						    ucases + (size_t)i * case_size,
+						    case_size);
 			if (err)
 				return err;
 		}
@@ -207,11 +191,27 @@ static int sel_prepare(struct gochan_sel *s, const struct gochan_select *arg)
 		sc->ubuf = u64_to_user_ptr(uc.buf);
 		if (sc->send)
 			send_bytes += sc->c->elem_size;
-		else
-			recv_max = max_t(size_t, recv_max, sc->c->elem_size);
 	}
 	if (send_bytes > GOCHAN_SELECT_SEND_BYTES_MAX)
 		return -EMSGSIZE;
+	return 0;
+}
+
+/*
+ * Step 0, second half: the kernel buffers of a select whose cases are
+ * read, and every send case's value copied in.
+ */
+int sel_alloc_bufs(struct gochan_sel *s)
+{
+	size_t send_bytes = 0, recv_max = 0, off = 0;
+	u32 i, n = s->ncases;
+
+	for (i = 0; i < n; i++) {
+		if (s->cases[i].send)
+			send_bytes += s->cases[i].c->elem_size;
+		else
+			recv_max = max_t(size_t, recv_max, s->cases[i].c->elem_size);
+	}
 	if (send_bytes) {
 		s->send_bufs = kvmalloc(send_bytes, GFP_KERNEL_ACCOUNT);
 		if (!s->send_bufs)
@@ -240,7 +240,7 @@ static int sel_prepare(struct gochan_sel *s, const struct gochan_select *arg)
 }
 
 /* lockorder: the distinct channels by address (duplicates are allowed). */
-static void sel_lockorder(struct gochan_sel *s)
+void sel_lockorder(struct gochan_sel *s)
 {
 	u32 i, n = s->ncases;
 
@@ -259,7 +259,7 @@ static void sel_lockorder(struct gochan_sel *s)
  * (-EPIPE: a send on a closed channel was chosen; -EFAULT: the receive
  * buffer is bad, nothing taken).
  */
-static int sel_try_case(struct sel_case *sc, u32 *ok, struct gochan_unlock *u)
+int sel_try_case(struct sel_case *sc, u32 *ok, struct gochan_unlock *u)
 {
 	struct gochan_chan *c = sc->c;
 
@@ -333,7 +333,7 @@ static bool sel_pass1(struct gochan_sel *s, u32 *ok, long *ret)
  * A racy look at whether case @sc could proceed: only a hint for
  * sel_pass1_single(), which asks sel_try_case() under the lock.
  */
-static bool sel_case_looks_ready(const struct sel_case *sc)
+bool sel_case_looks_ready(const struct sel_case *sc)
 {
 	const struct gochan_chan *c = sc->c;
 
@@ -416,7 +416,7 @@ static void sel_unlink_locked(struct gochan_sel *s)
 }
 
 /* Steps 1-4.  Returns the index of the case that ran, or -errno. */
-static long sel_run(struct gochan_sel *s, u32 *ok)
+long sel_run(struct gochan_sel *s, u32 *ok)
 {
 	struct gochan_wait wait = {
 		.task	= current,
@@ -462,7 +462,7 @@ static long sel_run(struct gochan_sel *s, u32 *ok)
 }
 
 /* Read and check struct gochan_select, as every select call does. */
-static int sel_read_arg(void __user *argp, struct gochan_select *arg,
+int sel_read_arg(void __user *argp, struct gochan_select *arg,
 			struct gochan_block *blk)
 {
 	int ret = gochan_copy_struct_from_user(arg, sizeof(*arg),
@@ -513,7 +513,10 @@ int gochan_sel_new(void __user *argp, struct gochan_block *blk,
 	if (!s)
 		return -ENOMEM;
 	s->blk = *blk;
-	ret = sel_prepare(s, &arg);
+	ret = sel_read_cases(s, u64_to_user_ptr(arg.cases), arg.ncases,
+			     arg.case_size);
+	if (!ret)
+		ret = sel_alloc_bufs(s);
 	if (ret) {
 		gochan_sel_free(s);
 		return ret;
@@ -597,6 +600,58 @@ void gochan_sel_outcome(struct gochan_sel *s, u32 index,
 	};
 }
 
+/*
+ * Set the Out fields of the user's struct gochan_select, in @arg and in
+ * user memory: they are all a select writes back (every other field is In,
+ * and a struct of any accepted size has them).
+ */
+int sel_put_out(void __user *argp, struct gochan_select *arg, u32 index,
+		u32 ok)
+{
+	struct gochan_select __user *u = argp;
+	struct { u32 index, ok; } out = { index, ok };
+
+	BUILD_BUG_ON(offsetof(struct gochan_select, ok) !=
+		     offsetof(struct gochan_select, index) + sizeof(u32));
+	arg->index = index;
+	arg->ok = ok;
+	return copy_to_user(&u->index, &out, sizeof(out)) ? -EFAULT : 0;
+}
+
+/**
+ * sel_write_outcome - write back what a select call did.
+ * @argp: the user's struct gochan_select
+ * @arg: its kernel copy
+ * @ret: the index of the case that ran, or -errno (written back as it is)
+ * @ok: for a receive case, 1 if it got a value
+ * @sc: the case that ran (when @ret >= 0)
+ * @recv_buf: where a receive case's value is
+ *
+ * A received value is copied out first; if that or the struct's write-back
+ * faults, the value goes back to the front of its channel (nobody will
+ * know it was received) and the call fails with EFAULT.  Returns 0, -EPIPE
+ * (a send case on a closed channel ran) or -errno.
+ */
+long sel_write_outcome(void __user *argp, struct gochan_select *arg,
+		       long ret, u32 ok, const struct sel_case *sc,
+		       const void *recv_buf)
+{
+	u32 index = ret;
+
+	if (ret < 0)
+		return ret;
+	ret = sc->send && sc->w.closed ? -EPIPE : 0;
+	if (!sc->send && ok &&
+	    (copy_to_user(sc->ubuf, recv_buf, sc->c->elem_size) ||
+	     sel_put_out(argp, arg, index, ok))) {
+		gochan_chan_unreceive(sc->c, recv_buf, 1);
+		return -EFAULT;
+	}
+	if (sel_put_out(argp, arg, index, ok))
+		return -EFAULT;
+	return ret;
+}
+
 long gochan_ioctl_select(void __user *argp)
 {
 	struct gochan_select arg;
@@ -613,12 +668,13 @@ long gochan_ioctl_select(void __user *argp)
 	 * keeps its promise that nothing did.  The write-back after the select
 	 * can then fault only if another thread unmaps the struct meanwhile.
 	 */
-	arg.index = 0;
-	arg.ok = 0;
-	if (gochan_copy_struct_to_user(argp, &arg, sizeof(arg)))
+	if (sel_put_out(argp, &arg, 0, 0))
 		return -EFAULT;
 
-	ret = sel_prepare(&s, &arg);
+	ret = sel_read_cases(&s, u64_to_user_ptr(arg.cases), arg.ncases,
+			     arg.case_size);
+	if (!ret)
+		ret = sel_alloc_bufs(&s);
 	if (ret)
 		goto out_free;
 	if (!s.ncases) {	/* Go's "select {}" (or "select { default: }") */
@@ -629,23 +685,8 @@ long gochan_ioctl_select(void __user *argp)
 	}
 
 	ret = sel_run(&s, &ok);
-	if (ret < 0)
-		goto out_free;
-
-	arg.index = ret;
-	arg.ok = ok;
-	ret = 0;
-	if (s.cases[arg.index].send && s.cases[arg.index].w.closed)
-		ret = -EPIPE;
-	if (!s.cases[arg.index].send && ok &&
-	    (copy_to_user(s.cases[arg.index].ubuf, s.recv_buf,
-			  s.cases[arg.index].c->elem_size) ||
-	     gochan_copy_struct_to_user(argp, &arg, sizeof(arg)))) {
-		/* A value nobody will know was received goes back. */
-		gochan_chan_unreceive(s.cases[arg.index].c, s.recv_buf, 1);
-		ret = -EFAULT;
-	} else if (gochan_copy_struct_to_user(argp, &arg, sizeof(arg)))
-		ret = -EFAULT;
+	ret = sel_write_outcome(argp, &arg, ret, ok,
+				ret >= 0 ? &s.cases[ret] : NULL, s.recv_buf);
 out_free:
 	trace_gochan_select(arg.ncases, ret < 0 ? ret : arg.index,
 			    ret >= 0 || ret == -EPIPE ? s.cases[arg.index].c->id : 0,

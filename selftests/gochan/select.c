@@ -18,6 +18,11 @@
  * over the same channels in opposite orders do not deadlock; many processes
  * selecting over a shared set of channels lose and duplicate nothing.
  *
+ * Every test runs twice more through a select set (GOCHAN_IOC_SELSET, the
+ * on_set and via_set variants): each select registers its cases in a new
+ * set and runs GOCHAN_IOC_SELECT on the set, which must behave exactly as
+ * the direct call (selset.c has the tests of a set used many times).
+ *
  * GOCHAN_STRESS_SECS (default 3) sets how long the stress producers run.
  */
 #include "gochan_test.h"
@@ -46,10 +51,57 @@ static struct gochan_select_case mkcase(int fd, uint32_t op, void *buf)
 	};
 }
 
+/*
+ * How this test's selects are issued: GOCHAN_IOC_SELECT with the cases, or
+ * through a select set made for the call from the same cases (set by the
+ * fixture variant; inherited by the helper processes a test forks).
+ */
+static bool via_set;
+
+/* Make a select set of the cases of @s on @fd: its fd or -errno. */
+static int sel_make_set(int fd, const struct gochan_select *s)
+{
+	struct gochan_selset arg = {
+		.size = sizeof(arg),
+		.flags = GOCHAN_SELSET_CLOEXEC,
+		.cases = s->cases,
+		.ncases = s->ncases,
+		.case_size = s->case_size,
+	};
+
+	return gc_err(ioctl(fd, GOCHAN_IOC_SELSET, &arg));
+}
+
+/* GOCHAN_IOC_SELECT on select set @set with @s's flags and deadline:
+ * @s's cases are those the set was made with. */
+static int sel_on_set(int set, struct gochan_select *s)
+{
+	struct gochan_select own = *s;
+	int ret;
+
+	s->cases = 0;
+	s->ncases = 0;
+	s->case_size = 0;
+	ret = gc_err(ioctl(set, GOCHAN_IOC_SELECT, s));
+	s->cases = own.cases;
+	s->ncases = own.ncases;
+	s->case_size = own.case_size;
+	return ret;
+}
+
 /* A select with the given struct; 0 or -errno. */
 static int sel_raw(int fd, struct gochan_select *s)
 {
-	return gc_err(ioctl(fd, GOCHAN_IOC_SELECT, s));
+	int set, ret;
+
+	if (!via_set)
+		return gc_err(ioctl(fd, GOCHAN_IOC_SELECT, s));
+	set = sel_make_set(fd, s);
+	if (set < 0)
+		return set;
+	ret = sel_on_set(set, s);
+	close(set);
+	return ret;
 }
 
 static void sel_init(struct gochan_select *s, struct gochan_select_case *cs,
@@ -204,16 +256,20 @@ FIXTURE(select) {
 
 FIXTURE_VARIANT(select) {
 	bool on_chan;
+	bool on_set;
 };
 
 /* Issued on /dev/gochan... */
 FIXTURE_VARIANT_ADD(select, on_dev) { .on_chan = false };
-/* ...and on a channel fd that is none of the cases'. */
+/* ...and on a channel fd that is none of the cases'... */
 FIXTURE_VARIANT_ADD(select, on_chan) { .on_chan = true };
+/* ...and on a select set made from the cases on /dev/gochan. */
+FIXTURE_VARIANT_ADD(select, on_set) { .on_set = true };
 
 FIXTURE_SETUP(select)
 {
 	GC_SETUP_DEV(self->dev);
+	via_set = variant->on_set;
 	self->ch = -1;
 	self->sfd = self->dev;
 	if (variant->on_chan) {
@@ -1139,10 +1195,30 @@ TEST_F(select, bad_send_buffer_is_efault_and_sends_nothing)
 		EXPECT_EQ(-EFAULT, sel(self->sfd, cs, 1, 0, 0, NULL, NULL))
 			TH_LOG("buf %zu", i);
 		/* ...even beside a ready receive case: every send value is
-		 * copied in before any case runs. */
-		cs[1] = mkcase(r, RECV, &v);
-		EXPECT_EQ(-EFAULT, sel(self->sfd, cs, 2, NB, 0, NULL, NULL))
-			TH_LOG("buf %zu", i);
+		 * copied in before any case runs.  (A select set reads a
+		 * send value when it tries that case: there the ready
+		 * receive may run instead, or the bad send case be tried
+		 * first and fail.) */
+		if (!via_set) {
+			cs[1] = mkcase(r, RECV, &v);
+			EXPECT_EQ(-EFAULT, sel(self->sfd, cs, 2, NB, 0, NULL, NULL))
+				TH_LOG("buf %zu", i);
+		} else {
+			int r2 = make_ready(self->dev);
+			uint32_t index = UNSET;
+			int ret;
+
+			ASSERT_LE(0, r2);
+			cs[1] = mkcase(r2, RECV, &v);
+			ret = sel(self->sfd, cs, 2, NB, 0, &index, NULL);
+			if (ret == -EFAULT) {
+				EXPECT_TRUE(ready_untouched(r2)) TH_LOG("buf %zu", i);
+			} else {
+				EXPECT_TRUE(ret == 0 && index == 1 && v == READY_VAL)
+					TH_LOG("buf %zu: %d, case %u", i, ret, index);
+			}
+			close(r2);
+		}
 	}
 	/* Nothing was sent, nothing taken. */
 	EXPECT_TRUE(chan_is(sp, 0, 0, 0));
@@ -1379,9 +1455,19 @@ FIXTURE(select_load) {
 	int dev;
 };
 
+FIXTURE_VARIANT(select_load) {
+	bool via_set;
+};
+
+FIXTURE_VARIANT_ADD(select_load, direct) { .via_set = false };
+/* Each select through a set of its own; the uniform-choice tests make one
+ * set and select on it every run. */
+FIXTURE_VARIANT_ADD(select_load, via_set) { .via_set = true };
+
 FIXTURE_SETUP(select_load)
 {
 	GC_SETUP_DEV(self->dev);
+	via_set = variant->via_set;
 }
 
 FIXTURE_TEARDOWN(select_load)
@@ -1406,7 +1492,8 @@ static void check_uniform(struct __test_metadata *_metadata, int dev,
 	struct gochan_select_case cs[8];
 	unsigned int counts[4] = { 0 }, wrong = 0;
 	double chi2 = 0, expect = UNIFORM_RUNS / 4.0;
-	uint32_t index, ok;
+	struct gochan_select s;
+	int set = -1;
 
 	for (int i = 0; i < 4; i++) {
 		ready[i] = gc_make(dev, 8, 1);
@@ -1426,16 +1513,23 @@ static void check_uniform(struct __test_metadata *_metadata, int dev,
 				   &bufs[2 * i]);
 		cs[2 * i + 1] = mkcase(ready[i], kinds[i], &bufs[2 * i + 1]);
 	}
+	sel_init(&s, cs, 8, NB, 0);
+	if (via_set) {
+		/* One set for every run: the readiness the set learns from
+		 * each channel's wakeups is what gets tested. */
+		set = sel_make_set(dev, &s);
+		ASSERT_LE(0, set);
+	}
 	for (int run = 0; run < UNIFORM_RUNS; run++) {
 		uint64_t v;
 		int k;
 
-		ASSERT_EQ(0, sel(dev, cs, 8, NB, 0, &index, &ok));
-		if (!(index & 1) || index >= 8) {
+		ASSERT_EQ(0, via_set ? sel_on_set(set, &s) : sel_raw(dev, &s));
+		if (!(s.index & 1) || s.index >= 8) {
 			wrong++;
 			continue;
 		}
-		k = index / 2;
+		k = s.index / 2;
 		counts[k]++;
 		/* Make the chosen case ready again. */
 		if (kinds[k] == RECV) {
@@ -1463,6 +1557,8 @@ static void check_uniform(struct __test_metadata *_metadata, int dev,
 		close(ready[i]);
 		close(never[i]);
 	}
+	if (set >= 0)
+		close(set);
 }
 
 TEST_F_TIMEOUT(select_load, uniform_choice_among_ready_recv_cases, 120)

@@ -278,6 +278,62 @@ struct gochan_select {
 #define GOCHAN_SELECT_SEND_BYTES_MAX	(16u << 20)
 
 /*
+ * struct gochan_selset - GOCHAN_IOC_SELSET, on /dev/gochan or on any channel
+ * fd: register a select's cases once and get a *select set* fd, on which
+ * each GOCHAN_IOC_SELECT runs that select again without handing the cases
+ * over (as epoll_ctl registers what epoll_wait then waits for).  Returns
+ * the new fd.
+ *
+ * The cases are read and checked as GOCHAN_IOC_SELECT checks them (same
+ * errors), except that ncases = 0 is allowed (the set's select then waits
+ * for its deadline or a signal, Go's "select {}").  The set keeps its own
+ * reference to every case's channel file: closing a case's fd afterwards
+ * changes nothing, and the channels live at least as long as the set.  A
+ * case's buf is kept as an address: each select on the set reads a send
+ * case's value from it at that call, and writes a receive case's value to
+ * it, as a GOCHAN_IOC_SELECT with the same cases would.  One difference: a
+ * send value is read when its case is tried, not every one before any case
+ * runs, so an unreadable send buf fails the call with EFAULT (nothing
+ * moved) when its case is tried or the call waits, while a ready case
+ * elsewhere may run instead.  The cases cannot be changed: make another
+ * set.
+ *
+ * GOCHAN_IOC_SELECT on a select set takes a struct gochan_select with
+ * cases = 0, ncases = 0 and case_size = 0 (else EINVAL) and otherwise the
+ * meaning, flags, deadline, output and errors given above.  What it costs
+ * differs: the set learns through each channel's poll wait queue which
+ * cases became ready, so a select that finds a case ready costs O(cases
+ * that became ready), not O(ncases); a select that has to wait visits
+ * every case as GOCHAN_IOC_SELECT does, and a NONBLOCK one that finds none
+ * ready looks at every case too (without locking any).  Any number of processes may select on one set at once (a
+ * set fd passed by fork() or SCM_RIGHTS: each reads and writes the bufs at
+ * its own addresses).  Threads of one process may too, but they share the
+ * bufs, as goroutines would share the variables of one select statement:
+ * give each thread a set of its own.
+ *
+ * poll(2) / epoll(7) on a select set: EPOLLIN | EPOLLRDNORM when one of its
+ * cases looks ready, so a select with NONBLOCK would likely succeed (another
+ * selector may take it first).  read(2) and write(2) fail with EINVAL.
+ * /proc/<pid>/fdinfo shows "gochan-selset-cases:\t<ncases>".
+ *
+ * Errors: those of GOCHAN_IOC_SELECT for the cases; EINVAL unknown flags,
+ *         nonzero reserved fields; EMFILE / ENFILE, ENOMEM.
+ */
+struct gochan_selset {
+	__u32 size;		/* In: sizeof(struct gochan_selset). */
+	__u32 flags;		/* In: GOCHAN_SELSET_* below. */
+	__u64 cases;		/* In: user address of ncases cases. */
+	__u32 ncases;		/* In: 0..GOCHAN_SELECT_CASES_MAX. */
+	__u32 case_size;	/* In: sizeof(struct gochan_select_case), as
+				 * for GOCHAN_IOC_SELECT. */
+	__u64 reserved[2];	/* Must be zero. */
+};
+#define GOCHAN_SELSET_SIZE_VER0		40
+
+#define GOCHAN_SELSET_CLOEXEC	(1u << 0)	/* The new fd has FD_CLOEXEC. */
+#define GOCHAN_SELSET_FLAGS	GOCHAN_SELSET_CLOEXEC
+
+/*
  * Named channels.  A name is 1..GOCHAN_NAME_MAX-1 bytes of printable ASCII
  * other than space, and is scoped to the caller's IPC namespace: a name made
  * in one namespace is invisible from another.  A named channel lives until
@@ -454,8 +510,9 @@ struct gochan_cancel {
 #define GOCHAN_IOC_OPEN		_IOWR(GOCHAN_IOC_MAGIC, 0x01, struct gochan_open)
 #define GOCHAN_IOC_UNLINK	_IOW(GOCHAN_IOC_MAGIC, 0x02, struct gochan_unlink)
 
-/* On /dev/gochan and on channel fds: */
+/* On /dev/gochan and on channel fds (GOCHAN_IOC_SELECT on select sets too): */
 #define GOCHAN_IOC_SELECT	_IOWR(GOCHAN_IOC_MAGIC, 0x08, struct gochan_select)
+#define GOCHAN_IOC_SELSET	_IOW(GOCHAN_IOC_MAGIC, 0x09, struct gochan_selset)
 
 /* On a channel fd: */
 #define GOCHAN_IOC_SEND		_IOWR(GOCHAN_IOC_MAGIC, 0x10, struct gochan_xfer)
