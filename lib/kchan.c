@@ -186,24 +186,27 @@ GOCHAN_API int gochan_cancel(int fd, uint64_t key, bool all)
  * moved nothing then, and the deadline is absolute).  It goes to the first
  * case's channel fd, which saves opening the device; only a select with no
  * case needs GOCHAN_DEVICE_PATH.  @res is written on success and on EPIPE,
- * where the kernel writes index and ok back too.
+ * where the kernel writes index and ok back too.  With @set >= 0 the select
+ * is that select set's (@cases NULL, @n 0).
  */
-static int kchan_select(const struct gochan_select_case *cases, unsigned n,
-			struct gochan_select_result *res, unsigned flags,
-			int64_t deadline_ns)
+static int kchan_select(int set, const struct gochan_select_case *cases,
+			unsigned n, struct gochan_select_result *res,
+			unsigned flags, int64_t deadline_ns)
 {
 	struct gochan_select s = {
 		.size		= sizeof(s),
 		.flags		= flags,
 		.cases		= (uintptr_t)cases,
 		.ncases		= n,
-		.case_size	= sizeof(*cases),
+		.case_size	= set >= 0 ? 0 : sizeof(*cases),
 		.deadline_ns	= deadline_ns,
 	};
 	int saved = errno;
 	int fd, ret;
 
-	if (n) {
+	if (set >= 0) {
+		fd = set;
+	} else if (n) {
 		fd = cases[0].fd;
 	} else {
 		fd = open(GOCHAN_DEVICE_PATH, O_RDWR | O_CLOEXEC);
@@ -217,7 +220,7 @@ static int kchan_select(const struct gochan_select_case *cases, unsigned n,
 	} while (ret < 0 && errno == EINTR);
 	if (ret < 0)
 		ret = -errno;
-	if (!n)
+	if (set < 0 && !n)
 		close(fd);
 
 	/* Not a channel: the kernel says EINVAL for any case but the first,
@@ -240,20 +243,77 @@ out:
 GOCHAN_API int gochan_select(const struct gochan_select_case *cases,
 			     unsigned n, struct gochan_select_result *res)
 {
-	return kchan_select(cases, n, res, 0, 0);
+	return kchan_select(-1, cases, n, res, 0, 0);
 }
 
 GOCHAN_API int gochan_try_select(const struct gochan_select_case *cases,
 				 unsigned n, struct gochan_select_result *res)
 {
-	return kchan_select(cases, n, res, GOCHAN_SELECT_NONBLOCK, 0);
+	return kchan_select(-1, cases, n, res, GOCHAN_SELECT_NONBLOCK, 0);
 }
 
 GOCHAN_API int gochan_select_until(const struct gochan_select_case *cases,
 				   unsigned n, struct gochan_select_result *res,
 				   int64_t deadline_ns)
 {
-	return kchan_select(cases, n, res, GOCHAN_SELECT_DEADLINE, deadline_ns);
+	return kchan_select(-1, cases, n, res, GOCHAN_SELECT_DEADLINE, deadline_ns);
+}
+
+GOCHAN_API int gochan_selset(const struct gochan_select_case *cases,
+			     unsigned n, unsigned flags)
+{
+	struct gochan_selset arg = {
+		.size		= sizeof(arg),
+		.flags		= flags,
+		.cases		= (uintptr_t)cases,
+		.ncases		= n,
+		.case_size	= sizeof(*cases),
+	};
+	int saved = errno;
+	int fd, ret;
+
+	if (n) {
+		fd = cases[0].fd;
+	} else {
+		fd = open(GOCHAN_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			ret = -errno;
+			goto out;
+		}
+	}
+	ret = ioctl(fd, GOCHAN_IOC_SELSET, &arg);
+	if (ret < 0)
+		ret = -errno;
+	if (!n)
+		close(fd);
+	if (ret == -ENOTTY)	/* cases[0].fd is not a channel */
+		ret = -EINVAL;
+out:
+	errno = saved;
+	return ret;
+}
+
+GOCHAN_API int gochan_selset_select(int set, struct gochan_select_result *res)
+{
+	if (set < 0)
+		return -EBADF;
+	return kchan_select(set, NULL, 0, res, 0, 0);
+}
+
+GOCHAN_API int gochan_selset_try(int set, struct gochan_select_result *res)
+{
+	if (set < 0)
+		return -EBADF;
+	return kchan_select(set, NULL, 0, res, GOCHAN_SELECT_NONBLOCK, 0);
+}
+
+GOCHAN_API int gochan_selset_until(int set, struct gochan_select_result *res,
+				   int64_t deadline_ns)
+{
+	if (set < 0)
+		return -EBADF;
+	return kchan_select(set, NULL, 0, res, GOCHAN_SELECT_DEADLINE,
+			    deadline_ns);
 }
 
 GOCHAN_API int gochan_close(int fd)

@@ -398,6 +398,62 @@ int gochan_select_until(const struct gochan_select_case *cases, unsigned n,
 			struct gochan_select_result *res, int64_t deadline_ns);
 
 /*
+ * Select sets: a select registered once, run many times
+ * ------------------------------------------------------
+ * A loop that runs the same select over and over (a server's "for { select
+ * { ... } }" over many channels) can register its cases once with
+ * gochan_selset() and run the select on the set's fd.  The kernel then
+ * learns which cases became ready from the channels themselves, as epoll
+ * does, so a select that finds one ready costs about as much with 4096 cases
+ * as with one; gochan_select() reads and looks at every case each time.
+ *
+ *	struct gochan_select_case cases[64];	// GOCHAN_RECV(fds[i], &v) ...
+ *	int set = gochan_selset(cases, 64, GOCHAN_SELSET_CLOEXEC);
+ *
+ *	for (;;) {
+ *		int i = gochan_selset_select(set, &r);	// as gochan_select()
+ *		...
+ *	}
+ *	close(set);
+ *
+ * The set keeps each case's fd's channel (closing the fds afterwards changes
+ * nothing) and each case's buf address: set a send case's value there before
+ * each call, find a receive case's value there after it.  The rules, the
+ * results and the errors are gochan_select()'s.  The set's fd is readable
+ * (poll, epoll) while one of its cases looks ready.
+ */
+
+/*
+ * gochan_selset - register a select's cases
+ * @cases: @n cases, as for gochan_select() (copied; may be freed after)
+ * @n:     0..GOCHAN_SELECT_CASES_MAX
+ * @flags: 0 or GOCHAN_SELSET_CLOEXEC
+ *
+ * Returns the set's fd; close(2) it when done.
+ * Errors: gochan_select()'s for the cases (-EBADF, -EINVAL, -EMSGSIZE,
+ *  -EFAULT for an unreadable @cases, -ENOMEM); -EINVAL an unknown flag;
+ *  -EMFILE / -ENFILE; with @n == 0, gochan_make()'s errors for opening the
+ *  device.
+ */
+int gochan_selset(const struct gochan_select_case *cases, unsigned n,
+		  unsigned flags);
+
+/*
+ * gochan_selset_select - gochan_select() over the cases of set @set
+ * gochan_selset_try    - gochan_try_select() likewise
+ * gochan_selset_until  - gochan_select_until() likewise
+ *
+ * Returns the index of the case that ran; errors as the calls they mirror,
+ * and -EINVAL (-ENOTTY from the kernel) if @set is not a select set nor a
+ * channel.  (On a channel's fd or /dev/gochan, the kernel runs a select
+ * with no case: Go's "select {}", which waits forever.)
+ */
+int gochan_selset_select(int set, struct gochan_select_result *res);
+int gochan_selset_try(int set, struct gochan_select_result *res);
+int gochan_selset_until(int set, struct gochan_select_result *res,
+			int64_t deadline_ns);
+
+/*
  * Named channels
  * --------------
  * A channel can also be made under a name, which unrelated processes open

@@ -9,9 +9,12 @@
  * -EPIPE with its index in the result; a blocked select is woken by
  * another process (a plain send, or another select); signals are retried
  * with the same deadline; errno is preserved; bad arguments fail before
- * anything moves.
+ * anything moves.  Select sets (gochan_selset and the three selects on a
+ * set): the same rules on a set used many times, its fd readable while a
+ * case is ready, its channels kept after their fds close, and its errors.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
 
@@ -670,6 +673,139 @@ TEST(signal_channel_cases_take_null_buffers)
 		EXPECT_EQ(-EAGAIN, gochan_try_select(recv, 1, &res));
 	}
 	close(sig);
+}
+
+/* A set used many times: sends, receives, closes and a blocked wait. */
+TEST(select_set_runs_the_same_select_many_times)
+{
+	struct gochan_select_result res = RES_CANARY;
+	uint64_t in = 0, out = 7;
+	int a, b, set;
+	pid_t pid;
+
+	REQUIRE_GOCHAN();
+	a = make_chan(sizeof(in), 2);
+	b = make_chan(sizeof(out), 1);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, gochan_send(b, &out));	/* b full: case 1 not ready */
+	{
+		struct gochan_select_case cases[] = {
+			GOCHAN_RECV(a, &in),
+			GOCHAN_SEND(b, &out),
+		};
+
+		set = gochan_selset(cases, 2, GOCHAN_SELSET_CLOEXEC);
+	}
+	ASSERT_LE(0, set);
+	EXPECT_TRUE(fcntl(set, F_GETFD) & FD_CLOEXEC);
+	errno = ERRNO_CANARY;
+	EXPECT_EQ(-EAGAIN, gochan_selset_try(set, &res));
+	EXPECT_EQ(ERRNO_CANARY, errno);
+	for (uint64_t i = 1; i <= 50; i++) {
+		uint64_t got;
+
+		/* Alternately: a value to receive, then room to send one. */
+		ASSERT_EQ(0, gochan_send(a, &i));
+		ASSERT_EQ(0, gochan_selset_try(set, &res));
+		ASSERT_TRUE(res.ok);
+		ASSERT_EQ(i, in);
+		ASSERT_EQ(0, gochan_recv(b, &got, NULL));
+		out = 1000 + i;		/* the set sends what buf holds now */
+		ASSERT_EQ(1, gochan_selset_select(set, &res));
+		ASSERT_FALSE(res.ok);
+		ASSERT_EQ(0, gochan_recv(b, &got, NULL));
+		ASSERT_EQ(1000 + i, got);
+		ASSERT_EQ(0, gochan_send(b, &out));
+	}
+	/* A deadline with nothing ready. */
+	EXPECT_EQ(-ETIMEDOUT, gochan_selset_until(set, &res, gochan_now_ns() + 20 * MSEC));
+	/* Blocked on the set, woken by another process. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint64_t x = 99;
+
+		if (!wait_for_waiters(a, 0, 1))
+			_exit(1);
+		_exit(gochan_send(a, &x) ? 2 : 0);
+	}
+	EXPECT_EQ(0, gochan_selset_select(set, &res));
+	EXPECT_EQ(99, in);
+	EXPECT_EQ(0, reap(pid));
+	/* Closing a send case's channel: -EPIPE with its index. */
+	ASSERT_EQ(0, gochan_close(b));
+	res = RES_CANARY;
+	EXPECT_EQ(-EPIPE, gochan_selset_try(set, &res));
+	EXPECT_EQ(1, res.index);
+	close(set);
+	close(a);
+	close(b);
+}
+
+TEST(select_set_keeps_its_channels_and_polls_readable)
+{
+	struct gochan_select_result res;
+	struct pollfd pfd;
+	uint64_t v = 5, got = 0;
+	int a, set;
+
+	REQUIRE_GOCHAN();
+	a = make_chan(sizeof(v), 1);
+	ASSERT_LE(0, a);
+	{
+		struct gochan_select_case c = GOCHAN_RECV(a, &got);
+
+		set = gochan_selset(&c, 1, 0);
+	}
+	ASSERT_LE(0, set);
+	pfd = (struct pollfd){ .fd = set, .events = POLLIN };
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(0, gochan_send(a, &v));
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	close(a);			/* the set keeps the channel */
+	EXPECT_EQ(0, gochan_selset_try(set, &res));
+	EXPECT_EQ(5, got);
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	close(set);
+}
+
+TEST(select_set_errors)
+{
+	struct gochan_select_result res = RES_CANARY;
+	uint64_t v;
+	int a, p[2], set;
+
+	REQUIRE_GOCHAN();
+	a = make_chan(sizeof(v), 1);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, pipe(p));
+	{
+		struct gochan_select_case bad_fd = GOCHAN_RECV(-1, &v);
+		struct gochan_select_case not_chan = GOCHAN_RECV(p[0], &v);
+		struct gochan_select_case bad_op = { .fd = a, .op = 9 };
+		struct gochan_select_case ok = GOCHAN_RECV(a, &v);
+
+		errno = ERRNO_CANARY;
+		EXPECT_EQ(-EBADF, gochan_selset(&bad_fd, 1, 0));
+		EXPECT_EQ(-EINVAL, gochan_selset(&not_chan, 1, 0));
+		EXPECT_EQ(-EINVAL, gochan_selset(&bad_op, 1, 0));
+		EXPECT_EQ(-EINVAL, gochan_selset(&ok, 1, 0x80));
+		EXPECT_EQ(ERRNO_CANARY, errno);
+		/* A set with no case: "select {}" (here with a deadline). */
+		set = gochan_selset(NULL, 0, GOCHAN_SELSET_CLOEXEC);
+		ASSERT_LE(0, set);
+		EXPECT_EQ(-EAGAIN, gochan_selset_try(set, &res));
+		EXPECT_EQ(-ETIMEDOUT, gochan_selset_until(set, &res, gochan_now_ns() + 10 * MSEC));
+		close(set);
+	}
+	/* Not a set (nor a channel). */
+	EXPECT_EQ(-EINVAL, gochan_selset_try(p[0], &res));
+	EXPECT_EQ(-EBADF, gochan_selset_try(-1, &res));
+	EXPECT_EQ(777, res.index);	/* untouched */
+	close(p[0]);
+	close(p[1]);
+	close(a);
 }
 
 TEST_HARNESS_MAIN
