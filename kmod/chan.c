@@ -42,8 +42,8 @@ static void wake_task(struct task_struct *task)
 	put_task_struct(task);
 }
 
-/* Wake the tasks collected in @u; call with no channel lock held. */
-void gochan_unlock_wake(struct gochan_unlock *u)
+/* Wake the tasks collected in @u (gochan_unlock_wake()). */
+void __gochan_unlock_wake(struct gochan_unlock *u)
 {
 	unsigned int i;
 
@@ -124,29 +124,53 @@ static void gochan_unlock(struct gochan_chan *c, struct gochan_unlock *u)
 
 /* --- The ring: slot i holds element (head + i) % capacity. --- */
 
+/*
+ * Copy @bytes of elements.  The common element sizes get a fixed-size
+ * memcpy (a move or two) instead of a call that starts a string copy.
+ */
+static __always_inline void elem_copy(void *dst, const void *src, size_t bytes)
+{
+	switch (bytes) {
+	case 0:
+		return;
+	case 4:
+		memcpy(dst, src, 4);
+		return;
+	case 8:
+		memcpy(dst, src, 8);
+		return;
+	case 16:
+		memcpy(dst, src, 16);
+		return;
+	default:
+		memcpy(dst, src, bytes);
+	}
+}
+
 static void ring_pop(struct gochan_chan *c, void *dst, u32 n)
 {
 	size_t es = c->elem_size;
 	u32 first = min(n, c->capacity - c->head);
 
-	if (es) {
-		memcpy(dst, c->ring + c->head * es, first * es);
-		memcpy(dst + first * es, c->ring, (n - first) * es);
-	}
-	c->head = (c->head + n) % c->capacity;
+	elem_copy(dst, c->ring + c->head * es, first * es);
+	elem_copy(dst + first * es, c->ring, (n - first) * es);
+	c->head += n;			/* n <= len <= capacity: one wrap */
+	if (c->head >= c->capacity)
+		c->head -= c->capacity;
 	WRITE_ONCE(c->len, c->len - n);
 }
 
 static void ring_push(struct gochan_chan *c, const void *src, u32 n)
 {
 	size_t es = c->elem_size;
-	u32 tail = (c->head + c->len) % c->capacity;
-	u32 first = min(n, c->capacity - tail);
+	u32 tail = c->head + c->len;
+	u32 first;
 
-	if (es) {
-		memcpy(c->ring + tail * es, src, first * es);
-		memcpy(c->ring, src + first * es, (n - first) * es);
-	}
+	if (tail >= c->capacity)	/* head < capacity, len <= capacity */
+		tail -= c->capacity;
+	first = min(n, c->capacity - tail);
+	elem_copy(c->ring + tail * es, src, first * es);
+	elem_copy(c->ring, src + first * es, (n - first) * es);
 	WRITE_ONCE(c->len, c->len + n);
 }
 
@@ -290,7 +314,7 @@ static u32 take_returned(struct gochan_chan *c, void *buf, u32 n)
 		u32 k = min(n - got, r->nelem - r->ndone);
 
 		if (es)
-			memcpy(buf + got * es, r->data + r->ndone * es, k * es);
+			elem_copy(buf + got * es, r->data + r->ndone * es, k * es);
 		r->ndone += k;
 		got += k;
 		WRITE_ONCE(c->nreturned, c->nreturned - k);
@@ -360,7 +384,7 @@ u32 gochan_recv_locked(struct gochan_chan *c, void *buf, u32 n,
 			break;
 		k = min(n - got, s->nelem - s->ndone);
 		if (es)
-			memcpy(buf + got * es, s->buf + s->ndone * es, k * es);
+			elem_copy(buf + got * es, s->buf + s->ndone * es, k * es);
 		s->ndone += k;
 		got += k;
 		c->sent += k;
@@ -393,7 +417,7 @@ u32 gochan_send_locked(struct gochan_chan *c, const void *buf, u32 n,
 		u32 k = min(n - sent, r->nelem);
 
 		if (es)
-			memcpy(r->buf, buf + sent * es, k * es);
+			elem_copy(r->buf, buf + sent * es, k * es);
 		r->ndone = k;
 		sent += k;
 		c->received += k;
@@ -424,7 +448,7 @@ static int wait_on_chan(struct gochan_chan *c, struct gochan_wait *wait,
 			struct gochan_waiter *w, bool send,
 			const struct gochan_block *blk, u64 *wait_ns)
 {
-	struct gochan_unlock u;
+	struct gochan_unlock u gochan_noinit;
 	int ret;
 
 	trace_gochan_block(c->id, send ? GOCHAN_TRACE_OP_SEND : GOCHAN_TRACE_OP_RECV,
@@ -458,9 +482,9 @@ static int wait_on_chan(struct gochan_chan *c, struct gochan_wait *wait,
 static long chan_send(struct gochan_chan *c, const void *buf, u32 n,
 		      const struct gochan_block *blk, u64 *wait_ns)
 {
-	struct gochan_wait wait = { .task = current, .state = GOCHAN_WAIT_PENDING };
-	struct gochan_waiter w;
-	struct gochan_unlock u;
+	struct gochan_wait wait gochan_noinit;	/* set up if we block */
+	struct gochan_waiter w gochan_noinit;
+	struct gochan_unlock u gochan_noinit;
 	u32 sent;
 	long ret;
 
@@ -479,6 +503,7 @@ static long chan_send(struct gochan_chan *c, const void *buf, u32 n,
 		goto out_unlock;
 	}
 
+	wait = (struct gochan_wait) { .task = current, .state = GOCHAN_WAIT_PENDING };
 	w = (struct gochan_waiter) {
 		.wait	= &wait,
 		.buf	= (void *)buf + sent * (size_t)c->elem_size,
@@ -520,9 +545,9 @@ out_unlock:
 static long chan_recv(struct gochan_chan *c, void *buf, u32 n,
 		      const struct gochan_block *blk, u64 *wait_ns)
 {
-	struct gochan_wait wait = { .task = current, .state = GOCHAN_WAIT_PENDING };
-	struct gochan_waiter w;
-	struct gochan_unlock u;
+	struct gochan_wait wait gochan_noinit;	/* set up if we block */
+	struct gochan_waiter w gochan_noinit;
+	struct gochan_unlock u gochan_noinit;
 	long ret;
 
 	gochan_lock(c, &u);
@@ -534,6 +559,7 @@ static long chan_recv(struct gochan_chan *c, void *buf, u32 n,
 		goto out_unlock;
 	}
 
+	wait = (struct gochan_wait) { .task = current, .state = GOCHAN_WAIT_PENDING };
 	w = (struct gochan_waiter) { .wait = &wait, .buf = buf, .nelem = n };
 	gochan_waitq_add(c, &w, false);
 	u.poll |= EPOLLOUT | EPOLLWRNORM;	/* a receiver waits: send won't block */
@@ -581,7 +607,7 @@ long gochan_chan_recv(struct gochan_chan *c, void *buf, u32 n,
 int gochan_chan_close(struct gochan_chan *c)
 {
 	struct gochan_waiter *w;
-	struct gochan_unlock u;
+	struct gochan_unlock u gochan_noinit;
 
 	gochan_lock(c, &u);
 	if (c->closed) {
@@ -620,7 +646,7 @@ void gochan_chan_unreceive(struct gochan_chan *c, const void *buf, u32 n)
 	size_t es = c->elem_size;
 	struct gochan_returned *ret;
 	struct gochan_waiter *r;
-	struct gochan_unlock u;
+	struct gochan_unlock u gochan_noinit;
 	u32 given = 0;
 
 	ret = kvmalloc(struct_size(ret, data, n * es),
@@ -631,7 +657,7 @@ void gochan_chan_unreceive(struct gochan_chan *c, const void *buf, u32 n)
 		u32 k = min(n - given, r->nelem);
 
 		if (es)
-			memcpy(r->buf, buf + given * es, k * es);
+			elem_copy(r->buf, buf + given * es, k * es);
 		r->ndone = k;
 		given += k;
 		c->received += k;

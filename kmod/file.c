@@ -77,9 +77,11 @@ static int rw_begin(struct kiocb *iocb, struct iov_iter *iter, size_t *want,
 	size_t es = c->elem_size;
 	int err;
 
-	if (!es || iov_iter_count(iter) % es)
+	if (!es)
 		return -EINVAL;
-	*want = iov_iter_count(iter) / es;
+	*want = iov_iter_count(iter) / es;	/* one division, not two */
+	if (*want * es != iov_iter_count(iter))
+		return -EINVAL;
 	if (!*want)
 		return 0;
 	err = bounce_init(b, es, *want);
@@ -100,8 +102,8 @@ static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct gochan_chan *c = iocb->ki_filp->private_data;
 	size_t es = c->elem_size, want, done = 0, copied;
-	struct gochan_bounce b;
-	struct gochan_block blk;
+	struct gochan_bounce b gochan_noinit;
+	struct gochan_block blk gochan_noinit;
 	ssize_t ret;
 
 	ret = rw_begin(iocb, to, &want, &b, &blk);
@@ -148,8 +150,8 @@ static ssize_t gochan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct gochan_chan *c = iocb->ki_filp->private_data;
 	size_t es = c->elem_size, want, done = 0;
-	struct gochan_bounce b;
-	struct gochan_block blk;
+	struct gochan_bounce b gochan_noinit;
+	struct gochan_block blk gochan_noinit;
 	ssize_t ret;
 
 	ret = rw_begin(iocb, from, &want, &b, &blk);
@@ -243,9 +245,9 @@ int gochan_xfer_read(struct gochan_xfer *x, void __user *argp,
 
 static long gochan_ioctl_send(struct gochan_chan *c, void __user *argp)
 {
-	struct gochan_bounce b;
-	struct gochan_block blk;
-	struct gochan_xfer x;
+	struct gochan_bounce b gochan_noinit;
+	struct gochan_block blk gochan_noinit;
+	struct gochan_xfer x gochan_noinit;
 	long ret;
 
 	ret = gochan_xfer_read(&x, argp, &blk);
@@ -269,9 +271,9 @@ out_free:
 static long gochan_ioctl_recv(struct gochan_chan *c, void __user *argp)
 {
 	void __user *ubuf;
-	struct gochan_bounce b;
-	struct gochan_block blk;
-	struct gochan_xfer x;
+	struct gochan_bounce b gochan_noinit;
+	struct gochan_block blk gochan_noinit;
+	struct gochan_xfer x gochan_noinit;
 	long ret;
 
 	ret = gochan_xfer_read(&x, argp, &blk);

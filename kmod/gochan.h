@@ -37,6 +37,19 @@
 struct io_uring_cmd;
 
 /*
+ * gochan_noinit - a stack object that CONFIG_INIT_STACK_ALL_ZERO need not
+ * clear on entry, because no path reads a byte of it before writing it: a
+ * bounce buffer, an unlock batch (read up to its count), a waiter set up
+ * only when the call blocks.  Clearing them (rep stos) cost more than the
+ * rest of a small send or receive under QEMU's TCG.
+ */
+#if __has_attribute(__uninitialized__)
+#define gochan_noinit	__attribute__((__uninitialized__))
+#else
+#define gochan_noinit
+#endif
+
+/*
  * struct gochan_chan - one channel.
  *
  * Locking: @lock (a mutex: select, in a later patch, holds several at once,
@@ -208,7 +221,14 @@ void gochan_chan_unreceive(struct gochan_chan *c, const void *buf, u32 n);
 
 /* chan.c: the pieces select.c builds on; "_locked" means under c->lock. */
 void gochan_unlock_init(struct gochan_unlock *u);
-void gochan_unlock_wake(struct gochan_unlock *u);
+void __gochan_unlock_wake(struct gochan_unlock *u);
+
+/* Wake the tasks collected in @u; call with no channel lock held. */
+static inline void gochan_unlock_wake(struct gochan_unlock *u)
+{
+	if (u->nwake)
+		__gochan_unlock_wake(u);
+}
 void gochan_poll_wake(struct gochan_chan *c, __poll_t mask);
 void gochan_hook_add(struct gochan_chan *c, struct gochan_hook *hook);
 void gochan_hook_del(struct gochan_chan *c, struct gochan_hook *hook);

@@ -309,7 +309,7 @@ static int sel_fault_in_recv_bufs(struct gochan_sel *s)
  */
 static bool sel_pass1(struct gochan_sel *s, u32 *ok, long *ret)
 {
-	struct gochan_unlock u;
+	struct gochan_unlock u gochan_noinit;
 	u32 i;
 
 	gochan_unlock_init(&u);
@@ -354,7 +354,7 @@ bool sel_case_looks_ready(const struct sel_case *sc)
  */
 static bool sel_pass1_single(struct gochan_sel *s, u32 *ok, long *ret)
 {
-	struct gochan_unlock u;
+	struct gochan_unlock u gochan_noinit;
 	u32 i;
 
 	for (i = 0; i < s->ncases; i++) {
@@ -654,7 +654,7 @@ long sel_write_outcome(void __user *argp, struct gochan_select *arg,
 
 long gochan_ioctl_select(void __user *argp)
 {
-	struct gochan_select arg;
+	struct gochan_select arg gochan_noinit;
 	struct gochan_sel s = {};
 	u32 ok = 0;
 	long ret;

@@ -148,7 +148,7 @@ static long selset_try_hinted(struct selset *set, struct sel_case *sc,
 
 	for (tries = 0; tries <= n; tries++) {
 		u32 weight = bitmap_weight(set->hint, n), i;
-		struct gochan_unlock u;
+		struct gochan_unlock u gochan_noinit;
 		bool again;
 		int r;
 
@@ -236,11 +236,12 @@ static long selset_select_full(struct selset *set,
 static long gochan_selset_select(struct file *file, void __user *argp)
 {
 	struct selset *set = file->private_data;
-	u64 stack_buf[SELSET_STACK_BUF / sizeof(u64)];
-	struct gochan_sel full = { .borrowed = true };
-	struct gochan_select arg;
-	struct gochan_block blk;
-	struct sel_case sc, *ran = &sc;
+	u64 stack_buf[SELSET_STACK_BUF / sizeof(u64)] gochan_noinit;
+	struct gochan_sel full gochan_noinit;	/* the slow path's */
+	bool slow = false;
+	struct gochan_select arg gochan_noinit;
+	struct gochan_block blk gochan_noinit;
+	struct sel_case sc gochan_noinit, *ran = &sc;
 	void *kbuf = stack_buf, *rbuf;
 	u32 ok = 0;
 	long ret;
@@ -270,6 +271,7 @@ static long gochan_selset_select(struct file *file, void __user *argp)
 	if (ret == -ENOENT && blk.nonblock && selset_none_looks_ready(set)) {
 		ret = -EAGAIN;
 	} else if (ret == -ENOENT) {
+		slow = true;
 		ret = selset_select_full(set, &blk, &full, &ok);
 		if (ret >= 0) {
 			ran = &full.cases[ret];
@@ -279,8 +281,8 @@ static long gochan_selset_select(struct file *file, void __user *argp)
 	ret = sel_write_outcome(argp, &arg, ret, ok, ran, rbuf);
 	trace_gochan_select(set->reg.ncases, ret < 0 ? ret : arg.index,
 			    ret >= 0 || ret == -EPIPE ? ran->c->id : 0,
-			    full.wait_ns);
-	if (full.cases || full.pollorder)	/* the slow path ran */
+			    slow ? full.wait_ns : 0);
+	if (slow)
 		sel_free(&full);
 	if (kbuf != stack_buf)
 		kvfree(kbuf);

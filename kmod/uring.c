@@ -298,7 +298,7 @@ static int async_submit(struct gochan_chan *c, struct io_uring_cmd *cmd,
 {
 	size_t es = c->elem_size;
 	struct gochan_async *a;
-	struct gochan_unlock u;
+	struct gochan_unlock u gochan_noinit;
 	struct gochan_block blk;
 	struct gochan_xfer x;
 	long ret;
