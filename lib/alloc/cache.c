@@ -206,8 +206,14 @@ ga_noinline void *ga_alloc_refill(struct ga_cache *c, unsigned spc)
 	}
 	s = c->alloc[spc];
 	if (s != &ga_span_empty) {
-		if (ga_span_refill(s) || !ga_span_park_full(c, s))
+		if (ga_span_refill(s))
 			goto pop;
+		/*
+		 * Exhausted: to the back of partial, not parked. Local frees into it stay on the
+		 * fast path, remote ones wait in xfree, and by the time the refill comes back to
+		 * it more of it is free; only a span still exhausted then is parked full.
+		 */
+		ga_list_push_back(&c->partial[spc], s);
 		c->alloc[spc] = &ga_span_empty;
 	}
 	ga_cache_drain_unfull(c);

@@ -285,8 +285,11 @@ uint32_t ga_span_collect(struct ga_span *s, uintptr_t rearm);
  * it); only unfull is written by others. For each span class:
  *   alloc[spc]   the current span (&ga_span_empty when none: its free list is empty, so the
  *                fast path falls to the refill without testing for NULL);
- *   partial[spc] other owned spans that have (or had) free objects;
- *   full[spc]    owned spans with no free object, NOTIFY armed.
+ *   partial[spc] other owned spans, not armed: ones with free objects, and former current
+ *                spans that ran out (queued at the back, so that frees into them stay on
+ *                the fast path until the refill comes back to them);
+ *   full[spc]    owned spans with no free object, NOTIFY armed: only a span the refill finds
+ *                still exhausted when it pops it from partial is parked here.
  * Empty spans (used == 0) stay at the front of partial[spc] ("kept", counted in kept_pages,
  * at most GA_KEEP_PAGES) instead of going back to the heap: a batch that frees everything
  * and allocates again reuses them without the heap lock (mimalloc keeps its empty pages
