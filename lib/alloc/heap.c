@@ -138,10 +138,11 @@ static void ga_span_map(struct ga_arena *a, struct ga_span *s, size_t i, size_t 
 /* Take pages [i, i+n) of a; returns whether any was dirty (not released). */
 static bool ga_pages_take(struct ga_arena *a, size_t i, size_t n)
 {
-	size_t scav = ga_pages_count(a->scav, i, n);
+	size_t scav = a->nscav ? ga_pages_count(a->scav, i, n) : 0;
 
 	ga_pages_set(a, i, n, true);
-	ga_bits_set(a->scav, i, n, false);
+	if (scav)
+		ga_bits_set(a->scav, i, n, false);
 	a->nscav -= (uint32_t)scav;
 	ga_heap.scav_pages -= scav;
 	ga_heap.free_pages -= n;
