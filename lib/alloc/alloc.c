@@ -146,8 +146,8 @@ GA_EXPORT int galloc_find(const void *addr, struct galloc_object *obj)
 	} else {
 		page = ((uintptr_t)addr - a->base) >> GA_PAGE_SHIFT;
 		s = __atomic_load_n(&a->spans[page], __ATOMIC_ACQUIRE);
-		if (!s)
-			return -ENOENT;
+		if (!s || s->state == GA_SPAN_STASHED)
+			return -ENOENT; /* a free page, or one of a span in the heap's stash */
 	}
 	off = (uintptr_t)addr - s->base;
 	obj->span_base = (void *)s->base;

@@ -17,7 +17,7 @@ struct ga_checker {
 	size_t len;
 	int err;
 	bool live; /* other threads may be freeing into the span meanwhile */
-	uint64_t free_pages, scav_pages, inuse_pages;
+	uint64_t free_pages, scav_pages, inuse_pages, stash_pages;
 	uint64_t small_spans[GA_NUM_SPC_ALL];
 	uint64_t listed_spans[GA_NUM_SPC_ALL];
 	uint64_t large_objects, large_bytes;
@@ -170,13 +170,15 @@ static void ga_check_arena(struct ga_checker *k, struct ga_arena *a)
 		struct ga_span *s = a->spans[i];
 		bool alloc = a->alloc[i / 64] & (1ull << (i % 64));
 		bool inuse = a->inuse[i / 64] & (1ull << (i % 64));
+		bool stashed;
 
 		if (!alloc) {
 			CHECK(k, !s && !inuse, "arena %p: free page %zu mapped to a span", (void *)a, i);
 			i++;
 			continue;
 		}
-		if (!CHECK(k, s && inuse && s->base == a->base + i * GA_PAGE_SIZE,
+		stashed = s && s->state == GA_SPAN_STASHED;
+		if (!CHECK(k, s && inuse != stashed && s->base == a->base + i * GA_PAGE_SIZE,
 			   "arena %p: page %zu allocated, span %p does not start there", (void *)a,
 			   i, (void *)s))
 			return;
@@ -188,6 +190,11 @@ static void ga_check_arena(struct ga_checker *k, struct ga_arena *a)
 					 !(a->inuse[j / 64] & (1ull << (j % 64))),
 			      "arena %p: page %zu inside span %#lx inconsistent", (void *)a, j,
 			      (unsigned long)s->base);
+		if (stashed) {
+			k->stash_pages += s->npages;
+			i += s->npages;
+			continue;
+		}
 		k->inuse_pages += s->npages;
 		if (s->state == GA_SPAN_LARGE) {
 			k->large_objects++;
@@ -248,6 +255,21 @@ GA_EXPORT int galloc_check(char *msg, size_t len)
 	ga_lock_all();
 	for (size_t i = 0; i < ga_heap.narenas; i++)
 		ga_check_arena(&k, ga_heap.arenas[i]);
+	/* the stash: every stashed span found in the arenas is on its list, and no other */
+	for (size_t n = 1, pages = 0; n <= GA_STASH_MAX_PAGES && !k.err; n++) {
+		for (struct ga_span *s = ga_heap.stash[n]; s && !k.err; s = s->next) {
+			CHECK(&k, s->state == GA_SPAN_STASHED && s->npages == n &&
+					  ga_span_of_fast((void *)s->base) == s,
+			      "stash of %zu pages: span %#lx (state %u, %u pages) does not belong",
+			      n, (unsigned long)s->base, s->state, s->npages);
+			if ((pages += n) > ga_heap.stash_pages)
+				break;
+		}
+		if (n == GA_STASH_MAX_PAGES)
+			CHECK(&k, pages == ga_heap.stash_pages && pages == k.stash_pages,
+			      "stash: %zu pages listed, heap counts %lu, arenas hold %lu", pages,
+			      (unsigned long)ga_heap.stash_pages, (unsigned long)k.stash_pages);
+	}
 	CHECK(&k, k.free_pages == ga_heap.free_pages && k.scav_pages == ga_heap.scav_pages &&
 			  k.inuse_pages + ga_heap.huge_pages == ga_heap.inuse_pages,
 	      "heap counters free/released/in-use %lu/%lu/%lu pages, counted %lu/%lu/%lu",

@@ -35,7 +35,8 @@ static ga_noinline void ga_free_notify(struct ga_span *s, unsigned spc)
 
 	pthread_mutex_lock(&ct->lock);
 	/* s may have died and been reused since our push: everything is rechecked here */
-	if (s->spc != spc || s->state == GA_SPAN_DEAD || s->state == GA_SPAN_LARGE)
+	if (s->spc != spc || s->state == GA_SPAN_DEAD || s->state == GA_SPAN_LARGE ||
+	    s->state == GA_SPAN_STASHED)
 		goto out_unlock;
 	o = ga_span_cache(s);
 	if (o) {

@@ -7,6 +7,7 @@
  *   free_pages  == sum over arenas of nfree
  *   scav_pages  == sum over arenas of nscav  (free pages released to the OS)
  *   inuse_pages == pages of in-use spans (huge objects included)
+ *   stash_pages == pages of the spans on stash[] (state STASHED)
  * Scavenger (after Go's: retain about 1/8 over what the program recently needed):
  *   peak  = the largest inuse_pages seen; reset to inuse_pages when it is older than
  *           GA_SCAV_WINDOW_NS (so a program that allocates and frees in rounds keeps its
@@ -17,6 +18,16 @@
  * Between heap operations, cache refills call ga_scavenge_tick(), which looks at the clock
  * only when pages are being kept for an old peak. galloc_scavenge() releases at once.
  * Released pages read as zero, so a span made only of released pages needs no zeroing.
+ *
+ * The stash: a small span freed to the heap keeps its pages, its struct and its page -> span
+ * entries (state STASHED, in-use bit clear, alloc bits still set), on stash[npages], so that
+ * the next small span of as many pages skips the page allocator: a thread that frees what it
+ * allocated and allocates again would otherwise pay a bitmap update, a summary, a struct and
+ * the page map twice per 8 KiB span. Stashed pages count in stash_pages, not in free_pages
+ * (which stays what the bitmaps say) nor in inuse_pages; for the scavenger they are free
+ * and dirty. Whenever pages are to be released (the scavenger, galloc_scavenge) or no arena
+ * has room for a span, the stash is emptied into the bitmaps first (ga_stash_flush_locked),
+ * so it never holds memory the heap needs or the scavenger's target would give back.
  */
 #include "internal.h"
 
@@ -47,6 +58,22 @@ void *ga_meta_alloc(size_t n)
 	return p;
 }
 
+/* A span struct as a new span starts it (in_unfull is 0 in a dead or stashed span: see
+ * ga_free_local_slow, ga_central_put_locked). */
+static void ga_span_struct_reset(struct ga_span *s)
+{
+	s->free = NULL;
+	s->used = 0;
+	s->full = 0;
+	s->kept = 0;
+	s->needzero = 0;
+	atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+	atomic_store_explicit(&s->xfree, 0, memory_order_relaxed);
+	s->towner = NULL;
+	s->carved = 0;
+	s->next = s->prev = NULL;
+}
+
 static struct ga_span *ga_span_struct_new(void)
 {
 	struct ga_span *s = ga_heap.span_free;
@@ -64,17 +91,7 @@ static struct ga_span *ga_span_struct_new(void)
 		s = (struct ga_span *)ga_heap.span_chunk;
 		ga_heap.span_chunk += sizeof(*s);
 	}
-	/* in_unfull is 0 in a dead span (see ga_free_local_slow, ga_central_put_locked) */
-	s->free = NULL;
-	s->used = 0;
-	s->full = 0;
-	s->kept = 0;
-	s->needzero = 0;
-	atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
-	atomic_store_explicit(&s->xfree, 0, memory_order_relaxed);
-	s->towner = NULL;
-	s->carved = 0;
-	s->next = s->prev = NULL;
+	ga_span_struct_reset(s);
 	return s;
 }
 
@@ -102,13 +119,18 @@ static _Atomic uint8_t *ga_tinyref_new(void)
 	return r;
 }
 
-static void ga_span_struct_free(struct ga_span *s)
+static void ga_tinyref_release(struct ga_span *s)
 {
 	if (s->tinyref) {
 		*(_Atomic uint8_t **)s->tinyref = ga_tinyref_free;
 		ga_tinyref_free = s->tinyref;
 		s->tinyref = NULL;
 	}
+}
+
+static void ga_span_struct_free(struct ga_span *s)
+{
+	ga_tinyref_release(s);
 	s->state = GA_SPAN_DEAD;
 	s->next = ga_heap.span_free;
 	ga_heap.span_free = s;
@@ -150,6 +172,16 @@ static bool ga_pages_take(struct ga_arena *a, size_t i, size_t n)
 	return scav != n;
 }
 
+static bool ga_stash_flush_locked(void);
+
+static void ga_peak_update_locked(void)
+{
+	if (ga_heap.inuse_pages > ga_heap.peak_pages) {
+		ga_heap.peak_pages = ga_heap.inuse_pages;
+		ga_heap.peak_time = ga_now_ns();
+	}
+}
+
 /* A span of npages pages starting on a multiple of align_pages. Heap lock held. */
 static struct ga_span *ga_span_alloc_locked(size_t npages, size_t align_pages)
 {
@@ -158,11 +190,14 @@ static struct ga_span *ga_span_alloc_locked(size_t npages, size_t align_pages)
 	long i = -1;
 	struct ga_span *s;
 
+retry:
 	for (size_t k = 0; k < ga_heap.narenas; k++) {
 		a = ga_heap.arenas[k];
 		if (a->maxfree >= want && (i = ga_pages_find(a, want)) >= 0)
 			break;
 	}
+	if (i < 0 && ga_stash_flush_locked())
+		goto retry; /* the stash's pages first, then a new arena */
 	if (i < 0) {
 		a = ga_arena_new();
 		if (!a || (i = ga_pages_find(a, want)) < 0)
@@ -174,10 +209,7 @@ static struct ga_span *ga_span_alloc_locked(size_t npages, size_t align_pages)
 		return NULL;
 	s->needzero = ga_pages_take(a, (size_t)i, npages);
 	ga_span_map(a, s, (size_t)i, npages);
-	if (ga_heap.inuse_pages > ga_heap.peak_pages) {
-		ga_heap.peak_pages = ga_heap.inuse_pages;
-		ga_heap.peak_time = ga_now_ns();
-	}
+	ga_peak_update_locked();
 	return s;
 }
 
@@ -230,9 +262,11 @@ static void ga_scavenge_maybe_locked(void)
 	keep = ga_heap.peak_pages + ga_heap.peak_pages / 8 - ga_heap.inuse_pages;
 	if (keep < GA_SCAV_MIN_PAGES)
 		keep = GA_SCAV_MIN_PAGES;
-	if (ga_heap.free_pages - ga_heap.scav_pages > keep + keep / 4)
+	if (ga_heap.free_pages + ga_heap.stash_pages - ga_heap.scav_pages > keep + keep / 4) {
+		ga_stash_flush_locked();
 		ga_scavenge_locked(keep);
-	dirty = ga_heap.free_pages - ga_heap.scav_pages;
+	}
+	dirty = ga_heap.free_pages + ga_heap.stash_pages - ga_heap.scav_pages;
 	atomic_store_explicit(&ga_scav_deadline,
 			      dirty > base + base / 4 ? ga_heap.peak_time + GA_SCAV_WINDOW_NS : 0,
 			      memory_order_relaxed);
@@ -257,6 +291,28 @@ static void ga_pages_release_locked(struct ga_arena *a, size_t i, size_t n)
 	ga_pages_set(a, i, n, false);
 	ga_heap.free_pages += n;
 	ga_heap.inuse_pages -= n;
+}
+
+/* Empty the stash into the bitmaps. Returns whether it held any span. */
+static bool ga_stash_flush_locked(void)
+{
+	bool any = false;
+
+	for (size_t n = 1; n <= GA_STASH_MAX_PAGES; n++) {
+		struct ga_span *s;
+
+		while ((s = ga_heap.stash[n])) {
+			struct ga_arena *a = (struct ga_arena *)(s->base & ~GA_ARENA_MASK);
+
+			ga_heap.stash[n] = s->next;
+			ga_heap.stash_pages -= n;
+			ga_heap.inuse_pages += n; /* ga_pages_release_locked takes them off */
+			ga_pages_release_locked(a, (s->base - a->base) / GA_PAGE_SIZE, n);
+			ga_span_struct_free(s);
+			any = true;
+		}
+	}
+	return any;
 }
 
 /* ---- spans ------------------------------------------------------------------------------- */
@@ -284,7 +340,21 @@ struct ga_span *ga_heap_alloc_span(unsigned spc)
 		pthread_mutex_unlock(&ga_heap.lock);
 		return NULL;
 	}
-	s = ga_span_alloc_locked(ga_class_npages[cls], 1);
+	s = ga_heap.stash[ga_class_npages[cls]];
+	if (s) {
+		struct ga_arena *a = (struct ga_arena *)(s->base & ~GA_ARENA_MASK);
+		size_t i = (s->base - a->base) / GA_PAGE_SIZE;
+
+		ga_heap.stash[s->npages] = s->next;
+		ga_heap.stash_pages -= s->npages;
+		ga_heap.inuse_pages += s->npages;
+		ga_span_struct_reset(s);
+		s->needzero = 1;
+		a->inuse[i / 64] |= 1ull << (i % 64);
+		ga_peak_update_locked();
+	} else {
+		s = ga_span_alloc_locked(ga_class_npages[cls], 1);
+	}
 	if (s) {
 		ga_span_init_small(s, spc);
 		s->tinyref = ref;
@@ -370,6 +440,15 @@ void ga_heap_free_span(struct ga_span *s)
 		ga_span_struct_free(s);
 		ga_arena_free_huge(a);
 		ga_scavenge_maybe_locked();
+	} else if (s->state != GA_SPAN_LARGE && n <= GA_STASH_MAX_PAGES) {
+		/* small: to the stash (n <= GA_STASH_MAX_PAGES), pages and page map as they are */
+		ga_tinyref_release(s);
+		s->state = GA_SPAN_STASHED;
+		s->next = ga_heap.stash[n];
+		ga_heap.stash[n] = s;
+		ga_heap.stash_pages += n;
+		ga_heap.inuse_pages -= n;
+		ga_scavenge_maybe_locked();
 	} else {
 		ga_pages_release_locked(a, i, n);
 		ga_span_struct_free(s);
@@ -448,6 +527,7 @@ GA_EXPORT size_t galloc_scavenge(size_t keep)
 	size_t r;
 
 	pthread_mutex_lock(&ga_heap.lock);
+	ga_stash_flush_locked();
 	r = ga_scavenge_locked(keep / GA_PAGE_SIZE);
 	pthread_mutex_unlock(&ga_heap.lock);
 	return r;

@@ -58,6 +58,7 @@
 #define GA_TINY_SIZE 16
 #define GA_TINY_CLASS 2 /* the 16-byte class */
 #define GA_KEEP_PAGES 256 /* 2 MiB of empty spans kept per cache */
+#define GA_STASH_MAX_PAGES 10 /* the longest small span (ga_class_npages) */
 
 /* ---- sizeclass.c ------------------------------------------------------------------------ */
 extern const uint16_t ga_class_size[GA_NUM_CLASSES];
@@ -92,6 +93,7 @@ enum ga_span_state {
 	GA_SPAN_PARTIAL,    /* small, in central's partial list (has free objects) */
 	GA_SPAN_FULL,       /* small, in central's full list */
 	GA_SPAN_LARGE,      /* one large object */
+	GA_SPAN_STASHED,    /* small, freed to the heap, pages and struct kept for reuse (heap.c) */
 };
 
 /*
@@ -176,9 +178,10 @@ struct ga_span *ga_list_pop(struct ga_spanlist *l);
  * base + i * GA_PAGE_SIZE; pages [0, GA_ARENA_META_PAGES) hold this struct and are marked
  * allocated forever.
  * Invariants (pagealloc.c keeps them, galloc_check verifies):
- *   alloc bit i == 1  <=> page i is metadata or belongs to an in-use span
+ *   alloc bit i == 1  <=> page i is metadata or belongs to an in-use or stashed span
  *   scav bit i == 1   => alloc bit i == 0 (released pages are free; they read as zero)
- *   spans[i] == s     <=> page i belongs to in-use span s (NULL for free and metadata pages)
+ *   spans[i] == s     <=> page i belongs to in-use or stashed span s (NULL for free and
+ *                         metadata pages)
  *   inuse bit i == 1  <=> page i is the first page of an in-use span (Go's pageInUse)
  *   sum[w] = summary of alloc[w] (runs of free pages: at the start, longest, at the end)
  *   maxfree = longest run of free pages in the arena
@@ -241,6 +244,9 @@ struct ga_heap {
 	uint64_t large_bytes, large_objects;
 	uint64_t scavenged_total;  /* bytes released since start */
 	uint64_t huge_pages;
+	/* the stash (heap.c): freed small spans by page count, linked through next */
+	struct ga_span *stash[GA_STASH_MAX_PAGES + 1];
+	uint64_t stash_pages;      /* pages of stashed spans: neither free nor in use */
 	struct ga_span *span_free; /* dead span structs */
 	char *span_chunk, *span_chunk_end;
 	uint64_t spans_by_class[GA_NUM_SPC_ALL];

@@ -47,7 +47,7 @@ GA_EXPORT int galloc_stats(struct galloc_stats *st)
 	st->tiny_inuse = tiny_refs - tiny_holds;
 	st->heap_sys = ga_heap.sys_bytes;
 	st->heap_inuse = ga_heap.inuse_pages * GA_PAGE_SIZE;
-	st->heap_free = ga_heap.free_pages * GA_PAGE_SIZE;
+	st->heap_free = (ga_heap.free_pages + ga_heap.stash_pages) * GA_PAGE_SIZE;
 	st->heap_released = ga_heap.scav_pages * GA_PAGE_SIZE;
 	st->heap_meta = __atomic_load_n(&ga_heap.meta_bytes, __ATOMIC_RELAXED);
 	st->large_inuse = ga_heap.large_bytes;

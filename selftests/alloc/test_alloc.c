@@ -506,6 +506,46 @@ static void tick_releases_pages_of_an_old_peak(void)
 	HEAP_OK();
 }
 
+/*
+ * Small spans freed to the heap wait in its stash: allocating again reuses them without
+ * growing the heap, a lookup in one finds no object, the checker accounts for them, and
+ * after the scavenger's window they are released like any free page.
+ */
+static void stashed_small_spans_are_reused_then_released(void)
+{
+	enum { N = 400000, SZ = 256 }; /* 100 MiB in 1-page spans */
+	static void *p[N];
+	struct galloc_stats st0, st1, st2;
+	struct galloc_object obj;
+
+	for (int i = 0; i < N; i++) {
+		p[i] = galloc(SZ, 0);
+		memset(p[i], 1, 16);
+	}
+	galloc_stats(&st0);
+	for (int i = 0; i < N; i++)
+		gfree(p[i]);
+	/* the middle spans emptied after the cache's budget of kept spans was full */
+	CHECK(galloc_find(p[N / 2], &obj) == -ENOENT, "object found in a freed span");
+	HEAP_OK();
+	for (int i = 0; i < N; i++)
+		p[i] = galloc(SZ, 0);
+	galloc_stats(&st1);
+	/* every span came back from the stash (or the cache): no new arena */
+	CHECK(st1.heap_sys == st0.heap_sys, "heap grew %lu -> %lu KiB",
+	      (unsigned long)(st0.heap_sys >> 10), (unsigned long)(st1.heap_sys >> 10));
+	CHECK(galloc_find(p[N / 2], &obj) == 0 && obj.base == p[N / 2], "reused span lookup");
+	HEAP_OK();
+	for (int i = 0; i < N; i++)
+		gfree(p[i]);
+	usleep(1200 * 1000);
+	galloc_tick();
+	galloc_stats(&st2);
+	CHECK(st2.heap_released >= st1.heap_released + (90u << 20), "released %lu -> %lu KiB",
+	      (unsigned long)(st1.heap_released >> 10), (unsigned long)(st2.heap_released >> 10));
+	HEAP_OK();
+}
+
 /* The checker notices a broken span. */
 static void checker_detects_corruption(void)
 {
@@ -539,6 +579,7 @@ int main(int argc, char **argv)
 	TEST(stats_count_classes);
 	TEST(scavenger_returns_memory);
 	TEST(tick_releases_pages_of_an_old_peak);
+	TEST(stashed_small_spans_are_reused_then_released);
 	TEST(checker_detects_corruption);
 	return tap_any_failed;
 }
