@@ -75,8 +75,33 @@ void gochan_poll_wake(struct gochan_chan *c, __poll_t mask)
 				h->fn(h, mask);
 		spin_unlock(&c->hooks_lock);
 	}
-	if (waitqueue_active(&c->poll_wq))
-		wake_up_poll(&c->poll_wq, mask);
+	/*
+	 * A poller asks for what it wants before it queues (gochan_poll_want()),
+	 * so one we see queued has its wishes in poll_wanted: the read barrier
+	 * pairs with its write barrier.  A receive, which makes room, then
+	 * wakes nobody unless someone ever polled for room.
+	 */
+	if (waitqueue_active(&c->poll_wq)) {
+		smp_rmb();
+		if (mask & READ_ONCE(c->poll_wanted))
+			wake_up_poll(&c->poll_wq, mask);
+	}
+}
+
+/*
+ * Record what a poller of @c asks for (poll_requested_events()), before it
+ * queues on poll_wq.  EPOLLHUP and EPOLLERR are always reported, so always
+ * wanted.
+ */
+void gochan_poll_want(struct gochan_chan *c, __poll_t want)
+{
+	want |= EPOLLHUP | EPOLLERR;
+	if ((READ_ONCE(c->poll_wanted) & want) != want) {
+		spin_lock_irq(&c->poll_wq.lock);
+		WRITE_ONCE(c->poll_wanted, c->poll_wanted | want);
+		spin_unlock_irq(&c->poll_wq.lock);
+	}
+	smp_wmb();	/* wishes before queueing: see gochan_poll_wake() */
 }
 
 static void hooks_mask_update(struct gochan_chan *c)

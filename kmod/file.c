@@ -65,6 +65,25 @@ static void bounce_free(struct gochan_bounce *b)
 }
 
 /*
+ * Copies between a bounce buffer and the caller's iov_iter.  A single
+ * 8-byte element (the most common call) is copied with a constant size:
+ * hardened usercopy then has no stack object to look up.
+ */
+static size_t bounce_to_iter(const void *buf, size_t bytes, struct iov_iter *to)
+{
+	if (bytes == 8)
+		return copy_to_iter(buf, 8, to);
+	return copy_to_iter(buf, bytes, to);
+}
+
+static bool bounce_from_iter(void *buf, size_t bytes, struct iov_iter *from)
+{
+	if (bytes == 8)
+		return copy_from_iter_full(buf, 8, from);
+	return copy_from_iter_full(buf, bytes, from);
+}
+
+/*
  * What read and write share: the length must be whole elements (a signal
  * channel has none to move: EINVAL); then a bounce buffer and the blocking
  * mode.  Returns 1 with *want elements to move, 0 for a zero length, or
@@ -124,7 +143,7 @@ static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			ret = got;
 			break;
 		}
-		copied = copy_to_iter(b.buf, got * es, to);
+		copied = bounce_to_iter(b.buf, got * es, to);
 		if (copied != got * es) {
 			/* Whole elements copied count; the rest go back. */
 			u32 k = copied / es;
@@ -163,7 +182,7 @@ static ssize_t gochan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		u32 n = min_t(size_t, b.nelem, want - done);
 		long sent;
 
-		if (!copy_from_iter_full(b.buf, n * es, from)) {
+		if (!bounce_from_iter(b.buf, n * es, from)) {
 			ret = -EFAULT;
 			break;
 		}
@@ -362,12 +381,14 @@ static long gochan_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 /*
  * poll_wait() first, then the lockless look: any change after the look
- * wakes poll_wq, which we are on by then (pipe_poll's argument).
+ * wakes poll_wq, which we are on by then (pipe_poll's argument), if it is
+ * a change we asked for (gochan_poll_want()).
  */
 static __poll_t gochan_poll(struct file *file, poll_table *wait)
 {
 	struct gochan_chan *c = file->private_data;
 
+	gochan_poll_want(c, poll_requested_events(wait));
 	poll_wait(file, &c->poll_wq, wait);
 	return gochan_chan_poll_mask(c);
 }

@@ -30,6 +30,7 @@
 #include <linux/refcount.h>
 #include <linux/seq_file.h>
 #include <linux/types.h>
+#include <linux/uaccess.h>
 #include <linux/wait.h>
 
 #include <uapi/linux/gochan.h>
@@ -98,6 +99,9 @@ struct gochan_chan {
 	u64			received;	/* [L] elements handed to receivers */
 
 	wait_queue_head_t	poll_wq;	/* poll/epoll waiters */
+	__poll_t		poll_wanted;	/* [W, R] events any poller of
+						 * poll_wq asked for; only grows
+						 * (W: under poll_wq.lock) */
 	spinlock_t		hooks_lock;	/* [H] below */
 	struct list_head	hooks;		/* [H] gochan_hook */
 	__poll_t		hooks_mask;	/* [H, R] union of their masks */
@@ -182,6 +186,46 @@ struct gochan_waiter {
 	bool			closed;		/* completed by GOCHAN_IOC_CLOSE */
 };
 
+/*
+ * One element between user and kernel memory: 0 or -EFAULT.  The common
+ * sizes get a copy of constant size, which is a move or two with nothing
+ * to check (a variable size also makes hardened usercopy look the kernel
+ * buffer up: a stack walk for a stack buffer).
+ */
+static __always_inline int gochan_elem_to_user(void __user *dst,
+					       const void *src, u32 es)
+{
+	switch (es) {
+	case 0:
+		return 0;
+	case 4:
+		return copy_to_user(dst, src, 4) ? -EFAULT : 0;
+	case 8:
+		return copy_to_user(dst, src, 8) ? -EFAULT : 0;
+	case 16:
+		return copy_to_user(dst, src, 16) ? -EFAULT : 0;
+	default:
+		return copy_to_user(dst, src, es) ? -EFAULT : 0;
+	}
+}
+
+static __always_inline int gochan_elem_from_user(void *dst,
+						 const void __user *src, u32 es)
+{
+	switch (es) {
+	case 0:
+		return 0;
+	case 4:
+		return copy_from_user(dst, src, 4) ? -EFAULT : 0;
+	case 8:
+		return copy_from_user(dst, src, 8) ? -EFAULT : 0;
+	case 16:
+		return copy_from_user(dst, src, 16) ? -EFAULT : 0;
+	default:
+		return copy_from_user(dst, src, es) ? -EFAULT : 0;
+	}
+}
+
 /* How a call may block: never, until a deadline, or until done. */
 struct gochan_block {
 	bool			nonblock;
@@ -230,6 +274,7 @@ static inline void gochan_unlock_wake(struct gochan_unlock *u)
 		__gochan_unlock_wake(u);
 }
 void gochan_poll_wake(struct gochan_chan *c, __poll_t mask);
+void gochan_poll_want(struct gochan_chan *c, __poll_t want);
 void gochan_hook_add(struct gochan_chan *c, struct gochan_hook *hook);
 void gochan_hook_del(struct gochan_chan *c, struct gochan_hook *hook);
 u32 gochan_send_locked(struct gochan_chan *c, const void *buf, u32 n,

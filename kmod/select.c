@@ -232,7 +232,7 @@ int sel_alloc_bufs(struct gochan_sel *s)
 		}
 		sc->kbuf = s->send_bufs + off;
 		off += es;
-		if (copy_from_user(sc->kbuf, sc->ubuf, es))
+		if (gochan_elem_from_user(sc->kbuf, sc->ubuf, es))
 			return -EFAULT;
 	}
 
@@ -642,7 +642,7 @@ long sel_write_outcome(void __user *argp, struct gochan_select *arg,
 		return ret;
 	ret = sc->send && sc->w.closed ? -EPIPE : 0;
 	if (!sc->send && ok &&
-	    (copy_to_user(sc->ubuf, recv_buf, sc->c->elem_size) ||
+	    (gochan_elem_to_user(sc->ubuf, recv_buf, sc->c->elem_size) ||
 	     sel_put_out(argp, arg, index, ok))) {
 		gochan_chan_unreceive(sc->c, recv_buf, 1);
 		return -EFAULT;

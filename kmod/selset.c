@@ -161,8 +161,8 @@ static long selset_try_hinted(struct selset *set, struct sel_case *sc,
 			continue;
 		*sc = set->reg.cases[i];
 		sc->kbuf = kbuf;
-		if (sc->send && sc->c->elem_size &&
-		    copy_from_user(kbuf, sc->ubuf, sc->c->elem_size)) {
+		if (sc->send &&
+		    gochan_elem_from_user(kbuf, sc->ubuf, sc->c->elem_size)) {
 			selset_hint(set, i);
 			ret = -EFAULT;
 			break;

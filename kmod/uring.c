@@ -95,7 +95,7 @@ static int async_copy_out(struct gochan_chan *c, void __user *ubuf,
 
 	if (!c->elem_size)
 		return 0;
-	if (!dead && !copy_to_user(ubuf, kbuf, c->elem_size))
+	if (!dead && !gochan_elem_to_user(ubuf, kbuf, c->elem_size))
 		return 0;
 	gochan_chan_unreceive(c, kbuf, 1);
 	return dead ? -ECANCELED : -EFAULT;
