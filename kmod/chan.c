@@ -95,11 +95,13 @@ void gochan_poll_wake(struct gochan_chan *c, __poll_t mask)
  */
 void gochan_poll_want(struct gochan_chan *c, __poll_t want)
 {
+	unsigned long flags;
+
 	want |= EPOLLHUP | EPOLLERR;
 	if ((READ_ONCE(c->poll_wanted) & want) != want) {
-		spin_lock_irq(&c->poll_wq.lock);
+		spin_lock_irqsave(&c->poll_wq.lock, flags);
 		WRITE_ONCE(c->poll_wanted, c->poll_wanted | want);
-		spin_unlock_irq(&c->poll_wq.lock);
+		spin_unlock_irqrestore(&c->poll_wq.lock, flags);
 	}
 	smp_wmb();	/* wishes before queueing: see gochan_poll_wake() */
 }
