@@ -9,7 +9,8 @@
  *   3. buffered: producer and consumer      a ring of 4; close by the sender
  *   4. passing a channel to another program SCM_RIGHTS to a fresh exec
  *   5. one consumer, several channels       an epoll loop
- *   6. select across processes              Go's select; with a timeout
+ *   6. select across processes              Go's select; with a timeout; a
+ *                                           select set over 64 channels
  *   7. close is seen by everyone            receivers wake, senders get EPIPE
  *   8. a named channel, unrelated processes open by name, mode 0600, unlink
  *   9. an io_uring consumer                 queued receives, no thread blocked
@@ -581,6 +582,59 @@ static void idle_poker(void *arg)
 	send_or_die("idle", idle, NULL);
 }
 
+/* 6c: the channels of the select set, and the child that feeds three. */
+#define NMANY		64
+static int many[NMANY];
+static const int many_fed[3] = { 7, 42, 63 };
+
+static void set_feeder(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 3; i++) {
+		uint64_t v = 1000 + many_fed[i];
+
+		usleep(50 * 1000);
+		send_or_die("many[]", many[many_fed[i]], &v);
+	}
+}
+
+static void section_select_set(void)
+{
+	struct gochan_select_case cases[NMANY];
+	struct gochan_select_result res;
+	uint64_t v = 0;
+	int set, ret;
+	pid_t pid;
+
+	say("c) The same select, run again and again: register its cases once");
+	say("   (gochan_selset, GOCHAN_IOC_SELSET), as epoll_ctl registers fds; a select");
+	say("   on the set looks only at the cases that became ready.  64 channels, and");
+	say("   a child sends on three of them, 50 ms apart:");
+	for (int i = 0; i < NMANY; i++) {
+		many[i] = make("many[]", sizeof(v), 1);
+		cases[i] = GOCHAN_RECV(many[i], &v);
+	}
+	set = gochan_selset(cases, NMANY, GOCHAN_SELSET_CLOEXEC);
+	if (set < 0)
+		die("gochan_selset: %s", strerror(-set));
+	pid = spawn(set_feeder, NULL);
+	for (int i = 0; i < 3; i++) {
+		ret = gochan_selset_select(set, &res);
+		if (ret != many_fed[i] || !res.ok || v != (uint64_t)(1000 + ret))
+			die("set select: %s (case %d, value %llu)", errname(ret < 0 ? ret : 0),
+			    ret, (unsigned long long)v);
+		say("  set select -> case %2d of %d: %llu", ret, NMANY, (unsigned long long)v);
+	}
+	reap(pid);
+	ret = gochan_selset_try(set, &res);
+	if (ret != -EAGAIN)
+		die("set try_select: %s", errname(ret));
+	say("  and nothing more is ready: gochan_selset_try() fails with %s", errname(ret));
+	close(set);
+	for (int i = 0; i < NMANY; i++)
+		close(many[i]);
+}
+
 static void section_select(void)
 {
 	const char *names[2] = { "orders", "alerts" };
@@ -664,6 +718,7 @@ static void section_select(void)
 		    ret, (long long)ms);
 		reap(pid);
 	}
+	section_select_set();
 }
 
 /* ------------------------------------------------------------------ */
