@@ -926,6 +926,37 @@ static void op_stat(void)
 	}
 }
 
+/*
+ * A select set (GOCHAN_IOC_SELSET) made on @fd from @n cases of @case_size
+ * bytes at @cases (@wild: sometimes with bad flags or reserved fields): its
+ * fd, or -errno (the errors of the cases, as GOCHAN_IOC_SELECT has them,
+ * and running out of fds).
+ */
+static int make_selset(int fd, const void *cases, uint32_t n, uint32_t case_size,
+		       bool wild)
+{
+	struct gochan_selset ss = {
+		.size = sizeof(ss), .flags = GOCHAN_SELSET_CLOEXEC,
+		.cases = (uintptr_t)cases, .ncases = n, .case_size = case_size,
+	};
+	int set;
+
+	if (wild && one_in(40))
+		ss.flags = rnd();
+	if (wild && one_in(40))
+		ss.reserved[rn(2)] = 1;
+	set = ioctl(fd, GOCHAN_IOC_SELSET, &ss);
+	tick();
+	if (set < 0) {
+		int err = err_of(set);
+
+		ALLOW("SELSET", err, EBADF, EINVAL, E2BIG, EMSGSIZE, EFAULT, ENOMEM,
+		      EMFILE, ENFILE, ENOTTY);
+		return -err;
+	}
+	return set;
+}
+
 static void op_select(void)
 {
 	static struct gochan_select_case cs[64];
@@ -1019,6 +1050,39 @@ static void op_select(void)
 		sel.reserved[rn(2)] = 1;
 	(void)bad;
 	arg = sbuf_make(&sb, &sel, sizeof(sel), GOCHAN_SELECT_SIZE_VER0);
+	/* One in three through a select set made from the same cases: the
+	 * set's select takes the struct without cases. */
+	if (sb.good && one_in(3)) {
+		int set = make_selset(one_in(3) ? dev : (npool ? pick()->fd : dev),
+				      cases, n, case_size, true);
+		struct gochan_select *so = arg;
+
+		if (set < 0)
+			return;
+		so->cases = 0;
+		so->ncases = 0;
+		so->case_size = 0;
+		if (!(sel.flags & GOCHAN_SELECT_NONBLOCK))
+			timer_on();
+		ret = ioctl(set, GOCHAN_IOC_SELECT, arg);
+		err = err_of(ret);
+		timer_off();
+		close(set);
+		tick();
+		ALLOW("SELECT on a set", err, EAGAIN, ETIMEDOUT, EPIPE, EINTR, EINVAL,
+		      EFAULT, ENOMEM);
+		if ((!err || err == EPIPE) && cases == cs) {
+			if (so->index >= n)
+				fail("SELECT on a set: index %u of %u cases", so->index, n);
+			struct ent *e = ce[so->index];
+
+			if (!err && e && e->kind == K_CHAN &&
+			    cs[so->index].op == GOCHAN_OP_RECV && so->ok == 1 &&
+			    cs[so->index].buf == (uintptr_t)recvbuf)
+				got_shared(recvbuf, e->es, "SELECT on a set");
+		}
+		return;
+	}
 	if (!(sel.flags & GOCHAN_SELECT_NONBLOCK))
 		timer_on();
 	ret = ioctl(one_in(3) ? dev : (npool ? pick()->fd : dev), GOCHAN_IOC_SELECT, arg);
@@ -1076,7 +1140,24 @@ static void op_select_model(void)
 	sel.cases = (uintptr_t)cs;
 	sel.ncases = n;
 	sel.case_size = sizeof(cs[0]);
-	err = err_of(ioctl(dev, GOCHAN_IOC_SELECT, &sel));
+	if (one_in(2)) {
+		/* The same select through a select set made for it: the model
+		 * holds it to the same outcome. */
+		int set = make_selset(dev, cs, n, sizeof(cs[0]), false);
+
+		if (set < 0) {
+			if (set != -EMFILE && set != -ENFILE && set != -ENOMEM)
+				fail("model SELSET: %s", strerror(-set));
+			return;
+		}
+		sel.cases = 0;
+		sel.ncases = 0;
+		sel.case_size = 0;
+		err = err_of(ioctl(set, GOCHAN_IOC_SELECT, &sel));
+		close(set);
+	} else {
+		err = err_of(ioctl(dev, GOCHAN_IOC_SELECT, &sel));
+	}
 	tick();
 	if (!ready && (!maybe || err == EAGAIN)) {
 		if (err != EAGAIN)
