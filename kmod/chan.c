@@ -759,13 +759,17 @@ struct gochan_chan *gochan_chan_create(u32 elem_size, u32 capacity)
 	    bound_bytes > gochan_max_chan_bytes())
 		return ERR_PTR(-EINVAL);
 
-	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+	c = kzalloc(ring_bytes <= GOCHAN_INLINE_RING ?
+		    struct_size(c, inline_ring, ring_bytes) : sizeof(*c),
+		    GFP_KERNEL_ACCOUNT);
 	if (!c)
 		return ERR_PTR(-ENOMEM);
 	err = gochan_charge_total(ring_bytes);
 	if (err)
 		goto err_free;
-	if (ring_bytes) {
+	if (ring_bytes && ring_bytes <= GOCHAN_INLINE_RING) {
+		c->ring = c->inline_ring;
+	} else if (ring_bytes) {
 		/* Over the creator's memcg limit this is ENOMEM for the
 		 * caller, not the memcg's OOM killer (RETRY_MAYFAIL). */
 		c->ring = kvzalloc(ring_bytes, GFP_KERNEL_ACCOUNT |
@@ -815,7 +819,8 @@ void gochan_chan_put(struct gochan_chan *c)
 		     !list_empty(&c->asyncq));
 	list_for_each_entry_safe(r, tmp, &c->returned, node)
 		kvfree(r);
-	kvfree(c->ring);
+	if (c->ring != c->inline_ring)
+		kvfree(c->ring);
 	gochan_uncharge_total(c->ring_bytes);
 	put_pid(c->creator);
 	mutex_destroy(&c->lock);

@@ -105,7 +105,13 @@ struct gochan_chan {
 	spinlock_t		hooks_lock;	/* [H] below */
 	struct list_head	hooks;		/* [H] gochan_hook */
 	__poll_t		hooks_mask;	/* [H, R] union of their masks */
+
+	/* A ring of up to GOCHAN_INLINE_RING bytes lives here, on the
+	 * channel's own cache lines, and @ring points at it. */
+	u8			inline_ring[] __aligned(8);
 };
+
+#define GOCHAN_INLINE_RING	256
 
 /*
  * struct gochan_hook - a function run by every readiness wakeup of a
