@@ -141,9 +141,9 @@ void ga_cache_drain_unfull(struct ga_cache *c)
 	for (; s; s = next) {
 		next = s->unfull_next;
 		atomic_store_explicit(&s->in_unfull, 0, memory_order_release);
-		if (ga_span_cache(s) != c || !s->full)
+		if (ga_span_cache(s) != c || !ga_span_full(s))
 			continue;
-		s->full = 0;
+		ga_span_set_full(s, false);
 		ga_list_remove(&c->full[s->spc], s);
 		ga_span_collect(s, 0);
 		ga_list_push_back(&c->partial[s->spc], s);
@@ -188,7 +188,7 @@ static bool ga_span_park_full(struct ga_cache *c, struct ga_span *s)
 		ga_span_collect(s, 0);
 		return false;
 	}
-	s->full = 1;
+	ga_span_set_full(s, true);
 	ga_list_push(&c->full[s->spc], s);
 	return true;
 }

@@ -82,7 +82,7 @@ uint32_t ga_span_collect(struct ga_span *s, uintptr_t rearm)
 		tail->next = s->free;
 	}
 	s->free = head;
-	s->used -= n;
+	s->ucount -= n; /* n <= used */
 	return n;
 }
 
@@ -90,8 +90,8 @@ uint32_t ga_span_collect(struct ga_span *s, uintptr_t rearm)
 void ga_central_put_locked(struct ga_central *ct, struct ga_span *s)
 {
 	ga_span_collect(s, GA_XF_NOTIFY);
-	s->full = 0;
-	if (s->used == 0 && !atomic_load_explicit(&s->in_unfull, memory_order_acquire)) {
+	ga_span_set_full(s, false);
+	if (ga_span_used(s) == 0 && !atomic_load_explicit(&s->in_unfull, memory_order_acquire)) {
 		atomic_store_explicit(&s->xfree, 0, memory_order_relaxed);
 		ga_heap_free_span(s);
 	} else if (s->free || s->carved < s->nelems) {

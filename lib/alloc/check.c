@@ -93,14 +93,18 @@ static void ga_check_small(struct ga_checker *k, struct ga_span *s)
 	nx = ga_check_blocks(k, s, ga_xf_ptr(xf), seen, "xfree");
 	CHECK(k, nx == ga_xf_cnt(xf), "span %#lx: xfree holds %u blocks, counts %u",
 	      (unsigned long)s->base, nx, ga_xf_cnt(xf));
-	CHECK(k, s->used + nfree == s->carved && nx <= s->used,
+	CHECK(k, ga_span_used(s) + nfree == s->carved && nx <= ga_span_used(s),
 	      "span %#lx (class %u): used %u + free %u != carved %u, or xfree %u > used",
-	      (unsigned long)s->base, cls, s->used, nfree, s->carved, nx);
+	      (unsigned long)s->base, cls, ga_span_used(s), nfree, s->carved, nx);
+	/* (not "full => no free slot": ga_free_local_slow checks s just after the free into it) */
+	CHECK(k, !ga_span_full(s) || s->state == GA_SPAN_CACHE,
+	      "span %#lx: marked full (ucount %#x) out of a cache", (unsigned long)s->base,
+	      s->ucount);
 	switch (s->state) {
 	case GA_SPAN_CACHE:
 		CHECK(k, ga_span_cache(s) != NULL, "span %#lx: cached without owner",
 		      (unsigned long)s->base);
-		if (s->full)
+		if (ga_span_full(s))
 			CHECK(k, (xf & GA_XF_NOTIFY) || nx, "span %#lx: full in cache, not armed",
 			      (unsigned long)s->base);
 		else
@@ -119,7 +123,7 @@ static void ga_check_small(struct ga_checker *k, struct ga_span *s)
 			      (unsigned long)s->base);
 		else
 			CHECK(k, (s->free || s->carved < s->nelems) &&
-					 (s->used > 0 || atomic_load(&s->in_unfull)),
+					 (ga_span_used(s) > 0 || atomic_load(&s->in_unfull)),
 			      "span %#lx: in central partial list, empty or without free slots",
 			      (unsigned long)s->base);
 		break;
@@ -235,7 +239,7 @@ static void ga_check_list(struct ga_checker *k, struct ga_spanlist *l, unsigned 
 
 	for (struct ga_span *s = l->first; s && !k->err; s = s->next) {
 		CHECK(k, s->spc == spc && s->state == state && ga_span_cache(s) == owner &&
-				 (full < 0 || s->full == full) && (!s->next || s->next->prev == s),
+				 (full < 0 || ga_span_full(s) == full) && (!s->next || s->next->prev == s),
 		      "span %#lx: on the wrong list (spc %u state %u, list of spc %u state %u)",
 		      (unsigned long)s->base, s->spc, s->state, spc, state);
 		if (++n > l->n)
@@ -286,7 +290,7 @@ GA_EXPORT int galloc_check(char *msg, size_t len)
 
 			if (s != &ga_span_empty) {
 				CHECK(&k, s->spc == spc && s->state == GA_SPAN_CACHE &&
-						  ga_span_cache(s) == c && !s->full,
+						  ga_span_cache(s) == c && !ga_span_full(s),
 				      "cache %p: current span of spc %u inconsistent", (void *)c, spc);
 				k.listed_spans[spc]++;
 			}
@@ -298,7 +302,7 @@ GA_EXPORT int galloc_check(char *msg, size_t len)
 			for (struct ga_span *s = c->partial[spc].first; s && !k.err; s = s->next) {
 				if (!s->kept)
 					continue;
-				CHECK(&k, !s->used && spc != GA_SPC_TINY,
+				CHECK(&k, !ga_span_used(s) && spc != GA_SPC_TINY,
 				      "cache %p: kept span %#lx not empty", (void *)c,
 				      (unsigned long)s->base);
 				pages += s->npages;

@@ -46,7 +46,7 @@ static ga_noinline void ga_free_notify(struct ga_span *s, unsigned spc)
 		struct ga_spanlist *l = s->state == GA_SPAN_FULL ? &ct->full : &ct->partial;
 
 		ga_span_collect(s, GA_XF_NOTIFY);
-		if (s->used == 0 && !atomic_load_explicit(&s->in_unfull, memory_order_acquire)) {
+		if (ga_span_used(s) == 0 && !atomic_load_explicit(&s->in_unfull, memory_order_acquire)) {
 			ga_list_remove(l, s);
 			atomic_store_explicit(&s->xfree, 0, memory_order_relaxed);
 			ga_heap_free_span(s);
@@ -76,7 +76,7 @@ static void ga_free_remote(struct ga_span *s, struct ga_block *b)
 }
 
 /*
- * After a local free made s->used == 0 or freed into a full span. c owns s.
+ * After a local free emptied s or freed into a full span (ga_span_full). c owns s.
  * Empty spans go back to the heap, except the current one (alloc/free pairs would thrash).
  */
 void ga_free_local_slow(struct ga_cache *c, struct ga_span *s)
@@ -84,15 +84,15 @@ void ga_free_local_slow(struct ga_cache *c, struct ga_span *s)
 	unsigned spc = s->spc;
 
 	GA_DEBUG_SPAN(s, "local free");
-	if (s->full) {
-		s->full = 0;
+	if (ga_span_full(s)) {
+		ga_span_set_full(s, false);
 		ga_list_remove(&c->full[spc], s);
 		ga_span_collect(s, 0); /* disarm */
 		/* at the back: by the time the refill reaches it, more of it will be free
 		 * (at the front, a span with one free slot would go full again at once) */
 		ga_list_push_back(&c->partial[spc], s);
 	}
-	if (s->used != 0 || s == c->alloc[spc] ||
+	if (ga_span_used(s) != 0 || s == c->alloc[spc] ||
 	    atomic_load_explicit(&s->in_unfull, memory_order_acquire))
 		return;
 	ga_list_remove(&c->partial[spc], s);
@@ -115,7 +115,7 @@ void ga_free_block(struct ga_cache *c, struct ga_span *s, struct ga_block *b)
 	if (ga_span_cache(s) == c) {
 		b->next = s->free;
 		s->free = b;
-		if (--s->used == 0 || s->full)
+		if (--*(int32_t *)&s->ucount < 0)
 			ga_free_local_slow(c, s);
 		return;
 	}

@@ -63,8 +63,7 @@ void *ga_meta_alloc(size_t n)
 static void ga_span_struct_reset(struct ga_span *s)
 {
 	s->free = NULL;
-	s->used = 0;
-	s->full = 0;
+	s->ucount = -1; /* used 0 */
 	s->kept = 0;
 	s->needzero = 0;
 	atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
@@ -406,7 +405,7 @@ struct ga_span *ga_heap_alloc_large(size_t n, size_t align, unsigned flags)
 		s->state = GA_SPAN_LARGE;
 		s->spc = (uint8_t)(flags & GALLOC_NOSCAN);
 		s->nelems = 1;
-		s->used = 1;
+		s->ucount = 0; /* used 1 */
 		s->elemsize = 0; /* see npages */
 		ga_heap.large_bytes += (size_t)s->npages * GA_PAGE_SIZE;
 		ga_heap.large_objects++;

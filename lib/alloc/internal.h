@@ -114,12 +114,18 @@ enum ga_span_state {
 
 /*
  * Span invariant (small spans; owner-side fields read by the owner only), as mimalloc's:
- *     used + |free| == carved,   |xfree| <= used,   carved <= nelems
- * used: slots handed out and not freed locally (remote frees still count until collected);
+ *     ga_span_used(s) + |free| == carved,   |xfree| <= ga_span_used(s),   carved <= nelems
+ * used: the slots handed out and not freed locally (remote frees still count until
+ * collected). Stored as ucount = used - 1, less GA_USED_FULL while the span is in its cache's
+ * full list with NOTIFY armed (then used >= 1); read it with ga_span_used / ga_span_full. As a
+ * signed number ucount is negative exactly when the span is empty (-1) or full (at most -2 after
+ * a free, never wrapping: used < GA_USED_FULL), so the free fast path needs one sign test
+ * after its decrement for both "empty now" and "freed into a full span" (ga_free). The alloc
+ * fast path increments it; a current span is never full.
  * carved: slots ever threaded onto the free list (the rest, after base + carved * elemsize, are
  * untouched: lazy free-list building, fresh pages stay unfaulted).
  * used == 0 means every carved slot is free: no one can push to xfree.
- * Who may touch free/used/carved/full/next/prev: the owning cache (state CACHE), or whoever
+ * Who may touch free/used/carved/kept/next/prev: the owning cache (state CACHE), or whoever
  * holds central[spc].lock (state PARTIAL/FULL). owner and state change only under that lock,
  * except when a cache takes a fresh span from the heap (no one else knows it yet).
  * Span structs are never unmapped (type-stable), so a late reader of a recycled struct reads
@@ -143,9 +149,8 @@ struct ga_span {
 	_Atomic uint8_t *tinyref;         /* tiny spans: objects alive in each block, +1 if current */
 	/* line 1: the holder's (owner cache, or central under its lock) */
 	_Alignas(64) struct ga_block *free;
-	uint32_t used;
+	uint32_t ucount;  /* used - 1 [- GA_USED_FULL]: see above */
 	uint32_t carved;
-	uint8_t full;     /* owner's: in the cache's full list with NOTIFY armed */
 	uint8_t kept;     /* owner's: empty, kept in the partial list (counted in kept_pages) */
 	struct ga_span *next, *prev;      /* cache partial/full list, central list, heap free list */
 	/* line 2: what other threads write (remote frees would otherwise keep stealing the
@@ -154,6 +159,21 @@ struct ga_span {
 	_Atomic uint8_t in_unfull;        /* on some cache's unfull stack */
 	struct ga_span *unfull_next;
 };
+
+#define GA_USED_FULL ((uint32_t)1 << 30)
+static inline uint32_t ga_span_used(const struct ga_span *s)
+{
+	return (s->ucount + 1) & (GA_USED_FULL - 1);
+}
+static inline bool ga_span_full(const struct ga_span *s)
+{
+	return (s->ucount + 1) & GA_USED_FULL;
+}
+static inline void ga_span_set_full(struct ga_span *s, bool full)
+{
+	if (full != ga_span_full(s))
+		s->ucount += full ? -GA_USED_FULL : GA_USED_FULL;
+}
 
 /* The cache a span belongs to (NULL when in central or large). */
 static inline struct ga_cache *ga_span_cache(struct ga_span *s)
@@ -353,7 +373,7 @@ ga_alloc_small_with(struct ga_cache *c, unsigned spc, void *(*refill)(struct ga_
 	/* the next pop reads s->free->next: start fetching it now (as tcmalloc does); it may
 	 * have been written by another thread's remote free */
 	__builtin_prefetch(s->free);
-	s->used++;
+	s->ucount++;
 	return b;
 }
 
@@ -370,7 +390,8 @@ static inline void ga_free(struct ga_cache *c, void *p)
 		struct ga_block *b = p;
 		b->next = s->free;
 		s->free = b;
-		if (ga_unlikely(--s->used == 0 || s->full))
+		/* empty now, or full: the sign of the decrement's result (ucount, signed) */
+		if (ga_unlikely(--*(int32_t *)&s->ucount < 0))
 			ga_free_local_slow(c, s);
 		return;
 	}

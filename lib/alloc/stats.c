@@ -28,7 +28,8 @@ GA_EXPORT int galloc_stats(struct galloc_stats *st)
 		for (size_t w = 0; w < GA_ARENA_WORDS; w++) {
 			for (uint64_t m = a->inuse[w]; m; m &= m - 1) {
 				struct ga_span *s = a->spans[w * 64 + (size_t)__builtin_ctzll(m)];
-				uint32_t used = __atomic_load_n(&s->used, __ATOMIC_RELAXED);
+				uint32_t used = (__atomic_load_n(&s->ucount, __ATOMIC_RELAXED) + 1) &
+						(GA_USED_FULL - 1);
 				uintptr_t xf = atomic_load_explicit(&s->xfree, memory_order_relaxed);
 
 				if (s->spc < 2)
