@@ -363,12 +363,12 @@ void ga_free_block(struct ga_cache *c, struct ga_span *s, struct ga_block *b);
 /* Pop from the current span of spc: the fast path. refill is called (as a tail call) when
  * the span has no free slot. */
 static inline __attribute__((always_inline)) void *
-ga_alloc_small_with(struct ga_cache *c, unsigned spc, void *(*refill)(struct ga_cache *, unsigned))
+ga_alloc_small_with(struct ga_cache *c, size_t spc, void *(*refill)(struct ga_cache *, unsigned))
 {
 	struct ga_span *s = c->alloc[spc];
 	struct ga_block *b = s->free;
 	if (ga_unlikely(b == NULL))
-		return refill(c, spc);
+		return refill(c, (unsigned)spc);
 	s->free = b->next;
 	/* the next pop reads s->free->next: start fetching it now (as tcmalloc does); it may
 	 * have been written by another thread's remote free */

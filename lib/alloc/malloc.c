@@ -44,7 +44,7 @@ static inline void *ga_malloc(size_t n)
 {
 	if (ga_likely(n <= GA_SMALL_SIZE_MAX))
 		return ga_alloc_small_with(ga_tls_cache,
-					   (unsigned)ga_size_class8[(n + 7) >> 3] << 1,
+					   (size_t)ga_size_class8[(n + 7) >> 3] << 1,
 					   ga_malloc_refill);
 	if (n <= GA_MAX_SMALL_SIZE)
 		return ga_alloc_small_with(ga_tls_cache, ga_size_to_class(n) << 1, ga_malloc_refill);
