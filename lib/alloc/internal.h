@@ -133,32 +133,38 @@ enum ga_span_state {
  * Large spans: state LARGE, nelems 1, owner NULL; freed under the heap lock.
  */
 struct ga_span {
-	/* line 0: set when the span is made, then read by every thread (the free path's owner
-	 * test, lookups); state changes only under central's lock */
+	/* line 0: everything a local free (and an allocation) touches, so that freeing into a
+	 * span reads one line of it. owner, spc, elemsize, nelems, divmul, base, npages are set
+	 * when the span is made, then read by every thread (the free path's owner test,
+	 * lookups); state changes only under central's lock; free, ucount, carved, kept are the
+	 * holder's (owner cache, or central under its lock). A remote free only reads this
+	 * line (owner, spc); what it writes is in line 2 */
 	_Atomic(struct ga_cache *) owner; /* the cache whose fast path frees here (NULL for tiny) */
+	struct ga_block *free;
+	uint32_t ucount;  /* used - 1 [- GA_USED_FULL]: see above */
+	uint32_t carved;
 	uint32_t elemsize;
 	uint32_t nelems;
 	uint8_t spc;
 	uint8_t state;
 	uint8_t needzero; /* pages were reused dirty (large: the object; small: carved slots) */
-	uint8_t pad_;
+	uint8_t kept;     /* owner's: empty, kept in the partial list (counted in kept_pages) */
 	uint32_t divmul;  /* slot index = ((addr - base) * divmul) >> 32, exact in the span */
 	uintptr_t base;
 	uint32_t npages;
+	/* line 1: the holder's list links; set-once tiny fields */
+	_Alignas(64) struct ga_span *next; /* cache partial/full list, central list, heap free list */
+	struct ga_span *prev;
 	struct ga_cache *towner;          /* owner of a tiny span (owner stays NULL) */
 	_Atomic uint8_t *tinyref;         /* tiny spans: objects alive in each block, +1 if current */
-	/* line 1: the holder's (owner cache, or central under its lock) */
-	_Alignas(64) struct ga_block *free;
-	uint32_t ucount;  /* used - 1 [- GA_USED_FULL]: see above */
-	uint32_t carved;
-	uint8_t kept;     /* owner's: empty, kept in the partial list (counted in kept_pages) */
-	struct ga_span *next, *prev;      /* cache partial/full list, central list, heap free list */
 	/* line 2: what other threads write (remote frees would otherwise keep stealing the
 	 * holder's line, and the holder theirs) */
 	_Alignas(64) _Atomic uintptr_t xfree;
 	_Atomic uint8_t in_unfull;        /* on some cache's unfull stack */
 	struct ga_span *unfull_next;
 };
+_Static_assert(offsetof(struct ga_span, npages) + sizeof(uint32_t) <= 64,
+	       "a free reads one line of its span");
 
 #define GA_USED_FULL ((uint32_t)1 << 30)
 static inline uint32_t ga_span_used(const struct ga_span *s)
