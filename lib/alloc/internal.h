@@ -138,7 +138,7 @@ struct ga_span {
 	 * when the span is made, then read by every thread (the free path's owner test,
 	 * lookups); state changes only under central's lock; free, ucount, carved, kept are the
 	 * holder's (owner cache, or central under its lock). A remote free only reads this
-	 * line (owner, spc); what it writes is in line 2 */
+	 * line (owner, spc); what it writes is in line 1 */
 	_Atomic(struct ga_cache *) owner; /* the cache whose fast path frees here (NULL for tiny) */
 	struct ga_block *free;
 	uint32_t ucount;  /* used - 1 [- GA_USED_FULL]: see above */
@@ -152,19 +152,20 @@ struct ga_span {
 	uint32_t divmul;  /* slot index = ((addr - base) * divmul) >> 32, exact in the span */
 	uintptr_t base;
 	uint32_t npages;
-	/* line 1: the holder's list links; set-once tiny fields */
-	_Alignas(64) struct ga_span *next; /* cache partial/full list, central list, heap free list */
+	/* line 1: what other threads write (xfree, in_unfull, unfull_next), apart from line 0,
+	 * which the holder writes on every allocation and local free; beside them the holder's
+	 * list links, written only when the span moves, and the set-once tiny fields */
+	_Alignas(64) _Atomic uintptr_t xfree;
+	struct ga_span *next; /* cache partial/full list, central list, heap free list */
 	struct ga_span *prev;
 	struct ga_cache *towner;          /* owner of a tiny span (owner stays NULL) */
 	_Atomic uint8_t *tinyref;         /* tiny spans: objects alive in each block, +1 if current */
-	/* line 2: what other threads write (remote frees would otherwise keep stealing the
-	 * holder's line, and the holder theirs) */
-	_Alignas(64) _Atomic uintptr_t xfree;
 	_Atomic uint8_t in_unfull;        /* on some cache's unfull stack */
 	struct ga_span *unfull_next;
 };
-_Static_assert(offsetof(struct ga_span, npages) + sizeof(uint32_t) <= 64,
-	       "a free reads one line of its span");
+_Static_assert(offsetof(struct ga_span, npages) + sizeof(uint32_t) <= 64 &&
+		       sizeof(struct ga_span) == 128,
+	       "a free reads one line of its span; a span's metadata is two lines");
 
 #define GA_USED_FULL ((uint32_t)1 << 30)
 static inline uint32_t ga_span_used(const struct ga_span *s)
