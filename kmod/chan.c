@@ -136,13 +136,13 @@ void gochan_hook_del(struct gochan_chan *c, struct gochan_hook *hook)
 	spin_unlock(&c->hooks_lock);
 }
 
-static void gochan_lock(struct gochan_chan *c, struct gochan_unlock *u)
+static __always_inline void gochan_lock(struct gochan_chan *c, struct gochan_unlock *u)
 {
 	gochan_unlock_init(u);
 	mutex_lock(&c->lock);
 }
 
-static void gochan_unlock(struct gochan_chan *c, struct gochan_unlock *u)
+static __always_inline void gochan_unlock(struct gochan_chan *c, struct gochan_unlock *u)
 {
 	mutex_unlock(&c->lock);
 	gochan_unlock_wake(u);
@@ -174,7 +174,7 @@ static __always_inline void elem_copy(void *dst, const void *src, size_t bytes)
 	}
 }
 
-static void ring_pop(struct gochan_chan *c, void *dst, u32 n)
+static __always_inline void ring_pop(struct gochan_chan *c, void *dst, u32 n)
 {
 	size_t es = c->elem_size;
 	u32 first = min(n, c->capacity - c->head);
@@ -187,7 +187,7 @@ static void ring_pop(struct gochan_chan *c, void *dst, u32 n)
 	WRITE_ONCE(c->len, c->len - n);
 }
 
-static void ring_push(struct gochan_chan *c, const void *src, u32 n)
+static __always_inline void ring_push(struct gochan_chan *c, const void *src, u32 n)
 {
 	size_t es = c->elem_size;
 	u32 tail = c->head + c->len;
@@ -506,8 +506,9 @@ static int wait_on_chan(struct gochan_chan *c, struct gochan_wait *wait,
  * (fewer than @n only after a signal, the deadline or a close), else
  * -EAGAIN, -ETIMEDOUT, -ERESTARTSYS or -EPIPE.
  */
-static long chan_send(struct gochan_chan *c, const void *buf, u32 n,
-		      const struct gochan_block *blk, u64 *wait_ns)
+static __always_inline long chan_send(struct gochan_chan *c, const void *buf,
+				      u32 n, const struct gochan_block *blk,
+				      u64 *wait_ns)
 {
 	struct gochan_wait wait gochan_noinit;	/* set up if we block */
 	struct gochan_waiter w gochan_noinit;
@@ -569,8 +570,9 @@ out_unlock:
  * received, 0 if the channel is closed and drained, or -EAGAIN, -ETIMEDOUT,
  * -ERESTARTSYS.
  */
-static long chan_recv(struct gochan_chan *c, void *buf, u32 n,
-		      const struct gochan_block *blk, u64 *wait_ns)
+static __always_inline long chan_recv(struct gochan_chan *c, void *buf,
+				      u32 n, const struct gochan_block *blk,
+				      u64 *wait_ns)
 {
 	struct gochan_wait wait gochan_noinit;	/* set up if we block */
 	struct gochan_waiter w gochan_noinit;

@@ -89,8 +89,9 @@ static bool bounce_from_iter(void *buf, size_t bytes, struct iov_iter *from)
  * mode.  Returns 1 with *want elements to move, 0 for a zero length, or
  * -errno.
  */
-static int rw_begin(struct kiocb *iocb, struct iov_iter *iter, size_t *want,
-		    struct gochan_bounce *b, struct gochan_block *blk)
+static __always_inline int rw_begin(struct kiocb *iocb, struct iov_iter *iter,
+				    size_t *want, struct gochan_bounce *b,
+				    struct gochan_block *blk)
 {
 	struct gochan_chan *c = iocb->ki_filp->private_data;
 	size_t es = c->elem_size;
