@@ -182,10 +182,29 @@ GOCHAN_API int gochan_cancel(int fd, uint64_t key, bool all)
 }
 
 /*
+ * *@fd: the fd a select (or a select set's creation) over @cases is issued
+ * on: the first case's (even a bad one: the kernel says EBADF), which saves
+ * opening the device; with no case, GOCHAN_DEVICE_PATH, opened here
+ * (*@opened says so: close it after).  Returns 0, or -errno from open().
+ */
+static int kchan_cases_fd(const struct gochan_select_case *cases, unsigned n,
+			  int *fd, bool *opened)
+{
+	*opened = false;
+	if (n) {
+		*fd = cases[0].fd;
+		return 0;
+	}
+	*fd = open(GOCHAN_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	if (*fd < 0)
+		return -errno;
+	*opened = true;
+	return 0;
+}
+
+/*
  * One GOCHAN_IOC_SELECT, reissued while a signal interrupts it (the kernel
- * moved nothing then, and the deadline is absolute).  It goes to the first
- * case's channel fd, which saves opening the device; only a select with no
- * case needs GOCHAN_DEVICE_PATH.  @res is written on success and on EPIPE,
+ * moved nothing then, and the deadline is absolute), on kchan_cases_fd().  @res is written on success and on EPIPE,
  * where the kernel writes index and ok back too.  With @set >= 0 the select
  * is that select set's (@cases NULL, @n 0).
  */
@@ -202,25 +221,21 @@ static int kchan_select(int set, const struct gochan_select_case *cases,
 		.deadline_ns	= deadline_ns,
 	};
 	int saved = errno;
+	bool opened = false;
 	int fd, ret;
 
-	if (set >= 0) {
-		fd = set;
-	} else if (n) {
-		fd = cases[0].fd;
-	} else {
-		fd = open(GOCHAN_DEVICE_PATH, O_RDWR | O_CLOEXEC);
-		if (fd < 0) {
-			ret = -errno;
+	fd = set;
+	if (set < 0) {
+		ret = kchan_cases_fd(cases, n, &fd, &opened);
+		if (ret)
 			goto out;
-		}
 	}
 	do {
 		ret = ioctl(fd, GOCHAN_IOC_SELECT, &s);
 	} while (ret < 0 && errno == EINTR);
 	if (ret < 0)
 		ret = -errno;
-	if (set < 0 && !n)
+	if (opened)
 		close(fd);
 
 	/* Not a channel: the kernel says EINVAL for any case but the first,
@@ -270,21 +285,16 @@ GOCHAN_API int gochan_selset(const struct gochan_select_case *cases,
 		.case_size	= sizeof(*cases),
 	};
 	int saved = errno;
+	bool opened;
 	int fd, ret;
 
-	if (n) {
-		fd = cases[0].fd;
-	} else {
-		fd = open(GOCHAN_DEVICE_PATH, O_RDWR | O_CLOEXEC);
-		if (fd < 0) {
-			ret = -errno;
-			goto out;
-		}
-	}
+	ret = kchan_cases_fd(cases, n, &fd, &opened);
+	if (ret)
+		goto out;
 	ret = ioctl(fd, GOCHAN_IOC_SELSET, &arg);
 	if (ret < 0)
 		ret = -errno;
-	if (!n)
+	if (opened)
 		close(fd);
 	if (ret == -ENOTTY)	/* cases[0].fd is not a channel */
 		ret = -EINVAL;
