@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -349,6 +350,21 @@ static inline void *gc_bad_ptr(void)
 	return bad;
 }
 #define GC_BAD_PTR	gc_bad_ptr()
+
+/* Raise RLIMIT_NOFILE to at least @n: 0, or -errno if not allowed. */
+static inline int gc_raise_nofile(rlim_t n)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -errno;
+	if (rl.rlim_cur >= n)
+		return 0;
+	rl.rlim_cur = n;
+	if (rl.rlim_max < n)
+		rl.rlim_max = n;
+	return setrlimit(RLIMIT_NOFILE, &rl) ? -errno : 0;
+}
 
 /*
  * fork() a helper that dies with the test process.  Returns the child's pid

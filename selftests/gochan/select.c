@@ -1345,7 +1345,6 @@ TEST_F(select, send_bytes_over_max_is_emsgsize)
 TEST_F(select, cases_4096_distinct_channels)
 {
 	enum { N = 4096 };
-	struct rlimit rl;
 	struct sel_op *op = NULL;
 	struct gochan_select_case *cs;
 	uint64_t *bufs;
@@ -1354,14 +1353,8 @@ TEST_F(select, cases_4096_distinct_channels)
 	pid_t pid;
 
 	/* 4096 channels need 4096 fds beside the usual ones. */
-	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
-	if (rl.rlim_cur < N + 64) {
-		rl.rlim_cur = N + 64;
-		if (rl.rlim_max < rl.rlim_cur)
-			rl.rlim_max = rl.rlim_cur;
-		if (setrlimit(RLIMIT_NOFILE, &rl))
-			SKIP(return, "cannot raise RLIMIT_NOFILE to %d", N + 64);
-	}
+	if (gc_raise_nofile(N + 64))
+		SKIP(return, "cannot raise RLIMIT_NOFILE to %d", N + 64);
 	fds = calloc(N, sizeof(*fds));
 	cs = calloc(N, sizeof(*cs));
 	bufs = gc_shared(N * sizeof(*bufs));

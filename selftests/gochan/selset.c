@@ -737,19 +737,12 @@ TEST_F(selset, cases_4096_one_ready)
 	struct gochan_select_case *cs = calloc(N, sizeof(*cs));
 	int *fds = calloc(N, sizeof(*fds));
 	uint64_t v = 0;
-	struct rlimit rl;
 	int set;
 
 	ASSERT_NE(NULL, cs);
 	ASSERT_NE(NULL, fds);
-	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
-	if (rl.rlim_cur < N + 64) {
-		rl.rlim_cur = N + 64;
-		if (rl.rlim_max < rl.rlim_cur)
-			rl.rlim_max = rl.rlim_cur;
-		if (setrlimit(RLIMIT_NOFILE, &rl))
-			SKIP(return, "cannot raise RLIMIT_NOFILE to %d", N + 64);
-	}
+	if (gc_raise_nofile(N + 64))
+		SKIP(return, "cannot raise RLIMIT_NOFILE to %d", N + 64);
 	for (int i = 0; i < N; i++) {
 		fds[i] = gc_make(self->dev, 8, 1);
 		ASSERT_LE(0, fds[i]);
