@@ -49,7 +49,8 @@ static struct {
 #endif
 };
 
-static int chan_addr_cmp(const void *a, const void *b)
+/* Order channel pointers (in an array) by address: lockorder's order. */
+int sel_chan_addr_cmp(const void *a, const void *b)
 {
 	unsigned long x = (unsigned long)*(struct gochan_chan * const *)a;
 	unsigned long y = (unsigned long)*(struct gochan_chan * const *)b;
@@ -246,7 +247,7 @@ void sel_lockorder(struct gochan_sel *s)
 
 	for (i = 0; i < n; i++)
 		s->lockorder[i] = s->cases[i].c;
-	sort(s->lockorder, n, sizeof(*s->lockorder), chan_addr_cmp, NULL);
+	sort(s->lockorder, n, sizeof(*s->lockorder), sel_chan_addr_cmp, NULL);
 	s->nlocks = 1;
 	for (i = 1; i < n; i++)
 		if (s->lockorder[i] != s->lockorder[s->nlocks - 1])

@@ -46,6 +46,7 @@ int sel_read_arg(void __user *argp, struct gochan_select *arg,
 int sel_read_cases(struct gochan_sel *s, const void __user *ucases,
 		   u32 ncases, u32 case_size);
 int sel_alloc_bufs(struct gochan_sel *s);
+int sel_chan_addr_cmp(const void *a, const void *b);
 void sel_lockorder(struct gochan_sel *s);
 void sel_free(struct gochan_sel *s);
 long sel_run(struct gochan_sel *s, u32 *ok);

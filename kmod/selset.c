@@ -354,14 +354,6 @@ static const struct file_operations gochan_selset_fops = {
 	.llseek		= noop_llseek,
 };
 
-static int chan_ptr_cmp(const void *key, const void *elt)
-{
-	unsigned long x = (unsigned long)key;
-	unsigned long y = (unsigned long)*(struct gochan_chan * const *)elt;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * Group the cases by channel (one hook per distinct channel, in lockorder)
  * and hook every channel, then mark the cases already ready: a change
@@ -381,9 +373,9 @@ static int selset_hook_all(struct selset *set)
 		return -ENOMEM;
 	/* Count each channel's cases, then place them (a counting sort). */
 	for (i = 0; i < n; i++) {
-		struct gochan_chan **at = bsearch(reg->cases[i].c, reg->lockorder,
+		struct gochan_chan **at = bsearch(&reg->cases[i].c, reg->lockorder,
 						  reg->nlocks, sizeof(*at),
-						  chan_ptr_cmp);
+						  sel_chan_addr_cmp);
 
 		/* Stash the hook's index in the waiter's index field (unused
 		 * in a set's registered cases) for the second pass. */

@@ -409,7 +409,7 @@ TEST_F(selset, bad_requests)
 	EXPECT_EQ(-EFAULT, gc_err(ioctl(set, GOCHAN_IOC_SELECT, NULL)));
 	/* Nothing else is a set's: not channel ioctls, read or write. */
 	EXPECT_EQ(-ENOTTY, gc_err(ioctl(set, GOCHAN_IOC_CLOSE, 0)));
-	EXPECT_EQ(-ENOTTY, gc_err(ioctl(set, GOCHAN_IOC_SELSET, &arg)));
+	EXPECT_EQ(-ENOTTY, gc_err(ioctl(set, GOCHAN_IOC_SELSET, NULL)));
 	EXPECT_EQ(-EINVAL, gc_err(read(set, &v, 8)));
 	EXPECT_EQ(-EINVAL, gc_err(write(set, &v, 8)));
 	/* A set is not a channel: no case may name it. */
