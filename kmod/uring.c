@@ -287,6 +287,46 @@ static void async_init(struct gochan_async *a, struct gochan_chan *c,
 }
 
 /*
+ * A SEND or RECV with an element of at most this many bytes first tries to
+ * complete at submission with the element on the stack, allocating no
+ * struct gochan_async: a receive from a channel that holds something, or a
+ * send that finds room or a waiting receiver, is the common case.
+ */
+#define ASYNC_NOW_ELEM	64
+
+/*
+ * Try the operation at once, under c->lock, as a partner would find it.
+ * @kbuf holds a send's element (read from user memory already); a received
+ * element is copied out to @ubuf (after the lock), or goes back to the
+ * front of the channel if that faults.  Returns the CQE's res, or -EAGAIN
+ * if the operation would wait (then nothing moved).
+ */
+static long async_try_now(struct gochan_chan *c, void *kbuf,
+			  void __user *ubuf, bool send)
+{
+	struct gochan_unlock u gochan_noinit;
+	long ret;
+
+	gochan_unlock_init(&u);
+	mutex_lock(&c->lock);
+	if (send)
+		ret = c->closed ? -EPIPE :
+		      gochan_send_locked(c, kbuf, 1, &u) ? 0 : -EAGAIN;
+	else
+		ret = gochan_recv_locked(c, kbuf, 1, &u) ? 1 :
+		      c->closed ? 0 : -EAGAIN;
+	mutex_unlock(&c->lock);
+	gochan_unlock_wake(&u);
+	gochan_poll_wake(c, u.poll);
+	if (ret == 1 && c->elem_size &&
+	    gochan_elem_to_user(ubuf, kbuf, c->elem_size)) {
+		gochan_chan_unreceive(c, kbuf, 1);
+		ret = -EFAULT;
+	}
+	return ret;
+}
+
+/*
  * Submit SEND or RECV.  Completes inline (io_uring_cmd_done(), so that
  * -EAGAIN reaches the CQE instead of sending the request to io-wq) or
  * queues the command.  Returns -EIOCBQUEUED either way, or -errno for a
@@ -296,23 +336,47 @@ static int async_submit(struct gochan_chan *c, struct io_uring_cmd *cmd,
 			const struct gochan_uring_cmd *uc, bool send,
 			unsigned int issue_flags)
 {
+	u8 now_buf[ASYNC_NOW_ELEM] __aligned(8) gochan_noinit;
 	size_t es = c->elem_size;
 	struct gochan_async *a;
 	struct gochan_unlock u gochan_noinit;
 	struct gochan_block blk;
 	struct gochan_xfer x;
+	void __user *ubuf;
+	bool tried = false;
 	long ret;
 
 	ret = gochan_xfer_read(&x, u64_to_user_ptr(uc->arg), &blk);
 	if (ret)
 		return ret;
+	ubuf = u64_to_user_ptr(x.buf);
+	if (es <= ASYNC_NOW_ELEM) {
+		/* A send's element is read now; a receive's buffer probed now. */
+		if (es && (send ? gochan_elem_from_user(now_buf, ubuf, es) :
+				  fault_in_readable(ubuf, es)))
+			return -EFAULT;
+		ret = async_try_now(c, now_buf, ubuf, send);
+		if (ret != -EAGAIN || blk.nonblock || gochan_deadline_passed(&blk)) {
+			if (ret == -EAGAIN && !blk.nonblock)
+				ret = -ETIMEDOUT;
+			if (send)
+				trace_gochan_send(c->id, es, 1, ret ? ret : 1, 0);
+			else
+				trace_gochan_recv(c->id, es, 1, ret, 0);
+			io_uring_cmd_done(cmd, ret, 0, issue_flags);
+			return -EIOCBQUEUED;
+		}
+		tried = true;
+	}
 	a = kzalloc(struct_size(a, buf, es), GFP_KERNEL_ACCOUNT);
 	if (!a)
 		return -ENOMEM;
-	a->ubuf = u64_to_user_ptr(x.buf);
-	/* A send's element is read now; a receive's buffer probed now. */
-	if (es && (send ? copy_from_user(a->buf, a->ubuf, es) :
-			  fault_in_readable(a->ubuf, es))) {
+	a->ubuf = ubuf;
+	if (tried) {
+		if (send)
+			memcpy(a->buf, now_buf, es);
+	} else if (es && (send ? copy_from_user(a->buf, a->ubuf, es) :
+				 fault_in_readable(a->ubuf, es))) {
 		kfree(a);
 		return -EFAULT;
 	}
