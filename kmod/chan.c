@@ -169,6 +169,12 @@ static __always_inline void elem_copy(void *dst, const void *src, size_t bytes)
 	case 16:
 		memcpy(dst, src, 16);
 		return;
+	case 32:
+		memcpy(dst, src, 32);
+		return;
+	case 64:
+		memcpy(dst, src, 64);
+		return;
 	default:
 		memcpy(dst, src, bytes);
 	}
