@@ -351,9 +351,12 @@ static int async_submit(struct gochan_chan *c, struct io_uring_cmd *cmd,
 		return ret;
 	ubuf = u64_to_user_ptr(x.buf);
 	if (es <= ASYNC_NOW_ELEM) {
-		/* A send's element is read now; a receive's buffer probed now. */
-		if (es && (send ? gochan_elem_from_user(now_buf, ubuf, es) :
-				  fault_in_readable(ubuf, es)))
+		/*
+		 * A send's element is read now.  A receive's buffer is not
+		 * probed first: the element is copied out at once, and if
+		 * that faults it goes back to the front of the channel.
+		 */
+		if (send && gochan_elem_from_user(now_buf, ubuf, es))
 			return -EFAULT;
 		ret = async_try_now(c, now_buf, ubuf, send);
 		if (ret != -EAGAIN || blk.nonblock || gochan_deadline_passed(&blk)) {
@@ -372,11 +375,11 @@ static int async_submit(struct gochan_chan *c, struct io_uring_cmd *cmd,
 	if (!a)
 		return -ENOMEM;
 	a->ubuf = ubuf;
-	if (tried) {
-		if (send)
-			memcpy(a->buf, now_buf, es);
-	} else if (es && (send ? copy_from_user(a->buf, a->ubuf, es) :
-				 fault_in_readable(a->ubuf, es))) {
+	/* A send's element is read once; a receive that waits probes now. */
+	if (send && tried) {
+		memcpy(a->buf, now_buf, es);
+	} else if (es && (send ? copy_from_user(a->buf, ubuf, es) :
+				 fault_in_readable(ubuf, es))) {
 		kfree(a);
 		return -EFAULT;
 	}

@@ -157,6 +157,78 @@ TEST_F(uring_cmd, inline_completion)
 	close(fd);
 }
 
+/*
+ * Element sizes on both sides of the kernel's at-once path (elements of up
+ * to 64 bytes complete without an allocation, whole words are copied a
+ * word at a time): a send and a receive that complete during the submit,
+ * then a receive that waits and is completed by an ioctl send, each
+ * element a different pattern, every byte checked.
+ */
+TEST_F(uring_cmd, element_sizes_inline_and_queued)
+{
+	static const uint32_t sizes[] = { 1, 8, 12, 24, 64, 72, 256, 1000 };
+
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		uint32_t es = sizes[k];
+		unsigned char out[1024], in[1024];
+		struct gochan_xfer xs = xfer(out, 0), xr = xfer(in, 0);
+		int fd = gc_make(self->dev, es, 1);
+
+		ASSERT_LE(0, fd);
+		for (int round = 0; round < 2; round++) {
+			for (uint32_t b = 0; b < es; b++)
+				out[b] = (unsigned char)(b * 7 + es + round);
+			memset(in, 0xee, sizeof(in));
+			if (round == 0) {	/* both at once */
+				ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_SEND, &xs, 1));
+				EXPECT_EQ(0, reap_res(&self->ring, 1));
+				ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xr, 2));
+				EXPECT_EQ(1, reap_res(&self->ring, 2));
+			} else {		/* the receive waits */
+				ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xr, 3));
+				ASSERT_EQ(0, gc_wait_waiters(fd, 0, 1));
+				ASSERT_EQ(0, gc_err(ioctl(fd, GOCHAN_IOC_SEND, &xs)));
+				EXPECT_EQ(1, reap_res(&self->ring, 3));
+			}
+			EXPECT_EQ(0, memcmp(out, in, es)) TH_LOG("size %u round %d", es, round);
+			EXPECT_EQ(0xee, in[es]) TH_LOG("size %u: a byte past the element", es);
+		}
+		close(fd);
+	}
+}
+
+/*
+ * A receive that finds an element but cannot copy it out: -EFAULT, and the
+ * element is still the first in the channel, ahead of the one behind it.
+ */
+TEST_F(uring_cmd, ready_recv_into_bad_buffer_keeps_order)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	struct gochan_xfer xr;
+	uint64_t v = 0;
+	char *ro;
+	int fd = gc_make(self->dev, 8, 4);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, gc_send_u64(fd, 1, GOCHAN_XFER_NONBLOCK));
+	ASSERT_EQ(0, gc_send_u64(fd, 2, GOCHAN_XFER_NONBLOCK));
+	ro = mmap(NULL, pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	xr = xfer(ro, 0);		/* mapped, but not writable */
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xr, 1));
+	EXPECT_EQ(-EFAULT, reap_res(&self->ring, 1));
+	xr = xfer(GC_BAD_PTR, 0);	/* not mapped */
+	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xr, 2));
+	EXPECT_EQ(-EFAULT, reap_res(&self->ring, 2));
+	EXPECT_EQ(0, gc_recv_u64(fd, &v, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(1, v);
+	EXPECT_EQ(0, gc_recv_u64(fd, &v, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(2, v);
+	EXPECT_EQ(-EAGAIN, gc_recv_u64(fd, &v, GOCHAN_XFER_NONBLOCK));
+	munmap(ro, pg);
+	close(fd);
+}
+
 TEST_F(uring_cmd, queued_recv_completed_by_another_process)
 {
 	uint64_t got = 0;
