@@ -109,6 +109,7 @@ enum recv_way {
 	RECV_READ_ONE_CALL,		/* read(2) of the whole batch at once */
 	RECV_URING_READ,		/* IORING_OP_READ per message */
 	RECV_URING_CMD,			/* the RECV io_uring command per message */
+	RECV_URING_NOP,			/* IORING_OP_NOP per message: no receive */
 };
 
 /* What the receive experiments read from. */
@@ -217,7 +218,8 @@ static int64_t run_recv(struct experiment *e, uint64_t iters)
 		unsigned int head, seen = 0;
 		int ret;
 
-		if (write(c->fd, c->fill, sizeof(c->fill)) != sizeof(c->fill))
+		if (c->way != RECV_URING_NOP &&
+		    write(c->fd, c->fill, sizeof(c->fill)) != sizeof(c->fill))
 			die("%s: filling the channel: %s", e->label, strerror(errno));
 		t0 = now_ns();
 		if (c->way == RECV_READ_ONE_CALL) {
@@ -247,6 +249,8 @@ static int64_t run_recv(struct experiment *e, uint64_t iters)
 				die("%s: no SQE", e->label);
 			if (c->way == RECV_URING_READ)
 				io_uring_prep_read(sqe, c->fd, c->bufs[j], MSG, 0);
+			else if (c->way == RECV_URING_NOP)
+				io_uring_prep_nop(sqe);
 			else
 				gochan_prep_recv(sqe, c->fd, &c->x[j], c->bufs[j], j);
 		}
@@ -256,7 +260,8 @@ static int64_t run_recv(struct experiment *e, uint64_t iters)
 			    ret < 0 ? strerror(-ret) : "short submit");
 		io_uring_for_each_cqe(&c->ring, head, cqe) {
 			/* a READ's res is the bytes read; a RECV's is 1 */
-			if (cqe->res != (c->way == RECV_URING_READ ? MSG : 1))
+			if (cqe->res != (c->way == RECV_URING_READ ? MSG :
+					 c->way == RECV_URING_NOP ? 0 : 1))
 				die("%s: completed with %d%s%s", e->label,
 				    cqe->res, cqe->res < 0 ? ": " : "",
 				    cqe->res < 0 ? strerror(-cqe->res) : "");
@@ -469,7 +474,8 @@ static void many_close(struct many *m)
 
 static bool recv_uring(const struct recv_ctx *c)
 {
-	return c->way == RECV_URING_READ || c->way == RECV_URING_CMD;
+	return c->way == RECV_URING_READ || c->way == RECV_URING_CMD ||
+	       c->way == RECV_URING_NOP;
 }
 
 static void recv_open(struct experiment *e, struct recv_ctx *c, enum recv_way way,
@@ -564,11 +570,11 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	struct experiment e[12];
+	struct experiment e[13];
 	struct many sel, epg, epe, sel1, ss;
-	static struct recv_ctx ur, uc, rd, rd1;
+	static struct recv_ctx ur, uc, un, rd, rd1;
 	static struct queued_ctx qu, qe;
-	double ns[12];
+	double ns[13];
 	int opt, cpu, workers;
 	cpu_set_t all;
 	struct stat st;
@@ -628,9 +634,10 @@ int main(int argc, char **argv)
 	queued_open(&e[9], &qe, false, "epoll+read, the same 64 gochans");
 	many_open(&e[10], &ss, true, false, true, "select set, 64 gochans");
 	recv_open(&e[11], &uc, RECV_URING_CMD, "io_uring, 64 RECV commands/submit");
-	measure(e, 12, cpu);
+	recv_open(&e[12], &un, RECV_URING_NOP, "io_uring, 64 NOPs/submit");
+	measure(e, 13, cpu);
 	workers = extra_threads();
-	for (int i = 0; i < 12; i++)
+	for (int i = 0; i < 13; i++)
 		ns[i] = median(&e[i]);
 	queued_close(&qu);
 	queued_close(&qe);
@@ -641,6 +648,7 @@ int main(int argc, char **argv)
 	many_close(&ss);
 	recv_close(&ur);
 	recv_close(&uc);
+	recv_close(&un);
 	recv_close(&rd);
 	recv_close(&rd1);
 	sched_setaffinity(0, sizeof(all), &all);
@@ -674,11 +682,15 @@ int main(int argc, char **argv)
 	       ns[5] / URING_BATCH, 1e3 * URING_BATCH / ns[5], "(no target)");
 	printf("    %-36s %9.1f   %s\n", "a bare syscall, getppid()", ns[6],
 	       "(what io_uring saves at most per message)");
+	printf("    %-36s %9.1f   %s\n", "io_uring NOP, 64 per submit_and_wait",
+	       ns[12] / URING_BATCH, "(what io_uring costs per SQE by itself)");
 	printf("    (64 in one call is the floor: the channel's own cost per element\n"
-	       "    with one syscall per 64.  io-wq worker threads seen after the run:\n"
-	       "    %d; the READs are meant to complete inline, the batch being in the\n"
-	       "    channel before submit.)\n",
-	       workers);
+	       "    with one syscall per 64.  A receive through io_uring costs at\n"
+	       "    least a NOP and that floor, so no io_uring receive can beat\n"
+	       "    read(2) / (NOP + floor) = %.2fx read(2)'s rate on this machine.\n"
+	       "    io-wq worker threads seen after the run: %d; the READs are meant\n"
+	       "    to complete inline, the batch being in the channel before submit.)\n",
+	       ns[4] / (ns[12] + ns[5]), workers);
 
 	printf("\n  One consumer of 64 gochans (cap 1), an element to each, all 64 taken:\n"
 	       "  ns per message (the 64 writes included), M messages/s:\n");
