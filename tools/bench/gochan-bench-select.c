@@ -34,10 +34,9 @@
  *            FMODE_NOWAIT) and none is punted to an io-wq worker: on 6.1,
  *            READs still waiting on one channel when one element arrives
  *            would all be woken, all but one would fail the retry, and those
- *            go to io-wq.  The file is not registered (IOSQE_FIXED_FILE):
- *            a registered file is let go by deferred work after the ring is
- *            closed, and the guest's rmmod right after the run found the
- *            module still in use.  Only the receive is timed, from before
+ *            go to io-wq.  The channel is a registered file
+ *            (IOSQE_FIXED_FILE), as a ring that reads one fd in a loop
+ *            would have it.  Only the receive is timed, from before
  *            the submit (the first read) to after the last CQE (read): the
  *            fill is not.  A third row, read(2) of the whole batch in one
  *            call, has no target: it is the floor, what the channel itself
@@ -248,11 +247,13 @@ static int64_t run_recv(struct experiment *e, uint64_t iters)
 			if (!sqe)
 				die("%s: no SQE", e->label);
 			if (c->way == RECV_URING_READ)
-				io_uring_prep_read(sqe, c->fd, c->bufs[j], MSG, 0);
+				io_uring_prep_read(sqe, 0, c->bufs[j], MSG, 0);
 			else if (c->way == RECV_URING_NOP)
 				io_uring_prep_nop(sqe);
 			else
-				gochan_prep_recv(sqe, c->fd, &c->x[j], c->bufs[j], j);
+				gochan_prep_recv(sqe, 0, &c->x[j], c->bufs[j], j);
+			if (c->way != RECV_URING_NOP)
+				sqe->flags |= IOSQE_FIXED_FILE;
 		}
 		ret = io_uring_submit_and_wait(&c->ring, URING_BATCH);
 		if (ret != URING_BATCH)
@@ -498,12 +499,24 @@ static void recv_open(struct experiment *e, struct recv_ctx *c, enum recv_way wa
 	ret = io_uring_queue_init(2 * URING_BATCH, &c->ring, 0);
 	if (ret)
 		die("io_uring_queue_init: %s", strerror(-ret));
+	/* The channel is the ring's file 0: no file lookup per SQE. */
+	ret = io_uring_register_files(&c->ring, &c->fd, 1);
+	if (ret)
+		die("io_uring_register_files: %s", strerror(-ret));
 }
 
 static void recv_close(struct recv_ctx *c)
 {
-	if (recv_uring(c))
+	if (recv_uring(c)) {
+		/*
+		 * Unregistered here, by this task: the file is let go before
+		 * the process exits.  Left to the ring's teardown it would
+		 * be let go by deferred work, and an rmmod right after the
+		 * run could find the module still in use.
+		 */
+		io_uring_unregister_files(&c->ring);
 		io_uring_queue_exit(&c->ring);
+	}
 	close(c->fd);
 }
 
