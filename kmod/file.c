@@ -115,6 +115,55 @@ static __always_inline int rw_begin(struct kiocb *iocb, struct iov_iter *iter,
 }
 
 /*
+ * One element of whole words (gochan_elem_by_words()) between the channel
+ * and a plain user buffer (ITER_UBUF, what read(2) and write(2) build):
+ * the element moves a word at a time, not through the iov_iter copy
+ * routines, by the same rules as the general loops below.  @kbuf holds one
+ * element.
+ */
+static bool rw_one_by_words(size_t want, struct iov_iter *iter, u32 es)
+{
+	/* rw_begin()'s bounce buffer for one such element is on the stack */
+	BUILD_BUG_ON(GOCHAN_ELEM_WORDS_MAX > GOCHAN_STACK_BUF);
+	return want == 1 && iter_is_ubuf(iter) && gochan_elem_by_words(es);
+}
+
+static ssize_t read_one_by_words(struct gochan_chan *c, struct iov_iter *to,
+				 void *kbuf, struct gochan_block *blk)
+{
+	void __user *ubuf = to->ubuf + to->iov_offset;
+	u32 es = c->elem_size;
+	long got;
+
+	if (fault_in_readable(ubuf, es))	/* before anything is taken */
+		return -EFAULT;
+	got = gochan_chan_recv(c, kbuf, 1, blk);
+	if (got <= 0)
+		return got;
+	if (gochan_elem_to_user(ubuf, kbuf, es)) {
+		gochan_chan_unreceive(c, kbuf, 1);
+		return -EFAULT;
+	}
+	iov_iter_advance(to, es);
+	return es;
+}
+
+static ssize_t write_one_by_words(struct gochan_chan *c, struct iov_iter *from,
+				  void *kbuf, struct gochan_block *blk)
+{
+	u32 es = c->elem_size;
+	long sent;
+
+	if (gochan_elem_from_user(kbuf, from->ubuf + from->iov_offset, es))
+		return -EFAULT;
+	sent = gochan_chan_send(c, kbuf, 1, blk);
+	if (sent <= 0)
+		return sent;
+	iov_iter_advance(from, es);
+	return es;
+}
+
+/*
  * read: block for the first element, then take what is there without
  * blocking, chunk by chunk, up to the length asked for.
  */
@@ -129,6 +178,8 @@ static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	ret = rw_begin(iocb, to, &want, &b, &blk);
 	if (ret <= 0)
 		return ret;
+	if (rw_one_by_words(want, to, es))	/* b.buf is b.stack */
+		return read_one_by_words(c, to, b.buf, &blk);
 
 	while (done < want) {
 		u32 n = min_t(size_t, b.nelem, want - done);
@@ -177,6 +228,8 @@ static ssize_t gochan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	ret = rw_begin(iocb, from, &want, &b, &blk);
 	if (ret <= 0)
 		return ret;
+	if (rw_one_by_words(want, from, es))	/* b.buf is b.stack */
+		return write_one_by_words(c, from, b.buf, &blk);
 	ret = 0;
 
 	while (done < want) {
