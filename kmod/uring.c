@@ -115,24 +115,33 @@ static u64 async_wait_ns(struct gochan_async *a)
 	return d > 0 ? d : 0;
 }
 
-/* Post the CQE of a SEND or RECV with @res (the uapi header's values). */
-static void async_complete(struct gochan_async *a, long res,
-			   unsigned int issue_flags)
+/*
+ * Post the CQE of a SEND or RECV with @res (the uapi header's values), a
+ * queued one or one done at submission: a received element (@kbuf) is
+ * copied out to @ubuf first, and the tracepoint says how long it waited.
+ */
+static void xfer_finish(struct gochan_chan *c, struct io_uring_cmd *cmd,
+			bool send, long res, void __user *ubuf,
+			const void *kbuf, u64 wait_ns, unsigned int issue_flags)
 {
-	struct gochan_chan *c = a->c;
-	u64 wait_ns = async_wait_ns(a);
-
-	if (!a->send && res == 1) {
-		int err = async_copy_out(c, a->ubuf, a->buf);
+	if (!send && res == 1) {
+		int err = async_copy_out(c, ubuf, kbuf);
 
 		if (err)
 			res = err;
 	}
-	if (a->send)
+	if (send)
 		trace_gochan_send(c->id, c->elem_size, 1, res ? res : 1, wait_ns);
 	else
 		trace_gochan_recv(c->id, c->elem_size, 1, res, wait_ns);
-	io_uring_cmd_done(a->cmd, res, 0, issue_flags);
+	io_uring_cmd_done(cmd, res, 0, issue_flags);
+}
+
+static void async_complete(struct gochan_async *a, long res,
+			   unsigned int issue_flags)
+{
+	xfer_finish(a->c, a->cmd, a->send, res, a->ubuf, a->buf,
+		    async_wait_ns(a), issue_flags);
 	async_put(a);
 }
 
@@ -295,14 +304,12 @@ static void async_init(struct gochan_async *a, struct gochan_chan *c,
 #define ASYNC_NOW_ELEM	64
 
 /*
- * Try the operation at once, under c->lock, as a partner would find it.
- * @kbuf holds a send's element (read from user memory already); a received
- * element is copied out to @ubuf (after the lock), or goes back to the
- * front of the channel if that faults.  Returns the CQE's res, or -EAGAIN
- * if the operation would wait (then nothing moved).
+ * Try the operation at once, under c->lock, as a partner would find it;
+ * @kbuf holds a send's element, or gets the received one.  Returns the
+ * CQE's res before any copy-out, or -EAGAIN if the operation would wait
+ * (then nothing moved).
  */
-static long async_try_now(struct gochan_chan *c, void *kbuf,
-			  void __user *ubuf, bool send)
+static long async_try_now(struct gochan_chan *c, void *kbuf, bool send)
 {
 	struct gochan_unlock u gochan_noinit;
 	long ret;
@@ -318,11 +325,6 @@ static long async_try_now(struct gochan_chan *c, void *kbuf,
 	mutex_unlock(&c->lock);
 	gochan_unlock_wake(&u);
 	gochan_poll_wake(c, u.poll);
-	if (ret == 1 && c->elem_size &&
-	    gochan_elem_to_user(ubuf, kbuf, c->elem_size)) {
-		gochan_chan_unreceive(c, kbuf, 1);
-		ret = -EFAULT;
-	}
 	return ret;
 }
 
@@ -358,15 +360,11 @@ static int async_submit(struct gochan_chan *c, struct io_uring_cmd *cmd,
 		 */
 		if (send && gochan_elem_from_user(now_buf, ubuf, es))
 			return -EFAULT;
-		ret = async_try_now(c, now_buf, ubuf, send);
+		ret = async_try_now(c, now_buf, send);
 		if (ret != -EAGAIN || blk.nonblock || gochan_deadline_passed(&blk)) {
 			if (ret == -EAGAIN && !blk.nonblock)
 				ret = -ETIMEDOUT;
-			if (send)
-				trace_gochan_send(c->id, es, 1, ret ? ret : 1, 0);
-			else
-				trace_gochan_recv(c->id, es, 1, ret, 0);
-			io_uring_cmd_done(cmd, ret, 0, issue_flags);
+			xfer_finish(c, cmd, send, ret, ubuf, now_buf, 0, issue_flags);
 			return -EIOCBQUEUED;
 		}
 		tried = true;

@@ -260,7 +260,7 @@ static int64_t run_recv(struct experiment *e, uint64_t iters)
 			die("%s: io_uring_submit_and_wait: %s", e->label,
 			    ret < 0 ? strerror(-ret) : "short submit");
 		io_uring_for_each_cqe(&c->ring, head, cqe) {
-			/* a READ's res is the bytes read; a RECV's is 1 */
+			/* a READ's res is the bytes read, a RECV's 1, a NOP's 0 */
 			if (cqe->res != (c->way == RECV_URING_READ ? MSG :
 					 c->way == RECV_URING_NOP ? 0 : 1))
 				die("%s: completed with %d%s%s", e->label,
