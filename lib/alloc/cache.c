@@ -130,7 +130,11 @@ struct ga_cache *ga_cache_thread(void)
 
 /* ---- moving spans ------------------------------------------------------------------------ */
 
-/* Full spans that got remote frees: to partial. */
+/*
+ * Spans of c that got a remote free while NOTIFY was armed: full ones to partial. A span that
+ * was no longer full (NOTIFY is disarmed lazily, see ga_span_park_full) is disarmed now; either
+ * may have emptied meanwhile, its last local free deferring to this (in_unfull).
+ */
 void ga_cache_drain_unfull(struct ga_cache *c)
 {
 	struct ga_span *s, *next;
@@ -141,12 +145,15 @@ void ga_cache_drain_unfull(struct ga_cache *c)
 	for (; s; s = next) {
 		next = s->unfull_next;
 		atomic_store_explicit(&s->in_unfull, 0, memory_order_release);
-		if (ga_span_cache(s) != c || !ga_span_full(s))
+		if (ga_span_cache(s) != c)
 			continue;
-		ga_span_set_full(s, false);
-		ga_list_remove(&c->full[s->spc], s);
+		if (ga_span_full(s)) {
+			ga_span_set_full(s, false);
+			ga_list_remove(&c->full[s->spc], s);
+			ga_list_push_back(&c->partial[s->spc], s);
+		}
 		ga_span_collect(s, 0);
-		ga_list_push_back(&c->partial[s->spc], s);
+		ga_cache_span_emptied(c, s);
 	}
 }
 
@@ -178,13 +185,20 @@ static bool ga_span_refill(struct ga_span *s)
 	return false;
 }
 
-/* s has no free slot: park it in c's full list with NOTIFY armed (false: it got frees). */
+/*
+ * s has no free slot: park it in c's full list with NOTIFY armed (false: it got frees).
+ * NOTIFY is disarmed lazily: a local free that takes s out of the full list leaves it armed,
+ * and it is still armed here if no remote free came since. (Armed on a span that is not
+ * full, it costs one needless notification at most: ga_cache_drain_unfull disarms it.)
+ */
 static bool ga_span_park_full(struct ga_cache *c, struct ga_span *s)
 {
-	uintptr_t expect = 0;
+	uintptr_t expect = atomic_load_explicit(&s->xfree, memory_order_relaxed);
 
-	if (!atomic_compare_exchange_strong_explicit(&s->xfree, &expect, GA_XF_NOTIFY,
-						     memory_order_acq_rel, memory_order_relaxed)) {
+	if (expect != GA_XF_NOTIFY &&
+	    (expect != 0 ||
+	     !atomic_compare_exchange_strong_explicit(&s->xfree, &expect, GA_XF_NOTIFY,
+						      memory_order_acq_rel, memory_order_relaxed))) {
 		ga_span_collect(s, 0);
 		return false;
 	}

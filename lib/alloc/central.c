@@ -67,13 +67,20 @@ struct ga_span *ga_list_pop(struct ga_spanlist *l)
 /*
  * Move the remote frees of s onto its free list and set xfree to rearm (0 or GA_XF_NOTIFY).
  * The caller holds s (owner, or central lock). Returns the number of blocks collected.
+ * When xfree already is rearm (no remote frees), it is left alone: an atomic exchange would
+ * also wait for every store before it, and the frees that led here leave many in flight.
  */
 uint32_t ga_span_collect(struct ga_span *s, uintptr_t rearm)
 {
-	uintptr_t w = atomic_exchange_explicit(&s->xfree, rearm, memory_order_acquire);
-	struct ga_block *head = ga_xf_ptr(w), *tail;
-	uint32_t n = ga_xf_cnt(w);
+	uintptr_t w = atomic_load_explicit(&s->xfree, memory_order_relaxed);
+	struct ga_block *head, *tail;
+	uint32_t n;
 
+	if (w == rearm)
+		return 0;
+	w = atomic_exchange_explicit(&s->xfree, rearm, memory_order_acquire);
+	head = ga_xf_ptr(w);
+	n = ga_xf_cnt(w);
 	if (!head)
 		return 0;
 	if (s->free) {

@@ -85,14 +85,27 @@ void ga_free_local_slow(struct ga_cache *c, struct ga_span *s)
 
 	GA_DEBUG_SPAN(s, "local free");
 	if (ga_span_full(s)) {
+		/* NOTIFY stays armed (see ga_span_park_full): disarming it would be an atomic
+		 * exchange, which waits for the stores of the frees before it */
 		ga_span_set_full(s, false);
 		ga_list_remove(&c->full[spc], s);
-		ga_span_collect(s, 0); /* disarm */
 		/* at the back: by the time the refill reaches it, more of it will be free
 		 * (at the front, a span with one free slot would go full again at once) */
 		ga_list_push_back(&c->partial[spc], s);
 	}
-	if (ga_span_used(s) != 0 || s == c->alloc[spc] ||
+	ga_cache_span_emptied(c, s);
+}
+
+/*
+ * s, c's and in its partial list unless current, may have no object in use now: if so, and
+ * no notification about it is on its way (in_unfull), keep it (first in line for the next
+ * refill of its class) within GA_KEEP_PAGES, or give it back to the heap.
+ */
+void ga_cache_span_emptied(struct ga_cache *c, struct ga_span *s)
+{
+	unsigned spc = s->spc;
+
+	if (ga_span_used(s) != 0 || s == c->alloc[spc] || s->kept ||
 	    atomic_load_explicit(&s->in_unfull, memory_order_acquire))
 		return;
 	ga_list_remove(&c->partial[spc], s);

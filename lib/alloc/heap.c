@@ -327,6 +327,15 @@ void ga_span_init_small(struct ga_span *s, unsigned spc)
 	s->divmul = (uint32_t)((((uint64_t)1 << 32) + s->elemsize - 1) / s->elemsize);
 }
 
+/* spans_by_class[spc] += d: written under the heap lock, read without it (galloc_stats), so
+ * a plain load and store suffice (a locked add would wait for every store before it) */
+static void ga_heap_count_span(unsigned spc, int d)
+{
+	uint64_t *v = &ga_heap.spans_by_class[spc];
+
+	__atomic_store_n(v, __atomic_load_n(v, __ATOMIC_RELAXED) + (uint64_t)d, __ATOMIC_RELAXED);
+}
+
 struct ga_span *ga_heap_alloc_span(unsigned spc)
 {
 	unsigned cls = ga_spc_class(spc);
@@ -358,7 +367,7 @@ struct ga_span *ga_heap_alloc_span(unsigned spc)
 		ga_span_init_small(s, spc);
 		s->tinyref = ref;
 		s->state = GA_SPAN_CACHE;
-		__atomic_fetch_add(&ga_heap.spans_by_class[spc], 1, __ATOMIC_RELAXED);
+		ga_heap_count_span(spc, 1);
 	} else if (ref) {
 		*(_Atomic uint8_t **)ref = ga_tinyref_free;
 		ga_tinyref_free = ref;
@@ -429,7 +438,7 @@ void ga_heap_free_span(struct ga_span *s)
 		ga_heap.large_objects--;
 		ga_heap.large_nfree++;
 	} else {
-		__atomic_fetch_sub(&ga_heap.spans_by_class[s->spc], 1, __ATOMIC_RELAXED);
+		ga_heap_count_span(s->spc, -1);
 	}
 	a->inuse[i / 64] &= ~(1ull << (i % 64));
 	if (a->huge_page) {

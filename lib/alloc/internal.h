@@ -104,7 +104,10 @@ enum ga_span_state {
  * no free objects that anyone would otherwise look at: the owning cache when the span goes
  * full, central when the span enters its lists. The first remote free clears it (in the same
  * CAS as its push) and so becomes the one thread that must tell the holder (free.c
- * ga_free_notify), under central[spc].lock.
+ * ga_free_notify), under central[spc].lock. The owning cache disarms lazily: a span that
+ * leaves its full list on a local free stays armed until the next remote free (whose
+ * notification is then needless, and ga_cache_drain_unfull disarms it) or until it is parked
+ * again (already armed).
  */
 #define GA_XF_NOTIFY ((uintptr_t)1)
 #define GA_XF_CNT_SHIFT 48
@@ -364,6 +367,7 @@ void ga_cache_release(struct ga_cache *c);
 /* ---- free.c ----------------------------------------------------------------------------- */
 void ga_free_slow(struct ga_cache *c, struct ga_span *s, void *p);
 void ga_free_local_slow(struct ga_cache *c, struct ga_span *s);
+void ga_cache_span_emptied(struct ga_cache *c, struct ga_span *s);
 void ga_free_block(struct ga_cache *c, struct ga_span *s, struct ga_block *b);
 
 /* ---- alloc.c ---------------------------------------------------------------------------- */
