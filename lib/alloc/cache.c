@@ -328,6 +328,7 @@ void ga_cache_release(struct ga_cache *c)
 			ga_release_span(s);
 	}
 	c->kept_pages = 0;
+	ga_cache_release_flush(c);
 	ga_unfull_replay(c);
 }
 

@@ -307,6 +307,17 @@ GA_EXPORT int galloc_check(char *msg, size_t len)
 			}
 		CHECK(&k, pages == c->kept_pages && pages <= GA_KEEP_PAGES,
 		      "cache %p: kept spans of %zu pages, counts %u", (void *)c, pages, c->kept_pages);
+		CHECK(&k, c->nrelease < GA_RELEASE_BATCH, "cache %p: release batch of %u",
+		      (void *)c, c->nrelease);
+		for (uint32_t i = 0; i < c->nrelease && i < GA_RELEASE_BATCH && !k.err; i++) {
+			struct ga_span *s = c->release[i];
+
+			CHECK(&k, s->state == GA_SPAN_CACHE && ga_span_cache(s) == c &&
+					  !ga_span_used(s) && !s->kept && !s->next && !s->prev,
+			      "cache %p: span %#lx in its release batch not empty, or listed",
+			      (void *)c, (unsigned long)s->base);
+			k.listed_spans[s->spc]++;
+		}
 	}
 	for (unsigned spc = 0; spc < GA_NUM_SPC_ALL; spc++)
 		CHECK(&k, k.small_spans[spc] == k.listed_spans[spc] &&

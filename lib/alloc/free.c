@@ -99,7 +99,7 @@ void ga_free_local_slow(struct ga_cache *c, struct ga_span *s)
 /*
  * s, c's and in its partial list unless current, may have no object in use now: if so, and
  * no notification about it is on its way (in_unfull), keep it (first in line for the next
- * refill of its class) within GA_KEEP_PAGES, or give it back to the heap.
+ * refill of its class) within GA_KEEP_PAGES, or give it back to the heap with the next batch.
  */
 void ga_cache_span_emptied(struct ga_cache *c, struct ga_span *s)
 {
@@ -117,9 +117,20 @@ void ga_cache_span_emptied(struct ga_cache *c, struct ga_span *s)
 		return;
 	}
 	atomic_store_explicit(&s->xfree, 0, memory_order_relaxed);
-	atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
-	__atomic_store_n(&s->towner, NULL, __ATOMIC_RELAXED);
-	ga_heap_free_span(s);
+	c->release[c->nrelease++] = s;
+	if (c->nrelease == GA_RELEASE_BATCH)
+		ga_cache_release_flush(c);
+}
+
+/* Give the spans of c's release batch to the heap: one lock for all of them. */
+void ga_cache_release_flush(struct ga_cache *c)
+{
+	for (uint32_t i = 0; i < c->nrelease; i++) {
+		atomic_store_explicit(&c->release[i]->owner, NULL, memory_order_relaxed);
+		__atomic_store_n(&c->release[i]->towner, NULL, __ATOMIC_RELAXED);
+	}
+	ga_heap_free_spans(c->release, c->nrelease);
+	c->nrelease = 0;
 }
 
 /* Free block b of small span s (tiny blocks included) from cache c. */

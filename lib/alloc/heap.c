@@ -432,13 +432,12 @@ struct ga_span *ga_heap_alloc_large(size_t n, size_t align, unsigned flags)
 	return s;
 }
 
-/* Free a span: small (no owner any more, every slot free) or large. */
-void ga_heap_free_span(struct ga_span *s)
+/* Free a span: small (no owner any more, every slot free) or large. Heap lock held. */
+static void ga_heap_free_span_locked(struct ga_span *s)
 {
 	struct ga_arena *a = (struct ga_arena *)(s->base & ~GA_ARENA_MASK);
 	size_t i = (s->base - a->base) / GA_PAGE_SIZE, n = s->npages;
 
-	pthread_mutex_lock(&ga_heap.lock);
 	if (s->state == GA_SPAN_LARGE) {
 		ga_heap.large_bytes -= n * GA_PAGE_SIZE;
 		ga_heap.large_objects--;
@@ -453,7 +452,6 @@ void ga_heap_free_span(struct ga_span *s)
 		ga_heap.huge_pages -= n;
 		ga_span_struct_free(s);
 		ga_arena_free_huge(a);
-		ga_scavenge_maybe_locked();
 	} else if (s->state != GA_SPAN_LARGE && n <= GA_STASH_MAX_PAGES) {
 		/* small: to the stash (n <= GA_STASH_MAX_PAGES), pages and page map as they are */
 		ga_tinyref_release(s);
@@ -462,12 +460,28 @@ void ga_heap_free_span(struct ga_span *s)
 		ga_heap.stash[n] = s;
 		ga_heap.stash_pages += n;
 		ga_heap.inuse_pages -= n;
-		ga_scavenge_maybe_locked();
 	} else {
 		ga_pages_release_locked(a, i, n);
 		ga_span_struct_free(s);
-		ga_scavenge_maybe_locked();
 	}
+}
+
+void ga_heap_free_span(struct ga_span *s)
+{
+	pthread_mutex_lock(&ga_heap.lock);
+	ga_heap_free_span_locked(s);
+	ga_scavenge_maybe_locked();
+	pthread_mutex_unlock(&ga_heap.lock);
+}
+
+void ga_heap_free_spans(struct ga_span **v, size_t n)
+{
+	if (!n)
+		return;
+	pthread_mutex_lock(&ga_heap.lock);
+	for (size_t i = 0; i < n; i++)
+		ga_heap_free_span_locked(v[i]);
+	ga_scavenge_maybe_locked();
 	pthread_mutex_unlock(&ga_heap.lock);
 }
 
@@ -538,7 +552,11 @@ void ga_scavenger_start(void)
 
 GA_EXPORT size_t galloc_scavenge(size_t keep)
 {
+	struct ga_cache *c = ga_tls_cache;
 	size_t r;
+
+	if (c != &ga_cache_empty)
+		ga_cache_release_flush(c); /* what this thread freed counts */
 
 	pthread_mutex_lock(&ga_heap.lock);
 	ga_stash_flush_locked();

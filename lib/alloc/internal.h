@@ -58,6 +58,7 @@
 #define GA_TINY_SIZE 16
 #define GA_TINY_CLASS 2 /* the 16-byte class */
 #define GA_KEEP_PAGES 256 /* 2 MiB of empty spans kept per cache */
+#define GA_RELEASE_BATCH 16 /* empty spans a cache gives back to the heap at once */
 #define GA_STASH_MAX_PAGES 10 /* the longest small span (ga_class_npages) */
 
 /* ---- sizeclass.c ------------------------------------------------------------------------ */
@@ -295,6 +296,7 @@ static inline void ga_init(void)
 struct ga_span *ga_heap_alloc_span(unsigned spc);            /* small span, no lock held */
 struct ga_span *ga_heap_alloc_large(size_t n, size_t align, unsigned flags);
 void ga_heap_free_span(struct ga_span *s);                   /* no lock held */
+void ga_heap_free_spans(struct ga_span **v, size_t n);       /* small ones; no lock held */
 bool ga_heap_resize_large(struct ga_span *s, size_t n);      /* in place; no lock held */
 void *ga_meta_alloc(size_t n);                               /* zeroed, from the OS */
 size_t ga_scavenge_locked(uint64_t keep_pages);
@@ -330,7 +332,12 @@ uint32_t ga_span_collect(struct ga_span *s, uintptr_t rearm);
  * at most GA_KEEP_PAGES) instead of going back to the heap: a batch that frees everything
  * and allocates again reuses them without the heap lock (mimalloc keeps its empty pages
  * thread-local in the same spirit). Beyond the budget, or for tiny spans, they go back.
- * Every span with owner == c is exactly one of: alloc[spc], in partial[spc], in full[spc].
+ * Empty spans past that budget wait in release[] (owner still c, state CACHE, in no list) and
+ * go back to the heap GA_RELEASE_BATCH at a time, under one heap lock (ga_cache_release_flush;
+ * also when the cache is released and at galloc_scavenge): a lock is a full barrier, which
+ * costs a memory round trip when frees have stores in flight, as they usually do.
+ * Every span with owner == c is exactly one of: alloc[spc], in partial[spc], in full[spc], in
+ * release[].
  * The fast paths count nothing: galloc_stats adds up the spans' own counts (used, xfree).
  */
 struct ga_cache {
@@ -342,6 +349,8 @@ struct ga_cache {
 	struct ga_spanlist full[GA_NUM_SPC_ALL];
 	_Atomic(struct ga_span *) unfull; /* Treiber stack of full spans that got remote frees */
 	uint32_t kept_pages;              /* pages of kept empty spans, <= GA_KEEP_PAGES */
+	uint32_t nrelease;                /* < GA_RELEASE_BATCH between calls */
+	struct ga_span *release[GA_RELEASE_BATCH]; /* empty spans on their way to the heap */
 	struct ga_cache *all_next, *all_prev; /* ga_caches, under ga_caches_lock */
 	bool is_thread;                        /* created for a thread, released at its exit */
 	bool live;
@@ -368,6 +377,7 @@ void ga_cache_release(struct ga_cache *c);
 void ga_free_slow(struct ga_cache *c, struct ga_span *s, void *p);
 void ga_free_local_slow(struct ga_cache *c, struct ga_span *s);
 void ga_cache_span_emptied(struct ga_cache *c, struct ga_span *s);
+void ga_cache_release_flush(struct ga_cache *c);
 void ga_free_block(struct ga_cache *c, struct ga_span *s, struct ga_block *b);
 
 /* ---- alloc.c ---------------------------------------------------------------------------- */

@@ -561,6 +561,50 @@ static void checker_detects_corruption(void)
 	gfree(p);
 }
 
+/*
+ * Empty spans past a cache's keep budget go back to the heap GA_RELEASE_BATCH at a time: a
+ * partial batch is accounted for by the checker, galloc_scavenge hands it over.
+ */
+static void *release_in_batches(void *arg)
+{
+	enum { SZ = 256, PER = GA_PAGE_SIZE / SZ, SPANS = GA_KEEP_PAGES + GA_RELEASE_BATCH + 5 };
+	static void *p[SPANS * PER];
+	struct galloc_stats st0, st1, st2;
+	struct ga_cache *c;
+
+	for (int i = 0; i < SPANS * PER; i++)
+		p[i] = galloc(SZ, 0);
+	c = ga_tls_cache;
+	galloc_stats(&st0);
+	/* every span empties in order but the last (current): GA_KEEP_PAGES are kept, one
+	 * batch goes to the heap, 4 spans wait in the next */
+	for (int i = 0; i < SPANS * PER; i++)
+		gfree(p[i]);
+	CHECK(c->kept_pages == GA_KEEP_PAGES && c->nrelease == 4, "kept %u pages, batch of %u",
+	      c->kept_pages, c->nrelease);
+	HEAP_OK();
+	galloc_stats(&st1);
+	CHECK(st0.heap_inuse - st1.heap_inuse == GA_RELEASE_BATCH * GA_PAGE_SIZE,
+	      "heap in use %lu -> %lu KiB", (unsigned long)(st0.heap_inuse >> 10),
+	      (unsigned long)(st1.heap_inuse >> 10));
+	galloc_scavenge(SIZE_MAX);
+	galloc_stats(&st2);
+	CHECK(c->nrelease == 0 && st1.heap_inuse - st2.heap_inuse == 4 * GA_PAGE_SIZE,
+	      "after galloc_scavenge: batch of %u, heap in use %lu -> %lu KiB", c->nrelease,
+	      (unsigned long)(st1.heap_inuse >> 10), (unsigned long)(st2.heap_inuse >> 10));
+	HEAP_OK();
+	return arg;
+}
+
+static void emptied_spans_go_back_in_batches(void)
+{
+	pthread_t t;
+
+	pthread_create(&t, NULL, release_in_batches, NULL); /* a cache with nothing kept yet */
+	pthread_join(t, NULL);
+	HEAP_OK();
+}
+
 int main(int argc, char **argv)
 {
 	TEST(small_objects_round_trip);
@@ -581,5 +625,6 @@ int main(int argc, char **argv)
 	TEST(tick_releases_pages_of_an_old_peak);
 	TEST(stashed_small_spans_are_reused_then_released);
 	TEST(checker_detects_corruption);
+	TEST(emptied_spans_go_back_in_batches);
 	return tap_any_failed;
 }
