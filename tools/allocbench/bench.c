@@ -11,6 +11,9 @@
  *                                their slot arrays every 10000 operations (remote frees)
  *   rss                          100 MB of 8..1024 B objects, then everything freed: the
  *                                peak and what stays resident after
+ *   rss-alloc rss-free           the same workload, timing only its malloc+memset phase, or
+ *                                only its free phase, in rounds 2..5 (round 1 pays the page
+ *                                faults): where the rss row's time goes, not targets
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -183,18 +186,22 @@ static double larson(long ops)
 /* ---- resident memory ------------------------------------------------------------------- */
 static long rss_after;
 
-static double rss_test(void)
+enum rss_part { RSS_ALL, RSS_ALLOC, RSS_FREE };
+
+static double rss_test(enum rss_part part)
 {
-	enum { N = 200000 };
+	enum { N = 200000, ROUNDS = 5 };
 	static void *p[N];
 	uint64_t s = 7;
-	double t = now();
-	for (int round = 0; round < 5; round++) {
+	double t = now(), t_alloc = 0, t_free = 0;
+	for (int round = 0; round < ROUNDS; round++) {
+		double t0 = now(), t1, t2;
 		for (int i = 0; i < N; i++) {
 			size_t n = 8 + rnd(&s) % 1017;
 			p[i] = malloc(n);
 			memset(p[i], 1, n);
 		}
+		t1 = now();
 		/* free in random order */
 		for (int i = 0; i < N; i++) {
 			int k = (int)(rnd(&s) % N);
@@ -202,14 +209,23 @@ static double rss_test(void)
 			p[k] = p[i];
 			p[i] = q;
 		}
+		t2 = now();
 		for (int i = 0; i < N; i++)
 			free(p[i]);
+		if (round > 0) {
+			t_alloc += t1 - t0;
+			t_free += now() - t2;
+		}
 	}
 	double el = now() - t;
 	usleep(200 * 1000); /* let deferred purging (mimalloc, jemalloc) happen */
 	free(malloc(1));
 	rss_after = rss_kib();
-	return el / (5.0 * N) * 1e9;
+	if (part == RSS_ALLOC)
+		return t_alloc / ((ROUNDS - 1.0) * N) * 1e9;
+	if (part == RSS_FREE)
+		return t_free / ((ROUNDS - 1.0) * N) * 1e9;
+	return el / ((double)ROUNDS * N) * 1e9;
 }
 
 int main(int argc, char **argv)
@@ -242,12 +258,16 @@ int main(int argc, char **argv)
 	} else if (!strcmp(t, "larson"))
 		ns = larson(10000000);
 	else if (!strcmp(t, "rss"))
-		ns = rss_test();
+		ns = rss_test(RSS_ALL);
+	else if (!strcmp(t, "rss-alloc"))
+		ns = rss_test(RSS_ALLOC);
+	else if (!strcmp(t, "rss-free"))
+		ns = rss_test(RSS_FREE);
 	else {
 		fprintf(stderr, "unknown test %s\n", t);
 		return 2;
 	}
-	if (strcmp(t, "rss"))
+	if (strncmp(t, "rss", 3))
 		rss_after = rss_kib();
 	printf("%.2f %ld %ld\n", ns, peak_kib(), rss_after);
 	return 0;
