@@ -1,66 +1,12 @@
 #!/bin/bash
-# selftests/alloc/run.sh TOP - run every allocator test, one TAP line each ("ok N - name").
-# Test programs print "ok - name" lines (tap.h); this numbers them. A program that dies
-# without saying why gets a "not ok" line of its own. Nothing here asserts on time.
+# selftests/alloc/run.sh TOP - run every allocator test, one TAP line each ("ok N - name",
+# common/tap.sh). Nothing here asserts on time.
 set -u
 TOP=${1:?usage: run.sh TOP}
 B=$TOP/build/alloc
 T=$B/tests
 SO=$B/libgochan-malloc.so
-n=0
-fails=0
-
-emit() { # ok|not-ok|skip name [reason]
-	n=$((n + 1))
-	case $1 in
-	ok) echo "ok $n - $2" ;;
-	skip) echo "ok $n - $2 # SKIP ${3:-}" ;;
-	*) echo "not ok $n - $2"; fails=$((fails + 1)) ;;
-	esac
-}
-
-# run_tap PREFIX TIMEOUT CMD...: a tap.h program
-run_tap() {
-	local prefix=$1 to=$2 out rc seen_fail=0 line
-	shift 2
-	out=$(timeout "$to" "$@" 2>&1)
-	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) emit ok "$prefix: ${line#ok - }" ;;
-		"not ok - "*) emit not-ok "$prefix: ${line#not ok - }"; seen_fail=1 ;;
-		"#"*) echo "$line" ;;
-		esac
-	done <<<"$out"
-	if [ $rc -ne 0 ] && [ $seen_fail -eq 0 ]; then
-		emit not-ok "$prefix: exited with status $rc"
-		tail -n 20 <<<"$out" | sed 's/^/# /'
-	fi
-}
-
-# run_cmd NAME TIMEOUT CMD...: one line for a whole command
-run_cmd() {
-	local name=$1 to=$2 out rc
-	shift 2
-	out=$(timeout "$to" "$@" 2>&1)
-	rc=$?
-	if [ $rc -eq 0 ]; then
-		emit ok "$name"
-	else
-		emit not-ok "$name"
-		echo "# exit status $rc; last lines:"
-		tail -n 20 <<<"$out" | sed 's/^/# /'
-	fi
-}
-
-need_pkg() { # command package: install a missing Debian package, or fail
-	command -v "$1" >/dev/null 2>&1 && return 0
-	echo "# $1 missing: apt-get install $2"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null 2>&1 ||
-		{ apt-get update -q >/dev/null 2>&1 &&
-		  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null 2>&1; }
-	command -v "$1" >/dev/null 2>&1
-}
+. "$(dirname "$0")/../common/tap.sh"
 
 # 1. unit tests, each layer
 run_tap sizeclass 60 "$T/test_sizeclass"
@@ -89,7 +35,7 @@ if need_pkg clang clang && make -s -C "$TOP/selftests/alloc" fuzz >/dev/null 2>&
 		-artifact_prefix="$corpus/" "$corpus"
 	rm -rf "$corpus"
 else
-	emit skip "fuzz: libFuzzer target" "clang with libFuzzer not available"
+	tap_emit skip "fuzz: libFuzzer target" "clang with libFuzzer not available"
 fi
 
 # 4. real programs under LD_PRELOAD
@@ -118,20 +64,19 @@ print("ok")'
 			300 env LD_PRELOAD="$SO" PYTHONMALLOC=malloc $PY -m test -j2 test_list test_dict \
 			test_set test_json test_re test_collections test_threading test_pickle test_unicode
 	else
-		emit skip "preload: python3 -m test" "the python3 test package could not be installed"
+		tap_emit skip "preload: python3 -m test" "the python3 test package could not be installed"
 	fi
 else
-	emit skip "preload: python3" "/usr/bin/python3 missing"
+	tap_emit skip "preload: python3" "/usr/bin/python3 missing"
 fi
 if git -C "$TOP" rev-parse >/dev/null 2>&1; then
 	run_cmd "preload: git status and git log on the repository" 120 env LD_PRELOAD="$SO" \
 		sh -c "git -C '$TOP' status >/dev/null && git -C '$TOP' log --stat -n 50 >/dev/null"
 else
-	emit skip "preload: git" "not a git checkout"
+	tap_emit skip "preload: git" "not a git checkout"
 fi
 run_cmd "preload: make + gcc build lib/alloc itself" 300 env LD_PRELOAD="$SO" \
 	make -s -B -C "$TOP/lib/alloc" VARIANT=preload-build
 rm -rf "$B/preload-build"
 
-echo "# alloc: $n tests, $fails failed"
-[ $fails -eq 0 ]
+tap_end alloc

@@ -5,6 +5,7 @@
  * (after golang/go runtime/chan_test.go: TestChan, TestMultiConsumer, TestNonblockRecvRace).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <gochan/chan.h>

@@ -6,6 +6,7 @@
  * (after golang/go context/context_test.go and x_test.go).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <gochan/chan.h>

@@ -6,6 +6,7 @@
  * TestSelectFairness, TestPseudoRandomSend, TestSelectDuplicateChannel).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <gochan/chan.h>

@@ -6,6 +6,7 @@
  * the order they were sent (FIFO).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <gochan/chan.h>
