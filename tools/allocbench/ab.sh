@@ -14,22 +14,11 @@ RUNS=$2
 TESTS=$3
 shift 3
 BENCH=$TOP/build/alloc/bench/bench
-LIBDIR=/usr/lib/x86_64-linux-gnu
-
-path_of() {
-	case $1 in
-	glibc) echo "" ;;
-	mimalloc) echo $LIBDIR/libmimalloc.so.2 ;;
-	jemalloc) echo $LIBDIR/libjemalloc.so.2 ;;
-	tcmalloc) echo $LIBDIR/libtcmalloc_minimal.so.4 ;;
-	gochan) echo "$TOP/build/alloc/libgochan-malloc.so" ;;
-	*) echo "$1" ;;
-	esac
-}
+. "$TOP/tools/allocbench/libs.sh"
 
 libs=("$@")
 for l in "${libs[@]}"; do
-	p=$(path_of "$l")
+	p=$(alloc_lib "$l")
 	if [ -n "$p" ] && [ ! -e "$p" ]; then
 		echo "ab: $l: $p does not exist" >&2
 		exit 1
@@ -41,7 +30,7 @@ trap 'rm -rf "$tmp"' EXIT
 for r in $(seq "$RUNS"); do
 	for t in $TESTS; do
 		for i in "${!libs[@]}"; do
-			p=$(path_of "${libs[$i]}")
+			p=$(alloc_lib "${libs[$i]}")
 			LD_PRELOAD=$p "$BENCH" "$t" | awk '{print $1}' >>"$tmp/$t.$i" ||
 				{ echo "ab: $t under ${libs[$i]} failed" >&2; exit 1; }
 		done

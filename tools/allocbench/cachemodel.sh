@@ -6,20 +6,19 @@
 # allocator's own code, and a cost estimate (Ir + 10 x L1 misses + 80 x L2 misses).
 #
 # Counts, not times: they repeat exactly from run to run, so a change can be judged here
-# when wall-clock figures on a shared machine move more than the change does. (One thing in
-# the allocator reads the clock: the scavenger, whose window is 1 s. Valgrind runs a test
-# 50x slower, so a run that is slow for another reason, a loaded machine, can cross the
-# window where the last did not and count a release and its page faults more: compare
-# runs made under the same load.) They leave out
+# when wall-clock figures on a shared machine move more than the change does. They leave out
 # what a simulator cannot see (prefetches, store buffers, fences, TLB misses, page faults):
-# a change that only helps those must still be timed (make bench, interleaved medians).
+# a change that only helps those must still be timed (make ab, interleaved runs).
+# One thing in the allocator reads the clock: the scavenger, whose window is 1 s. Valgrind
+# runs a test 50x slower, so a run slowed by a loaded machine can cross the window where
+# the last did not, and count a release and its page faults more: compare runs made under
+# the same load.
 set -u
 TOP=$1
 TEST=${2:-rss-free}
-shift 2 2>/dev/null || shift $#
-B=$TOP/build/alloc
-BENCH=$B/bench/bench
-LIBDIR=/usr/lib/x86_64-linux-gnu
+shift $(($# < 2 ? $# : 2)) # the rest: more builds to count
+BENCH=$TOP/build/alloc/bench/bench
+. "$TOP/tools/allocbench/libs.sh"
 
 if ! command -v valgrind >/dev/null; then
 	echo "installing: valgrind"
@@ -34,11 +33,10 @@ else
 	ll=1048576,16,64
 fi
 
-declare -A lib=([gochan]=$B/libgochan-malloc.so [mimalloc]=$LIBDIR/libmimalloc.so.2)
-names=(gochan mimalloc)
-for extra in "$@"; do
-	names+=("$extra")
-	lib[$extra]=$extra
+names=(gochan mimalloc "$@")
+declare -A lib
+for a in "${names[@]}"; do
+	lib[$a]=$(alloc_lib "$a")
 done
 echo "cachemodel: $TEST, last level simulated as this machine's L2 ($ll: bytes,ways,line)"
 printf "%-9s %9s %9s %9s %9s %9s %9s %10s\n" "" "Ir" "L1 miss" "L2 miss" "lib Ir" "lib L1" \

@@ -5,18 +5,17 @@
 # memory <= 1.1x mimalloc. Printed, never asserted.
 set -u
 TOP=$1
-B=$TOP/build/alloc
-BENCH=$B/bench/bench
+BENCH=$TOP/build/alloc/bench/bench
 REPS=${REPS:-3}
 TESTS=${TESTS:-"imm16 imm128 imm1k immrand bat16 bat128 bat1k batrand xthread larson rss rss-alloc rss-free"}
 # rows named X-part time one phase of row X: no target of their own, no memory row
 is_part() { case $1 in *-*) return 0 ;; esac; return 1; }
-LIBDIR=/usr/lib/x86_64-linux-gnu
+. "$TOP/tools/allocbench/libs.sh"
 
 pkgs=""
-[ -e $LIBDIR/libmimalloc.so.2 ] || pkgs="$pkgs libmimalloc-dev"
-[ -e $LIBDIR/libjemalloc.so.2 ] || pkgs="$pkgs libjemalloc-dev"
-[ -e $LIBDIR/libtcmalloc_minimal.so.4 ] || pkgs="$pkgs libgoogle-perftools-dev"
+[ -e "$(alloc_lib mimalloc)" ] || pkgs="$pkgs libmimalloc-dev"
+[ -e "$(alloc_lib jemalloc)" ] || pkgs="$pkgs libjemalloc-dev"
+[ -e "$(alloc_lib tcmalloc)" ] || pkgs="$pkgs libgoogle-perftools-dev"
 if [ -n "$pkgs" ]; then
 	echo "installing:$pkgs"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs >/dev/null 2>&1 ||
@@ -24,8 +23,10 @@ if [ -n "$pkgs" ]; then
 fi
 
 names=(glibc mimalloc jemalloc tcmalloc gochan)
-declare -A lib=([glibc]="" [mimalloc]=$LIBDIR/libmimalloc.so.2 [jemalloc]=$LIBDIR/libjemalloc.so.2
-	[tcmalloc]=$LIBDIR/libtcmalloc_minimal.so.4 [gochan]=$B/libgochan-malloc.so)
+declare -A lib
+for a in "${names[@]}"; do
+	lib[$a]=$(alloc_lib "$a")
+done
 have=()
 for a in "${names[@]}"; do
 	if [ -z "${lib[$a]}" ] || [ -e "${lib[$a]}" ]; then have+=("$a"); fi
