@@ -186,7 +186,8 @@ static __always_inline void ring_pop(struct gochan_chan *c, void *dst, u32 n)
 	u32 first = min(n, c->capacity - c->head);
 
 	elem_copy(dst, c->ring + c->head * es, first * es);
-	elem_copy(dst + first * es, c->ring, (n - first) * es);
+	if (n > first)			/* the rest wraps around */
+		elem_copy(dst + first * es, c->ring, (n - first) * es);
 	c->head += n;			/* n <= len <= capacity: one wrap */
 	if (c->head >= c->capacity)
 		c->head -= c->capacity;
@@ -203,7 +204,8 @@ static __always_inline void ring_push(struct gochan_chan *c, const void *src, u3
 		tail -= c->capacity;
 	first = min(n, c->capacity - tail);
 	elem_copy(c->ring + tail * es, src, first * es);
-	elem_copy(c->ring, src + first * es, (n - first) * es);
+	if (n > first)			/* the rest wraps around */
+		elem_copy(c->ring, src + first * es, (n - first) * es);
 	WRITE_ONCE(c->len, c->len + n);
 }
 
@@ -235,9 +237,9 @@ void gochan_waitq_del(struct gochan_chan *c, struct gochan_waiter *w, bool send)
  * must be held.  A plain wait needs no claim: its only waiter is here, and
  * we hold the lock its owner would need to give up.
  */
-static struct gochan_waiter *waitq_claim_first(struct gochan_chan *c, bool send)
+static struct gochan_waiter *__waitq_claim_first(struct gochan_chan *c,
+						 struct list_head *q, bool send)
 {
-	struct list_head *q = send ? &c->sendq : &c->recvq;
 	struct gochan_waiter *w;
 
 	while ((w = list_first_entry_or_null(q, struct gochan_waiter, node))) {
@@ -250,6 +252,15 @@ static struct gochan_waiter *waitq_claim_first(struct gochan_chan *c, bool send)
 		gochan_waitq_del(c, w, send);
 	}
 	return NULL;
+}
+
+/* Inline, since most sends and receives find nobody queued. */
+static __always_inline struct gochan_waiter *
+waitq_claim_first(struct gochan_chan *c, bool send)
+{
+	struct list_head *q = send ? &c->sendq : &c->recvq;
+
+	return list_empty(q) ? NULL : __waitq_claim_first(c, q, send);
 }
 
 /*
@@ -381,19 +392,9 @@ static void refill_from_senders(struct gochan_chan *c, struct gochan_unlock *u)
 	}
 }
 
-/**
- * gochan_recv_locked - take elements without blocking.
- * @c: the channel, locked
- * @buf: room for @n elements
- * @n: most elements to take
- * @u: collects wakeups for after the unlock
- *
- * Takes from the ring (refilled from blocked senders as it drains), or, on
- * an unbuffered channel, straight from blocked senders.  Returns how many
- * were taken.
- */
-u32 gochan_recv_locked(struct gochan_chan *c, void *buf, u32 n,
-		       struct gochan_unlock *u)
+/* gochan_recv_locked() past its common case. */
+static noinline u32 recv_locked_slow(struct gochan_chan *c, void *buf, u32 n,
+				     struct gochan_unlock *u)
 {
 	size_t es = c->elem_size;
 	u32 got = 0;
@@ -428,19 +429,9 @@ u32 gochan_recv_locked(struct gochan_chan *c, void *buf, u32 n,
 	return got;
 }
 
-/**
- * gochan_send_locked - give elements without blocking.
- * @c: the channel, locked and not closed
- * @buf: @n elements
- * @n: most elements to give
- * @u: collects wakeups for after the unlock
- *
- * Gives to blocked receivers in arrival order first (the ring is empty
- * when any is queued), then into the ring's free slots.  Returns how many
- * were given.
- */
-u32 gochan_send_locked(struct gochan_chan *c, const void *buf, u32 n,
-		       struct gochan_unlock *u)
+/* gochan_send_locked() past its common case. */
+static noinline u32 send_locked_slow(struct gochan_chan *c, const void *buf,
+				     u32 n, struct gochan_unlock *u)
 {
 	size_t es = c->elem_size;
 	struct gochan_waiter *r;
@@ -467,6 +458,70 @@ u32 gochan_send_locked(struct gochan_chan *c, const void *buf, u32 n,
 	}
 	c->sent += sent;
 	return sent;
+}
+
+/*
+ * The common cases, inlined into chan_send() and chan_recv() and kept
+ * apart from the general loops so that they save no registers: one
+ * element into a ring with room and nobody queued, or out of a ring with
+ * nothing returned and no sender queued (then nothing else may go first).
+ */
+static __always_inline u32 recv_locked(struct gochan_chan *c, void *buf,
+				       u32 n, struct gochan_unlock *u)
+{
+	if (n == 1 && c->len && !c->nreturned && !c->nsend) {
+		ring_pop(c, buf, 1);
+		u->poll |= EPOLLOUT | EPOLLWRNORM;
+		c->received++;
+		return 1;
+	}
+	return recv_locked_slow(c, buf, n, u);
+}
+
+static __always_inline u32 send_locked(struct gochan_chan *c, const void *buf,
+				       u32 n, struct gochan_unlock *u)
+{
+	if (n == 1 && !c->nrecv && !c->nsend && c->len < c->capacity) {
+		ring_push(c, buf, 1);
+		u->poll |= EPOLLIN | EPOLLRDNORM;
+		c->sent++;
+		return 1;
+	}
+	return send_locked_slow(c, buf, n, u);
+}
+
+/**
+ * gochan_recv_locked - take elements without blocking.
+ * @c: the channel, locked
+ * @buf: room for @n elements
+ * @n: most elements to take
+ * @u: collects wakeups for after the unlock
+ *
+ * Takes from the ring (refilled from blocked senders as it drains), or, on
+ * an unbuffered channel, straight from blocked senders.  Returns how many
+ * were taken.
+ */
+u32 gochan_recv_locked(struct gochan_chan *c, void *buf, u32 n,
+		       struct gochan_unlock *u)
+{
+	return recv_locked(c, buf, n, u);
+}
+
+/**
+ * gochan_send_locked - give elements without blocking.
+ * @c: the channel, locked and not closed
+ * @buf: @n elements
+ * @n: most elements to give
+ * @u: collects wakeups for after the unlock
+ *
+ * Gives to blocked receivers in arrival order first (the ring is empty
+ * when any is queued), then into the ring's free slots.  Returns how many
+ * were given.
+ */
+u32 gochan_send_locked(struct gochan_chan *c, const void *buf, u32 n,
+		       struct gochan_unlock *u)
+{
+	return send_locked(c, buf, n, u);
 }
 
 /* --- Entry points --- */
@@ -527,7 +582,7 @@ static __always_inline long chan_send(struct gochan_chan *c, const void *buf,
 		ret = -EPIPE;
 		goto out_unlock;
 	}
-	sent = gochan_send_locked(c, buf, n, &u);
+	sent = send_locked(c, buf, n, &u);
 	if (sent == n) {
 		ret = sent;
 		goto out_unlock;
@@ -586,7 +641,7 @@ static __always_inline long chan_recv(struct gochan_chan *c, void *buf,
 	long ret;
 
 	gochan_lock(c, &u);
-	ret = gochan_recv_locked(c, buf, n, &u);
+	ret = recv_locked(c, buf, n, &u);
 	if (ret || c->closed)
 		goto out_unlock;
 	if (blk->nonblock || gochan_deadline_passed(blk)) {

@@ -83,6 +83,13 @@ static bool bounce_from_iter(void *buf, size_t bytes, struct iov_iter *from)
 	return copy_from_iter_full(buf, bytes, from);
 }
 
+/* Whether read and write would block: the file's mode, or the kiocb's. */
+static __always_inline bool rw_nonblock(struct kiocb *iocb)
+{
+	return (iocb->ki_filp->f_flags & O_NONBLOCK) ||
+	       (iocb->ki_flags & IOCB_NOWAIT);
+}
+
 /*
  * What read and write share: the length must be whole elements (a signal
  * channel has none to move: EINVAL); then a bounce buffer and the blocking
@@ -107,31 +114,27 @@ static __always_inline int rw_begin(struct kiocb *iocb, struct iov_iter *iter,
 	err = bounce_init(b, es, *want);
 	if (err)
 		return err;
-	*blk = (struct gochan_block) {
-		.nonblock = (iocb->ki_filp->f_flags & O_NONBLOCK) ||
-			    (iocb->ki_flags & IOCB_NOWAIT),
-	};
+	*blk = (struct gochan_block) { .nonblock = rw_nonblock(iocb) };
 	return 1;
 }
 
 /*
- * One element of whole words (gochan_elem_by_words()) between the channel
- * and a plain user buffer (ITER_UBUF, what read(2) and write(2) build):
- * the element moves a word at a time, not through the iov_iter copy
- * routines, by the same rules as the general loops below.  @kbuf holds one
- * element.
+ * A call moving @len bytes is one element of whole words
+ * (gochan_elem_by_words()): what most reads and writes are.  It moves a word
+ * at a time between the user buffer and an element on the stack, by the
+ * same rules as the general loops of gochan_read_iter() and
+ * gochan_write_iter(), with no bounce buffer and no iov_iter copy.
  */
-static bool rw_one_by_words(size_t want, struct iov_iter *iter, u32 es)
+static __always_inline bool one_elem_by_words(struct gochan_chan *c, size_t len)
 {
-	/* rw_begin()'s bounce buffer for one such element is on the stack */
-	BUILD_BUG_ON(GOCHAN_ELEM_WORDS_MAX > GOCHAN_STACK_BUF);
-	return want == 1 && iter_is_ubuf(iter) && gochan_elem_by_words(es);
+	return len && len == c->elem_size && gochan_elem_by_words(len);
 }
 
-static ssize_t read_one_by_words(struct gochan_chan *c, struct iov_iter *to,
-				 void *kbuf, struct gochan_block *blk)
+static __always_inline ssize_t
+recv_one_by_words(struct gochan_chan *c, void __user *ubuf,
+		  const struct gochan_block *blk)
 {
-	void __user *ubuf = to->ubuf + to->iov_offset;
+	u64 kbuf[GOCHAN_ELEM_WORDS_MAX / sizeof(u64)] gochan_noinit;
 	u32 es = c->elem_size;
 	long got;
 
@@ -144,23 +147,33 @@ static ssize_t read_one_by_words(struct gochan_chan *c, struct iov_iter *to,
 		gochan_chan_unreceive(c, kbuf, 1);
 		return -EFAULT;
 	}
-	iov_iter_advance(to, es);
 	return es;
 }
 
-static ssize_t write_one_by_words(struct gochan_chan *c, struct iov_iter *from,
-				  void *kbuf, struct gochan_block *blk)
+static __always_inline ssize_t
+send_one_by_words(struct gochan_chan *c, const void __user *ubuf,
+		  const struct gochan_block *blk)
 {
+	u64 kbuf[GOCHAN_ELEM_WORDS_MAX / sizeof(u64)] gochan_noinit;
 	u32 es = c->elem_size;
 	long sent;
 
-	if (gochan_elem_from_user(kbuf, from->ubuf + from->iov_offset, es))
+	if (gochan_elem_from_user(kbuf, ubuf, es))
 		return -EFAULT;
 	sent = gochan_chan_send(c, kbuf, 1, blk);
-	if (sent <= 0)
-		return sent;
-	iov_iter_advance(from, es);
-	return es;
+	return sent <= 0 ? sent : es;
+}
+
+/* The same for an iov_iter of one plain user buffer (ITER_UBUF). */
+static __always_inline bool iter_one_by_words(struct gochan_chan *c,
+					      struct iov_iter *iter)
+{
+	return iter_is_ubuf(iter) && one_elem_by_words(c, iov_iter_count(iter));
+}
+
+static __always_inline void __user *iter_ubuf(struct iov_iter *iter)
+{
+	return iter->ubuf + iter->iov_offset;
 }
 
 /*
@@ -175,11 +188,16 @@ static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	struct gochan_block blk gochan_noinit;
 	ssize_t ret;
 
+	if (iter_one_by_words(c, to)) {
+		blk = (struct gochan_block) { .nonblock = rw_nonblock(iocb) };
+		ret = recv_one_by_words(c, iter_ubuf(to), &blk);
+		if (ret > 0)
+			iov_iter_advance(to, ret);
+		return ret;
+	}
 	ret = rw_begin(iocb, to, &want, &b, &blk);
 	if (ret <= 0)
 		return ret;
-	if (rw_one_by_words(want, to, es))	/* b.buf is b.stack */
-		return read_one_by_words(c, to, b.buf, &blk);
 
 	while (done < want) {
 		u32 n = min_t(size_t, b.nelem, want - done);
@@ -225,11 +243,16 @@ static ssize_t gochan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	struct gochan_block blk gochan_noinit;
 	ssize_t ret;
 
+	if (iter_one_by_words(c, from)) {
+		blk = (struct gochan_block) { .nonblock = rw_nonblock(iocb) };
+		ret = send_one_by_words(c, iter_ubuf(from), &blk);
+		if (ret > 0)
+			iov_iter_advance(from, ret);
+		return ret;
+	}
 	ret = rw_begin(iocb, from, &want, &b, &blk);
 	if (ret <= 0)
 		return ret;
-	if (rw_one_by_words(want, from, es))	/* b.buf is b.stack */
-		return write_one_by_words(c, from, b.buf, &blk);
 	ret = 0;
 
 	while (done < want) {
@@ -251,6 +274,55 @@ static ssize_t gochan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	}
 	bounce_free(&b);
 	return done ? done * es : ret;
+}
+
+/*
+ * read(2) and write(2).  One element of whole words goes straight between
+ * the user buffer and the channel; anything else takes read_iter or
+ * write_iter through a kiocb and an iov_iter built here as the VFS builds
+ * them (new_sync_read()), so both paths follow one set of rules.  readv(2),
+ * io_uring and aio call read_iter and write_iter themselves.
+ */
+static ssize_t rw_by_iter(struct file *file, void __user *buf, size_t len,
+			  bool write)
+{
+	struct kiocb kiocb;
+	struct iov_iter iter;
+
+	init_sync_kiocb(&kiocb, file);
+	iov_iter_ubuf(&iter, write ? ITER_SOURCE : ITER_DEST, buf, len);
+	return write ? gochan_write_iter(&kiocb, &iter) :
+		       gochan_read_iter(&kiocb, &iter);
+}
+
+static ssize_t gochan_read(struct file *file, char __user *buf, size_t len,
+			   loff_t *ppos)
+{
+	struct gochan_chan *c = file->private_data;
+
+	if (one_elem_by_words(c, len)) {
+		struct gochan_block blk = {
+			.nonblock = file->f_flags & O_NONBLOCK,
+		};
+
+		return recv_one_by_words(c, buf, &blk);
+	}
+	return rw_by_iter(file, buf, len, false);
+}
+
+static ssize_t gochan_write(struct file *file, const char __user *buf,
+			    size_t len, loff_t *ppos)
+{
+	struct gochan_chan *c = file->private_data;
+
+	if (one_elem_by_words(c, len)) {
+		struct gochan_block blk = {
+			.nonblock = file->f_flags & O_NONBLOCK,
+		};
+
+		return send_one_by_words(c, buf, &blk);
+	}
+	return rw_by_iter(file, (void __user *)buf, len, true);
 }
 
 /* --- ioctl --- */
@@ -507,6 +579,8 @@ static int gochan_release(struct inode *inode, struct file *file)
 
 static const struct file_operations gochan_chan_fops = {
 	.owner		= THIS_MODULE,
+	.read		= gochan_read,
+	.write		= gochan_write,
 	.read_iter	= gochan_read_iter,
 	.write_iter	= gochan_write_iter,
 	.poll		= gochan_poll,
