@@ -59,7 +59,11 @@
  * Figures are medians of calibrated repetitions, as in gochan-bench
  * (measure.c), the experiments compared being interleaved; 11 repetitions
  * by default, not 7, since these figures are short and in-process, and an
- * emulated machine's speed wanders between repetitions.  Targets (issue
+ * emulated machine's speed wanders between repetitions.  make bench runs
+ * this program in a TCG guest of its own under gochan-vm --icount, where
+ * the clock counts instructions: there every repetition gives the same
+ * figure, and so does every run (print_machine() says which clock it
+ * was).  Targets (issue
  * 3), printed as PASS or MISS and never turned into an exit status: select
  * at most 1.0x epoll+read over eventfds; epoll over gochans at most 1.1x
  * over eventfds; io_uring at least 2x read(2)'s messages per second.
@@ -542,6 +546,20 @@ static void print_ratio(double ratio, const char *op, double target, bool pass)
 	printf("%5.2f %s%.1f %s\n", ratio, op, target, pass ? "PASS" : "MISS");
 }
 
+/* Whether gochan-vm booted this guest under -icount (its --icount). */
+static bool clock_counts_instructions(void)
+{
+	char line[4096] = "";
+	FILE *f = fopen("/proc/cmdline", "re");
+
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		fclose(f);
+	}
+	return strstr(line, "gochan_vm.icount=1") != NULL;
+}
+
 static void print_machine(int cpu)
 {
 	char line[256], model[256] = "unknown CPU";
@@ -565,10 +583,18 @@ static void print_machine(int cpu)
 	printf("  each figure: the median of %d repetitions of about %.2f s, iterations\n"
 	       "  calibrated to the machine's speed; compare figures within one run only.\n",
 	       cfg.opts_reps, cfg.rep_seconds);
-	if (strstr(model, "TCG"))
+	if (clock_counts_instructions())
+		printf("  The clock counts instructions: this QEMU TCG guest runs under -icount\n"
+		       "  shift=0 (gochan-vm --icount), 1 ns per instruction executed, so every\n"
+		       "  figure is an instruction count and the same on every run.  Every\n"
+		       "  instruction weighs the same (a syscall entry, a locked one, each\n"
+		       "  iteration of a rep-string copy), unlike on hardware, where syscall\n"
+		       "  entry and exit weigh more: read the ratios as ratios of work done.\n");
+	else if (strstr(model, "TCG"))
 		printf("  This is a QEMU TCG guest: every instruction is emulated, so a syscall,\n"
 		       "  a copy and a lock cost other multiples of each other than on hardware;\n"
-		       "  the ratios are indicative only.\n");
+		       "  the ratios are indicative only (gochan-vm --icount makes them\n"
+		       "  repeatable).\n");
 }
 
 static void usage(FILE *f)
