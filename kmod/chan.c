@@ -209,6 +209,25 @@ static __always_inline void ring_push(struct gochan_chan *c, const void *src, u3
 	WRITE_ONCE(c->len, c->len + n);
 }
 
+/* One element: no wrap to split the copy at. */
+static __always_inline void ring_pop_one(struct gochan_chan *c, void *dst)
+{
+	elem_copy(dst, c->ring + c->head * (size_t)c->elem_size, c->elem_size);
+	if (++c->head == c->capacity)
+		c->head = 0;
+	WRITE_ONCE(c->len, c->len - 1);
+}
+
+static __always_inline void ring_push_one(struct gochan_chan *c, const void *src)
+{
+	u32 tail = c->head + c->len;
+
+	if (tail >= c->capacity)
+		tail -= c->capacity;
+	elem_copy(c->ring + tail * (size_t)c->elem_size, src, c->elem_size);
+	WRITE_ONCE(c->len, c->len + 1);
+}
+
 /* --- Wait queues --- */
 
 void gochan_waitq_add(struct gochan_chan *c, struct gochan_waiter *w, bool send)
@@ -470,7 +489,7 @@ static __always_inline u32 recv_locked(struct gochan_chan *c, void *buf,
 				       u32 n, struct gochan_unlock *u)
 {
 	if (n == 1 && c->len && !c->nreturned && !c->nsend) {
-		ring_pop(c, buf, 1);
+		ring_pop_one(c, buf);
 		u->poll |= EPOLLOUT | EPOLLWRNORM;
 		c->received++;
 		return 1;
@@ -482,7 +501,7 @@ static __always_inline u32 send_locked(struct gochan_chan *c, const void *buf,
 				       u32 n, struct gochan_unlock *u)
 {
 	if (n == 1 && !c->nrecv && !c->nsend && c->len < c->capacity) {
-		ring_push(c, buf, 1);
+		ring_push_one(c, buf);
 		u->poll |= EPOLLIN | EPOLLRDNORM;
 		c->sent++;
 		return 1;

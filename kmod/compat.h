@@ -11,6 +11,10 @@
  *   6.7+:  <linux/io_uring/cmd.h>; the area is io_uring_sqe_cmd(ioucmd->sqe);
  *          io_uring_cmd_mark_cancelable() lets ring teardown call
  *          ->uring_cmd with IO_URING_F_CANCEL.
+ *
+ * iov_iter
+ *   6.1:   an ITER_IOVEC's segments are iter->iov.
+ *   6.4+:  they are iter_iov(iter) (iter->__iov).
  */
 #ifndef _GOCHAN_COMPAT_H
 #define _GOCHAN_COMPAT_H
@@ -53,5 +57,18 @@ static inline bool gochan_cmd_is_cancel(unsigned int issue_flags)
 	return false;
 }
 #endif
+
+#include <linux/uio.h>
+#include <linux/version.h>
+
+/* The current segment of an ITER_IOVEC. */
+static inline const struct iovec *gochan_iter_iov(const struct iov_iter *i)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	return iter_iov(i);
+#else
+	return i->iov;
+#endif
+}
 
 #endif /* _GOCHAN_COMPAT_H */

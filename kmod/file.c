@@ -21,6 +21,7 @@
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 
+#include "compat.h"
 #include "gochan.h"
 #include "select.h"
 
@@ -164,16 +165,22 @@ send_one_by_words(struct gochan_chan *c, const void __user *ubuf,
 	return sent <= 0 ? sent : es;
 }
 
-/* The same for an iov_iter of one plain user buffer (ITER_UBUF). */
-static __always_inline bool iter_one_by_words(struct gochan_chan *c,
-					      struct iov_iter *iter)
+/*
+ * The same for an iov_iter, when it is one user buffer: ITER_UBUF (what
+ * read(2) builds for read_iter, and io_uring's READ on 6.12), or an
+ * ITER_IOVEC of one segment (io_uring's READ on 6.1, a readv(2) of one
+ * iovec).  Returns the buffer, or NULL to take the general path.
+ */
+static __always_inline void __user *iter_one_by_words(struct gochan_chan *c,
+						      struct iov_iter *iter)
 {
-	return iter_is_ubuf(iter) && one_elem_by_words(c, iov_iter_count(iter));
-}
-
-static __always_inline void __user *iter_ubuf(struct iov_iter *iter)
-{
-	return iter->ubuf + iter->iov_offset;
+	if (!one_elem_by_words(c, iov_iter_count(iter)))
+		return NULL;
+	if (iter_is_ubuf(iter))
+		return iter->ubuf + iter->iov_offset;
+	if (iter_is_iovec(iter) && iter->nr_segs == 1)
+		return gochan_iter_iov(iter)->iov_base + iter->iov_offset;
+	return NULL;
 }
 
 /*
@@ -186,11 +193,13 @@ static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	size_t es = c->elem_size, want, done = 0, copied;
 	struct gochan_bounce b gochan_noinit;
 	struct gochan_block blk gochan_noinit;
+	void __user *ubuf;
 	ssize_t ret;
 
-	if (iter_one_by_words(c, to)) {
+	ubuf = iter_one_by_words(c, to);
+	if (ubuf) {
 		blk = (struct gochan_block) { .nonblock = rw_nonblock(iocb) };
-		ret = recv_one_by_words(c, iter_ubuf(to), &blk);
+		ret = recv_one_by_words(c, ubuf, &blk);
 		if (ret > 0)
 			iov_iter_advance(to, ret);
 		return ret;
@@ -241,11 +250,13 @@ static ssize_t gochan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	size_t es = c->elem_size, want, done = 0;
 	struct gochan_bounce b gochan_noinit;
 	struct gochan_block blk gochan_noinit;
+	void __user *ubuf;
 	ssize_t ret;
 
-	if (iter_one_by_words(c, from)) {
+	ubuf = iter_one_by_words(c, from);
+	if (ubuf) {
 		blk = (struct gochan_block) { .nonblock = rw_nonblock(iocb) };
-		ret = send_one_by_words(c, iter_ubuf(from), &blk);
+		ret = send_one_by_words(c, ubuf, &blk);
 		if (ret > 0)
 			iov_iter_advance(from, ret);
 		return ret;
@@ -377,11 +388,11 @@ int gochan_copy_struct_to_user(void __user *dst, const void *src, size_t ksize)
 static int xfer_read_words(struct gochan_xfer *x, const void __user *argp)
 {
 	const u64 __user *w = argp;
-	u64 v[6];
+	u64 *v = (u64 *)x;
 
-	BUILD_BUG_ON(sizeof(*x) != sizeof(v) ||
+	BUILD_BUG_ON(sizeof(*x) != 6 * sizeof(u64) ||
 		     GOCHAN_XFER_SIZE_VER0 != sizeof(*x));
-	if (!user_access_begin(argp, sizeof(v)))
+	if (!user_access_begin(argp, sizeof(*x)))
 		return -EFAULT;
 	unsafe_get_user(v[0], &w[0], efault);
 	unsafe_get_user(v[1], &w[1], efault);
@@ -390,7 +401,6 @@ static int xfer_read_words(struct gochan_xfer *x, const void __user *argp)
 	unsafe_get_user(v[4], &w[4], efault);
 	unsafe_get_user(v[5], &w[5], efault);
 	user_access_end();
-	memcpy(x, v, sizeof(v));
 	return x->size == sizeof(*x) ? 0 : 1;
 efault:
 	user_access_end();
