@@ -184,6 +184,28 @@ static __always_inline void __user *iter_one_by_words(struct gochan_chan *c,
 }
 
 /*
+ * read_iter or write_iter (@send) of one element of whole words in one
+ * user buffer: true with *ret the bytes moved, 0 (closed: end of file) or
+ * -errno; false if @iter is not such a call.
+ */
+static __always_inline bool rw_iter_one(struct kiocb *iocb,
+					struct iov_iter *iter, bool send,
+					ssize_t *ret)
+{
+	struct gochan_chan *c = iocb->ki_filp->private_data;
+	void __user *ubuf = iter_one_by_words(c, iter);
+	struct gochan_block blk = { .nonblock = rw_nonblock(iocb) };
+
+	if (!ubuf)
+		return false;
+	*ret = send ? send_one_by_words(c, ubuf, &blk) :
+		      recv_one_by_words(c, ubuf, &blk);
+	if (*ret > 0)
+		iov_iter_advance(iter, *ret);
+	return true;
+}
+
+/*
  * read: block for the first element, then take what is there without
  * blocking, chunk by chunk, up to the length asked for.
  */
@@ -193,17 +215,10 @@ static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	size_t es = c->elem_size, want, done = 0, copied;
 	struct gochan_bounce b gochan_noinit;
 	struct gochan_block blk gochan_noinit;
-	void __user *ubuf;
 	ssize_t ret;
 
-	ubuf = iter_one_by_words(c, to);
-	if (ubuf) {
-		blk = (struct gochan_block) { .nonblock = rw_nonblock(iocb) };
-		ret = recv_one_by_words(c, ubuf, &blk);
-		if (ret > 0)
-			iov_iter_advance(to, ret);
+	if (rw_iter_one(iocb, to, false, &ret))
 		return ret;
-	}
 	ret = rw_begin(iocb, to, &want, &b, &blk);
 	if (ret <= 0)
 		return ret;
@@ -250,17 +265,10 @@ static ssize_t gochan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	size_t es = c->elem_size, want, done = 0;
 	struct gochan_bounce b gochan_noinit;
 	struct gochan_block blk gochan_noinit;
-	void __user *ubuf;
 	ssize_t ret;
 
-	ubuf = iter_one_by_words(c, from);
-	if (ubuf) {
-		blk = (struct gochan_block) { .nonblock = rw_nonblock(iocb) };
-		ret = send_one_by_words(c, ubuf, &blk);
-		if (ret > 0)
-			iov_iter_advance(from, ret);
+	if (rw_iter_one(iocb, from, true, &ret))
 		return ret;
-	}
 	ret = rw_begin(iocb, from, &want, &b, &blk);
 	if (ret <= 0)
 		return ret;
