@@ -12,6 +12,15 @@
  *          io_uring_cmd_mark_cancelable() lets ring teardown call
  *          ->uring_cmd with IO_URING_F_CANCEL.
  *
+ *
+ * A command done at submission (gochan_cmd_done_now())
+ *   6.1:   io_uring_cmd() completes only a 0 that ->uring_cmd returns as
+ *          a CQE: another value fails the request, -EAGAIN sends it to
+ *          io-wq.  io_uring_cmd_done() posts the rest, one locked post per
+ *          CQE.
+ *   6.12:  any value but -EAGAIN and -EIOCBQUEUED is completed, batched
+ *          with the submission's other completions, as 0 is on 6.1.
+ *
  * iov_iter
  *   6.1:   an ITER_IOVEC's segments are iter->iov.
  *   6.4+:  they are iter_iov(iter) (iter->__iov).
@@ -60,6 +69,24 @@ static inline bool gochan_cmd_is_cancel(unsigned int issue_flags)
 
 #include <linux/uio.h>
 #include <linux/version.h>
+
+/*
+ * End a command at submission with CQE res @res: the value ->uring_cmd
+ * returns.  Where io_uring would not post @res itself (see above), it is
+ * posted here and the command counts as queued.
+ */
+static inline int gochan_cmd_done_now(struct io_uring_cmd *cmd, long res,
+				      unsigned int issue_flags)
+{
+	bool direct = res != -EAGAIN && res != -EIOCBQUEUED;
+
+	if (LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0))
+		direct = res == 0;
+	if (direct)
+		return res;
+	io_uring_cmd_done(cmd, res, 0, issue_flags);
+	return -EIOCBQUEUED;
+}
 
 /* The current segment of an ITER_IOVEC. */
 static inline const struct iovec *gochan_iter_iov(const struct iov_iter *i)

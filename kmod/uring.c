@@ -116,13 +116,13 @@ static u64 async_wait_ns(struct gochan_async *a)
 }
 
 /*
- * Post the CQE of a SEND or RECV with @res (the uapi header's values), a
+ * Finish a SEND or RECV that ends with @res (the uapi header's values), a
  * queued one or one done at submission: a received element (@kbuf) is
  * copied out to @ubuf first, and the tracepoint says how long it waited.
+ * Returns the CQE's res.
  */
-static void xfer_finish(struct gochan_chan *c, struct io_uring_cmd *cmd,
-			bool send, long res, void __user *ubuf,
-			const void *kbuf, u64 wait_ns, unsigned int issue_flags)
+static long xfer_finish(struct gochan_chan *c, bool send, long res,
+			void __user *ubuf, const void *kbuf, u64 wait_ns)
 {
 	if (!send && res == 1) {
 		int err = async_copy_out(c, ubuf, kbuf);
@@ -134,14 +134,15 @@ static void xfer_finish(struct gochan_chan *c, struct io_uring_cmd *cmd,
 		trace_gochan_send(c->id, c->elem_size, 1, res ? res : 1, wait_ns);
 	else
 		trace_gochan_recv(c->id, c->elem_size, 1, res, wait_ns);
-	io_uring_cmd_done(cmd, res, 0, issue_flags);
+	return res;
 }
 
 static void async_complete(struct gochan_async *a, long res,
 			   unsigned int issue_flags)
 {
-	xfer_finish(a->c, a->cmd, a->send, res, a->ubuf, a->buf,
-		    async_wait_ns(a), issue_flags);
+	res = xfer_finish(a->c, a->send, res, a->ubuf, a->buf,
+			  async_wait_ns(a));
+	io_uring_cmd_done(a->cmd, res, 0, issue_flags);
 	async_put(a);
 }
 
@@ -329,10 +330,10 @@ static long async_try_now(struct gochan_chan *c, void *kbuf, bool send)
 }
 
 /*
- * Submit SEND or RECV.  Completes inline (io_uring_cmd_done(), so that
- * -EAGAIN reaches the CQE instead of sending the request to io-wq) or
- * queues the command.  Returns -EIOCBQUEUED either way, or -errno for a
- * command rejected before anything was set up.
+ * Submit SEND or RECV.  Completes at once (gochan_cmd_done_now(), which
+ * sees that -EAGAIN reaches the CQE instead of sending the request to
+ * io-wq) or queues the command and returns -EIOCBQUEUED; or returns
+ * -errno for a command rejected before anything was set up.
  */
 static int async_submit(struct gochan_chan *c, struct io_uring_cmd *cmd,
 			const struct gochan_uring_cmd *uc, bool send,
@@ -364,8 +365,8 @@ static int async_submit(struct gochan_chan *c, struct io_uring_cmd *cmd,
 		if (ret != -EAGAIN || blk.nonblock || gochan_deadline_passed(&blk)) {
 			if (ret == -EAGAIN && !blk.nonblock)
 				ret = -ETIMEDOUT;
-			xfer_finish(c, cmd, send, ret, ubuf, now_buf, 0, issue_flags);
-			return -EIOCBQUEUED;
+			ret = xfer_finish(c, send, ret, ubuf, now_buf, 0);
+			return gochan_cmd_done_now(cmd, ret, issue_flags);
 		}
 		tried = true;
 	}
