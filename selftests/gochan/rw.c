@@ -448,6 +448,63 @@ TEST_F(rw, read_efault_takes_nothing)
 	close(fd);
 }
 
+/*
+ * One element reaches the channel by read(2)/write(2), by readv/writev of
+ * one iovec and of two: for an element of whole words (8 and 64 bytes:
+ * the module's one-element path for the first two) and one that is not
+ * (12 bytes: the general loop for all).  Every way sends and receives the
+ * same values in order, fails a bad buffer with EFAULT taking nothing, and
+ * reads end-of-channel as 0 once the channel is closed and drained.
+ */
+TEST_F(rw, every_entry_moves_one_element_alike)
+{
+	static const uint32_t sizes[] = { 8, 12, 64 };
+
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		uint32_t es = sizes[k], half = es / 2;
+		int fd = gc_make(self->dev, es, 8);
+		unsigned char out[64], in[64];
+		struct iovec iov1[1], iov2[2];
+
+		ASSERT_LE(0, fd);
+		for (int way = 0; way < 3; way++) {
+			memset(out, 'a' + way + 3 * (int)k, es);
+			memset(in, 0, sizeof(in));
+			iov1[0] = (struct iovec){ out, es };
+			iov2[0] = (struct iovec){ out, half };
+			iov2[1] = (struct iovec){ out + half, es - half };
+			EXPECT_EQ(es, way == 0 ? gc_errl(write(fd, out, es)) :
+				      way == 1 ? gc_errl(writev(fd, iov1, 1)) :
+						 gc_errl(writev(fd, iov2, 2)))
+				TH_LOG("size %u, way %d", es, way);
+			iov1[0] = (struct iovec){ in, es };
+			iov2[0] = (struct iovec){ in, half };
+			iov2[1] = (struct iovec){ in + half, es - half };
+			EXPECT_EQ(es, way == 0 ? gc_errl(read(fd, in, es)) :
+				      way == 1 ? gc_errl(readv(fd, iov1, 1)) :
+						 gc_errl(readv(fd, iov2, 2)))
+				TH_LOG("size %u, way %d", es, way);
+			EXPECT_EQ(0, memcmp(out, in, es)) TH_LOG("size %u, way %d", es, way);
+		}
+		/* A bad buffer: EFAULT, and the element stays. */
+		ASSERT_EQ(es, gc_errl(write(fd, out, es)));
+		iov1[0] = (struct iovec){ GC_BAD_PTR, es };
+		EXPECT_EQ(-EFAULT, gc_errl(read(fd, GC_BAD_PTR, es)));
+		EXPECT_EQ(-EFAULT, gc_errl(readv(fd, iov1, 1)));
+		EXPECT_EQ(-EFAULT, gc_errl(write(fd, GC_BAD_PTR, es)));
+		EXPECT_EQ(-EFAULT, gc_errl(writev(fd, iov1, 1)));
+		EXPECT_EQ(1, stat_len(fd)) TH_LOG("size %u", es);
+		/* Closed: the element left, then end-of-channel. */
+		ASSERT_EQ(0, gc_close_chan(fd));
+		iov1[0] = (struct iovec){ in, es };
+		EXPECT_EQ(es, gc_errl(readv(fd, iov1, 1)));
+		EXPECT_EQ(0, memcmp(out, in, es));
+		EXPECT_EQ(0, gc_errl(read(fd, in, es)));
+		EXPECT_EQ(0, gc_errl(readv(fd, iov1, 1)));
+		close(fd);
+	}
+}
+
 TEST_F(rw, faulting_reader_then_send_loses_nothing)
 {
 	int fd = gc_make(self->dev, 8, 2);
