@@ -448,6 +448,20 @@ TEST_F(rw, read_efault_takes_nothing)
 	close(fd);
 }
 
+/* Write (@send) or read @es bytes at @buf: way 0 by write(2)/read(2),
+ * 1 by writev/readv of one iovec, 2 of two iovecs halving it. */
+static long move_one_way(int fd, void *buf, size_t es, int way, bool send)
+{
+	struct iovec iov[2] = {
+		{ buf, way == 2 ? es / 2 : es },
+		{ (char *)buf + es / 2, es - es / 2 },
+	};
+
+	if (way == 0)
+		return gc_errl(send ? write(fd, buf, es) : read(fd, buf, es));
+	return gc_errl(send ? writev(fd, iov, way) : readv(fd, iov, way));
+}
+
 /*
  * One element reaches the channel by read(2)/write(2), by readv/writev of
  * one iovec and of two: for an element of whole words (8 and 64 bytes:
@@ -461,28 +475,18 @@ TEST_F(rw, every_entry_moves_one_element_alike)
 	static const uint32_t sizes[] = { 8, 12, 64 };
 
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-		uint32_t es = sizes[k], half = es / 2;
+		uint32_t es = sizes[k];
 		int fd = gc_make(self->dev, es, 8);
 		unsigned char out[64], in[64];
-		struct iovec iov1[1], iov2[2];
+		struct iovec iov1[1];
 
 		ASSERT_LE(0, fd);
 		for (int way = 0; way < 3; way++) {
 			memset(out, 'a' + way + 3 * (int)k, es);
 			memset(in, 0, sizeof(in));
-			iov1[0] = (struct iovec){ out, es };
-			iov2[0] = (struct iovec){ out, half };
-			iov2[1] = (struct iovec){ out + half, es - half };
-			EXPECT_EQ(es, way == 0 ? gc_errl(write(fd, out, es)) :
-				      way == 1 ? gc_errl(writev(fd, iov1, 1)) :
-						 gc_errl(writev(fd, iov2, 2)))
+			EXPECT_EQ(es, move_one_way(fd, out, es, way, true))
 				TH_LOG("size %u, way %d", es, way);
-			iov1[0] = (struct iovec){ in, es };
-			iov2[0] = (struct iovec){ in, half };
-			iov2[1] = (struct iovec){ in + half, es - half };
-			EXPECT_EQ(es, way == 0 ? gc_errl(read(fd, in, es)) :
-				      way == 1 ? gc_errl(readv(fd, iov1, 1)) :
-						 gc_errl(readv(fd, iov2, 2)))
+			EXPECT_EQ(es, move_one_way(fd, in, es, way, false))
 				TH_LOG("size %u, way %d", es, way);
 			EXPECT_EQ(0, memcmp(out, in, es)) TH_LOG("size %u, way %d", es, way);
 		}
