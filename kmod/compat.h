@@ -12,7 +12,6 @@
  *          io_uring_cmd_mark_cancelable() lets ring teardown call
  *          ->uring_cmd with IO_URING_F_CANCEL.
  *
- *
  * A command done at submission (gochan_cmd_done_now())
  *   6.1:   io_uring_cmd() completes only a 0 that ->uring_cmd returns as
  *          a CQE: another value fails the request, -EAGAIN sends it to
@@ -78,10 +77,9 @@ static inline bool gochan_cmd_is_cancel(unsigned int issue_flags)
 static inline int gochan_cmd_done_now(struct io_uring_cmd *cmd, long res,
 				      unsigned int issue_flags)
 {
-	bool direct = res != -EAGAIN && res != -EIOCBQUEUED;
+	bool direct = LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0) ?
+		      res != -EAGAIN && res != -EIOCBQUEUED : res == 0;
 
-	if (LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0))
-		direct = res == 0;
 	if (direct)
 		return res;
 	io_uring_cmd_done(cmd, res, 0, issue_flags);

@@ -296,52 +296,43 @@ static ssize_t gochan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 }
 
 /*
- * read(2) and write(2).  One element of whole words goes straight between
- * the user buffer and the channel; anything else takes read_iter or
- * write_iter through a kiocb and an iov_iter built here as the VFS builds
- * them (new_sync_read()), so both paths follow one set of rules.  readv(2),
- * io_uring and aio call read_iter and write_iter themselves.
+ * read(2) and write(2) (@send).  One element of whole words goes straight
+ * between the user buffer and the channel; anything else takes read_iter
+ * or write_iter through a kiocb and an iov_iter built here as the VFS
+ * builds them (new_sync_read()), so both paths follow one set of rules.
+ * readv(2), io_uring and aio call read_iter and write_iter themselves.
  */
-static ssize_t rw_by_iter(struct file *file, void __user *buf, size_t len,
-			  bool write)
+static ssize_t rw_sync(struct file *file, void __user *buf, size_t len,
+		       bool send)
 {
+	struct gochan_chan *c = file->private_data;
 	struct kiocb kiocb;
 	struct iov_iter iter;
 
+	if (one_elem_by_words(c, len)) {
+		struct gochan_block blk = {
+			.nonblock = file->f_flags & O_NONBLOCK,
+		};
+
+		return send ? send_one_by_words(c, buf, &blk) :
+			      recv_one_by_words(c, buf, &blk);
+	}
 	init_sync_kiocb(&kiocb, file);
-	iov_iter_ubuf(&iter, write ? ITER_SOURCE : ITER_DEST, buf, len);
-	return write ? gochan_write_iter(&kiocb, &iter) :
-		       gochan_read_iter(&kiocb, &iter);
+	iov_iter_ubuf(&iter, send ? ITER_SOURCE : ITER_DEST, buf, len);
+	return send ? gochan_write_iter(&kiocb, &iter) :
+		      gochan_read_iter(&kiocb, &iter);
 }
 
 static ssize_t gochan_read(struct file *file, char __user *buf, size_t len,
 			   loff_t *ppos)
 {
-	struct gochan_chan *c = file->private_data;
-
-	if (one_elem_by_words(c, len)) {
-		struct gochan_block blk = {
-			.nonblock = file->f_flags & O_NONBLOCK,
-		};
-
-		return recv_one_by_words(c, buf, &blk);
-	}
-	return rw_by_iter(file, buf, len, false);
+	return rw_sync(file, buf, len, false);
 }
 
 static ssize_t gochan_write(struct file *file, const char __user *buf,
 			    size_t len, loff_t *ppos)
 {
-	struct gochan_chan *c = file->private_data;
-
-	if (one_elem_by_words(c, len)) {
-		struct gochan_block blk = {
-			.nonblock = file->f_flags & O_NONBLOCK,
-		};
-
-		return send_one_by_words(c, buf, &blk);
-	}
-	return rw_by_iter(file, (void __user *)buf, len, true);
+	return rw_sync(file, (void __user *)buf, len, true);
 }
 
 /* --- ioctl --- */
