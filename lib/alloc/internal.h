@@ -137,12 +137,14 @@ enum ga_span_state {
  * Large spans: state LARGE, nelems 1, owner NULL; freed under the heap lock.
  */
 struct ga_span {
-	/* line 0: everything a local free (and an allocation) touches, so that freeing into a
-	 * span reads one line of it. owner, spc, elemsize, nelems, divmul, base, npages are set
-	 * when the span is made, then read by every thread (the free path's owner test,
-	 * lookups); state changes only under central's lock; free, ucount, carved, kept are the
-	 * holder's (owner cache, or central under its lock). A remote free only reads this
-	 * line (owner, spc); what it writes is in line 1 */
+	/* line 0: everything a local free touches, and everything the owner then reads when
+	 * that free fills or empties the span (list links, kept, in_unfull), so that freeing
+	 * into a span reads one line of it and the list moves that follow only write other
+	 * spans' lines. owner, spc, elemsize, nelems, base, npages are set when the span is
+	 * made, then read by every thread (the free path's owner test, lookups); state changes
+	 * only under central's lock; free, ucount, carved, kept, next, prev are the holder's
+	 * (owner cache, or central under its lock). A remote free only reads this line (owner,
+	 * spc); what it writes is in line 1, but for in_unfull, set once per notification */
 	_Atomic(struct ga_cache *) owner; /* the cache whose fast path frees here (NULL for tiny) */
 	struct ga_block *free;
 	uint32_t ucount;  /* used - 1 [- GA_USED_FULL]: see above */
@@ -151,25 +153,25 @@ struct ga_span {
 	uint32_t nelems;
 	uint8_t spc;
 	uint8_t state;
-	uint8_t needzero; /* pages were reused dirty (large: the object; small: carved slots) */
-	uint8_t kept;     /* owner's: empty, kept in the partial list (counted in kept_pages) */
-	uint32_t divmul;  /* slot index = ((addr - base) * divmul) >> 32, exact in the span */
-	uintptr_t base;
+	uint8_t kept;              /* owner's: empty, kept in the partial list (in kept_pages) */
+	_Atomic uint8_t in_unfull; /* on some cache's unfull stack */
 	uint32_t npages;
-	/* line 1: what other threads write (xfree, in_unfull, unfull_next), apart from line 0,
-	 * which the holder writes on every allocation and local free; beside them the holder's
-	 * list links, written only when the span moves, and the set-once tiny fields */
-	_Alignas(64) _Atomic uintptr_t xfree;
+	uintptr_t base;
 	struct ga_span *next; /* cache partial/full list, central list, heap free list */
 	struct ga_span *prev;
+	/* line 1: what other threads write (xfree, unfull_next), apart from line 0, which the
+	 * holder writes on every allocation and local free; and fields read off the fast paths */
+	_Alignas(64) _Atomic uintptr_t xfree;
 	struct ga_cache *towner;          /* owner of a tiny span (owner stays NULL) */
 	_Atomic uint8_t *tinyref;         /* tiny spans: objects alive in each block, +1 if current */
-	_Atomic uint8_t in_unfull;        /* on some cache's unfull stack */
 	struct ga_span *unfull_next;
+	uint32_t divmul;  /* slot index = ((addr - base) * divmul) >> 32, exact in the span */
+	uint8_t needzero; /* pages were reused dirty (large: the object; small: carved slots) */
 };
-_Static_assert(offsetof(struct ga_span, npages) + sizeof(uint32_t) <= 64 &&
+_Static_assert(offsetof(struct ga_span, prev) + sizeof(struct ga_span *) <= 64 &&
 		       sizeof(struct ga_span) == 128,
-	       "a free reads one line of its span; a span's metadata is two lines");
+	       "a free, and the list moves after it, read one line of the span; a span's "
+	       "metadata is two lines");
 
 #define GA_USED_FULL ((uint32_t)1 << 30)
 static inline uint32_t ga_span_used(const struct ga_span *s)
