@@ -75,6 +75,7 @@
 #define NSHARED		12		/* channels made before the fork */
 #define MQ		160		/* values a model holds: 2 * capacity, and more */
 #define MODEL_CAP	64		/* largest modelled capacity */
+#define M_HIST		24		/* calls a model remembers */
 #define SCRATCH		(512 * 1024)	/* a worker's good buffer */
 #define IO_BUFS		8		/* io_uring operations in flight */
 
@@ -142,6 +143,9 @@ static int64_t now_ns(void)
 /* ---- failure ----------------------------------------------------------- */
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+struct model;
+static const struct model *fail_model;	/* the channel the current check is about */
+static void m_dump(const struct model *m);
 
 static void fail(const char *fmt, ...)
 {
@@ -151,6 +155,8 @@ static void fail(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (fail_model)
+		m_dump(fail_model);
 	if (!__atomic_exchange_n(&shm->failed, 1, __ATOMIC_SEQ_CST))
 		snprintf(shm->why, sizeof(shm->why),
 			 "worker %d call %" PRIu64 ": %s\n"
@@ -276,6 +282,11 @@ struct model {
 					 * may find room with len >= cap */
 	uint64_t q[MQ];
 	int refs;
+	/* The last M_HIST calls on this channel, as m_note() saw them: printed
+	 * when the model and the kernel part, since the call that parts them
+	 * may be one that checks another channel (a select's other cases). */
+	char hist[M_HIST][120];
+	unsigned int nhist;
 };
 
 enum kind { K_CHAN, K_DEV, K_OTHER };
@@ -311,8 +322,9 @@ static struct ent *pick_chan(bool modelled)
 static void add(struct ent e)
 {
 	if (npool == POOL_MAX) {
+		/* e's reference was never counted: free a model nobody holds */
 		close(e.fd);
-		if (e.m && !--e.m->refs)
+		if (e.m && !e.m->refs)
 			free(e.m);
 		return;
 	}
@@ -328,6 +340,38 @@ static void drop(struct ent *e)
 	if (e->m && !--e->m->refs)
 		free(e->m);
 	*e = pool[--npool];
+}
+
+/* Remember a call on m's channel, with the model's state after it. */
+static void m_note(struct model *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void m_note(struct model *m, const char *fmt, ...)
+{
+	char *h = m->hist[m->nhist++ % M_HIST];
+	int k = snprintf(h, sizeof(m->hist[0]), "call %" PRIu64 ": ", ncall);
+	va_list ap;
+
+	va_start(ap, fmt);
+	k += vsnprintf(h + k, sizeof(m->hist[0]) - k, fmt, ap);
+	va_end(ap);
+	if (k < (int)sizeof(m->hist[0]))
+		snprintf(h + k, sizeof(m->hist[0]) - k, " -> len %u given<=%u closed %d",
+			 m->len, m->given_max, m->closed);
+}
+
+/* fail() about m's channel: its history, on stderr (TAP comments), by the
+ * first worker to fail only. */
+static void m_dump(const struct model *m)
+{
+	unsigned int n = m->nhist < M_HIST ? m->nhist : M_HIST;
+
+	if (__atomic_load_n(&shm->failed, __ATOMIC_SEQ_CST))
+		return;
+	fprintf(stderr, "# worker %d: the last %u calls on this channel (es %u cap %u):\n",
+		me, n, m->es, m->cap);
+	for (unsigned int i = m->nhist - n; i != m->nhist; i++)
+		fprintf(stderr, "#   %s\n", m->hist[i % M_HIST]);
 }
 
 /* Values given back can stay out of the ring while it fills again, so
@@ -384,6 +428,7 @@ static void m_take(struct model *m, const unsigned char *p, uint32_t n,
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t tag;
 
+		fail_model = m;
 		if (!m->len)
 			fail("%s: received an element the model does not have", via);
 		tag = m_pop(m);
@@ -418,10 +463,12 @@ static void m_check(struct ent *e, const char *via)
 		fail("%s: STAT failed: %s", via, strerror(errno));
 	if (st.len != e->m->len || !!(st.flags & GOCHAN_STAT_CLOSED) != e->m->closed ||
 	    st.elem_size != e->m->es || st.capacity != e->m->cap ||
-	    st.send_waiters || st.recv_waiters)
+	    st.send_waiters || st.recv_waiters) {
+		fail_model = e->m;
 		fail("%s: STAT len %u closed %u waiters %u/%u, model len %u "
 		     "closed %u", via, st.len, st.flags & GOCHAN_STAT_CLOSED,
 		     st.send_waiters, st.recv_waiters, e->m->len, e->m->closed);
+	}
 }
 
 /* ---- pointers ---------------------------------------------------------- */
@@ -615,6 +662,7 @@ static void op_create(void)
 
 	m->es = cr.elem_size;
 	m->cap = cr.capacity;
+	m_note(m, "CREATE fd %d flags %#x", fd, cr.flags);
 	add((struct ent){ fd, K_CHAN, cr.elem_size, cr.capacity, true, true, m });
 	m_check(&pool[npool - 1], "CREATE");
 }
@@ -696,6 +744,8 @@ static void op_xfer(bool send)
 		    !x.reserved0 && !x.reserved[0] && !x.reserved[1];
 	bool buf_ok = !es || pk == P_GOOD || (send && pk == P_RO);
 
+	fail_model = m;
+
 	if (!well) {
 		if (!err)
 			fail("%s with a bad struct succeeded: size %u valid %d good %d ro %d "
@@ -760,6 +810,9 @@ static void op_xfer(bool send)
 			fail("RECV on an empty channel: %s", err ? strerror(err) : "succeeded");
 		}
 	}
+	m_note(m, "%s flags %#x pk %d struct %s: err %d ok %u", send ? "SEND" : "RECV",
+	       x.flags, pk, sb.good ? "good" : sb.ro ? "ro" : "bad", err,
+	       err ? 0 : ((struct gochan_xfer *)arg)->ok);
 	m_check(e, send ? "SEND" : "RECV");
 }
 
@@ -852,6 +905,8 @@ check:
 		struct model *m = e->m;
 		bool whole = es && len % es == 0;
 
+		fail_model = m;
+
 		/* A read into a bad buffer may have taken values it could not
 		 * copy out: they went back to the front. */
 		if (!wr && pk != P_GOOD && whole && len / es > (size_t)(ret > 0 ? ret : 0) / es)
@@ -873,6 +928,8 @@ check:
 		} else if (wr && err == EPIPE && !m->closed) {
 			fail("write: EPIPE on an open channel");
 		}
+		m_note(m, "%s %zu bytes pk %d %s: ret %ld err %d", wr ? "write" : "read", len, pk,
+		       blocking ? "blocking" : "nonblocking", ret, err);
 		m_check(e, wr ? "write" : "read");
 	}
 }
@@ -894,8 +951,10 @@ static void op_close_chan(void)
 		if (!arg && (err ? err != EPIPE || !e->m->closed : e->m->closed))
 			fail("CLOSE (closed before: %d): %s", e->m->closed,
 			     err ? strerror(err) : "succeeded");
+		fail_model = e->m;
 		if (!arg)
 			e->m->closed = true;
+		m_note(e->m, "CLOSE arg %#lx: err %d", arg, err);
 		m_check(e, "CLOSE");
 	}
 }
@@ -1104,6 +1163,15 @@ static void op_select(void)
 	}
 }
 
+/* op_select_model()'s call, in the history of every channel it named. */
+static void sel_note(struct ent **ce, const struct gochan_select_case *cs, uint32_t n,
+		     const struct gochan_select *sel, int err)
+{
+	for (uint32_t i = 0; i < n; i++)
+		m_note(ce[i]->m, "model SELECT, case %u of %u (%s): err %d index %u ok %u", i, n,
+		       cs[i].op == GOCHAN_OP_SEND ? "send" : "recv", err, sel->index, sel->ok);
+}
+
 /* A select whose outcome the model can follow: cases over modelled
  * channels only, well formed, good buffers, non-blocking. */
 static void op_select_model(void)
@@ -1160,6 +1228,7 @@ static void op_select_model(void)
 	}
 	tick();
 	if (!ready && (!maybe || err == EAGAIN)) {
+		sel_note(ce, cs, n, &sel, err);
 		if (err != EAGAIN)
 			fail("model SELECT, no case ready: %s", err ? strerror(err) : "succeeded");
 		return;
@@ -1170,6 +1239,7 @@ static void op_select_model(void)
 		fail("model SELECT: index %u of %u", sel.index, n);
 	struct model *m = ce[sel.index]->m;
 
+	fail_model = m;
 	if (cs[sel.index].op == GOCHAN_OP_SEND) {
 		if (m->closed != (err == EPIPE))
 			fail("model SELECT: send case, closed %d: %s", m->closed, strerror(err));
@@ -1190,6 +1260,7 @@ static void op_select_model(void)
 			     m->closed, sel.ok);
 		}
 	}
+	sel_note(ce, cs, n, &sel, err);
 	m_check(ce[sel.index], "SELECT");
 }
 
@@ -1724,6 +1795,7 @@ static void worker(int idx, const int *shared)
 
 		while (r >= ops[i].weight)
 			r -= ops[i++].weight;
+		fail_model = NULL;
 		switch (i) {
 		case 1: op_xfer(true); break;
 		case 2: op_xfer(false); break;
