@@ -143,6 +143,35 @@ static int64_t now_ns(void)
 /* ---- failure ----------------------------------------------------------- */
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* The worker's last W_LOG calls that made, closed or used an fd by number,
+ * whatever the channel: printed by fail(), after the channel's own history. */
+#define W_LOG 64
+static char wlog[W_LOG][100];
+static unsigned int nwlog;
+
+static void w_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void w_note(const char *fmt, ...)
+{
+	char *h = wlog[nwlog++ % W_LOG];
+	int k = snprintf(h, sizeof(wlog[0]), "call %" PRIu64 ": ", ncall);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(h + k, sizeof(wlog[0]) - k, fmt, ap);
+	va_end(ap);
+}
+
+static void w_dump(void)
+{
+	unsigned int n = nwlog < W_LOG ? nwlog : W_LOG;
+
+	fprintf(stderr, "# worker %d: its last %u calls on fds:\n", me, n);
+	for (unsigned int i = nwlog - n; i != nwlog; i++)
+		fprintf(stderr, "#   %s\n", wlog[i % W_LOG]);
+}
+
 struct model;
 static const struct model *fail_model;	/* the channel the current check is about */
 static void m_dump(const struct model *m);
@@ -157,6 +186,8 @@ static void fail(const char *fmt, ...)
 	va_end(ap);
 	if (fail_model)
 		m_dump(fail_model);
+	if (!__atomic_load_n(&shm->failed, __ATOMIC_SEQ_CST))
+		w_dump();
 	if (!__atomic_exchange_n(&shm->failed, 1, __ATOMIC_SEQ_CST))
 		snprintf(shm->why, sizeof(shm->why),
 			 "worker %d call %" PRIu64 ": %s\n"
@@ -321,6 +352,8 @@ static struct ent *pick_chan(bool modelled)
 
 static void add(struct ent e)
 {
+	w_note("fd %d added (kind %d, es %u, cap %u, %s)%s", e.fd, e.kind, e.es, e.cap,
+	       e.m ? "modelled" : "shared", npool == POOL_MAX ? ", pool full: closed" : "");
 	if (npool == POOL_MAX) {
 		/* e's reference was never counted: free a model nobody holds */
 		close(e.fd);
@@ -335,6 +368,7 @@ static void add(struct ent e)
 
 static void drop(struct ent *e)
 {
+	w_note("fd %d closed (%s)", e->fd, e->m ? "modelled" : "shared");
 	close(e->fd);
 	tick();
 	if (e->m && !--e->m->refs)
@@ -1016,6 +1050,20 @@ static int make_selset(int fd, const void *cases, uint32_t n, uint32_t case_size
 	return set;
 }
 
+/* op_select()'s call in the worker's log: its cases' fds and ops. */
+static void sel_wnote(const char *what, const struct gochan_select_case *cs, uint32_t n,
+		      int err, uint32_t index)
+{
+	char fds[64] = "";
+	size_t k = 0;
+
+	for (uint32_t i = 0; i < n && i < 8 && k < sizeof(fds); i++)
+		k += snprintf(fds + k, sizeof(fds) - k, " %d%c", cs[i].fd,
+			      cs[i].op == GOCHAN_OP_SEND ? 's' :
+			      cs[i].op == GOCHAN_OP_RECV ? 'r' : '?');
+	w_note("%s, cases%s: err %d index %u", what, n ? fds : " (not ours)", err, index);
+}
+
 static void op_select(void)
 {
 	static struct gochan_select_case cs[64];
@@ -1128,6 +1176,7 @@ static void op_select(void)
 		timer_off();
 		close(set);
 		tick();
+		sel_wnote("SELECT on a set", cs, cases == cs ? n : 0, err, so->index);
 		ALLOW("SELECT on a set", err, EAGAIN, ETIMEDOUT, EPIPE, EINTR, EINVAL,
 		      EFAULT, ENOMEM);
 		if ((!err || err == EPIPE) && cases == cs) {
@@ -1148,6 +1197,8 @@ static void op_select(void)
 	err = err_of(ret);
 	timer_off();
 	tick();
+	sel_wnote("SELECT", cs, cases == cs && sb.good ? n : 0, err,
+		  sb.good ? ((struct gochan_select *)arg)->index : 0);
 	ALLOW("SELECT", err, EAGAIN, ETIMEDOUT, EPIPE, EINTR, EBADF, EINVAL, E2BIG,
 	      EMSGSIZE, EFAULT, ENOMEM, ENOTTY);
 	if ((!err || err == EPIPE) && sb.good && cases == cs) {
@@ -1486,6 +1537,7 @@ static void op_bad_ioctl(void)
 		return;
 	err = err_of(ioctl(e ? e->fd : dev, cmd, ptr(64, &pk)));
 	tick();
+	w_note("bad ioctl %#lx on fd %d: err %d", cmd, e ? e->fd : dev, err);
 	/* The module's own magic: a number it does not know is refused
 	 * whole (not matched by _IOC_NR alone).  Other numbers may be the
 	 * VFS's (FIOCLEX, FIONBIO ...): anything but a crash. */
@@ -1682,6 +1734,7 @@ static void op_uring(void)
 			 (uint64_t)op << 16 | slot;
 	ret = io_uring_submit(&ring);
 	tick();
+	w_note("uring op %d on fd %d, %zu bytes, slot %d: submit %d", op, e->fd, len, slot, ret);
 	if (ret == 1) {
 		inflight++;
 		iobusy[slot] = true;
@@ -1702,6 +1755,7 @@ static void op_fork(void)
 
 	if (!e || !e->es || e->es > 4096)
 		return;
+	w_note("fork: a child on fd %d", e->fd);
 	pid = fork();
 	tick();
 	if (pid < 0)
