@@ -1649,6 +1649,45 @@ static void reap(bool wait)
 	}
 }
 
+/* Leave io_uring: requests still in flight are cancelled by the kernel, and
+ * their buffers are left to them (a new ring gets new ones). */
+static void uring_teardown(void)
+{
+	io_uring_queue_exit(&ring);
+	tick();
+	have_ring = false;
+	inflight = 0;
+	memset(iobusy, 0, sizeof(iobusy));
+}
+
+/*
+ * Submit the one SQE just prepared.  It must not stay in the ring: the
+ * kernel looks its fd up when it consumes it, and by then this worker may
+ * have closed that fd and made a modelled channel on the same number, which
+ * a stale WRITE would then feed behind the model's back: a model would see
+ * a value it never sent (one failure of that shape, "SEND: STAT len 5 ...
+ * model len 4" with every call on the channel right, is not yet explained).
+ * A submission that leaves it there (io_uring_enter failed, e.g. -EAGAIN
+ * when no request could be allocated) is retried after reaping; if the SQE
+ * still stays, the ring goes, and the SQE with it.  Returns whether it was
+ * submitted.
+ */
+static bool uring_submit_one(void)
+{
+	for (int tries = 0; tries < 3; tries++) {
+		int ret = io_uring_submit(&ring);
+
+		tick();
+		if (ret < 0)
+			ALLOW("io_uring_enter", -ret, EAGAIN, EBUSY, EINTR, EINVAL, EBADF);
+		if (!io_uring_sq_ready(&ring))
+			return ret > 0;
+		reap(true);
+	}
+	uring_teardown();
+	return false;
+}
+
 static void op_uring(void)
 {
 	struct io_uring_sqe *sqe;
@@ -1684,8 +1723,8 @@ static void op_uring(void)
 		if (sqe) {
 			io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
 			sqe->user_data = 0xca11ull << 32;
-			io_uring_submit(&ring);
-			tick();
+			if (!uring_submit_one() && !have_ring)
+				return;
 		}
 		reap(true);
 		if (inflight >= IO_BUFS - 1)
@@ -1732,16 +1771,16 @@ static void op_uring(void)
 	}
 	sqe->user_data = (uint64_t)es << 40 | (uint64_t)(e->kind == K_CHAN) << 39 |
 			 (uint64_t)op << 16 | slot;
-	ret = io_uring_submit(&ring);
-	tick();
-	w_note("uring op %d on fd %d, %zu bytes, slot %d: submit %d", op, e->fd, len, slot, ret);
-	if (ret == 1) {
+	if (uring_submit_one()) {
 		inflight++;
 		iobusy[slot] = true;
+		w_note("uring op %d on fd %d, %zu bytes, slot %d", op, e->fd, len, slot);
+	} else {
+		w_note("uring op %d on fd %d: not submitted (ring %s)", op, e->fd,
+		       have_ring ? "kept" : "torn down");
 	}
-	else if (ret < 0)
-		ALLOW("io_uring_enter", -ret, EAGAIN, EBUSY, EINTR, EINVAL, EBADF);
-	reap(false);
+	if (have_ring)
+		reap(false);
 }
 
 /* ---- fork and kill ------------------------------------------------------- */
