@@ -144,32 +144,44 @@ static int64_t now_ns(void)
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-/* The worker's last W_LOG calls that made, closed or used an fd by number,
- * whatever the channel: printed by fail(), after the channel's own history. */
+/*
+ * Call logs: rings of the last few calls, one line each, printed when the
+ * worker fails.  A model keeps the calls on its channel (m_note()); the
+ * worker keeps every call that made, closed or used an fd by number,
+ * whatever the channel (w_note()).
+ */
+typedef char note_line[120];
+
+/* Line *n of @ring (of @cap lines), "call N: " and then @fmt; returns its
+ * length. */
+static int note_vadd(note_line *ring, unsigned int cap, unsigned int *n,
+		     const char *fmt, va_list ap)
+{
+	char *h = ring[(*n)++ % cap];
+	int k = snprintf(h, sizeof(note_line), "call %" PRIu64 ": ", ncall);
+
+	return k + vsnprintf(h + k, sizeof(note_line) - k, fmt, ap);
+}
+
+static void note_dump(const note_line *ring, unsigned int cap, unsigned int n)
+{
+	for (unsigned int i = n < cap ? 0 : n - cap; i != n; i++)
+		fprintf(stderr, "#   %s\n", ring[i % cap]);
+}
+
 #define W_LOG 64
-static char wlog[W_LOG][100];
+static note_line wlog[W_LOG];
 static unsigned int nwlog;
 
 static void w_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static void w_note(const char *fmt, ...)
 {
-	char *h = wlog[nwlog++ % W_LOG];
-	int k = snprintf(h, sizeof(wlog[0]), "call %" PRIu64 ": ", ncall);
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(h + k, sizeof(wlog[0]) - k, fmt, ap);
+	note_vadd(wlog, W_LOG, &nwlog, fmt, ap);
 	va_end(ap);
-}
-
-static void w_dump(void)
-{
-	unsigned int n = nwlog < W_LOG ? nwlog : W_LOG;
-
-	fprintf(stderr, "# worker %d: its last %u calls on fds:\n", me, n);
-	for (unsigned int i = nwlog - n; i != nwlog; i++)
-		fprintf(stderr, "#   %s\n", wlog[i % W_LOG]);
 }
 
 struct model;
@@ -184,10 +196,13 @@ static void fail(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (fail_model)
-		m_dump(fail_model);
-	if (!__atomic_load_n(&shm->failed, __ATOMIC_SEQ_CST))
-		w_dump();
+	/* the logs of the first worker to fail only */
+	if (!__atomic_load_n(&shm->failed, __ATOMIC_SEQ_CST)) {
+		if (fail_model)
+			m_dump(fail_model);
+		fprintf(stderr, "# worker %d: its last calls on fds:\n", me);
+		note_dump(wlog, W_LOG, nwlog);
+	}
 	if (!__atomic_exchange_n(&shm->failed, 1, __ATOMIC_SEQ_CST))
 		snprintf(shm->why, sizeof(shm->why),
 			 "worker %d call %" PRIu64 ": %s\n"
@@ -316,7 +331,7 @@ struct model {
 	/* The last M_HIST calls on this channel, as m_note() saw them: printed
 	 * when the model and the kernel part, since the call that parts them
 	 * may be one that checks another channel (a select's other cases). */
-	char hist[M_HIST][120];
+	note_line hist[M_HIST];
 	unsigned int nhist;
 };
 
@@ -382,30 +397,24 @@ static void m_note(struct model *m, const char *fmt, ...)
 
 static void m_note(struct model *m, const char *fmt, ...)
 {
-	char *h = m->hist[m->nhist++ % M_HIST];
-	int k = snprintf(h, sizeof(m->hist[0]), "call %" PRIu64 ": ", ncall);
+	char *h = m->hist[m->nhist % M_HIST];
 	va_list ap;
+	int k;
 
 	va_start(ap, fmt);
-	k += vsnprintf(h + k, sizeof(m->hist[0]) - k, fmt, ap);
+	k = note_vadd(m->hist, M_HIST, &m->nhist, fmt, ap);
 	va_end(ap);
-	if (k < (int)sizeof(m->hist[0]))
-		snprintf(h + k, sizeof(m->hist[0]) - k, " -> len %u given<=%u closed %d",
+	if (k < (int)sizeof(note_line))
+		snprintf(h + k, sizeof(note_line) - k, " -> len %u given<=%u closed %d",
 			 m->len, m->given_max, m->closed);
 }
 
-/* fail() about m's channel: its history, on stderr (TAP comments), by the
- * first worker to fail only. */
+/* fail() about m's channel: its history, on stderr (TAP comments). */
 static void m_dump(const struct model *m)
 {
-	unsigned int n = m->nhist < M_HIST ? m->nhist : M_HIST;
-
-	if (__atomic_load_n(&shm->failed, __ATOMIC_SEQ_CST))
-		return;
-	fprintf(stderr, "# worker %d: the last %u calls on this channel (es %u cap %u):\n",
-		me, n, m->es, m->cap);
-	for (unsigned int i = m->nhist - n; i != m->nhist; i++)
-		fprintf(stderr, "#   %s\n", m->hist[i % M_HIST]);
+	fprintf(stderr, "# worker %d: the last calls on this channel (es %u cap %u):\n",
+		me, m->es, m->cap);
+	note_dump(m->hist, M_HIST, m->nhist);
 }
 
 /* Values given back can stay out of the ring while it fills again, so
@@ -459,10 +468,10 @@ static void m_take(struct model *m, const unsigned char *p, uint32_t n,
 {
 	static unsigned char want[GOCHAN_ELEM_SIZE_MAX];
 
+	fail_model = m;
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t tag;
 
-		fail_model = m;
 		if (!m->len)
 			fail("%s: received an element the model does not have", via);
 		tag = m_pop(m);
@@ -980,12 +989,12 @@ static void op_close_chan(void)
 	tick();
 	ALLOW("CLOSE", err, EPIPE, EINVAL, EBADF, ENOTTY);
 	if (e->m && e->kind == K_CHAN) {
+		fail_model = e->m;
 		if (arg && err != EINVAL)
 			fail("CLOSE with argument %#lx: %s", arg, strerror(err));
 		if (!arg && (err ? err != EPIPE || !e->m->closed : e->m->closed))
 			fail("CLOSE (closed before: %d): %s", e->m->closed,
 			     err ? strerror(err) : "succeeded");
-		fail_model = e->m;
 		if (!arg)
 			e->m->closed = true;
 		m_note(e->m, "CLOSE arg %#lx: err %d", arg, err);
