@@ -12,7 +12,8 @@
  * wrong), close, stat, select (random cases, duplicate fds, fds that are no
  * channel, bad pointers, huge counts), poll and epoll, fork (children that
  * are SIGKILLed while blocked), SCM_RIGHTS, io_uring (READ, WRITE, POLL_ADD
- * on channel fds, URING_CMD with random cmd_op and payload), random ioctl
+ * on channel fds; URING_CMD: the module's SEND, RECV, SELECT and CANCEL
+ * commands, queued and cancelled, and random ones), random ioctl
  * numbers, fdinfo, the name list of /dev/gochan; with random struct sizes,
  * flags, reserved fields and pointers (NULL, kernel, non-canonical,
  * unmapped, read-only, straddling the end of a mapping), under a timer
@@ -91,6 +92,8 @@ struct shm {
 	uint64_t shared_rx;		/* tagged values received, shared chans */
 	uint64_t model_rx;		/* values checked against a model */
 	uint64_t forks, kills;
+	uint64_t cmd_moved;		/* gochan io_uring commands that moved a value */
+	uint64_t cmd_cancelled;		/* ... that ended ECANCELED or ETIMEDOUT */
 	int failed;
 	char why[1024];
 	uint8_t seen[NW_MAX][(1u << SEQ_BITS) / 8];
@@ -1528,8 +1531,8 @@ static void op_bad_ioctl(void)
 {
 	struct ent *e = one_in(3) ? NULL : pick();
 	static const unsigned long known[] = { GOCHAN_IOC_CREATE, GOCHAN_IOC_OPEN,
-		GOCHAN_IOC_UNLINK, GOCHAN_IOC_SELECT, GOCHAN_IOC_SEND, GOCHAN_IOC_RECV,
-		GOCHAN_IOC_CLOSE, GOCHAN_IOC_STAT };
+		GOCHAN_IOC_UNLINK, GOCHAN_IOC_SELECT, GOCHAN_IOC_SELSET, GOCHAN_IOC_SEND,
+		GOCHAN_IOC_RECV, GOCHAN_IOC_CLOSE, GOCHAN_IOC_STAT, GOCHAN_IOC_CANCEL };
 	unsigned long cmd;
 	enum ptr_kind pk;
 	int err;
@@ -1603,6 +1606,27 @@ static unsigned char *iobuf[IO_BUFS];
 static bool iobusy[IO_BUFS];		/* iobuf[i] owned by an operation in flight */
 static int inflight;
 
+/*
+ * A gochan io_uring command in flight (IORING_OP_URING_CMD with a real
+ * cmd_op), for checking its CQE: a RECV's element, or a SELECT's receive
+ * case's, lands in iobuf[slot] when the CQE is posted.
+ */
+#define CMD_CASES	4
+#define CMD_BUF_OFF	4096			/* iobuf: structs, then elements */
+#define CMD_CASE_BUF	16384			/* room per select case */
+struct iocmd {
+	uint32_t cmd_op;			/* 0: a random command */
+	int fd;					/* submitted on (for cancelling) */
+	uint32_t es;				/* RECV: element size */
+	bool rbuf_ours;				/* RECV: buf is in iobuf[slot] */
+	uint32_t ncases;			/* SELECT */
+	uint32_t case_es[CMD_CASES];
+	bool case_recv_ours[CMD_CASES];	/* a receive case into iobuf */
+};
+static struct iocmd iocmd[IO_BUFS];
+
+static void cmd_cqe(int slot, int res);
+
 static void reap(bool wait)
 {
 	struct io_uring_cqe *cqe;
@@ -1647,12 +1671,7 @@ static void reap(bool wait)
 				ALLOW("uring POLL_ADD", -res, ECANCELED, EINVAL, EBADF);
 			break;
 		case IORING_OP_URING_CMD:
-			/* This module has no uring_cmd yet: EOPNOTSUPP;
-			 * one that has must refuse what it does not know. */
-			if (res < 0)
-				ALLOW("uring URING_CMD", -res, EOPNOTSUPP, EINVAL, ENOTTY,
-				      EFAULT, E2BIG, EBADF, EAGAIN, ECANCELED, EPIPE,
-				      ETIMEDOUT, EINTR, ENOMEM);
+			cmd_cqe(slot, res);
 			break;
 		}
 	}
@@ -1697,6 +1716,196 @@ static bool uring_submit_one(void)
 	return false;
 }
 
+/* The CQE of a URING_CMD on a channel fd (see "io_uring commands" in the
+ * uapi header for what each may end with). */
+static void cmd_cqe(int slot, int res)
+{
+	const struct iocmd *ic = &iocmd[slot];
+	unsigned char *b = iobuf[slot] + CMD_BUF_OFF;
+	int err = res < 0 ? -res : 0;
+
+	if (ic->cmd_op && ic->cmd_op != GOCHAN_IOC_CANCEL) {
+		if (err == ECANCELED || err == ETIMEDOUT)
+			__atomic_add_fetch(&shm->cmd_cancelled, 1, __ATOMIC_RELAXED);
+		else if (res == 0 ? ic->cmd_op == GOCHAN_IOC_SEND :
+		       res > 0 && (ic->cmd_op != GOCHAN_IOC_SELECT ||
+				   !(res & GOCHAN_SELECT_RES_CLOSED)))
+			__atomic_add_fetch(&shm->cmd_moved, 1, __ATOMIC_RELAXED);
+	}
+
+	switch (ic->cmd_op) {
+	case GOCHAN_IOC_SEND:
+		if (res > 0)
+			fail("uring SEND command: res %d", res);
+		ALLOW("uring SEND command", err, EPIPE, ECANCELED, EAGAIN, ETIMEDOUT,
+		      EFAULT, EBADF, EINVAL, E2BIG, ENOMEM);
+		return;
+	case GOCHAN_IOC_RECV:
+		if (res > 1)
+			fail("uring RECV command: res %d", res);
+		ALLOW("uring RECV command", err, ECANCELED, EAGAIN, ETIMEDOUT,
+		      EFAULT, EBADF, EINVAL, E2BIG, ENOMEM);
+		if (res == 1 && ic->rbuf_ours)
+			got_shared(b, ic->es, "uring RECV command");
+		return;
+	case GOCHAN_IOC_SELECT:
+		if (res < 0) {
+			ALLOW("uring SELECT command", err, ECANCELED, EAGAIN, ETIMEDOUT,
+			      EFAULT, EBADF, EINVAL, E2BIG, EMSGSIZE, ENOMEM);
+			return;
+		}
+		uint32_t i = res & GOCHAN_SELECT_RES_INDEX;
+
+		if (i >= ic->ncases || (res & ~(GOCHAN_SELECT_RES_INDEX |
+						GOCHAN_SELECT_RES_OK | GOCHAN_SELECT_RES_CLOSED)) ||
+		    ((res & GOCHAN_SELECT_RES_OK) && (res & GOCHAN_SELECT_RES_CLOSED)))
+			fail("uring SELECT command: res %#x of %u cases", res, ic->ncases);
+		if ((res & GOCHAN_SELECT_RES_OK) && ic->case_recv_ours[i])
+			got_shared(b + i * CMD_CASE_BUF, ic->case_es[i], "uring SELECT command");
+		return;
+	case GOCHAN_IOC_CANCEL:
+		ALLOW("uring CANCEL command", err, ENOENT, EINVAL, E2BIG,
+		      EFAULT, EBADF);
+		return;
+	default:
+		/* A cmd_op the module does not know, or a random area: it must
+		 * be refused, whatever the reason. */
+		ALLOW("uring URING_CMD", err, EOPNOTSUPP, EINVAL, ENOTTY,
+		      EFAULT, E2BIG, EBADF, EAGAIN, ECANCELED, EPIPE, ETIMEDOUT, ENOMEM);
+	}
+}
+
+/* Flags and a deadline for a command: most end by themselves (at once, or
+ * within 20 ms); a few wait until cancelled. */
+static uint32_t cmd_flags(__s64 *deadline, uint32_t nonblock, uint32_t dl_flag)
+{
+	uint32_t r = rn(20);
+
+	*deadline = 0;
+	if (r < 5)
+		return nonblock;
+	if (r < 17) {
+		*deadline = now_ns() + (int64_t)rn(20000000);
+		return dl_flag;
+	}
+	if (r == 17)
+		return (uint32_t)rnd();
+	return 0;
+}
+
+/*
+ * A gochan command (SEND, RECV, SELECT, CANCEL) on channel e: its structs
+ * in iobuf[slot] (or a bad pointer, or a bad struct), with key 0-3 so
+ * that a CANCEL may find it.  The structs are read at submission; only
+ * received elements land later, in iobuf[slot].
+ */
+static void cmd_prep(struct io_uring_sqe *sqe, struct ent *e, int slot)
+{
+	static const uint32_t ops[] = { GOCHAN_IOC_SEND, GOCHAN_IOC_RECV, GOCHAN_IOC_SELECT,
+					GOCHAN_IOC_CANCEL };
+	struct iocmd *ic = &iocmd[slot];
+	unsigned char *b = iobuf[slot] + CMD_BUF_OFF;
+	struct gochan_uring_cmd uc = { .key = rn(4) };
+	struct sbuf sb;
+	void *arg = NULL;
+
+	memset(ic, 0, sizeof(*ic));
+	ic->cmd_op = ops[rn(ARRAY_SIZE(ops))];
+	ic->fd = e->fd;
+	if (ic->cmd_op == GOCHAN_IOC_SEND || ic->cmd_op == GOCHAN_IOC_RECV) {
+		struct gochan_xfer x = { .size = sizeof(x) };
+
+		x.flags = cmd_flags(&x.deadline_ns, GOCHAN_XFER_NONBLOCK, GOCHAN_XFER_DEADLINE);
+		x.buf = (uintptr_t)b;
+		if (one_in(16)) {
+			enum ptr_kind pk;
+
+			x.buf = (uintptr_t)ptr(e->es, &pk);
+			if (pk == P_GOOD || pk == P_RO || pk == P_EDGE)
+				x.buf = (uintptr_t)hole;	/* scratch changes before the CQE */
+		}
+		ic->es = e->es;
+		ic->rbuf_ours = x.buf == (uintptr_t)b;
+		if (ic->cmd_op == GOCHAN_IOC_SEND && e->es)
+			fill(b, e->es, new_tag());
+		if (one_in(30))
+			x.reserved[rn(2)] = rnd();
+		arg = sbuf_make(&sb, &x, sizeof(x), GOCHAN_XFER_SIZE_VER0);
+	} else if (ic->cmd_op == GOCHAN_IOC_SELECT) {
+		struct gochan_select_case *cs = (void *)iobuf[slot];
+		struct gochan_select sel = { .size = sizeof(sel) };
+		uint64_t tag = new_tag();
+		uint32_t n = rn(CMD_CASES + 1);	/* 0: EINVAL for a command */
+
+		memset(cs, 0, CMD_CASES * sizeof(*cs));
+		for (uint32_t i = 0; i < n; i++) {
+			struct ent *c = pick_chan(false);
+
+			if (!c || c->es > CMD_CASE_BUF) {
+				n = i;
+				break;
+			}
+			cs[i].fd = c->fd;
+			cs[i].op = one_in(40) ? rn(4) : 1 + rn(2);
+			cs[i].buf = (uintptr_t)(b + i * CMD_CASE_BUF);
+			ic->case_es[i] = c->es;
+			if (cs[i].op == GOCHAN_OP_SEND)
+				fill(b + i * CMD_CASE_BUF, c->es, tag);
+			else
+				ic->case_recv_ours[i] = cs[i].op == GOCHAN_OP_RECV;
+		}
+		ic->ncases = n;
+		sel.flags = cmd_flags(&sel.deadline_ns, GOCHAN_SELECT_NONBLOCK,
+				      GOCHAN_SELECT_DEADLINE);
+		sel.cases = (uintptr_t)cs;
+		sel.ncases = n;
+		sel.case_size = sizeof(*cs);
+		if (one_in(30))
+			sel.cases = (uintptr_t)hole;
+		arg = sbuf_make(&sb, &sel, sizeof(sel), GOCHAN_SELECT_SIZE_VER0);
+	} else {
+		struct gochan_cancel cn = { .size = sizeof(cn) };
+
+		if (one_in(2))
+			cn.flags = GOCHAN_CANCEL_ALL;
+		else
+			cn.key = rn(4);
+		if (one_in(20))
+			cn.flags = rnd();
+		arg = sbuf_make(&sb, &cn, sizeof(cn), GOCHAN_CANCEL_SIZE_VER0);
+		if (!one_in(4))
+			uc.key = 0;	/* a CANCEL's own key must be 0 */
+	}
+	uc.arg = (uintptr_t)arg;
+	if (one_in(30))
+		uc.arg = rnd();
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = e->fd;
+	sqe->off = ic->cmd_op;			/* cmd_op */
+	memcpy(sqe->cmd, &uc, sizeof(uc));
+}
+
+/* Ask the module to end this worker's commands on every channel it has
+ * some in flight on, so that a full set of slots drains (on 6.1,
+ * IORING_OP_ASYNC_CANCEL cannot reach them). */
+static void cmd_cancel_all(void)
+{
+	for (int i = 0; i < IO_BUFS; i++) {
+		struct gochan_cancel cn = { .size = sizeof(cn), .flags = GOCHAN_CANCEL_ALL };
+		int err;
+
+		if (!iobusy[i] || !iocmd[i].cmd_op)
+			continue;
+		/* The fd may be closed or another file by now: any error
+		 * but a crash (closing it cancelled the command already). */
+		err = err_of(ioctl(iocmd[i].fd, GOCHAN_IOC_CANCEL, &cn));
+		tick();
+		w_note("CANCEL ALL on fd %d (slot %d): err %d", iocmd[i].fd, i, err);
+		ALLOW("CANCEL", err, ENOENT, ENOTTY, EBADF, EINVAL);
+	}
+}
+
 static void op_uring(void)
 {
 	struct io_uring_sqe *sqe;
@@ -1728,6 +1937,7 @@ static void op_uring(void)
 	}
 	if (inflight >= IO_BUFS - 1 || one_in(8)) {
 		/* Cancel everything still parked and collect it. */
+		cmd_cancel_all();
 		sqe = io_uring_get_sqe(&ring);
 		if (sqe) {
 			io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
@@ -1746,8 +1956,10 @@ static void op_uring(void)
 	sqe = io_uring_get_sqe(&ring);
 	if (!sqe)
 		return;
+	/* Half are commands: the module's own asynchronous path. */
 	op = (int[]){ IORING_OP_READ, IORING_OP_WRITE, IORING_OP_POLL_ADD,
-		      IORING_OP_URING_CMD }[rn(4)];
+		      IORING_OP_URING_CMD, IORING_OP_URING_CMD,
+		      IORING_OP_URING_CMD }[rn(6)];
 	uint32_t n = 1 + rn(4);
 	size_t len = (size_t)n * es;
 
@@ -1755,6 +1967,7 @@ static void op_uring(void)
 		len = es, n = 1;
 	if (one_in(10))
 		len += 1;
+	iocmd[slot].cmd_op = 0;
 	switch (op) {
 	case IORING_OP_READ:
 		io_uring_prep_read(sqe, e->fd, iobuf[slot], len, 0);
@@ -1768,6 +1981,10 @@ static void op_uring(void)
 		io_uring_prep_poll_add(sqe, e->fd, POLLIN | POLLOUT);
 		break;
 	default:
+		if (e->kind == K_CHAN && !one_in(4)) {
+			cmd_prep(sqe, e, slot);
+			break;
+		}
 		memset(sqe, 0, sizeof(*sqe));
 		sqe->opcode = IORING_OP_URING_CMD;
 		sqe->fd = e->fd;
@@ -1783,7 +2000,8 @@ static void op_uring(void)
 	if (uring_submit_one()) {
 		inflight++;
 		iobusy[slot] = true;
-		w_note("uring op %d on fd %d, %zu bytes, slot %d", op, e->fd, len, slot);
+		w_note("uring op %d (cmd_op %#x) on fd %d, %zu bytes, slot %d", op,
+		       iocmd[slot].cmd_op, e->fd, len, slot);
 	} else {
 		w_note("uring op %d on fd %d: not submitted (ring %s)", op, e->fd,
 		       have_ring ? "kept" : "torn down");
@@ -1910,7 +2128,10 @@ static void worker(int idx, const int *shared)
 				;
 	}
 	if (have_ring) {
-		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+		struct io_uring_sqe *sqe;
+
+		cmd_cancel_all();
+		sqe = io_uring_get_sqe(&ring);
 
 		if (sqe) {
 			io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
@@ -2051,9 +2272,11 @@ int main(int argc, char **argv)
 
 	printf("# gochan-fuzz: %" PRIu64 " calls in %.1f s: %.0f calls/s; %" PRIu64
 	       " values checked against models, %" PRIu64 " tagged values from shared "
-	       "channels, %" PRIu64 " forks, %" PRIu64 " SIGKILLs\n",
+	       "channels, %" PRIu64 " forks, %" PRIu64 " SIGKILLs, io_uring commands: %"
+	       PRIu64 " moved a value, %" PRIu64 " cancelled or timed out\n",
 	       done_calls, secs_run, done_calls / (secs_run > 0 ? secs_run : 1),
-	       shm->model_rx, shm->shared_rx, shm->forks, shm->kills);
+	       shm->model_rx, shm->shared_rx, shm->forks, shm->kills, shm->cmd_moved,
+	       shm->cmd_cancelled);
 	if (rc || shm->failed) {
 		printf("# gochan-fuzz: FAILED: %s\n", shm->why);
 		printf("not ok 1 gochan-fuzz seed %" PRIu64 "\n", seed);
