@@ -146,6 +146,7 @@ static int64_t now_ns(void)
 /* ---- failure ----------------------------------------------------------- */
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void pool_dump(void);
 
 /*
  * Call logs: rings of the last few calls, one line each, printed when the
@@ -205,6 +206,7 @@ static void fail(const char *fmt, ...)
 			m_dump(fail_model);
 		fprintf(stderr, "# worker %d: its last calls on fds:\n", me);
 		note_dump(wlog, W_LOG, nwlog);
+		pool_dump();
 	}
 	if (!__atomic_exchange_n(&shm->failed, 1, __ATOMIC_SEQ_CST))
 		snprintf(shm->why, sizeof(shm->why),
@@ -346,6 +348,7 @@ struct ent {
 	uint32_t es, cap;		/* K_CHAN */
 	bool can_send, can_recv;	/* named fds opened with less access */
 	struct model *m;		/* NULL: shared, not modelled */
+	uint64_t id;			/* K_CHAN: the channel's id, from STAT at add() */
 };
 
 static struct ent pool[POOL_MAX];
@@ -370,6 +373,20 @@ static struct ent *pick_chan(bool modelled)
 
 static void add(struct ent e)
 {
+	if (e.kind == K_CHAN) {
+		/* Every STAT of the fd must name this channel again: an fd
+		 * that reached another one (a channel freed under its file,
+		 * its memory reused) would show as a wrong id. */
+		struct gochan_stat st = { .size = sizeof(st) };
+
+		if (ioctl(e.fd, GOCHAN_IOC_STAT, &st))
+			fail("STAT of fd %d being added: %s", e.fd, strerror(errno));
+		tick();
+		if (e.id && st.id != e.id)
+			fail("fd %d, a copy of channel %" PRIu64 ", reaches channel %" PRIu64,
+			     e.fd, e.id, (uint64_t)st.id);
+		e.id = st.id;
+	}
 	w_note("fd %d added (kind %d, es %u, cap %u, %s)%s", e.fd, e.kind, e.es, e.cap,
 	       e.m ? "modelled" : "shared", npool == POOL_MAX ? ", pool full: closed" : "");
 	if (npool == POOL_MAX) {
@@ -382,6 +399,31 @@ static void add(struct ent e)
 	if (e.m)
 		e.m->refs++;
 	pool[npool++] = e;
+}
+
+/* On failure: every fd of the pool, and the channel a STAT finds behind it
+ * now (an fd reaching a channel it was not made on shows here). */
+static void pool_dump(void)
+{
+	fprintf(stderr, "# worker %d: its fds (made on channel id -> what STAT says now):\n", me);
+	for (int i = 0; i < npool; i++) {
+		const struct ent *e = &pool[i];
+		struct gochan_stat st = { .size = sizeof(st) };
+
+		if (e->kind != K_CHAN) {
+			fprintf(stderr, "#   fd %d: %s\n", e->fd, e->kind == K_DEV ? "/dev/gochan" : "other");
+			continue;
+		}
+		if (ioctl(e->fd, GOCHAN_IOC_STAT, &st)) {
+			fprintf(stderr, "#   fd %d: id %" PRIu64 " -> STAT: %s\n", e->fd, e->id,
+				strerror(errno));
+			continue;
+		}
+		fprintf(stderr, "#   fd %d: id %" PRIu64 " es %u cap %u %s -> id %" PRIu64
+			" es %u cap %u len %u%s\n", e->fd, e->id, e->es, e->cap,
+			e->m ? "modelled" : "shared", (uint64_t)st.id, st.elem_size, st.capacity,
+			st.len, st.id != e->id ? "  <== another channel" : "");
+	}
 }
 
 static void drop(struct ent *e)
@@ -507,6 +549,11 @@ static void m_check(struct ent *e, const char *via)
 	tick();
 	if (ioctl(e->fd, GOCHAN_IOC_STAT, &st))
 		fail("%s: STAT failed: %s", via, strerror(errno));
+	if (st.id != e->id) {
+		fail_model = e->m;
+		fail("%s: fd %d reaches channel %" PRIu64 ", not channel %" PRIu64
+		     " it was made on", via, e->fd, (uint64_t)st.id, e->id);
+	}
 	if (st.len != e->m->len || !!(st.flags & GOCHAN_STAT_CLOSED) != e->m->closed ||
 	    st.elem_size != e->m->es || st.capacity != e->m->cap ||
 	    st.send_waiters || st.recv_waiters) {
@@ -693,7 +740,7 @@ static void op_create(void)
 	if (cr.capacity > MODEL_CAP || cr.elem_size > 4096 || sb.ro || !sb.good) {
 		/* Too large to model, or made by a struct we did not see
 		 * written back: share-less but unmodelled. */
-		struct ent e = { fd, K_CHAN, cr.elem_size, cr.capacity, true, true, NULL };
+		struct ent e = { fd, K_CHAN, cr.elem_size, cr.capacity, true, true, NULL, 0 };
 		struct gochan_stat st = { .size = sizeof(st) };
 
 		if (ioctl(fd, GOCHAN_IOC_STAT, &st))
@@ -709,7 +756,9 @@ static void op_create(void)
 	m->es = cr.elem_size;
 	m->cap = cr.capacity;
 	m_note(m, "CREATE fd %d flags %#x", fd, cr.flags);
-	add((struct ent){ fd, K_CHAN, cr.elem_size, cr.capacity, true, true, m });
+	/* the id written back must be the one STAT gives (add() checks) */
+	add((struct ent){ fd, K_CHAN, cr.elem_size, cr.capacity, true, true, m,
+			  ((struct gochan_create *)arg)->id });
 	m_check(&pool[npool - 1], "CREATE");
 }
 
@@ -1024,6 +1073,9 @@ static void op_stat(void)
 	if (!err && e->kind == K_CHAN && sb.good) {
 		struct gochan_stat *o = arg;
 
+		if (o->id != e->id)
+			fail("STAT: fd %d reaches channel %" PRIu64 ", not channel %" PRIu64
+			     " it was made on", e->fd, (uint64_t)o->id, e->id);
 		if (o->elem_size != e->es || o->capacity != e->cap || o->reserved0 ||
 		    o->reserved1 || (sb.size >= sizeof(st) && (o->reserved[0] || o->reserved[1])))
 			fail("STAT: elem_size %u capacity %u (want %u %u), reserved not 0",
@@ -1521,7 +1573,7 @@ static void op_named(void)
 		tick();
 		add((struct ent){ ret, K_CHAN, st.elem_size, st.capacity,
 				  !!(op.flags & GOCHAN_OPEN_SEND), !!(op.flags & GOCHAN_OPEN_RECV),
-				  NULL });
+				  NULL, sb.good ? ((struct gochan_open *)arg)->id : 0 });
 	}
 }
 
@@ -2097,16 +2149,16 @@ static void worker(int idx, const int *shared)
 	dev = open(GOCHAN_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 	if (dev < 0)
 		fail("open %s: %s", GOCHAN_DEVICE_PATH, strerror(errno));
-	add((struct ent){ dev, K_DEV, 0, 0, false, false, NULL });
+	add((struct ent){ dev, K_DEV, 0, 0, false, false, NULL, 0 });
 	for (int i = 0; i < NSHARED; i++)
-		add((struct ent){ shared[i], K_CHAN, shared_es[i], shared_cap[i], true, true, NULL });
+		add((struct ent){ shared[i], K_CHAN, shared_es[i], shared_cap[i], true, true, NULL, 0 });
 	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), pfd[2];
 
 	if (efd >= 0)
-		add((struct ent){ efd, K_OTHER, 0, 0, false, false, NULL });
+		add((struct ent){ efd, K_OTHER, 0, 0, false, false, NULL, 0 });
 	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) == 0) {
-		add((struct ent){ pfd[0], K_OTHER, 0, 0, false, false, NULL });
-		add((struct ent){ pfd[1], K_OTHER, 0, 0, false, false, NULL });
+		add((struct ent){ pfd[0], K_OTHER, 0, 0, false, false, NULL, 0 });
+		add((struct ent){ pfd[1], K_OTHER, 0, 0, false, false, NULL, 0 });
 	}
 	for (unsigned int i = 0; i < ARRAY_SIZE(ops); i++)
 		total += ops[i].weight;
