@@ -1729,10 +1729,15 @@ static void reap(bool wait)
 	}
 }
 
+static void cmd_cancel_all(void);
+
 /* Leave io_uring: requests still in flight are cancelled by the kernel, and
- * their buffers are left to them (a new ring gets new ones). */
+ * their buffers are left to them (a new ring gets new ones).  The module's
+ * queued commands are cancelled first: on 6.1 a ring being torn down waits
+ * for them, and warns after five minutes. */
 static void uring_teardown(void)
 {
+	cmd_cancel_all();
 	io_uring_queue_exit(&ring);
 	tick();
 	have_ring = false;
