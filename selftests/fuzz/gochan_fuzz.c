@@ -62,6 +62,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include <liburing.h>
@@ -1731,18 +1732,42 @@ static void reap(bool wait)
 
 static void cmd_cancel_all(void);
 
+/*
+ * Whether the kernel cancels queued uring_cmds itself when their ring goes
+ * (6.7+: cancelable commands, the module's IO_URING_F_CANCEL path).
+ */
+static bool kernel_cancels_cmds(void)
+{
+	static int v = -1;
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (v < 0) {
+		v = !uname(&u) && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+		    (major > 6 || (major == 6 && minor >= 7));
+	}
+	return v;
+}
+
 /* Leave io_uring: requests still in flight are cancelled by the kernel, and
  * their buffers are left to them (a new ring gets new ones).  The module's
- * queued commands are cancelled first: on 6.1 a ring being torn down waits
- * for them, and warns after five minutes. */
-static void uring_teardown(void)
+ * queued commands are cancelled first, unless @kernel_cancels and the
+ * kernel does it (6.7+): on 6.1 a ring being torn down waits for them, and
+ * warns after five minutes. */
+static void uring_teardown_how(bool kernel_cancels)
 {
-	cmd_cancel_all();
+	if (!kernel_cancels || !kernel_cancels_cmds())
+		cmd_cancel_all();
 	io_uring_queue_exit(&ring);
 	tick();
 	have_ring = false;
 	inflight = 0;
 	memset(iobusy, 0, sizeof(iobusy));
+}
+
+static void uring_teardown(void)
+{
+	uring_teardown_how(false);
 }
 
 /*
@@ -1974,6 +1999,13 @@ static void op_uring(void)
 	 * completes later would move values behind the model's back. */
 	if (!e || e->m)
 		return;
+	if (have_ring && inflight && one_in(100)) {
+		/* A ring torn down under its queued commands: on 6.7+ the
+		 * kernel cancels them through the module (IO_URING_F_CANCEL). */
+		w_note("ring torn down with %d operations in flight", inflight);
+		uring_teardown_how(true);
+		return;
+	}
 	if (!have_ring) {
 		struct io_uring_params p = { 0 };
 
