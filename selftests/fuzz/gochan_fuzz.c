@@ -372,21 +372,20 @@ static struct ent *pick_chan(bool modelled)
 	return NULL;
 }
 
-static void add(struct ent e)
+/*
+ * Add e to the pool; st is a STAT of e.fd (K_CHAN only).  Every STAT of the
+ * fd must name the same channel again: an fd that reached another one (a
+ * channel freed under its file, its memory reused) would show as another
+ * id.  e.id, when known (a write-back, or the entry e copies), must be it.
+ */
+static void add_stat(struct ent e, const struct gochan_stat *st)
 {
 	if (e.kind == K_CHAN) {
-		/* Every STAT of the fd must name this channel again: an fd
-		 * that reached another one (a channel freed under its file,
-		 * its memory reused) would show as a wrong id. */
-		struct gochan_stat st = { .size = sizeof(st) };
-
-		if (ioctl(e.fd, GOCHAN_IOC_STAT, &st))
-			fail("STAT of fd %d being added: %s", e.fd, strerror(errno));
-		tick();
-		if (e.id && st.id != e.id)
-			fail("fd %d, a copy of channel %" PRIu64 ", reaches channel %" PRIu64,
-			     e.fd, e.id, (uint64_t)st.id);
-		e.id = st.id;
+		if ((e.id && st->id != e.id) || st->elem_size != e.es || st->capacity != e.cap)
+			fail("fd %d being added (channel %" PRIu64 ", es %u cap %u) reaches "
+			     "channel %" PRIu64 " (es %u cap %u)", e.fd, e.id, e.es, e.cap,
+			     (uint64_t)st->id, st->elem_size, st->capacity);
+		e.id = st->id;
 	}
 	w_note("fd %d added (kind %d, es %u, cap %u, %s)%s", e.fd, e.kind, e.es, e.cap,
 	       e.m ? "modelled" : "shared", npool == POOL_MAX ? ", pool full: closed" : "");
@@ -400,6 +399,19 @@ static void add(struct ent e)
 	if (e.m)
 		e.m->refs++;
 	pool[npool++] = e;
+}
+
+/* The same, with the STAT made here. */
+static void add(struct ent e)
+{
+	struct gochan_stat st = { .size = sizeof(st) };
+
+	if (e.kind == K_CHAN) {
+		if (ioctl(e.fd, GOCHAN_IOC_STAT, &st))
+			fail("STAT of fd %d being added: %s", e.fd, strerror(errno));
+		tick();
+	}
+	add_stat(e, &st);
 }
 
 /* On failure: every fd of the pool, and the channel a STAT finds behind it
@@ -749,7 +761,7 @@ static void op_create(void)
 		tick();
 		e.es = st.elem_size;
 		e.cap = st.capacity;
-		add(e);
+		add_stat(e, &st);
 		return;
 	}
 	struct model *m = calloc(1, sizeof(*m));
@@ -1572,9 +1584,10 @@ static void op_named(void)
 		if (ioctl(ret, GOCHAN_IOC_STAT, &st))
 			fail("STAT of a named channel: %s", strerror(errno));
 		tick();
-		add((struct ent){ ret, K_CHAN, st.elem_size, st.capacity,
-				  !!(op.flags & GOCHAN_OPEN_SEND), !!(op.flags & GOCHAN_OPEN_RECV),
-				  NULL, sb.good ? ((struct gochan_open *)arg)->id : 0 });
+		add_stat((struct ent){ ret, K_CHAN, st.elem_size, st.capacity,
+				       !!(op.flags & GOCHAN_OPEN_SEND),
+				       !!(op.flags & GOCHAN_OPEN_RECV), NULL,
+				       sb.good ? ((struct gochan_open *)arg)->id : 0 }, &st);
 	}
 }
 
@@ -1674,7 +1687,7 @@ struct iocmd {
 	bool rbuf_ours;				/* RECV: buf is in iobuf[slot] */
 	uint32_t ncases;			/* SELECT */
 	uint32_t case_es[CMD_CASES];
-	bool case_recv_ours[CMD_CASES];	/* a receive case into iobuf */
+	bool case_recv[CMD_CASES];	/* a receive case (into iobuf) */
 };
 static struct iocmd iocmd[IO_BUFS];
 
@@ -1751,23 +1764,18 @@ static bool kernel_cancels_cmds(void)
 
 /* Leave io_uring: requests still in flight are cancelled by the kernel, and
  * their buffers are left to them (a new ring gets new ones).  The module's
- * queued commands are cancelled first, unless @kernel_cancels and the
- * kernel does it (6.7+): on 6.1 a ring being torn down waits for them, and
- * warns after five minutes. */
-static void uring_teardown_how(bool kernel_cancels)
+ * queued commands are cancelled first, unless @leave_cmds_to_kernel and the
+ * kernel cancels them itself (6.7+): on 6.1 a ring being torn down waits
+ * for them, and warns after five minutes. */
+static void uring_teardown(bool leave_cmds_to_kernel)
 {
-	if (!kernel_cancels || !kernel_cancels_cmds())
+	if (!leave_cmds_to_kernel || !kernel_cancels_cmds())
 		cmd_cancel_all();
 	io_uring_queue_exit(&ring);
 	tick();
 	have_ring = false;
 	inflight = 0;
 	memset(iobusy, 0, sizeof(iobusy));
-}
-
-static void uring_teardown(void)
-{
-	uring_teardown_how(false);
 }
 
 /*
@@ -1794,7 +1802,7 @@ static bool uring_submit_one(void)
 			return ret > 0;
 		reap(true);
 	}
-	uring_teardown();
+	uring_teardown(false);
 	return false;
 }
 
@@ -1805,15 +1813,7 @@ static void cmd_cqe(int slot, int res)
 	const struct iocmd *ic = &iocmd[slot];
 	unsigned char *b = iobuf[slot] + CMD_BUF_OFF;
 	int err = res < 0 ? -res : 0;
-
-	if (ic->cmd_op && ic->cmd_op != GOCHAN_IOC_CANCEL) {
-		if (err == ECANCELED || err == ETIMEDOUT)
-			__atomic_add_fetch(&shm->cmd_cancelled, 1, __ATOMIC_RELAXED);
-		else if (res == 0 ? ic->cmd_op == GOCHAN_IOC_SEND :
-		       res > 0 && (ic->cmd_op != GOCHAN_IOC_SELECT ||
-				   !(res & GOCHAN_SELECT_RES_CLOSED)))
-			__atomic_add_fetch(&shm->cmd_moved, 1, __ATOMIC_RELAXED);
-	}
+	bool moved = false;
 
 	switch (ic->cmd_op) {
 	case GOCHAN_IOC_SEND:
@@ -1821,20 +1821,22 @@ static void cmd_cqe(int slot, int res)
 			fail("uring SEND command: res %d", res);
 		ALLOW("uring SEND command", err, EPIPE, ECANCELED, EAGAIN, ETIMEDOUT,
 		      EFAULT, EBADF, EINVAL, E2BIG, ENOMEM);
-		return;
+		moved = res == 0;
+		break;
 	case GOCHAN_IOC_RECV:
 		if (res > 1)
 			fail("uring RECV command: res %d", res);
 		ALLOW("uring RECV command", err, ECANCELED, EAGAIN, ETIMEDOUT,
 		      EFAULT, EBADF, EINVAL, E2BIG, ENOMEM);
-		if (res == 1 && ic->rbuf_ours)
+		moved = res == 1;
+		if (moved && ic->rbuf_ours)
 			got_shared(b, ic->es, "uring RECV command");
-		return;
+		break;
 	case GOCHAN_IOC_SELECT:
 		if (res < 0) {
 			ALLOW("uring SELECT command", err, ECANCELED, EAGAIN, ETIMEDOUT,
 			      EFAULT, EBADF, EINVAL, E2BIG, EMSGSIZE, ENOMEM);
-			return;
+			break;
 		}
 		uint32_t i = res & GOCHAN_SELECT_RES_INDEX;
 
@@ -1842,9 +1844,12 @@ static void cmd_cqe(int slot, int res)
 						GOCHAN_SELECT_RES_OK | GOCHAN_SELECT_RES_CLOSED)) ||
 		    ((res & GOCHAN_SELECT_RES_OK) && (res & GOCHAN_SELECT_RES_CLOSED)))
 			fail("uring SELECT command: res %#x of %u cases", res, ic->ncases);
-		if ((res & GOCHAN_SELECT_RES_OK) && ic->case_recv_ours[i])
+		/* a receive that got a value, or a send not refused by close */
+		moved = ic->case_recv[i] ? res & GOCHAN_SELECT_RES_OK :
+					   !(res & GOCHAN_SELECT_RES_CLOSED);
+		if ((res & GOCHAN_SELECT_RES_OK) && ic->case_recv[i])
 			got_shared(b + i * CMD_CASE_BUF, ic->case_es[i], "uring SELECT command");
-		return;
+		break;
 	case GOCHAN_IOC_CANCEL:
 		ALLOW("uring CANCEL command", err, ENOENT, EINVAL, E2BIG,
 		      EFAULT, EBADF);
@@ -1854,7 +1859,12 @@ static void cmd_cqe(int slot, int res)
 		 * be refused, whatever the reason. */
 		ALLOW("uring URING_CMD", err, EOPNOTSUPP, EINVAL, ENOTTY,
 		      EFAULT, E2BIG, EBADF, EAGAIN, ECANCELED, EPIPE, ETIMEDOUT, ENOMEM);
+		return;
 	}
+	if (moved)
+		__atomic_add_fetch(&shm->cmd_moved, 1, __ATOMIC_RELAXED);
+	else if (err == ECANCELED || err == ETIMEDOUT)
+		__atomic_add_fetch(&shm->cmd_cancelled, 1, __ATOMIC_RELAXED);
 }
 
 /* Flags and a deadline for a command: most end by themselves (at once, or
@@ -1934,7 +1944,7 @@ static void cmd_prep(struct io_uring_sqe *sqe, struct ent *e, int slot)
 			if (cs[i].op == GOCHAN_OP_SEND)
 				fill(b + i * CMD_CASE_BUF, c->es, tag);
 			else
-				ic->case_recv_ours[i] = cs[i].op == GOCHAN_OP_RECV;
+				ic->case_recv[i] = cs[i].op == GOCHAN_OP_RECV;
 		}
 		ic->ncases = n;
 		sel.flags = cmd_flags(&sel.deadline_ns, GOCHAN_SELECT_NONBLOCK,
@@ -2003,7 +2013,7 @@ static void op_uring(void)
 		/* A ring torn down under its queued commands: on 6.7+ the
 		 * kernel cancels them through the module (IO_URING_F_CANCEL). */
 		w_note("ring torn down with %d operations in flight", inflight);
-		uring_teardown_how(true);
+		uring_teardown(true);
 		return;
 	}
 	if (!have_ring) {
