@@ -79,7 +79,7 @@ for t in $TESTS; do
 	fi
 done
 echo
-echo "resident memory, MiB: peak / after freeing everything (median of $REPS)"
+echo "resident memory, MiB: peak / after freeing everything (median of $REPS; rss: once idle 1.2 s and going on)"
 printf "%-8s" test
 for a in "${have[@]}"; do printf " %15s" "$a"; done
 printf " %14s  %s\n" "peak vs mi" "rss target (<= 1.1x mi)"
