@@ -203,9 +203,9 @@ static long rss_after_idle(uint64_t *s)
 
 	usleep(1200 * 1000);
 	for (int i = 0; i < N; i++)
-		q[i] = malloc(8 + rnd(s) % 1017);
+		q[i] = do_malloc(8 + rnd(s) % 1017);
 	for (int i = 0; i < N; i++)
-		free(q[i]);
+		do_free(q[i]);
 	return rss_kib();
 }
 
