@@ -292,6 +292,14 @@ static uint64_t new_tag(void)
 	return ((uint64_t)me << 32) | seq;
 }
 
+/*
+ * A receive buffer is filled with this before a read(2) of shared values, so
+ * that a malformed value tells bytes the kernel never wrote (still poison)
+ * from bytes it wrote wrong.
+ */
+#define POISON_BYTE	0xa5
+#define POISON_WORD	0xa5a5a5a5a5a5a5a5ull
+
 /* A value arrived on a channel no model covers. */
 static void got_shared(const void *p, uint32_t es, const char *via)
 {
@@ -302,11 +310,18 @@ static void got_shared(const void *p, uint32_t es, const char *via)
 	if (es < 16)
 		return;
 	if (!well_formed(p, es, &tag)) {
-		uint64_t w[4];
+		char words[8 * 17 + 1] = "", *o = words;
+		uint32_t nw = es / 8 < 8 ? es / 8 : 8, poisoned = 0;
 
-		memcpy(w, p, sizeof(w));
-		fail("%s: malformed %u-byte value: %016" PRIx64 " %016" PRIx64
-		     " %016" PRIx64 " %016" PRIx64, via, es, w[0], w[1], w[2], w[3]);
+		for (uint32_t i = 0; i < nw; i++) {
+			uint64_t v;
+
+			memcpy(&v, (const char *)p + i * 8, 8);
+			o += sprintf(o, " %016" PRIx64, v);
+			poisoned += v == POISON_WORD;
+		}
+		fail("%s: malformed %u-byte value (first %u words; %u still poison):%s", via, es,
+		     nw, poisoned, words);
 	}
 	w = tag >> 32;
 	seq = tag & 0xffffffffu;
@@ -975,6 +990,8 @@ static void op_rw(bool wr)
 				       room - (size_t)i * es < es ? room - (size_t)i * es : es);
 		}
 	}
+	if (!wr && !e->m && (pk == P_GOOD || pk == P_EDGE) && len <= SCRATCH)
+		memset(buf, POISON_BYTE, pk == P_EDGE ? (size_t)(edge + PAGE - buf) : len);
 	fl = fcntl(e->fd, F_GETFL);
 	tick();
 	blocking = fl >= 0 && !(fl & O_NONBLOCK);
@@ -996,8 +1013,14 @@ static void op_rw(bool wr)
 		     wr ? "write" : "read", ret, len, es);
 	if (!e->m) {
 		if (!wr && (pk == P_GOOD || pk == P_EDGE))
-			for (long i = 0; i < ret / es; i++)
+			for (long i = 0; i < ret / es; i++) {
+				if (es >= 16 && !well_formed(buf + i * es, es, &(uint64_t){ 0 }))
+					w_note("read of %zu bytes into %s+%#lx returned %ld: "
+					       "element %ld is malformed", len,
+					       pk == P_GOOD ? "scratch" : "edge",
+					       (long)(buf - (pk == P_GOOD ? scratch : edge)), ret, i);
 				got_shared(buf + i * es, es, "read");
+			}
 		return;
 	}
 	if (wr) {
