@@ -298,7 +298,7 @@ static uint64_t new_tag(void)
  * from bytes it wrote wrong.
  */
 #define POISON_BYTE	0xa5
-#define POISON_WORD	0xa5a5a5a5a5a5a5a5ull
+#define POISON_WORD	(0x0101010101010101ull * POISON_BYTE)
 
 /* A value arrived on a channel no model covers. */
 static void got_shared(const void *p, uint32_t es, const char *via)
@@ -944,7 +944,7 @@ static void op_rw(bool wr)
 {
 	struct ent *e = one_in(30) ? pick() : pick_chan(!one_in(3));
 	uint32_t es, n;
-	size_t len;
+	size_t len, room;
 	enum ptr_kind pk;
 	unsigned char *buf;
 	uint64_t tags[MQ + 8];
@@ -977,9 +977,9 @@ static void op_rw(bool wr)
 		}
 		mprotect(ro, PAGE, PROT_READ);
 	}
+	/* the bytes of buf that are there: at the edge, fewer than len */
+	room = pk == P_EDGE ? (size_t)(edge + PAGE - buf) : len;
 	if (wr && (pk == P_GOOD || pk == P_EDGE) && es) {
-		size_t room = pk == P_EDGE ? (size_t)(edge + PAGE - buf) : len;
-
 		for (uint32_t i = 0; i < n && i < ARRAY_SIZE(tags); i++) {
 			unsigned char tmp[GOCHAN_ELEM_SIZE_MAX];
 
@@ -990,8 +990,8 @@ static void op_rw(bool wr)
 				       room - (size_t)i * es < es ? room - (size_t)i * es : es);
 		}
 	}
-	if (!wr && !e->m && (pk == P_GOOD || pk == P_EDGE) && len <= SCRATCH)
-		memset(buf, POISON_BYTE, pk == P_EDGE ? (size_t)(edge + PAGE - buf) : len);
+	if (!wr && !e->m && (pk == P_GOOD || pk == P_EDGE))
+		memset(buf, POISON_BYTE, room);
 	fl = fcntl(e->fd, F_GETFL);
 	tick();
 	blocking = fl >= 0 && !(fl & O_NONBLOCK);
