@@ -141,8 +141,13 @@ module:
 lib:
 	$(if $(wildcard lib/Makefile),$(MAKE) -C lib $(SUBMAKE_ARGS))
 
+# The tarball of the "linux-source" package of DEPS (Debian 12: 6.1), also
+# when the debug kernels brought linux-source-6.12 beside it.
 $(KSFT_STAMP):
-	@tarball=$$(ls -v /usr/src/linux-source-*.tar.xz 2>/dev/null | tail -n 1); \
+	@src=$$(dpkg-query -W -f='$${Depends}' linux-source 2>/dev/null | sed -n 's/^\(linux-source-[0-9.]*\).*/\1/p'); \
+	tarball=/usr/src/$$src.tar.xz; \
+	[ -n "$$src" ] && [ -r "$$tarball" ] || \
+		tarball=$$(ls -v /usr/src/linux-source-*.tar.xz 2>/dev/null | tail -n 1); \
 	if [ -z "$$tarball" ]; then \
 		echo "make: no /usr/src/linux-source-*.tar.xz for the kselftest harness: run 'make deps'" >&2; \
 		exit 1; \
@@ -215,24 +220,46 @@ done
 @tools/tap-summary build/check/*.log
 endef
 
-# The debug kernel (KASAN, KFENCE, lockdep, kmemleak, UBSAN, BTF) built from
-# Debian's linux-source-6.1 by mk/debug-kernel, cached outside the tree in
-# /var/cache/gochan/debug-kernel/<key>/ (about 20 min on 2 cores, once per
-# key); check-debug runs every module selftest under it, then a kmemleak
-# scan, and fails on any report.  "make -s debug-kernel-cached" exits 0 when
-# the kernel for the current key is there.
-.PHONY: debug-kernel debug-kernel-cached check-debug
+# The debug kernels, built from Debian's kernel source by mk/debug-kernel
+# and cached outside the tree in /var/cache/gochan/debug-kernel/<key>/ (20
+# to 50 min each on 2 cores, once per key): "6.1" and "6.12" with KASAN,
+# KFENCE, UBSAN, lockdep and kmemleak; "6.12-kcsan" with KCSAN (a kernel of
+# its own: Kconfig excludes it beside KASAN), lockdep and kmemleak.
+# check-debug runs every module selftest under each of DEBUG_KERNELS, then
+# a kmemleak scan, and fails on any report; check-kcsan does the same under
+# KCSAN and fails on a data race that names the module.  "make -s
+# debug-kernel-cached" exits 0 when every kernel of DEBUG_KERNELS is there.
+DEBUG_KERNELS	?= 6.1 6.12
+KCSAN_KERNEL	:= 6.12-kcsan
+
+.PHONY: debug-kernel debug-kernel-kcsan debug-kernel-cached check-debug check-kcsan
 
 debug-kernel:
-	mk/debug-kernel build
+	$(foreach k,$(DEBUG_KERNELS),mk/debug-kernel --kernel $(k) build &&) true
+
+debug-kernel-kcsan:
+	mk/debug-kernel --kernel $(KCSAN_KERNEL) build
 
 debug-kernel-cached:
-	@mk/debug-kernel cached
+	@$(foreach k,$(DEBUG_KERNELS),mk/debug-kernel --kernel $(k) cached &&) true
+
+# $(call debug-check,KERNELS): the module selftests under each debug kernel,
+# each its own guest and log (build/debug/<kernel>/check/module.log); all
+# of them run, and the recipe fails if one did.
+define debug-check
+@$(foreach k,$(1),mk/debug-kernel --kernel $(k) need &&) true
+$(MAKE) WERROR=1 lib selftests tools
+@rc=0; for k in $(1); do \
+	SUBMAKE_ARGS='$(SUBMAKE_ARGS)' VM_ARGS='$(VM_ARGS)' \
+		mk/debug-kernel --kernel $$k check $(SELFTEST_DIRS) || rc=1; \
+done; exit $$rc
+endef
 
 check-debug:
-	@mk/debug-kernel need
-	$(MAKE) WERROR=1 lib selftests tools
-	@SUBMAKE_ARGS='$(SUBMAKE_ARGS)' VM_ARGS='$(VM_ARGS)' mk/debug-kernel check $(SELFTEST_DIRS)
+	$(call debug-check,$(DEBUG_KERNELS))
+
+check-kcsan:
+	$(call debug-check,$(KCSAN_KERNEL))
 
 demo: deps
 	$(MAKE) demo-run
@@ -308,9 +335,11 @@ help:
 	@echo '  check            deps, all with WERROR=1, host-side tests, module'
 	@echo '                   selftests; ends with "N passed, N failed"'
 	@echo '  demo, bench      the demo / the benchmarks with the module loaded'
-	@echo '  debug-kernel     build the debug kernel (KASAN, lockdep, kmemleak...) once'
-	@echo '  check-debug      the module selftests under the debug kernel, then kmemleak'
-	@echo '  debug-kernel-cached  exit 0 if the debug kernel is built, 1 if not'
+	@echo '  debug-kernel     build the debug kernels of DEBUG_KERNELS once (KASAN, lockdep,'
+	@echo '                   kmemleak...; 6.1 and 6.12); debug-kernel-kcsan: the KCSAN one'
+	@echo '  check-debug      the module selftests under each debug kernel, then kmemleak'
+	@echo '  check-kcsan      the module selftests under the KCSAN kernel (6.12)'
+	@echo '  debug-kernel-cached  exit 0 if the debug kernels are built, 1 if not'
 	@echo '  fuzz, fuzz-vm    the uapi fuzzer (FUZZ_CALLS, FUZZ_SEED) in the debug / Debian guest'
 	@echo '  stress           the long stress (STRESS_SECONDS, 600) in the debug guest'
 	@echo '  install          the library and headers (PREFIX, DESTDIR)'
