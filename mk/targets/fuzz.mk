@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# make fuzz: the uapi fuzzer (selftests/fuzz/gochan_fuzz.c) in the debug
-# kernel's guest (KASAN, lockdep, kmemleak, UBSAN: mk/debug-kernel), then
-# the module unloaded and a kmemleak scan; any report fails the run.
+# make fuzz: the uapi fuzzer (selftests/fuzz/gochan_fuzz.c) in a debug
+# kernel's guest (DEBUG_KERNEL: 6.12, 6.1 or 6.12-kcsan; mk/debug-kernel),
+# then the module unloaded and a kmemleak scan; any report fails the run.
 #
-#   make fuzz [FUZZ_CALLS=10000000] [FUZZ_SEED=n] [FUZZ_WORKERS=8] [FUZZ_ARGS=...]
+#   make fuzz [DEBUG_KERNEL=6.12] [FUZZ_CALLS=10000000] [FUZZ_SEED=n]
+#             [FUZZ_WORKERS=8] [FUZZ_ARGS=...]
 #   make fuzz-vm ...    the same on Debian's kernel (quicker, no checkers)
 #
 # A failure prints the seed and a command line that replays it.  The run
@@ -16,6 +17,7 @@
 # programs, so no kernel text is patched under it, the case that makes
 # make check run its guests on one thread (tools/vm/gochan-vm --help).
 
+DEBUG_KERNEL	?= 6.12
 FUZZ_CALLS	?= 10000000
 FUZZ_SEED	?= $(shell od -An -N6 -tu8 /dev/urandom | tr -d ' ')
 FUZZ_WORKERS	?= 8
@@ -26,12 +28,12 @@ FUZZ_CMD	= build/selftests/fuzz/gochan-fuzz -n $(FUZZ_CALLS) -s $(FUZZ_SEED) \
 .PHONY: fuzz fuzz-vm
 
 fuzz:
-	@mk/debug-kernel need
+	@mk/debug-kernel --kernel $(DEBUG_KERNEL) need
 	$(MAKE) -C selftests/fuzz WERROR=1
-	@DEBUG_OUT=$(CURDIR)/build/debug-fuzz VM_ARGS='$(VM_ARGS)' \
+	@DEBUG_OUT=$(CURDIR)/build/debug-fuzz/$(DEBUG_KERNEL) VM_ARGS='$(VM_ARGS)' \
 		TCG_THREADS=$${TCG_THREADS:-multi} \
 		DEBUG_VM_TIMEOUT=$${DEBUG_VM_TIMEOUT:-86400} \
-		mk/debug-kernel run '$(FUZZ_CMD)'
+		mk/debug-kernel --kernel $(DEBUG_KERNEL) run '$(FUZZ_CMD)'
 
 fuzz-vm: module
 	$(MAKE) -C selftests/fuzz WERROR=1
