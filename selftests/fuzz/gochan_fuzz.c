@@ -13,7 +13,9 @@
  * channel, bad pointers, huge counts), poll and epoll, fork (children that
  * are SIGKILLed while blocked), SCM_RIGHTS, io_uring (READ, WRITE, POLL_ADD
  * on channel fds; URING_CMD: the module's SEND, RECV, SELECT and CANCEL
- * commands, queued and cancelled, and random ones), random ioctl
+ * commands, queued and cancelled, and random ones; a quarter of them
+ * issued from io-wq with IOSQE_ASYNC; rings torn down under queued
+ * commands), random ioctl
  * numbers, fdinfo, the name list of /dev/gochan; with random struct sizes,
  * flags, reserved fields and pointers (NULL, kernel, non-canonical,
  * unmapped, read-only, straddling the end of a mapping), under a timer
@@ -1691,6 +1693,7 @@ static void op_proc(void)
 
 static struct io_uring ring;
 static bool have_ring;
+#define IOBUF_SIZE	(64 * 1024 + 65536)	/* 64 KiB transfers, and commands */
 static unsigned char *iobuf[IO_BUFS];
 static bool iobusy[IO_BUFS];		/* iobuf[i] owned by an operation in flight */
 static int inflight;
@@ -1701,8 +1704,9 @@ static int inflight;
  * case's, lands in iobuf[slot] when the CQE is posted.
  */
 #define CMD_CASES	4
-#define CMD_BUF_OFF	4096			/* iobuf: structs, then elements */
+#define CMD_BUF_OFF	4096			/* iobuf: cases, then elements, */
 #define CMD_CASE_BUF	16384			/* room per select case */
+#define CMD_ARG_OFF	(CMD_BUF_OFF + CMD_CASES * CMD_CASE_BUF)	/* then the struct */
 struct iocmd {
 	uint32_t cmd_op;			/* 0: a random command */
 	int fd;					/* submitted on (for cancelling) */
@@ -1874,8 +1878,9 @@ static void cmd_cqe(int slot, int res)
 			got_shared(b + i * CMD_CASE_BUF, ic->case_es[i], "uring SELECT command");
 		break;
 	case GOCHAN_IOC_CANCEL:
+		/* ECANCELED: io_uring's own cancel reached it in io-wq first */
 		ALLOW("uring CANCEL command", err, ENOENT, EINVAL, E2BIG,
-		      EFAULT, EBADF);
+		      EFAULT, EBADF, ECANCELED);
 		return;
 	default:
 		/* A cmd_op the module does not know, or a random area: it must
@@ -1911,16 +1916,19 @@ static uint32_t cmd_flags(__s64 *deadline, uint32_t nonblock, uint32_t dl_flag)
 /*
  * A gochan command (SEND, RECV, SELECT, CANCEL) on channel e: its structs
  * in iobuf[slot] (or a bad pointer, or a bad struct), with key 0-3 so
- * that a CANCEL may find it.  The structs are read at submission; only
- * received elements land later, in iobuf[slot].
+ * that a CANCEL may find it.  The module reads the structs when io_uring
+ * issues the command: within io_uring_enter(), or later from io-wq when
+ * @async (IOSQE_ASYNC).  Received elements land later, in iobuf[slot].
  */
-static void cmd_prep(struct io_uring_sqe *sqe, struct ent *e, int slot)
+static void cmd_prep(struct io_uring_sqe *sqe, struct ent *e, int slot, bool async)
 {
 	static const uint32_t ops[] = { GOCHAN_IOC_SEND, GOCHAN_IOC_RECV, GOCHAN_IOC_SELECT,
 					GOCHAN_IOC_CANCEL };
 	struct iocmd *ic = &iocmd[slot];
 	unsigned char *b = iobuf[slot] + CMD_BUF_OFF;
 	struct gochan_uring_cmd uc = { .key = rn(4) };
+
+	_Static_assert(CMD_ARG_OFF + sizeof(sbuf_mem) <= IOBUF_SIZE, "iobuf too small");
 	struct sbuf sb;
 	void *arg = NULL;
 
@@ -1991,6 +1999,18 @@ static void cmd_prep(struct io_uring_sqe *sqe, struct ent *e, int slot)
 		if (!one_in(4))
 			uc.key = 0;	/* a CANCEL's own key must be 0 */
 	}
+	if (async && arg == sbuf_mem) {
+		/* Issued from io-wq after this call has returned, when
+		 * sbuf_mem holds another call's struct: the copy in the slot
+		 * stays the command's until its CQE. */
+		memcpy(iobuf[slot] + CMD_ARG_OFF, sbuf_mem, sizeof(sbuf_mem));
+		arg = iobuf[slot] + CMD_ARG_OFF;
+	} else if (async && (arg == ro_struct ||
+			     ((unsigned char *)arg >= edge && (unsigned char *)arg <= edge + PAGE))) {
+		/* So are ro_struct and the edge page, by the next call that
+		 * picks them. */
+		arg = hole;
+	}
 	uc.arg = (uintptr_t)arg;
 	if (one_in(30))
 		uc.arg = rnd();
@@ -2055,7 +2075,7 @@ static void op_uring(void)
 			return;	/* io_uring off in this kernel */
 		have_ring = true;
 		for (int i = 0; i < IO_BUFS; i++)
-			iobuf[i] = malloc(64 * 1024 + 65536);
+			iobuf[i] = malloc(IOBUF_SIZE);
 	}
 	if (inflight >= IO_BUFS - 1 || one_in(8)) {
 		/* Cancel everything still parked and collect it. */
@@ -2084,6 +2104,10 @@ static void op_uring(void)
 		      IORING_OP_URING_CMD }[rn(6)];
 	uint32_t n = 1 + rn(4);
 	size_t len = (size_t)n * es;
+	/* A quarter go straight to io-wq: issued from a worker thread, without
+	 * the ring's uring_lock, where a ring teardown can cancel a command
+	 * while its submission is still under way. */
+	bool sqe_async = one_in(4);
 
 	if (len > 64 * 1024)
 		len = es, n = 1;
@@ -2104,7 +2128,7 @@ static void op_uring(void)
 		break;
 	default:
 		if (e->kind == K_CHAN && !one_in(4)) {
-			cmd_prep(sqe, e, slot);
+			cmd_prep(sqe, e, slot, sqe_async);
 			break;
 		}
 		memset(sqe, 0, sizeof(*sqe));
@@ -2119,11 +2143,13 @@ static void op_uring(void)
 	}
 	sqe->user_data = (uint64_t)es << 40 | (uint64_t)(e->kind == K_CHAN) << 39 |
 			 (uint64_t)op << 16 | slot;
+	if (sqe_async)
+		sqe->flags |= IOSQE_ASYNC;
 	if (uring_submit_one()) {
 		inflight++;
 		iobusy[slot] = true;
-		w_note("uring op %d (cmd_op %#x) on fd %d, %zu bytes, slot %d", op,
-		       iocmd[slot].cmd_op, e->fd, len, slot);
+		w_note("uring op %d (cmd_op %#x%s) on fd %d, %zu bytes, slot %d", op,
+		       iocmd[slot].cmd_op, sqe_async ? ", async" : "", e->fd, len, slot);
 	} else {
 		w_note("uring op %d on fd %d: not submitted (ring %s)", op, e->fd,
 		       have_ring ? "kept" : "torn down");
