@@ -1696,6 +1696,19 @@ static bool have_ring;
 #define IOBUF_SIZE	(64 * 1024 + 65536)	/* 64 KiB transfers, and commands */
 static unsigned char *iobuf[IO_BUFS];
 static bool iobusy[IO_BUFS];		/* iobuf[i] owned by an operation in flight */
+static bool have_files;			/* the ring has IO_BUFS registered-file slots */
+/* An operation issued from io-wq: a dup of its fd, so that a CANCEL reaches
+ * its command however the pool's fd changed meanwhile (-1: none). */
+static int slot_dup[IO_BUFS] = { [0 ... IO_BUFS - 1] = -1 };
+
+static void slot_dup_close(int slot)
+{
+	if (slot_dup[slot] >= 0) {
+		close(slot_dup[slot]);
+		tick();
+		slot_dup[slot] = -1;
+	}
+}
 static int inflight;
 
 /*
@@ -1743,6 +1756,7 @@ static void reap(bool wait)
 		uint32_t es = ud >> 40;
 
 		iobusy[slot] = false;
+		slot_dup_close(slot);
 		if (!(ud >> 39 & 1))
 			continue;	/* not a channel: any result will do */
 		switch (op) {
@@ -1803,6 +1817,8 @@ static void uring_teardown(bool leave_cmds_to_kernel)
 	have_ring = false;
 	inflight = 0;
 	memset(iobusy, 0, sizeof(iobusy));
+	for (int i = 0; i < IO_BUFS; i++)
+		slot_dup_close(i);
 }
 
 /*
@@ -2074,6 +2090,10 @@ static void op_uring(void)
 		if (ret)
 			return;	/* io_uring off in this kernel */
 		have_ring = true;
+		/* A slot of registered files per iobuf, for the operations
+		 * issued from io-wq (see below). */
+		have_files = io_uring_register_files_sparse(&ring, IO_BUFS) == 0;
+		tick();
 		for (int i = 0; i < IO_BUFS; i++)
 			iobuf[i] = malloc(IOBUF_SIZE);
 	}
@@ -2106,8 +2126,24 @@ static void op_uring(void)
 	size_t len = (size_t)n * es;
 	/* A quarter go straight to io-wq: issued from a worker thread, without
 	 * the ring's uring_lock, where a ring teardown can cancel a command
-	 * while its submission is still under way. */
-	bool sqe_async = one_in(4);
+	 * while its submission is still under way.  io-wq looks a plain fd
+	 * up when it issues the request, after this call has returned and
+	 * perhaps closed that fd and made a modelled channel on its number
+	 * (one run failed so: "read: received an element the model does not
+	 * have"), and also after a ring teardown: these go through the slot's
+	 * registered file, which holds the file they were meant for. */
+	bool sqe_async = have_files && one_in(4);
+
+	if (sqe_async) {
+		slot_dup[slot] = fcntl(e->fd, F_DUPFD_CLOEXEC, 256);
+		tick();
+		if (slot_dup[slot] < 0 ||
+		    io_uring_register_files_update(&ring, slot, &e->fd, 1) != 1) {
+			slot_dup_close(slot);
+			sqe_async = false;
+		}
+		tick();
+	}
 
 	if (len > 64 * 1024)
 		len = es, n = 1;
@@ -2129,6 +2165,8 @@ static void op_uring(void)
 	default:
 		if (e->kind == K_CHAN && !one_in(4)) {
 			cmd_prep(sqe, e, slot, sqe_async);
+			if (sqe_async)
+				iocmd[slot].fd = slot_dup[slot];	/* for CANCEL */
 			break;
 		}
 		memset(sqe, 0, sizeof(*sqe));
@@ -2143,14 +2181,17 @@ static void op_uring(void)
 	}
 	sqe->user_data = (uint64_t)es << 40 | (uint64_t)(e->kind == K_CHAN) << 39 |
 			 (uint64_t)op << 16 | slot;
-	if (sqe_async)
-		sqe->flags |= IOSQE_ASYNC;
+	if (sqe_async) {
+		sqe->fd = slot;
+		sqe->flags |= IOSQE_ASYNC | IOSQE_FIXED_FILE;
+	}
 	if (uring_submit_one()) {
 		inflight++;
 		iobusy[slot] = true;
 		w_note("uring op %d (cmd_op %#x%s) on fd %d, %zu bytes, slot %d", op,
 		       iocmd[slot].cmd_op, sqe_async ? ", async" : "", e->fd, len, slot);
 	} else {
+		slot_dup_close(slot);
 		w_note("uring op %d on fd %d: not submitted (ring %s)", op, e->fd,
 		       have_ring ? "kept" : "torn down");
 	}
