@@ -1697,17 +1697,32 @@ static bool have_ring;
 static unsigned char *iobuf[IO_BUFS];
 static bool iobusy[IO_BUFS];		/* iobuf[i] owned by an operation in flight */
 static bool have_files;			/* the ring has IO_BUFS registered-file slots */
-/* An operation issued from io-wq: a dup of its fd, so that a CANCEL reaches
- * its command however the pool's fd changed meanwhile (-1: none). */
-static int slot_dup[IO_BUFS] = { [0 ... IO_BUFS - 1] = -1 };
+/*
+ * An operation issued from io-wq: dups of the fds it names, kept until its
+ * CQE.  [0] is its own fd's, so that a CANCEL reaches its command however
+ * the pool's fd changed meanwhile; [1 + i] a SELECT command's case i's:
+ * io-wq looks the cases' fds up when it issues the command, and they must
+ * still name the channels they were picked for (-1: none).
+ */
+static int slot_dup[IO_BUFS][1 + 4] = { [0 ... IO_BUFS - 1] = { -1, -1, -1, -1, -1 } };
 
 static void slot_dup_close(int slot)
 {
-	if (slot_dup[slot] >= 0) {
-		close(slot_dup[slot]);
-		tick();
-		slot_dup[slot] = -1;
+	for (unsigned i = 0; i < ARRAY_SIZE(slot_dup[slot]); i++) {
+		if (slot_dup[slot][i] >= 0) {
+			close(slot_dup[slot][i]);
+			tick();
+		}
+		slot_dup[slot][i] = -1;
 	}
+}
+
+/* A dup of fd above the pool's numbers, kept for slot's operation. */
+static int slot_dup_add(int slot, unsigned i, int fd)
+{
+	slot_dup[slot][i] = fcntl(fd, F_DUPFD_CLOEXEC, 256);
+	tick();
+	return slot_dup[slot][i];
 }
 static int inflight;
 
@@ -1717,6 +1732,7 @@ static int inflight;
  * case's, lands in iobuf[slot] when the CQE is posted.
  */
 #define CMD_CASES	4
+_Static_assert(ARRAY_SIZE(slot_dup[0]) == 1 + CMD_CASES, "a dup per case");
 #define CMD_BUF_OFF	4096			/* iobuf: cases, then elements, */
 #define CMD_CASE_BUF	16384			/* room per select case */
 #define CMD_ARG_OFF	(CMD_BUF_OFF + CMD_CASES * CMD_CASE_BUF)	/* then the struct */
@@ -1967,6 +1983,8 @@ static void cmd_prep(struct io_uring_sqe *sqe, struct ent *e, int slot, bool asy
 		ic->rbuf_ours = x.buf == (uintptr_t)b;
 		if (ic->cmd_op == GOCHAN_IOC_SEND && e->es)
 			fill(b, e->es, new_tag());
+		else if (e->es)
+			memset(b, POISON_BYTE, e->es);	/* a CQE's value never written shows */
 		if (one_in(30))
 			x.reserved[rn(2)] = rnd();
 		arg = sbuf_make(&sb, &x, sizeof(x), GOCHAN_XFER_SIZE_VER0);
@@ -1985,13 +2003,21 @@ static void cmd_prep(struct io_uring_sqe *sqe, struct ent *e, int slot, bool asy
 				break;
 			}
 			cs[i].fd = c->fd;
+			if (async) {
+				if (slot_dup_add(slot, 1 + i, c->fd) < 0) {
+					n = i;
+					break;
+				}
+				cs[i].fd = slot_dup[slot][1 + i];
+			}
 			cs[i].op = one_in(40) ? rn(4) : 1 + rn(2);
 			cs[i].buf = (uintptr_t)(b + i * CMD_CASE_BUF);
 			ic->case_es[i] = c->es;
 			if (cs[i].op == GOCHAN_OP_SEND)
 				fill(b + i * CMD_CASE_BUF, c->es, tag);
 			else
-				ic->case_recv[i] = cs[i].op == GOCHAN_OP_RECV;
+				memset(b + i * CMD_CASE_BUF, POISON_BYTE, c->es);
+			ic->case_recv[i] = cs[i].op == GOCHAN_OP_RECV;
 		}
 		ic->ncases = n;
 		sel.flags = cmd_flags(&sel.deadline_ns, GOCHAN_SELECT_NONBLOCK,
@@ -2135,9 +2161,7 @@ static void op_uring(void)
 	bool sqe_async = have_files && one_in(4);
 
 	if (sqe_async) {
-		slot_dup[slot] = fcntl(e->fd, F_DUPFD_CLOEXEC, 256);
-		tick();
-		if (slot_dup[slot] < 0 ||
+		if (slot_dup_add(slot, 0, e->fd) < 0 ||
 		    io_uring_register_files_update(&ring, slot, &e->fd, 1) != 1) {
 			slot_dup_close(slot);
 			sqe_async = false;
@@ -2166,7 +2190,7 @@ static void op_uring(void)
 		if (e->kind == K_CHAN && !one_in(4)) {
 			cmd_prep(sqe, e, slot, sqe_async);
 			if (sqe_async)
-				iocmd[slot].fd = slot_dup[slot];	/* for CANCEL */
+				iocmd[slot].fd = slot_dup[slot][0];	/* for CANCEL */
 			break;
 		}
 		memset(sqe, 0, sizeof(*sqe));
