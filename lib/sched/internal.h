@@ -24,9 +24,16 @@
  *	Gs_SCAN is or'ed into WAITING/DEAD while another thread works on the stack (shrink; later
  *	the GC): go_ready spins until it is cleared, so the stack is never resumed under it.
  *
- * P status (go_p.status): IDLE (in sched.pidle), RUNNING (owned by p->m), SYSCALL (p->m is in a
- * system call or running a hog: sysmon may take it with a CAS to IDLE, the M takes it back with
- * a CAS to RUNNING). Only the owning M touches a RUNNING P's fields other than the run queue.
+ * P status (go_p.status): a state and, but for IDLE, its owner's tag (go_m.ptag):
+ *	Ps_IDLE			in sched.pidle, no owner
+ *	m->ptag | Ps_RUNNING	owned by m (p->m), which runs Gs on it
+ *	m->ptag | Ps_SYSCALL	owned by m, whose G is in a system call or hogging the thread:
+ *				sysmon may take it (CAS to IDLE); m takes it back with a CAS from
+ *				this very word to m->ptag | Ps_RUNNING
+ * The tag is what ties a P to its M (Go's p.m, checked by exitsyscall): if sysmon took m's P
+ * and handed it to another M whose G is now in a system call too, the state is SYSCALL again
+ * but the word is not m's, and m's CAS fails. Only the owning M touches a RUNNING P's fields
+ * other than the run queue.
  */
 
 #include <gochan/sched.h>
@@ -179,6 +186,7 @@ struct go_m {
 	int id;
 	uint32_t gen;
 	bool spinning;			/* looking for work, counted in sched.nmspinning */
+	uint32_t ptag;			/* this M's owner tag in p->status: unique, low 2 bits 0 */
 	uint32_t fate;			/* M_RUNNING -> M_EXITED (its thread) or M_ABANDONED
 					 * (go_run's teardown): CAS, whoever comes first */
 	volatile sig_atomic_t in_runtime; /* > 0: the hog handler leaves this M alone */
@@ -193,13 +201,15 @@ struct go_m {
 };
 
 enum { Ps_IDLE = 0, Ps_RUNNING, Ps_SYSCALL };
+#define Ps_STATE_MASK	3u
+#define p_state(status)	((status) & Ps_STATE_MASK)
 
 #define GO_RUNQ_SIZE 256
 #define GO_GFREE_LOCAL_MAX 64
 
 struct go_p {
 	int id;
-	uint32_t status;		/* Ps_*, CAS while SYSCALL */
+	uint32_t status;		/* owner's ptag | Ps_* (see the top); CAS while SYSCALL */
 	struct go_m *m;
 	struct go_p *link;		/* sched.pidle */
 	uint32_t schedtick;		/* incremented on every execute */
@@ -295,10 +305,10 @@ static inline void _go_rt_enter(struct go_m *m)
 {
 	m->in_runtime++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	/* RUNNING is not enough: while this M's goroutine was in a system call, sysmon may
-	 * have given the P to another M, which runs it now. */
-	if (unlikely(m->p == NULL || load_acquire(&m->p->status) != Ps_RUNNING ||
-		     load_relaxed(&m->p->m) != m || m->gen != load_relaxed(&_go_sched.gen)))
+	/* RUNNING and ours: while this M's goroutine was in a system call, sysmon may have
+	 * given the P to another M, which runs it now. */
+	if (unlikely(m->p == NULL || load_acquire(&m->p->status) != (m->ptag | Ps_RUNNING) ||
+		     m->gen != load_relaxed(&_go_sched.gen)))
 		_go_lostp_check();
 }
 
@@ -314,8 +324,8 @@ static inline bool _go_rt_enter_noswitch(struct go_m *m)
 {
 	m->in_runtime++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (unlikely(m->p == NULL || load_acquire(&m->p->status) != Ps_RUNNING ||
-		     load_relaxed(&m->p->m) != m || m->gen != load_relaxed(&_go_sched.gen)))
+	if (unlikely(m->p == NULL || load_acquire(&m->p->status) != (m->ptag | Ps_RUNNING) ||
+		     m->gen != load_relaxed(&_go_sched.gen)))
 		return _go_lostp_reacquire(m);
 	return true;
 }

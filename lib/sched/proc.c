@@ -252,7 +252,7 @@ static uint32_t runqgrab(struct go_p *victim, struct go_g **batch, bool steal_ne
 				return 0;
 			/* A running P is about to run its runnext: give it ~3 us first, or the
 			 * two Ps would bounce a pair of communicating goroutines (Go does the same). */
-			if (load_relaxed(&victim->status) == Ps_RUNNING) {
+			if (p_state(load_relaxed(&victim->status)) == Ps_RUNNING) {
 				/* a few microseconds of pause, without reading the clock */
 				for (int k = 0; k < 128 && load_relaxed(&victim->runnext) == next; k++)
 					__builtin_ia32_pause();
@@ -341,7 +341,7 @@ static void acquirep(struct go_m *m, struct go_p *p)
 {
 	m->p = p;
 	store_relaxed(&p->m, m);
-	store_release(&p->status, Ps_RUNNING);
+	store_release(&p->status, m->ptag | Ps_RUNNING);
 	if (load_relaxed(&sched.sysmon_sleeping))
 		_go_sysmon_wake();
 }
@@ -368,6 +368,14 @@ static struct go_m *mget_locked(void)
 
 static void *mstart_thread(void *arg);
 
+/* A tag for a new M (go_m.ptag): unique, low bits free for the P's state. */
+static uint32_t new_ptag(void)
+{
+	static uint32_t next;
+
+	return (fetch_add(&next, 1u) % ((1u << 30) - 1) + 1) << 2;
+}
+
 /* Start a thread that will run p. */
 static bool newm(struct go_p *p, bool spinning)
 {
@@ -380,6 +388,7 @@ static bool newm(struct go_p *p, bool spinning)
 	m->nextp = p;
 	m->spinning = spinning;
 	m->gen = sched.gen;
+	m->ptag = new_ptag();
 	m->fastrand = (uint64_t)_go_nanotime() * 2654435761u | 1;
 	_go_lock(&sched.lock);
 	m->id = sched.mcount++;
@@ -1196,9 +1205,9 @@ GOCHAN_API void go_ready(struct go_g *g, uintptr_t value)
 /* ---- system calls and lost Ps ----------------------------------------------------------------- */
 
 /*
- * From _go_rt_enter, in a G whose M's P is no longer simply RUNNING: it is in SYSCALL
- * (a bracketed system call, or flipped by the hog handler) and may have been taken by sysmon;
- * or the scheduler that started this M has stopped.
+ * From _go_rt_enter, in a G whose M's P is no longer RUNNING as this M's: it is in SYSCALL
+ * (a bracketed system call, or flipped by the hog handler) and may have been taken by sysmon,
+ * maybe handed to another M; or the scheduler that started this M has stopped.
  */
 bool _go_lostp_reacquire(struct go_m *m)
 {
@@ -1208,9 +1217,10 @@ bool _go_lostp_reacquire(struct go_m *m)
 		m->p = NULL;	/* abandoned by an earlier go_run */
 		return false;
 	}
-	if (p && cas(&p->status, (uint32_t)Ps_SYSCALL, (uint32_t)Ps_RUNNING))
+	/* Only from our own SYSCALL word: another M's (the P was handed over) is not ours. */
+	if (p && cas(&p->status, m->ptag | Ps_SYSCALL, m->ptag | Ps_RUNNING))
 		return true;
-	if (p && load_acquire(&p->status) == Ps_RUNNING && load_relaxed(&p->m) == m)
+	if (p && load_acquire(&p->status) == (m->ptag | Ps_RUNNING))
 		return true;
 	m->p = NULL;
 	_go_lock(&sched.lock);
@@ -1252,7 +1262,7 @@ GOCHAN_API void go_syscall_enter(void)
 	m = g->m;
 	store_relaxed(&m->p->syscalltick, m->p->syscalltick + 1);
 	store_release(&g->status, (uint32_t)Gs_SYSCALL);
-	store_release(&m->p->status, (uint32_t)Ps_SYSCALL);
+	store_release(&m->p->status, m->ptag | Ps_SYSCALL);
 	_go_rt_exit(m);
 }
 
@@ -1474,6 +1484,7 @@ GOCHAN_API int go_run_config(const struct go_config *config, void (*main_fn)(voi
 		return err;
 	}
 	m0->gen = sched.gen;
+	m0->ptag = new_ptag();
 	m0->thread = pthread_self();
 	m0->fastrand = (uint64_t)_go_nanotime() | 1;
 	m0->id = sched.mcount++;

@@ -9,7 +9,8 @@
  *
  * Hogs: a P whose schedtick has not moved for 10 ms while other goroutines wait gets its M
  * sent SIGURG. The handler runs on that M's thread: if the thread is in user code
- * (in_runtime == 0) it moves the P from RUNNING to SYSCALL, exactly as if the goroutine had
+ * (in_runtime == 0) and still owns the P (the signal may come late: the P may have changed
+ * hands meanwhile) it moves the P from RUNNING to SYSCALL, exactly as if the goroutine had
  * called go_syscall_enter at that instruction, and returns. It never switches goroutines, so
  * no lock held by the interrupted code matters. The next round takes the P like any other in
  * a system call, and the goroutine gets a P back at its next runtime call (_go_rt_enter).
@@ -40,7 +41,9 @@ static void hog_handler(int sig, siginfo_t *si, void *uc)
 	int saved = errno;
 
 	if (m && !m->in_runtime && load_relaxed(&m->curg) && m->p) {
-		if (cas(&m->p->status, (uint32_t)Ps_RUNNING, (uint32_t)Ps_SYSCALL))
+		/* Only a P this M still owns: m->p may be one sysmon took while its G was in a
+		 * system call, now another M's. */
+		if (cas(&m->p->status, m->ptag | Ps_RUNNING, m->ptag | Ps_SYSCALL))
 			store_relaxed(&m->p->hog_signalled, true);
 	} else if (!m && (old_urg.sa_flags & SA_SIGINFO) && old_urg.sa_sigaction) {
 		old_urg.sa_sigaction(sig, si, uc);
@@ -83,7 +86,7 @@ static int retake(int64_t now)
 		struct go_p *p = &sched.allp[i];
 		uint32_t st = load_acquire(&p->status);
 
-		if (st == Ps_SYSCALL) {
+		if (p_state(st) == Ps_SYSCALL) {
 			uint32_t t = load_relaxed(&p->syscalltick);
 
 			if (p->sysmon_syscalltick != t || p->sysmon_when == 0) {
@@ -96,7 +99,8 @@ static int retake(int64_t now)
 			    load_relaxed(&sched.nmspinning) + load_relaxed(&sched.npidle) > 0 &&
 			    now - p->sysmon_when < SYSCALL_LONG_NS)
 				continue;
-			if (cas(&p->status, (uint32_t)Ps_SYSCALL, (uint32_t)Ps_IDLE)) {
+			/* from the word read: the P may have changed hands since */
+			if (cas(&p->status, st, (uint32_t)Ps_IDLE)) {
 				if (load_relaxed(&p->hog_signalled))
 					stat_inc(&sched.stats.hog_handoffs);
 				else
@@ -106,7 +110,7 @@ static int retake(int64_t now)
 				_go_handoffp(p);
 				n++;
 			}
-		} else if (st == Ps_RUNNING) {
+		} else if (p_state(st) == Ps_RUNNING) {
 			uint32_t t = load_relaxed(&p->schedtick);
 			struct go_m *m;
 

@@ -681,6 +681,93 @@ static void spinning_goroutine_does_not_starve_others(void)
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x: %s", st, buf);
 }
 
+/*
+ * One P is one running goroutine. Workers make short bracketed system calls (sysmon hands
+ * their P to another thread while they sleep) and a hog spins 15 ms at a time (the hog
+ * signal flips its P); between its system calls, or after a runtime call returns, a
+ * goroutine holds the only P, so no two may be in that stretch at once.
+ */
+#define ONEP_WORKERS 4
+
+struct onep {
+	uint32_t stop;
+	uint32_t holding;	/* goroutines in a stretch that needs the P */
+	long overlaps;		/* times one saw another in its stretch */
+	long stretches;
+	struct go_waitgroup wg;
+	uint64_t syscall_handoffs, hog_handoffs;
+};
+
+/* About us of work that needs the P, watching for anyone else holding it meanwhile. */
+static void onep_stretch(struct onep *s, int64_t us)
+{
+	int64_t end = go_now() + us * 1000;
+	bool overlap = __atomic_add_fetch(&s->holding, 1, __ATOMIC_ACQ_REL) > 1;
+
+	while (go_now() < end)
+		overlap |= __atomic_load_n(&s->holding, __ATOMIC_ACQUIRE) > 1;
+	__atomic_sub_fetch(&s->holding, 1, __ATOMIC_ACQ_REL);
+	if (overlap)
+		__atomic_add_fetch(&s->overlaps, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&s->stretches, 1, __ATOMIC_RELAXED);
+}
+
+static void onep_worker(void *arg)
+{
+	struct onep *s = arg;
+
+	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+		GO_SYSCALL(usleep(100));
+		onep_stretch(s, 20);
+	}
+	go_wg_done(&s->wg);
+}
+
+static void onep_hog(void *arg)
+{
+	struct onep *s = arg;
+
+	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+		int64_t end = go_now() + 15000000;
+
+		while (go_now() < end)	/* no runtime call: the hog signal takes the P */
+			;
+		go_yield();		/* back with a P (or queued until one is free) */
+		onep_stretch(s, 20);
+	}
+	go_wg_done(&s->wg);
+}
+
+static void onep_main(void *arg)
+{
+	struct onep *s = arg;
+	struct go_sched_stats st = { .size = sizeof(st) };
+
+	go_wg_add(&s->wg, ONEP_WORKERS + 1);
+	go_spawn(onep_hog, s);
+	for (int i = 0; i < ONEP_WORKERS; i++)
+		go_spawn(onep_worker, s);
+	GO_SYSCALL(usleep(1500000));
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+	go_wg_wait(&s->wg);
+	go_sched_stats(&st);
+	s->syscall_handoffs = st.syscall_handoffs;
+	s->hog_handoffs = st.hog_handoffs;
+}
+
+static void one_p_runs_one_goroutine(void)
+{
+	struct onep s = { 0 };
+
+	CHECK(run_procs(1, onep_main, &s) == 0, "go_run");
+	/* the P went to other threads (else this proves nothing), and never to two at once */
+	printf("# one P: %ld stretches, %llu syscall and %llu hog handoffs, %ld overlaps\n",
+	       s.stretches, (unsigned long long)s.syscall_handoffs,
+	       (unsigned long long)s.hog_handoffs, s.overlaps);
+	CHECK(s.overlaps == 0, "%ld of %ld stretches ran beside another goroutine on one P",
+	      s.overlaps, s.stretches);
+}
+
 /* ---- deadlock ---------------------------------------------------------------------------------- */
 
 static struct go_waitgroup never;
@@ -869,6 +956,7 @@ int main(int argc, char **argv)
 	TEST(timers_stop_and_fire);
 	TEST(blocking_syscall_hands_off_its_p);
 	TEST(spinning_goroutine_does_not_starve_others);
+	TEST(one_p_runs_one_goroutine);
 	TEST(deadlock_is_reported);
 	TEST(idle_program_uses_no_cpu);
 	TEST(schedtrace_prints_lines);
