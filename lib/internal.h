@@ -23,6 +23,37 @@
  *	errno = saved;
  */
 
+/* ---- Debug hooks, for tests -------------------------------------------------------------- */
+
+/*
+ * GO_DEBUG_HOOK(name) - a point where a test may run code of its own (typically a delay) to
+ * make a rare interleaving happen every time. Only in builds that define GOCHAN_DEBUG_HOOKS
+ * (the host test builds of selftests/sched and selftests/chan); elsewhere it is nothing.
+ * A test sets _go_debug_hook_<name> (it runs with whatever locks the point holds: see
+ * each point) and clears it when done.
+ *
+ *   ctx_unlink          lib/context: a cancel, between cancelling a context and unlinking it
+ *                       from its parent (no lock held)
+ *   netpoll_nowait      lib/sched: a non-blocking poll, holding the completion queue's lock
+ *   netpoll_block       lib/sched: an M about to block in the poller, after it set
+ *                       _go_netpoll_blocked and read the next timer (no lock held)
+ */
+#ifdef GOCHAN_DEBUG_HOOKS
+#define GO_DEBUG_HOOK_DECLARE(name) \
+	__attribute__((weak)) void (*_go_debug_hook_##name)(void)
+GO_DEBUG_HOOK_DECLARE(ctx_unlink);
+GO_DEBUG_HOOK_DECLARE(netpoll_nowait);
+GO_DEBUG_HOOK_DECLARE(netpoll_block);
+#define GO_DEBUG_HOOK(name)                                                                  \
+	do {                                                                                 \
+		void (*fn_)(void) = __atomic_load_n(&_go_debug_hook_##name, __ATOMIC_ACQUIRE); \
+		if (fn_)                                                                     \
+			fn_();                                                               \
+	} while (0)
+#else
+#define GO_DEBUG_HOOK(name) do { } while (0)
+#endif
+
 /* ---- lib/sched/netpoll.c, for lib/chan ---------------------------------------------------- */
 
 #include <stdint.h>

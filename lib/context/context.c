@@ -20,9 +20,12 @@
  *          drops to 0 the context is detached (release_last) and gives up ...
  *   refs   ... the memory reference it held for its users; other memory references: an
  *          armed timer, a kchan watcher, an AfterFunc handle, a cancel in progress (a
- *          detached child on the canceller's work list). At 0 the memory is freed.
+ *          detached child on the canceller's work list; a cancel parent being
+ *          unlinked from). At 0 the memory is freed.
  *   While a context is linked in its cancel parent's children, its users count is > 0 (the
- *   last release unlinks it first), so the parent may take a memory ref on it.
+ *   last release unlinks it first), so the parent may take a memory ref on it. The other
+ *   way round, a memory reference on a child keeps nothing above it alive: its parent
+ *   chain is held only while it is not released (see unlink_from_parent).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -130,13 +133,9 @@ GOCHAN_API struct go_ctx *go_ctx_ref(struct go_ctx *c)
 	return c;
 }
 
-/* Unlink c from its cancel parent's children, if still there. c->mu not held. */
-static void unlink_from_parent(struct go_ctx *c)
+/* Unlink c from p's children (p is c's cancel parent, alive), if still there. No mu held. */
+static void unlink_child(struct go_ctx *p, struct go_ctx *c)
 {
-	struct go_ctx *p = c->cparent;
-
-	if (!p)
-		return;
 	go_mutex_lock(&p->mu);
 	if (c->linked) {
 		if (c->sib_prev)
@@ -149,6 +148,28 @@ static void unlink_from_parent(struct go_ctx *c)
 		c->linked = false;
 	}
 	go_mutex_unlock(&p->mu);
+}
+
+/*
+ * A cancel's unlink of c from its cancel parent. The canceller may hold only a memory
+ * reference on c (a deadline's timer, a kchan watcher), which keeps nothing above c alive:
+ * the parent is read under c->mu, where !released means c still holds its user reference on
+ * its parent chain (release_last sets released before it drops that), and is kept by a
+ * memory reference of ours for the unlink. Once c is released, release_last unlinks it.
+ */
+static void unlink_from_parent(struct go_ctx *c)
+{
+	struct go_ctx *p;
+
+	go_mutex_lock(&c->mu);
+	p = c->released ? NULL : c->cparent;
+	if (p)
+		ctx_get(p);
+	go_mutex_unlock(&c->mu);
+	if (!p)
+		return;
+	unlink_child(p, c);
+	ctx_put(p);
 }
 
 /* The last user reference of c is gone: detach it quietly, then drop its hold on its
@@ -172,7 +193,8 @@ static void release_last(struct go_ctx *c)
 			had_timer = c->timer_armed;
 			c->timer_armed = false;
 			go_mutex_unlock(&c->mu);
-			unlink_from_parent(c);
+			if (c->cparent)		/* alive: we still hold our parent */
+				unlink_child(c->cparent, c);
 			if (had_timer && go_timer_stop(&c->timer))
 				ctx_put(c);
 			while (afs) {
@@ -275,6 +297,7 @@ static void cancel_tree(struct go_ctx *c, int err, int cause, bool close_kernel)
 
 	if (!cancel_one(c, err, cause, close_kernel, &work))
 		return;
+	GO_DEBUG_HOOK(ctx_unlink);
 	unlink_from_parent(c);
 	cause = c->cause;         /* ours to read: we set it */
 	while (work) {

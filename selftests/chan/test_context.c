@@ -427,6 +427,58 @@ static void release_without_cancel_detaches(void)
 	(void)0;
 }
 
+/*
+ * A deadline's cancel holds only a memory reference on its context. Here the user releases
+ * the whole chain (deadline -> value -> cancel) while that cancel is between cancelling the
+ * context and unlinking it from its parent (a debug hook holds it there): the parent is
+ * freed, and the unlink must not touch it.
+ */
+static struct {
+	_Atomic uint32_t armed, in_cancel, released;
+} unlink_race;
+
+static void unlink_hook(void)
+{
+	uint32_t one = 1;
+	int64_t until;
+
+	if (!atomic_compare_exchange_strong(&unlink_race.armed, &one, 0))
+		return;
+	atomic_store(&unlink_race.in_cancel, 1);
+	until = go_now() + 2000 * MS;
+	while (!atomic_load(&unlink_race.released) && go_now() < until)
+		go_sleep(MS);
+}
+
+extern void (*_go_debug_hook_ctx_unlink)(void);
+
+static void release_during_deadline_cancel(void)
+{
+	struct go_ctx *p, *v, *d;
+	static int key;
+	int64_t until;
+
+	go_ctx_with_cancel(&p, go_ctx_background());
+	go_ctx_with_value(&v, p, &key, "x");
+	CHECK(go_ctx_with_timeout(&d, v, 50 * MS) == 0, "deadline context");
+	atomic_store(&unlink_race.armed, 1);
+	atomic_store(&unlink_race.in_cancel, 0);
+	atomic_store(&unlink_race.released, 0);
+	__atomic_store_n(&_go_debug_hook_ctx_unlink, unlink_hook, __ATOMIC_RELEASE);
+	until = go_now() + 5000 * MS;
+	while (!atomic_load(&unlink_race.in_cancel) && go_now() < until)
+		go_sleep(MS);
+	/* The deadline fired and its cancel is held before the unlink. */
+	CHECK(atomic_load(&unlink_race.in_cancel), "the deadline's cancel did not run in 5 s");
+	go_ctx_release(d);
+	go_ctx_release(v);
+	go_ctx_release(p);
+	atomic_store(&unlink_race.released, 1);
+	/* The cancel finishes without touching the freed parent (ASan: no use after free). */
+	go_sleep(50 * MS);
+	__atomic_store_n(&_go_debug_hook_ctx_unlink, NULL, __ATOMIC_RELEASE);
+}
+
 int main(int argc, char **argv)
 {
 	TEST(roots_never_cancel);
@@ -441,5 +493,6 @@ int main(int argc, char **argv)
 	TEST(done_in_select_wakes_all);
 	TEST(cancel_storm);
 	TEST(release_without_cancel_detaches);
+	TEST(release_during_deadline_cancel);
 	return tap_any_failed;
 }
