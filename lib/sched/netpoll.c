@@ -14,7 +14,11 @@
  * wait with a timeout does not touch the submission queue when the kernel has
  * IORING_FEAT_EXT_ARG (5.11), which init requires.
  *
- * user_data 0 marks CQEs nobody waits for: the break NOP and link timeouts.
+ * user_data 0 marks CQEs nobody waits for (link timeouts), BREAK_DATA the break: a NOP that
+ * wakes the M blocked in io_uring_enter when a timer comes due before it would wake. Only a
+ * blocking poll consumes a break: a non-blocking one that reaps it while an M is (or is about
+ * to be) blocked sends it again (Go's netpoll(0) leaves its break pending for this reason),
+ * else the blocked M would sleep on with stale timers, or forever.
  *
  * A detached pollop (_go_kselect_submit, lib/chan's select over in-process and kernel
  * channels) has no parked goroutine: it is on the heap, its submitter does not wait, and the
@@ -36,6 +40,7 @@
 
 #define SQ_ENTRIES	1024
 #define CQ_ENTRIES	65536
+#define BREAK_DATA	1	/* the break NOP's user_data (pollops are aligned) */
 
 enum pollop_kind { OP_POLL, OP_READ, OP_WRITE, OP_KSEND, OP_KRECV, OP_KSELECT };
 
@@ -65,7 +70,7 @@ static struct {
 	go_lock_t sq_lock;
 	go_lock_t cq_lock;
 	uint32_t waiters;	/* submitted pollops not yet reaped (atomic) */
-	uint32_t break_pending;	/* a break NOP is in flight (atomic) */
+	uint32_t break_pending;	/* a break NOP is in flight, not yet consumed (atomic) */
 	uint32_t futex_word;	/* the fallback's sleep */
 	int64_t block_until;	/* when the blocked M wakes by itself (INT64_MAX: never) */
 	go_lock_t klock;	/* guards kcmds */
@@ -94,6 +99,7 @@ int _go_netpoll_init(void)
 
 	np.waiters = 0;
 	np.break_pending = 0;
+	np.block_until = INT64_MAX;	/* nobody blocked yet: any timer start must break */
 	if (np.ok && np.owner != getpid()) {
 		/*
 		 * A ring kept by an earlier go_run (it left orphan Ms behind) and inherited
@@ -167,10 +173,23 @@ static struct io_uring_sqe *get_sqe_locked(void)
 	return sqe;
 }
 
-void _go_netpoll_break(void)
+/* Submit a break NOP (break_pending is set by the caller). */
+static void break_submit(void)
 {
 	struct io_uring_sqe *sqe;
 
+	_go_lock(&np.sq_lock);
+	sqe = get_sqe_locked();
+	if (sqe) {
+		io_uring_prep_nop(sqe);
+		io_uring_sqe_set_data64(sqe, BREAK_DATA);
+		io_uring_submit(&np.ring);
+	}
+	_go_unlock(&np.sq_lock);
+}
+
+void _go_netpoll_break(void)
+{
 	if (!np.ok) {
 		store_release(&np.futex_word, 1u);
 		_go_futex_wake(&np.futex_word, 1);
@@ -178,14 +197,7 @@ void _go_netpoll_break(void)
 	}
 	if (!cas(&np.break_pending, 0u, 1u))
 		return;
-	_go_lock(&np.sq_lock);
-	sqe = get_sqe_locked();
-	if (sqe) {
-		io_uring_prep_nop(sqe);
-		io_uring_sqe_set_data64(sqe, 0);
-		io_uring_submit(&np.ring);
-	}
-	_go_unlock(&np.sq_lock);
+	break_submit();
 }
 
 void _go_netpoll_wake_for(int64_t when)
@@ -222,6 +234,7 @@ struct go_g *_go_netpoll(int64_t delay)
 	struct io_uring_cqe *cqe;
 	struct go_g *list = NULL;
 	unsigned head, seen = 0;
+	bool rebreak = false;
 
 	if (!np.ok) {
 		if (delay != 0) {
@@ -233,6 +246,7 @@ struct go_g *_go_netpoll(int64_t delay)
 	if (delay == 0) {
 		if (!_go_trylock(&np.cq_lock))
 			return NULL;
+		GO_DEBUG_HOOK(netpoll_nowait);
 	} else {
 		_go_lock(&np.cq_lock);
 	}
@@ -244,13 +258,21 @@ struct go_g *_go_netpoll(int64_t delay)
 		store_relaxed(&np.block_until, INT64_MAX);
 	}
 	io_uring_for_each_cqe(&np.ring, head, cqe) {
-		struct pollop *op = (struct pollop *)(uintptr_t)io_uring_cqe_get_data64(cqe);
+		uint64_t data = io_uring_cqe_get_data64(cqe);
+		struct pollop *op = (struct pollop *)(uintptr_t)data;
 
 		seen++;
-		if (!op) {
-			store_release(&np.break_pending, 0u);
+		if (data == BREAK_DATA) {
+			/* Ours if we were to block; else an M that is (or saw nobody blocked an
+			 * instant ago and is about to be) waits for it: send it again. */
+			if (delay == 0 && load_acquire(&_go_netpoll_blocked))
+				rebreak = true;
+			else
+				store_release(&np.break_pending, 0u);
 			continue;
 		}
+		if (!op)
+			continue;	/* a link timeout */
 		(void)load_acquire(&op->armed);
 		op->res = cqe->res;
 		fetch_add(&np.waiters, -1);
@@ -277,6 +299,8 @@ struct go_g *_go_netpoll(int64_t delay)
 	io_uring_cq_advance(&np.ring, seen);
 	store_relaxed(&_go_netpoll_last, _go_nanotime());
 	_go_unlock(&np.cq_lock);
+	if (rebreak)
+		break_submit();		/* break_pending stays set: it is this one */
 	return list;
 }
 

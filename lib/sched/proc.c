@@ -714,6 +714,7 @@ top:
 		}
 		if (load_acquire(&sched.stopping))
 			delay = 0;
+		GO_DEBUG_HOOK(netpoll_block);
 		list = _go_netpoll(delay);
 		store_release(&_go_netpoll_blocked, 0u);
 		_go_lock(&sched.lock);

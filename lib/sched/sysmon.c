@@ -198,10 +198,14 @@ static void *sysmon_main(void *arg)
 			 * queueing, checkdead would see no waiter and no runnable G. */
 			_go_inject_global_polled();
 		}
-		/* A due timer nobody is waiting for (all Ms busy or asleep). */
-		if (_go_timers_next() >= 0 && _go_timers_next() < now - 1000000 &&
-		    !load_relaxed(&_go_netpoll_blocked))
-			_go_wakep();
+		/* A timer overdue by 1 ms: nobody waits for it (all Ms busy or asleep), or the
+		 * M blocked in the poller sleeps past it (its break was lost): wake one. */
+		if (_go_timers_next() >= 0 && _go_timers_next() < now - 1000000) {
+			if (load_acquire(&_go_netpoll_blocked))
+				_go_netpoll_wake_for(_go_timers_next());
+			else
+				_go_wakep();
+		}
 		if (sched.schedtrace_ms && now - last_trace >= (int64_t)sched.schedtrace_ms * 1000000) {
 			last_trace = now;
 			go_schedtrace();

@@ -13,12 +13,15 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "tap.h"
+
+#define MSEC 1000000LL
 
 static int run_procs(unsigned procs, void (*fn)(void *), void *arg)
 {
@@ -291,9 +294,152 @@ static void busy_p_still_reaps_completions(void)
 	close(b.fds[1]);
 }
 
-/* ---- fork: the child's poller is its own --------------------------------------------- */
+/* ---- the poller's wake-up ----------------------------------------------------------------- */
 
-#define MSEC 1000000LL
+/*
+ * go_timer_start wakes the M blocked in the poller (a break) when the new timer is due before
+ * that M would wake. Here a non-blocking poll holds the completion queue (the netpoll_nowait
+ * hook) while another M decides to block (netpoll_block) and a thread starts a 1 ms timer:
+ * the non-blocking poll must leave the break to the M it was meant for, or that M sleeps
+ * on (forever: nothing else is due) and the timer does not fire.
+ */
+enum { WS_IDLE, WS_ARMED, WS_NOWAIT_HELD, WS_BLOCKING, WS_TIMER_STARTED };
+
+static struct wakesteal {
+	_Atomic int stage;
+	_Atomic int started;		/* spinners running */
+	_Atomic int64_t fired;		/* when the timer fired */
+	int64_t start;
+	struct go_timer t;
+	int fds[2];
+	struct go_waitgroup done, reader;
+} ws;
+
+static void ws_hook_nowait(void)
+{
+	int armed = WS_ARMED;
+	int64_t until;
+
+	if (!atomic_compare_exchange_strong(&ws.stage, &armed, WS_NOWAIT_HELD))
+		return;
+	/* hold the completion queue until the timer's break has been sent */
+	until = go_now() + 2000 * MSEC;
+	while (atomic_load(&ws.stage) < WS_TIMER_STARTED && go_now() < until)
+		sched_yield();
+}
+
+static void ws_hook_block(void)
+{
+	int held = WS_NOWAIT_HELD;
+
+	atomic_compare_exchange_strong(&ws.stage, &held, WS_BLOCKING);
+}
+
+static void ws_fire(struct go_timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	atomic_store(&ws.fired, go_now());
+}
+
+static void ws_reader(void *arg)
+{
+	char c;
+
+	(void)arg;
+	go_read(ws.fds[0], &c, 1);	/* a pending completion: Ms poll without blocking */
+	go_wg_done(&ws.reader);
+}
+
+/*
+ * Two spinners, one per P, so that no M waits in the poller (nothing to wait for yet). The
+ * first to see both running starts the reader (it runs next on this P), arms the hooks and
+ * returns: its M runs the reader, then polls without blocking. The other returns once that
+ * poll holds the queue: its M blocks in the poller.
+ */
+static void ws_spinner(void *arg)
+{
+	int64_t until = go_now() + 2000 * MSEC;
+	int idle = WS_IDLE;
+
+	(void)arg;
+	atomic_fetch_add(&ws.started, 1);
+	while (atomic_load(&ws.started) < 2 && go_now() < until)
+		;
+	if (atomic_load(&ws.stage) == WS_IDLE) {
+		go_spawn(ws_reader, NULL);
+		if (atomic_compare_exchange_strong(&ws.stage, &idle, WS_ARMED))
+			return;
+	}
+	while (atomic_load(&ws.stage) < WS_NOWAIT_HELD && go_now() < until)
+		;
+}
+
+static void *ws_thread(void *arg)
+{
+	int64_t until = go_now() + 5000 * MSEC;
+
+	(void)arg;
+	while (atomic_load(&ws.stage) < WS_BLOCKING && go_now() < until)
+		usleep(100);
+	if (atomic_load(&ws.stage) == WS_BLOCKING) {
+		ws.start = go_now();
+		go_timer_start(&ws.t, ws.start + MSEC, ws_fire, NULL);
+		atomic_store(&ws.stage, WS_TIMER_STARTED);
+		until = go_now() + 3000 * MSEC;
+		while (!atomic_load(&ws.fired) && go_now() < until)
+			usleep(1000);
+	}
+	go_wg_done(&ws.done);
+	return NULL;
+}
+
+extern void (*_go_debug_hook_netpoll_nowait)(void);
+extern void (*_go_debug_hook_netpoll_block)(void);
+
+static void ws_main(void *arg)
+{
+	pthread_t t;
+
+	(void)arg;
+	go_wg_add(&ws.done, 1);
+	go_wg_add(&ws.reader, 1);
+	go_spawn(ws_spinner, NULL);
+	go_spawn(ws_spinner, NULL);
+	pthread_create(&t, NULL, ws_thread, NULL);
+	go_wg_wait(&ws.done);
+	__atomic_store_n(&_go_debug_hook_netpoll_nowait, NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&_go_debug_hook_netpoll_block, NULL, __ATOMIC_RELEASE);
+	if (write(ws.fds[1], "x", 1) != 1)
+		CHECK(0, "write");
+	go_wg_wait(&ws.reader);
+	GO_SYSCALL(pthread_join(t, NULL));
+}
+
+static void timer_wakes_poller_past_nonblocking_poll(void)
+{
+	struct go_config c = { .size = sizeof(c), .maxprocs = 2,
+			       .flags = GO_CONFIG_NO_DEADLOCK_CHECK };
+	int64_t fired;
+
+	memset(&ws, 0, sizeof(ws));
+	CHECK(pipe(ws.fds) == 0, "pipe");
+	__atomic_store_n(&_go_debug_hook_netpoll_nowait, ws_hook_nowait, __ATOMIC_RELEASE);
+	__atomic_store_n(&_go_debug_hook_netpoll_block, ws_hook_block, __ATOMIC_RELEASE);
+	CHECK(go_run_config(&c, ws_main, NULL) == 0, "go_run");
+	fired = atomic_load(&ws.fired);
+	/* the interleaving happened: a poll held the queue while another M blocked */
+	CHECK(atomic_load(&ws.stage) == WS_TIMER_STARTED, "stage %d", atomic_load(&ws.stage));
+	/* the 1 ms timer fired, and not after the 3 s the thread waited (a bound only) */
+	CHECK(fired && fired - ws.start < 3000 * MSEC,
+	      "the 1 ms timer had not fired after 3 s (%s)", fired ? "late" : "never");
+	if (fired)
+		printf("# timer fired %.3f ms after its start\n", (fired - ws.start) / 1e6);
+	close(ws.fds[0]);
+	close(ws.fds[1]);
+}
+
+/* ---- fork: the child's poller is its own --------------------------------------------- */
 
 static uint32_t hog_started;
 
@@ -470,6 +616,7 @@ int main(int argc, char **argv)
 	TEST(outside_a_goroutine_plain_calls);
 	TEST(bad_fd_is_an_error);
 	TEST(busy_p_still_reaps_completions);
+	TEST(timer_wakes_poller_past_nonblocking_poll);
 	TEST(forked_child_polls_on_its_own_ring);
 	return tap_any_failed;
 }
