@@ -54,11 +54,29 @@ GO_DEBUG_HOOK_DECLARE(netpoll_block);
 #define GO_DEBUG_HOOK(name) do { } while (0)
 #endif
 
-/* ---- lib/sched/netpoll.c, for lib/chan ---------------------------------------------------- */
+/* ---- lib/sched/proc.c, for lib/chan ------------------------------------------------------- */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct go_g;
+
+/*
+ * _go_thread_park_until - go_park(unlock, arg, reason) for a thread that is not running a
+ * goroutine (go_id() == 0: main before go_run, any thread of the program), giving up at
+ * deadline_ns (CLOCK_MONOTONIC). Such a park blocks the thread on a futex: it needs no
+ * scheduler, and no timer to end it.
+ * Returns 0 once readied (or when unlock returned false); -ETIMEDOUT at the deadline, with
+ * the park still open: the caller then wins its own wait (so that nobody will go_ready it),
+ * or lets whoever won it first do so, and calls _go_thread_park_wait(), which returns once
+ * the go_ready has come (at once if it has).
+ */
+int _go_thread_park_until(bool (*unlock)(struct go_g *g, void *arg), void *arg,
+			  const char *reason, int64_t deadline_ns);
+void _go_thread_park_wait(void);
+
+/* ---- lib/sched/netpoll.c, for lib/chan ---------------------------------------------------- */
+
 struct gochan_select_case;
 
 /*

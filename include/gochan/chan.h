@@ -26,7 +26,8 @@
  *     chan struct{}; element pointers may then be NULL).
  *
  * Blocking calls park the goroutine, not its thread. Outside a goroutine (a plain thread)
- * they block the thread, as sched.h's go_park does.
+ * they block the thread, as sched.h's go_park does; deadlines hold there too, whether a
+ * scheduler runs or not.
  *
  * Memory: a channel lives until go_chan_free(). Nothing is garbage-collected yet.
  *
@@ -179,8 +180,9 @@ struct go_select_case {
  * such a select can then meet a partner only if that partner waits inside the channel.
  * Closing a kernel case's fd while the select waits leaves that case unable to fire.
  *
- * Errors: -EINVAL (bad dir); -ENOMEM (more than 16 cases need memory); a kernel case's
- * errors (-EBADF ...), as <gochan/kchan.h> reports them.
+ * Errors: -EINVAL (bad dir); -ENOMEM (more than 16 cases need memory, or a goroutine's
+ * deadline timer does); a kernel case's errors (-EBADF ...), as <gochan/kchan.h> reports
+ * them.
  */
 int go_select(struct go_select_case *cases, unsigned n);
 int go_try_select(struct go_select_case *cases, unsigned n);

@@ -15,7 +15,9 @@
  *   pass 3     relock, dequeue the sudogs that did not fire; settle the kernel command.
  *
  * One select can be woken by several parties at once: a channel operation (holding that
- * channel's lock), the timer, the kernel command's completion (holding neither). struct
+ * channel's lock), the timer, the kernel command's completion (holding neither). (A thread
+ * that is not a goroutine has no timer: it sleeps on its futex until the deadline, then
+ * claims its own select as the timer would.) struct
  * selwait's done flag decides the single winner (CAS 0 -> 1), and its parked flag makes a
  * winner that holds no lock wait for the goroutine to be off its stack before go_ready()
  * (if it is not yet, the park's unlock callback sees that and go_park returns at once).
@@ -465,6 +467,7 @@ int _go_select(struct go_select_case *cases, unsigned n, bool block, int64_t dea
 	struct gochan_select_case *kcases = kstack;	/* the kernel cases, for the command */
 	unsigned *kmap = mstack;			/* kcases[k] is cases[kmap[k]] */
 	bool poll_kernel = false;	/* no kernel command: poll helpers wake us to retry */
+	bool thread = go_id() == 0;	/* not in a goroutine: the caller's thread blocks */
 	int ret;
 
 	if (n > SELECT_STACK_CASES) {
@@ -535,11 +538,16 @@ retry:;
 	bool timed = false;
 	unsigned nhelp = 0;
 
-	if (block && deadline >= 0) {
+	/* A thread that is not a goroutine sleeps on a futex until its deadline (below): it
+	 * needs no scheduler, whose timers may not be running. */
+	if (block && deadline >= 0 && !thread) {
 		atomic_store_explicit(&sw.timer_busy, 1, memory_order_relaxed);
-		timed = go_timer_start(&timer, deadline, sel_timer_fn, &sw) == 0;
-		if (!timed)
+		ret = go_timer_start(&timer, deadline, sel_timer_fn, &sw);
+		if (ret < 0) {		/* -ENOMEM: no deadline then; fail rather than hang */
 			atomic_store_explicit(&sw.timer_busy, 0, memory_order_relaxed);
+			goto out;
+		}
+		timed = true;
 	}
 	for (unsigned i = 0; block && poll_kernel && i < n; i++) {
 		struct go_chan *c = cases[i].chan;
@@ -661,7 +669,16 @@ retry:;
 
 	struct selpark sp = { .lockorder = lockorder, .nlock = nlock, .sw = &sw };
 
-	go_park(sel_park_unlock, &sp, "select");
+	if (thread && deadline >= 0) {
+		if (_go_thread_park_until(sel_park_unlock, &sp, "select", deadline) == -ETIMEDOUT) {
+			/* Claim it as the timer would (readying ourselves), or take the go_ready
+			 * of whoever claimed it first. */
+			selwait_claim(&sw, SEL_FIRED_TIMEOUT);
+			_go_thread_park_wait();
+		}
+	} else {
+		go_park(sel_park_unlock, &sp, "select");
+	}
 
 	/* Woken: by a channel (sw.fired = case), the timer, the kernel command, or a poll. */
 	sel_disarm(&sw, &timer, timed, helpers, nhelp);

@@ -1111,6 +1111,48 @@ GOCHAN_API unsigned go_maxprocs(void)
 	return load_acquire(&sched.running) ? sched.nprocs : 0;
 }
 
+/* Sleep until the futex word is set (deadline < 0: for good); -ETIMEDOUT at the deadline. */
+static int thread_park_sleep(struct go_g *g, int64_t deadline)
+{
+	while (load_acquire(&g->sema) == 0) {
+		int64_t left = deadline < 0 ? -1 : deadline - _go_nanotime();
+
+		if (deadline >= 0 && left <= 0)
+			return -ETIMEDOUT;
+		_go_futex_wait(&g->sema, 0, left);
+	}
+	return 0;
+}
+
+/* go_park of a thread's stand-in: sleep on its futex word (go_ready sets it). */
+static int thread_park(bool (*unlock)(struct go_g *g, void *arg), void *arg, const char *reason,
+		       int64_t deadline)
+{
+	struct go_g *g = go_self();
+	int saved = errno, r = 0;
+
+	store_relaxed(&g->sema, 0u);
+	g->waitreason = reason;
+	if (!unlock || unlock(g, arg))
+		r = thread_park_sleep(g, deadline);
+	errno = saved;
+	return r;
+}
+
+int _go_thread_park_until(bool (*unlock)(struct go_g *g, void *arg), void *arg,
+			  const char *reason, int64_t deadline_ns)
+{
+	return thread_park(unlock, arg, reason, deadline_ns < 0 ? 0 : deadline_ns);
+}
+
+void _go_thread_park_wait(void)
+{
+	int saved = errno;
+
+	thread_park_sleep(go_self(), -1);
+	errno = saved;
+}
+
 GOCHAN_API uintptr_t go_park(bool (*unlock)(struct go_g *g, void *arg), void *arg,
 			     const char *reason)
 {
@@ -1118,20 +1160,8 @@ GOCHAN_API uintptr_t go_park(bool (*unlock)(struct go_g *g, void *arg), void *ar
 	struct go_m *m;
 
 	if (!g) {
-		/* A thread's stand-in: sleep on its futex word. */
-		int saved = errno;
-
-		g = go_self();
-		store_relaxed(&g->sema, 0u);
-		g->waitreason = reason;
-		if (unlock && !unlock(g, arg)) {
-			errno = saved;
-			return 0;
-		}
-		while (load_acquire(&g->sema) == 0)
-			_go_futex_wait(&g->sema, 0, -1);
-		errno = saved;
-		return load_relaxed(&g->param);
+		thread_park(unlock, arg, reason, -1);
+		return load_relaxed(&go_self()->param);
 	}
 	m = g->m;
 	_go_rt_enter_noswitch(m);	/* with or without a P, the park goes on */

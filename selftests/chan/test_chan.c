@@ -5,8 +5,10 @@
  * (after golang/go runtime/chan_test.go: TestChan, TestMultiConsumer, TestNonblockRecvRace).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include <gochan/chan.h>
 #include <gochan/sched.h>
@@ -362,6 +364,115 @@ static void timed_operations(void)
 	go_chan_free(c);
 }
 
+/* ---- without a scheduler ------------------------------------------------------------------ */
+
+/* After 3 s, whoever is still blocked on c gets a partner: its deadline was missed. */
+struct unstick {
+	struct go_chan *c;
+	_Atomic int stop;
+	_Atomic int unstuck;
+};
+
+static void *unstick_thread(void *p)
+{
+	struct unstick *u = p;
+	int64_t start = go_now();
+	long v = 0;
+
+	while (!atomic_load(&u->stop)) {
+		if (go_now() - start > 3000 * MS &&
+		    (go_chan_try_send(u->c, &v) == 0 || go_chan_try_recv(u->c, &v, NULL) == 0)) {
+			atomic_fetch_add(&u->unstuck, 1);
+			start = go_now();
+		}
+		usleep(10000);
+	}
+	return NULL;
+}
+
+static void timed_ops_without_scheduler(void)
+{
+	struct unstick u = { 0 };
+	struct go_chan *other;
+	struct go_select_case cs[2];
+	pthread_t t;
+	int64_t t0, dt;
+	long v = 1;
+	int r;
+
+	/* (main's thread, no go_run: the deadline needs no scheduler) */
+	CHECK(go_maxprocs() == 0, "a scheduler runs");
+	go_chan_make(&u.c, sizeof(long), 0);
+	go_chan_make(&other, sizeof(long), 0);
+	pthread_create(&t, NULL, unstick_thread, &u);
+
+	/* A receive nobody sends to gives up at its deadline, not before. */
+	t0 = go_now();
+	r = go_chan_recv_until(u.c, &v, NULL, t0 + 10 * MS);
+	dt = go_now() - t0;
+	CHECK(r == -ETIMEDOUT && dt >= 10 * MS, "recv_until(+10 ms) returned %d after %.1f ms%s",
+	      r, dt / 1e6, atomic_load(&u.unstuck) ? " (when another thread sent)" : "");
+	/* So does a send nobody receives. */
+	t0 = go_now();
+	r = go_chan_send_until(u.c, &v, t0 + 10 * MS);
+	dt = go_now() - t0;
+	CHECK(r == -ETIMEDOUT && dt >= 10 * MS, "send_until(+10 ms) returned %d after %.1f ms%s",
+	      r, dt / 1e6, atomic_load(&u.unstuck) ? " (when another thread received)" : "");
+	/* And a select. */
+	cs[0] = GO_RECV_CASE(u.c, &v);
+	cs[1] = GO_RECV_CASE(other, &v);
+	t0 = go_now();
+	r = go_select_until(cs, 2, t0 + 10 * MS);
+	dt = go_now() - t0;
+	CHECK(r == -ETIMEDOUT && dt >= 10 * MS, "select_until(+10 ms) returned %d after %.1f ms",
+	      r, dt / 1e6);
+	/* The timed-out waiters left the queues. */
+	CHECK(queued(u.c, true) == 0 && queued(u.c, false) == 0, "stale waiters");
+	atomic_store(&u.stop, 1);
+	pthread_join(t, NULL);
+	go_chan_free(u.c);
+	go_chan_free(other);
+}
+
+struct thread_timed {
+	struct go_chan *c;
+	int r1, r2;
+	long v;
+	int64_t dt1;
+	_Atomic int first_done;
+};
+
+static void *thread_timed_run(void *p)
+{
+	struct thread_timed *t = p;
+	int64_t t0 = go_now();
+
+	t->r1 = go_chan_recv_until(t->c, &t->v, NULL, t0 + 10 * MS);
+	t->dt1 = go_now() - t0;
+	atomic_store(&t->first_done, 1);
+	t->r2 = go_chan_recv_until(t->c, &t->v, NULL, go_now() + 10000 * MS);
+	return NULL;
+}
+
+static void timed_ops_from_a_thread(void)
+{
+	struct thread_timed t = { 0 };
+	pthread_t th;
+	long v = 42;
+
+	go_chan_make(&t.c, sizeof(long), 0);
+	pthread_create(&th, NULL, thread_timed_run, &t);
+	/* A thread's timed receive with the scheduler running: it gives up at its deadline,
+	 * then, waiting again, is woken by a goroutine's send. */
+	while (!atomic_load(&t.first_done))
+		go_sleep(MS);
+	CHECK(go_chan_send_until(t.c, &v, go_now() + 10000 * MS) == 0, "send");
+	GO_SYSCALL(pthread_join(th, NULL));
+	CHECK(t.r1 == -ETIMEDOUT && t.dt1 >= 10 * MS, "first: %d after %.1f ms", t.r1, t.dt1 / 1e6);
+	CHECK(t.r2 == 0 && t.v == 42, "second: %d, %ld", t.r2, t.v);
+	go_chan_free(t.c);
+}
+
 struct big { unsigned char b[4096]; };
 struct bigsend { struct go_chan *c; struct go_waitgroup *wg; };
 
@@ -465,6 +576,8 @@ int main(int argc, char **argv)
 	TEST(nil_channel_blocks_forever);
 	TEST(zero_size_elements);
 	TEST(timed_operations);
+	TEST_NO_SCHED(timed_ops_without_scheduler);
+	TEST(timed_ops_from_a_thread);
 	TEST(large_elements_copied_whole);
 	TEST(multi_consumer);
 	return tap_any_failed;
