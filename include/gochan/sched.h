@@ -38,7 +38,9 @@
  *     thread and see that thread's values.
  *   - The signal mask is the M's. Ms start with the mask of the thread that called go_run;
  *     a goroutine must not change it (pthread_sigmask would change it for whichever goroutine
- *     runs next on that thread). The runtime uses SIGURG (as Go does) to detect hogs.
+ *     runs next on that thread). The runtime uses SIGURG (as Go does) to detect hogs;
+ *     its handler runs on an alternate signal stack (sigaltstack) each M gives its thread,
+ *     or on the one the thread has already (go_run's thread: only while go_run runs).
  *   - A thread that is not an M (main before go_run, a pthread of the program) may call
  *     go_ready(), go_timer_*, and the park-based primitives built on go_park(): there they
  *     block the thread itself.

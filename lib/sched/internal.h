@@ -193,6 +193,12 @@ struct go_m {
 	enum go_after after;
 	uint64_t fastrand;
 
+	/* The alternate signal stack the hog signal's handler runs on (SA_ONSTACK): a
+	 * goroutine's stack may have no room left for a signal frame. Mapped by this M, or NULL
+	 * when its thread had one already (a sanitizer's, the program's), which it then uses. */
+	void *sigstack;
+	size_t sigstack_len;
+
 	/* g0's stack, for sanitizers */
 	void *g0_stack_lo;
 	size_t g0_stack_size;

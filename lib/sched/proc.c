@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -841,12 +842,51 @@ static void schedule(struct go_m *m)
 	}
 }
 
+#define SIGSTACK_BYTES	(32 << 10)	/* Go's gsignal stack is 32 KiB too */
+
+/* Give this M's thread an alternate signal stack, unless it has one (see go_m.sigstack). */
+static void m_sigstack_init(struct go_m *m)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t guard = page > 0 ? (size_t)page : 4096;
+	stack_t ss;
+	char *p;
+
+	if (sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE))
+		return;
+	p = mmap(NULL, guard + SIGSTACK_BYTES, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+	if (p == MAP_FAILED)
+		return;		/* the handler then runs where the signal lands, as before */
+	mprotect(p, guard, PROT_NONE);	/* an overflow of the handler's faults */
+	ss = (stack_t){ .ss_sp = p + guard, .ss_size = SIGSTACK_BYTES };
+	if (sigaltstack(&ss, NULL) != 0) {
+		munmap(p, guard + SIGSTACK_BYTES);
+		return;
+	}
+	m->sigstack = p;
+	m->sigstack_len = guard + SIGSTACK_BYTES;
+}
+
+/* The thread leaves the runtime (its M's end, or go_run's return): drop what init set up. */
+static void m_sigstack_fini(struct go_m *m)
+{
+	stack_t ss = { .ss_flags = SS_DISABLE };
+
+	if (!m->sigstack)
+		return;
+	sigaltstack(&ss, NULL);
+	munmap(m->sigstack, m->sigstack_len);
+	m->sigstack = NULL;
+}
+
 static void m_init_thread(struct go_m *m)
 {
 	pthread_attr_t attr;
 
 	_go_m = m;
 	m->in_runtime = 1;
+	m_sigstack_init(m);
 	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
 		pthread_attr_getstack(&attr, &m->g0_stack_lo, &m->g0_stack_size);
 		pthread_attr_destroy(&attr);
@@ -868,6 +908,7 @@ static void *mstart_thread(void *arg)
 		m->nextp = NULL;
 	}
 	schedule(m);
+	m_sigstack_fini(m);
 	if (m->gen != load_relaxed(&sched.gen)) {
 		/* abandoned by an earlier go_run (fate M_ABANDONED, set before the gen moved):
 		 * touch nothing shared but the count */
@@ -1536,6 +1577,7 @@ GOCHAN_API int go_run_config(const struct go_config *config, void (*main_fn)(voi
 		runqput(m0->p, g, false);
 	}
 	schedule(m0);
+	m_sigstack_fini(m0);
 	m0->p = NULL;
 	err = run_result;
 	teardown(m0);

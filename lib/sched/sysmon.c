@@ -62,7 +62,8 @@ int _go_hog_signal_install(void)
 		return 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = hog_handler;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	/* on the M's alternate stack (go_m.sigstack): the goroutine's may be nearly full */
+	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGURG, &sa, &old_urg) != 0)
 		return -errno;

@@ -8,11 +8,13 @@
 #include <errno.h>
 #include <gochan/sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "tap.h"
+#include "sched/internal.h"	/* the goroutine's stack bounds (white box) */
 
 static char **saved_argv;
 
@@ -171,8 +173,68 @@ static void overflow_main(void *arg)
 	go_wg_wait(&wg);
 }
 
+/*
+ * A hog's goroutine, 1 KiB above its stack's lowest byte, spinning until another goroutine
+ * runs: that needs sysmon's hog signal, whose handler (and the kernel's signal frame, a few
+ * KiB with the vector registers) must not land on this stack.
+ */
+struct nearlimit {
+	_Atomic int stop;
+	int guarded;
+	struct go_waitgroup wg;
+};
+
+/* (not instrumented: a sanitizer's calls would need more than that KiB themselves) */
+static __attribute__((noinline, no_sanitize_address, no_sanitize_thread))
+void spin_near_limit(struct nearlimit *n)
+{
+	struct go_g *g = go_self();
+	char *sp = __builtin_frame_address(0);
+	size_t pad = (size_t)(sp - g->stack_lo) - 1024;
+	volatile char *p = __builtin_alloca(pad);
+
+	p[0] = 0;
+	n->guarded = g->guarded;
+	while (!atomic_load(&n->stop))	/* no runtime call: a hog */
+		;
+	p[0] = 1;
+}
+
+static void near_limit_g(void *arg)
+{
+	struct nearlimit *n = arg;
+
+	spin_near_limit(n);
+	go_wg_done(&n->wg);
+}
+
+static void near_limit_stopper(void *arg)
+{
+	struct nearlimit *n = arg;
+
+	atomic_store(&n->stop, 1);
+	go_wg_done(&n->wg);
+}
+
+static void near_limit_main(void *arg)
+{
+	struct nearlimit *n = arg;
+
+	go_wg_add(&n->wg, 2);
+	go_spawn(near_limit_stopper, n);	/* waits: only the hog signal lets it run */
+	go_spawn(near_limit_g, n);		/* runs next */
+	go_wg_wait(&n->wg);
+}
+
 static int child_main(const char *what)
 {
+	if (!strcmp(what, "near-limit")) {
+		struct nearlimit n = { 0 };
+		int r = run_cfg(1, 64 << 10, near_limit_main, &n);
+
+		printf("near-limit: go_run %d, guarded %d\n", r, n.guarded);
+		return r == 0 ? 0 : 1;
+	}
 	if (!strcmp(what, "overflow"))
 		return run_cfg(1, 64 << 10, overflow_main, overflow_g);
 	if (!strcmp(what, "runaway"))
@@ -250,6 +312,22 @@ static void runaway_unguarded_stack_still_stops(void)
 	CHECK(killed(st, buf), "status 0x%x: %s", st, buf);
 }
 
+static void hog_signal_near_stack_limit_is_survived(void)
+{
+	char buf[8192];
+	int st;
+
+#ifdef __SANITIZE_THREAD__
+	SKIP_TEST("ThreadSanitizer defers signal handlers to its own safe points, on the "
+		  "thread's stack");
+#endif
+	st = spawn_child("near-limit", "100", buf, sizeof(buf));
+	/* the hog signal's handler ran elsewhere than on the goroutine's last KiB of stack */
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x (%s): %s", st,
+	      WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : "exit", buf);
+	CHECK(strstr(buf, "guarded 1") != NULL, "the goroutine's stack was not guarded: %s", buf);
+}
+
 int main(int argc, char **argv)
 {
 	saved_argv = argv;
@@ -262,5 +340,6 @@ int main(int argc, char **argv)
 	TEST(overflow_of_guarded_stack_faults);
 	TEST(overflow_of_unguarded_stack_is_caught_at_switch);
 	TEST(runaway_unguarded_stack_still_stops);
+	TEST(hog_signal_near_stack_limit_is_survived);
 	return tap_any_failed;
 }
