@@ -26,6 +26,16 @@
  * call into the runtime. So others are never starved, at the cost of running more threads than
  * Ps while a goroutine hogs its thread.
  *
+ * The hog signal and system calls: a goroutine blocked in a system call it did not bracket
+ * (go_syscall_enter/exit, GO_SYSCALL) looks like a hog, and its thread gets the signal too
+ * (SIGURG, see below), as Go's preemption signal reaches cgo and raw system calls. The handler
+ * is installed with SA_RESTART, so the calls the kernel restarts go on unseen (read, write,
+ * open, wait, ioctl, flock ... on pipes, sockets, terminals; see signal(7)); those it never
+ * restarts fail with EINTR: nanosleep, clock_nanosleep, usleep, sleep, poll, ppoll, select,
+ * pselect, epoll_wait, sigtimedwait, io_getevents, semop/semtimedop, and socket calls with a
+ * timeout (SO_RCVTIMEO, SO_SNDTIMEO). Bracket such calls (the P then goes to another thread
+ * and this one is never signalled), or retry on EINTR, as Go programs must.
+ *
  * Thread-local state, for code running in a goroutine:
  *   - errno is saved and restored with the goroutine at every switch, so its value follows
  *     the goroutine. But glibc declares __errno_location() const, and the compiler may reuse

@@ -447,11 +447,14 @@ static uint32_t hog_started;
  * the ring for the orphan's sake. */
 static void hog_past_teardown(void *arg)
 {
-	struct timespec ts = { 2, 600 * MSEC };
+	int64_t until = go_now() + 2600 * MSEC;
+	struct timespec ts = { until / 1000000000, until % 1000000000 };
 
 	(void)arg;
 	__atomic_store_n(&hog_started, 1, __ATOMIC_RELEASE);
-	nanosleep(&ts, NULL);
+	/* (the hog signal may cut a sleep short: sched.h) */
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
 }
 
 /* Holds on to its thread (go_run's) until another M has taken the hog, then returns. */

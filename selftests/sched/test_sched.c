@@ -682,6 +682,83 @@ static void spinning_goroutine_does_not_starve_others(void)
 }
 
 /*
+ * The hog signal interrupts a goroutine blocked in a system call it did not bracket: a call
+ * the kernel restarts (SA_RESTART: a read on a pipe here) goes on unseen; sleeps and polls
+ * return EINTR, as sched.h says, and bracketed they are never signalled.
+ */
+struct restart {
+	int fds[2];
+	ssize_t r;
+	int err;
+	uint32_t done;
+	struct timespec left;
+	int sleep_r;
+	uint64_t hog_handoffs;
+};
+
+static void restart_waiter(void *arg)
+{
+	struct restart *s = arg;
+
+	while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))	/* runnable all along */
+		go_yield();
+}
+
+static void *restart_writer(void *arg)
+{
+	struct restart *s = arg;
+
+	usleep(300000);
+	if (write(s->fds[1], "x", 1) != 1)
+		s->err = -1;
+	return NULL;
+}
+
+static void restart_main(void *arg)
+{
+	struct restart *s = arg;
+	struct timespec ts = { 0, 100000000 };
+	struct go_sched_stats st = { .size = sizeof(st) };
+	pthread_t t;
+	char c;
+
+	pthread_create(&t, NULL, restart_writer, s);
+	go_spawn(restart_waiter, s);
+	/* Unbracketed, the P stays with this thread while the waiter waits: sysmon signals.
+	 * A sleep may end early with EINTR (documented; printed, not checked). */
+	{
+		int64_t t0 = go_now();
+		int r = nanosleep(&ts, &s->left);
+
+		printf("# unbracketed nanosleep(100 ms): %d%s after %.1f ms\n", r,
+		       r < 0 && errno == EINTR ? " EINTR" : "", (go_now() - t0) / 1e6);
+	}
+	go_yield();	/* a P again */
+	s->r = read(s->fds[0], &c, 1);
+	s->err = s->r < 0 ? errno : 0;
+	/* bracketed: the P goes to another thread, nobody signals this one */
+	s->sleep_r = GO_SYSCALL(nanosleep(&ts, &s->left));
+	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+	go_sched_stats(&st);
+	s->hog_handoffs = st.hog_handoffs;
+	GO_SYSCALL(pthread_join(t, NULL));
+}
+
+static void hog_signal_restarts_slow_calls(void)
+{
+	struct restart s = { 0 };
+
+	CHECK(pipe(s.fds) == 0, "pipe");
+	CHECK(run_procs(1, restart_main, &s) == 0, "go_run");
+	/* the read was restarted after the hog signal, and returned the byte */
+	CHECK(s.r == 1, "read returned %zd (errno %d)", s.r, s.err);
+	CHECK(s.sleep_r == 0, "bracketed nanosleep returned %d", s.sleep_r);
+	printf("# %llu hog handoffs\n", (unsigned long long)s.hog_handoffs);
+	close(s.fds[0]);
+	close(s.fds[1]);
+}
+
+/*
  * One P is one running goroutine. Workers make short bracketed system calls (sysmon hands
  * their P to another thread while they sleep) and a hog spins 15 ms at a time (the hog
  * signal flips its P); between its system calls, or after a runtime call returns, a
@@ -957,6 +1034,7 @@ int main(int argc, char **argv)
 	TEST(blocking_syscall_hands_off_its_p);
 	TEST(spinning_goroutine_does_not_starve_others);
 	TEST(one_p_runs_one_goroutine);
+	TEST(hog_signal_restarts_slow_calls);
 	TEST(deadlock_is_reported);
 	TEST(idle_program_uses_no_cpu);
 	TEST(schedtrace_prints_lines);
