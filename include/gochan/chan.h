@@ -83,7 +83,8 @@ int go_chan_fd(const struct go_chan *c);
 
 /*
  * go_chan_free - free a channel (NULL: nothing). No goroutine may be blocked on it or use it
- * afterwards (the caller knows: typically after close and after every user has finished).
+ * afterwards (the caller knows: typically after close and after every user has finished);
+ * one blocked on it makes go_chan_free print a message and abort().
  * A kernel channel's fd is closed when GO_CHAN_FD_OWN was given; the kernel channel itself
  * lives while any fd refers to it.
  */

@@ -8,6 +8,7 @@
  * once. Values move directly between the two goroutines' stacks when one is waiting.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -180,6 +181,14 @@ GOCHAN_API void go_chan_free(struct go_chan *c)
 {
 	if (!c)
 		return;
+	/* Forbidden, and fatal later (a waiter's wake, or its select's timeout, would touch
+	 * freed memory): say so now. Racy reads, as the caller owns c by now. */
+	if (__atomic_load_n(&c->recvq.first, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&c->sendq.first, __ATOMIC_RELAXED)) {
+		fprintf(stderr, "gochan: fatal: go_chan_free(%p): goroutines are blocked %s it\n",
+			(void *)c, c->recvq.first ? "receiving from" : "sending on");
+		abort();
+	}
 	if (c->kind == CHAN_KERNEL && c->own_fd) {
 		int saved = errno;
 

@@ -6,8 +6,10 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gochan/chan.h>
@@ -473,6 +475,59 @@ static void timed_ops_from_a_thread(void)
 	go_chan_free(t.c);
 }
 
+/* ---- freeing -------------------------------------------------------------------------------- */
+
+/* In a child: free a channel a goroutine is blocked on (forbidden: it must abort, loudly). */
+static void free_blocked_recv(void *p)
+{
+	go_chan_recv(p, NULL, NULL);
+}
+
+static void free_blocked_main(void *p)
+{
+	struct go_chan *c;
+
+	(void)p;
+	go_chan_make(&c, sizeof(long), 0);
+	go_spawn(free_blocked_recv, c);
+	if (!wait_queued(c, false, 1))
+		_exit(3);
+	go_chan_free(c);
+	_exit(0);	/* freed silently: the waiter's select or wake would touch freed memory */
+}
+
+static void free_with_blocked_waiter_aborts(void)
+{
+	char buf[4096];
+	int fds[2], status = 0;
+	size_t got = 0;
+	ssize_t r;
+	pid_t pid;
+
+#ifdef __SANITIZE_THREAD__
+	SKIP_TEST("ThreadSanitizer cannot start threads in a child forked while threads run");
+#endif
+	CHECK(pipe(fds) == 0, "pipe");
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 2);
+		alarm(20);
+		go_run(free_blocked_main, NULL);
+		_exit(2);
+	}
+	close(fds[1]);
+	while (got + 1 < sizeof(buf) && (r = read(fds[0], buf + got, sizeof(buf) - got - 1)) > 0)
+		got += (size_t)r;
+	buf[got] = 0;
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	/* go_chan_free aborted, saying why */
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "status %#x (%s)", status,
+	      WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "freed silently" : "?");
+	CHECK(strstr(buf, "go_chan_free") && strstr(buf, "blocked"), "message: %s", buf);
+}
+
 struct big { unsigned char b[4096]; };
 struct bigsend { struct go_chan *c; struct go_waitgroup *wg; };
 
@@ -578,6 +633,7 @@ int main(int argc, char **argv)
 	TEST(timed_operations);
 	TEST_NO_SCHED(timed_ops_without_scheduler);
 	TEST(timed_ops_from_a_thread);
+	TEST_NO_SCHED(free_with_blocked_waiter_aborts);
 	TEST(large_elements_copied_whole);
 	TEST(multi_consumer);
 	return tap_any_failed;
