@@ -32,7 +32,9 @@
  * Memory: a channel lives until go_chan_free(). Nothing is garbage-collected yet.
  *
  * Conventions: 0 (or a count, or an index) on success, a negative errno value on failure;
- * errno is never set. Deadlines are absolute CLOCK_MONOTONIC nanoseconds (go_now()).
+ * errno is never set. Deadlines are absolute CLOCK_MONOTONIC nanoseconds (go_now()); a
+ * negative deadline is none (wait for good), for every call and form here, as -1 is in
+ * <gochan/sched.h> and for kernel channels.
  */
 #ifndef GOCHAN_CHAN_H
 #define GOCHAN_CHAN_H
@@ -168,7 +170,8 @@ struct go_select_case {
  * Channels are locked in address order (no deadlock between selects in any order).
  *
  * go_try_select: the same with Go's "default:": -EAGAIN when no case is ready.
- * go_select_until: gives up with -ETIMEDOUT at deadline_ns (go_now() based).
+ * go_select_until: gives up with -ETIMEDOUT at deadline_ns (go_now() based; negative: never,
+ * as go_select).
  *
  * Kernel channel cases: ready means the kernel's non-blocking operation succeeded. To wait,
  * the kernel cases are queued inside their channels as one kernel select (GOCHAN_IOC_SELECT

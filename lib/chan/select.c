@@ -747,7 +747,7 @@ GOCHAN_API int go_try_select(struct go_select_case *cases, unsigned n)
 
 GOCHAN_API int go_select_until(struct go_select_case *cases, unsigned n, int64_t deadline_ns)
 {
-	return _go_select(cases, n, true, deadline_ns < 0 ? 0 : deadline_ns);
+	return _go_select(cases, n, true, deadline_ns < 0 ? -1 : deadline_ns);
 }
 
 /* ---- The builder behind GO_SELECT ------------------------------------------------------------ */
@@ -794,7 +794,7 @@ GOCHAN_API int go_select_builder_step_(struct go_select_builder *b)
 		b->chosen = _go_select(b->cases, b->n, false, -1);
 	else
 		b->chosen = _go_select(b->cases, b->n, true,
-				       b->has_deadline ? (b->deadline < 0 ? 0 : b->deadline) : -1);
+				       b->has_deadline && b->deadline >= 0 ? b->deadline : -1);
 	if (b->chosen >= 0)
 		b->chosen_ok = b->cases[b->chosen].ok;
 	if (b->cases && b->cases != b->inline_cases)

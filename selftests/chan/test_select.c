@@ -90,6 +90,51 @@ static void deadline_expires(void)
 	go_chan_free(a);
 }
 
+struct late_send {
+	struct go_chan *c;
+	long v;
+};
+
+static void late_sender(void *p)
+{
+	struct late_send *l = p;
+
+	go_sleep(30 * MS);
+	go_chan_send(l->c, &l->v);
+}
+
+static void negative_deadline_means_none(void)
+{
+	struct late_send l[3];
+	long v = 0;
+	bool ok = false;
+	int r;
+
+	for (int i = 0; i < 3; i++) {
+		l[i].v = 10 + i;
+		go_chan_make(&l[i].c, sizeof(long), 0);
+		go_spawn(late_sender, &l[i]);
+	}
+	/* A negative deadline is none (as -1 is for go_poll and kernel channels): each call
+	 * waits for the send 30 ms later. */
+	struct go_select_case cs[] = { GO_RECV_CASE(l[0].c, &v) };
+
+	r = go_select_until(cs, 1, -1);
+	CHECK(r == 0 && cs[0].ok && v == 10, "go_select_until(-1): %d, %ld", r, v);
+	r = go_chan_recv_until(l[1].c, &v, &ok, -1);
+	CHECK(r == 0 && ok && v == 11, "go_chan_recv_until(-1): %d, %ld", r, v);
+	r = -1;
+	GO_SELECT {
+	GO_CASE_RECV(l[2].c, &v, &ok)
+		r = 0;
+	GO_DEADLINE(-1)
+		r = -ETIMEDOUT;
+	}
+	CHECK(r == 0 && ok && v == 12, "GO_DEADLINE(-1): %d, %ld", r, v);
+	for (int i = 0; i < 3; i++)
+		go_chan_free(l[i].c);
+}
+
 static void nil_cases_never_chosen(void)
 {
 	struct go_chan *a;
@@ -534,6 +579,7 @@ int main(int argc, char **argv)
 	TEST(ready_case_is_taken);
 	TEST(default_when_nothing_ready);
 	TEST(deadline_expires);
+	TEST(negative_deadline_means_none);
 	TEST(nil_cases_never_chosen);
 	TEST(duplicate_channels_allowed);
 	TEST(pseudo_random_send);
