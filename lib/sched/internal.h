@@ -163,6 +163,8 @@ struct go_g {
 	char *region_lo;
 	struct go_arena *arena;
 	bool guarded;
+	bool check_above;		/* the region above is unguarded: check the canary zone at
+					 * the top of ours, which its overflow writes (atomic) */
 
 	void *asan_fake_stack;
 	void *tsan_fiber;
@@ -360,7 +362,9 @@ struct go_arena {
 int _go_stacks_init(uint64_t stack_max);
 /* A new G (status IDLE) with a fresh stack, or NULL (ENOMEM). */
 struct go_g *_go_stack_alloc(void);
-/* Check the canary zone below g's stack (unguarded stacks); aborts on overflow. */
+/* Check the canary zones of g's region: the one below its stack (unguarded stacks: its own
+ * overflow) and the one at its top (below an unguarded region: the overflow of the goroutine
+ * above); aborts on overflow. */
 void _go_stack_check(struct go_g *g);
 void _go_stack_check_slow(struct go_g *g);
 /* Release every stack's pages but its G's (go_run's end). */
@@ -372,7 +376,7 @@ bool _go_stacks_shrink_step(unsigned max_arenas);	/* true: the cycle is complete
 
 static inline void _go_stack_check_fast(struct go_g *g)
 {
-	if (!g->guarded)
+	if (!g->guarded || load_relaxed(&g->check_above))
 		_go_stack_check_slow(g);
 }
 

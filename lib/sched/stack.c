@@ -20,8 +20,10 @@
  * Overflow (see <gochan/sched.h> for the guarantees):
  *   - a guarded region's lowest page is PROT_NONE: the first touch below the stack faults;
  *   - an unguarded region overflows into the canary zone at the top of the region below it
- *     (region 0 into the arena's PROT_NONE page); every switch of the goroutine checks that
- *     zone (_go_stack_check_slow) and aborts with a message when it was written.
+ *     (region 0 into the arena's PROT_NONE page); every switch of either goroutine checks
+ *     that zone (_go_stack_check_slow: the one above checks the zone below its stack, the
+ *     one below, flagged check_above when the region above it is made unguarded, the zone at
+ *     its own top) and aborts with a message when it was written.
  * Guards cost two VMAs each; only as many as a quarter of vm.max_map_count's headroom at
  * first use are made (stacks.guard_budget).
  *
@@ -216,17 +218,21 @@ struct go_g *_go_stack_alloc(void)
 	/* The zone is written before the lock is dropped: the next region's goroutine checks
 	 * it from its first switch, maybe before this one's G is even made. */
 	zone = (uint64_t *)(region + a->stack_max - GO_CANARY_BYTES);
-	for (i = 0; i < GO_CANARY_BYTES / 8; i++)
-		zone[i] = GO_CANARY_WORD;
-	_go_unlock(&stacks.lock);
-
-	g = g_of(a, (uint32_t)((region - a->base - stacks.page) / a->stack_max));
+	for (unsigned k = 0; k < GO_CANARY_BYTES / 8; k++)
+		zone[k] = GO_CANARY_WORD;
+	/* An overflow of ours lands in the top zone of the region below: its goroutine checks
+	 * that zone at its switches too. Under the lock, as Gs are made: that one was made
+	 * before ours (regions go in order) and is not cleared again until ours is. */
+	if (!guarded && i > 0)
+		store_relaxed(&g_of(a, i - 1)->check_above, true);
+	g = g_of(a, i);
 	memset(g, 0, sizeof(*g));
 	g->region_lo = region;
 	g->stack_lo = region + (guarded ? stacks.page : 0);
 	g->guarded = guarded;
 	g->arena = a;
 	g->status = Gs_IDLE;
+	_go_unlock(&stacks.lock);
 	return g;
 }
 
@@ -237,21 +243,29 @@ static void overflow(struct go_g *g, const char *what)
 	abort();
 }
 
+static bool zone_written(const char *zone_lo)
+{
+	const uint64_t *zone = (const uint64_t *)zone_lo;
+	uint64_t diff = 0;
+
+	for (unsigned i = 0; i < GO_CANARY_BYTES / 8; i++)
+		diff |= zone[i] ^ GO_CANARY_WORD;
+	return diff != 0;
+}
+
 void _go_stack_check_slow(struct go_g *g)
 {
-	const uint64_t *zone;
-	uint64_t diff = 0;
-	unsigned i;
-
-	if ((char *)g->ctx.sp < g->stack_lo && g->ctx.sp)
-		overflow(g, "its stack pointer is below its stack");
-	if (g->region_lo == g->arena->base + stacks.page)
-		return;		/* region 0: the arena's PROT_NONE page is below */
-	zone = (const uint64_t *)(g->region_lo - GO_CANARY_BYTES);
-	for (i = 0; i < GO_CANARY_BYTES / 8; i++)
-		diff |= zone[i] ^ GO_CANARY_WORD;
-	if (diff)
-		overflow(g, "the canary below its stack was overwritten");
+	if (!g->guarded) {
+		if ((char *)g->ctx.sp < g->stack_lo && g->ctx.sp)
+			overflow(g, "its stack pointer is below its stack");
+		/* (region 0: the arena's PROT_NONE page is below) */
+		if (g->region_lo != g->arena->base + stacks.page &&
+		    zone_written(g->region_lo - GO_CANARY_BYTES))
+			overflow(g, "the canary below its stack was overwritten");
+	}
+	if (load_relaxed(&g->check_above) &&
+	    zone_written(g->region_lo + g->arena->stack_max - GO_CANARY_BYTES))
+		overflow(g, "the canary above it was overwritten, by the goroutine above");
 }
 
 void _go_stack_check(struct go_g *g)

@@ -16,6 +16,8 @@
 #include "tap.h"
 #include "sched/internal.h"	/* the goroutine's stack bounds (white box) */
 
+#define MSEC_1 1000000LL
+
 static char **saved_argv;
 
 static long rss_kib(void)
@@ -226,8 +228,73 @@ static void near_limit_main(void *arg)
 	go_wg_wait(&n->wg);
 }
 
+/*
+ * Unguarded neighbours: the goroutine above overflows into the canary zone at the top of the
+ * region below, then goes on without switching (it spins, then exits the process). The
+ * goroutine below must see it at its own next switch.
+ */
+struct neighbours {
+	struct go_g *low, *high;
+	_Atomic int low_ready, low_switched;
+	struct go_waitgroup wg;
+};
+
+static void low_g(void *arg)
+{
+	struct neighbours *nb = arg;
+
+	nb->low = go_self();
+	atomic_store(&nb->low_ready, 1);
+	while (atomic_load(&nb->low_ready) != 2)
+		go_sleep(MSEC_1);
+	go_sleep(MSEC_1);	/* a switch of the goroutine below */
+	go_sleep(MSEC_1);
+	atomic_store(&nb->low_switched, 1);
+	go_wg_done(&nb->wg);
+}
+
+static __attribute__((no_sanitize_address)) void high_g(void *arg)
+{
+	struct neighbours *nb = arg;
+	struct go_g *g = go_self();
+	int64_t until = go_now() + 5000 * MSEC_1;
+
+	nb->high = g;
+	while (!atomic_load(&nb->low_ready))
+		;
+	if (nb->low->region_lo + nb->low->arena->stack_max != g->region_lo || g->guarded) {
+		printf("neighbours: the goroutines' stacks are not unguarded neighbours\n");
+		_exit(4);
+	}
+	/* 64 bytes written below this stack: the overflow of a frame */
+	for (volatile char *p = g->stack_lo - 64; p < g->stack_lo; p++)
+		*p = 0x5a;
+	atomic_store(&nb->low_ready, 2);
+	while (!atomic_load(&nb->low_switched) && go_now() < until)
+		;
+	printf("neighbours: the goroutine below switched %s\n",
+	       atomic_load(&nb->low_switched) ? "unaware" : "never");
+	fflush(stdout);
+	_exit(0);	/* no switch of ours: only the one below can have seen it */
+}
+
+static void neighbours_main(void *arg)
+{
+	struct neighbours *nb = arg;
+
+	go_wg_add(&nb->wg, 1);
+	go_spawn(low_g, nb);
+	go_spawn(high_g, nb);
+	go_wg_wait(&nb->wg);
+}
+
 static int child_main(const char *what)
 {
+	if (!strcmp(what, "neighbours")) {
+		struct neighbours nb = { 0 };
+
+		return run_cfg(2, 64 << 10, neighbours_main, &nb) == 0 ? 0 : 1;
+	}
 	if (!strcmp(what, "near-limit")) {
 		struct nearlimit n = { 0 };
 		int r = run_cfg(1, 64 << 10, near_limit_main, &n);
@@ -312,6 +379,16 @@ static void runaway_unguarded_stack_still_stops(void)
 	CHECK(killed(st, buf), "status 0x%x: %s", st, buf);
 }
 
+static void overflow_from_above_is_caught_below(void)
+{
+	char buf[8192];
+	int st = spawn_child("neighbours", "0", buf, sizeof(buf));
+
+	/* the goroutine whose canary zone was written reports it at its next switch */
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT, "status 0x%x: %s", st, buf);
+	CHECK(strstr(buf, "stack overflow") != NULL, "message: %s", buf);
+}
+
 static void hog_signal_near_stack_limit_is_survived(void)
 {
 	char buf[8192];
@@ -340,6 +417,7 @@ int main(int argc, char **argv)
 	TEST(overflow_of_guarded_stack_faults);
 	TEST(overflow_of_unguarded_stack_is_caught_at_switch);
 	TEST(runaway_unguarded_stack_still_stops);
+	TEST(overflow_from_above_is_caught_below);
 	TEST(hog_signal_near_stack_limit_is_survived);
 	return tap_any_failed;
 }
