@@ -182,7 +182,9 @@ struct go_select_case {
  * the kernel had not already completed it, so exactly one case runs. Without io_uring
  * commands (no io_uring, or a module without them) the kernel cases are polled instead:
  * such a select can then meet a partner only if that partner waits inside the channel.
- * Closing a kernel case's fd while the select waits leaves that case unable to fire.
+ * Closing a kernel case's fd while the select waits makes it try again: it then fails
+ * with that case's error (-EBADF), unless another case is ready; if the fd's number was
+ * reused meanwhile, the case names whatever channel it names now.
  *
  * Errors: -EINVAL (bad dir); -ENOMEM (more than 16 cases need memory, or a goroutine's
  * deadline timer does); a kernel case's errors (-EBADF ...), as <gochan/kchan.h> reports

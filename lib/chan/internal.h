@@ -97,7 +97,9 @@ struct selwait {
  * our locks, so a waker that moves a value (a channel partner, or close) claims such a
  * select only after cancelling the command: _go_selkcmd_cancel() true means it was still
  * queued and now nothing the kernel does can win; false (-ENOENT) means the kernel has
- * won, or another waker cancelled first: skip this select. The timer, which moves nothing,
+ * won, or someone cancelled first (another waker; the close(2) of the fd, whose number may
+ * now name another channel): skip this select, whose command's completion claims it if
+ * nobody has (select.c). The timer, which moves nothing,
  * claims without cancelling; the select then cancels, and takes the kernel's case if that
  * fails. Called with a channel lock held: an ioctl, never a scheduler call.
  */

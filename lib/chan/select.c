@@ -17,18 +17,23 @@
  * One select can be woken by several parties at once: a channel operation (holding that
  * channel's lock), the timer, the kernel command's completion (holding neither). (A thread
  * that is not a goroutine has no timer: it sleeps on its futex until the deadline, then
- * claims its own select as the timer would.) struct
- * selwait's done flag decides the single winner (CAS 0 -> 1), and its parked flag makes a
- * winner that holds no lock wait for the goroutine to be off its stack before go_ready()
- * (if it is not yet, the park's unlock callback sees that and go_park returns at once).
+ * claims its own select as the timer would.) struct selwait's done flag decides the single
+ * winner (CAS 0 -> 1), and its parked flag makes a winner that holds no lock wait for the
+ * goroutine to be off its stack before go_ready() (if it is not yet, the park's unlock
+ * callback sees that and go_park returns at once).
  *
  * The kernel command commits on its own (a partner in another process completes it inside
  * the kernel), so it cannot take part in that CAS before it moves a value. Instead a channel
  * waker cancels the command first and claims only if the cancel found it (see
- * _go_selkcmd_cancel in internal.h); the completion claims only for a result that is not
- * -ECANCELED. So exactly one value moves: the kernel's, or the waker's. The timer moves
- * nothing and claims without cancelling; the select cancels after it, and returns the
- * kernel's case instead of a timeout if the kernel had already committed.
+ * _go_selkcmd_cancel in internal.h). So exactly one value moves: the kernel's, or the
+ * waker's. The completion claims whatever its result, if nobody did: then -ECANCELED (a
+ * cancel nobody claimed after: the close(2) of the fd, which may name another channel by
+ * now, so that no waker's cancel can reach the command; or a waker's cancel whose claim
+ * the completion beat) makes the select retry. So a waker may always skip a select whose
+ * command it did not find, and the selwait lives with the command on the heap (struct
+ * selkcmd), where a completion after the select's return can still touch it. The timer
+ * moves nothing and claims without cancelling; the select cancels after it, and returns
+ * the kernel's case instead of a timeout if the kernel had already committed.
  *
  * Without io_uring commands (no io_uring, or an old module) each kernel case gets a helper
  * goroutine parked in go_poll() instead, which wakes the select to try again: that can
@@ -206,20 +211,31 @@ static void sel_disarm(struct selwait *sw, struct go_timer *timer, bool timed,
 /* ---- The kernel cases of a mixed select: one queued kernel command ------------------------ */
 
 /*
- * struct selkcmd - the kernel select a mixed select queued; on the heap, as its completion
- * may come after the select returned (it was cancelled). Two references: the select's and
- * the command's (dropped by selkcmd_done).
+ * struct selkcmd - the kernel select a mixed select queued, with the select's selwait: on the
+ * heap, as the command's completion may come after the select returned (a waker cancelled
+ * the command and claimed the select), and may claim the select whatever its result. One
+ * reference for the select, one more for the command once submitted (dropped by
+ * selkcmd_done).
  */
 struct selkcmd {
+	struct selwait sw;		/* the select's (see above) */
 	_Atomic uint32_t refs;
 	_Atomic uint32_t completed;	/* selkcmd_done ran without claiming the select */
 	_Atomic uint32_t parked;	/* the select waiting for that: 0, 1 parked, 2 done first */
-	int res;			/* the command's result; read after claimed / completed */
+	int res;			/* the command's result: written before selkcmd_done claims
+					 * sw or sets completed, read only after either */
 	int fd;				/* the channel that carries it (the first kernel case) */
-	struct selwait *sw;		/* touched by selkcmd_done only for a result that may
-					 * claim it: the select cannot have returned then */
-	struct go_g *g;			/* the select's goroutine */
 };
+
+static struct selkcmd *selkcmd_new(struct go_g *g, int fd)
+{
+	struct selkcmd *kc = malloc(sizeof(*kc));
+
+	if (kc)
+		*kc = (struct selkcmd){ .sw = { .fired = SEL_FIRED_NONE, .g = g }, .refs = 1,
+					.fd = fd };
+	return kc;
+}
 
 static void selkcmd_put(struct selkcmd *kc)
 {
@@ -230,8 +246,10 @@ static void selkcmd_put(struct selkcmd *kc)
 bool _go_selkcmd_cancel(struct selkcmd *kc)
 {
 	/*
-	 * -ENOENT: the kernel completed it, or another waker cancelled it. Any other error
-	 * means the fd is no longer that channel's: its close(2) cancelled the command.
+	 * -ENOENT: the kernel completed it, or someone cancelled it first: another waker, or
+	 * the close(2) of its fd, whose number may name another channel by now. Its completion
+	 * claims the select unless someone did: skip it. Any other error means the fd is no
+	 * longer a channel's: its close(2) cancelled the command.
 	 */
 	return gochan_cancel(kc->fd, (uint64_t)(uintptr_t)kc, false) != -ENOENT;
 }
@@ -240,28 +258,25 @@ bool _go_selkcmd_cancel(struct selkcmd *kc)
 static struct go_g *selkcmd_done(void *arg, int res)
 {
 	struct selkcmd *kc = arg;
-	struct go_g *wake = NULL, *g;
+	struct selwait *sw = &kc->sw;
+	struct go_g *wake = NULL, *g = sw->g;
 	uint32_t zero = 0;
 
 	kc->res = res;
 	/*
-	 * A result other than -ECANCELED means no waker's cancel found the command, so none
-	 * claimed sw: it is claimed by nobody, or by the timer, whose select then waits for
-	 * us below. Either way the select is alive.
+	 * Any result claims the select if nobody has: a value the kernel moved; -ECANCELED
+	 * from a cancel nobody claimed after (the fd's close(2): the select retries), or from
+	 * a waker's cancel whose claim we beat (that waker skips the select, which retries
+	 * and finds it). Claimed already (by a waker after its cancel, or by the timer): tell
+	 * a select waiting in selkcmd_settle that the result is in.
 	 */
-	if (res != -ECANCELED &&
-	    atomic_compare_exchange_strong_explicit(&kc->sw->done, &zero, 1, memory_order_acq_rel,
+	if (atomic_compare_exchange_strong_explicit(&sw->done, &zero, 1, memory_order_acq_rel,
 						    memory_order_relaxed)) {
-		struct selwait *sw = kc->sw;
-
 		atomic_store_explicit(&sw->fired, SEL_FIRED_KERNEL, memory_order_relaxed);
-		g = sw->g;
-		/* last touch of sw: the select may return once this is seen */
 		if (atomic_exchange_explicit(&sw->parked, 2, memory_order_acq_rel) == 1)
 			wake = g;
 	} else {
 		atomic_store_explicit(&kc->completed, 1, memory_order_release);
-		g = kc->g;
 		if (atomic_exchange_explicit(&kc->parked, 2, memory_order_acq_rel) == 1)
 			wake = g;
 	}
@@ -281,26 +296,21 @@ static bool selkcmd_park_unlock(struct go_g *g, void *arg)
 
 /*
  * Queue the kernel cases (kcases[0..nk), cases[map[k]]) as one kernel select; channel locks
- * held. Returns the selkcmd, or NULL (ret: why) when the caller must poll instead.
+ * held. Returns 0, or why the caller must poll instead.
  */
-static struct selkcmd *selkcmd_submit(struct selwait *sw, const struct gochan_select_case *kcases,
-				      unsigned nk, int *ret)
+static int selkcmd_submit(struct selkcmd *kc, const struct gochan_select_case *kcases,
+			  unsigned nk)
 {
-	struct selkcmd *kc = malloc(sizeof(*kc));
+	int ret;
 
-	if (!kc) {
-		*ret = -ENOMEM;
-		return NULL;
+	kc->sw.kc = kc;
+	atomic_fetch_add_explicit(&kc->refs, 1, memory_order_relaxed);	/* the command's */
+	ret = _go_kselect_submit(kcases, nk, (uint64_t)(uintptr_t)kc, selkcmd_done, kc);
+	if (ret < 0) {
+		kc->sw.kc = NULL;
+		atomic_fetch_sub_explicit(&kc->refs, 1, memory_order_relaxed);
 	}
-	*kc = (struct selkcmd){ .refs = 2, .fd = kcases[0].fd, .sw = sw, .g = sw->g };
-	sw->kc = kc;
-	*ret = _go_kselect_submit(kcases, nk, (uint64_t)(uintptr_t)kc, selkcmd_done, kc);
-	if (*ret < 0) {
-		sw->kc = NULL;
-		free(kc);
-		return NULL;
-	}
-	return kc;
+	return ret;
 }
 
 /*
@@ -468,6 +478,7 @@ int _go_select(struct go_select_case *cases, unsigned n, bool block, int64_t dea
 	unsigned *kmap = mstack;			/* kcases[k] is cases[kmap[k]] */
 	bool poll_kernel = false;	/* no kernel command: poll helpers wake us to retry */
 	bool thread = go_id() == 0;	/* not in a goroutine: the caller's thread blocks */
+	struct selkcmd *kc = NULL;	/* this round's kernel command (and selwait) */
 	int ret;
 
 	if (n > SELECT_STACK_CASES) {
@@ -533,18 +544,27 @@ retry:;
 	 * locks, but that never switches: it takes only the poller's submission lock, a leaf
 	 * lock whose holders take no channel lock.
 	 */
-	struct selwait sw = { .fired = SEL_FIRED_NONE, .g = go_self() };
+	struct selwait sw_stack = { .fired = SEL_FIRED_NONE, .g = go_self() }, *sw = &sw_stack;
 	struct go_timer timer = { 0 };
 	bool timed = false;
 	unsigned nhelp = 0;
 
+	/* Kernel cases to queue as a command: the selwait lives with it (struct selkcmd). */
+	if (block && nkern && !poll_kernel) {
+		kc = selkcmd_new(sw_stack.g, kcases[0].fd);
+		if (kc)
+			sw = &kc->sw;
+		else
+			poll_kernel = true;	/* no memory for one: poll instead */
+	}
+
 	/* A thread that is not a goroutine sleeps on a futex until its deadline (below): it
 	 * needs no scheduler, whose timers may not be running. */
 	if (block && deadline >= 0 && !thread) {
-		atomic_store_explicit(&sw.timer_busy, 1, memory_order_relaxed);
-		ret = go_timer_start(&timer, deadline, sel_timer_fn, &sw);
+		atomic_store_explicit(&sw->timer_busy, 1, memory_order_relaxed);
+		ret = go_timer_start(&timer, deadline, sel_timer_fn, sw);
 		if (ret < 0) {		/* -ENOMEM: no deadline then; fail rather than hang */
-			atomic_store_explicit(&sw.timer_busy, 0, memory_order_relaxed);
+			atomic_store_explicit(&sw->timer_busy, 0, memory_order_relaxed);
 			goto out;
 		}
 		timed = true;
@@ -559,7 +579,7 @@ retry:;
 		if (!ph)
 			continue;        /* that case is then only seen by a retry */
 		ph->refs = 2;
-		ph->sw = &sw;
+		ph->sw = sw;
 		ph->fd = c->fd;
 		ph->events = cases[i].dir == GO_SELECT_SEND ? POLLOUT : POLLIN;
 		ph->deadline = deadline;
@@ -627,7 +647,7 @@ retry:;
 		selunlock(lockorder, nlock);
 		if (wake)
 			_go_chan_wake(wake);
-		sel_disarm(&sw, &timer, timed, helpers, nhelp);
+		sel_disarm(sw, &timer, timed, helpers, nhelp);
 		if (ret == -EAGAIN && block)
 			ret = -ETIMEDOUT;
 		goto out;
@@ -642,46 +662,43 @@ retry:;
 		if (c->kind != CHAN_LOCAL)
 			continue;
 		sgs[i] = (struct sudog){
-			.g = sw.g, .c = c, .elem = cases[i].elem, .sw = &sw, .case_index = (int)i,
+			.g = sw->g, .c = c, .elem = cases[i].elem, .sw = sw, .case_index = (int)i,
 		};
 		waitq_enqueue(cases[i].dir == GO_SELECT_SEND ? &c->sendq : &c->recvq, &sgs[i]);
 	}
 
 	/* The kernel cases: one kernel select, queued in the kernel before any channel
-	 * partner can see our sudogs (sw.kc is set first). */
-	struct selkcmd *kc = NULL;
-
-	if (nkern && !poll_kernel) {
-		kc = selkcmd_submit(&sw, kcases, nkern, &ret);
-		if (!kc) {
-			/* no commands (or no memory for one): undo the queueing, poll instead */
-			for (unsigned i = 0; i < n; i++)
-				if (cases[i].chan && cases[i].chan->kind == CHAN_LOCAL)
-					waitq_remove(cases[i].dir == GO_SELECT_SEND ?
-						     &cases[i].chan->sendq : &cases[i].chan->recvq,
-						     &sgs[i]);
-			selunlock(lockorder, nlock);
-			sel_disarm(&sw, &timer, timed, helpers, nhelp);
-			poll_kernel = true;
-			goto retry;
-		}
+	 * partner can see our sudogs (sw->kc is set first). */
+	if (kc && selkcmd_submit(kc, kcases, nkern) < 0) {
+		/* no commands: undo the queueing, poll instead */
+		for (unsigned i = 0; i < n; i++)
+			if (cases[i].chan && cases[i].chan->kind == CHAN_LOCAL)
+				waitq_remove(cases[i].dir == GO_SELECT_SEND ?
+					     &cases[i].chan->sendq : &cases[i].chan->recvq,
+					     &sgs[i]);
+		selunlock(lockorder, nlock);
+		sel_disarm(sw, &timer, timed, helpers, nhelp);
+		selkcmd_put(kc);
+		kc = NULL;
+		poll_kernel = true;
+		goto retry;
 	}
 
-	struct selpark sp = { .lockorder = lockorder, .nlock = nlock, .sw = &sw };
+	struct selpark sp = { .lockorder = lockorder, .nlock = nlock, .sw = sw };
 
 	if (thread && deadline >= 0) {
 		if (_go_thread_park_until(sel_park_unlock, &sp, "select", deadline) == -ETIMEDOUT) {
 			/* Claim it as the timer would (readying ourselves), or take the go_ready
 			 * of whoever claimed it first. */
-			selwait_claim(&sw, SEL_FIRED_TIMEOUT);
+			selwait_claim(sw, SEL_FIRED_TIMEOUT);
 			_go_thread_park_wait();
 		}
 	} else {
 		go_park(sel_park_unlock, &sp, "select");
 	}
 
-	/* Woken: by a channel (sw.fired = case), the timer, the kernel command, or a poll. */
-	sel_disarm(&sw, &timer, timed, helpers, nhelp);
+	/* Woken: by a channel (sw->fired = case), the timer, the kernel command, or a poll. */
+	sel_disarm(sw, &timer, timed, helpers, nhelp);
 
 	/* Pass 3: dequeue from the channels that did not fire. */
 	sellock(lockorder, nlock);
@@ -694,22 +711,28 @@ retry:;
 	}
 	selunlock(lockorder, nlock);
 
-	int fired = atomic_load_explicit(&sw.fired, memory_order_acquire);
+	int fired = atomic_load_explicit(&sw->fired, memory_order_acquire);
 
 	if (kc) {
-		int kres;
-
 		fired = selkcmd_settle(kc, fired);
-		kres = kc->res;
-		selkcmd_put(kc);
 		if (fired == SEL_FIRED_KERNEL) {
+			/* the command's result, ours to read now (never before: a completion
+			 * after a waker's claim may still be writing it) */
+			int kres = kc->res;
+
+			selkcmd_put(kc);
+			kc = NULL;
 			if (kres == -EOPNOTSUPP) {	/* the module has no commands after all */
 				poll_kernel = true;
 				goto retry;
 			}
+			if (kres == -ECANCELED)		/* cancelled under us (its fd closed) */
+				goto retry;
 			ret = kres < 0 ? kres : kres_apply(cases, kmap, nkern, kres);
 			goto out;
 		}
+		selkcmd_put(kc);
+		kc = NULL;
 	}
 	if (fired == SEL_FIRED_POLL)
 		goto retry;
@@ -722,6 +745,8 @@ retry:;
 		_go_chan_zero(cases[fired].chan, cases[fired].elem);
 	ret = fired;
 out:
+	if (kc)
+		selkcmd_put(kc);
 	if (pollorder != pstack) {
 		free(pollorder);
 		free(lockorder);

@@ -488,6 +488,71 @@ TEST(plain_thread_in_a_mixed_select)
 }
 
 /*
+ * A mixed select whose kernel case's fd is closed and its number reused for another channel
+ * (dup2) while the select waits: the close cancels the select's kernel command, and a
+ * waker's cancel through that number now reaches the other channel. A send on the
+ * in-process case must still reach the select.
+ */
+struct reuse {
+	int kfd;
+	struct go_chan *local;
+	long got;
+	int r, send_r;
+	struct go_waitgroup wg;
+};
+
+static void reuse_selector(void *p)
+{
+	struct reuse *s = p;
+	struct go_chan *k;
+	long kv = 0;
+
+	go_chan_from_fd(&k, s->kfd, 0);
+	struct go_select_case c[] = { GO_RECV_CASE(s->local, &s->got), GO_RECV_CASE(k, &kv) };
+
+	s->r = go_select_until(c, 2, go_now() + 5000 * MSEC);
+	go_chan_free(k);
+	go_wg_done(&s->wg);
+}
+
+static void reuse_main(void *p)
+{
+	struct reuse *s = p;
+	long v = 5;
+	int other;
+
+	go_wg_add(&s->wg, 1);
+	go_spawn(reuse_selector, s);
+	go_sleep(100 * MSEC);		/* the select has queued its kernel command */
+	other = gochan_make(sizeof(long), 0, 0);
+	if (other < 0 || dup2(other, s->kfd) != s->kfd) {
+		s->send_r = -EBADF;
+	} else {
+		close(other);
+		go_sleep(20 * MSEC);
+		s->send_r = go_chan_send_until(s->local, &v, go_now() + 3000 * MSEC);
+	}
+	go_wg_wait(&s->wg);
+}
+
+TEST(mixed_select_survives_fd_reuse)
+{
+	struct reuse s = { 0 };
+
+	REQUIRE_GOCHAN();
+	s.kfd = gochan_make(sizeof(long), 0, 0);
+	ASSERT_LE(0, s.kfd);
+	ASSERT_EQ(0, go_chan_make(&s.local, sizeof(long), 0));
+	ASSERT_EQ(0, go_run(reuse_main, &s));
+	/* The in-process send reached the select: no hang, the value moved once. */
+	EXPECT_EQ(0, s.send_r);
+	EXPECT_EQ(0, s.r);
+	EXPECT_EQ(5, s.got);
+	go_chan_free(s.local);
+	close(s.kfd);
+}
+
+/*
  * Every value moves once: a select loop over an in-process channel fed by a goroutine, a
  * kernel channel fed by another process and a kernel channel drained by a third, all
  * unbuffered, with a short deadline so that timeouts race the kernel's commits. Each
