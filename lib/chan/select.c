@@ -477,7 +477,8 @@ int _go_select(struct go_select_case *cases, unsigned n, bool block, int64_t dea
 	struct gochan_select_case *kcases = kstack;	/* the kernel cases, for the command */
 	unsigned *kmap = mstack;			/* kcases[k] is cases[kmap[k]] */
 	bool poll_kernel = false;	/* no kernel command: poll helpers wake us to retry */
-	bool thread = go_id() == 0;	/* not in a goroutine: the caller's thread blocks */
+	/* timed, and not in a goroutine: the caller's thread waits on its futex (below) */
+	bool thread = block && deadline >= 0 && go_id() == 0;
 	struct selkcmd *kc = NULL;	/* this round's kernel command (and selwait) */
 	int ret;
 
@@ -686,7 +687,7 @@ retry:;
 
 	struct selpark sp = { .lockorder = lockorder, .nlock = nlock, .sw = sw };
 
-	if (thread && deadline >= 0) {
+	if (thread) {
 		if (_go_thread_park_until(sel_park_unlock, &sp, "select", deadline) == -ETIMEDOUT) {
 			/* Claim it as the timer would (readying ourselves), or take the go_ready
 			 * of whoever claimed it first. */
