@@ -63,9 +63,15 @@ VM_ARGS		?=
 VM_TIMEOUT	?= 1200
 
 # Debian packages: to build and run the host-side tests, then to boot the VM.
+# gochan-bridge (tools/bridge): hiredis, OpenSSL for its TLS, and for its
+# tests and benchmark redis-server (redis-tools ships it as redis-check-rdb;
+# the redis-server package would also start a system service) and the
+# openssl tool that makes the tests' certificates.
+BRIDGE_DEPS	:= libhiredis-dev libssl-dev redis-tools openssl
 DEPS		:= gcc make libc6-dev binutils pkgconf xz-utils linux-source \
 		   liburing-dev libbpf-dev bpftool kmod dwarves \
-		   clang libelf-dev zlib1g-dev
+		   clang libelf-dev zlib1g-dev \
+		   $(BRIDGE_DEPS)
 DEPS_VM		:= linux-image-amd64 linux-headers-amd64 qemu-system-x86 \
 		   busybox-static cpio \
 		   linux-image-$(SECOND_SERIES)-amd64 linux-headers-$(SECOND_SERIES)-amd64
