@@ -3,8 +3,9 @@
 # selftest script that runs it in make check (selftests/fuzz, selftests/stress).
 # Static, like the other selftests, so the guest needs no libc.
 #
-# The including Makefile sets PROG (the program's name), SRC (its source) and
-# SHORT (the kselftest script), then includes this; OUT defaults to
+# The including Makefile sets PROG (the program's name), SRC (its sources, one
+# or more .c files), HDRS (headers beside them, if any: a change rebuilds)
+# and SHORT (the kselftest script), then includes this; OUT defaults to
 # build/selftests/<its folder>.
 
 .DEFAULT_GOAL := all
@@ -25,8 +26,8 @@ endif
 all: $(OUT)/$(PROG) $(addprefix $(OUT)/,$(TEST_FILES))
 	@chmod +x $(OUT)/$(SHORT)
 
-$(OUT)/$(PROG): $(HERE)/$(SRC) $(TOP)/include/uapi/linux/gochan.h | $(OUT)
-	$(CC) $(CFLAGS) -o $@ $< -luring
+$(OUT)/$(PROG): $(addprefix $(HERE)/,$(SRC) $(HDRS)) $(TOP)/include/uapi/linux/gochan.h | $(OUT)
+	$(CC) $(CFLAGS) -o $@ $(addprefix $(HERE)/,$(SRC)) -luring
 
 $(addprefix $(OUT)/,$(TEST_FILES)): $(OUT)/%: $(HERE)/% | $(OUT)
 	cp $< $@
