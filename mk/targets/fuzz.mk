@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# make fuzz: the uapi fuzzer (selftests/fuzz/gochan_fuzz.c) in a debug
+# make fuzz: the uapi fuzzer (selftests/fuzz/) in a debug
 # kernel's guest (DEBUG_KERNEL: 6.12, 6.1 or 6.12-kcsan; mk/debug-kernel),
 # then the module unloaded and a kmemleak scan; any report fails the run.
 #
