@@ -4,6 +4,13 @@
  * pagealloc.c, heap.c, central.c and cache.c. Takes every lock; the caller guarantees that no
  * other thread allocates or frees meanwhile (owner-side span fields are read without the
  * owner's consent).
+ *
+ * Where each span is: every list (central's, each cache's current span, partial and full
+ * lists and release batch, the heap's stash, the caches' unfull stacks) is walked once, and
+ * each span met is tagged, in a byte per arena page (k->where), with the list it is on. A
+ * span met twice, a list that never ends, a span on no list or on one its state does not
+ * allow, and a span in the heap still flagged in_unfull are each named; counting alone
+ * would miss a span listed twice while another is on no list.
  */
 #include "internal.h"
 
@@ -11,6 +18,32 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+
+/* The list a span is on: ga_checker.where, one byte per arena page (the span's first). */
+enum {
+	GA_ON_NONE,
+	GA_ON_CURRENT,         /* a cache's alloc[spc] */
+	GA_ON_CACHE_PARTIAL,
+	GA_ON_CACHE_FULL,
+	GA_ON_RELEASE,         /* a cache's release batch */
+	GA_ON_CENTRAL_PARTIAL,
+	GA_ON_CENTRAL_FULL,
+	GA_ON_STASH,
+	GA_ON_LIST = 0x0f,
+	GA_ON_UNFULL = 0x10,   /* besides, on a cache's unfull stack */
+};
+
+static const char *const ga_on_name[] = {
+	[GA_ON_NONE] = "no list",
+	[GA_ON_CURRENT] = "a cache's current span",
+	[GA_ON_CACHE_PARTIAL] = "a cache's partial list",
+	[GA_ON_CACHE_FULL] = "a cache's full list",
+	[GA_ON_RELEASE] = "a cache's release batch",
+	[GA_ON_CENTRAL_PARTIAL] = "central's partial list",
+	[GA_ON_CENTRAL_FULL] = "central's full list",
+	[GA_ON_STASH] = "the heap's stash",
+};
 
 struct ga_checker {
 	char *msg;
@@ -21,6 +54,9 @@ struct ga_checker {
 	uint64_t small_spans[GA_NUM_SPC_ALL];
 	uint64_t listed_spans[GA_NUM_SPC_ALL];
 	uint64_t large_objects, large_bytes;
+	uint8_t *where;   /* [arena index * GA_ARENA_PAGES + page]: GA_ON_* of the span there */
+	size_t where_len; /* bytes mapped; 0 if the map failed (then lists are only counted) */
+	size_t last;      /* index in ga_heap.arenas of the last arena looked up */
 };
 
 __attribute__((format(printf, 2, 3))) static bool ga_fail(struct ga_checker *k, const char *fmt,
@@ -230,12 +266,50 @@ void ga_span_assert(struct ga_span *s, const char *where)
 	}
 }
 
+/* The tag of the first page of s, or NULL if s is not a span of a (non-huge) arena. */
+static uint8_t *ga_check_where(struct ga_checker *k, struct ga_span *s)
+{
+	struct ga_arena *a = ga_arena_of((void *)s->base);
+	size_t i = (s->base - (uintptr_t)a) / GA_PAGE_SIZE, idx = k->last;
+
+	if (!a || a->huge_page || a->spans[i] != s || s->base != a->base + i * GA_PAGE_SIZE)
+		return NULL;
+	if (idx >= ga_heap.narenas || ga_heap.arenas[idx] != a)
+		for (idx = 0; idx < ga_heap.narenas && ga_heap.arenas[idx] != a; idx++)
+			;
+	if (idx == ga_heap.narenas || (idx + 1) * GA_ARENA_PAGES > k->where_len)
+		return NULL;
+	k->last = idx;
+	return &k->where[idx * GA_ARENA_PAGES + i];
+}
+
+/* s is on list `on`: it must be a span of the heap and on no other list. */
+static bool ga_check_on(struct ga_checker *k, struct ga_span *s, unsigned on)
+{
+	uint8_t *w;
+
+	if (!k->where_len)
+		return true;
+	w = ga_check_where(k, s);
+	if (!CHECK(k, w, "span struct %p on %s is no span of the heap", (void *)s, ga_on_name[on]))
+		return false;
+	if (!CHECK(k, !(*w & GA_ON_LIST),
+		   (*w & GA_ON_LIST) == on ? "span %#lx twice in %s%s" : "span %#lx on two lists: %s and %s",
+		   (unsigned long)s->base, ga_on_name[*w & GA_ON_LIST],
+		   (*w & GA_ON_LIST) == on ? "" : ga_on_name[on]))
+		return false;
+	*w |= (uint8_t)on;
+	return true;
+}
+
 static void ga_check_list(struct ga_checker *k, struct ga_spanlist *l, unsigned spc,
-			  unsigned state, struct ga_cache *owner, int full)
+			  unsigned state, struct ga_cache *owner, int full, unsigned on)
 {
 	size_t n = 0;
 
 	for (struct ga_span *s = l->first; s && !k->err; s = s->next) {
+		if (!ga_check_on(k, s, on))
+			break;
 		CHECK(k, s->spc == spc && s->state == state && ga_span_cache(s) == owner &&
 				 (full < 0 || ga_span_full(s) == full) && (!s->next || s->next->prev == s),
 		      "span %#lx: on the wrong list (spc %u state %u, list of spc %u state %u)",
@@ -247,6 +321,84 @@ static void ga_check_list(struct ga_checker *k, struct ga_spanlist *l, unsigned 
 	k->listed_spans[spc] += n;
 }
 
+/*
+ * c's unfull stack: spans flagged in_unfull, each on one stack at most, none in the heap
+ * (they may have left c for central or another cache meanwhile: ga_unfull_replay).
+ */
+static void ga_check_unfull(struct ga_checker *k, struct ga_cache *c)
+{
+	if (!k->where_len)
+		return; /* (without the tags, a cycle would not end) */
+	for (struct ga_span *s = atomic_load(&c->unfull); s && !k->err; s = s->unfull_next) {
+		uint8_t *w = ga_check_where(k, s);
+
+		if (!CHECK(k, w, "cache %p: span struct %p on its unfull stack is no span of the heap",
+			   (void *)c, (void *)s))
+			return;
+		if (!CHECK(k, !(*w & GA_ON_UNFULL), "span %#lx twice on unfull stacks",
+			   (unsigned long)s->base))
+			return;
+		*w |= GA_ON_UNFULL;
+		CHECK(k, atomic_load(&s->in_unfull) && s->state != GA_SPAN_STASHED,
+		      "cache %p: span %#lx on its unfull stack: in_unfull %u, state %u", (void *)c,
+		      (unsigned long)s->base, atomic_load(&s->in_unfull), s->state);
+	}
+}
+
+/* The lists each state allows (a bit per GA_ON_*). */
+static unsigned ga_check_allowed(unsigned state)
+{
+	switch (state) {
+	case GA_SPAN_CACHE:
+		return 1u << GA_ON_CURRENT | 1u << GA_ON_CACHE_PARTIAL | 1u << GA_ON_CACHE_FULL |
+		       1u << GA_ON_RELEASE;
+	case GA_SPAN_PARTIAL:
+		return 1u << GA_ON_CENTRAL_PARTIAL;
+	case GA_SPAN_FULL:
+		return 1u << GA_ON_CENTRAL_FULL;
+	case GA_SPAN_STASHED:
+		return 1u << GA_ON_STASH;
+	default:
+		return 1u << GA_ON_NONE; /* large */
+	}
+}
+
+/* After every list was walked: each span of the arenas is on exactly the list its state says. */
+static void ga_check_placed(struct ga_checker *k)
+{
+	for (size_t idx = 0; idx < ga_heap.narenas && !k->err; idx++) {
+		struct ga_arena *a = ga_heap.arenas[idx];
+
+		if (a->huge_page)
+			continue;
+		for (size_t i = GA_ARENA_META_PAGES; i < GA_ARENA_PAGES && !k->err; i++) {
+			struct ga_span *s = a->spans[i];
+			uint8_t w = k->where[idx * GA_ARENA_PAGES + i];
+
+			if (!s || s->base != a->base + i * GA_PAGE_SIZE)
+				continue;
+			CHECK(k, ga_check_allowed(s->state) & (1u << (w & GA_ON_LIST)),
+			      "span %#lx (state %u, spc %u) on %s", (unsigned long)s->base, s->state,
+			      s->spc, ga_on_name[w & GA_ON_LIST]);
+			if (s->state == GA_SPAN_LARGE)
+				continue;
+			if (s->state == GA_SPAN_STASHED) {
+				CHECK(k, !atomic_load(&s->in_unfull) && !atomic_load(&s->xfree),
+				      "span %#lx in the heap's stash with in_unfull %u (queued on "
+				      "an unfull stack%s), remote frees %#lx",
+				      (unsigned long)s->base, atomic_load(&s->in_unfull),
+				      w & GA_ON_UNFULL ? "" : ": not found on any",
+				      (unsigned long)atomic_load(&s->xfree));
+				continue;
+			}
+			CHECK(k, !!atomic_load(&s->in_unfull) == !!(w & GA_ON_UNFULL),
+			      "span %#lx: in_unfull %u, %s", (unsigned long)s->base,
+			      atomic_load(&s->in_unfull),
+			      w & GA_ON_UNFULL ? "on an unfull stack" : "on no unfull stack");
+		}
+	}
+}
+
 GA_EXPORT int galloc_check(char *msg, size_t len)
 {
 	struct ga_checker k = { .msg = msg, .len = len };
@@ -255,11 +407,23 @@ GA_EXPORT int galloc_check(char *msg, size_t len)
 		msg[0] = 0;
 	ga_init();
 	ga_lock_all();
+	if (ga_heap.narenas) {
+		/* under the locks: no arena comes meanwhile (mmap is no allocation of ours) */
+		k.where_len = ga_heap.narenas * GA_ARENA_PAGES;
+		k.where = mmap(NULL, k.where_len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (k.where == MAP_FAILED) {
+			k.where = NULL;
+			k.where_len = 0;
+		}
+	}
 	for (size_t i = 0; i < ga_heap.narenas; i++)
 		ga_check_arena(&k, ga_heap.arenas[i]);
 	/* the stash: every stashed span found in the arenas is on its list, and no other */
 	for (size_t n = 1, pages = 0; n <= GA_STASH_MAX_PAGES && !k.err; n++) {
 		for (struct ga_span *s = ga_heap.stash[n]; s && !k.err; s = s->next) {
+			if (!ga_check_on(&k, s, GA_ON_STASH))
+				break;
 			CHECK(&k, s->state == GA_SPAN_STASHED && s->npages == n &&
 					  ga_span_of_fast((void *)s->base) == s,
 			      "stash of %zu pages: span %#lx (state %u, %u pages) does not belong",
@@ -279,21 +443,24 @@ GA_EXPORT int galloc_check(char *msg, size_t len)
 	      (unsigned long)ga_heap.inuse_pages, (unsigned long)k.free_pages,
 	      (unsigned long)k.scav_pages, (unsigned long)(k.inuse_pages + ga_heap.huge_pages));
 	for (unsigned spc = 0; spc < GA_NUM_SPC_ALL; spc++) {
-		ga_check_list(&k, &ga_central[spc].partial, spc, GA_SPAN_PARTIAL, NULL, 0);
-		ga_check_list(&k, &ga_central[spc].full, spc, GA_SPAN_FULL, NULL, 0);
+		ga_check_list(&k, &ga_central[spc].partial, spc, GA_SPAN_PARTIAL, NULL, 0,
+			      GA_ON_CENTRAL_PARTIAL);
+		ga_check_list(&k, &ga_central[spc].full, spc, GA_SPAN_FULL, NULL, 0,
+			      GA_ON_CENTRAL_FULL);
 	}
 	for (struct ga_cache *c = ga_caches; c && !k.err; c = c->all_next) {
-		for (unsigned spc = 0; spc < GA_NUM_SPC_ALL; spc++) {
+		for (unsigned spc = 0; spc < GA_NUM_SPC_ALL && !k.err; spc++) {
 			struct ga_span *s = c->alloc[spc];
 
-			if (s != &ga_span_empty) {
+			if (s != &ga_span_empty && ga_check_on(&k, s, GA_ON_CURRENT)) {
 				CHECK(&k, s->spc == spc && s->state == GA_SPAN_CACHE &&
 						  ga_span_cache(s) == c && !ga_span_full(s),
 				      "cache %p: current span of spc %u inconsistent", (void *)c, spc);
 				k.listed_spans[spc]++;
 			}
-			ga_check_list(&k, &c->partial[spc], spc, GA_SPAN_CACHE, c, 0);
-			ga_check_list(&k, &c->full[spc], spc, GA_SPAN_CACHE, c, 1);
+			ga_check_list(&k, &c->partial[spc], spc, GA_SPAN_CACHE, c, 0,
+				      GA_ON_CACHE_PARTIAL);
+			ga_check_list(&k, &c->full[spc], spc, GA_SPAN_CACHE, c, 1, GA_ON_CACHE_FULL);
 		}
 		size_t pages = 0;
 		for (unsigned spc = 0; spc < GA_NUM_SPC_ALL; spc++)
@@ -312,13 +479,18 @@ GA_EXPORT int galloc_check(char *msg, size_t len)
 		for (uint32_t i = 0; i < c->nrelease && i < GA_RELEASE_BATCH && !k.err; i++) {
 			struct ga_span *s = c->release[i];
 
+			if (!ga_check_on(&k, s, GA_ON_RELEASE))
+				break;
 			CHECK(&k, s->state == GA_SPAN_CACHE && ga_span_cache(s) == c &&
 					  !ga_span_used(s) && !s->kept && !s->next && !s->prev,
 			      "cache %p: span %#lx in its release batch not empty, or listed",
 			      (void *)c, (unsigned long)s->base);
 			k.listed_spans[s->spc]++;
 		}
+		ga_check_unfull(&k, c);
 	}
+	if (k.where_len && !k.err)
+		ga_check_placed(&k);
 	for (unsigned spc = 0; spc < GA_NUM_SPC_ALL; spc++)
 		CHECK(&k, k.small_spans[spc] == k.listed_spans[spc] &&
 				  k.small_spans[spc] == __atomic_load_n(&ga_heap.spans_by_class[spc],
@@ -329,5 +501,7 @@ GA_EXPORT int galloc_check(char *msg, size_t len)
 	CHECK(&k, k.large_objects <= ga_heap.large_objects, "large objects: %lu counted, heap %lu",
 	      (unsigned long)k.large_objects, (unsigned long)ga_heap.large_objects);
 	ga_unlock_all();
+	if (k.where)
+		munmap(k.where, k.where_len);
 	return k.err;
 }

@@ -561,6 +561,82 @@ static void checker_detects_corruption(void)
 	gfree(p);
 }
 
+/* The checker fails, naming what it found, and the heap is whole again once fixed up. */
+static void expect_caught(const char *what, const char *needle)
+{
+	int err = galloc_check(checkmsg, sizeof(checkmsg));
+
+	CHECK(err == -EUCLEAN && strstr(checkmsg, needle), "%s: galloc_check %d, \"%s\"", what,
+	      err, checkmsg);
+	printf("# %s: %s\n", what, checkmsg);
+}
+
+/*
+ * Spans on the wrong lists (issue 26's span released twice): one span listed twice while
+ * another is on no list, which cancel in the checker's counts; a span twice in the heap's
+ * stash; a stashed span still flagged as queued on a cache's unfull stack.
+ */
+static void *misplace_spans(void *arg)
+{
+	unsigned spc = ga_size_to_class(4096) << 1;
+	struct ga_cache *c;
+	struct ga_spanlist saved;
+	struct ga_span *p, *s, *st;
+	bool stashed;
+	void *a[3];
+
+	for (int i = 0; i < 3; i++)
+		a[i] = galloc(4096, 0); /* two per span: the third parks the first span full */
+	gfree(a[0]);                    /* ... and this moves it to the partial list */
+	c = ga_tls_cache;
+	p = ga_span_of_fast(a[1]);
+	s = ga_span_of_fast(a[2]);
+	CHECK(c->partial[spc].first == p && c->partial[spc].n == 1 && c->alloc[spc] == s,
+	      "setup: partial list %p (%zu), current %p; expected %p, %p", (void *)c->partial[spc].first,
+	      c->partial[spc].n, (void *)c->alloc[spc], (void *)p, (void *)s);
+	HEAP_OK();
+	if (tap_failed)
+		return arg;
+
+	/* the current span also in the partial list, the span that was there on none */
+	saved = c->partial[spc];
+	c->partial[spc] = (struct ga_spanlist){ .first = s, .last = s, .n = 1 };
+	expect_caught("span current and in partial, another on no list", "two lists");
+	c->partial[spc] = saved;
+	HEAP_OK();
+
+	st = ga_heap_alloc_span(spc);
+	ga_heap_free_span(st);
+	stashed = st->state == GA_SPAN_STASHED && ga_heap.stash[st->npages] == st;
+	CHECK(stashed, "setup: span %p not on top of the stash", (void *)st);
+	if (stashed) {
+		struct ga_span *next = st->next;
+
+		/* pushed twice on the stash: it follows itself */
+		st->next = st;
+		expect_caught("span twice in the stash", "twice in the heap's stash");
+		st->next = next;
+		HEAP_OK();
+		/* back in the heap with a notification still queued */
+		atomic_store(&st->in_unfull, 1);
+		expect_caught("stashed span with in_unfull", "unfull");
+		atomic_store(&st->in_unfull, 0);
+		HEAP_OK();
+	}
+	gfree(a[1]);
+	gfree(a[2]);
+	return arg;
+}
+
+static void checker_sees_misplaced_spans(void)
+{
+	pthread_t t;
+
+	pthread_create(&t, NULL, misplace_spans, NULL); /* a cache of its own */
+	pthread_join(t, NULL);
+	HEAP_OK();
+}
+
 /*
  * Empty spans past a cache's keep budget go back to the heap GA_RELEASE_BATCH at a time: a
  * partial batch is accounted for by the checker, galloc_scavenge hands it over.
@@ -625,6 +701,7 @@ int main(int argc, char **argv)
 	TEST(tick_releases_pages_of_an_old_peak);
 	TEST(stashed_small_spans_are_reused_then_released);
 	TEST(checker_detects_corruption);
+	TEST(checker_sees_misplaced_spans);
 	TEST(emptied_spans_go_back_in_batches);
 	return tap_any_failed;
 }
