@@ -133,7 +133,9 @@ struct ga_cache *ga_cache_thread(void)
 /*
  * Spans of c that got a remote free while NOTIFY was armed: full ones to partial. A span that
  * was no longer full (NOTIFY is disarmed lazily, see ga_span_park_full) is disarmed now; either
- * may have emptied meanwhile, its last local free deferring to this (in_unfull).
+ * may have emptied meanwhile, its last local free deferring to this (in_unfull). A span whose
+ * notifier is not done yet (it found the span queued already) is queued again, for the next
+ * drain: until then it may not leave c's lists (internal.h, xfree).
  */
 void ga_cache_drain_unfull(struct ga_cache *c)
 {
@@ -145,8 +147,14 @@ void ga_cache_drain_unfull(struct ga_cache *c)
 	for (; s; s = next) {
 		next = s->unfull_next;
 		atomic_store_explicit(&s->in_unfull, 0, memory_order_release);
-		if (ga_span_cache(s) != c)
+		GA_DEBUG_ASSERT(ga_span_cache(s) == c && s->state == GA_SPAN_CACHE,
+				"span on the unfull stack of a cache that does not own it");
+		if (atomic_load_explicit(&s->xfree, memory_order_acquire) & GA_XF_NOTIFYING) {
+			/* whichever of us and its notifier sets in_unfull again queues s */
+			if (!atomic_exchange_explicit(&s->in_unfull, 1, memory_order_acq_rel))
+				ga_unfull_link(c, s);
 			continue;
+		}
 		if (ga_span_full(s)) {
 			ga_span_set_full(s, false);
 			ga_list_remove(&c->full[s->spc], s);
@@ -190,12 +198,14 @@ static bool ga_span_refill(struct ga_span *s)
  * NOTIFY is disarmed lazily: a local free that takes s out of the full list leaves it armed,
  * and it is still armed here if no remote free came since. (Armed on a span that is not
  * full, it costs one needless notification at most: ga_cache_drain_unfull disarms it.)
+ * A span whose notification is on its way (NOTIFYING) is parked unarmed: its notifier
+ * queues it on c's unfull stack, and the drain takes it out of the full list again.
  */
 static bool ga_span_park_full(struct ga_cache *c, struct ga_span *s)
 {
 	uintptr_t expect = atomic_load_explicit(&s->xfree, memory_order_relaxed);
 
-	if (expect != GA_XF_NOTIFY &&
+	if (expect != GA_XF_NOTIFY && expect != GA_XF_NOTIFYING &&
 	    (expect != 0 ||
 	     !atomic_compare_exchange_strong_explicit(&s->xfree, &expect, GA_XF_NOTIFY,
 						      memory_order_acq_rel, memory_order_relaxed))) {
@@ -274,8 +284,9 @@ static void ga_release_span(struct ga_span *s)
 }
 
 /*
- * Spans that were pushed on c's unfull stack while c released them: clear in_unfull, and pass
- * the notification on to whoever holds the span now (or finish freeing it, see central.c).
+ * Spans that were pushed on c's unfull stack while c released them: pass the notification on
+ * to whoever holds the span now, another cache (in_unfull stays set: the span moves to that
+ * cache's stack) or central (in_unfull cleared, and the span put again: it may be all free).
  */
 static void ga_unfull_replay(struct ga_cache *c)
 {
@@ -287,20 +298,17 @@ static void ga_unfull_replay(struct ga_cache *c)
 
 		next = s->unfull_next;
 		pthread_mutex_lock(&ct->lock);
-		atomic_store_explicit(&s->in_unfull, 0, memory_order_release);
 		o = ga_span_cache(s);
-		if (o && o != c && s->state == GA_SPAN_CACHE) {
-			if (!atomic_exchange_explicit(&s->in_unfull, 1, memory_order_acq_rel)) {
-				struct ga_span *head = atomic_load_explicit(&o->unfull,
-									    memory_order_relaxed);
-				do {
-					s->unfull_next = head;
-				} while (!atomic_compare_exchange_weak_explicit(
-					&o->unfull, &head, s, memory_order_release,
-					memory_order_relaxed));
-			}
-		} else if (!o && (s->state == GA_SPAN_PARTIAL || s->state == GA_SPAN_FULL)) {
+		if (o) {
+			GA_DEBUG_ASSERT(o != c && s->state == GA_SPAN_CACHE,
+					"queued span still owned by the released cache");
+			ga_unfull_link(o, s);
+		} else {
 			struct ga_spanlist *l = s->state == GA_SPAN_FULL ? &ct->full : &ct->partial;
+
+			GA_DEBUG_ASSERT(s->state == GA_SPAN_PARTIAL || s->state == GA_SPAN_FULL,
+					"queued span neither a cache's nor central's");
+			atomic_store_explicit(&s->in_unfull, 0, memory_order_release);
 			ga_list_remove(l, s);
 			ga_central_put_locked(ct, s);
 		}

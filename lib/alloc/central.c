@@ -4,12 +4,13 @@
  *
  * Invariants (central[spc].lock held):
  *   every span in partial has state PARTIAL, owner NULL, a free slot (free != NULL or
- *   carved < nelems) and used > 0; every span in full has state FULL, owner NULL, no free
- *   slot; in both, NOTIFY is armed or a remote free has cleared it and is on its way to
- *   ga_free_notify (which will take this lock).
+ *   carved < nelems) and used > 0 (but see below); every span in full has state FULL, owner NULL, no free
+ *   slot; in both, NOTIFY is armed or a remote free has consumed it and is on its way to
+ *   ga_free_notify (NOTIFYING: it waits for this lock).
  * A span whose slots are all free leaves central for the heap at once (ga_central_put_locked,
- * ga_free_notify), unless it sits on a cache's unfull stack (in_unfull): then the cache's
- * release finishes the job.
+ * ga_free_notify), unless a notification about it is on its way: it sits on a cache's unfull
+ * stack (in_unfull: the cache's release finishes the job) or is NOTIFYING (its notifier
+ * does).
  */
 #include "internal.h"
 
@@ -65,20 +66,26 @@ struct ga_span *ga_list_pop(struct ga_spanlist *l)
 }
 
 /*
- * Move the remote frees of s onto its free list and set xfree to rearm (0 or GA_XF_NOTIFY).
- * The caller holds s (owner, or central lock). Returns the number of blocks collected.
- * When xfree already is rearm (no remote frees), it is left alone: an atomic exchange would
+ * Move the remote frees of s onto its free list and set xfree to rearm (0 or GA_XF_NOTIFY),
+ * or keep it GA_XF_NOTIFYING while a notification is on its way. The caller holds s (owner,
+ * or central lock). Returns the number of blocks collected.
+ * When xfree already is rearm (no remote frees), it is left alone: an atomic operation would
  * also wait for every store before it, and the frees that led here leave many in flight.
  */
 uint32_t ga_span_collect(struct ga_span *s, uintptr_t rearm)
 {
-	uintptr_t w = atomic_load_explicit(&s->xfree, memory_order_relaxed);
+	uintptr_t w = atomic_load_explicit(&s->xfree, memory_order_relaxed), nw;
 	struct ga_block *head, *tail;
 	uint32_t n;
 
 	if (w == rearm)
 		return 0;
-	w = atomic_exchange_explicit(&s->xfree, rearm, memory_order_acquire);
+	do {
+		nw = w & GA_XF_NOTIFYING ? GA_XF_NOTIFYING : rearm;
+		if (w == nw)
+			return 0; /* notifying, nothing to take */
+	} while (!atomic_compare_exchange_weak_explicit(&s->xfree, &w, nw, memory_order_acquire,
+							memory_order_relaxed));
 	head = ga_xf_ptr(w);
 	n = ga_xf_cnt(w);
 	if (!head)
@@ -93,12 +100,17 @@ uint32_t ga_span_collect(struct ga_span *s, uintptr_t rearm)
 	return n;
 }
 
-/* Give s (no owner any more, its owner-side fields ours) to central; ct->lock held. */
+/*
+ * Give s (no owner any more, its owner-side fields ours) to central; ct->lock held. An empty
+ * span goes to the heap, unless a notification about it is on its way (in_unfull, or
+ * notifying: that notifier waits for ct->lock and will finish the job).
+ */
 void ga_central_put_locked(struct ga_central *ct, struct ga_span *s)
 {
 	ga_span_collect(s, GA_XF_NOTIFY);
 	ga_span_set_full(s, false);
-	if (ga_span_used(s) == 0 && !atomic_load_explicit(&s->in_unfull, memory_order_acquire)) {
+	if (ga_span_used(s) == 0 && !atomic_load_explicit(&s->in_unfull, memory_order_acquire) &&
+	    !(atomic_load_explicit(&s->xfree, memory_order_relaxed) & GA_XF_NOTIFYING)) {
 		atomic_store_explicit(&s->xfree, 0, memory_order_relaxed);
 		ga_heap_free_span(s);
 	} else if (s->free || s->carved < s->nelems) {

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 /* The list a span is on: ga_checker.where, one byte per arena page (the span's first). */
 enum {
@@ -132,6 +133,9 @@ static void ga_check_small(struct ga_checker *k, struct ga_span *s)
 	CHECK(k, ga_span_used(s) + nfree == s->carved && nx <= ga_span_used(s),
 	      "span %#lx (class %u): used %u + free %u != carved %u, or xfree %u > used",
 	      (unsigned long)s->base, cls, ga_span_used(s), nfree, s->carved, nx);
+	CHECK(k, (xf & GA_XF_FLAGS) != GA_XF_FLAGS && (k->live || !(xf & GA_XF_NOTIFYING)),
+	      "span %#lx: notification state %#lx%s", (unsigned long)s->base,
+	      (unsigned long)(xf & GA_XF_FLAGS), k->live ? "" : " at a quiescent point");
 	/* (not "full => no free slot": ga_free_local_slow checks s just after the free into it) */
 	CHECK(k, !ga_span_full(s) || s->state == GA_SPAN_CACHE,
 	      "span %#lx: marked full (ucount %#x) out of a cache", (unsigned long)s->base,
@@ -142,14 +146,14 @@ static void ga_check_small(struct ga_checker *k, struct ga_span *s)
 		      (unsigned long)s->base);
 		/* (a span that is not full may be armed: NOTIFY is disarmed lazily) */
 		if (ga_span_full(s))
-			CHECK(k, (xf & GA_XF_NOTIFY) || nx, "span %#lx: full in cache, not armed",
+			CHECK(k, (xf & GA_XF_FLAGS) || nx, "span %#lx: full in cache, not armed",
 			      (unsigned long)s->base);
 		break;
 	case GA_SPAN_PARTIAL:
 	case GA_SPAN_FULL:
 		CHECK(k, ga_span_cache(s) == NULL, "span %#lx: in central with an owner",
 		      (unsigned long)s->base);
-		CHECK(k, (xf & GA_XF_NOTIFY) || nx, "span %#lx: in central, not armed",
+		CHECK(k, (xf & GA_XF_FLAGS) || nx, "span %#lx: in central, not armed",
 		      (unsigned long)s->base);
 		if (s->state == GA_SPAN_FULL)
 			CHECK(k, !s->free && s->carved == s->nelems,
@@ -157,7 +161,8 @@ static void ga_check_small(struct ga_checker *k, struct ga_span *s)
 			      (unsigned long)s->base);
 		else
 			CHECK(k, (s->free || s->carved < s->nelems) &&
-					 (ga_span_used(s) > 0 || atomic_load(&s->in_unfull)),
+					 (ga_span_used(s) > 0 || atomic_load(&s->in_unfull) ||
+					  (xf & GA_XF_NOTIFYING)),
 			      "span %#lx: in central partial list, empty or without free slots",
 			      (unsigned long)s->base);
 		break;
@@ -256,14 +261,30 @@ int ga_span_check(struct ga_span *s, char *msg, size_t len)
 	return k.err;
 }
 
+void ga_fatal(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int n;
+
+	/* no stdio buffer (no malloc): one write */
+	memcpy(msg, "gochan alloc: ", 14);
+	va_start(ap, fmt);
+	n = vsnprintf(msg + 14, sizeof(msg) - 15, fmt, ap);
+	va_end(ap);
+	n = n < 0 ? 14 : 14 + (n < (int)sizeof(msg) - 15 ? n : (int)sizeof(msg) - 16);
+	msg[n++] = '\n';
+	if (write(STDERR_FILENO, msg, (size_t)n) < 0)
+		n = 0;
+	abort();
+}
+
 void ga_span_assert(struct ga_span *s, const char *where)
 {
 	char msg[256];
 
-	if (ga_span_check(s, msg, sizeof(msg))) {
-		fprintf(stderr, "gochan alloc: %s: %s\n", where, msg);
-		abort();
-	}
+	if (ga_span_check(s, msg, sizeof(msg)))
+		ga_fatal("%s: %s", where, msg);
 }
 
 /* The tag of the first page of s, or NULL if s is not a span of a (non-huge) arena. */

@@ -6,45 +6,62 @@
  * allocation); otherwise it is one CAS pushing the block on the span's xfree list
  * (mimalloc's thread_free). The owner collects xfree when its free list runs dry.
  * A span that nobody would look at (full in its cache, or in central) has GA_XF_NOTIFY armed:
- * the remote free that clears it also tells the holder, under central[spc].lock:
- *   owned by a cache -> pushed on the cache's unfull stack, the cache moves it to partial;
+ * the remote free that consumes it (setting GA_XF_NOTIFYING) also tells the holder, under
+ * central[spc].lock, and then clears NOTIFYING:
+ *   owned by a cache -> queued on the cache's unfull stack, the cache moves it to partial;
  *   in central       -> collected there: to partial, or back to the heap if all free.
+ * While NOTIFYING is set the span stays out of the heap (internal.h, xfree), so the notifier
+ * finds it where one of these two cases says.
  */
 #include "internal.h"
 
 _Atomic uint64_t ga_dead_tiny_allocs;
 
-static void ga_unfull_push(struct ga_cache *o, struct ga_span *s)
+/* Push s on o's unfull stack; the caller set s->in_unfull (and found it clear). */
+void ga_unfull_link(struct ga_cache *o, struct ga_span *s)
 {
-	struct ga_span *head;
+	struct ga_span *head = atomic_load_explicit(&o->unfull, memory_order_relaxed);
 
-	if (atomic_exchange_explicit(&s->in_unfull, 1, memory_order_acq_rel))
-		return; /* already queued: the owner will look at it */
-	head = atomic_load_explicit(&o->unfull, memory_order_relaxed);
 	do {
 		s->unfull_next = head;
 	} while (!atomic_compare_exchange_weak_explicit(&o->unfull, &head, s, memory_order_release,
 							memory_order_relaxed));
 }
 
-/* The remote free that cleared NOTIFY on s (of span class spc) tells s's holder. */
+#ifdef GA_DEBUG
+void (*ga_debug_notify_hook)(struct ga_span *s);
+#endif
+
+/* The remote free that consumed NOTIFY on s (of span class spc) tells s's holder. */
 static ga_noinline void ga_free_notify(struct ga_span *s, unsigned spc)
 {
 	struct ga_central *ct = &ga_central[spc];
 	struct ga_cache *o;
 
+#ifdef GA_DEBUG
+	if (ga_debug_notify_hook)
+		ga_debug_notify_hook(s);
+#endif
 	pthread_mutex_lock(&ct->lock);
-	/* s may have died and been reused since our push: everything is rechecked here */
-	if (s->spc != spc || s->state == GA_SPAN_DEAD || s->state == GA_SPAN_LARGE ||
-	    s->state == GA_SPAN_STASHED)
-		goto out_unlock;
+	/* NOTIFYING kept s out of the heap: it is a cache's or central's (internal.h, xfree) */
+	GA_DEBUG_ASSERT(s->spc == spc && (atomic_load(&s->xfree) & GA_XF_NOTIFYING) &&
+				(s->state == GA_SPAN_CACHE) == (ga_span_cache(s) != NULL) &&
+				(s->state == GA_SPAN_CACHE || s->state == GA_SPAN_PARTIAL ||
+				 s->state == GA_SPAN_FULL),
+			"notification for a span no longer held");
 	o = ga_span_cache(s);
 	if (o) {
-		if (s->state == GA_SPAN_CACHE)
-			ga_unfull_push(o, s);
-	} else if (s->state == GA_SPAN_PARTIAL || s->state == GA_SPAN_FULL) {
+		/* queued before NOTIFYING clears: the owner, seeing it clear, sees in_unfull set
+		 * (ga_cache_span_emptied); already queued, its drain will look at s after this */
+		bool queue = !atomic_exchange_explicit(&s->in_unfull, 1, memory_order_acq_rel);
+
+		atomic_fetch_and_explicit(&s->xfree, ~GA_XF_NOTIFYING, memory_order_release);
+		if (queue)
+			ga_unfull_link(o, s);
+	} else {
 		struct ga_spanlist *l = s->state == GA_SPAN_FULL ? &ct->full : &ct->partial;
 
+		atomic_fetch_and_explicit(&s->xfree, ~GA_XF_NOTIFYING, memory_order_relaxed);
 		ga_span_collect(s, GA_XF_NOTIFY);
 		if (ga_span_used(s) == 0 && !atomic_load_explicit(&s->in_unfull, memory_order_acquire)) {
 			ga_list_remove(l, s);
@@ -57,18 +74,19 @@ static ga_noinline void ga_free_notify(struct ga_span *s, unsigned spc)
 		}
 		atomic_store_explicit(&ct->npartial, ct->partial.n, memory_order_relaxed);
 	}
-out_unlock:
 	pthread_mutex_unlock(&ct->lock);
 }
 
 static void ga_free_remote(struct ga_span *s, struct ga_block *b)
 {
-	unsigned spc = s->spc; /* before the push: after it, s may die */
+	unsigned spc = s->spc; /* before the push: after it, s may be emptied and given away */
 	uintptr_t old = atomic_load_explicit(&s->xfree, memory_order_relaxed), nw;
 
 	do {
 		b->next = ga_xf_ptr(old);
-		nw = (uintptr_t)b | ((uintptr_t)(ga_xf_cnt(old) + 1) << GA_XF_CNT_SHIFT);
+		/* NOTIFY becomes NOTIFYING (ours to clear), NOTIFYING stays */
+		nw = (uintptr_t)b | ((uintptr_t)(ga_xf_cnt(old) + 1) << GA_XF_CNT_SHIFT) |
+		     (old & GA_XF_FLAGS ? GA_XF_NOTIFYING : 0);
 	} while (!atomic_compare_exchange_weak_explicit(&s->xfree, &old, nw, memory_order_release,
 							memory_order_relaxed));
 	if (ga_unlikely(old & GA_XF_NOTIFY))
@@ -99,7 +117,9 @@ void ga_free_local_slow(struct ga_cache *c, struct ga_span *s)
 /*
  * s, c's and in its partial list unless current, may have no object in use now: if so, and
  * no notification about it is on its way (in_unfull), keep it (first in line for the next
- * refill of its class) within GA_KEEP_PAGES, or give it back to the heap with the next batch.
+ * refill of its class) within GA_KEEP_PAGES, or give it back to the heap with the next batch
+ * once no notification can reach it any more (not NOTIFYING; else the notifier queues it on
+ * c's unfull stack and the drain calls this again).
  */
 void ga_cache_span_emptied(struct ga_cache *c, struct ga_span *s)
 {
@@ -108,14 +128,19 @@ void ga_cache_span_emptied(struct ga_cache *c, struct ga_span *s)
 	if (ga_span_used(s) != 0 || s == c->alloc[spc] || s->kept ||
 	    atomic_load_explicit(&s->in_unfull, memory_order_acquire))
 		return;
-	ga_list_remove(&c->partial[spc], s);
 	if (spc != GA_SPC_TINY && c->kept_pages + s->npages <= GA_KEEP_PAGES) {
 		/* keep it, first in line for the next refill of its class */
+		ga_list_remove(&c->partial[spc], s);
 		s->kept = 1;
 		c->kept_pages += s->npages;
 		ga_list_push(&c->partial[spc], s);
 		return;
 	}
+	/* NOTIFYING read first: its notifier sets in_unfull before clearing it (ga_free_notify) */
+	if ((atomic_load_explicit(&s->xfree, memory_order_acquire) & GA_XF_NOTIFYING) ||
+	    atomic_load_explicit(&s->in_unfull, memory_order_relaxed))
+		return;
+	ga_list_remove(&c->partial[spc], s);
 	atomic_store_explicit(&s->xfree, 0, memory_order_relaxed);
 	c->release[c->nrelease++] = s;
 	if (c->nrelease == GA_RELEASE_BATCH)

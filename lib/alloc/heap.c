@@ -58,8 +58,8 @@ void *ga_meta_alloc(size_t n)
 	return p;
 }
 
-/* A span struct as a new span starts it (in_unfull is 0 in a dead or stashed span: see
- * ga_free_local_slow, ga_central_put_locked). */
+/* A span struct as a new span starts it (in_unfull is 0 in a dead or stashed span: see the
+ * notification invariant at xfree, internal.h). */
 static void ga_span_struct_reset(struct ga_span *s)
 {
 	s->free = NULL;
@@ -438,6 +438,9 @@ static void ga_heap_free_span_locked(struct ga_span *s)
 	struct ga_arena *a = (struct ga_arena *)(s->base & ~GA_ARENA_MASK);
 	size_t i = (s->base - a->base) / GA_PAGE_SIZE, n = s->npages;
 
+	GA_DEBUG_ASSERT(s->state == GA_SPAN_LARGE ||
+				(!atomic_load(&s->in_unfull) && !atomic_load(&s->xfree)),
+			"small span back to the heap while a notification is on its way");
 	if (s->state == GA_SPAN_LARGE) {
 		ga_heap.large_bytes -= n * GA_PAGE_SIZE;
 		ga_heap.large_objects--;

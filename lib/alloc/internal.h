@@ -99,20 +99,38 @@ enum ga_span_state {
 
 /*
  * xfree: the remote free list, the only field other threads write (lock-free push).
- * Layout: bits 0-47 the head block (8-byte aligned, so bit 0 is free for GA_XF_NOTIFY),
- * bits 48-63 the number of blocks in the list.
- * GA_XF_NOTIFY is armed (set while the list is empty) by whoever holds the span when it has
- * no free objects that anyone would otherwise look at: the owning cache when the span goes
- * full, central when the span enters its lists. The first remote free clears it (in the same
- * CAS as its push) and so becomes the one thread that must tell the holder (free.c
- * ga_free_notify), under central[spc].lock. The owning cache disarms lazily: a span that
- * leaves its full list on a local free stays armed until the next remote free (whose
- * notification is then needless, and ga_cache_drain_unfull disarms it) or until it is parked
- * again (already armed).
+ * Layout: bits 0-47 the head block (8-byte aligned: bits 0 and 1 carry the notification
+ * state below), bits 48-63 the number of blocks in the list.
+ * Notification state, one of (never both bits):
+ *   0                nobody needs telling: the holder looks at xfree by itself.
+ *   GA_XF_NOTIFY     armed, while the list is empty, by whoever holds the span when it has no
+ *                    free objects that anyone would otherwise look at: the owning cache when
+ *                    the span goes full, central when the span enters its lists. The first
+ *                    remote free consumes it in its CAS, setting GA_XF_NOTIFYING instead.
+ *   GA_XF_NOTIFYING  that remote free is on its way to tell the holder (free.c
+ *                    ga_free_notify), under central[spc].lock; it clears the bit there, once
+ *                    the span is queued on the owning cache's unfull stack or dealt with in
+ *                    central. Pushes and collections keep the bit; nobody arms NOTIFY over it.
+ * The owning cache disarms lazily: a span that leaves its full list on a local free stays
+ * armed until the next remote free (whose notification is then needless, and
+ * ga_cache_drain_unfull disarms it) or until it is parked again (already armed).
+ *
+ * Notification invariant (mimalloc's "delayed freeing" state, with deferral for waiting):
+ *   GA_XF_NOTIFYING or in_unfull  =>  the span is not given back to the heap
+ * A cache whose emptied span is notifying keeps it in its partial list (ga_cache_span_emptied),
+ * and one whose exhausted span is notifying parks it unarmed (ga_span_park_full): the notifier
+ * queues the span on the cache's unfull stack, and the drain looks at it again (queuing it
+ * once more if it finds it still notifying). Central, which holds the lock the notifier waits
+ * for, leaves such a span in its lists for the notifier to finish. So a notifier always finds
+ * its span alive, of its class, held by a cache (CACHE) or central (PARTIAL/FULL): no stale
+ * notification reaches a span that went back to the heap or was reused, and a span in a
+ * cache's release batch (on its way to the heap) is never queued.
  */
 #define GA_XF_NOTIFY ((uintptr_t)1)
+#define GA_XF_NOTIFYING ((uintptr_t)2)
+#define GA_XF_FLAGS (GA_XF_NOTIFY | GA_XF_NOTIFYING)
 #define GA_XF_CNT_SHIFT 48
-#define GA_XF_PTR_MASK (((uintptr_t)1 << GA_XF_CNT_SHIFT) - 2)
+#define GA_XF_PTR_MASK ((((uintptr_t)1 << GA_XF_CNT_SHIFT) - 1) & ~GA_XF_FLAGS)
 #define ga_xf_ptr(w) ((struct ga_block *)((w) & GA_XF_PTR_MASK))
 #define ga_xf_cnt(w) ((uint32_t)((w) >> GA_XF_CNT_SHIFT))
 
@@ -154,7 +172,8 @@ struct ga_span {
 	uint8_t spc;
 	uint8_t state;
 	uint8_t kept;              /* owner's: empty, kept in the partial list (in kept_pages) */
-	_Atomic uint8_t in_unfull; /* on some cache's unfull stack */
+	_Atomic uint8_t in_unfull; /* on a cache's unfull stack (set by the notifier, under
+				    * central's lock; cleared by the cache's drain) */
 	uint32_t npages;
 	uintptr_t base;
 	struct ga_span *next; /* cache partial/full list, central list, heap free list */
@@ -339,7 +358,8 @@ uint32_t ga_span_collect(struct ga_span *s, uintptr_t rearm);
  * also when the cache is released and at galloc_scavenge): a lock is a full barrier, which
  * costs a memory round trip when frees have stores in flight, as they usually do.
  * Every span with owner == c is exactly one of: alloc[spc], in partial[spc], in full[spc], in
- * release[].
+ * release[]; one in release[] is neither notifying nor on an unfull stack (see xfree), and
+ * galloc_check tags every span with the one list it is on.
  * The fast paths count nothing: galloc_stats adds up the spans' own counts (used, xfree).
  */
 struct ga_cache {
@@ -349,7 +369,8 @@ struct ga_cache {
 	_Atomic uint64_t tiny_allocs; /* single writer, relaxed: galloc_stats reads it */
 	struct ga_spanlist partial[GA_NUM_SPC_ALL];
 	struct ga_spanlist full[GA_NUM_SPC_ALL];
-	_Atomic(struct ga_span *) unfull; /* Treiber stack of full spans that got remote frees */
+	_Atomic(struct ga_span *) unfull; /* Treiber stack of spans whose remote frees notified c
+					   * (in_unfull set; pushed under central's lock) */
 	uint32_t kept_pages;              /* pages of kept empty spans, <= GA_KEEP_PAGES */
 	uint32_t nrelease;                /* < GA_RELEASE_BATCH between calls */
 	struct ga_span *release[GA_RELEASE_BATCH]; /* empty spans on their way to the heap */
@@ -381,6 +402,12 @@ void ga_free_local_slow(struct ga_cache *c, struct ga_span *s);
 void ga_cache_span_emptied(struct ga_cache *c, struct ga_span *s);
 void ga_cache_release_flush(struct ga_cache *c);
 void ga_free_block(struct ga_cache *c, struct ga_span *s, struct ga_block *b);
+void ga_unfull_link(struct ga_cache *o, struct ga_span *s); /* s->in_unfull just set by us */
+#ifdef GA_DEBUG
+/* Tests only: called by a remote free that must notify s's holder, before it takes central's
+ * lock (so a test can hold a notification in flight while the holder goes on). */
+extern void (*ga_debug_notify_hook)(struct ga_span *s);
+#endif
 
 /* ---- alloc.c ---------------------------------------------------------------------------- */
 /* Pop from the current span of spc: the fast path. refill is called (as a tail call) when
@@ -430,10 +457,15 @@ size_t ga_usable_size(const void *p);
 /* ---- check.c / stats.c / os.c ------------------------------------------------------------ */
 int ga_span_check(struct ga_span *s, char *msg, size_t len);
 void ga_span_assert(struct ga_span *s, const char *where); /* abort()s with the violation */
+/* "gochan alloc: <message>" on stderr, then abort() */
+__attribute__((noreturn, cold, format(printf, 1, 2))) void ga_fatal(const char *fmt, ...);
 #ifdef GA_DEBUG
 #define GA_DEBUG_SPAN(s, where) ga_span_assert((s), (where))
+#define GA_DEBUG_ASSERT(cond, what) \
+	((cond) ? (void)0 : ga_fatal("%s:%d: %s (%s)", __FILE__, __LINE__, (what), #cond))
 #else
 #define GA_DEBUG_SPAN(s, where) ((void)0)
+#define GA_DEBUG_ASSERT(cond, what) ((void)0)
 #endif
 void *ga_os_reserve(size_t size, size_t align);
 void ga_os_release(void *p, size_t size);

@@ -17,6 +17,8 @@ run_tap malloc 120 "$T/test_malloc"
 
 # the debug build checks every span it touches on the slow paths
 GA_STRESS_SCALE=50 run_tap debug-stress 200 "$T/debug/test_stress"
+# ... and has the hook that holds a remote free's notification in flight
+run_tap debug-notify 60 "$T/debug/test_notify"
 
 # 2. sanitizers (the API: ASan cannot share a process with a replaced malloc)
 run_tap asan-api 120 "$T/asan/test_alloc"
@@ -69,6 +71,8 @@ print("ok")'
 else
 	tap_emit skip "preload: python3" "/usr/bin/python3 missing"
 fi
+# issue 26's double release: 4 KiB objects, half freed on other threads, threads replaced
+run_tap preload-soak 60 env LD_PRELOAD="$SO" "$T/soak_alloc" -s 2 churn_4k_half_remote
 if git -C "$TOP" rev-parse >/dev/null 2>&1; then
 	run_cmd "preload: git status and git log on the repository" 120 env LD_PRELOAD="$SO" \
 		sh -c "git -C '$TOP' status >/dev/null && git -C '$TOP' log --stat -n 50 >/dev/null"
