@@ -86,6 +86,9 @@ void *ga_realloc(void *p, size_t n, unsigned flags)
 	size_t old, keep;
 	void *q;
 
+	if (!p && (flags & GA_ALLOC_MALLOC))
+		return n <= GA_MAX_SMALL_SIZE ? ga_alloc_small(ga_tls_cache, ga_size_to_class16(n) << 1)
+					      : ga_alloc_large(n, GA_PAGE_SIZE, 0);
 	if (!p)
 		return galloc(n, flags);
 	s = ga_span_of_fast(p);
@@ -106,11 +109,13 @@ void *ga_realloc(void *p, size_t n, unsigned flags)
 		if (n <= old && n >= old / 2)
 			return p;
 	}
-	if ((flags & GALLOC_NOSCAN) && n <= GA_MAX_SMALL_SIZE)
+	if ((flags & GA_ALLOC_MALLOC) && n <= GA_MAX_SMALL_SIZE)
+		q = ga_alloc_small(ga_tls_cache, ga_size_to_class16(n) << 1);
+	else if ((flags & GALLOC_NOSCAN) && n <= GA_MAX_SMALL_SIZE)
 		/* never a tiny object: it could share p's block, which we copy to its end */
 		q = ga_alloc_small(ga_tls_cache, ga_size_to_class(n) << 1 | 1);
 	else
-		q = galloc(n, flags & ~GALLOC_ZERO);
+		q = galloc(n, flags & ~(GALLOC_ZERO | GA_ALLOC_MALLOC));
 	if (!q)
 		return NULL;
 	keep = old < n ? old : n;

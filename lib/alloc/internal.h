@@ -65,6 +65,7 @@
 extern const uint16_t ga_class_size[GA_NUM_CLASSES];
 extern const uint8_t ga_class_npages[GA_NUM_CLASSES];
 extern const uint8_t ga_size_class8[GA_SMALL_SIZE_MAX / 8 + 1];
+extern const uint8_t ga_size_class16[GA_SMALL_SIZE_MAX / 16 + 1];
 extern const uint8_t ga_size_class128[(GA_MAX_SMALL_SIZE - GA_SMALL_SIZE_MAX) / 128 + 1];
 
 /* n <= GA_MAX_SMALL_SIZE; n == 0 gives the 8-byte class. */
@@ -73,6 +74,14 @@ static inline unsigned ga_size_to_class(size_t n)
 	if (ga_likely(n <= GA_SMALL_SIZE_MAX))
 		return ga_size_class8[(n + 7) >> 3];
 	return ga_size_class128[(n - GA_SMALL_SIZE_MAX + 127) >> 7];
+}
+/* malloc's class: the same, but its slots aligned to 16 = alignof(max_align_t) (glibc's
+ * promise, which compilers rely on): never the 8- or 24-byte class. n == 0 gives 16 bytes. */
+static inline unsigned ga_size_to_class16(size_t n)
+{
+	if (ga_likely(n <= GA_SMALL_SIZE_MAX))
+		return ga_size_class16[(n + 15) >> 4];
+	return ga_size_class128[(n - GA_SMALL_SIZE_MAX + 127) >> 7]; /* all multiples of 16 */
 }
 static inline unsigned ga_spc_class(unsigned spc)
 {
@@ -451,6 +460,7 @@ static inline void ga_free(struct ga_cache *c, void *p)
 void *ga_alloc_tiny(struct ga_cache *c, size_t n);
 void *ga_alloc_large(size_t n, size_t align, unsigned flags);
 void *ga_alloc_aligned(size_t n, size_t align, unsigned flags);
+#define GA_ALLOC_MALLOC 0x100u /* ga_realloc: malloc's classes (ga_size_to_class16), scan */
 void *ga_realloc(void *p, size_t n, unsigned flags);
 size_t ga_usable_size(const void *p);
 

@@ -2,7 +2,10 @@
 /*
  * malloc.c - the drop-in malloc (build/alloc/libgochan-malloc.so, for LD_PRELOAD or linking).
  *
- * Every object is "scan" (malloc cannot know better) and never tiny. Semantics follow glibc:
+ * Every object is "scan" (malloc cannot know better) and never tiny, and aligned to 16 =
+ * alignof(max_align_t) as glibc's are (compilers rely on it: clang stores a new T of 17 to
+ * 24 bytes with movaps): never from the 8- or 24-byte class (ga_size_to_class16), and
+ * memalign and friends with an alignment up to 16 are plain mallocs. Semantics follow glibc:
  *   malloc(0) returns a unique pointer; realloc(p, 0) frees p and returns NULL;
  *   calloc and reallocarray fail with ENOMEM on overflow; posix_memalign returns EINVAL unless
  *   align is a power of two multiple of sizeof(void *); memalign rounds align up to a power
@@ -44,10 +47,11 @@ static inline void *ga_malloc(size_t n)
 {
 	if (ga_likely(n <= GA_SMALL_SIZE_MAX))
 		return ga_alloc_small_with(ga_tls_cache,
-					   (size_t)ga_size_class8[(n + 7) >> 3] << 1,
+					   (size_t)ga_size_class16[(n + 15) >> 4] << 1,
 					   ga_malloc_refill);
 	if (n <= GA_MAX_SMALL_SIZE)
-		return ga_alloc_small_with(ga_tls_cache, ga_size_to_class(n) << 1, ga_malloc_refill);
+		return ga_alloc_small_with(ga_tls_cache, ga_size_to_class16(n) << 1,
+					   ga_malloc_refill);
 	return ga_malloc_large(n);
 }
 
@@ -91,7 +95,7 @@ GA_MALLOC_EXPORT void *realloc(void *p, size_t n)
 		free(p);
 		return NULL;
 	}
-	q = ga_realloc(p, n, 0);
+	q = ga_realloc(p, n, GA_ALLOC_MALLOC);
 	if (!q)
 		errno = ENOMEM;
 	return q;
@@ -112,8 +116,7 @@ static void *ga_memalign(size_t align, size_t n)
 {
 	void *p;
 
-	/* malloc's slots are 16-aligned outside the 8- and 24-byte classes, 8-aligned in them */
-	if (align <= 8 || (align == 16 && n > 8 && (n <= 16 || n > 24)))
+	if (align <= 16) /* malloc's slots are */
 		return ga_malloc(n);
 	p = ga_alloc_aligned(n, align, 0);
 	if (!p)
@@ -127,7 +130,7 @@ GA_MALLOC_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 
 	if (align < sizeof(void *) || (align & (align - 1)))
 		return EINVAL;
-	p = ga_alloc_aligned(n, align, 0);
+	p = align <= 16 ? ga_malloc(n) : ga_alloc_aligned(n, align, 0);
 	if (!p)
 		return ENOMEM;
 	*out = p;

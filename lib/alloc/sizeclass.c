@@ -6,6 +6,7 @@
  * Invariants (checked by test_sizeclass):
  *   ga_class_size[c] * nelems(c) <= ga_class_npages[c] * GA_PAGE_SIZE
  *   ga_class_size[ga_size_to_class(n)] >= n, and no smaller class fits n
+ *   ga_class_size[ga_size_to_class16(n)] >= n and % 16 == 0, and no smaller such class fits n
  */
 #include "internal.h"
 
@@ -35,6 +36,16 @@ const uint8_t ga_size_class8[GA_SMALL_SIZE_MAX / 8 + 1] = {
 	28, 29, 29, 29, 29, 29, 29, 29, 29, 30, 30, 30, 30, 30, 30, 30,
 	30, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31,
 	31, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32,
+	32,
+};
+
+/* ga_size_class16[(n + 15) >> 4] for n <= 1024: the smallest class >= n whose size is a
+ * multiple of 16 (so not the 8- or 24-byte class; n == 0 maps to the 16-byte class). */
+const uint8_t ga_size_class16[GA_SMALL_SIZE_MAX / 16 + 1] = {
+	2, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+	18, 19, 19, 20, 20, 21, 21, 22, 22, 23, 23, 24, 24, 25, 25, 26,
+	26, 27, 27, 27, 27, 28, 28, 28, 28, 29, 29, 29, 29, 30, 30, 30,
+	30, 31, 31, 31, 31, 31, 31, 31, 31, 32, 32, 32, 32, 32, 32, 32,
 	32,
 };
 

@@ -71,6 +71,12 @@ print("ok")'
 else
 	tap_emit skip "preload: python3" "/usr/bin/python3 missing"
 fi
+# clang -O2 C++: new T of 17..24 bytes stored with movaps, containers across threads
+if need_pkg clang++ clang && make -s -C "$TOP/selftests/alloc" cxx >/dev/null 2>&1; then
+	run_tap preload-cxx 60 env LD_PRELOAD="$SO" "$T/cxx_new"
+else
+	tap_emit skip "preload-cxx: clang -O2 C++ program" "clang++ not available"
+fi
 # issue 26's double release: 4 KiB objects, half freed on other threads, threads replaced
 run_tap preload-soak 60 env LD_PRELOAD="$SO" "$T/soak_alloc" -s 2 churn_4k_half_remote
 if git -C "$TOP" rev-parse >/dev/null 2>&1; then

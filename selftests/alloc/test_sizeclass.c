@@ -16,6 +16,22 @@ static void size_to_class_is_smallest_fit(void)
 	}
 }
 
+/* malloc's lookup: the smallest class that fits and is a multiple of 16 (max_align_t). */
+static void size_to_class16_is_smallest_aligned_fit(void)
+{
+	for (size_t n = 0; n <= GA_MAX_SMALL_SIZE; n++) {
+		unsigned c = ga_size_to_class16(n), s;
+
+		CHECK(c >= 2 && c < GA_NUM_CLASSES, "n=%zu class %u", n, c);
+		CHECK(ga_class_size[c] >= n && ga_class_size[c] % 16 == 0, "n=%zu class %u", n, c);
+		for (s = c - 1; s >= 1 && (ga_class_size[s] < n || ga_class_size[s] % 16); s--)
+			;
+		CHECK(s == 0, "n=%zu: class %u, but class %u fits", n, c, s);
+		if (tap_failed)
+			return;
+	}
+}
+
 /* Go's table: 68 classes, sizes increasing, objects fit their spans, 8..32768 bytes. */
 static void classes_match_go_geometry(void)
 {
@@ -49,6 +65,7 @@ static void divmul_is_exact(void)
 int main(int argc, char **argv)
 {
 	TEST(size_to_class_is_smallest_fit);
+	TEST(size_to_class16_is_smallest_aligned_fit);
 	TEST(classes_match_go_geometry);
 	TEST(divmul_is_exact);
 	return tap_any_failed;
