@@ -28,20 +28,35 @@ _Atomic int ga_inited;
 
 static void ga_thread_exit(void *arg);
 
+__thread bool ga_tls_all_locked __attribute__((tls_model("initial-exec")));
+
 void ga_lock_all(void)
 {
 	pthread_mutex_lock(&ga_caches_lock);
 	for (size_t i = 0; i < GA_NUM_SPC_ALL; i++)
 		pthread_mutex_lock(&ga_central[i].lock);
 	pthread_mutex_lock(&ga_heap.lock);
+	ga_tls_all_locked = true;
 }
 
 void ga_unlock_all(void)
 {
+	ga_tls_all_locked = false;
 	pthread_mutex_unlock(&ga_heap.lock);
 	for (size_t i = GA_NUM_SPC_ALL; i-- > 0;)
 		pthread_mutex_unlock(&ga_central[i].lock);
 	pthread_mutex_unlock(&ga_caches_lock);
+}
+
+/*
+ * At load time, before the program's constructors and main: the fork handlers are registered
+ * before any the program registers, whose prepare handlers then run before ours takes the
+ * locks (pthread_atfork runs them in reverse order). Those registered even earlier are let
+ * through (ga_lock).
+ */
+__attribute__((constructor)) static void ga_init_at_load(void)
+{
+	ga_init();
 }
 
 void ga_init_slow(void)
@@ -69,11 +84,11 @@ static struct ga_cache *ga_cache_create(void)
 	struct ga_cache *c;
 
 	ga_init();
-	pthread_mutex_lock(&ga_caches_lock);
+	ga_lock(&ga_caches_lock);
 	c = ga_cache_pool;
 	if (c)
 		ga_cache_pool = c->all_next;
-	pthread_mutex_unlock(&ga_caches_lock);
+	ga_unlock(&ga_caches_lock);
 	if (!c) {
 		c = ga_meta_alloc(sizeof(*c));
 		if (!c)
@@ -83,18 +98,18 @@ static struct ga_cache *ga_cache_create(void)
 	for (size_t i = 0; i < GA_NUM_SPC_ALL; i++)
 		c->alloc[i] = &ga_span_empty;
 	c->live = true;
-	pthread_mutex_lock(&ga_caches_lock);
+	ga_lock(&ga_caches_lock);
 	c->all_next = ga_caches;
 	if (ga_caches)
 		ga_caches->all_prev = c;
 	ga_caches = c;
-	pthread_mutex_unlock(&ga_caches_lock);
+	ga_unlock(&ga_caches_lock);
 	return c;
 }
 
 static void ga_cache_free(struct ga_cache *c)
 {
-	pthread_mutex_lock(&ga_caches_lock);
+	ga_lock(&ga_caches_lock);
 	if (c->all_prev)
 		c->all_prev->all_next = c->all_next;
 	else
@@ -107,7 +122,7 @@ static void ga_cache_free(struct ga_cache *c)
 	c->live = false;
 	c->all_next = ga_cache_pool;
 	ga_cache_pool = c;
-	pthread_mutex_unlock(&ga_caches_lock);
+	ga_unlock(&ga_caches_lock);
 }
 
 struct ga_cache *ga_cache_thread(void)
@@ -276,11 +291,11 @@ static void ga_release_span(struct ga_span *s)
 {
 	struct ga_central *ct = &ga_central[s->spc];
 
-	pthread_mutex_lock(&ct->lock);
+	ga_lock(&ct->lock);
 	atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
 	__atomic_store_n(&s->towner, NULL, __ATOMIC_RELAXED);
 	ga_central_put_locked(ct, s);
-	pthread_mutex_unlock(&ct->lock);
+	ga_unlock(&ct->lock);
 }
 
 /*
@@ -297,7 +312,7 @@ static void ga_unfull_replay(struct ga_cache *c)
 		struct ga_cache *o;
 
 		next = s->unfull_next;
-		pthread_mutex_lock(&ct->lock);
+		ga_lock(&ct->lock);
 		o = ga_span_cache(s);
 		if (o) {
 			GA_DEBUG_ASSERT(o != c && s->state == GA_SPAN_CACHE,
@@ -312,7 +327,7 @@ static void ga_unfull_replay(struct ga_cache *c)
 			ga_list_remove(l, s);
 			ga_central_put_locked(ct, s);
 		}
-		pthread_mutex_unlock(&ct->lock);
+		ga_unlock(&ct->lock);
 	}
 }
 

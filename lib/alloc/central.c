@@ -131,7 +131,7 @@ struct ga_span *ga_central_take(unsigned spc, struct ga_cache *c)
 
 	if (!atomic_load_explicit(&ct->npartial, memory_order_relaxed))
 		return NULL; /* racy peek: a span arriving meanwhile waits for the next refill */
-	pthread_mutex_lock(&ct->lock);
+	ga_lock(&ct->lock);
 	s = ga_list_pop(&ct->partial);
 	atomic_store_explicit(&ct->npartial, ct->partial.n, memory_order_relaxed);
 	if (s) {
@@ -142,6 +142,6 @@ struct ga_span *ga_central_take(unsigned spc, struct ga_cache *c)
 		else
 			atomic_store_explicit(&s->owner, c, memory_order_relaxed);
 	}
-	pthread_mutex_unlock(&ct->lock);
+	ga_unlock(&ct->lock);
 	return s;
 }

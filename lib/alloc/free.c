@@ -42,7 +42,7 @@ static ga_noinline void ga_free_notify(struct ga_span *s, unsigned spc)
 	if (ga_debug_notify_hook)
 		ga_debug_notify_hook(s);
 #endif
-	pthread_mutex_lock(&ct->lock);
+	ga_lock(&ct->lock);
 	/* NOTIFYING kept s out of the heap: it is a cache's or central's (internal.h, xfree) */
 	GA_DEBUG_ASSERT(s->spc == spc && (atomic_load(&s->xfree) & GA_XF_NOTIFYING) &&
 				(s->state == GA_SPAN_CACHE) == (ga_span_cache(s) != NULL) &&
@@ -74,7 +74,7 @@ static ga_noinline void ga_free_notify(struct ga_span *s, unsigned spc)
 		}
 		atomic_store_explicit(&ct->npartial, ct->partial.n, memory_order_relaxed);
 	}
-	pthread_mutex_unlock(&ct->lock);
+	ga_unlock(&ct->lock);
 }
 
 static void ga_free_remote(struct ga_span *s, struct ga_block *b)

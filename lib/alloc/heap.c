@@ -277,9 +277,9 @@ void ga_scavenge_tick(void)
 
 	if (ga_likely(!d) || ga_now_ns() < d)
 		return;
-	pthread_mutex_lock(&ga_heap.lock);
+	ga_lock(&ga_heap.lock);
 	ga_scavenge_maybe_locked();
-	pthread_mutex_unlock(&ga_heap.lock);
+	ga_unlock(&ga_heap.lock);
 }
 
 /* Give back pages [i, i+n) of a (no span covers them any more). */
@@ -343,9 +343,9 @@ struct ga_span *ga_heap_alloc_span(unsigned spc)
 	_Atomic uint8_t *ref = NULL;
 
 	ga_init();
-	pthread_mutex_lock(&ga_heap.lock);
+	ga_lock(&ga_heap.lock);
 	if (spc == GA_SPC_TINY && !(ref = ga_tinyref_new())) {
-		pthread_mutex_unlock(&ga_heap.lock);
+		ga_unlock(&ga_heap.lock);
 		return NULL;
 	}
 	s = ga_heap.stash[ga_class_npages[cls]];
@@ -378,7 +378,7 @@ struct ga_span *ga_heap_alloc_span(unsigned spc)
 		*(_Atomic uint8_t **)ref = ga_tinyref_free;
 		ga_tinyref_free = ref;
 	}
-	pthread_mutex_unlock(&ga_heap.lock);
+	ga_unlock(&ga_heap.lock);
 	return s;
 }
 
@@ -394,7 +394,7 @@ struct ga_span *ga_heap_alloc_large(size_t n, size_t align, unsigned flags)
 	if (npages == 0)
 		npages = 1;
 	apages = align > GA_PAGE_SIZE ? align / GA_PAGE_SIZE : 1;
-	pthread_mutex_lock(&ga_heap.lock);
+	ga_lock(&ga_heap.lock);
 	if (npages + apages - 1 <= GA_ARENA_USABLE_PAGES) {
 		s = ga_span_alloc_locked(npages, apages);
 	} else {
@@ -426,7 +426,7 @@ struct ga_span *ga_heap_alloc_large(size_t n, size_t align, unsigned flags)
 		ga_heap.large_objects++;
 		ga_heap.large_nalloc++;
 	}
-	pthread_mutex_unlock(&ga_heap.lock);
+	ga_unlock(&ga_heap.lock);
 	if (s && (flags & GALLOC_ZERO) && s->needzero)
 		memset((void *)s->base, 0, (size_t)s->npages * GA_PAGE_SIZE);
 	return s;
@@ -471,21 +471,21 @@ static void ga_heap_free_span_locked(struct ga_span *s)
 
 void ga_heap_free_span(struct ga_span *s)
 {
-	pthread_mutex_lock(&ga_heap.lock);
+	ga_lock(&ga_heap.lock);
 	ga_heap_free_span_locked(s);
 	ga_scavenge_maybe_locked();
-	pthread_mutex_unlock(&ga_heap.lock);
+	ga_unlock(&ga_heap.lock);
 }
 
 void ga_heap_free_spans(struct ga_span **v, size_t n)
 {
 	if (!n)
 		return;
-	pthread_mutex_lock(&ga_heap.lock);
+	ga_lock(&ga_heap.lock);
 	for (size_t i = 0; i < n; i++)
 		ga_heap_free_span_locked(v[i]);
 	ga_scavenge_maybe_locked();
-	pthread_mutex_unlock(&ga_heap.lock);
+	ga_unlock(&ga_heap.lock);
 }
 
 /* Resize large span s in place to hold n bytes: shrink, or grow into the free pages after it. */
@@ -500,7 +500,7 @@ bool ga_heap_resize_large(struct ga_span *s, size_t n)
 	want = (n + GA_PAGE_SIZE - 1) / GA_PAGE_SIZE;
 	if (want == 0)
 		want = 1;
-	pthread_mutex_lock(&ga_heap.lock);
+	ga_lock(&ga_heap.lock);
 	if (want == old) {
 		ok = true;
 	} else if (want < old) {
@@ -518,7 +518,7 @@ bool ga_heap_resize_large(struct ga_span *s, size_t n)
 		ga_heap.large_bytes += (want - old) * GA_PAGE_SIZE;
 		ok = true;
 	}
-	pthread_mutex_unlock(&ga_heap.lock);
+	ga_unlock(&ga_heap.lock);
 	return ok;
 }
 
@@ -561,9 +561,9 @@ GA_EXPORT size_t galloc_scavenge(size_t keep)
 	if (c != &ga_cache_empty)
 		ga_cache_release_flush(c); /* what this thread freed counts */
 
-	pthread_mutex_lock(&ga_heap.lock);
+	ga_lock(&ga_heap.lock);
 	ga_stash_flush_locked();
 	r = ga_scavenge_locked(keep / GA_PAGE_SIZE);
-	pthread_mutex_unlock(&ga_heap.lock);
+	ga_unlock(&ga_heap.lock);
 	return r;
 }

@@ -400,6 +400,25 @@ static inline void ga_stat_inc(_Atomic uint64_t *v)
 			      memory_order_relaxed);
 }
 
+/*
+ * fork: the forking thread takes every lock in its prepare handler (ga_lock_all, registered at
+ * load time so that it runs after the handlers registered later) and holds them until its
+ * parent or child handler. Handlers registered before ours run in between and may allocate:
+ * while ga_tls_all_locked is set, ga_lock and ga_unlock let that one thread through (it holds
+ * every lock, so it has everything to itself).
+ */
+extern __thread bool ga_tls_all_locked __attribute__((tls_model("initial-exec")));
+static inline void ga_lock(pthread_mutex_t *m)
+{
+	if (!ga_tls_all_locked)
+		pthread_mutex_lock(m);
+}
+static inline void ga_unlock(pthread_mutex_t *m)
+{
+	if (!ga_tls_all_locked)
+		pthread_mutex_unlock(m);
+}
+
 void *ga_alloc_refill(struct ga_cache *c, unsigned spc);
 struct ga_cache *ga_cache_thread(void); /* the calling thread's real cache, created if needed */
 void ga_cache_drain_unfull(struct ga_cache *c);
@@ -480,7 +499,7 @@ __attribute__((noreturn, cold, format(printf, 1, 2))) void ga_fatal(const char *
 void *ga_os_reserve(size_t size, size_t align);
 void ga_os_release(void *p, size_t size);
 void ga_os_decommit(void *p, size_t size);
-void ga_lock_all(void);   /* fork: every lock in order */
+void ga_lock_all(void);   /* fork, galloc_check: every lock in order (see ga_lock) */
 void ga_unlock_all(void);
 
 #endif /* GA_INTERNAL_H */

@@ -10,10 +10,12 @@
  *   calloc and reallocarray fail with ENOMEM on overflow; posix_memalign returns EINVAL unless
  *   align is a power of two multiple of sizeof(void *); memalign rounds align up to a power
  *   of two; failures set errno to ENOMEM.
- * Start-up: nothing runs before the first call. The first allocation of a thread makes its
- * cache; pthread_setspecific and pthread_atfork may call malloc back meanwhile, which is fine
- * because the cache (or the heap) is usable before they are called. No dlsym: we never call
- * the libc allocator. Fork: pthread_atfork takes every allocator lock around fork().
+ * Start-up: a constructor (cache.c ga_init_at_load) registers the fork handlers at load time;
+ * the first allocation of a thread makes its cache; pthread_setspecific and pthread_atfork may
+ * call malloc back meanwhile, which is fine because the cache (or the heap) is usable before
+ * they are called. No dlsym: we never call the libc allocator. Fork: pthread_atfork takes
+ * every allocator lock around fork(), and lets the forking thread's own allocations (other
+ * atfork handlers') through meanwhile (internal.h ga_lock).
  * Compiled with -fno-builtin-malloc etc. so that the compiler cannot turn malloc + memset in
  * here into a call to calloc (ourselves).
  */

@@ -13,7 +13,7 @@ GA_EXPORT int galloc_stats(struct galloc_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	ga_init();
-	pthread_mutex_lock(&ga_caches_lock);
+	ga_lock(&ga_caches_lock);
 	st->tiny_allocs = atomic_load_explicit(&ga_dead_tiny_allocs, memory_order_relaxed);
 	for (struct ga_cache *c = ga_caches; c; c = c->all_next) {
 		st->tiny_allocs += atomic_load_explicit(&c->tiny_allocs, memory_order_relaxed);
@@ -21,7 +21,7 @@ GA_EXPORT int galloc_stats(struct galloc_stats *st)
 		st->caches++;
 	}
 
-	pthread_mutex_lock(&ga_heap.lock);
+	ga_lock(&ga_heap.lock);
 	for (size_t k = 0; k < ga_heap.narenas; k++) {
 		struct ga_arena *a = ga_heap.arenas[k];
 
@@ -44,7 +44,7 @@ GA_EXPORT int galloc_stats(struct galloc_stats *st)
 			}
 		}
 	}
-	pthread_mutex_unlock(&ga_caches_lock);
+	ga_unlock(&ga_caches_lock);
 	st->tiny_inuse = tiny_refs - tiny_holds;
 	st->heap_sys = ga_heap.sys_bytes;
 	st->heap_inuse = ga_heap.inuse_pages * GA_PAGE_SIZE;
@@ -66,7 +66,7 @@ GA_EXPORT int galloc_stats(struct galloc_stats *st)
 		cs->free = cs->objects - cs->inuse;
 	}
 	st->tiny_spans = __atomic_load_n(&ga_heap.spans_by_class[GA_SPC_TINY], __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&ga_heap.lock);
+	ga_unlock(&ga_heap.lock);
 
 	for (unsigned c = 0; c < GA_NUM_CLASSES; c++) {
 		st->cls[c].size = ga_class_size[c];

@@ -5,6 +5,7 @@
  * checker. Runs under ASan and TSan builds too (the allocator's own memory is mmapped, so the
  * sanitizers watch the metadata code, not the objects).
  */
+#define _GNU_SOURCE
 #include "internal.h"
 #include "tap.h"
 
@@ -13,6 +14,11 @@
 #include <unistd.h>
 
 static char checkmsg[512];
+
+/* the allocating atfork handlers, registered before the allocator's own */
+#define ATFORK_ALLOC(n) galloc((n), 0)
+#define ATFORK_FREE(p) gfree(p)
+#include "atfork_test.h"
 
 #define HEAP_OK() CHECK(galloc_check(checkmsg, sizeof(checkmsg)) == 0, "heap: %s", checkmsg)
 
@@ -703,5 +709,6 @@ int main(int argc, char **argv)
 	TEST(checker_detects_corruption);
 	TEST(checker_sees_misplaced_spans);
 	TEST(emptied_spans_go_back_in_batches);
+	TEST(fork_with_allocating_atfork_handlers);
 	return tap_any_failed;
 }

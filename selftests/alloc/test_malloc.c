@@ -153,6 +153,11 @@ static void aligned_family(void)
 	free(p);
 }
 
+/* the allocating atfork handlers (before main, so before any malloc of the program's) */
+#define ATFORK_ALLOC(n) malloc(n)
+#define ATFORK_FREE(p) free(p)
+#include "atfork_test.h"
+
 static _Atomic int stop;
 
 static void *churn(void *arg)
@@ -225,6 +230,7 @@ int main(int argc, char **argv)
 	TEST(calloc_zeroes_and_checks_overflow);
 	TEST(realloc_contract);
 	TEST(aligned_family);
+	TEST(fork_with_allocating_atfork_handlers);
 	TEST(fork_while_threads_allocate);
 	return tap_any_failed;
 }
