@@ -9,7 +9,7 @@
  *   malloc(0) returns a unique pointer; realloc(p, 0) frees p and returns NULL;
  *   calloc and reallocarray fail with ENOMEM on overflow; posix_memalign returns EINVAL unless
  *   align is a power of two multiple of sizeof(void *); memalign rounds align up to a power
- *   of two; failures set errno to ENOMEM.
+ *   of two (EINVAL past 2^63); failures set errno to ENOMEM.
  * Start-up: a constructor (cache.c ga_init_at_load) registers the fork handlers at load time;
  * the first allocation of a thread makes its cache; pthread_setspecific and pthread_atfork may
  * call malloc back meanwhile, which is fine because the cache (or the heap) is usable before
@@ -150,6 +150,10 @@ GA_MALLOC_EXPORT void *aligned_alloc(size_t align, size_t n)
 
 GA_MALLOC_EXPORT void *memalign(size_t align, size_t n)
 {
+	if (align > SIZE_MAX / 2 + 1) { /* no power of two to round it up to: glibc's EINVAL */
+		errno = EINVAL;
+		return NULL;
+	}
 	if (align & (align - 1)) /* glibc: round up to a power of two */
 		align = (size_t)1 << (64 - __builtin_clzll(align));
 	if (align == 0)

@@ -158,6 +158,24 @@ static void aligned_family(void)
 #define ATFORK_FREE(p) free(p)
 #include "atfork_test.h"
 
+/* Alignments past what any size could use: glibc fails memalign with EINVAL over 2^63. */
+static void absurd_alignments_fail_cleanly(void)
+{
+	static const size_t bad[] = { ((size_t)1 << 63) + 1, SIZE_MAX, ((size_t)3 << 62) };
+	void *p;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		errno = 0;
+		p = memalign(bad[i], 16);
+		CHECK(!p && errno == EINVAL, "memalign(%#zx, 16) = %p, errno %d", bad[i], p, errno);
+		free(p);
+	}
+	errno = 0;
+	p = memalign((size_t)1 << 63, 16); /* a power of two, but no room for it */
+	CHECK(!p && errno == ENOMEM, "memalign(2^63, 16) = %p, errno %d", p, errno);
+	free(p);
+}
+
 static _Atomic int stop;
 
 static void *churn(void *arg)
@@ -230,6 +248,7 @@ int main(int argc, char **argv)
 	TEST(calloc_zeroes_and_checks_overflow);
 	TEST(realloc_contract);
 	TEST(aligned_family);
+	TEST(absurd_alignments_fail_cleanly);
 	TEST(fork_with_allocating_atfork_handlers);
 	TEST(fork_while_threads_allocate);
 	return tap_any_failed;
