@@ -127,8 +127,12 @@ static void ga_cache_free(struct ga_cache *c)
 
 struct ga_cache *ga_cache_thread(void)
 {
-	struct ga_cache *c = ga_tls_own;
+	struct ga_cache *c;
 
+	/* first: the first initialization may start the scavenger thread, which allocates, and
+	 * so gives this thread its cache (a cache made before would be orphaned) */
+	ga_init();
+	c = ga_tls_own;
 	if (!c) {
 		c = ga_cache_create();
 		if (!c)

@@ -14,6 +14,7 @@ run_tap pagealloc 60 "$T/test_pagealloc"
 run_tap api 120 "$T/test_alloc"
 run_tap stress 200 "$T/test_stress"
 run_tap malloc 120 "$T/test_malloc"
+run_tap malloc-start 60 "$T/test_early"
 
 # the debug build checks every span it touches on the slow paths
 GA_STRESS_SCALE=50 run_tap debug-stress 200 "$T/debug/test_stress"
