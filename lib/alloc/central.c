@@ -4,9 +4,9 @@
  *
  * Invariants (central[spc].lock held):
  *   every span in partial has state PARTIAL, owner NULL, a free slot (free != NULL or
- *   carved < nelems) and used > 0 (but see below); every span in full has state FULL, owner NULL, no free
- *   slot; in both, NOTIFY is armed or a remote free has consumed it and is on its way to
- *   ga_free_notify (NOTIFYING: it waits for this lock).
+ *   carved < nelems) and used > 0 (but see below); every span in full has state FULL,
+ *   owner NULL, no free slot; in both, NOTIFY is armed or a remote free has consumed it and
+ *   is on its way to ga_free_notify (NOTIFYING: it waits for this lock).
  * A span whose slots are all free leaves central for the heap at once (ga_central_put_locked,
  * ga_free_notify), unless a notification about it is on its way: it sits on a cache's unfull
  * stack (in_unfull: the cache's release finishes the job) or is NOTIFYING (its notifier
