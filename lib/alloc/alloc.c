@@ -66,7 +66,7 @@ GA_EXPORT void *galloc_aligned(size_t n, size_t align, unsigned flags)
 
 size_t ga_usable_size(const void *p)
 {
-	struct ga_span *s = ga_span_of_fast(p);
+	struct ga_span *s = ga_object_span(p, "malloc_usable_size");
 
 	if (s->spc < 2)
 		return (size_t)s->npages * GA_PAGE_SIZE - ((uintptr_t)p - s->base);
@@ -91,7 +91,7 @@ void *ga_realloc(void *p, size_t n, unsigned flags)
 					      : ga_alloc_large(n, GA_PAGE_SIZE, 0);
 	if (!p)
 		return galloc(n, flags);
-	s = ga_span_of_fast(p);
+	s = ga_object_span(p, "realloc");
 	flags = (flags & ~GALLOC_NOSCAN) | (ga_spc_noscan(s->spc) ? GALLOC_NOSCAN : 0);
 	if (s->spc == GA_SPC_TINY) {
 		/* the old size is unknown: keep what fits, up to the end of the block */

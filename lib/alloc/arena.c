@@ -5,11 +5,22 @@
  * ga_arena_map[addr >> 26] is the arena covering addr (for a huge arena, every slot it covers
  * points to its header), so any address maps to its arena in O(1) (galloc_find). The free
  * fast path does not need the map: an object start lies in the first slot of its arena, so
- * the header is at addr & ~GA_ARENA_MASK.
+ * the header is at addr & ~GA_ARENA_MASK, once ga_arena_heads says an arena begins there.
  */
 #include "internal.h"
 
 struct ga_arena **ga_arena_map;
+uint64_t ga_arena_heads[GA_ARENA_MAP_LEN / 64];
+
+static void ga_arena_head_set(struct ga_arena *a, bool set)
+{
+	uintptr_t i = a->base >> GA_ARENA_SHIFT;
+
+	if (set)
+		__atomic_fetch_or(&ga_arena_heads[i / 64], 1ull << (i % 64), __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&ga_arena_heads[i / 64], ~(1ull << (i % 64)), __ATOMIC_RELAXED);
+}
 
 static bool ga_map_init(void)
 {
@@ -79,6 +90,7 @@ struct ga_arena *ga_arena_new(void)
 	ga_heap.sys_bytes += GA_ARENA_SIZE;
 	__atomic_fetch_add(&ga_heap.meta_bytes, GA_ARENA_META_PAGES * GA_PAGE_SIZE, __ATOMIC_RELAXED);
 	ga_map_set(a, a);
+	ga_arena_head_set(a, true);
 	return a;
 }
 
@@ -112,6 +124,7 @@ struct ga_arena *ga_arena_new_huge(size_t npages, size_t align)
 	ga_heap.sys_bytes += nslots << GA_ARENA_SHIFT;
 	__atomic_fetch_add(&ga_heap.meta_bytes, GA_ARENA_META_PAGES * GA_PAGE_SIZE, __ATOMIC_RELAXED);
 	ga_map_set(a, a);
+	ga_arena_head_set(a, true);
 	return a;
 }
 
@@ -120,6 +133,7 @@ void ga_arena_free_huge(struct ga_arena *a)
 {
 	size_t bytes = a->nslots << GA_ARENA_SHIFT;
 
+	ga_arena_head_set(a, false);
 	ga_map_set(a, NULL);
 	ga_heap.sys_bytes -= bytes;
 	__atomic_fetch_sub(&ga_heap.meta_bytes, GA_ARENA_META_PAGES * GA_PAGE_SIZE, __ATOMIC_RELAXED);

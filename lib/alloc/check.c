@@ -188,8 +188,8 @@ static void ga_check_arena(struct ga_checker *k, struct ga_arena *a)
 	uint32_t maxfree = a->maxfree, searchw = a->searchw, nfree = 0, nscav = 0;
 
 	CHECK(k, a->magic == GA_ARENA_MAGIC && a->base == (uintptr_t)a &&
-			 !(a->base & GA_ARENA_MASK) && ga_arena_of(a) == a,
-	      "arena %p: bad header or map entry", (void *)a);
+			 !(a->base & GA_ARENA_MASK) && ga_arena_of(a) == a && ga_arena_head(a),
+	      "arena %p: bad header, map entry or head bit", (void *)a);
 	for (size_t w = 0; w < GA_ARENA_WORDS; w++) {
 		CHECK(k, a->sum[w] == ga_word_summary(a->alloc[w]),
 		      "arena %p: summary of word %zu stale", (void *)a, w);

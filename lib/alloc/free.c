@@ -171,11 +171,84 @@ void ga_free_block(struct ga_cache *c, struct ga_span *s, struct ga_block *b)
 	ga_free_remote(s, b);
 }
 
+/* ---- what is no object ------------------------------------------------------------------ */
+
+/*
+ * p (op: "free", "realloc"...) is no object in use: say what it is, then abort. s is the span
+ * at p's page, or NULL: a free page if p is in an arena, else no memory of the heap at all.
+ */
+void ga_free_bad(const void *p, const struct ga_span *s, const char *op)
+{
+	if (!s && ga_arena_head(p))
+		ga_fatal("%s(%p): in a free page of the heap (freed twice?)", op, p);
+	if (!s)
+		ga_fatal("%s(%p): not allocated by this heap", op, p);
+	if (s->spc < 2)
+		ga_fatal("%s(%p): inside the object at %#lx (%lu bytes)", op, p,
+			 (unsigned long)s->base, (unsigned long)s->npages * GA_PAGE_SIZE);
+	if (s->state == GA_SPAN_STASHED)
+		ga_fatal("%s(%p): in a free span (freed twice?)", op, p);
+	if (s->spc == GA_SPC_TINY)
+		ga_fatal("%s(%p): in a tiny block not in use (freed twice?)", op, p);
+	ga_fatal("%s(%p): not an object start of its %u-byte class (inside the one at %#lx?)", op,
+		 p, s->elemsize,
+		 (unsigned long)(s->base + (((uintptr_t)p - s->base) * s->divmul >> 32) * s->elemsize));
+}
+
+/*
+ * s is the span at p's page (or NULL): p must be an object there (for tiny spans, in a block
+ * in use). Any thread may ask, so only what does not change while an object of s lives is
+ * read (not state, carved: the holder's): enough to catch what is plainly no object, never a
+ * false alarm for one that is. (A small object freed twice after its span went back to the
+ * heap is not caught.)
+ */
+static void ga_object_check(const struct ga_span *s, const void *p, const char *op)
+{
+	if (!s)
+		ga_free_bad(p, s, op);
+	if (s->spc < 2) {
+		if (s->state != GA_SPAN_LARGE || (uintptr_t)p != s->base)
+			ga_free_bad(p, s, op);
+		return;
+	}
+	if (s->spc == GA_SPC_TINY) {
+		size_t i = ((uintptr_t)p - s->base) / GA_TINY_SIZE;
+
+		if (!s->tinyref || i >= s->nelems ||
+		    !atomic_load_explicit(&s->tinyref[i], memory_order_relaxed))
+			ga_free_bad(p, s, op);
+		return;
+	}
+	if (!ga_span_slot(s, p, s->nelems))
+		ga_free_bad(p, s, op);
+}
+
+/* p's 64 MiB slot begins no arena: not ours. */
+void ga_free_outside(void *p)
+{
+	ga_free_bad(p, NULL, "free");
+}
+
+struct ga_span *ga_object_span(const void *p, const char *op)
+{
+	struct ga_span *s;
+
+	if (!ga_arena_head(p))
+		ga_free_bad(p, NULL, op);
+	s = ga_span_of_fast(p);
+	ga_object_check(s, p, op);
+	return s;
+}
+
+/* ---- the slow path ------------------------------------------------------------------------ */
+
 /* Everything the fast path does not do: remote frees, tiny objects, large objects. */
 void ga_free_slow(struct ga_cache *c, struct ga_span *s, void *p)
 {
-	unsigned spc = s->spc;
+	unsigned spc;
 
+	ga_object_check(s, p, "free");
+	spc = s->spc;
 	if (spc < 2) { /* size class 0: a large object (spc never changes while s lives) */
 		ga_heap_free_span(s);
 		return;

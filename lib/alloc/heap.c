@@ -322,7 +322,7 @@ void ga_span_init_small(struct ga_span *s, unsigned spc)
 
 	s->spc = (uint8_t)spc;
 	s->elemsize = ga_class_size[cls];
-	s->nelems = (uint32_t)(s->npages * GA_PAGE_SIZE / s->elemsize);
+	s->nelems = (uint16_t)(s->npages * GA_PAGE_SIZE / s->elemsize);
 	/* ceil(2^32 / size): exact for every offset inside a span (checked by the tests) */
 	s->divmul = (uint32_t)((((uint64_t)1 << 32) + s->elemsize - 1) / s->elemsize);
 }

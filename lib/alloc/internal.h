@@ -164,20 +164,22 @@ enum ga_span_state {
  * Large spans: state LARGE, nelems 1, owner NULL; freed under the heap lock.
  */
 struct ga_span {
-	/* line 0: everything a local free touches, and everything the owner then reads when
-	 * that free fills or empties the span (list links, kept, in_unfull), so that freeing
-	 * into a span reads one line of it and the list moves that follow only write other
-	 * spans' lines. owner, spc, elemsize, nelems, base, npages are set when the span is
-	 * made, then read by every thread (the free path's owner test, lookups); state changes
-	 * only under central's lock; free, ucount, carved, kept, next, prev are the holder's
-	 * (owner cache, or central under its lock). A remote free only reads this line (owner,
-	 * spc); what it writes is in line 1, but for in_unfull, set once per notification */
+	/* line 0: everything a local free touches (its check that p is a slot included), and
+	 * everything the owner then reads when that free fills or empties the span (list
+	 * links, kept, in_unfull), so that freeing into a span reads one line of it and the
+	 * list moves that follow only write other spans' lines. owner, spc, elemsize, nelems,
+	 * divmul, base, npages are set when the span is made, then read by every thread (the
+	 * free path's owner test, lookups); state changes only under central's lock; free,
+	 * ucount, carved, kept, next, prev are the holder's (owner cache, or central under its
+	 * lock). A remote free only reads this line (owner, spc, the slot check); what it
+	 * writes is in line 1, but for in_unfull, set once per notification */
 	_Atomic(struct ga_cache *) owner; /* the cache whose fast path frees here (NULL for tiny) */
 	struct ga_block *free;
 	uint32_t ucount;  /* used - 1 [- GA_USED_FULL]: see above */
-	uint32_t carved;
+	uint16_t carved;
+	uint16_t nelems;  /* <= 1024 (the 8-byte class) */
 	uint32_t elemsize;
-	uint32_t nelems;
+	uint32_t divmul;  /* slot index = ((addr - base) * divmul) >> 32, exact in the span */
 	uint8_t spc;
 	uint8_t state;
 	uint8_t kept;              /* owner's: empty, kept in the partial list (in kept_pages) */
@@ -193,9 +195,23 @@ struct ga_span {
 	struct ga_cache *towner;          /* owner of a tiny span (owner stays NULL) */
 	_Atomic uint8_t *tinyref;         /* tiny spans: objects alive in each block, +1 if current */
 	struct ga_span *unfull_next;
-	uint32_t divmul;  /* slot index = ((addr - base) * divmul) >> 32, exact in the span */
 	uint8_t needzero; /* pages were reused dirty (large: the object; small: carved slots) */
 };
+/*
+ * p, in small span s (in one of its pages): the start of slot i < n (n: s->carved, the slots
+ * handed out at some time, for the owner; s->nelems for other threads, which must not read
+ * the owner's fields). With off = i * elemsize + d (d < elemsize) and
+ * divmul = (2^32 + r) / elemsize, off * divmul = i * 2^32 + (i * r + d * divmul), the second
+ * term below 2^32 since the division is exact in the span (test_sizeclass); it is below
+ * divmul exactly when d == 0 (i * r < span bytes < divmul). One multiplication, no division.
+ */
+static inline bool ga_span_slot(const struct ga_span *s, const void *p, uint32_t n)
+{
+	uint64_t x = ((uintptr_t)p - s->base) * s->divmul;
+
+	return (uint32_t)x < s->divmul && (uint32_t)(x >> 32) < n;
+}
+
 _Static_assert(offsetof(struct ga_span, prev) + sizeof(struct ga_span *) <= 64 &&
 		       sizeof(struct ga_span) == 128,
 	       "a free, and the list moves after it, read one line of the span; a span's "
@@ -269,6 +285,21 @@ struct ga_arena {
 #define GA_ARENA_USABLE_PAGES (GA_ARENA_PAGES - GA_ARENA_META_PAGES)
 
 extern struct ga_arena **ga_arena_map; /* [addr >> GA_ARENA_SHIFT], NULL before the first arena */
+/*
+ * A bit per 64 MiB slot of the address space, set for the first slot of every arena (where
+ * its header is): the free fast path tests it before reading p's arena header at
+ * p & ~GA_ARENA_MASK, so a pointer that is no object of the heap is caught, not followed.
+ * Static (512 KiB of .bss, untouched but for the arenas' bits), so it needs no init.
+ */
+extern uint64_t ga_arena_heads[GA_ARENA_MAP_LEN / 64];
+static inline bool ga_arena_head(const void *p)
+{
+	/* masked, not bounded: a pointer past 2^48 (user space ends at 2^47 unless asked
+	 * otherwise) aliases a slot below, and is caught there or faults */
+	uintptr_t i = ((uintptr_t)p >> GA_ARENA_SHIFT) & (GA_ARENA_MAP_LEN - 1);
+
+	return __atomic_load_n(&ga_arena_heads[i / 64], __ATOMIC_RELAXED) >> (i % 64) & 1;
+}
 
 /* The span of an object start (or any address inside the first 64 MiB of a huge object). */
 static inline struct ga_span *ga_span_of_fast(const void *p)
@@ -425,7 +456,11 @@ void ga_cache_drain_unfull(struct ga_cache *c);
 void ga_cache_release(struct ga_cache *c);
 
 /* ---- free.c ----------------------------------------------------------------------------- */
-void ga_free_slow(struct ga_cache *c, struct ga_span *s, void *p);
+void ga_free_slow(struct ga_cache *c, struct ga_span *s, void *p); /* s may be NULL */
+__attribute__((noreturn, cold)) void ga_free_bad(const void *p, const struct ga_span *s,
+						  const char *op);
+void ga_free_outside(void *p); /* p's 64 MiB slot begins no arena */
+struct ga_span *ga_object_span(const void *p, const char *op); /* checked: aborts if no object */
 void ga_free_local_slow(struct ga_cache *c, struct ga_span *s);
 void ga_cache_span_emptied(struct ga_cache *c, struct ga_span *s);
 void ga_cache_release_flush(struct ga_cache *c);
@@ -460,12 +495,25 @@ static inline void *ga_alloc_small(struct ga_cache *c, unsigned spc)
 	return ga_alloc_small_with(c, spc, ga_alloc_refill);
 }
 
-/* Free p (an object start) from cache c's thread: the fast path. */
+/*
+ * Free p (an object start) from cache c's thread: the fast path. Anything else is caught
+ * cheaply and reported (ga_free_bad): the arena's head bit before its header is read, a span
+ * at p's page, p a slot start (local frees here, the rest in ga_free_slow).
+ */
 static inline void ga_free(struct ga_cache *c, void *p)
 {
-	struct ga_span *s = ga_span_of_fast(p);
-	if (ga_likely(atomic_load_explicit(&s->owner, memory_order_relaxed) == c)) {
+	struct ga_span *s;
+
+	if (ga_unlikely(!ga_arena_head(p))) {
+		ga_free_outside(p);
+		return;
+	}
+	s = ga_span_of_fast(p);
+	if (ga_likely(s && atomic_load_explicit(&s->owner, memory_order_relaxed) == c)) {
 		struct ga_block *b = p;
+
+		if (ga_unlikely(!ga_span_slot(s, p, s->carved)))
+			ga_free_bad(p, s, "free");
 		b->next = s->free;
 		s->free = b;
 		/* empty now, or full: the sign of the decrement's result (ucount, signed) */

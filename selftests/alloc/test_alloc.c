@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char checkmsg[512];
@@ -687,6 +689,110 @@ static void emptied_spans_go_back_in_batches(void)
 	HEAP_OK();
 }
 
+/* ---- freeing what is not an object ------------------------------------------------------ */
+
+/* In a child: say which pointer, then free it. */
+static void free_bad(void *p)
+{
+	fprintf(stderr, "pointer %p\n", p);
+	gfree(p);
+}
+
+static void *free_bad_here(void *p)
+{
+	free_bad(p);
+	return NULL;
+}
+
+static void free_interior_small(void)
+{
+	char *p = galloc(100, 0);
+
+	free_bad(p + 16);
+}
+
+static void free_interior_small_remote(void)
+{
+	char *p = galloc(100, 0);
+	pthread_t t;
+
+	pthread_create(&t, NULL, free_bad_here, p + 16);
+	pthread_join(t, NULL);
+}
+
+static void free_interior_large(void)
+{
+	char *p = galloc(100000, 0);
+
+	free_bad(p + GA_PAGE_SIZE);
+}
+
+static void free_large_twice(void)
+{
+	void *p = galloc(100000, 0);
+
+	gfree(p);
+	free_bad(p);
+}
+
+static void free_stack_address(void)
+{
+	char x[16];
+
+	free_bad(x);
+}
+
+static void free_libc_malloc(void)
+{
+	free_bad(malloc(64)); /* glibc's: this program does not interpose malloc */
+}
+
+/* fn, in a child, must abort() with a message on stderr naming the pointer it frees */
+static void expect_abort(const char *what, void (*fn)(void))
+{
+	char out[1024] = "", ptr[32] = "?";
+	int fds[2], st = 0;
+	ssize_t n = 0, r;
+	pid_t pid;
+
+	if (pipe(fds))
+		return;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], STDERR_FILENO);
+		fn();
+		fprintf(stderr, "freed it\n");
+		_exit(0);
+	}
+	close(fds[1]);
+	while (n < (ssize_t)sizeof(out) - 1 &&
+	       (r = read(fds[0], out + n, sizeof(out) - 1 - (size_t)n)) > 0)
+		n += r;
+	out[n] = 0;
+	close(fds[0]);
+	waitpid(pid, &st, 0);
+	sscanf(out, "pointer %31s", ptr);
+	for (char *nl; (nl = strchr(out, '\n'));)
+		*nl = nl[1] ? ' ' : 0;
+	printf("# %s: %s\n", what, out);
+	/* a message naming the pointer, then abort() */
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT, "%s: child status %#x", what, st);
+	CHECK(strstr(out, "gochan alloc: ") && strstr(strstr(out, "gochan alloc: "), ptr),
+	      "%s: no message naming %s", what, ptr);
+}
+
+/* Freeing an interior or foreign pointer, or a large object twice, aborts naming it. */
+static void freeing_a_non_object_aborts(void)
+{
+	expect_abort("interior pointer, owner thread", free_interior_small);
+	expect_abort("interior pointer, other thread", free_interior_small_remote);
+	expect_abort("interior pointer of a large object", free_interior_large);
+	expect_abort("large object freed twice", free_large_twice);
+	expect_abort("stack address", free_stack_address);
+	expect_abort("libc's malloc", free_libc_malloc);
+}
+
 int main(int argc, char **argv)
 {
 	TEST(small_objects_round_trip);
@@ -710,5 +816,6 @@ int main(int argc, char **argv)
 	TEST(checker_sees_misplaced_spans);
 	TEST(emptied_spans_go_back_in_batches);
 	TEST(fork_with_allocating_atfork_handlers);
+	TEST(freeing_a_non_object_aborts);
 	return tap_any_failed;
 }

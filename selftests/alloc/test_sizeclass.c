@@ -62,11 +62,32 @@ static void divmul_is_exact(void)
 	}
 }
 
+/* ga_span_slot (the free path's check) holds for slot starts, and only for carved ones */
+static void slot_check_is_exact(void)
+{
+	for (unsigned c = 1; c < GA_NUM_CLASSES; c++) {
+		struct ga_span s = { .npages = ga_class_npages[c], .base = 1ul << 30 };
+
+		ga_span_init_small(&s, c << 1);
+		s.carved = (uint16_t)(s.nelems - 1); /* the last slot never handed out */
+		for (uint64_t off = 0; off < (uint64_t)s.npages * GA_PAGE_SIZE; off++) {
+			bool slot = off % s.elemsize == 0 && off / s.elemsize < s.carved;
+
+			if (ga_span_slot(&s, (void *)(s.base + off), s.carved) != slot) {
+				CHECK(0, "class %u off %lu: %s", c, (unsigned long)off,
+				      slot ? "slot missed" : "not a slot, passed");
+				return;
+			}
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	TEST(size_to_class_is_smallest_fit);
 	TEST(size_to_class16_is_smallest_aligned_fit);
 	TEST(classes_match_go_geometry);
 	TEST(divmul_is_exact);
+	TEST(slot_check_is_exact);
 	return tap_any_failed;
 }
