@@ -44,9 +44,9 @@ extern "C" {
 void *galloc(size_t n, unsigned flags);
 
 /*
- * galloc_aligned - allocate n bytes aligned to align (a power of two up to 32 MiB, half an
- * arena). Never a tiny object. Returns NULL when out of memory or align is not a power of two
- * or too big.
+ * galloc_aligned - allocate n bytes aligned to align (a power of two; from 64 MiB, an arena,
+ * on, the object has a huge arena of its own). Never a tiny object. Returns NULL when out of
+ * memory or align is not a power of two.
  */
 void *galloc_aligned(size_t n, size_t align, unsigned flags);
 

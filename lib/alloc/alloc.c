@@ -144,7 +144,7 @@ GA_EXPORT int galloc_find(const void *addr, struct galloc_object *obj)
 	if (!a)
 		return -ENOENT;
 	if (a->huge_page) {
-		s = a->spans[a->huge_page];
+		s = a->huge_span;
 		if (!s || (uintptr_t)addr < s->base ||
 		    (uintptr_t)addr - s->base >= (size_t)s->npages * GA_PAGE_SIZE)
 			return -ENOENT;

@@ -96,23 +96,29 @@ struct ga_arena *ga_arena_new(void)
 
 /*
  * A huge arena for one object of npages pages whose start is aligned to align: the object
- * begins at page GA_ARENA_META_PAGES, or at the first aligned page after it. The caller
- * makes the span. Heap lock held.
+ * begins at page GA_ARENA_META_PAGES, or at the first aligned page after it, in the first
+ * slot; aligned to a slot or more, at the start of the second slot, which is put on such a
+ * boundary. The caller makes the span. Heap lock held.
  */
 struct ga_arena *ga_arena_new_huge(size_t npages, size_t align)
 {
 	size_t first = GA_ARENA_META_PAGES * GA_PAGE_SIZE, bytes, nslots;
 	struct ga_arena *a;
 
-	if (!ga_map_init() || align > GA_ARENA_SIZE / 2)
+	if (!ga_map_init())
 		return NULL;
-	/* the base is 64 MiB aligned and align <= 32 MiB: so is the object, in the first slot */
-	first = (first + align - 1) & ~(align - 1);
+	if (align > GA_ARENA_SIZE / 2) /* the header's slot, then the object's, aligned */
+		first = GA_ARENA_SIZE;
+	else /* the base is 64 MiB aligned and align <= 32 MiB: so is the object */
+		first = (first + align - 1) & ~(align - 1);
 	if (npages > (SIZE_MAX - first - GA_ARENA_SIZE) / GA_PAGE_SIZE)
 		return NULL;
 	bytes = first + npages * GA_PAGE_SIZE;
 	nslots = (bytes + GA_ARENA_MASK) >> GA_ARENA_SHIFT;
-	a = ga_os_reserve(nslots << GA_ARENA_SHIFT, GA_ARENA_SIZE);
+	if (align > GA_ARENA_SIZE / 2)
+		a = ga_os_reserve_at(nslots << GA_ARENA_SHIFT, align, GA_ARENA_SIZE);
+	else
+		a = ga_os_reserve(nslots << GA_ARENA_SHIFT, GA_ARENA_SIZE);
 	if (!a)
 		return NULL;
 	if (((uintptr_t)a + (nslots << GA_ARENA_SHIFT)) >> GA_ADDR_BITS) {

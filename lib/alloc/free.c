@@ -179,6 +179,10 @@ void ga_free_block(struct ga_cache *c, struct ga_span *s, struct ga_block *b)
  */
 void ga_free_bad(const void *p, const struct ga_span *s, const char *op)
 {
+	struct ga_arena *a = ga_arena_of(p);
+
+	if (!s && a && a->huge_page) /* only the huge object's first page has its span */
+		s = __atomic_load_n(&a->huge_span, __ATOMIC_RELAXED);
 	if (!s && ga_arena_head(p))
 		ga_fatal("%s(%p): in a free page of the heap (freed twice?)", op, p);
 	if (!s)
@@ -223,10 +227,22 @@ static void ga_object_check(const struct ga_span *s, const void *p, const char *
 		ga_free_bad(p, s, op);
 }
 
-/* p's 64 MiB slot begins no arena: not ours. */
+/* p's 64 MiB slot begins no arena: a huge object aligned past its arena's first slot, or
+ * no object of ours. */
+static struct ga_span *ga_huge_object(const void *p, const char *op)
+{
+	struct ga_arena *a = ga_arena_of(p);
+	struct ga_span *s = a && a->huge_page ? __atomic_load_n(&a->huge_span, __ATOMIC_RELAXED)
+					      : NULL;
+
+	if (!s || (uintptr_t)p != s->base)
+		ga_free_bad(p, s, op);
+	return s;
+}
+
 void ga_free_outside(void *p)
 {
-	ga_free_bad(p, NULL, "free");
+	ga_heap_free_span(ga_huge_object(p, "free"));
 }
 
 struct ga_span *ga_object_span(const void *p, const char *op)
@@ -234,7 +250,7 @@ struct ga_span *ga_object_span(const void *p, const char *op)
 	struct ga_span *s;
 
 	if (!ga_arena_head(p))
-		ga_free_bad(p, NULL, op);
+		return ga_huge_object(p, op);
 	s = ga_span_of_fast(p);
 	ga_object_check(s, p, op);
 	return s;

@@ -399,21 +399,18 @@ struct ga_span *ga_heap_alloc_large(size_t n, size_t align, unsigned flags)
 		s = ga_span_alloc_locked(npages, apages);
 	} else {
 		struct ga_arena *a = ga_arena_new_huge(npages, align);
-		if (a && !(s = ga_span_struct_new())) {
-			ga_arena_free_huge(a);
+		if (a && (npages != (uint32_t)npages || !(s = ga_span_struct_new()))) {
+			ga_arena_free_huge(a); /* more than 32 TiB: refused rather than truncated */
 		} else if (a) {
-			ga_span_map(a, s, a->huge_page, 1);
-			s->npages = (uint32_t)npages;
-			if (s->npages != npages) {
-				/* more than 32 TiB: refuse rather than truncate */
-				a->spans[a->huge_page] = NULL;
-				ga_span_struct_free(s);
-				ga_arena_free_huge(a);
-				s = NULL;
-			} else {
-				ga_heap.inuse_pages += npages;
-				ga_heap.huge_pages += npages;
+			if (a->huge_page < GA_ARENA_PAGES) {
+				ga_span_map(a, s, a->huge_page, 1);
+			} else { /* beyond the first slot: found through the map */
+				s->base = a->base + (uintptr_t)a->huge_page * GA_PAGE_SIZE;
 			}
+			s->npages = (uint32_t)npages;
+			a->huge_span = s;
+			ga_heap.inuse_pages += npages;
+			ga_heap.huge_pages += npages;
 		}
 	}
 	if (s) {
@@ -435,7 +432,7 @@ struct ga_span *ga_heap_alloc_large(size_t n, size_t align, unsigned flags)
 /* Free a span: small (no owner any more, every slot free) or large. Heap lock held. */
 static void ga_heap_free_span_locked(struct ga_span *s)
 {
-	struct ga_arena *a = (struct ga_arena *)(s->base & ~GA_ARENA_MASK);
+	struct ga_arena *a = ga_arena_of((void *)s->base); /* (a huge object may be past slot 0) */
 	size_t i = (s->base - a->base) / GA_PAGE_SIZE, n = s->npages;
 
 	GA_DEBUG_ASSERT(s->state == GA_SPAN_LARGE ||
@@ -448,15 +445,19 @@ static void ga_heap_free_span_locked(struct ga_span *s)
 	} else {
 		ga_heap_count_span(s->spc, -1);
 	}
-	a->inuse[i / 64] &= ~(1ull << (i % 64));
 	if (a->huge_page) {
-		a->spans[i] = NULL;
+		if (i < GA_ARENA_PAGES) {
+			a->inuse[i / 64] &= ~(1ull << (i % 64));
+			a->spans[i] = NULL;
+		}
+		a->huge_span = NULL;
 		ga_heap.inuse_pages -= n;
 		ga_heap.huge_pages -= n;
 		ga_span_struct_free(s);
 		ga_arena_free_huge(a);
 	} else if (s->state != GA_SPAN_LARGE && n <= GA_STASH_MAX_PAGES) {
 		/* small: to the stash (n <= GA_STASH_MAX_PAGES), pages and page map as they are */
+		a->inuse[i / 64] &= ~(1ull << (i % 64));
 		ga_tinyref_release(s);
 		s->state = GA_SPAN_STASHED;
 		s->next = ga_heap.stash[n];
@@ -464,6 +465,7 @@ static void ga_heap_free_span_locked(struct ga_span *s)
 		ga_heap.stash_pages += n;
 		ga_heap.inuse_pages -= n;
 	} else {
+		a->inuse[i / 64] &= ~(1ull << (i % 64));
 		ga_pages_release_locked(a, i, n);
 		ga_span_struct_free(s);
 	}
@@ -491,7 +493,7 @@ void ga_heap_free_spans(struct ga_span **v, size_t n)
 /* Resize large span s in place to hold n bytes: shrink, or grow into the free pages after it. */
 bool ga_heap_resize_large(struct ga_span *s, size_t n)
 {
-	struct ga_arena *a = (struct ga_arena *)(s->base & ~GA_ARENA_MASK);
+	struct ga_arena *a = ga_arena_of((void *)s->base); /* (a huge object may be past slot 0) */
 	size_t i = (s->base - a->base) / GA_PAGE_SIZE, old = s->npages, want;
 	bool ok = false;
 

@@ -262,8 +262,11 @@ struct ga_span *ga_list_pop(struct ga_spanlist *l);
  *   inuse bit i == 1  <=> page i is the first page of an in-use span (Go's pageInUse)
  *   sum[w] = summary of alloc[w] (runs of free pages: at the start, longest, at the end)
  *   maxfree = longest run of free pages in the arena
- * Huge arenas (one object bigger than an arena can hold) have nslots > 1 and no page
- * allocator: their single span starts at page GA_ARENA_META_PAGES.
+ * Huge arenas (one object bigger than an arena can hold, or aligned to more than half an
+ * arena) have no page allocator: their single span (huge_span) starts at page huge_page,
+ * the first page after the header aligned as asked, in the first slot (spans[] and inuse
+ * then record it as for any span) unless the alignment is 64 MiB or more: then in the
+ * second slot, on the alignment's boundary, found through ga_arena_map only.
  */
 struct ga_arena {
 	uintptr_t magic;
@@ -274,6 +277,7 @@ struct ga_arena {
 	uint32_t nfree;                /* free pages */
 	uint32_t nscav;                /* free pages released to the OS */
 	uint32_t huge_page;            /* huge arena: the first page of its object */
+	struct ga_span *huge_span;     /* huge arena: its object's span */
 	uint64_t alloc[GA_ARENA_WORDS];
 	uint64_t scav[GA_ARENA_WORDS];
 	uint64_t inuse[GA_ARENA_WORDS];
@@ -459,7 +463,7 @@ void ga_cache_release(struct ga_cache *c);
 void ga_free_slow(struct ga_cache *c, struct ga_span *s, void *p); /* s may be NULL */
 __attribute__((noreturn, cold)) void ga_free_bad(const void *p, const struct ga_span *s,
 						  const char *op);
-void ga_free_outside(void *p); /* p's 64 MiB slot begins no arena */
+void ga_free_outside(void *p); /* p's 64 MiB slot begins no arena: a huge object, or bad */
 struct ga_span *ga_object_span(const void *p, const char *op); /* checked: aborts if no object */
 void ga_free_local_slow(struct ga_cache *c, struct ga_span *s);
 void ga_cache_span_emptied(struct ga_cache *c, struct ga_span *s);
@@ -545,6 +549,7 @@ __attribute__((noreturn, cold, format(printf, 1, 2))) void ga_fatal(const char *
 #define GA_DEBUG_ASSERT(cond, what) ((void)0)
 #endif
 void *ga_os_reserve(size_t size, size_t align);
+void *ga_os_reserve_at(size_t size, size_t align, size_t off); /* p + off aligned */
 void ga_os_release(void *p, size_t size);
 void ga_os_decommit(void *p, size_t size);
 void ga_lock_all(void);   /* fork, galloc_check: every lock in order (see ga_lock) */

@@ -9,10 +9,11 @@
 #endif
 
 /*
- * Reserve size bytes aligned to align (a power of two >= the OS page), readable and writable,
- * untouched (so not resident). Returns NULL on failure.
+ * Reserve size bytes whose byte off is aligned to align (a power of two >= the OS page; off
+ * a multiple of the OS page), readable and writable, untouched (so not resident). Returns
+ * NULL on failure.
  */
-void *ga_os_reserve(size_t size, size_t align)
+void *ga_os_reserve_at(size_t size, size_t align, size_t off)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
 	size_t over = size + align;
@@ -23,12 +24,20 @@ void *ga_os_reserve(size_t size, size_t align)
 	p = mmap(NULL, over, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	q = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+	/* the first q >= p with q + off aligned */
+	q = (char *)((((uintptr_t)p + off + align - 1) & ~(uintptr_t)(align - 1)) - off);
+	if (q < p)
+		q += align;
 	if (q > p)
 		munmap(p, (size_t)(q - p));
 	if (p + over > q + size)
 		munmap(q + size, (size_t)(p + over - (q + size)));
 	return q;
+}
+
+void *ga_os_reserve(size_t size, size_t align)
+{
+	return ga_os_reserve_at(size, align, 0);
 }
 
 void ga_os_release(void *p, size_t size)

@@ -72,7 +72,7 @@ static void small_objects_round_trip(void)
 	HEAP_OK();
 }
 
-/* 16-byte alignment except the 8- and 24-byte classes; galloc_aligned up to 32 MiB. */
+/* 16-byte alignment except the 8- and 24-byte classes; galloc_aligned to any power of two. */
 static void alignment_rules(void)
 {
 	for (size_t n = 1; n <= 4096; n++) {
@@ -93,7 +93,16 @@ static void alignment_rules(void)
 		}
 	}
 	CHECK(galloc_aligned(10, 3, 0) == NULL, "non power of two");
-	CHECK(galloc_aligned(10, 64u << 20, 0) == NULL, "64 MiB alignment");
+	for (size_t al = 64u << 20; al <= (256u << 20); al <<= 1) {
+		char *q = galloc_aligned(10, al, 0);
+		struct galloc_object o;
+
+		/* past the arena's first slot: found through the arena map */
+		CHECK(q && ((uintptr_t)q & (al - 1)) == 0, "align %zu MiB: %p", al >> 20, (void *)q);
+		CHECK(q && galloc_find(q + 9, &o) == 0 && o.base == q && gsize(q) >= 10,
+		      "align %zu MiB: lookup", al >> 20);
+		gfree(q);
+	}
 	HEAP_OK();
 }
 

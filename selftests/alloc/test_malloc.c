@@ -158,6 +158,36 @@ static void aligned_family(void)
 #define ATFORK_FREE(p) free(p)
 #include "atfork_test.h"
 
+/* Alignments of an arena (64 MiB) and more, which glibc gives: usable, freeable, found. */
+static void arena_sized_alignments(void)
+{
+	for (size_t al = (size_t)64 << 20; al <= (size_t)1 << 30; al *= 2) {
+		void *p[3] = { NULL, aligned_alloc(al, al), memalign(al, (size_t)10 << 20) };
+		int rc = posix_memalign(&p[0], al, 100);
+		size_t want[3] = { 100, al, (size_t)10 << 20 };
+
+		CHECK(rc == 0, "posix_memalign(%zu MiB): %d", al >> 20, rc);
+		for (int i = 0; i < 3; i++) {
+			unsigned char *q = p[i];
+
+			CHECK(q && ((uintptr_t)q & (al - 1)) == 0, "%zu MiB alignment, object %d: %p",
+			      al >> 20, i, (void *)q);
+			if (!q)
+				continue;
+			q[0] = 1;
+			q[want[i] - 1] = 2;
+			CHECK(malloc_usable_size(q) >= want[i] && galloc_base(q + want[i] - 1) == q,
+			      "%zu MiB alignment, object %d: usable %zu, base %p", al >> 20, i,
+			      malloc_usable_size(q), galloc_base(q + want[i] - 1));
+		}
+		p[0] = realloc(p[0], 200); /* moves, keeping the bytes */
+		CHECK(p[0] && ((unsigned char *)p[0])[0] == 1 && ((unsigned char *)p[0])[99] == 2,
+		      "realloc of a %zu MiB aligned object", al >> 20);
+		for (int i = 0; i < 3; i++)
+			free(p[i]);
+	}
+}
+
 /* Alignments past what any size could use: glibc fails memalign with EINVAL over 2^63. */
 static void absurd_alignments_fail_cleanly(void)
 {
@@ -248,6 +278,7 @@ int main(int argc, char **argv)
 	TEST(calloc_zeroes_and_checks_overflow);
 	TEST(realloc_contract);
 	TEST(aligned_family);
+	TEST(arena_sized_alignments);
 	TEST(absurd_alignments_fail_cleanly);
 	TEST(fork_with_allocating_atfork_handlers);
 	TEST(fork_while_threads_allocate);
