@@ -144,9 +144,11 @@ static void ga_check_small(struct ga_checker *k, struct ga_span *s)
 	case GA_SPAN_CACHE:
 		CHECK(k, ga_span_cache(s) != NULL, "span %#lx: cached without owner",
 		      (unsigned long)s->base);
-		/* (a span that is not full may be armed: NOTIFY is disarmed lazily) */
+		/* (a span that is not full may be armed: NOTIFY is disarmed lazily; one parked
+		 * while notifying is not, but queued on the unfull stack by its notifier) */
 		if (ga_span_full(s))
-			CHECK(k, (xf & GA_XF_FLAGS) || nx, "span %#lx: full in cache, not armed",
+			CHECK(k, (xf & GA_XF_FLAGS) || nx || atomic_load(&s->in_unfull),
+			      "span %#lx: full in cache, neither armed nor queued",
 			      (unsigned long)s->base);
 		break;
 	case GA_SPAN_PARTIAL:

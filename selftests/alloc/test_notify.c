@@ -157,6 +157,42 @@ static void *emptied_while_notified(void *arg)
 }
 
 /*
+ * The owner parks the span full while the notification is held, so unarmed; the notifier
+ * then queues it, and a local free finds it full, unarmed and queued (the debug build checks
+ * the span there).
+ */
+static void *parked_while_notified(void *arg)
+{
+	void *x, *y, *z, *w, *v, *u, *t;
+	struct ga_span *s;
+	pthread_t r;
+
+	x = galloc(OBJ, 0);
+	y = galloc(OBJ, 0);
+	s = ga_span_of_fast(x);
+	z = galloc(OBJ, 0); /* s parked, armed */
+	gfree(y);           /* back to partial, still armed */
+	r = free_and_hold(x);
+	w = galloc(OBJ, 0);
+	v = galloc(OBJ, 0);
+	u = galloc(OBJ, 0); /* x's block collected */
+	t = galloc(OBJ, 0); /* s exhausted again: parked while notifying */
+	CHECK(v == y && u == x && ga_span_full(s) && !(atomic_load(&s->xfree) & GA_XF_NOTIFY),
+	      "setup: span not parked unarmed (xfree %#lx)", (unsigned long)atomic_load(&s->xfree));
+	let_go(r);
+	CHECK(atomic_load(&s->in_unfull), "the notifier did not queue the span");
+	gfree(v); /* a local free into it, full and queued */
+	gfree(u);
+	HEAP_OK();
+	distinct_objects(16);
+	gfree(z);
+	gfree(w);
+	gfree(t);
+	HEAP_OK();
+	return arg;
+}
+
+/*
  * The owner's thread exits while the notification is held: its cache hands the span, now
  * empty, to central, which must leave it for the notification to free.
  */
@@ -217,6 +253,19 @@ static void late_notification_after_span_emptied(void)
 #endif
 }
 
+static void late_notification_of_a_parked_span(void)
+{
+#ifdef GA_DEBUG
+	pthread_t t;
+
+	pthread_create(&t, NULL, parked_while_notified, NULL);
+	pthread_join(t, NULL);
+	HEAP_OK();
+#else
+	SKIP_TEST("needs the debug build's notification hook");
+#endif
+}
+
 static void late_notification_after_cache_released(void)
 {
 #ifdef GA_DEBUG
@@ -234,6 +283,7 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	TEST(late_notification_after_span_emptied);
+	TEST(late_notification_of_a_parked_span);
 	TEST(late_notification_after_cache_released);
 	return tap_any_failed;
 }
