@@ -5,7 +5,9 @@
  * zeroes a new T of 17 to 24 bytes with movaps, which faults on a pointer only 8-aligned
  * (issue 26 #2); then the standard containers from several threads, freeing each other's
  * nodes.
+ *   cxx_new [-s seconds] [TEST...]   (-s: repeat the containers for that long: the soak)
  */
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -45,7 +47,7 @@ static void new_of_17_to_24_bytes_is_aligned(void)
 }
 
 /* maps and strings built on one thread, destroyed on another */
-static void containers_cross_threads(void)
+static void containers_once(void)
 {
 	std::vector<std::unique_ptr<std::map<int, std::string>>> made(8);
 	std::vector<std::thread> t;
@@ -65,8 +67,25 @@ static void containers_cross_threads(void)
 		CHECK(m && m->size() == 500 && (*m)[39].size() == 39, "map lost its contents");
 }
 
+static double seconds; /* -s */
+
+static void containers_cross_threads(void)
+{
+	auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+
+	do
+		containers_once();
+	while (std::chrono::steady_clock::now() < end && !tap_failed);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 2 && !strcmp(argv[1], "-s")) {
+		seconds = atof(argv[2]);
+		argv[2] = argv[0];
+		argc -= 2;
+		argv += 2;
+	}
 	TEST(new_of_17_to_24_bytes_is_aligned);
 	TEST(containers_cross_threads);
 	return tap_any_failed;

@@ -231,8 +231,12 @@ static int child_main(void)
 			soak_free(p[i]);
 		}
 	}
+#ifndef __SANITIZE_THREAD__ /* TSan cannot start threads in the child of a threaded fork */
 	if (pthread_create(&t, NULL, child_thread, NULL) || pthread_join(t, NULL))
 		return 4;
+#else
+	child_thread(&t);
+#endif
 	return 0;
 }
 
@@ -279,8 +283,9 @@ static bool run(bool with_fork)
 		pthread_mutex_init(&posts[k].mbox.lock, NULL);
 		posts[k].seed = (unsigned)k * 7919u + (unsigned)time(NULL);
 		posts[k].done = false;
-		pthread_create(&posts[k].thread, NULL, worker, &posts[k]);
 	}
+	for (int k = 0; k < nthreads; k++)
+		pthread_create(&posts[k].thread, NULL, worker, &posts[k]);
 	if (with_fork)
 		pthread_create(&ft, NULL, forker, NULL);
 	while (now() < end) {
