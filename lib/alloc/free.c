@@ -84,9 +84,9 @@ static void ga_free_remote(struct ga_span *s, struct ga_block *b)
 
 	do {
 		b->next = ga_xf_ptr(old);
-		/* NOTIFY becomes NOTIFYING (ours to clear), NOTIFYING stays */
+		/* NOTIFY (bit 0) becomes NOTIFYING (bit 1, ours to clear), NOTIFYING stays */
 		nw = (uintptr_t)b | ((uintptr_t)(ga_xf_cnt(old) + 1) << GA_XF_CNT_SHIFT) |
-		     (old & GA_XF_FLAGS ? GA_XF_NOTIFYING : 0);
+		     ((old | old << 1) & GA_XF_NOTIFYING);
 	} while (!atomic_compare_exchange_weak_explicit(&s->xfree, &old, nw, memory_order_release,
 							memory_order_relaxed));
 	if (ga_unlikely(old & GA_XF_NOTIFY))
@@ -258,27 +258,33 @@ struct ga_span *ga_object_span(const void *p, const char *op)
 
 /* ---- the slow path ------------------------------------------------------------------------ */
 
-/* Everything the fast path does not do: remote frees, tiny objects, large objects. */
-void ga_free_slow(struct ga_cache *c, struct ga_span *s, void *p)
+/* Large objects, tiny objects, and what is no object. */
+static ga_noinline void ga_free_other(struct ga_cache *c, struct ga_span *s, void *p)
 {
-	unsigned spc;
+	uintptr_t blk;
+	size_t i;
 
 	ga_object_check(s, p, "free");
-	spc = s->spc;
-	if (spc < 2) { /* size class 0: a large object (spc never changes while s lives) */
+	if (s->spc < 2) { /* size class 0: a large object (spc never changes while s lives) */
 		ga_heap_free_span(s);
 		return;
 	}
-	if (spc == GA_SPC_TINY) {
-		uintptr_t blk = (uintptr_t)p & ~(uintptr_t)(GA_TINY_SIZE - 1);
-		size_t i = (blk - s->base) / GA_TINY_SIZE;
-
-		if (atomic_fetch_sub_explicit(&s->tinyref[i], 1, memory_order_acq_rel) != 1)
-			return;
+	blk = (uintptr_t)p & ~(uintptr_t)(GA_TINY_SIZE - 1);
+	i = (blk - s->base) / GA_TINY_SIZE;
+	if (atomic_fetch_sub_explicit(&s->tinyref[i], 1, memory_order_acq_rel) == 1)
 		ga_free_block(c, s, (struct ga_block *)blk);
+}
+
+/* Everything the fast path does not do: remote frees here, the rest in ga_free_other. */
+void ga_free_slow(struct ga_cache *c, struct ga_span *s, void *p)
+{
+	if (ga_likely(s && s->spc >= 2 && s->spc != GA_SPC_TINY)) {
+		if (ga_unlikely(!ga_span_slot(s, p, s->nelems)))
+			ga_free_bad(p, s, "free");
+		ga_free_remote(s, p);
 		return;
 	}
-	ga_free_remote(s, p);
+	ga_free_other(c, s, p);
 }
 
 GA_EXPORT void gfree(void *p)
