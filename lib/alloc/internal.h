@@ -124,7 +124,8 @@ enum ga_span_state {
  * armed until the next remote free (whose notification is then needless, and
  * ga_cache_drain_unfull disarms it) or until it is parked again (already armed).
  *
- * Notification invariant (mimalloc's "delayed freeing" state, with deferral for waiting):
+ * Notification invariant (mimalloc's "delayed freeing" state; where mimalloc's owner waits
+ * for the notifier, ours defers):
  *   GA_XF_NOTIFYING or in_unfull  =>  the span is not given back to the heap
  * A cache whose emptied span is notifying keeps it in its partial list (ga_cache_span_emptied),
  * and one whose exhausted span is notifying parks it unarmed (ga_span_park_full): the notifier
