@@ -348,6 +348,7 @@ help:
 	@echo '  debug-kernel-cached  exit 0 if the debug kernels are built, 1 if not'
 	@echo '  fuzz, fuzz-vm    the uapi fuzzer (FUZZ_CALLS, FUZZ_SEED) in the debug / Debian guest'
 	@echo '  stress           the long stress (STRESS_SECONDS, 600) in the debug guest'
+	@echo '  soak             the allocator, scheduler and context soaks (SOAK_SECONDS, 60 a test)'
 	@echo '  install          the library and headers (PREFIX, DESTDIR)'
 	@echo '  modules_install  the module, into /lib/modules (DESTDIR)'
 	@echo '  clean            everything built'

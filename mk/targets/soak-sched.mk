@@ -8,9 +8,9 @@
 # plain, ASan and TSan builds for SOAK_SCHED_SECONDS (60) seconds: six TAP lines, then
 # "N passed, N failed". make soak runs it (with the other soaks).
 #
-#   make soak-sched [SOAK_SCHED_SECONDS=60]
+#   make soak-sched [SOAK_SCHED_SECONDS=60]     (or SOAK_SECONDS=, for every soak)
 
-SOAK_SCHED_SECONDS	?= 60
+SOAK_SCHED_SECONDS	?= $(or $(SOAK_SECONDS),60)
 
 .PHONY: soak soak-sched
 
@@ -19,7 +19,7 @@ soak: soak-sched
 soak-sched:
 	$(MAKE) -C selftests/sched soak WERROR=1
 	$(MAKE) -C selftests/chan soak WERROR=1
-	@mkdir -p build/soak-sched
+	@mkdir -p build/soak
 	@bash selftests/sched/soak.sh build/sched/tests build/chan/tests \
-		$(SOAK_SCHED_SECONDS) 2>&1 | tee build/soak-sched/soak.log || true
-	@tools/tap-summary build/soak-sched/soak.log
+		$(SOAK_SCHED_SECONDS) 2>&1 | tee build/soak/sched.log || true
+	@tools/tap-summary build/soak/sched.log
