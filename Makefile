@@ -4,8 +4,9 @@
 #
 #   make                 module, library, selftests, tools
 #   make check           install missing packages, build with -Werror, run the
-#                        host-side tests and the module's selftests; the last
-#                        line says "N passed, N failed"
+#                        host-side tests and the module's selftests (the race
+#                        selftests again with a GOCHAN_DEBUG=1 module); the
+#                        last line says "N passed, N failed"
 #   make demo            the demo, with the module loaded
 #   make bench           the benchmarks, with the module loaded
 #   make help            all targets and variables
@@ -108,7 +109,20 @@ RUN = tools/vm/gochan-vm --ko gochan.ko --kernel $(VM_KERNEL) \
 RUN2 = tools/vm/gochan-vm --ko build/kmod/$(KVER2)/gochan.ko \
 	--kernel /boot/vmlinuz-$(KVER2) --timeout $(VM_TIMEOUT) $(VM_ARGS) \
 	$(foreach d,build/selftests build/tools,$$(test -e $(d) && echo --add $(d):/$(d)))
+# And with the module of a GOCHAN_DEBUG=1 build (stall points, kmod/debug.h).
+RUN2_DEBUG = tools/vm/gochan-vm --ko build/kmod/$(KVER2)-debug/gochan.ko \
+	--kernel /boot/vmlinuz-$(KVER2) --timeout $(VM_TIMEOUT) $(VM_ARGS) \
+	$(foreach d,build/selftests build/tools,$$(test -e $(d) && echo --add $(d):/$(d)))
 endif
+
+# The selftests that force a race with the stall points of a GOCHAN_DEBUG=1
+# module (each directory's TEST_DEBUG_PROGS; with a plain module they skip).
+define list-debug-tests
+$$(for d in $(SELFTEST_DIRS); do \
+	make -s --no-print-directory -C $$d -f Makefile -f $(CURDIR)/mk/print-var.mk \
+		print-TEST_DEBUG_PROGS $(SUBMAKE_ARGS) | sed -n "/./s|^|build/$$d/|p"; \
+done)
+endef
 
 .PHONY: all deps module lib selftests tools check check-run demo demo-run \
 	bench bench-run install modules_install clean help
@@ -204,6 +218,13 @@ $(call tap-step,module selftests on $(SECOND_SERIES),build/check/module-$(or $(K
 		$(if $(filter 1,$(WERROR)),WERROR=1) >/dev/null && \
 	$(RUN2) --tap -- guest-run-tests \
 	$$(SUBMAKE_ARGS='$(SUBMAKE_ARGS)' mk/list-tests $(SELFTEST_DIRS)),\
+	echo "no $(SECOND_SERIES) kernel with headers installed (make deps)" >&2; false))
+@echo "== race selftests (vm, $(or $(KVER2),no $(SECOND_SERIES) kernel), GOCHAN_DEBUG=1 module)"
+$(call tap-step,race selftests on $(SECOND_SERIES),build/check/race-$(or $(KVER2),$(SECOND_SERIES)).log,\
+	$(if $(KVER2),\
+	$(MAKE) -s module KVER=$(KVER2) MODULE_DIR=$(CURDIR)/build/kmod/$(KVER2)-debug \
+		GOCHAN_DEBUG=1 $(if $(filter 1,$(WERROR)),WERROR=1) >/dev/null && \
+	$(RUN2_DEBUG) --tap -- guest-run-tests $(list-debug-tests),\
 	echo "no $(SECOND_SERIES) kernel with headers installed (make deps)" >&2; false))
 endef
 
@@ -358,6 +379,8 @@ help:
 	@echo '  VM_ARGS=         more tools/vm/gochan-vm options, e.g. --accel tcg'
 	@echo '  VM_TIMEOUT=      seconds a whole guest run may take ($(VM_TIMEOUT))'
 	@echo '  WERROR=1         warnings are errors (make check sets it)'
+	@echo '  GOCHAN_DEBUG=1   module with the stall points of the race selftests'
+	@echo '                   (kmod/debug.h; make check builds one for them)'
 
 # Targets of their own (stress, fuzz ...) live in mk/targets/*.mk, one concern each.
 -include $(wildcard mk/targets/*.mk)

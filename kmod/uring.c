@@ -39,6 +39,7 @@
 
 #include "gochan.h"
 #include "compat.h"
+#include "debug.h"
 #include "gochan_trace.h"
 
 struct gochan_async {
@@ -466,6 +467,7 @@ static int async_submit_select(struct gochan_chan *c, struct io_uring_cmd *cmd,
 	a->wait.select = true;
 	a->sel = s;
 	gochan_cmd_mark_cancelable(cmd, issue_flags);
+	gochan_stall(GOCHAN_STALL_SELECT_CANCELABLE);
 
 	mutex_lock(&c->lock);
 	list_add_tail(&a->node, &c->asyncq);

@@ -517,4 +517,103 @@ static inline int gc_param(const char *name, unsigned long long *val)
 	return 0;
 }
 
+/* Write a module parameter (a decimal value); 0 or -errno. */
+static inline int gc_param_write(const char *name, unsigned long long val)
+{
+	char path[256], buf[32];
+	int fd, len, ret;
+
+	snprintf(path, sizeof(path), "/sys/module/gochan/parameters/%s", name);
+	len = snprintf(buf, sizeof(buf), "%llu", val);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, buf, len) == len ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * The stall points of a module built with GOCHAN_DEBUG=1 (kmod/debug.h):
+ * gc_have_stalls() says whether the loaded module has them;
+ * gc_stall_arm() makes the next task passing @point sleep @ms; and
+ * gc_wait_stalled() waits until the count of stalled tasks passes @before
+ * (read it with gc_stalled() before arming): one is held now.
+ */
+static inline bool gc_have_stalls(void)
+{
+	return access("/sys/module/gochan/parameters/stall_point", F_OK) == 0;
+}
+
+static inline int gc_stall_arm(int point, unsigned int ms)
+{
+	return gc_param_write("stall_ms", ms) ?: gc_param_write("stall_point", point);
+}
+
+static inline long long gc_stalled(void)
+{
+	unsigned long long v = 0;
+
+	return gc_param("stalled", &v) ? -1 : (long long)v;
+}
+
+static inline int gc_wait_stalled(long long before)
+{
+	int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+
+	while (gc_stalled() <= before) {
+		if (gc_now_ns() > end)
+			return -ETIMEDOUT;
+		usleep(1000);
+	}
+	return 0;
+}
+
+/*
+ * The kernel log from now on, for a test whose failure on a broken module is
+ * a kernel report rather than a wrong result (a use-after-free that a list
+ * check or a WARN_ON of the module catches): gc_kmsg_open() opens /dev/kmsg
+ * at its end; gc_kmsg_bad() reads what was logged since and copies the first
+ * record that reports a bug (the runner's patterns: BUG:, WARNING:, an oops,
+ * list corruption) into @line, returning true, or returns false.
+ */
+static inline int gc_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static inline bool gc_kmsg_bad(int fd, char *line, size_t len)
+{
+	static const char *const bad[] = {
+		"BUG:", "WARNING:", "Oops", "general protection",
+		"list_add corruption", "list_del corruption", "kernel BUG at",
+	};
+	char rec[1024];
+	ssize_t n;
+
+	/* One record per read; EPIPE: some were overwritten, read on. */
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		const char *msg;
+
+		if (n <= 0)
+			continue;
+		rec[n] = '\0';
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			if (strstr(msg, bad[i])) {
+				snprintf(line, len, "%.*s", (int)strcspn(msg, "\n"), msg);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
 #endif /* GOCHAN_TEST_H */
