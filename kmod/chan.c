@@ -383,6 +383,7 @@ static u32 take_returned(struct gochan_chan *c, void *buf, u32 n)
 		WRITE_ONCE(c->nreturned, c->nreturned - k);
 		if (r->ndone == r->nelem) {
 			list_del(&r->node);
+			gochan_poison(r->data, r->nelem * es);
 			kvfree(r);
 		}
 	}
@@ -899,8 +900,12 @@ void gochan_chan_put(struct gochan_chan *c)
 	/* The last reference: no file, so no task can be queued. */
 	WARN_ON_ONCE(!list_empty(&c->sendq) || !list_empty(&c->recvq) ||
 		     !list_empty(&c->asyncq));
-	list_for_each_entry_safe(r, tmp, &c->returned, node)
+	list_for_each_entry_safe(r, tmp, &c->returned, node) {
+		gochan_poison(r->data, r->nelem * (size_t)c->elem_size);
 		kvfree(r);
+	}
+	if (c->ring_bytes)
+		gochan_poison(c->ring, c->ring_bytes);
 	if (c->ring != c->inline_ring)
 		kvfree(c->ring);
 	gochan_uncharge_total(c->ring_bytes);

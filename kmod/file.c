@@ -36,6 +36,7 @@
 struct gochan_bounce {
 	void	*buf;
 	u32	nelem;		/* elements per chunk */
+	u32	bytes;		/* nelem * elem_size */
 	u8	stack[GOCHAN_STACK_BUF] __aligned(8);
 };
 
@@ -47,20 +48,24 @@ static int bounce_init(struct gochan_bounce *b, u32 elem_size, size_t total)
 	if (!elem_size) {		/* signal channel: nothing to carry */
 		b->buf = b->stack;
 		b->nelem = min_t(size_t, total, U32_MAX);
+		b->bytes = 0;
 		return 0;
 	}
 	if (bytes <= sizeof(b->stack)) {
 		b->buf = b->stack;
 		b->nelem = total;
+		b->bytes = bytes;
 		return 0;
 	}
 	b->nelem = max_t(size_t, 1, min_t(size_t, total, GOCHAN_CHUNK_BYTES / elem_size));
-	b->buf = kvmalloc((size_t)b->nelem * elem_size, GFP_KERNEL_ACCOUNT);
+	b->bytes = b->nelem * elem_size;
+	b->buf = kvmalloc(b->bytes, GFP_KERNEL_ACCOUNT);
 	return b->buf ? 0 : -ENOMEM;
 }
 
 static void bounce_free(struct gochan_bounce *b)
 {
+	gochan_poison(b->buf, b->bytes);
 	if (b->buf != b->stack)
 		kvfree(b->buf);
 }
@@ -142,13 +147,12 @@ recv_one_by_words(struct gochan_chan *c, void __user *ubuf,
 	if (fault_in_readable(ubuf, es))	/* before anything is taken */
 		return -EFAULT;
 	got = gochan_chan_recv(c, kbuf, 1, blk);
-	if (got <= 0)
-		return got;
-	if (gochan_elem_to_user(ubuf, kbuf, es)) {
+	if (got > 0 && gochan_elem_to_user(ubuf, kbuf, es)) {
 		gochan_chan_unreceive(c, kbuf, 1);
-		return -EFAULT;
+		got = -EFAULT;
 	}
-	return es;
+	gochan_poison(kbuf, es);
+	return got <= 0 ? got : es;
 }
 
 static __always_inline ssize_t
@@ -162,6 +166,7 @@ send_one_by_words(struct gochan_chan *c, const void __user *ubuf,
 	if (gochan_elem_from_user(kbuf, ubuf, es))
 		return -EFAULT;
 	sent = gochan_chan_send(c, kbuf, 1, blk);
+	gochan_poison(kbuf, es);
 	return sent <= 0 ? sent : es;
 }
 

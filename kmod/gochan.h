@@ -22,7 +22,9 @@
 #ifndef _GOCHAN_INTERNAL_H
 #define _GOCHAN_INTERNAL_H
 
+#include <linux/compiler.h>
 #include <linux/fs.h>
+#include <linux/jump_label.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -296,6 +298,26 @@ struct gochan_unlock {
 	unsigned int		nwake;
 	__poll_t		poll;
 };
+
+/*
+ * poison_freed (main.c, off by default): element buffers are filled with
+ * GOCHAN_POISON bytes as they are freed or go out of scope (bounce buffers,
+ * select send and receive buffers, a queued command's element, elements a
+ * receive gave back, rings), so that a stale read of one shows up as that
+ * pattern in what a receiver gets, not as plausible data.  A static key:
+ * nothing is done, and next to nothing spent, while it is off.
+ */
+#define GOCHAN_POISON	0xc7
+
+DECLARE_STATIC_KEY_FALSE(gochan_poison_key);
+
+static __always_inline void gochan_poison(void *buf, size_t bytes)
+{
+	if (static_branch_unlikely(&gochan_poison_key)) {
+		memset(buf, GOCHAN_POISON, bytes);
+		barrier_data(buf);	/* not a dead store: see above */
+	}
+}
 
 /* main.c: limits (module parameters), read once per use. */
 u32 gochan_max_elem_size(void);

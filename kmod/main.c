@@ -53,6 +53,35 @@ module_param(max_total_bytes, ulong, 0644);
 MODULE_PARM_DESC(max_total_bytes,
 		 "Largest sum of all channels' rings in bytes (default 1 GiB)");
 
+/* --- Debugging --- */
+
+DEFINE_STATIC_KEY_FALSE(gochan_poison_key);	/* see gochan_poison() */
+static bool poison_freed;
+
+static int param_set_poison(const char *val, const struct kernel_param *kp)
+{
+	bool on;
+	int err = kstrtobool(val, &on);
+
+	if (err)
+		return err;
+	if (on)
+		static_branch_enable(&gochan_poison_key);
+	else
+		static_branch_disable(&gochan_poison_key);
+	WRITE_ONCE(poison_freed, on);
+	return 0;
+}
+
+static const struct kernel_param_ops poison_ops = {
+	.set	= param_set_poison,
+	.get	= param_get_bool,
+};
+
+module_param_cb(poison_freed, &poison_ops, &poison_freed, 0644);
+MODULE_PARM_DESC(poison_freed,
+		 "Debug: fill element buffers with 0xc7 bytes as they are freed, so a stale read shows (default 0)");
+
 u32 gochan_max_elem_size(void)
 {
 	return READ_ONCE(max_elem_size);

@@ -127,7 +127,11 @@ void sel_free(struct gochan_sel *s)
 	kvfree(s->pollorder);
 	if (!s->borrowed)
 		kvfree(s->lockorder);
+	if (s->send_bufs)
+		gochan_poison(s->send_bufs, s->send_bytes);
 	kvfree(s->send_bufs);
+	if (s->recv_buf)
+		gochan_poison(s->recv_buf, s->recv_bytes);
 	kvfree(s->recv_buf);
 }
 
@@ -217,11 +221,13 @@ int sel_alloc_bufs(struct gochan_sel *s)
 		s->send_bufs = kvmalloc(send_bytes, GFP_KERNEL_ACCOUNT);
 		if (!s->send_bufs)
 			return -ENOMEM;
+		s->send_bytes = send_bytes;
 	}
 	if (recv_max) {
 		s->recv_buf = kvmalloc(recv_max, GFP_KERNEL_ACCOUNT);
 		if (!s->recv_buf)
 			return -ENOMEM;
+		s->recv_bytes = recv_max;
 	}
 	for (i = 0; i < n; i++) {
 		struct sel_case *sc = &s->cases[i];

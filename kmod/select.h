@@ -37,6 +37,8 @@ struct gochan_sel {
 	bool			borrowed;
 	void			*send_bufs;	/* every send case's value */
 	void			*recv_buf;	/* room for the largest receive */
+	size_t			send_bytes;	/* of send_bufs */
+	size_t			recv_bytes;	/* of recv_buf */
 	struct gochan_block	blk;
 	u64			wait_ns;	/* for the trace */
 };

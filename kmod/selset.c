@@ -284,6 +284,7 @@ static long gochan_selset_select(struct file *file, void __user *argp)
 			    slow ? full.wait_ns : 0);
 	if (slow)
 		sel_free(&full);
+	gochan_poison(kbuf, set->elem_max);
 	if (kbuf != stack_buf)
 		kvfree(kbuf);
 	return ret;

@@ -78,6 +78,8 @@ static void async_put(struct gochan_async *a)
 		hrtimer_cancel(&a->timer);
 	if (a->sel)
 		gochan_sel_free(a->sel);
+	else
+		gochan_poison(a->buf, a->c->elem_size);
 	put_task_struct(a->wait.task);
 	gochan_chan_put(a->c);
 	kfree(a);
@@ -367,6 +369,7 @@ static int async_submit(struct gochan_chan *c, struct io_uring_cmd *cmd,
 			if (ret == -EAGAIN && !blk.nonblock)
 				ret = -ETIMEDOUT;
 			ret = xfer_finish(c, send, ret, ubuf, now_buf, 0);
+			gochan_poison(now_buf, es);
 			return gochan_cmd_done_now(cmd, ret, issue_flags);
 		}
 		tried = true;
@@ -378,6 +381,7 @@ static int async_submit(struct gochan_chan *c, struct io_uring_cmd *cmd,
 	/* A send's element is read once; a receive that waits probes now. */
 	if (send && tried) {
 		memcpy(a->buf, now_buf, es);
+		gochan_poison(now_buf, es);
 	} else if (es && (send ? copy_from_user(a->buf, ubuf, es) :
 				 fault_in_readable(ubuf, es))) {
 		kfree(a);

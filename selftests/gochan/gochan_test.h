@@ -497,10 +497,11 @@ static inline struct gc_op *gc_ops(size_t n)
 	return gc_shared(n * sizeof(struct gc_op));
 }
 
-/* Read a module parameter from /sys/module/gochan/parameters/<name>. */
+/* Read a module parameter from /sys/module/gochan/parameters/<name> (a
+ * number, or a bool: Y is 1, N is 0). */
 static inline int gc_param(const char *name, unsigned long long *val)
 {
-	char path[256], buf[64];
+	char path[320], buf[64];
 	ssize_t n;
 	int fd;
 
@@ -513,14 +514,14 @@ static inline int gc_param(const char *name, unsigned long long *val)
 	if (n <= 0)
 		return -EIO;
 	buf[n] = '\0';
-	*val = strtoull(buf, NULL, 0);
+	*val = buf[0] == 'Y' ? 1 : buf[0] == 'N' ? 0 : strtoull(buf, NULL, 0);
 	return 0;
 }
 
 /* Write a module parameter (a decimal value); 0 or -errno. */
 static inline int gc_param_write(const char *name, unsigned long long val)
 {
-	char path[256], buf[32];
+	char path[320], buf[32];
 	int fd, len, ret;
 
 	snprintf(path, sizeof(path), "/sys/module/gochan/parameters/%s", name);

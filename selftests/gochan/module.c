@@ -12,6 +12,9 @@
  * This unloads the module for the whole machine, so it runs only as root in
  * the gochan-vm guest (hostname "gochan-vm"), or where GOCHAN_UNLOAD_TESTS=1
  * says the machine may lose its channels.
+ *
+ * And the debugging parameter poison_freed: switched on at run time, the
+ * module works as before (it only marks buffers it is done with).
  */
 #include "gochan_test.h"
 
@@ -39,7 +42,8 @@ static const char *ko_path(void)
 	return p && *p ? p : DEFAULT_KO;
 }
 
-/* "name=value ..." for every readable parameter of the loaded module. */
+/* "name=value ..." for every readable, writable parameter of the loaded
+ * module (a read-only one cannot be given to insmod). */
 static int save_params(char *buf, size_t size)
 {
 	DIR *d = opendir(MOD_SYSFS "/parameters");
@@ -50,9 +54,12 @@ static int save_params(char *buf, size_t size)
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d))) {
-		unsigned long long v;
+		unsigned long long v = 0;
+		struct stat st;
 
-		if (de->d_name[0] == '.' || gc_param(de->d_name, &v))
+		if (de->d_name[0] == '.' ||
+		    fstatat(dirfd(d), de->d_name, &st, 0) ||
+		    !(st.st_mode & S_IWUSR) || gc_param(de->d_name, &v))
 			continue;
 		used += snprintf(buf + used, size - used, "%s%s=%llu",
 				 used ? " " : "", de->d_name, v);
@@ -262,6 +269,83 @@ TEST_F(module, unload_after_exit_with_queued_uring_cmds)
 	ASSERT_EQ(0, ret) TH_LOG("delete_module: %s", strerror(-ret));
 	EXPECT_FALSE(module_loaded());
 	ASSERT_EQ(0, load_module(self->params));
+}
+
+FIXTURE(params) {
+	int dev;
+	unsigned long long poison;	/* as the test found it */
+};
+
+FIXTURE_SETUP(params)
+{
+	GC_SETUP_DEV(self->dev);
+	if (gc_param("poison_freed", &self->poison))
+		SKIP(_exit(255), "no poison_freed parameter");
+	if (geteuid() != 0)
+		SKIP(_exit(255), "needs root to set poison_freed");
+}
+
+FIXTURE_TEARDOWN(params)
+{
+	gc_param_write("poison_freed", self->poison);
+	close(self->dev);
+}
+
+/*
+ * poison_freed marks buffers as they are freed; a value in flight is in no
+ * freed buffer, so with it on every path still delivers what was sent:
+ * through the ring and directly, one element and many, a large element
+ * (heap bounce buffers), selects that send and receive, an element given
+ * back by a faulting receive.
+ */
+TEST_F(params, poison_freed_switches_at_run_time_and_changes_no_value)
+{
+	uint8_t big[1024], got[1024];
+	uint64_t v[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, w[8] = { 0 }, x = 0;
+	int fd8 = gc_make(self->dev, 8, 8), fdbig = gc_make(self->dev, sizeof(big), 2);
+	struct gochan_select_case c = { .fd = fd8, .op = GOCHAN_OP_SEND, .buf = (uintptr_t)&v[0] };
+	struct gochan_select sel = {
+		.size = sizeof(sel), .cases = (uintptr_t)&c, .ncases = 1,
+		.case_size = sizeof(c), .flags = GOCHAN_SELECT_NONBLOCK,
+	};
+	unsigned long long on = 0;
+
+	ASSERT_LE(0, fd8);
+	ASSERT_LE(0, fdbig);
+	/* It can be switched on while channels are in use... */
+	ASSERT_EQ(0, gc_param_write("poison_freed", 1));
+	ASSERT_EQ(0, gc_param("poison_freed", &on));
+	EXPECT_EQ(1, on);
+	/* ...and the values sent come out as they went in. */
+	ASSERT_EQ(0, gc_send_u64(fd8, 42, GOCHAN_XFER_NONBLOCK));
+	ASSERT_EQ(0, gc_recv_u64(fd8, &x, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(42, x);
+	ASSERT_EQ((long)sizeof(v), gc_write(fd8, v, sizeof(v)));
+	ASSERT_EQ((long)sizeof(w), gc_read(fd8, w, sizeof(w)));
+	EXPECT_EQ(0, memcmp(v, w, sizeof(v)));
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7 + 1);
+	ASSERT_EQ((long)sizeof(big), gc_write(fdbig, big, sizeof(big)));
+	ASSERT_EQ((long)sizeof(got), gc_read(fdbig, got, sizeof(got)));
+	EXPECT_EQ(0, memcmp(big, got, sizeof(big)));
+	ASSERT_EQ(0, gc_err(ioctl(self->dev, GOCHAN_IOC_SELECT, &sel)));
+	c.op = GOCHAN_OP_RECV;
+	c.buf = (uintptr_t)&x;
+	x = 0;
+	ASSERT_EQ(0, gc_err(ioctl(self->dev, GOCHAN_IOC_SELECT, &sel)));
+	EXPECT_EQ(1, sel.ok);
+	EXPECT_EQ(1, x);
+	/* A receive whose copy-out faults gives the element back, intact. */
+	ASSERT_EQ(0, gc_send_u64(fd8, 77, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(-EFAULT, gc_recv(fd8, GC_BAD_PTR, NULL, GOCHAN_XFER_NONBLOCK));
+	ASSERT_EQ(0, gc_recv_u64(fd8, &x, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(77, x);
+	/* And switched off again. */
+	ASSERT_EQ(0, gc_param_write("poison_freed", 0));
+	ASSERT_EQ(0, gc_param("poison_freed", &on));
+	EXPECT_EQ(0, on);
+	close(fd8);
+	close(fdbig);
 }
 
 TEST_HARNESS_MAIN
