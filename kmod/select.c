@@ -72,8 +72,11 @@ static void sel_lock_all(struct gochan_sel *s)
 {
 	u32 i;
 
+	/* Not needed until now (see sel_pass1_single()); an asynchronous
+	 * select has it from gochan_sel_new(), before anyone else may lock
+	 * its channels. */
 	if (!s->nlocks)
-		sel_lockorder(s);	/* not needed until now (see sel_pass1_single()) */
+		sel_lockorder(s);
 	if (s->nlocks > SEL_LOCKDEP_MAX)
 		lockdep_off();
 	lock_map_acquire(&gochan_select_nest.dep_map);
@@ -501,7 +504,10 @@ int sel_read_arg(void __user *argp, struct gochan_select *arg,
  * @blk: set from its flags and deadline
  * @sp: the new select, freed by gochan_sel_free()
  *
- * An empty select is refused (EINVAL): it would wait in no channel.
+ * An empty select is refused (EINVAL): it would wait in no channel.  The
+ * lock order is computed here, once: the submission and the command's
+ * task work (gochan_sel_unlink()) both lock every case's channel, and
+ * must not both be computing it.
  */
 int gochan_sel_new(void __user *argp, struct gochan_block *blk,
 		   struct gochan_sel **sp)
@@ -530,6 +536,7 @@ int gochan_sel_new(void __user *argp, struct gochan_block *blk,
 	}
 	for (i = 0; i < s->ncases; i++)
 		INIT_LIST_HEAD(&s->cases[i].w.node);
+	sel_lockorder(s);
 	*sp = s;
 	return 0;
 }
@@ -548,14 +555,14 @@ u32 gochan_sel_ncases(const struct gochan_sel *s)
 /**
  * gochan_sel_begin - steps 1-2 of an asynchronous select.
  * @s: from gochan_sel_new()
- * @wait: its wait (async, select), PENDING
+ * @wait: its wait (async, select), CLAIMED by the caller: held as a
+ *        partner holds it, so no canceller can end the command meanwhile
  * @ok: set for a receive case that ran at once
  *
- * Under every lock, @wait is claimed first: a canceller that got it
- * already owns its completion (-ECANCELED).  Then a ready case runs at
- * once (its index, as sel_run() returns it, or -errno), or the select
- * cannot wait (-EAGAIN, -ETIMEDOUT, -EFAULT), or @wait goes back to
- * PENDING with a waiter on every case's channel (-EIOCBQUEUED).
+ * Under every lock, a ready case runs at once (its index, as sel_run()
+ * returns it, or -errno), or the select cannot wait (-EAGAIN, -ETIMEDOUT,
+ * -EFAULT), both with @wait still CLAIMED; or @wait goes back to PENDING
+ * with a waiter on every case's channel (-EIOCBQUEUED).
  */
 long gochan_sel_begin(struct gochan_sel *s, struct gochan_wait *wait, u32 *ok)
 {
@@ -563,11 +570,7 @@ long gochan_sel_begin(struct gochan_sel *s, struct gochan_wait *wait, u32 *ok)
 
 	sel_shuffle(s);
 	sel_lock_all(s);
-	if (cmpxchg(&wait->state, GOCHAN_WAIT_PENDING,
-		    GOCHAN_WAIT_CLAIMED) != GOCHAN_WAIT_PENDING) {
-		sel_unlock_all(s);
-		return -ECANCELED;
-	}
+	WARN_ON_ONCE(READ_ONCE(wait->state) != GOCHAN_WAIT_CLAIMED);
 	if (sel_pass1(s, ok, &ret))
 		return ret;
 	if (s->blk.nonblock || gochan_deadline_passed(&s->blk)) {

@@ -74,6 +74,7 @@ static void async_put(struct gochan_async *a)
 {
 	if (!refcount_dec_and_test(&a->ref))
 		return;
+	WARN_ON_ONCE(!list_empty(&a->node));	/* still findable on c->asyncq */
 	if (a->has_timer)
 		hrtimer_cancel(&a->timer);
 	if (a->sel)
@@ -444,10 +445,17 @@ out_unlock:
 }
 
 /*
- * Submit SELECT.  As async_submit(), but the command goes on the asyncq of
- * the channel it was submitted on (@c) before the select locks its cases'
- * channels, and its deadline timer starts before it may queue: a canceller
- * or the timer that claims it first finds it there.
+ * Submit SELECT.  As async_submit(), the submission holds the claim on the
+ * wait while it looks, so no canceller can end the command before the
+ * select has either run or queued its waiters.  Before the command may be
+ * cancelled at all (ring teardown, on 6.7+), it is on the asyncq of the
+ * channel it was submitted on (@c), and its lock order is known
+ * (gochan_sel_new()): the task work of a cancel takes it off that list and
+ * locks its cases' channels.  A cancel's task work run before the command
+ * was on the list would take nothing off it, and the command, freed, would
+ * stay listed; one run while this task computed the lock order would
+ * compute it too, over the same array.  The deadline timer starts before
+ * the select may queue; while the claim is held it tries again shortly.
  */
 static int async_submit_select(struct gochan_chan *c, struct io_uring_cmd *cmd,
 			       const struct gochan_uring_cmd *uc,
@@ -469,13 +477,15 @@ static int async_submit_select(struct gochan_chan *c, struct io_uring_cmd *cmd,
 	}
 	async_init(a, c, cmd, uc);
 	a->wait.select = true;
+	a->wait.state = GOCHAN_WAIT_CLAIMED;	/* by the submission, until queued */
 	a->sel = s;
-	gochan_cmd_mark_cancelable(cmd, issue_flags);
-	gochan_stall(GOCHAN_STALL_SELECT_CANCELABLE);
 
 	mutex_lock(&c->lock);
 	list_add_tail(&a->node, &c->asyncq);
 	mutex_unlock(&c->lock);
+	/* Ring teardown may cancel it from here on: complete by cmd_done. */
+	gochan_cmd_mark_cancelable(cmd, issue_flags);
+	gochan_stall(GOCHAN_STALL_SELECT_CANCELABLE);
 	a->queued_ns = local_clock();
 	if (blk.has_deadline && !blk.nonblock)
 		async_start_timer(a, blk.deadline);
@@ -483,7 +493,7 @@ static int async_submit_select(struct gochan_chan *c, struct io_uring_cmd *cmd,
 	ret = gochan_sel_begin(s, &a->wait, &ok);
 	if (ret == -EIOCBQUEUED) {
 		trace_gochan_block(0, GOCHAN_TRACE_OP_SELECT, current);
-	} else if (ret != -ECANCELED) {	/* else: its canceller ends it */
+	} else {
 		mutex_lock(&c->lock);
 		list_del_init(&a->node);
 		mutex_unlock(&c->lock);

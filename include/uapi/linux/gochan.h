@@ -488,7 +488,8 @@ struct gochan_uring_cmd {
  *
  * Returns the number cancelled (>= 1; the uring_cmd's CQE res likewise);
  * each completes with -ECANCELED.
- * Errors: ENOENT  none matched (perhaps completed already);
+ * Errors: ENOENT  none matched (perhaps completed already, or still
+ *                 being submitted by another thread);
  *         EINVAL / E2BIG / EFAULT as for every struct.
  */
 struct gochan_cancel {
