@@ -251,10 +251,58 @@ void gochan_waitq_del(struct gochan_chan *c, struct gochan_waiter *w, bool send)
 }
 
 /*
+ * Whether the wait of @w can still be completed through @w.  A plain wait
+ * can: its owner takes it off the queue under the lock before it gives up.
+ * A select's or a queued command's cannot once it has left PENDING
+ * (claimed through another of its channels, or cancelled by its deadline
+ * or its ring's teardown, which hold no channel lock): such a dead waiter
+ * stays queued until its owner's pass 3 or task work, or a partner, drops
+ * it; and its owner may be slow to come (a stopped task runs no task work).
+ * A dead waiter is nobody: no decision may count it.  c->lock must be held.
+ */
+static inline bool waiter_live(const struct gochan_waiter *w)
+{
+	const struct gochan_wait *wait = w->wait;
+
+	return !(wait->select || wait->async) ||
+	       READ_ONCE(wait->state) == GOCHAN_WAIT_PENDING;
+}
+
+/*
+ * Drop the dead waiters at the front of the senders' (@send) or receivers'
+ * queue; true if a live one is left there.  c->lock must be held.
+ */
+static bool waitq_prune(struct gochan_chan *c, bool send)
+{
+	struct list_head *q = send ? &c->sendq : &c->recvq;
+	struct gochan_waiter *w;
+
+	lockdep_assert_held(&c->lock);
+	while ((w = list_first_entry_or_null(q, struct gochan_waiter, node))) {
+		if (waiter_live(w))
+			return true;
+		gochan_waitq_del(c, w, send);
+	}
+	return false;
+}
+
+/* The same for every waiter on the queue, so that its count is exact. */
+static void waitq_prune_all(struct gochan_chan *c, bool send)
+{
+	struct list_head *q = send ? &c->sendq : &c->recvq;
+	struct gochan_waiter *w, *tmp;
+
+	lockdep_assert_held(&c->lock);
+	list_for_each_entry_safe(w, tmp, q, node)
+		if (!waiter_live(w))
+			gochan_waitq_del(c, w, send);
+}
+
+/*
  * The oldest waiter on @q whose wait can still be completed, claimed for
- * the caller; stale select waiters met on the way are dropped.  c->lock
- * must be held.  A plain wait needs no claim: its only waiter is here, and
- * we hold the lock its owner would need to give up.
+ * the caller; dead waiters met on the way are dropped.  c->lock must be
+ * held.  A plain wait needs no claim: its only waiter is here, and we hold
+ * the lock its owner would need to give up.
  */
 static struct gochan_waiter *__waitq_claim_first(struct gochan_chan *c,
 						 struct list_head *q, bool send)
@@ -467,7 +515,8 @@ static noinline u32 send_locked_slow(struct gochan_chan *c, const void *buf,
 		c->received += k;
 		waiter_complete(c, r, false, u);
 	}
-	if (sent < n && c->capacity && list_empty(&c->sendq)) {
+	/* Senders queue only behind live senders (none when there is room). */
+	if (sent < n && c->capacity && !waitq_prune(c, true)) {
 		u32 k = min(n - sent, c->capacity - c->len);
 
 		if (k) {
@@ -787,9 +836,22 @@ void gochan_chan_unreceive(struct gochan_chan *c, const void *buf, u32 n)
 	kvfree(ret);
 }
 
+/* Whether a live sender (@send) or receiver waits, under the lock. */
+static bool partner_waits(struct gochan_chan *c, bool send)
+{
+	bool live;
+
+	mutex_lock(&c->lock);
+	live = waitq_prune(c, send);
+	mutex_unlock(&c->lock);
+	return live;
+}
+
 /*
  * Readiness as gochan_poll() reports it, from a lockless snapshot (see the
- * [L, R] fields in gochan.h for why that is enough).
+ * [L, R] fields in gochan.h for why that is enough), except where the
+ * answer hangs on a waiting partner alone: nsend and nrecv count dead
+ * waiters too, so then the queue is asked under the lock.
  */
 __poll_t gochan_chan_poll_mask(struct gochan_chan *c)
 {
@@ -798,10 +860,12 @@ __poll_t gochan_chan_poll_mask(struct gochan_chan *c)
 	__poll_t mask = 0;
 
 	if (closed)
-		mask |= EPOLLHUP | EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
-	if (len || READ_ONCE(c->nsend) || READ_ONCE(c->nreturned))
+		return EPOLLHUP | EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
+	if (len || READ_ONCE(c->nreturned) ||
+	    (READ_ONCE(c->nsend) && partner_waits(c, true)))
 		mask |= EPOLLIN | EPOLLRDNORM;
-	if (len < c->capacity || READ_ONCE(c->nrecv))
+	if (len < c->capacity ||
+	    (READ_ONCE(c->nrecv) && partner_waits(c, false)))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	return mask;
 }
@@ -809,6 +873,9 @@ __poll_t gochan_chan_poll_mask(struct gochan_chan *c)
 void gochan_chan_stat(struct gochan_chan *c, struct gochan_stat *st)
 {
 	mutex_lock(&c->lock);
+	/* Blocked calls and pending commands: the dead are neither. */
+	waitq_prune_all(c, true);
+	waitq_prune_all(c, false);
 	st->flags = c->closed ? GOCHAN_STAT_CLOSED : 0;
 	st->len = c->len + c->nreturned;
 	st->send_waiters = c->nsend;

@@ -554,7 +554,8 @@ static long gochan_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 }
 
 /*
- * poll_wait() first, then the lockless look: any change after the look
+ * poll_wait() first, then the look (lockless, unless a waiting partner
+ * alone decides it: gochan_chan_poll_mask()): any change after the look
  * wakes poll_wq, which we are on by then (pipe_poll's argument), if it is
  * a change we asked for (gochan_poll_want()).
  */

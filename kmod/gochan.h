@@ -60,11 +60,15 @@ struct io_uring_cmd;
  * [L].  Fields marked [L, R] are written under @lock with WRITE_ONCE() and
  * read without it by gochan_poll(); a stale read there is harmless because
  * every change that makes the channel readable or writable wakes @poll_wq
- * after the change.
+ * after the change.  (nsend and nrecv include dead waiters, so where its
+ * answer hangs on them alone gochan_poll() asks the queue under @lock.)
  *
- * Invariants (under @lock), as in Go's hchan, counting only waiters that are
- * not stale (a stale waiter belongs to a select already completed through
- * another channel; it stays queued until its owner or a partner drops it):
+ * Invariants (under @lock), as in Go's hchan, counting only live waiters.
+ * A dead waiter belongs to a select completed through another channel, or
+ * to a queued command claimed or cancelled elsewhere; it stays queued until
+ * its owner or a partner drops it, and no decision counts it: a look at a
+ * queue drops the dead at its front first (waitq_prune() in chan.c), and
+ * GOCHAN_IOC_STAT drops them all before it counts.
  *   0 <= len <= capacity
  *   sendq non-empty  =>  len == capacity     (senders queue only when full)
  *   recvq non-empty  =>  len == 0            (receivers queue only when empty)
@@ -72,7 +76,7 @@ struct io_uring_cmd;
  *     channel where one select waits to both send and receive (as in Go)
  *   closed           =>  sendq empty         (close fails every sender)
  *   returned non-empty => recvq empty        (returned goes to receivers first)
- *   nsend == |sendq|, nrecv == |recvq|       (stale waiters included)
+ *   nsend == |sendq|, nrecv == |recvq|       (dead waiters included)
  *   nreturned == elements left on returned
  */
 struct gochan_chan {

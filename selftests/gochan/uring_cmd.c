@@ -8,6 +8,7 @@
  * them.  No element is lost or duplicated on any of these paths.
  */
 #include <liburing.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/utsname.h>
 
@@ -455,6 +456,178 @@ TEST_F(uring_cmd, deadline_times_out)
 	EXPECT_LE(t0 + 200 * 1000000LL, gc_now_ns());
 	EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0));
 	close(fd);
+}
+
+/*
+ * A helper process queues one command on @fd (SEND of 0x5e or RECV, by
+ * @op) with a deadline @ms from now, or a two-case SELECT receiving from @fd
+ * and @fd2 (@op GOCHAN_IOC_SELECT; then no deadline), then stops itself
+ * (SIGSTOP) with the command queued.  A stopped task runs no task work, so
+ * a command that a lockless canceller (its deadline timer) or a partner on
+ * another channel ends stays queued where it was until the helper runs
+ * again: dead, but on the channel's queue.  Returns the stopped helper's
+ * pid; once continued it checks the CQE (-ETIMEDOUT, or the select's case 1
+ * received) and exits 0.
+ */
+static pid_t spawn_stopped_submitter(int fd, int fd2, uint32_t op, int ms)
+{
+	pid_t pid = gc_fork();
+	int status;
+
+	if (pid == 0) {
+		static uint64_t buf = 0x5e, got;
+		static struct gochan_select_case cases[2];
+		static struct gochan_xfer x;
+		static struct gochan_select sel;
+		struct io_uring r;
+		const void *arg = &x;
+		int want = -ETIMEDOUT;
+
+		x = xfer(op == GOCHAN_IOC_SEND ? &buf : &got, GOCHAN_XFER_DEADLINE);
+		x.deadline_ns = gc_now_ns() + ms * 1000000LL;
+		if (op == GOCHAN_IOC_SELECT) {
+			cases[0] = (struct gochan_select_case) {
+				.fd = fd, .op = GOCHAN_OP_RECV, .buf = (uintptr_t)&got };
+			cases[1] = (struct gochan_select_case) {
+				.fd = fd2, .op = GOCHAN_OP_RECV, .buf = (uintptr_t)&got };
+			sel = (struct gochan_select) {
+				.size = sizeof(sel), .cases = (uintptr_t)cases,
+				.ncases = 2, .case_size = sizeof(cases[0]) };
+			arg = &sel;
+			want = 1 | GOCHAN_SELECT_RES_OK;
+		}
+		if (io_uring_queue_init(4, &r, 0) ||
+		    submit_cmd(&r, fd, op, arg, 1) != 1 ||
+		    gc_wait_waiters(fd, op == GOCHAN_IOC_SEND, op != GOCHAN_IOC_SEND))
+			_exit(2);
+		raise(SIGSTOP);
+		_exit(reap_res(&r, 1) == want ? 0 : 3);
+	}
+	if (pid > 0 && waitpid(pid, &status, WUNTRACED) != pid)
+		return -1;
+	return pid;
+}
+
+/* poll(2)'s revents for @events on @fd, at once. */
+static short poll_now(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	return poll(&p, 1, 0) == 1 ? p.revents : 0;
+}
+
+/*
+ * A queued receive whose deadline passed is dead, even while its stopped
+ * submitter has not yet run the task work that takes it off the channel:
+ * on an unbuffered channel it can take no send, so it must not count.
+ * poll must not say EPOLLOUT (a non-blocking send fails with EAGAIN), and
+ * GOCHAN_IOC_STAT must not count it as a blocked receive.
+ */
+TEST_F(uring_cmd, timed_out_recv_of_stopped_submitter_is_no_receiver)
+{
+	struct gochan_stat st;
+	int fd = gc_make(self->dev, 8, 0);
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	pid = spawn_stopped_submitter(fd, -1, GOCHAN_IOC_RECV, 100);
+	ASSERT_LT(0, pid);
+	gc_sleep_ms(400);	/* the deadline passes: the timer cancels it */
+	ASSERT_EQ(0, gc_stat(fd, &st));
+	EXPECT_EQ(0, st.recv_waiters) TH_LOG("a dead receiver counts as blocked");
+	EXPECT_EQ(0, poll_now(fd, POLLOUT) & POLLOUT)
+		TH_LOG("poll says a send would not block");
+	EXPECT_EQ(-EAGAIN, gc_send_u64(fd, 1, GOCHAN_XFER_NONBLOCK));
+	kill(pid, SIGCONT);
+	EXPECT_EQ(0, gc_reap(pid));
+	EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0));
+	close(fd);
+}
+
+/* The same for a dead sender: no EPOLLIN, no blocked send counted. */
+TEST_F(uring_cmd, timed_out_send_of_stopped_submitter_is_no_sender)
+{
+	struct gochan_stat st;
+	uint64_t v = 0;
+	int fd = gc_make(self->dev, 8, 0);
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	pid = spawn_stopped_submitter(fd, -1, GOCHAN_IOC_SEND, 100);
+	ASSERT_LT(0, pid);
+	gc_sleep_ms(400);
+	ASSERT_EQ(0, gc_stat(fd, &st));
+	EXPECT_EQ(0, st.send_waiters) TH_LOG("a dead sender counts as blocked");
+	EXPECT_EQ(0, poll_now(fd, POLLIN) & POLLIN)
+		TH_LOG("poll says a receive would not block");
+	EXPECT_EQ(-EAGAIN, gc_recv_u64(fd, &v, GOCHAN_XFER_NONBLOCK));
+	kill(pid, SIGCONT);
+	EXPECT_EQ(0, gc_reap(pid));
+	close(fd);
+}
+
+/*
+ * A buffered channel, full, with a queued send that times out while its
+ * submitter is stopped: once a receive makes room, a non-blocking send
+ * goes into the ring (the dead sender is no one to queue behind), as poll's
+ * EPOLLOUT says it would.
+ */
+TEST_F(uring_cmd, timed_out_send_does_not_hold_a_free_slot)
+{
+	uint64_t v = 0;
+	int fd = gc_make(self->dev, 8, 2);
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, gc_send_u64(fd, 1, GOCHAN_XFER_NONBLOCK));
+	ASSERT_EQ(0, gc_send_u64(fd, 2, GOCHAN_XFER_NONBLOCK));
+	pid = spawn_stopped_submitter(fd, -1, GOCHAN_IOC_SEND, 100);
+	ASSERT_LT(0, pid);
+	gc_sleep_ms(400);
+	ASSERT_EQ(0, gc_recv_u64(fd, &v, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(1, v);
+	EXPECT_EQ(POLLOUT, poll_now(fd, POLLOUT) & POLLOUT);
+	EXPECT_EQ(0, gc_send_u64(fd, 3, GOCHAN_XFER_NONBLOCK))
+		TH_LOG("a free slot, and the send is refused");
+	kill(pid, SIGCONT);
+	EXPECT_EQ(0, gc_reap(pid));
+	ASSERT_EQ(0, gc_recv_u64(fd, &v, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(2, v);
+	ASSERT_EQ(0, gc_recv_u64(fd, &v, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(3, v);
+	close(fd);
+}
+
+/*
+ * A queued SELECT receiving from two unbuffered channels is completed
+ * through the second while its submitter is stopped: its waiter on the
+ * first is left behind until the submitter's task work unlinks it.  That
+ * waiter can take nothing, so the first channel has no receiver.
+ */
+TEST_F(uring_cmd, select_completed_elsewhere_leaves_no_receiver)
+{
+	struct gochan_stat st;
+	int fds[2];
+	pid_t pid;
+
+	for (int i = 0; i < 2; i++) {
+		fds[i] = gc_make(self->dev, 8, 0);
+		ASSERT_LE(0, fds[i]);
+	}
+	pid = spawn_stopped_submitter(fds[0], fds[1], GOCHAN_IOC_SELECT, 0);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, gc_wait_waiters(fds[1], 0, 1));
+	/* The select takes this send, through its second case. */
+	ASSERT_EQ(0, gc_send_u64(fds[1], 9, GOCHAN_XFER_NONBLOCK));
+	ASSERT_EQ(0, gc_stat(fds[0], &st));
+	EXPECT_EQ(0, st.recv_waiters) TH_LOG("a done select counts as a receiver");
+	EXPECT_EQ(0, poll_now(fds[0], POLLOUT) & POLLOUT)
+		TH_LOG("poll says a send would not block");
+	EXPECT_EQ(-EAGAIN, gc_send_u64(fds[0], 1, GOCHAN_XFER_NONBLOCK));
+	kill(pid, SIGCONT);
+	EXPECT_EQ(0, gc_reap(pid));
+	for (int i = 0; i < 2; i++)
+		close(fds[i]);
 }
 
 TEST_F(uring_cmd, close_completes_queued_commands)

@@ -181,7 +181,10 @@ struct gochan_stat {
 				 * the ring, plus any a faulting receive gave
 				 * back (which can make it exceed capacity). */
 	__u32 send_waiters;	/* Out: blocked sends (each blocked call or
-				 * pending asynchronous operation counts 1). */
+				 * pending asynchronous operation counts 1;
+				 * not one already cancelled, or a select
+				 * already done through another case, whose
+				 * CQE is yet to come). */
 	__u32 recv_waiters;	/* Out: blocked receives, likewise. */
 	__u32 reserved0;	/* Out: 0. */
 	__u64 sent;		/* Out: elements sent since creation. */
@@ -447,7 +450,10 @@ struct gochan_unlink {
  *
  * Commands queued on one channel are served in submission order, among
  * blocked calls and selects, as Go serves its waiting goroutines.  A
- * queued command counts in send_waiters / recv_waiters.
+ * queued command counts in send_waiters / recv_waiters, and in poll's
+ * readiness (a receiver waiting), until it is completed or cancelled: from
+ * then on, even before its CQE is posted (a stopped submitter runs no task
+ * work), it is nobody a send or receive could meet.
  *
  * Cancellation.  A queued command ends with -ECANCELED, unless a partner
  * completed it first (then it completes normally: an element is never both
