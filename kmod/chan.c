@@ -56,10 +56,11 @@ void __gochan_unlock_wake(struct gochan_unlock *u)
  * Tell the hooks and the poll waiters of @c that readiness @mask may have
  * appeared.  Called after the change, with no channel lock held (so in
  * process context).  The full barrier orders the change before the look
- * for waiters; it pairs with poll_wait() (wq_has_sleeper()'s argument) and
- * with the barrier a hook's owner puts between adding it (or clearing what
- * it records) and looking at the channel: either the look sees the change
- * or the hook runs after it.
+ * for waiters; it pairs with the one gochan_poll() puts between poll_wait()
+ * and its look (wq_has_sleeper()'s argument), and with the one a hook's
+ * owner puts between adding it (or clearing what it records) and looking
+ * at the channel: either the look sees the change or the waiter or hook is
+ * seen here.
  */
 void gochan_poll_wake(struct gochan_chan *c, __poll_t mask)
 {

@@ -558,13 +558,22 @@ static long gochan_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
  * alone decides it: gochan_chan_poll_mask()): any change after the look
  * wakes poll_wq, which we are on by then (pipe_poll's argument), if it is
  * a change we asked for (gochan_poll_want()).
+ *
+ * The waker skips the wakeup when nobody is queued (gochan_poll_wake():
+ * the change, a full barrier, then waitqueue_active()), so this side needs
+ * its full barrier too, between queueing and looking, as sock_poll_wait()
+ * has: else each side's load may pass its own store (store buffering) and
+ * both miss the other, the look the change and the waker the entry.
  */
 static __poll_t gochan_poll(struct file *file, poll_table *wait)
 {
 	struct gochan_chan *c = file->private_data;
 
 	gochan_poll_want(c, poll_requested_events(wait));
-	poll_wait(file, &c->poll_wq, wait);
+	if (!poll_does_not_wait(wait)) {
+		poll_wait(file, &c->poll_wq, wait);
+		smp_mb();	/* pairs with gochan_poll_wake()'s */
+	}
 	return gochan_chan_poll_mask(c);
 }
 

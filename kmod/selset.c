@@ -95,7 +95,8 @@ static void selset_hint(struct selset *set, u32 i)
 {
 	if (!test_bit(i, set->hint))
 		set_bit(i, set->hint);
-	/* wq_has_sleeper()'s barrier pairs with selset_poll()'s poll_wait(). */
+	/* wq_has_sleeper()'s barrier pairs with the one after selset_poll()'s
+	 * poll_wait(). */
 	if (wq_has_sleeper(&set->poll_wq))
 		wake_up_poll(&set->poll_wq, EPOLLIN | EPOLLRDNORM);
 }
@@ -290,13 +291,21 @@ static long gochan_selset_select(struct file *file, void __user *argp)
 	return ret;
 }
 
-/* poll(2) on the set: EPOLLIN while a hinted case looks ready. */
+/*
+ * poll(2) on the set: EPOLLIN while a hinted case looks ready.  Queued
+ * first, then a full barrier, then the look at the hints: selset_hint() sets
+ * a hint, then (wq_has_sleeper()) a full barrier, then looks for pollers;
+ * either the look sees the hint or the hint's wakeup sees us queued.
+ */
 static __poll_t selset_poll(struct file *file, poll_table *wait)
 {
 	struct selset *set = file->private_data;
 	u32 i, n = set->reg.ncases;
 
-	poll_wait(file, &set->poll_wq, wait);
+	if (!poll_does_not_wait(wait)) {
+		poll_wait(file, &set->poll_wq, wait);
+		smp_mb();	/* pairs with wq_has_sleeper()'s in selset_hint() */
+	}
 	for_each_set_bit(i, set->hint, n) {
 		if (sel_case_looks_ready(&set->reg.cases[i]))
 			return EPOLLIN | EPOLLRDNORM;

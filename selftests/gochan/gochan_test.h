@@ -518,6 +518,102 @@ static inline int gc_param(const char *name, unsigned long long *val)
 	return 0;
 }
 
+/*
+ * A poll racing the change that makes its fd readable: gc_poll_race() runs
+ * rounds for @ms milliseconds in which one thread poll(2)s @pfd for POLLIN
+ * while another, released at the same instant, sends one element on the
+ * channel @sfd; then the element is taken back out through @rfd (and, with
+ * @set_sel, the select set @pfd is selected on to take it).  Both sides
+ * store, then load: the poller its wait queue entry, then the state; the
+ * sender the state, then whether anyone is queued.  Without a full barrier
+ * on each side between the two, both loads can miss the other's store and
+ * the poll sleeps through the send.  poll(2) then wakes at its timeout and
+ * looks again, so a lost wakeup is a poll that took GC_RACE_SLOW_MS or more.
+ * Returns the number of such polls (or -errno), *rounds the rounds run.
+ */
+#include <poll.h>
+#include <pthread.h>
+
+#define GC_RACE_SLOW_MS		1000
+
+/* How long a race test runs: @dflt ms, or $GOCHAN_RACE_MS for a long run
+ * (the tests allow up to 600 s). */
+static inline int gc_race_ms(int dflt)
+{
+	const char *e = getenv("GOCHAN_RACE_MS");
+
+	return e && atoi(e) > 0 ? atoi(e) : dflt;
+}
+
+struct gc_race {
+	int pfd, sfd;
+	volatile int go;		/* round number the sender may start */
+	volatile int sent;		/* rounds the sender has done */
+	volatile int stop;
+	int err;
+};
+
+static inline void *gc_race_sender(void *p)
+{
+	struct gc_race *r = p;
+	uint64_t v = 1;
+
+	for (int round = 1; ; round++) {
+		while (__atomic_load_n(&r->go, __ATOMIC_ACQUIRE) < round &&
+		       !__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
+			;
+		if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
+			return NULL;
+		if (gc_send_u64(r->sfd, v, GOCHAN_XFER_NONBLOCK))
+			r->err = -errno ?: -EIO;
+		__atomic_store_n(&r->sent, round, __ATOMIC_RELEASE);
+	}
+}
+
+static inline long gc_poll_race(int pfd, int sfd, int rfd, bool set_sel,
+				int ms, long *rounds)
+{
+	struct gc_race r = { .pfd = pfd, .sfd = sfd };
+	int64_t end = gc_now_ns() + ms * 1000000LL;
+	pthread_t t;
+	long slow = 0;
+	int round;
+
+	*rounds = 0;
+	if (pthread_create(&t, NULL, gc_race_sender, &r))
+		return -EAGAIN;
+	for (round = 1; gc_now_ns() < end && !r.err; round++) {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		int64_t t0;
+		uint64_t v;
+
+		__atomic_store_n(&r.go, round, __ATOMIC_RELEASE);
+		t0 = gc_now_ns();
+		if (poll(&p, 1, 2 * GC_RACE_SLOW_MS) != 1) {
+			r.err = -EPROTO;	/* not even after its timeout */
+			break;
+		}
+		if (gc_now_ns() - t0 >= GC_RACE_SLOW_MS * 1000000LL)
+			slow++;
+		while (__atomic_load_n(&r.sent, __ATOMIC_ACQUIRE) < round)
+			;
+		if (set_sel) {
+			struct gochan_select s = {
+				.size = sizeof(s), .flags = GOCHAN_SELECT_NONBLOCK,
+			};
+
+			if (ioctl(pfd, GOCHAN_IOC_SELECT, &s))
+				r.err = -errno;
+		} else if (gc_recv_u64(rfd, &v, GOCHAN_XFER_NONBLOCK)) {
+			r.err = -EIO;
+		}
+		(*rounds)++;
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	return r.err ? r.err : slow;
+}
+
 /* Write a module parameter (a decimal value); 0 or -errno. */
 static inline int gc_param_write(const char *name, unsigned long long val)
 {

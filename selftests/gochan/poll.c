@@ -440,4 +440,25 @@ TEST_F(poll, epoll_wait_wakes_on_close)
 	close(fd);
 }
 
+/*
+ * A poll that queues itself on a channel just as an element arrives must
+ * not sleep through it (gc_poll_race(): the store-buffering pattern of
+ * poll_wait() against a waker that skips the wakeup when nobody is
+ * queued).  The window is a few instructions wide, so this can only try,
+ * for a few seconds of rounds; under TCG's one host thread (make check's
+ * guests) the vCPUs never reorder, so it guards the barriers on hardware.
+ */
+TEST_F_TIMEOUT(poll, poll_never_sleeps_through_an_element_racing_its_queueing, 600)
+{
+	int fd = gc_make(self->dev, 8, 1);
+	long rounds = 0, slow;
+
+	ASSERT_LE(0, fd);
+	slow = gc_poll_race(fd, fd, fd, false, gc_race_ms(3000), &rounds);
+	TH_LOG("%ld rounds, %ld lost wakeups", rounds, slow);
+	EXPECT_EQ(0, slow);
+	EXPECT_LT(0, rounds);
+	close(fd);
+}
+
 TEST_HARNESS_MAIN

@@ -480,6 +480,29 @@ TEST_F(selset, empty_set_waits_for_its_deadline)
 	close(set);
 }
 
+/*
+ * A poll of a set that queues itself just as one of its cases becomes
+ * ready must not sleep through it: the hook's hint and the set's wakeup
+ * against the poller's look (as poll.c's test of a channel).
+ */
+TEST_F_TIMEOUT(selset, poll_never_sleeps_through_a_case_racing_its_queueing, 600)
+{
+	int fd = gc_make(self->dev, 8, 1);
+	uint64_t v;
+	struct gochan_select_case cs[1] = { mkcase(fd, RECV, &v) };
+	int set = set_make(self->dev, cs, 1, 0);
+	long rounds = 0, slow;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, set);
+	slow = gc_poll_race(set, fd, fd, true, gc_race_ms(3000), &rounds);
+	TH_LOG("%ld rounds, %ld lost wakeups", rounds, slow);
+	EXPECT_EQ(0, slow);
+	EXPECT_LT(0, rounds);
+	close(set);
+	close(fd);
+}
+
 /* poll(2) and epoll(7) on a set: readable while a case is ready. */
 TEST_F(selset, poll_and_epoll_on_a_set)
 {
