@@ -3,8 +3,10 @@
  * GOCHAN_IOC_SELECT: Go's selectgo over channel fds.
  *
  *   0. Read the cases, take a reference on each case's file, copy every
- *      send value into the kernel: nothing below touches user memory
- *      except to fault in the winning receive buffer.
+ *      send value into the kernel, and (before any lock) probe the receive
+ *      buffers: nothing under a channel lock touches user memory, since a
+ *      fault may take as long as the memory's owner likes (FUSE,
+ *      userfaultfd) and would hold the lock, and everyone else, that long.
  *   1. Lock every distinct channel in address order (lockorder), so two
  *      selects over the same channels can never deadlock.
  *   2. Pass 1: visit the cases in a random order (pollorder); the first
@@ -264,7 +266,36 @@ void sel_lockorder(struct gochan_sel *s)
 }
 
 /*
- * Pass 1, for one case, with every lock held: proceed if ready.  Returns
+ * Probe the receive buffer of case @sc, before its channel is locked: a
+ * bad one is marked (sc->bad) for sel_try_case() to refuse.  Returns
+ * -EFAULT if it is bad, else 0.
+ */
+int sel_case_probe(struct sel_case *sc)
+{
+	u32 es = sc->c->elem_size;
+
+	sc->bad = !sc->send && es && fault_in_readable(sc->ubuf, es);
+	return sc->bad ? -EFAULT : 0;
+}
+
+/*
+ * Probe every receive case's buffer, before any lock: 0, or -EFAULT if one
+ * is bad (each bad case marked).
+ */
+static int sel_probe_all(struct gochan_sel *s)
+{
+	int ret = 0;
+	u32 i;
+
+	for (i = 0; i < s->ncases; i++)
+		ret = sel_case_probe(&s->cases[i]) ?: ret;
+	return ret;
+}
+
+/*
+ * Pass 1, for one case, with its channel locked (by sel_lock_all(), or
+ * alone): proceed if ready.  A receive case's buffer was probed before
+ * the lock (sel_case_probe()): nothing here touches user memory.  Returns
  * 1 if the case ran (*ok set for a receive), 0 if not ready, or -errno
  * (-EPIPE: a send on a closed channel was chosen; -EFAULT: the receive
  * buffer is bad, nothing taken).
@@ -273,6 +304,7 @@ int sel_try_case(struct sel_case *sc, u32 *ok, struct gochan_unlock *u)
 {
 	struct gochan_chan *c = sc->c;
 
+	lockdep_assert_held(&c->lock);
 	if (sc->send) {
 		if (c->closed) {
 			sc->w.closed = true;	/* read back by the caller */
@@ -283,7 +315,7 @@ int sel_try_case(struct sel_case *sc, u32 *ok, struct gochan_unlock *u)
 	if (!c->len && !c->nreturned && list_empty(&c->sendq) && !c->closed)
 		return 0;
 	/* Likely ready: a bad buffer fails before anything is taken. */
-	if (c->elem_size && fault_in_readable(sc->ubuf, c->elem_size))
+	if (sc->bad)
 		return -EFAULT;
 	if (gochan_recv_locked(c, sc->kbuf, 1, u)) {
 		*ok = 1;
@@ -294,21 +326,6 @@ int sel_try_case(struct sel_case *sc, u32 *ok, struct gochan_unlock *u)
 		return 1;
 	}
 	return 0;	/* only stale select waiters were queued */
-}
-
-/* Pass 2 helper: probe every receive buffer before we wait on them. */
-static int sel_fault_in_recv_bufs(struct gochan_sel *s)
-{
-	u32 i;
-
-	for (i = 0; i < s->ncases; i++) {
-		struct sel_case *sc = &s->cases[i];
-
-		if (!sc->send && sc->c->elem_size &&
-		    fault_in_readable(sc->ubuf, sc->c->elem_size))
-			return -EFAULT;
-	}
-	return 0;
 }
 
 /*
@@ -372,6 +389,7 @@ static bool sel_pass1_single(struct gochan_sel *s, u32 *ok, long *ret)
 
 		if (!sel_case_looks_ready(sc))
 			continue;
+		sel_case_probe(sc);
 		gochan_unlock_init(&u);
 		mutex_lock(&sc->c->lock);
 		*ret = sel_try_case(sc, ok, &u);
@@ -434,10 +452,13 @@ long sel_run(struct gochan_sel *s, u32 *ok)
 		.select	= true,
 	};
 	long ret = 0;
+	int bad;
 
 	sel_shuffle(s);
 	if (sel_pass1_single(s, ok, &ret))
 		return ret;
+	/* Every receive buffer, for pass 1 and before waiting on them. */
+	bad = sel_probe_all(s);
 	sel_lock_all(s);
 	if (sel_pass1(s, ok, &ret))
 		return ret;
@@ -445,10 +466,9 @@ long sel_run(struct gochan_sel *s, u32 *ok)
 		sel_unlock_all(s);
 		return s->blk.nonblock ? -EAGAIN : -ETIMEDOUT;
 	}
-	ret = sel_fault_in_recv_bufs(s);
-	if (ret) {
+	if (bad) {
 		sel_unlock_all(s);
-		return ret;
+		return bad;
 	}
 	sel_pass2(s, &wait);
 
@@ -559,16 +579,19 @@ u32 gochan_sel_ncases(const struct gochan_sel *s)
  *        partner holds it, so no canceller can end the command meanwhile
  * @ok: set for a receive case that ran at once
  *
- * Under every lock, a ready case runs at once (its index, as sel_run()
- * returns it, or -errno), or the select cannot wait (-EAGAIN, -ETIMEDOUT,
+ * The receive buffers are probed first, before any lock.  Then under
+ * every lock, a ready case runs at once (its index, as sel_run() returns
+ * it, or -errno), or the select cannot wait (-EAGAIN, -ETIMEDOUT,
  * -EFAULT), both with @wait still CLAIMED; or @wait goes back to PENDING
  * with a waiter on every case's channel (-EIOCBQUEUED).
  */
 long gochan_sel_begin(struct gochan_sel *s, struct gochan_wait *wait, u32 *ok)
 {
 	long ret = 0;
+	int bad;
 
 	sel_shuffle(s);
+	bad = sel_probe_all(s);
 	sel_lock_all(s);
 	WARN_ON_ONCE(READ_ONCE(wait->state) != GOCHAN_WAIT_CLAIMED);
 	if (sel_pass1(s, ok, &ret))
@@ -577,10 +600,9 @@ long gochan_sel_begin(struct gochan_sel *s, struct gochan_wait *wait, u32 *ok)
 		sel_unlock_all(s);
 		return s->blk.nonblock ? -EAGAIN : -ETIMEDOUT;
 	}
-	ret = sel_fault_in_recv_bufs(s);
-	if (ret) {
+	if (bad) {
 		sel_unlock_all(s);
-		return ret;
+		return bad;
 	}
 	WRITE_ONCE(wait->state, GOCHAN_WAIT_PENDING);
 	sel_pass2(s, wait);

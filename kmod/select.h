@@ -19,6 +19,8 @@ struct sel_case {
 	void __user		*ubuf;
 	void			*kbuf;		/* SEND: the value; RECV: shared */
 	bool			send;
+	bool			bad;		/* RECV: ubuf faulted when probed
+						 * (sel_case_probe(), unlocked) */
 	struct gochan_waiter	w;
 };
 
@@ -52,6 +54,7 @@ int sel_chan_addr_cmp(const void *a, const void *b);
 void sel_lockorder(struct gochan_sel *s);
 void sel_free(struct gochan_sel *s);
 long sel_run(struct gochan_sel *s, u32 *ok);
+int sel_case_probe(struct sel_case *sc);
 int sel_try_case(struct sel_case *sc, u32 *ok, struct gochan_unlock *u);
 bool sel_case_looks_ready(const struct sel_case *sc);
 int sel_put_out(void __user *argp, struct gochan_select *arg, u32 index,

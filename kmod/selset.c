@@ -168,6 +168,7 @@ static long selset_try_hinted(struct selset *set, struct sel_case *sc,
 			ret = -EFAULT;
 			break;
 		}
+		sel_case_probe(sc);	/* a receive's buffer, before the lock */
 		gochan_unlock_init(&u);
 		mutex_lock(&sc->c->lock);
 		r = sel_try_case(sc, ok, &u);

@@ -22,6 +22,8 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -40,6 +42,7 @@
 #include <sys/wait.h>
 
 #include <linux/gochan.h>
+#include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
 
@@ -531,9 +534,6 @@ static inline int gc_param(const char *name, unsigned long long *val)
  * looks again, so a lost wakeup is a poll that took GC_RACE_SLOW_MS or more.
  * Returns the number of such polls (or -errno), *rounds the rounds run.
  */
-#include <poll.h>
-#include <pthread.h>
-
 #define GC_RACE_SLOW_MS		1000
 
 /* How long a race test runs: @dflt ms, or $GOCHAN_RACE_MS for a long run
@@ -612,6 +612,91 @@ static inline long gc_poll_race(int pfd, int sfd, int rfd, bool set_sel,
 	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 	return r.err ? r.err : slow;
+}
+
+/*
+ * userfaultfd(2), to hold a task in a page fault for as long as a test
+ * likes, as a FUSE file or a lazily restored process would:
+ *  - gc_uffd_open() makes one (-errno if not allowed here);
+ *  - gc_uffd_page() maps @npages anonymous pages and registers them with
+ *    @mode (UFFDIO_REGISTER_MODE_MISSING: the first touch of a page stalls;
+ *    UFFDIO_REGISTER_MODE_WP: a write to a page gc_uffd_wp() protected
+ *    stalls);
+ *  - gc_uffd_wait() waits up to @ms for a fault and gives its address;
+ *  - gc_uffd_zero() resolves a missing fault with a zero page,
+ *    gc_uffd_wp() protects or (waking the faulting task) unprotects.
+ */
+static inline int gc_uffd_open(void)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP,
+	};
+	int fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, UFFDIO_API, &api)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static inline void *gc_uffd_page(int uffd, size_t npages, uint64_t mode)
+{
+	size_t len = npages * sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)p, .len = len }, .mode = mode,
+	};
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (mode & UFFDIO_REGISTER_MODE_WP)
+		memset(p, 0, len);	/* present: only writes will stall */
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		munmap(p, len);
+		return NULL;
+	}
+	return p;
+}
+
+static inline int gc_uffd_wait(int uffd, uintptr_t *addr, int ms)
+{
+	struct pollfd p = { .fd = uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	if (poll(&p, 1, ms) != 1)
+		return -ETIMEDOUT;
+	if (read(uffd, &msg, sizeof(msg)) != sizeof(msg))
+		return -errno;
+	if (msg.event != UFFD_EVENT_PAGEFAULT)
+		return -EPROTO;
+	if (addr)
+		*addr = msg.arg.pagefault.address;
+	return 0;
+}
+
+static inline int gc_uffd_zero(int uffd, void *page)
+{
+	struct uffdio_zeropage z = {
+		.range = { .start = (uintptr_t)page, .len = sysconf(_SC_PAGESIZE) },
+	};
+
+	return ioctl(uffd, UFFDIO_ZEROPAGE, &z) ? -errno : 0;
+}
+
+static inline int gc_uffd_wp(int uffd, void *page, bool protect)
+{
+	struct uffdio_writeprotect wp = {
+		.range = { .start = (uintptr_t)page, .len = sysconf(_SC_PAGESIZE) },
+		.mode = protect ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
+	};
+
+	return ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) ? -errno : 0;
 }
 
 /* Write a module parameter (a decimal value); 0 or -errno. */
