@@ -394,6 +394,7 @@ void gochan_sel_outcome(struct gochan_sel *s, u32 index,
 long gochan_ioctl_open(void __user *argp);
 long gochan_ioctl_unlink(void __user *argp);
 int gochan_names_show(struct seq_file *m, void *v);
+bool gochan_names_reap(void);
 void gochan_names_exit(void);
 void gochan_chan_stat(struct gochan_chan *c, struct gochan_stat *st);
 __poll_t gochan_chan_poll_mask(struct gochan_chan *c);

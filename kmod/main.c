@@ -127,6 +127,9 @@ static long gochan_ioctl_create(void __user *argp)
 		return -EINVAL;
 
 	c = gochan_chan_create(cr.elem_size, cr.capacity);
+	/* Rings only names nobody can reach any more hold go first. */
+	if (c == ERR_PTR(-ENOSPC) && gochan_names_reap())
+		c = gochan_chan_create(cr.elem_size, cr.capacity);
 	if (IS_ERR(c))
 		return PTR_ERR(c);
 	fd = gochan_chan_install_fd(c, cr.flags, O_RDWR, &file);

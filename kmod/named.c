@@ -4,16 +4,28 @@
  * read(2) on /dev/gochan gives.
  *
  * Every name of every IPC namespace is in one hash table, keyed by the name
- * and by the namespace's mqueue mount (ipc_ns->mq_mnt), of which each name
- * holds a reference.  A module cannot hold the namespace itself (put_ipc_ns()
- * is not exported), but the vfsmount it holds cannot be freed, so a
- * namespace made later never gets the same key: names never leak between
- * namespaces.  The cost is that names left in a namespace that has died stay
- * here until the module is unloaded.
+ * and by the namespace's mqueue mount (ipc_ns->mq_mnt).  A module cannot
+ * hold the namespace itself (put_ipc_ns() is not exported on 6.1, and a
+ * reference would keep it alive), so each namespace with names has a
+ * struct gochan_ipcns holding a reference to that vfsmount instead: it
+ * cannot be freed, so a namespace made later never gets the same key, and
+ * names never leak between namespaces.
  *
- * Locking: gochan_names_lock (a mutex) protects the table and every
- * gochan_name in it.  It nests outside the channel locks (the listing reads
- * each channel's stat under it); nothing takes it under a channel lock.
+ * A namespace that dies leaves its names unreachable: nobody can open or
+ * unlink them any more, yet they would hold their channels, and their rings'
+ * share of max_total_bytes, until the module is unloaded; an unprivileged
+ * unshare(CLONE_NEWUSER | CLONE_NEWIPC) would do for a lasting ENOSPC.  So
+ * they are freed once their namespace has died (names_reap()): before any
+ * OPEN does its work, for the listing, and when a CREATE finds the budget
+ * spent.  A namespace is dead once put_ipc_ns() has cleared
+ * mq_mnt->mnt_sb->s_fs_info (mq_clear_sbinfo(), under mq_lock, when its
+ * last reference goes; 6.1 and 6.12 alike): the superblock lives on for
+ * our mount reference, and its s_fs_info never becomes non-NULL again.
+ *
+ * Locking: gochan_names_lock (a mutex) protects the table, the list of
+ * namespaces and every gochan_name and gochan_ipcns.  It nests outside the
+ * channel locks (the listing reads each channel's stat under it); nothing
+ * takes it under a channel lock.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -31,9 +43,17 @@
 
 #include "gochan.h"
 
+/* An IPC namespace that has names. */
+struct gochan_ipcns {
+	struct list_head	node;		/* in gochan_ipcnses */
+	struct vfsmount		*mnt;		/* its mq_mnt; referenced */
+	struct list_head	names;		/* gochan_name.ns_node */
+};
+
 struct gochan_name {
 	struct hlist_node	node;		/* in gochan_names */
-	struct vfsmount		*ns_mnt;	/* the namespace's; referenced */
+	struct gochan_ipcns	*ns;		/* its namespace */
+	struct list_head	ns_node;	/* in ns->names */
 	struct gochan_chan	*c;		/* referenced */
 	kuid_t			uid, cuid;	/* owner, creator */
 	kgid_t			gid, cgid;
@@ -44,6 +64,7 @@ struct gochan_name {
 
 static DEFINE_MUTEX(gochan_names_lock);
 static DEFINE_HASHTABLE(gochan_names, 8);
+static LIST_HEAD(gochan_ipcnses);
 
 static struct ipc_namespace *current_ipc_ns(void)
 {
@@ -81,9 +102,44 @@ static struct gochan_name *name_lookup(const char *name, struct vfsmount *mnt,
 
 	lockdep_assert_held(&gochan_names_lock);
 	hash_for_each_possible(gochan_names, n, node, hash)
-		if (n->ns_mnt == mnt && !strcmp(n->name, name))
+		if (n->ns->mnt == mnt && !strcmp(n->name, name))
 			return n;
 	return NULL;
+}
+
+/* The record of the namespace of @mnt, made if needed (NULL: no memory). */
+static struct gochan_ipcns *ipcns_get(struct vfsmount *mnt)
+{
+	struct gochan_ipcns *ns;
+
+	lockdep_assert_held(&gochan_names_lock);
+	list_for_each_entry(ns, &gochan_ipcnses, node)
+		if (ns->mnt == mnt)
+			return ns;
+	ns = kzalloc(sizeof(*ns), GFP_KERNEL_ACCOUNT);
+	if (!ns)
+		return NULL;
+	ns->mnt = mntget(mnt);
+	INIT_LIST_HEAD(&ns->names);
+	list_add(&ns->node, &gochan_ipcnses);
+	return ns;
+}
+
+/* Forget @ns once it has no names. */
+static void ipcns_put_if_empty(struct gochan_ipcns *ns)
+{
+	lockdep_assert_held(&gochan_names_lock);
+	if (!list_empty(&ns->names))
+		return;
+	list_del(&ns->node);
+	mntput(ns->mnt);
+	kfree(ns);
+}
+
+/* Whether the namespace of @ns has died (see the top of this file). */
+static bool ipcns_dead(const struct gochan_ipcns *ns)
+{
+	return !READ_ONCE(ns->mnt->mnt_sb->s_fs_info);
 }
 
 /* System V's ipcperms(): @want is 4 (receive), 2 (send) or both. */
@@ -102,11 +158,69 @@ static int name_permission(const struct gochan_name *n, int want)
 	return 0;
 }
 
+/* Take @n out of the table; name_free() it once the lock is dropped. */
+static void name_del(struct gochan_name *n)
+{
+	lockdep_assert_held(&gochan_names_lock);
+	hash_del(&n->node);
+	list_del(&n->ns_node);
+	ipcns_put_if_empty(n->ns);
+	n->ns = NULL;
+}
+
 static void name_free(struct gochan_name *n)
 {
 	gochan_chan_put(n->c);
-	mntput(n->ns_mnt);
 	kfree(n);
+}
+
+/*
+ * Take the names of every dead namespace out of the table, onto @dead (to
+ * be freed with names_free() once the lock is dropped: freeing a channel
+ * may take its lock).
+ */
+static void names_reap(struct list_head *dead)
+{
+	struct gochan_ipcns *ns, *ns_tmp;
+	struct gochan_name *n, *tmp;
+
+	lockdep_assert_held(&gochan_names_lock);
+	list_for_each_entry_safe(ns, ns_tmp, &gochan_ipcnses, node) {
+		if (!ipcns_dead(ns))
+			continue;
+		list_for_each_entry_safe(n, tmp, &ns->names, ns_node) {
+			name_del(n);
+			list_add(&n->ns_node, dead);
+		}
+	}
+}
+
+static void names_free(struct list_head *dead)
+{
+	struct gochan_name *n, *tmp;
+
+	list_for_each_entry_safe(n, tmp, dead, ns_node)
+		name_free(n);
+}
+
+/**
+ * gochan_names_reap - free the names of IPC namespaces that have died.
+ *
+ * Before an OPEN, and for a CREATE that found max_total_bytes (or its
+ * user's share) spent: returns true if a name was freed, so that the
+ * create may try again.
+ */
+bool gochan_names_reap(void)
+{
+	LIST_HEAD(dead);
+
+	mutex_lock(&gochan_names_lock);
+	names_reap(&dead);
+	mutex_unlock(&gochan_names_lock);
+	if (list_empty(&dead))
+		return false;
+	names_free(&dead);
+	return true;
 }
 
 /*
@@ -150,20 +264,26 @@ static struct gochan_chan *name_open(const struct gochan_open *op,
 	err = -ENOMEM;
 	if (!n)
 		goto out_unlock;
+	n->ns = ipcns_get(mnt);
+	if (!n->ns) {
+		kfree(n);
+		goto out_unlock;
+	}
 	c = gochan_chan_create(op->elem_size, op->capacity);
 	if (IS_ERR(c)) {
+		ipcns_put_if_empty(n->ns);
 		kfree(n);
 		err = PTR_ERR(c);
 		goto out_unlock;
 	}
 	n->c = c;
-	n->ns_mnt = mntget(mnt);
 	n->uid = n->cuid = current_euid();
 	n->gid = n->cgid = current_egid();
 	n->mode = op->mode;
 	n->hash = hash;
 	strscpy(n->name, name, sizeof(n->name));
 	hash_add(gochan_names, &n->node, hash);
+	list_add_tail(&n->ns_node, &n->ns->names);
 	gochan_chan_get(c);		/* the caller's; the name has its own */
 	*created = true;
 out_unlock_ok:
@@ -183,7 +303,7 @@ static void name_unmake(const char *name, struct gochan_chan *c)
 	mutex_lock(&gochan_names_lock);
 	n = name_lookup(name, mnt, name_hash(name, mnt));
 	if (n && n->c == c)
-		hash_del(&n->node);
+		name_del(n);
 	else
 		n = NULL;
 	mutex_unlock(&gochan_names_lock);
@@ -227,6 +347,8 @@ long gochan_ioctl_open(void __user *argp)
 	if (op.flags & GOCHAN_OPEN_NONBLOCK)
 		create_flags |= GOCHAN_CREATE_NONBLOCK;
 
+	/* Dead namespaces' rings go before this one may need the room. */
+	gochan_names_reap();
 	c = name_open(&op, name, want, &created);
 	if (IS_ERR(c))
 		return PTR_ERR(c);
@@ -283,7 +405,7 @@ long gochan_ioctl_unlink(void __user *argp)
 	if (!uid_eq(euid, n->cuid) && !uid_eq(euid, n->uid) &&
 	    !ns_capable(current_ipc_ns()->user_ns, CAP_SYS_ADMIN))
 		goto out_unlock;
-	hash_del(&n->node);
+	name_del(n);
 	err = 0;
 out_unlock:
 	mutex_unlock(&gochan_names_lock);
@@ -299,13 +421,15 @@ int gochan_names_show(struct seq_file *m, void *v)
 	struct user_namespace *uns = current_user_ns();
 	struct gochan_name *n;
 	unsigned int bkt;
+	LIST_HEAD(dead);
 
 	seq_puts(m, "# NAME ID ELEM_SIZE CAPACITY LEN CLOSED MODE UID GID\n");
 	mutex_lock(&gochan_names_lock);
+	names_reap(&dead);
 	hash_for_each(gochan_names, bkt, n, node) {
 		struct gochan_stat st = {};
 
-		if (n->ns_mnt != mnt)
+		if (n->ns->mnt != mnt)
 			continue;
 		gochan_chan_stat(n->c, &st);
 		seq_printf(m, "%s %llu %u %u %u %u %03o %u %u\n", n->name,
@@ -315,6 +439,7 @@ int gochan_names_show(struct seq_file *m, void *v)
 			   from_kgid_munged(uns, n->gid));
 	}
 	mutex_unlock(&gochan_names_lock);
+	names_free(&dead);
 	return 0;
 }
 
@@ -327,7 +452,7 @@ void gochan_names_exit(void)
 
 	mutex_lock(&gochan_names_lock);
 	hash_for_each_safe(gochan_names, bkt, tmp, n, node) {
-		hash_del(&n->node);
+		name_del(n);
 		name_free(n);
 	}
 	mutex_unlock(&gochan_names_lock);

@@ -22,6 +22,7 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -697,6 +698,17 @@ static inline int gc_uffd_wp(int uffd, void *page, bool protect)
 	};
 
 	return ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) ? -errno : 0;
+}
+
+/*
+ * Become uid/gid @id (no supplementary groups): in a single-threaded child
+ * (the system calls themselves, which change the calling thread only: a
+ * file may include this after <unistd.h> without _GNU_SOURCE).  0 or -1.
+ */
+static inline int gc_become(uid_t id)
+{
+	return setgroups(0, NULL) || syscall(SYS_setresgid, id, id, id) ||
+	       syscall(SYS_setresuid, id, id, id) ? -1 : 0;
 }
 
 /* Write a module parameter (a decimal value); 0 or -errno. */

@@ -63,12 +63,6 @@ static void listing_line(const char *name, char *line, size_t len)
 	}
 }
 
-/* Become uid/gid @id (no supplementary groups) in a child. */
-static int become(uid_t id)
-{
-	return setgroups(0, NULL) || setresgid(id, id, id) || setresuid(id, id, id);
-}
-
 FIXTURE(named) {
 	int dev;
 	char name[48];
@@ -250,7 +244,7 @@ TEST_F(named, permissions_follow_the_mode_as_sysv_ipc)
 	if (pid == 0) {
 		int fd, dev = -1;
 
-		if (become(65534))
+		if (gc_become(65534))
 			_exit(10);
 		dev = gc_open_dev();
 		if (dev < 0)
@@ -341,7 +335,7 @@ TEST_F(named, names_are_scoped_to_the_ipc_namespace)
 		if (fd < 0 || id2 == id1)
 			_exit(13);
 		close(fd);
-		/* Names outlive their namespace (see named.c): clean up. */
+		/* Unlinked, not left for the namespace's death to free. */
 		_exit(gc_unlink_name(dev, self->name) ? 14 : 0);
 	}
 	EXPECT_EQ(0, gc_reap(pid));
@@ -355,6 +349,76 @@ TEST_F(named, names_are_scoped_to_the_ipc_namespace)
 		close(b);
 	}
 	close(a);
+}
+
+/*
+ * The names of an IPC namespace go when the namespace does: nobody can
+ * reach them any more, so the rings they hold count against
+ * max_total_bytes no longer.  A user makes named channels up to the
+ * budget in an IPC namespace of its own (unprivileged, through a user
+ * namespace, as anyone may; as root if user namespaces are off), and
+ * exits, leaving the names; then a ring of that size can be made again.
+ */
+TEST_F(named, names_of_a_dead_ipc_namespace_are_freed)
+{
+	unsigned long long old_total = 0;
+	int *made = gc_shared(sizeof(int) * 2);
+	int fds[16], k, fd;
+	pid_t pid;
+
+	ASSERT_NE(NULL, made);
+	if (geteuid() != 0 || gc_param("max_total_bytes", &old_total))
+		SKIP(return, "needs root and max_total_bytes");
+	ASSERT_EQ(0, gc_param_write("max_total_bytes", 8 << 20));
+	/* Room for k rings of 1 MiB now (fewer than 8 if other rings live). */
+	for (k = 0; k < 16; k++) {
+		fds[k] = gc_make(self->dev, 65536, 16);
+		if (fds[k] < 0)
+			break;
+	}
+	EXPECT_EQ(-ENOSPC, k < 16 ? fds[k] : 0);
+	for (int i = 0; i < k; i++)
+		close(fds[i]);
+	pid = gc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char name[64];
+		int dev;
+
+		made[1] = 1;	/* unprivileged */
+		if (gc_become(65534) || unshare(CLONE_NEWUSER | CLONE_NEWIPC)) {
+			if (gc_become(0) && geteuid() != 0)
+				_exit(10);
+			made[1] = 0;
+			if (unshare(CLONE_NEWIPC))
+				_exit(11);
+		}
+		dev = gc_open_dev();
+		if (dev < 0)
+			_exit(12);
+		for (int i = 0; i < 16; i++) {
+			snprintf(name, sizeof(name), "dead-ns-%d-%d", getpid(), i);
+			fd = gc_open_name(dev, name, CREATE_EXCL | GOCHAN_OPEN_SEND, 0666,
+					  65536, 16, NULL);
+			if (fd < 0)
+				break;
+			made[0]++;
+			close(fd);
+		}
+		/* Exit with the names left: the namespace dies with us. */
+		_exit(0);
+	}
+	EXPECT_EQ(0, gc_reap(pid));
+	TH_LOG("%d rings of 1 MiB fit; the %s user made %d names", k,
+	       made[1] ? "unprivileged" : "root", made[0]);
+	EXPECT_EQ(k, made[0]);
+	/* Nobody can reach those names: their rings are freed. */
+	fd = gc_make(self->dev, 65536, 16);
+	EXPECT_LE(0, fd) TH_LOG("ENOSPC: the dead namespace's names still hold "
+				"the budget (%s)", strerror(-fd));
+	if (fd >= 0)
+		close(fd);
+	ASSERT_EQ(0, gc_param_write("max_total_bytes", old_total));
 }
 
 TEST_F(named, listing_shows_each_name_with_its_stat)

@@ -340,8 +340,10 @@ struct gochan_selset {
  * Named channels.  A name is 1..GOCHAN_NAME_MAX-1 bytes of printable ASCII
  * other than space, and is scoped to the caller's IPC namespace: a name made
  * in one namespace is invisible from another.  A named channel lives until
- * its name is unlinked and its last fd closed (or the module is unloaded);
- * unlinking a name leaves the open fds working.  Access is checked as System
+ * its name is gone and its last fd closed; a name goes when it is unlinked,
+ * when its IPC namespace dies (nobody could reach it any more: its ring
+ * stops counting against max_total_bytes), or when the module is unloaded.
+ * Unlinking a name leaves the open fds working.  Access is checked as System
  * V IPC checks it (ipcperms): the owner's, then the group's, then others'
  * bits of mode; receiving needs read (4), sending and closing need write
  * (2); CAP_IPC_OWNER in the namespace's user namespace overrides.
