@@ -895,7 +895,8 @@ void gochan_chan_stat(struct gochan_chan *c, struct gochan_stat *st)
  * @elem_size: bytes per element, 0 for a signal channel
  * @capacity: ring slots, 0 for unbuffered
  *
- * The ring and the channel are charged to the caller's memory cgroup.
+ * The ring and the channel are charged to the caller's memory cgroup, the
+ * ring's bytes to max_total_bytes and to the caller's user's share of it.
  * Returns the channel or ERR_PTR(-EINVAL / -ENOSPC / -ENOMEM).
  */
 struct gochan_chan *gochan_chan_create(u32 elem_size, u32 capacity)
@@ -915,7 +916,7 @@ struct gochan_chan *gochan_chan_create(u32 elem_size, u32 capacity)
 		    GFP_KERNEL_ACCOUNT);
 	if (!c)
 		return ERR_PTR(-ENOMEM);
-	err = gochan_charge_total(ring_bytes);
+	err = gochan_charge(ring_bytes, &c->user);
 	if (err)
 		goto err_free;
 	if (ring_bytes && ring_bytes <= GOCHAN_INLINE_RING) {
@@ -948,7 +949,7 @@ struct gochan_chan *gochan_chan_create(u32 elem_size, u32 capacity)
 	return c;
 
 err_uncharge:
-	gochan_uncharge_total(ring_bytes);
+	gochan_uncharge(c->user, ring_bytes);
 err_free:
 	kfree(c);
 	return ERR_PTR(err);
@@ -976,7 +977,7 @@ void gochan_chan_put(struct gochan_chan *c)
 		gochan_poison(c->ring, c->ring_bytes);
 	if (c->ring != c->inline_ring)
 		kvfree(c->ring);
-	gochan_uncharge_total(c->ring_bytes);
+	gochan_uncharge(c->user, c->ring_bytes);
 	put_pid(c->creator);
 	mutex_destroy(&c->lock);
 	kfree(c);

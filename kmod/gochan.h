@@ -38,6 +38,7 @@
 #include <uapi/linux/gochan.h>
 
 struct io_uring_cmd;
+struct gochan_user;
 
 /*
  * gochan_noinit - a stack object that CONFIG_INIT_STACK_ALL_ZERO need not
@@ -85,6 +86,8 @@ struct gochan_chan {
 	u32			elem_size;	/* bytes per element, fixed */
 	u32			capacity;	/* ring slots, fixed; 0 = unbuffered */
 	size_t			ring_bytes;	/* charged to max_total_bytes */
+	struct gochan_user	*user;		/* and to its creator's share
+						 * (NULL without a ring) */
 	struct pid		*creator;	/* creator's thread group */
 
 	struct mutex		lock;
@@ -326,8 +329,8 @@ static __always_inline void gochan_poison(void *buf, size_t bytes)
 /* main.c: limits (module parameters), read once per use. */
 u32 gochan_max_elem_size(void);
 size_t gochan_max_chan_bytes(void);
-int gochan_charge_total(size_t bytes);
-void gochan_uncharge_total(size_t bytes);
+int gochan_charge(size_t bytes, struct gochan_user **userp);
+void gochan_uncharge(struct gochan_user *user, size_t bytes);
 
 /* chan.c: the channel core; no user memory is touched here. */
 struct gochan_chan *gochan_chan_create(u32 elem_size, u32 capacity);

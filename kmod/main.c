@@ -7,12 +7,16 @@
  * chan.c; the channel file, file.c.  The ABI is include/uapi/linux/gochan.h.
  */
 #include <linux/atomic.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/hashtable.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/uaccess.h>
 
 #include "gochan.h"
@@ -23,6 +27,7 @@
 static unsigned int max_elem_size = GOCHAN_ELEM_SIZE_MAX;
 static unsigned long max_chan_bytes = 16ul << 20;
 static unsigned long max_total_bytes = 1ul << 30;
+static unsigned long max_user_bytes = 256ul << 20;
 static atomic_long_t total_bytes = ATOMIC_LONG_INIT(0);
 
 static int param_set_elem_size(const char *val, const struct kernel_param *kp)
@@ -52,6 +57,9 @@ MODULE_PARM_DESC(max_chan_bytes,
 module_param(max_total_bytes, ulong, 0644);
 MODULE_PARM_DESC(max_total_bytes,
 		 "Largest sum of all channels' rings in bytes (default 1 GiB)");
+module_param(max_user_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_user_bytes,
+		 "Largest sum of the rings of one user's channels in bytes (default 256 MiB)");
 
 /* --- Debugging --- */
 
@@ -92,21 +100,127 @@ size_t gochan_max_chan_bytes(void)
 	return READ_ONCE(max_chan_bytes);
 }
 
-/* Reserve @bytes of ring against max_total_bytes: 0 or -ENOSPC. */
-int gochan_charge_total(size_t bytes)
-{
-	long limit = min_t(unsigned long, READ_ONCE(max_total_bytes), LONG_MAX);
+/*
+ * struct gochan_user - the rings of one user's channels, charged against
+ * max_user_bytes as POSIX message queues are charged to their creator's
+ * RLIMIT_MSGQUEUE: one user (/dev/gochan is 0666: any user) cannot take all
+ * of max_total_bytes from the others.  A user is a real uid as the initial
+ * user namespace sees it: making a user namespace makes no new user here.
+ * Each channel with a ring holds a reference to its creator's.
+ *
+ * Locking: gochan_users_lock (a spinlock) protects the table and the drop
+ * of a user's last reference; @bytes is atomic.
+ */
+struct gochan_user {
+	struct hlist_node	node;		/* in gochan_users */
+	kuid_t			uid;
+	refcount_t		ref;		/* one per channel charged */
+	atomic_long_t		bytes;		/* its channels' ring bytes */
+};
 
-	if (atomic_long_add_return(bytes, &total_bytes) > limit) {
-		atomic_long_sub(bytes, &total_bytes);
+static DEFINE_SPINLOCK(gochan_users_lock);
+static DEFINE_HASHTABLE(gochan_users, 6);
+
+static struct gochan_user *user_lookup(kuid_t uid)
+{
+	struct gochan_user *u;
+
+	lockdep_assert_held(&gochan_users_lock);
+	hash_for_each_possible(gochan_users, u, node, __kuid_val(uid))
+		if (uid_eq(u->uid, uid) && refcount_inc_not_zero(&u->ref))
+			return u;
+	return NULL;
+}
+
+/* The caller's user, referenced; NULL if out of memory. */
+static struct gochan_user *user_get(void)
+{
+	kuid_t uid = current_uid();
+	struct gochan_user *u, *new;
+
+	spin_lock(&gochan_users_lock);
+	u = user_lookup(uid);
+	spin_unlock(&gochan_users_lock);
+	if (u)
+		return u;
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return NULL;
+	new->uid = uid;
+	refcount_set(&new->ref, 1);
+	spin_lock(&gochan_users_lock);
+	u = user_lookup(uid);		/* made meanwhile by another task? */
+	if (!u)
+		hash_add(gochan_users, &new->node, __kuid_val(uid));
+	spin_unlock(&gochan_users_lock);
+	if (u)
+		kfree(new);
+	return u ?: new;
+}
+
+static void user_put(struct gochan_user *u)
+{
+	if (!refcount_dec_and_lock(&u->ref, &gochan_users_lock))
+		return;
+	hash_del(&u->node);
+	spin_unlock(&gochan_users_lock);
+	WARN_ON_ONCE(atomic_long_read(&u->bytes));
+	kfree(u);
+}
+
+/* Add @bytes to @counter unless that passes @limit: 0 or -ENOSPC. */
+static int charge_one(atomic_long_t *counter, size_t bytes, unsigned long limit)
+{
+	if (atomic_long_add_return(bytes, counter) > min(limit, (unsigned long)LONG_MAX)) {
+		atomic_long_sub(bytes, counter);
 		return -ENOSPC;
 	}
 	return 0;
 }
 
-void gochan_uncharge_total(size_t bytes)
+/**
+ * gochan_charge - reserve a ring's bytes for the calling user's new channel.
+ * @bytes: the ring's size
+ * @userp: gets the user charged, for gochan_uncharge() (NULL if @bytes is 0)
+ *
+ * Against max_user_bytes for the caller's user, and max_total_bytes for
+ * all.  Returns 0, -ENOSPC or -ENOMEM.
+ */
+int gochan_charge(size_t bytes, struct gochan_user **userp)
 {
+	struct gochan_user *u;
+	int err;
+
+	*userp = NULL;
+	if (!bytes)
+		return 0;
+	u = user_get();
+	if (!u)
+		return -ENOMEM;
+	err = charge_one(&u->bytes, bytes, READ_ONCE(max_user_bytes));
+	if (err)
+		goto err_put;
+	err = charge_one(&total_bytes, bytes, READ_ONCE(max_total_bytes));
+	if (err)
+		goto err_uncharge_user;
+	*userp = u;
+	return 0;
+
+err_uncharge_user:
+	atomic_long_sub(bytes, &u->bytes);
+err_put:
+	user_put(u);
+	return err;
+}
+
+/* Give back what gochan_charge() reserved. */
+void gochan_uncharge(struct gochan_user *user, size_t bytes)
+{
+	if (!user)
+		return;
 	atomic_long_sub(bytes, &total_bytes);
+	atomic_long_sub(bytes, &user->bytes);
+	user_put(user);
 }
 
 /* --- /dev/gochan --- */
@@ -214,6 +328,7 @@ static void __exit gochan_exit(void)
 	gochan_names_exit();
 	/* Every channel held a module reference through its file. */
 	WARN_ON(atomic_long_read(&total_bytes));
+	WARN_ON(!hash_empty(gochan_users));
 }
 
 module_init(gochan_init);

@@ -100,7 +100,8 @@ extern "C" {
  *  -EINVAL  an unknown flag, elem_size above max_elem_size, or a ring larger
  *           than the module's max_chan_bytes (a signal channel's slots
  *           count one byte each here, which bounds its capacity too);
- *  -ENOSPC  the module-wide max_total_bytes of rings would be exceeded;
+ *  -ENOSPC  the module-wide max_total_bytes of rings would be exceeded, or
+ *           max_user_bytes of the rings of the caller's user's channels;
  *  -ENOMEM  out of memory, or the memory cgroup charge failed;
  *  -EMFILE / -ENFILE  no fd can be had (also for opening the device).
  */

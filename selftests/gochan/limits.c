@@ -275,6 +275,81 @@ static int unlink_named(int dev, const char *name)
 	return gc_err(ioctl(dev, GOCHAN_IOC_UNLINK, &ul));
 }
 
+/* What a user's helper saw: rings made, then the error that stopped it. */
+struct user_share {
+	int made;
+	int err;
+	volatile int ready, release;
+};
+
+/*
+ * One user's rings together are bounded by max_user_bytes, below
+ * max_total_bytes, so that one user (any user: /dev/gochan is 0666) cannot
+ * take the whole budget from the others.  User A makes 1 MiB rings until
+ * refused and keeps them; user B can still make one.
+ */
+TEST_F(limits, one_user_cannot_take_the_whole_budget)
+{
+	struct user_share *a = gc_shared(sizeof(*a));
+	unsigned long long old_total = 0, old_user = 0;
+	bool have_user;
+	pid_t pa, pb;
+	int status;
+
+	ASSERT_NE(NULL, a);
+	if (geteuid() != 0 || param_set("max_total_bytes", 8 * RING, &old_total))
+		SKIP(return, "needs root and a writable max_total_bytes");
+	have_user = !param_set("max_user_bytes", 2 * RING, &old_user);
+	if (!have_user)
+		TH_LOG("no max_user_bytes parameter");
+	pa = gc_fork();
+	ASSERT_LE(0, pa);
+	if (pa == 0) {
+		int fds[16];
+
+		if (gc_become(65534))
+			_exit(1);
+		for (a->made = 0; a->made < 16; a->made++) {
+			fds[a->made] = gc_make(self->dev, 65536, 16);
+			if (fds[a->made] < 0) {
+				a->err = -fds[a->made];
+				break;
+			}
+		}
+		__atomic_store_n(&a->ready, 1, __ATOMIC_RELEASE);
+		while (!__atomic_load_n(&a->release, __ATOMIC_ACQUIRE))
+			usleep(1000);
+		_exit(0);
+	}
+	for (int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+	     !__atomic_load_n(&a->ready, __ATOMIC_ACQUIRE) && gc_now_ns() < end;)
+		usleep(1000);
+	pb = gc_fork();
+	ASSERT_LE(0, pb);
+	if (pb == 0) {
+		int fd;
+
+		if (gc_become(65533))
+			_exit(1);
+		fd = gc_make(self->dev, 65536, 16);
+		_exit(fd >= 0 ? 0 : fd == -ENOSPC ? 2 : 3);
+	}
+	ASSERT_EQ(pb, waitpid(pb, &status, 0));
+	__atomic_store_n(&a->release, 1, __ATOMIC_RELEASE);
+	EXPECT_EQ(0, gc_reap(pa));
+	param_set("max_total_bytes", old_total, NULL);
+	if (have_user)
+		param_set("max_user_bytes", old_user, NULL);
+	TH_LOG("user A made %d rings of 1 MiB, then %s", a->made, strerror(a->err));
+	/* A was stopped: by its own bound, before the total's. */
+	EXPECT_EQ(ENOSPC, a->err);
+	EXPECT_GE(2, a->made);
+	/* B was not. */
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("user B got %s",
+		WEXITSTATUS(status) == 2 ? "ENOSPC" : "another error");
+}
+
 TEST_F(limits, lowered_max_chan_bytes_is_enforced)
 {
 	unsigned long long old;

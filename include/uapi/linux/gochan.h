@@ -108,7 +108,10 @@
  *                 max_chan_bytes (a signal channel's slots count one byte
  *                 each here, which bounds its capacity too);
  *         E2BIG   a larger struct with nonzero bytes past this version;
- *         ENOSPC  the module-wide max_total_bytes of rings would be exceeded;
+ *         ENOSPC  the module-wide max_total_bytes of rings would be
+ *                 exceeded, or max_user_bytes of the rings of the caller's
+ *                 user's channels (its real uid's, whatever its user
+ *                 namespace; as RLIMIT_MSGQUEUE bounds message queues);
  *         ENOMEM  the allocation, or the memory cgroup charge, failed;
  *         EMFILE / ENFILE  no fd can be had;  EFAULT  bad pointer.
  */
