@@ -486,13 +486,16 @@ static long gochan_ioctl_recv(struct gochan_chan *c, void __user *argp)
 	if (ret < 0)
 		goto out_free;
 	x.ok = ret;
-	if (x.ok && (copy_to_user(ubuf, b.buf, c->elem_size) ||
-		     gochan_copy_struct_to_user(argp, &x, sizeof(x)))) {
-		gochan_chan_unreceive(c, b.buf, 1);
+	/*
+	 * The value, then ok, each written once: either both reach the caller
+	 * and the call says so, or the value goes back and the call fails.
+	 */
+	if (x.ok && copy_to_user(ubuf, b.buf, c->elem_size))
 		ret = -EFAULT;
-	} else {
+	else
 		ret = gochan_copy_struct_to_user(argp, &x, sizeof(x));
-	}
+	if (ret && x.ok)
+		gochan_chan_unreceive(c, b.buf, 1);
 out_free:
 	bounce_free(&b);
 	return ret;

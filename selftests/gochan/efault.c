@@ -6,6 +6,11 @@
  * select moves nothing; the struct is read fine from a read-only page, so
  * the fault comes only at the write-back of ok / index, after the value was
  * taken (or sent).  Found by selftests/fuzz (gochan-fuzz without -x ro-out).
+ *
+ * And the same promise when the struct becomes unwritable during the call
+ * (another thread's mprotect() or munmap()): a value is either delivered
+ * and reported, or not taken.  userfaultfd holds the call at a chosen
+ * access while the test changes the mapping under it.
  */
 #include "gochan_test.h"
 
@@ -110,6 +115,95 @@ TEST_F(efault, select_send_with_readonly_struct_sends_nothing)
 	/* ...and nothing was sent. */
 	ASSERT_EQ(0, gc_stat(self->fd, &st));
 	EXPECT_EQ(1, st.len) TH_LOG("the value was sent and the caller told EFAULT");
+}
+
+/* A call run in a thread while the test thread changes memory under it. */
+struct call {
+	int fd, dev;
+	void *arg;
+	long ret;
+};
+
+static void *recv_ioctl(void *p)
+{
+	struct call *c = p;
+
+	c->ret = gc_err(ioctl(c->fd, GOCHAN_IOC_RECV, c->arg));
+	return NULL;
+}
+
+/*
+ * GOCHAN_IOC_RECV's struct straddles two pages, the value's buffer is on a
+ * third; the call is made to take the value, copy it out and write back ok,
+ * and only then does the struct's first page become read-only (with
+ * userfaultfd write-protection holding the call at the value's copy-out,
+ * then at the struct's second page).  The value was delivered and ok
+ * written: the call must say so, not fail with EFAULT after the fact (the
+ * caller would take the value for lost, and nothing gave it back).
+ */
+TEST_F(efault, recv_struct_made_readonly_after_delivery_still_reports)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int uffd = gc_uffd_open();
+	char *wp, *p1;
+	uint64_t *val;
+	struct gochan_xfer *x;
+	struct gochan_stat st;
+	struct call c = { .fd = self->fd };
+	uintptr_t addr = 0;
+	pthread_t t;
+
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd here (%s)", strerror(-uffd));
+	/* [p1: plain][wp[0]: the struct's tail][wp[1]: the value] */
+	p1 = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p1);
+	wp = mmap(p1 + pg, 2 * pg, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(p1 + pg, wp);
+	memset(wp, 0, 2 * pg);
+	{
+		struct uffdio_register reg = {
+			.range = { .start = (uintptr_t)wp, .len = 2 * pg },
+			.mode = UFFDIO_REGISTER_MODE_WP,
+		};
+
+		if (ioctl(uffd, UFFDIO_REGISTER, &reg))
+			SKIP(return, "no userfaultfd write-protection here (%s)",
+			     strerror(errno));
+	}
+	val = (uint64_t *)(wp + pg);
+	x = (struct gochan_xfer *)(wp - 24);	/* size..deadline | ok.. */
+	*x = (struct gochan_xfer) {
+		.size = sizeof(*x), .flags = GOCHAN_XFER_NONBLOCK,
+		.buf = (uintptr_t)val,
+	};
+	c.arg = x;
+	ASSERT_EQ(0, gc_uffd_wp(uffd, val, true));
+	ASSERT_EQ(0, pthread_create(&t, NULL, recv_ioctl, &c));
+	/* Held at the value's copy-out: the value is taken by now. */
+	ASSERT_EQ(0, gc_uffd_wait(uffd, &addr, GC_WAIT_MS));
+	EXPECT_EQ((uintptr_t)val, addr & ~(uintptr_t)(pg - 1));
+	ASSERT_EQ(0, gc_uffd_wp(uffd, wp, true));
+	ASSERT_EQ(0, gc_uffd_wp(uffd, val, false));
+	/* Held again in the write-back of ok, on the struct's second page,
+	 * its first page written: make that one read-only, let it finish. */
+	ASSERT_EQ(0, gc_uffd_wait(uffd, &addr, GC_WAIT_MS));
+	EXPECT_EQ((uintptr_t)wp, addr & ~(uintptr_t)(pg - 1));
+	ASSERT_EQ(0, mprotect(p1, pg, PROT_READ));
+	ASSERT_EQ(0, gc_uffd_wp(uffd, wp, false));
+	pthread_join(t, NULL);
+
+	ASSERT_EQ(0, gc_stat(self->fd, &st));
+	/* Delivered and reported... */
+	EXPECT_EQ(0, c.ret) TH_LOG("%s with the value delivered (len %u, received %llu)",
+				   strerror(-c.ret), st.len, (unsigned long long)st.received);
+	EXPECT_EQ(1, x->ok);
+	EXPECT_EQ(42, *val);
+	/* ...or, if the call failed, not taken. */
+	if (c.ret)
+		EXPECT_EQ(1, st.len);
+	close(uffd);
 }
 
 TEST_HARNESS_MAIN

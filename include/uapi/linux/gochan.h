@@ -145,7 +145,9 @@ struct gochan_create {
  *                     EINTR   a signal arrived first (the call is restarted
  *                             when the handler has SA_RESTART: the deadline
  *                             is absolute, so a restart does not extend it);
- *                     EFAULT  bad buf or struct pointer (nothing taken);
+ *                     EFAULT  bad buf or struct pointer: nothing taken
+ *                             (a value already taken goes back to the
+ *                             front of the channel);
  *                     EBADF   the fd was opened by name without the access
  *                             this needs (GOCHAN_OPEN_SEND / _RECV);
  *                     EINVAL / E2BIG  as for every struct (see above).
