@@ -560,6 +560,24 @@ static __always_inline u32 send_locked(struct gochan_chan *c, const void *buf,
 	return send_locked_slow(c, buf, n, u);
 }
 
+/*
+ * Whether gochan_send_locked() (gochan_recv_locked()) would move an element
+ * now: a live receiver (sender) waits, or the ring has room (an element, or
+ * a returned one).  For a select that must know before it commits (it
+ * reports the case first: see select.c).  c->lock must be held; dead
+ * waiters met are dropped.
+ */
+bool gochan_send_ready_locked(struct gochan_chan *c)
+{
+	return waitq_prune(c, false) ||
+	       (c->len < c->capacity && !waitq_prune(c, true));
+}
+
+bool gochan_recv_ready_locked(struct gochan_chan *c)
+{
+	return c->len || c->nreturned || waitq_prune(c, true);
+}
+
 /**
  * gochan_recv_locked - take elements without blocking.
  * @c: the channel, locked

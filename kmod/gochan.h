@@ -361,6 +361,8 @@ u32 gochan_send_locked(struct gochan_chan *c, const void *buf, u32 n,
 		       struct gochan_unlock *u);
 u32 gochan_recv_locked(struct gochan_chan *c, void *buf, u32 n,
 		       struct gochan_unlock *u);
+bool gochan_send_ready_locked(struct gochan_chan *c);
+bool gochan_recv_ready_locked(struct gochan_chan *c);
 void gochan_waitq_add(struct gochan_chan *c, struct gochan_waiter *w, bool send);
 void gochan_waitq_del(struct gochan_chan *c, struct gochan_waiter *w, bool send);
 int gochan_wait_sleep(struct gochan_wait *wait, const struct gochan_block *blk);

@@ -4,9 +4,11 @@
  *
  *   0. Read the cases, take a reference on each case's file, copy every
  *      send value into the kernel, and (before any lock) probe the receive
- *      buffers: nothing under a channel lock touches user memory, since a
- *      fault may take as long as the memory's owner likes (FUSE,
- *      userfaultfd) and would hold the lock, and everyone else, that long.
+ *      buffers: nothing under a channel lock faults, since a fault may take
+ *      as long as the memory's owner likes (FUSE, userfaultfd) and would
+ *      hold the lock, and everyone else, that long.  (The one user access
+ *      under a lock, the call's outcome, is made with page faults off: see
+ *      sel_out_try().)
  *   1. Lock every distinct channel in address order (lockorder), so two
  *      selects over the same channels can never deadlock.
  *   2. Pass 1: visit the cases in a random order (pollorder); the first
@@ -19,6 +21,7 @@
  * Receive cases share one kernel buffer: only the claimed case is written.
  */
 #include <linux/file.h>
+#include <linux/highmem.h>
 #include <linux/lockdep.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -293,46 +296,145 @@ static int sel_probe_all(struct gochan_sel *s)
 }
 
 /*
- * Pass 1, for one case, with its channel locked (by sel_lock_all(), or
- * alone): proceed if ready.  A receive case's buffer was probed before
- * the lock (sel_case_probe()): nothing here touches user memory.  Returns
- * 1 if the case ran (*ok set for a receive), 0 if not ready, or -errno
- * (-EPIPE: a send on a closed channel was chosen; -EFAULT: the receive
- * buffer is bad, nothing taken).
+ * The outcome of a select call (index, then ok: all it writes back) must
+ * reach its caller once a case has run: a send cannot be taken back, and
+ * EFAULT would say that nothing moved.  So the Out fields are written
+ * before the case runs: by sel_try_case(), under the case's channel lock,
+ * with page faults disabled (a fault would hold the lock), once the case
+ * is known ready and just before it commits.  If they cannot be written
+ * so, nothing moves: the select lets go of its locks, faults them in
+ * (sel_out_fault_in()) and starts again.  A select that waits cannot know
+ * which case will run: it pins the page(s) holding them first
+ * (sel_out_pin()) and writes through the pin once a partner has run a
+ * case, whatever happened to the mapping meanwhile.
  */
-int sel_try_case(struct sel_case *sc, u32 *ok, struct gochan_unlock *u)
+static int sel_out_try(struct sel_out *o, u32 index, u32 ok)
+{
+	struct { u32 index, ok; } v = { index, ok };
+
+	if (!o)
+		return 0;
+	if (copy_to_user_nofault(&o->u->index, &v, sizeof(v)))
+		return SEL_RETRY;
+	o->written = true;
+	return 0;
+}
+
+/* Fault the Out fields in for writing, with no lock held: 0 or -EFAULT. */
+int sel_out_fault_in(struct sel_out *o)
+{
+	return fault_in_writeable((char __user *)&o->u->index,
+				  2 * sizeof(u32)) ? -EFAULT : 0;
+}
+
+/* Pin the Out fields' page(s) before waiting: 0 or -EFAULT. */
+static int sel_out_pin(struct sel_out *o)
+{
+	unsigned long addr = (unsigned long)&o->u->index;
+	unsigned long first = addr & PAGE_MASK;
+	int n = ((addr + 2 * sizeof(u32) - 1) & PAGE_MASK) == first ? 1 : 2;
+	int got;
+
+	if (o->npages)
+		return 0;
+	got = pin_user_pages_fast(first, n, FOLL_WRITE, o->pages);
+	if (got != n) {
+		if (got > 0)
+			unpin_user_pages(o->pages, got);
+		return -EFAULT;
+	}
+	o->npages = n;
+	o->offset = offset_in_page(addr);
+	return 0;
+}
+
+static void sel_out_put_pinned(struct sel_out *o, u32 index, u32 ok)
+{
+	struct { u32 index, ok; } v = { index, ok };
+	size_t first = min_t(size_t, sizeof(v), PAGE_SIZE - o->offset);
+
+	memcpy_to_page(o->pages[0], o->offset, (const char *)&v, first);
+	if (first < sizeof(v))
+		memcpy_to_page(o->pages[1], 0, (const char *)&v + first,
+			       sizeof(v) - first);
+	o->written = true;
+}
+
+void sel_out_release(struct sel_out *o)
+{
+	if (o->npages)
+		unpin_user_pages_dirty_lock(o->pages, o->npages, true);
+	o->npages = 0;
+}
+
+/*
+ * Pass 1, for case @index, with its channel locked (by sel_lock_all(), or
+ * alone): proceed if ready, reporting to @out (NULL: an io_uring SELECT,
+ * which reports in its CQE) first.  A receive case's buffer was probed
+ * before the lock (sel_case_probe()); nothing here faults.  Returns 1 if
+ * the case ran (*ok set for a receive), 0 if not ready, SEL_RETRY if @out
+ * could not be written without a fault (nothing moved), or -errno
+ * (-EPIPE: a send on a closed channel was chosen, reported too; -EFAULT:
+ * the receive buffer is bad, nothing taken).
+ */
+int sel_try_case(struct sel_case *sc, u32 index, struct sel_out *out,
+		 u32 *ok, struct gochan_unlock *u)
 {
 	struct gochan_chan *c = sc->c;
+	bool got;
+	int ret;
 
 	lockdep_assert_held(&c->lock);
 	if (sc->send) {
 		if (c->closed) {
+			ret = sel_out_try(out, index, 0);
+			if (ret)
+				return ret;
 			sc->w.closed = true;	/* read back by the caller */
 			return -EPIPE;
 		}
+		if (!gochan_send_ready_locked(c))
+			return 0;
+		ret = sel_out_try(out, index, 0);
+		if (ret)
+			return ret;
 		return gochan_send_locked(c, sc->kbuf, 1, u);
 	}
-	if (!c->len && !c->nreturned && list_empty(&c->sendq) && !c->closed)
+	got = gochan_recv_ready_locked(c);
+	if (!got && !c->closed)
 		return 0;
-	/* Likely ready: a bad buffer fails before anything is taken. */
+	/* Ready: a bad buffer fails before anything is taken. */
 	if (sc->bad)
 		return -EFAULT;
-	if (gochan_recv_locked(c, sc->kbuf, 1, u)) {
+	ret = sel_out_try(out, index, got);
+	if (ret)
+		return ret;
+	if (got && gochan_recv_locked(c, sc->kbuf, 1, u)) {
 		*ok = 1;
 		return 1;
 	}
-	if (c->closed) {
-		*ok = 0;
-		return 1;
+	/*
+	 * Closed and drained; or the one sender, a select, was claimed
+	 * meanwhile through another of its channels (not ready after all: the
+	 * Out fields are written again by whatever this call reports).
+	 */
+	if (!c->closed)
+		return 0;
+	if (got) {
+		ret = sel_out_try(out, index, 0);
+		if (ret)
+			return ret;
 	}
-	return 0;	/* only stale select waiters were queued */
+	*ok = 0;
+	return 1;
 }
 
 /*
  * Pass 1, with every lock held: the first ready case in a random order
  * proceeds.  Returns true when done, with the locks dropped and *ret the
- * case's index (a send on a closed channel too: its w.closed says so) or
- * -errno; false when no case is ready, with the locks still held.
+ * case's index (a send on a closed channel too: its w.closed says so),
+ * SEL_RETRY or -errno; false when no case is ready, with the locks still
+ * held.
  */
 static bool sel_pass1(struct gochan_sel *s, u32 *ok, long *ret)
 {
@@ -341,15 +443,16 @@ static bool sel_pass1(struct gochan_sel *s, u32 *ok, long *ret)
 
 	gochan_unlock_init(&u);
 	for (i = 0; i < s->ncases; i++) {
-		struct sel_case *sc = &s->cases[s->pollorder[i]];
+		u32 index = s->pollorder[i];
+		struct sel_case *sc = &s->cases[index];
 
-		*ret = sel_try_case(sc, ok, &u);
+		*ret = sel_try_case(sc, index, s->out, ok, &u);
 		if (*ret) {
 			sel_unlock_all(s);
 			gochan_unlock_wake(&u);
 			gochan_poll_wake(sc->c, u.poll);
-			if (*ret > 0 || *ret == -EPIPE)
-				*ret = s->pollorder[i];
+			if (*ret == 1 || *ret == -EPIPE)
+				*ret = index;
 			return true;
 		}
 	}
@@ -385,20 +488,21 @@ static bool sel_pass1_single(struct gochan_sel *s, u32 *ok, long *ret)
 	u32 i;
 
 	for (i = 0; i < s->ncases; i++) {
-		struct sel_case *sc = &s->cases[s->pollorder[i]];
+		u32 index = s->pollorder[i];
+		struct sel_case *sc = &s->cases[index];
 
 		if (!sel_case_looks_ready(sc))
 			continue;
 		sel_case_probe(sc);
 		gochan_unlock_init(&u);
 		mutex_lock(&sc->c->lock);
-		*ret = sel_try_case(sc, ok, &u);
+		*ret = sel_try_case(sc, index, s->out, ok, &u);
 		mutex_unlock(&sc->c->lock);
 		if (*ret) {
 			gochan_unlock_wake(&u);
 			gochan_poll_wake(sc->c, u.poll);
-			if (*ret > 0 || *ret == -EPIPE)
-				*ret = s->pollorder[i];
+			if (*ret == 1 || *ret == -EPIPE)
+				*ret = index;
 			return true;
 		}
 	}
@@ -443,7 +547,10 @@ static void sel_unlink_locked(struct gochan_sel *s)
 	}
 }
 
-/* Steps 1-4.  Returns the index of the case that ran, or -errno. */
+/*
+ * Steps 1-4, reporting to s->out.  Returns the index of the case that ran,
+ * or -errno.
+ */
 long sel_run(struct gochan_sel *s, u32 *ok)
 {
 	struct gochan_wait wait = {
@@ -451,17 +558,22 @@ long sel_run(struct gochan_sel *s, u32 *ok)
 		.state	= GOCHAN_WAIT_PENDING,
 		.select	= true,
 	};
+	bool may_wait = !s->blk.nonblock && !gochan_deadline_passed(&s->blk);
 	long ret = 0;
 	int bad;
 
+again:
 	sel_shuffle(s);
 	if (sel_pass1_single(s, ok, &ret))
-		return ret;
-	/* Every receive buffer, for pass 1 and before waiting on them. */
+		goto out;
+	/* Every receive buffer, for pass 1 and before waiting on them; and
+	 * the Out fields, pinned before the select may wait. */
 	bad = sel_probe_all(s);
+	if (may_wait && sel_out_pin(s->out))
+		return -EFAULT;
 	sel_lock_all(s);
 	if (sel_pass1(s, ok, &ret))
-		return ret;
+		goto out;
 	if (s->blk.nonblock || gochan_deadline_passed(&s->blk)) {
 		sel_unlock_all(s);
 		return s->blk.nonblock ? -EAGAIN : -ETIMEDOUT;
@@ -488,7 +600,17 @@ long sel_run(struct gochan_sel *s, u32 *ok)
 		return ret;		/* signal or deadline, nothing moved */
 	/* A receive that was not ended by close got a value. */
 	*ok = !s->cases[wait.index].send && !s->cases[wait.index].w.closed;
+	sel_out_put_pinned(s->out, wait.index, *ok);
 	return wait.index;
+
+out:
+	/* The Out fields faulted under a lock: nothing moved.  In, again. */
+	if (ret == SEL_RETRY) {
+		if (sel_out_fault_in(s->out))
+			return -EFAULT;
+		goto again;
+	}
+	return ret;
 }
 
 /* Read and check struct gochan_select, as every select call does. */
@@ -593,7 +715,7 @@ long gochan_sel_begin(struct gochan_sel *s, struct gochan_wait *wait, u32 *ok)
 	sel_shuffle(s);
 	bad = sel_probe_all(s);
 	sel_lock_all(s);
-	WARN_ON_ONCE(READ_ONCE(wait->state) != GOCHAN_WAIT_CLAIMED);
+	WARN_ON_ONCE(READ_ONCE(wait->state) != GOCHAN_WAIT_CLAIMED || s->out);
 	if (sel_pass1(s, ok, &ret))
 		return ret;
 	if (s->blk.nonblock || gochan_deadline_passed(&s->blk)) {
@@ -632,39 +754,48 @@ void gochan_sel_outcome(struct gochan_sel *s, u32 index,
 	};
 }
 
-/*
- * Set the Out fields of the user's struct gochan_select, in @arg and in
- * user memory: they are all a select writes back (every other field is In,
- * and a struct of any accepted size has them).
+/**
+ * sel_out_init - start a select call's Out fields.
+ * @o: to set up for @argp, released with sel_out_release()
+ * @argp: the user's struct gochan_select
+ * @arg: its kernel copy
+ *
+ * The struct is read from memory that may not be writable (a read-only
+ * page): its Out fields are written now (index and ok 0), before anything
+ * moves, so that EFAULT keeps its promise that nothing did.  Returns 0 or
+ * -EFAULT.
  */
-int sel_put_out(void __user *argp, struct gochan_select *arg, u32 index,
-		u32 ok)
+int sel_out_init(struct sel_out *o, void __user *argp,
+		 struct gochan_select *arg)
 {
 	struct gochan_select __user *u = argp;
-	struct { u32 index, ok; } out = { index, ok };
+	struct { u32 index, ok; } v = { 0, 0 };
 
 	BUILD_BUG_ON(offsetof(struct gochan_select, ok) !=
 		     offsetof(struct gochan_select, index) + sizeof(u32));
-	arg->index = index;
-	arg->ok = ok;
-	return copy_to_user(&u->index, &out, sizeof(out)) ? -EFAULT : 0;
+	*o = (struct sel_out) { .u = u };
+	arg->index = 0;
+	arg->ok = 0;
+	return copy_to_user(&u->index, &v, sizeof(v)) ? -EFAULT : 0;
 }
 
 /**
- * sel_write_outcome - write back what a select call did.
- * @argp: the user's struct gochan_select
- * @arg: its kernel copy
- * @ret: the index of the case that ran, or -errno (written back as it is)
+ * sel_write_outcome - finish what a select call reports.
+ * @out: its Out fields, written already if a case ran
+ * @arg: the kernel copy of the user's struct, its Out fields set here
+ * @ret: the index of the case that ran, or -errno
  * @ok: for a receive case, 1 if it got a value
  * @sc: the case that ran (when @ret >= 0)
  * @recv_buf: where a receive case's value is
  *
- * A received value is copied out first; if that or the struct's write-back
- * faults, the value goes back to the front of its channel (nobody will
- * know it was received) and the call fails with EFAULT.  Returns 0, -EPIPE
- * (a send case on a closed channel ran) or -errno.
+ * The case that ran was reported before it ran (sel_try_case()), or
+ * through the pinned Out fields once it had (sel_run()).  A received
+ * value is copied out here; if that faults, the value goes back to the
+ * front of its channel (nobody will know it was received) and the call
+ * fails with EFAULT.  Returns 0, -EPIPE (a send case on a closed channel
+ * ran) or -errno.
  */
-long sel_write_outcome(void __user *argp, struct gochan_select *arg,
+long sel_write_outcome(struct sel_out *out, struct gochan_select *arg,
 		       long ret, u32 ok, const struct sel_case *sc,
 		       const void *recv_buf)
 {
@@ -672,15 +803,15 @@ long sel_write_outcome(void __user *argp, struct gochan_select *arg,
 
 	if (ret < 0)
 		return ret;
+	WARN_ON_ONCE(!out->written);
+	arg->index = index;
+	arg->ok = ok;
 	ret = sc->send && sc->w.closed ? -EPIPE : 0;
 	if (!sc->send && ok &&
-	    (gochan_elem_to_user(sc->ubuf, recv_buf, sc->c->elem_size) ||
-	     sel_put_out(argp, arg, index, ok))) {
+	    gochan_elem_to_user(sc->ubuf, recv_buf, sc->c->elem_size)) {
 		gochan_chan_unreceive(sc->c, recv_buf, 1);
 		return -EFAULT;
 	}
-	if (sel_put_out(argp, arg, index, ok))
-		return -EFAULT;
 	return ret;
 }
 
@@ -688,20 +819,16 @@ long gochan_ioctl_select(void __user *argp)
 {
 	struct gochan_select arg gochan_noinit;
 	struct gochan_sel s = {};
+	struct sel_out out;
 	u32 ok = 0;
 	long ret;
 
 	ret = sel_read_arg(argp, &arg, &s.blk);
 	if (ret)
 		return ret;
-	/*
-	 * The struct is read from memory that may not be writable (a read-only
-	 * page): write its Out fields now, before anything moves, so that EFAULT
-	 * keeps its promise that nothing did.  The write-back after the select
-	 * can then fault only if another thread unmaps the struct meanwhile.
-	 */
-	if (sel_put_out(argp, &arg, 0, 0))
+	if (sel_out_init(&out, argp, &arg))
 		return -EFAULT;
+	s.out = &out;
 
 	ret = sel_read_cases(&s, u64_to_user_ptr(arg.cases), arg.ncases,
 			     arg.case_size);
@@ -717,12 +844,13 @@ long gochan_ioctl_select(void __user *argp)
 	}
 
 	ret = sel_run(&s, &ok);
-	ret = sel_write_outcome(argp, &arg, ret, ok,
+	ret = sel_write_outcome(&out, &arg, ret, ok,
 				ret >= 0 ? &s.cases[ret] : NULL, s.recv_buf);
 out_free:
 	trace_gochan_select(arg.ncases, ret < 0 ? ret : arg.index,
 			    ret >= 0 || ret == -EPIPE ? s.cases[arg.index].c->id : 0,
 			    s.wait_ns);
+	sel_out_release(&out);
 	sel_free(&s);
 	return ret;
 }

@@ -6,6 +6,8 @@
 #ifndef _GOCHAN_SELECT_H
 #define _GOCHAN_SELECT_H
 
+#include <linux/err.h>
+
 #include "gochan.h"
 
 /*
@@ -25,6 +27,26 @@ struct sel_case {
 };
 
 /*
+ * The Out fields (index, ok) of a select call's struct gochan_select, as
+ * select.c writes them: under the lock of the case that runs, before it
+ * runs, or through pages pinned before the select waits.
+ */
+struct sel_out {
+	struct gochan_select __user *u;		/* the user's struct */
+	bool			written;	/* the outcome is there */
+	unsigned int		npages;		/* pinned, 0..2 */
+	unsigned int		offset;		/* of index in pages[0] */
+	struct page		*pages[2];	/* they may straddle a page end */
+};
+
+/*
+ * sel_try_case() and the passes: the Out fields would fault under the
+ * lock, nothing moved; fault them in and try again.  Neither an index nor
+ * an errno.
+ */
+#define SEL_RETRY	(-MAX_ERRNO - 1)
+
+/*
  * One select call (or one queued io_uring SELECT).  Everything is the
  * call's own, except with @borrowed: then @lockorder and @nlocks are a
  * select set's (read-only once the set exists) and the cases hold no file
@@ -42,6 +64,7 @@ struct gochan_sel {
 	size_t			send_bytes;	/* of send_bufs */
 	size_t			recv_bytes;	/* of recv_buf */
 	struct gochan_block	blk;
+	struct sel_out		*out;		/* NULL: io_uring (a CQE) */
 	u64			wait_ns;	/* for the trace */
 };
 
@@ -55,11 +78,14 @@ void sel_lockorder(struct gochan_sel *s);
 void sel_free(struct gochan_sel *s);
 long sel_run(struct gochan_sel *s, u32 *ok);
 int sel_case_probe(struct sel_case *sc);
-int sel_try_case(struct sel_case *sc, u32 *ok, struct gochan_unlock *u);
+int sel_try_case(struct sel_case *sc, u32 index, struct sel_out *out,
+		 u32 *ok, struct gochan_unlock *u);
 bool sel_case_looks_ready(const struct sel_case *sc);
-int sel_put_out(void __user *argp, struct gochan_select *arg, u32 index,
-		u32 ok);
-long sel_write_outcome(void __user *argp, struct gochan_select *arg,
+int sel_out_init(struct sel_out *o, void __user *argp,
+		 struct gochan_select *arg);
+int sel_out_fault_in(struct sel_out *o);
+void sel_out_release(struct sel_out *o);
+long sel_write_outcome(struct sel_out *out, struct gochan_select *arg,
 		       long ret, u32 ok, const struct sel_case *sc,
 		       const void *recv_buf);
 

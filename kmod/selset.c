@@ -136,13 +136,14 @@ static u32 selset_nth_hint(const struct selset *set, u32 k)
 }
 
 /*
- * The fast path: try the hinted cases in random order.  @sc gets a copy of
- * the case tried last, with @kbuf as its kernel buffer.  Returns the index
- * of the case that ran (a send on a closed channel too: sc->w.closed says
- * so), -ENOENT if no hinted case was ready, or -EFAULT (nothing moved).
+ * The fast path: try the hinted cases in random order, reporting to @out.
+ * @sc gets a copy of the case tried last, with @kbuf as its kernel buffer.
+ * Returns the index of the case that ran (a send on a closed channel too:
+ * sc->w.closed says so), -ENOENT if no hinted case was ready, SEL_RETRY
+ * (the Out fields must be faulted in) or -EFAULT (nothing moved).
  */
 static long selset_try_hinted(struct selset *set, struct sel_case *sc,
-			      void *kbuf, u32 *ok)
+			      void *kbuf, struct sel_out *out, u32 *ok)
 {
 	u32 n = set->reg.ncases, tries;
 	long ret = -ENOENT;
@@ -171,7 +172,7 @@ static long selset_try_hinted(struct selset *set, struct sel_case *sc,
 		sel_case_probe(sc);	/* a receive's buffer, before the lock */
 		gochan_unlock_init(&u);
 		mutex_lock(&sc->c->lock);
-		r = sel_try_case(sc, ok, &u);
+		r = sel_try_case(sc, i, out, ok, &u);
 		again = r && sel_case_looks_ready(sc);
 		mutex_unlock(&sc->c->lock);
 		if (again)
@@ -180,7 +181,7 @@ static long selset_try_hinted(struct selset *set, struct sel_case *sc,
 			continue;	/* a stale hint, left cleared */
 		gochan_unlock_wake(&u);
 		gochan_poll_wake(sc->c, u.poll);
-		ret = r > 0 || r == -EPIPE ? (long)i : r;
+		ret = r == 1 || r == -EPIPE ? (long)i : r;
 		break;
 	}
 	return ret;
@@ -203,7 +204,8 @@ static bool selset_none_looks_ready(const struct selset *set)
  */
 static long selset_select_full(struct selset *set,
 			       const struct gochan_block *blk,
-			       struct gochan_sel *s, u32 *ok)
+			       struct sel_out *out, struct gochan_sel *s,
+			       u32 *ok)
 {
 	u32 i, n = set->reg.ncases;
 	long ret;
@@ -214,6 +216,7 @@ static long selset_select_full(struct selset *set,
 		.nlocks		= set->reg.nlocks,
 		.borrowed	= true,
 		.blk		= *blk,
+		.out		= out,
 	};
 	s->cases = kvmalloc_array(n, sizeof(*s->cases), GFP_KERNEL_ACCOUNT);
 	s->pollorder = kvmalloc_array(n, sizeof(*s->pollorder),
@@ -245,6 +248,7 @@ static long gochan_selset_select(struct file *file, void __user *argp)
 	struct gochan_block blk gochan_noinit;
 	struct sel_case sc gochan_noinit, *ran = &sc;
 	void *kbuf = stack_buf, *rbuf;
+	struct sel_out out;
 	u32 ok = 0;
 	long ret;
 
@@ -254,9 +258,8 @@ static long gochan_selset_select(struct file *file, void __user *argp)
 	if (arg.cases || arg.ncases || arg.case_size)
 		return -EINVAL;
 	/* Out fields first, as gochan_ioctl_select() does and for its reason. */
-	ret = sel_put_out(argp, &arg, 0, 0);
-	if (ret)
-		return ret;
+	if (sel_out_init(&out, argp, &arg))
+		return -EFAULT;
 	if (!set->reg.ncases) {		/* "select {}" */
 		struct gochan_wait never = { .task = current };
 
@@ -269,21 +272,26 @@ static long gochan_selset_select(struct file *file, void __user *argp)
 			return -ENOMEM;
 	}
 	rbuf = kbuf;
-	ret = selset_try_hinted(set, &sc, kbuf, &ok);
+	while ((ret = selset_try_hinted(set, &sc, kbuf, &out, &ok)) == SEL_RETRY) {
+		ret = sel_out_fault_in(&out);
+		if (ret)
+			break;
+	}
 	if (ret == -ENOENT && blk.nonblock && selset_none_looks_ready(set)) {
 		ret = -EAGAIN;
 	} else if (ret == -ENOENT) {
 		slow = true;
-		ret = selset_select_full(set, &blk, &full, &ok);
+		ret = selset_select_full(set, &blk, &out, &full, &ok);
 		if (ret >= 0) {
 			ran = &full.cases[ret];
 			rbuf = full.recv_buf;
 		}
 	}
-	ret = sel_write_outcome(argp, &arg, ret, ok, ran, rbuf);
+	ret = sel_write_outcome(&out, &arg, ret, ok, ran, rbuf);
 	trace_gochan_select(set->reg.ncases, ret < 0 ? ret : arg.index,
 			    ret >= 0 || ret == -EPIPE ? ran->c->id : 0,
 			    slow ? full.wait_ns : 0);
+	sel_out_release(&out);
 	if (slow)
 		sel_free(&full);
 	gochan_poison(kbuf, set->elem_max);

@@ -132,6 +132,14 @@ static void *recv_ioctl(void *p)
 	return NULL;
 }
 
+static void *select_ioctl(void *p)
+{
+	struct call *c = p;
+
+	c->ret = gc_err(ioctl(c->dev, GOCHAN_IOC_SELECT, c->arg));
+	return NULL;
+}
+
 /*
  * GOCHAN_IOC_RECV's struct straddles two pages, the value's buffer is on a
  * third; the call is made to take the value, copy it out and write back ok,
@@ -204,6 +212,119 @@ TEST_F(efault, recv_struct_made_readonly_after_delivery_still_reports)
 	if (c.ret)
 		EXPECT_EQ(1, st.len);
 	close(uffd);
+}
+
+/*
+ * A select sends: its send value is on a userfaultfd page, so the call is
+ * held reading it, after the struct was found writable and before any
+ * case ran; meanwhile the struct becomes read-only.  Either the case runs
+ * (the value goes into the ring) and the call reports it, index and ok
+ * written; or nothing is sent and the call fails with EFAULT.  Not both.
+ */
+TEST_F(efault, select_struct_made_readonly_mid_call_sends_only_if_reported)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int uffd = gc_uffd_open();
+	char *page, *vpage;
+	struct gochan_select_case *cs;
+	struct gochan_select *sel;
+	struct gochan_stat st;
+	struct call c = { .dev = self->dev };
+	uintptr_t addr = 0;
+	pthread_t t;
+
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd here (%s)", strerror(-uffd));
+	page = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	vpage = gc_uffd_page(uffd, 1, UFFDIO_REGISTER_MODE_MISSING);
+	ASSERT_NE(NULL, vpage);
+	cs = (struct gochan_select_case *)(page + 512);
+	*cs = (struct gochan_select_case) {
+		.fd = self->fd, .op = GOCHAN_OP_SEND, .buf = (uintptr_t)vpage,
+	};
+	sel = (struct gochan_select *)page;
+	*sel = (struct gochan_select) {
+		.size = sizeof(*sel), .flags = GOCHAN_SELECT_NONBLOCK,
+		.cases = (uintptr_t)cs, .ncases = 1, .case_size = sizeof(*cs),
+		.index = 77, .ok = 77,
+	};
+	c.arg = sel;
+	ASSERT_EQ(0, pthread_create(&t, NULL, select_ioctl, &c));
+	/* Held reading the send value. */
+	ASSERT_EQ(0, gc_uffd_wait(uffd, &addr, GC_WAIT_MS));
+	ASSERT_EQ(0, mprotect(page, pg, PROT_READ));
+	ASSERT_EQ(0, gc_uffd_zero(uffd, vpage));	/* the value: 0 */
+	pthread_join(t, NULL);
+
+	ASSERT_EQ(0, gc_stat(self->fd, &st));
+	TH_LOG("select: %s, %u in the channel", strerror(-c.ret), st.len);
+	if (c.ret == 0) {
+		/* Sent (the fixture's 42 and the select's 0) and reported:
+		 * case 0 ran, written back. */
+		EXPECT_EQ(2, st.len);
+		EXPECT_EQ(0, sel->index);
+		EXPECT_EQ(0, sel->ok);
+	} else {
+		/* Or failed, with nothing sent. */
+		EXPECT_EQ(-EFAULT, c.ret);
+		EXPECT_EQ(1, st.len) TH_LOG("EFAULT after the value was sent");
+	}
+	close(uffd);
+}
+
+/*
+ * A select waits to send (its channel is full); while it waits its struct
+ * becomes read-only, then a receive makes room and the waiting send case
+ * runs.  It ran: the call must report it, index and ok written, not fail
+ * with EFAULT.
+ */
+TEST_F(efault, select_struct_made_readonly_while_waiting_still_reports)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *page = mmap(NULL, pg, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int full = gc_make(self->dev, 8, 1);
+	struct gochan_select_case *cs;
+	struct gochan_select *sel;
+	struct gochan_stat st;
+	struct call c = { .dev = self->dev };
+	uint64_t v = 0;
+	pthread_t t;
+
+	ASSERT_NE(MAP_FAILED, page);
+	ASSERT_LE(0, full);
+	ASSERT_EQ(0, gc_send_u64(full, 1, GOCHAN_XFER_NONBLOCK));
+	cs = (struct gochan_select_case *)(page + 512);
+	*(uint64_t *)(page + 1024) = 2;
+	cs[0] = (struct gochan_select_case) {
+		.fd = self->fd, .op = GOCHAN_OP_RECV, .buf = (uintptr_t)(page + 2048),
+	};
+	cs[1] = (struct gochan_select_case) {
+		.fd = full, .op = GOCHAN_OP_SEND, .buf = (uintptr_t)(page + 1024),
+	};
+	sel = (struct gochan_select *)page;
+	*sel = (struct gochan_select) {
+		.size = sizeof(*sel), .cases = (uintptr_t)cs, .ncases = 2,
+		.case_size = sizeof(*cs), .index = 77, .ok = 77,
+	};
+	/* The fixture's channel must not be ready: drain its 42. */
+	ASSERT_EQ(0, gc_recv_u64(self->fd, &v, GOCHAN_XFER_NONBLOCK));
+	c.arg = sel;
+	ASSERT_EQ(0, pthread_create(&t, NULL, select_ioctl, &c));
+	ASSERT_EQ(0, gc_wait_waiters(full, 1, 0));
+	ASSERT_EQ(0, mprotect(page, pg, PROT_READ));
+	/* Room: the waiting send case runs. */
+	ASSERT_EQ(0, gc_recv_u64(full, &v, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(1, v);
+	pthread_join(t, NULL);
+
+	ASSERT_EQ(0, gc_stat(full, &st));
+	EXPECT_EQ(1, st.len);
+	EXPECT_EQ(0, c.ret) TH_LOG("%s after the value was sent", strerror(-c.ret));
+	EXPECT_EQ(1, sel->index);
+	EXPECT_EQ(0, sel->ok);
+	close(full);
 }
 
 TEST_HARNESS_MAIN

@@ -235,7 +235,14 @@ struct gochan_select_case {
  * Channels are locked in address order, as Go's sellock does, so selects
  * over the same channels in any order cannot deadlock.  All send values
  * are copied in before anything is locked; a bad buffer fails the call
- * with EFAULT before any element moves.
+ * with EFAULT before any element moves.  A case that ran is always
+ * reported: index and ok are written back even if another thread unmaps
+ * the struct or makes it read-only during the call (the struct must be
+ * writable when the call starts, else EFAULT with nothing moved).  A
+ * receive case whose buf cannot be written at the end gives its value
+ * back to the front of its channel and the call fails with EFAULT: the
+ * value counts as not received.  After any other error than EPIPE, index
+ * and ok mean nothing.
  *
  * Returns 0, with index (and ok for a receive) set.
  * Errors: EAGAIN     NONBLOCK and no case ready;
