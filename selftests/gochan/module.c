@@ -114,20 +114,20 @@ FIXTURE_SETUP(module)
 	int fd;
 
 	if (!gc_have_device())
-		SKIP(_exit(255), GOCHAN_DEVICE_PATH " absent (module not loaded)");
+		GC_SKIP_SETUP(GOCHAN_DEVICE_PATH " absent (module not loaded)");
 	if (geteuid() != 0)
-		SKIP(_exit(255), "needs root");
+		GC_SKIP_SETUP("needs root");
 	if (!allowed_here())
-		SKIP(_exit(255), "unloads the module: only in the gochan-vm "
+		GC_SKIP_SETUP("unloads the module: only in the gochan-vm "
 		     "guest or with GOCHAN_UNLOAD_TESTS=1");
 	fd = open(MOD_SYSFS "/initstate", O_RDONLY);
 	if (fd < 0)
-		SKIP(_exit(255), "gochan is built in, not a module");
+		GC_SKIP_SETUP("gochan is built in, not a module");
 	read(fd, initstate, sizeof(initstate) - 1);
 	close(fd);
 	ASSERT_EQ(0, strncmp(initstate, "live", 4));
 	if (access(ko_path(), R_OK))
-		SKIP(_exit(255), "%s not readable: could not reload (set "
+		GC_SKIP_SETUP("%s not readable: could not reload (set "
 		     "GOCHAN_KO)", ko_path());
 	ASSERT_EQ(0, save_params(self->params, sizeof(self->params)));
 	TH_LOG("reload: %s %s", ko_path(), self->params);
@@ -280,9 +280,9 @@ FIXTURE_SETUP(params)
 {
 	GC_SETUP_DEV(self->dev);
 	if (gc_param("poison_freed", &self->poison))
-		SKIP(_exit(255), "no poison_freed parameter");
+		GC_SKIP_SETUP("no poison_freed parameter");
 	if (geteuid() != 0)
-		SKIP(_exit(255), "needs root to set poison_freed");
+		GC_SKIP_SETUP("needs root to set poison_freed");
 }
 
 FIXTURE_TEARDOWN(params)

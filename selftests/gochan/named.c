@@ -71,7 +71,7 @@ FIXTURE(named) {
 FIXTURE_SETUP(named)
 {
 	if (!gc_have_device())
-		SKIP(exit(KSFT_SKIP), "/dev/gochan is absent");
+		GC_SKIP_SETUP("/dev/gochan is absent");
 	self->dev = gc_open_dev();
 	ASSERT_LE(0, self->dev);
 	snprintf(self->name, sizeof(self->name), "selftest-%d", getpid());
@@ -368,7 +368,7 @@ TEST_F(named, names_of_a_dead_ipc_namespace_are_freed)
 
 	ASSERT_NE(NULL, made);
 	if (geteuid() != 0 || gc_param("max_total_bytes", &old_total))
-		SKIP(return, "needs root and max_total_bytes");
+		GC_SKIP_SETUP("needs root and max_total_bytes");
 	ASSERT_EQ(0, gc_param_write("max_total_bytes", 8 << 20));
 	/* Room for k rings of 1 MiB now (fewer than 8 if other rings live). */
 	for (k = 0; k < 16; k++) {

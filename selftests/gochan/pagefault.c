@@ -126,7 +126,7 @@ FIXTURE_SETUP(pagefault)
 	GC_SETUP_DEV(self->dev);
 	self->uffd = gc_uffd_open();
 	if (self->uffd < 0)
-		SKIP(_exit(KSFT_SKIP), "no userfaultfd here (%s)", strerror(-self->uffd));
+		GC_SKIP_SETUP("no userfaultfd here (%s)", strerror(-self->uffd));
 	self->page = gc_uffd_page(self->uffd, 1, UFFDIO_REGISTER_MODE_MISSING);
 	ASSERT_NE(NULL, self->page);
 	self->pr = gc_shared(sizeof(*self->pr));

@@ -87,9 +87,9 @@ FIXTURE(trace) {
 FIXTURE_SETUP(trace)
 {
 	if (!gc_have_device())
-		SKIP(exit(KSFT_SKIP), "/dev/gochan is absent");
+		GC_SKIP_SETUP("/dev/gochan is absent");
 	if (access(TRACEFS "/events/gochan/enable", W_OK))
-		SKIP(exit(KSFT_SKIP), "no writable tracefs at " TRACEFS);
+		GC_SKIP_SETUP("no writable tracefs at " TRACEFS);
 	self->dev = gc_open_dev();
 	ASSERT_LE(0, self->dev);
 	ASSERT_EQ(0, write_file(TRACEFS "/events/gochan/enable", "0"));
@@ -190,7 +190,7 @@ TEST(module_btf_is_published)
 	int fd = open("/sys/kernel/btf/gochan", O_RDONLY);
 
 	if (fd < 0 && access("/sys/kernel/btf/vmlinux", R_OK))
-		SKIP(return, "the kernel publishes no BTF");
+		GC_SKIP_SETUP("the kernel publishes no BTF");
 	/* The module's BTF is there for bpftool and CO-RE programs... */
 	ASSERT_LE(0, fd) TH_LOG("no /sys/kernel/btf/gochan: module built without BTF?");
 	/* ...and is BTF: magic 0xeB9F, little-endian. */

@@ -46,10 +46,10 @@ FIXTURE_SETUP(uring)
 	int ret;
 
 	if (!gc_have_device())
-		SKIP(exit(KSFT_SKIP), "/dev/gochan is absent");
+		GC_SKIP_SETUP("/dev/gochan is absent");
 	ret = io_uring_queue_init(64, &self->ring, 0);
 	if (ret == -ENOSYS || ret == -EPERM)
-		SKIP(exit(KSFT_SKIP), "no io_uring here (%d)", ret);
+		GC_SKIP_SETUP("no io_uring here (%d)", ret);
 	ASSERT_EQ(0, ret);
 	self->dev = gc_open_dev();
 	ASSERT_LE(0, self->dev);

@@ -103,10 +103,10 @@ FIXTURE_SETUP(uring_cmd)
 	int ret;
 
 	if (!gc_have_device())
-		SKIP(exit(KSFT_SKIP), "/dev/gochan is absent");
+		GC_SKIP_SETUP("/dev/gochan is absent");
 	ret = io_uring_queue_init(64, &self->ring, 0);
 	if (ret == -ENOSYS || ret == -EPERM)
-		SKIP(exit(KSFT_SKIP), "no io_uring here (%d)", ret);
+		GC_SKIP_SETUP("no io_uring here (%d)", ret);
 	ASSERT_EQ(0, ret);
 	self->dev = gc_open_dev();
 	ASSERT_LE(0, self->dev);
@@ -787,7 +787,7 @@ TEST_F(uring_cmd, exec_with_queued_command)
 
 	ASSERT_LE(0, fd);
 	if (access("/bin/sh", X_OK))
-		SKIP(return, "no /bin/sh to exec");
+		GC_SKIP_SETUP("no /bin/sh to exec");
 	pid = gc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -1019,7 +1019,7 @@ TEST_F(uring_cmd, sqe128_ring)
 	ASSERT_LE(0, fd);
 	ret = io_uring_queue_init(8, &r, IORING_SETUP_SQE128);
 	if (ret == -EINVAL)
-		SKIP(return, "no IORING_SETUP_SQE128");
+		GC_SKIP_SETUP("no IORING_SETUP_SQE128");
 	ASSERT_EQ(0, ret);
 	/* A queued receive and a send meet, as on a 64-byte ring. */
 	ASSERT_NE(NULL, sqe = io_uring_get_sqe(&r));

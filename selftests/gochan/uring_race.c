@@ -37,9 +37,9 @@ FIXTURE_SETUP(uring_race)
 {
 	GC_SETUP_DEV(self->dev);
 	if (!gc_have_stalls())
-		SKIP(_exit(KSFT_SKIP), "the module has no stall points (build it with GOCHAN_DEBUG=1)");
+		GC_SKIP_SETUP("the module has no stall points (build it with GOCHAN_DEBUG=1)");
 	if (!ring_exit_cancels())
-		SKIP(_exit(KSFT_SKIP), "ring teardown cannot cancel uring_cmds before 6.7");
+		GC_SKIP_SETUP("ring teardown cannot cancel uring_cmds before 6.7");
 	self->kmsg = gc_kmsg_open();
 	ASSERT_LE(0, self->kmsg) TH_LOG("/dev/kmsg: %s", strerror(errno));
 }
