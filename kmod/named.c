@@ -182,16 +182,22 @@ static void name_free(struct gochan_name *n)
 static void names_reap(struct list_head *dead)
 {
 	struct gochan_ipcns *ns, *ns_tmp;
-	struct gochan_name *n, *tmp;
+	struct gochan_name *n;
 
 	lockdep_assert_held(&gochan_names_lock);
 	list_for_each_entry_safe(ns, ns_tmp, &gochan_ipcnses, node) {
 		if (!ipcns_dead(ns))
 			continue;
-		list_for_each_entry_safe(n, tmp, &ns->names, ns_node) {
-			name_del(n);
-			list_add(&n->ns_node, dead);
+		/*
+		 * Not name_del() one by one: the last one would free @ns
+		 * while this walk still reads its list head.
+		 */
+		list_for_each_entry(n, &ns->names, ns_node) {
+			hash_del(&n->node);
+			n->ns = NULL;
 		}
+		list_splice_tail_init(&ns->names, dead);
+		ipcns_put_if_empty(ns);
 	}
 }
 
