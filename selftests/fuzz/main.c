@@ -178,15 +178,43 @@ void allow(const char *what, int err, const int *ok)
 static const uint32_t shared_es[NSHARED] = { 0, 1, 8, 16, 16, 24, 64, 4096, 16, 40, 16, 65536 };
 static const uint32_t shared_cap[NSHARED] = { 0, 4, 0, 0, 1, 8, 64, 2, 256, 0, 3, 1 };
 
+/*
+ * What a worker does, by weight; -o NAME=WEIGHT changes a weight (0 leaves
+ * the op out), to aim a run at a few ops when chasing a failure.
+ */
+static struct op {
+	const char *name;
+	void (*fn)(void);
+	int weight;
+} ops[] = {
+	{ "create", op_create, 4 }, { "send", NULL, 14 }, { "recv", NULL, 14 },
+	{ "write", NULL, 8 }, { "read", NULL, 8 }, { "close", op_close_chan, 2 },
+	{ "stat", op_stat, 4 }, { "select", op_select, 8 },
+	{ "select_model", op_select_model, 6 }, { "poll", op_poll, 4 },
+	{ "epoll", op_epoll, 3 }, { "scm", op_scm, 2 }, { "dup", op_dup_or_drop, 5 },
+	{ "named", op_named, 4 }, { "bad_ioctl", op_bad_ioctl, 3 }, { "proc", op_proc, 1 },
+	{ "uring", op_uring, 6 }, { "fork", op_fork, 1 },
+};
+
+/* -o NAME=WEIGHT: false if there is no such op. */
+static bool set_weight(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (!eq)
+		return false;
+	for (unsigned int i = 0; i < ARRAY_SIZE(ops); i++) {
+		if (strlen(ops[i].name) == (size_t)(eq - arg) &&
+		    !strncmp(ops[i].name, arg, eq - arg)) {
+			ops[i].weight = atoi(eq + 1);
+			return ops[i].weight >= 0;
+		}
+	}
+	return false;
+}
+
 static void worker(int idx, const int *shared)
 {
-	static const struct { void (*fn)(void); int weight; } ops[] = {
-		{ op_create, 4 }, { NULL /* send */, 14 }, { NULL /* recv */, 14 },
-		{ NULL /* write */, 8 }, { NULL /* read */, 8 }, { op_close_chan, 2 },
-		{ op_stat, 4 }, { op_select, 8 }, { op_select_model, 6 }, { op_poll, 4 },
-		{ op_epoll, 3 }, { op_scm, 2 }, { op_dup_or_drop, 5 }, { op_named, 4 },
-		{ op_bad_ioctl, 3 }, { op_proc, 1 }, { op_uring, 6 }, { op_fork, 1 },
-	};
 	struct sigaction sa = { .sa_handler = on_alarm };
 	int total = 0;
 
@@ -245,11 +273,17 @@ static void worker(int idx, const int *shared)
 static void usage(void)
 {
 	fprintf(stderr, "usage: %s [-s SEED] [-n CALLS] [-w WORKERS] [-W ONLY] [-t SECS] "
-		"[-x ro-out]\n"
+		"[-x ro-out] [-o OP=WEIGHT]...\n"
 		"  -W ONLY    run worker ONLY of WORKERS alone (a replay)\n"
 		"  -x ro-out  never put a struct the kernel writes back (RECV's, SELECT's)\n"
 		"             in read-only memory (the module takes a value then fails\n"
-		"             with EFAULT: see selftests/gochan/efault.c)\n", argv0);
+		"             with EFAULT: see selftests/gochan/efault.c)\n"
+		"  -o OP=WEIGHT  how often a worker does OP against the others (0: never),\n"
+		"             to aim a run at a few ops; a replay needs the same -o.  OP, weight:\n"
+		"            ", argv0);
+	for (unsigned int i = 0; i < ARRAY_SIZE(ops); i++)
+		fprintf(stderr, " %s=%d", ops[i].name, ops[i].weight);
+	fprintf(stderr, "\n");
 	exit(2);
 }
 
@@ -262,7 +296,7 @@ int main(int argc, char **argv)
 	int64_t start;
 
 	argv0 = argv[0];
-	while ((opt = getopt(argc, argv, "s:n:w:W:t:x:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:w:W:t:x:o:vh")) != -1) {
 		switch (opt) {
 		case 's': seed = strtoull(optarg, NULL, 0); have_seed = true; break;
 		case 'n': calls = strtoull(optarg, NULL, 0); break;
@@ -275,11 +309,23 @@ int main(int argc, char **argv)
 				usage();
 			no_ro_out = true;
 			break;
+		case 'o':
+			if (!set_weight(optarg))
+				usage();
+			break;
 		default: usage();
 		}
 	}
 	if (nworkers < 1 || nworkers > NW_MAX || only_worker >= nworkers)
 		usage();
+	{
+		int total = 0;
+
+		for (unsigned int i = 0; i < ARRAY_SIZE(ops); i++)
+			total += ops[i].weight;
+		if (!total)
+			usage();
+	}
 	if (!have_seed)
 		seed = mix64((uint64_t)now_ns() ^ ((uint64_t)getpid() << 32));
 	setvbuf(stdout, NULL, _IOLBF, 0);
