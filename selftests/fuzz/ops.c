@@ -547,7 +547,15 @@ void op_select(void)
 		case 1: n = 0xffffffffu; break;
 		case 2: case_size = rn(GOCHAN_SELECT_CASE_SIZE_VER0); break;
 		case 3: case_size = 4097 + rn(100); break;
-		case 4: cases = edge + PAGE - 8 * (1 + rn(8)); break;
+		case 4:
+			/* Cases that run into the PROT_NONE page: the bytes
+			 * before it are read as cases, so they must be ours
+			 * (left as they were, another struct's bytes there
+			 * read as a send case on a modelled channel's fd: an
+			 * es-0 channel got a value its model never saw). */
+			cases = edge + PAGE - 8 * (1 + rn(8));
+			memcpy(cases, cs, edge + PAGE - (unsigned char *)cases);
+			break;
 		default: cases = hole; break;
 		}
 		bad = true;
