@@ -103,7 +103,11 @@ int go_ctx_fd(struct go_ctx *ctx);  /* the kernel channel fd, or -EINVAL */
 
 /*
  * go_ctx_cancel - Go's CancelFunc: cancel @ctx and its subtree with -ECANCELED, close Done,
- * run AfterFuncs, detach from the parent. Later calls do nothing.
+ * run AfterFuncs, detach from the parent. Later calls do nothing: a call that finds @ctx
+ * already cancelled, or being cancelled by another thread (or by an ancestor's cancel), returns
+ * at once, possibly before that other cancel has reached the whole subtree. Go's cancelCtx
+ * does the same. When any call returns, go_ctx_err(@ctx) is set; Done is closed by the call
+ * that did the cancelling, at most a moment later for a racing call.
  * go_ctx_cancel_cause - the same, recording @cause (0 means "no cause": Cause = Err).
  * Returns 0; -EINVAL if @ctx is not cancelable (background, value, without-cancel).
  */
