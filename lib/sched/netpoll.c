@@ -589,5 +589,16 @@ int _go_kselect_submit(const struct gochan_select_case *cases, unsigned n, uint6
 		free(op);
 		return -EAGAIN;
 	}
+	/*
+	 * A goroutine's M goes looking for work once it parks, and blocks in the poller if
+	 * nothing else is to be done: its completion is reaped. A thread that is no goroutine
+	 * parks on its futex instead; with every P idle no M is in the poller and sysmon
+	 * sleeps, so nobody would reap this completion. Start an M then, which blocks in the
+	 * poller (findrunnable: a waiter and nothing to run). The look is a read-modify-write,
+	 * which reads the flag's latest value: an M that read our waiter's count as 0 has not
+	 * set it, and one that set it reads the count after (no fence: TSan has none).
+	 */
+	if (!_go_curg && !__atomic_fetch_or(&_go_netpoll_blocked, 0u, __ATOMIC_SEQ_CST))
+		_go_wakep();
 	return 0;
 }

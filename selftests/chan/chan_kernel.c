@@ -488,6 +488,66 @@ TEST(plain_thread_in_a_mixed_select)
 }
 
 /*
+ * The same once the scheduler has gone idle: every P idle, no M blocked in the poller,
+ * sysmon asleep. The thread's kernel command is the poller's only waiter; the scheduler
+ * must still reap its completion and wake the thread. It did not (the 6.12 debug kernel,
+ * slow enough to let the scheduler idle first, timed out make check-debug's run of the
+ * test above), so the select slept to its deadline.
+ */
+static void *idle_thread_select(void *p)
+{
+	struct rdv *s = p;
+	struct timespec ts = { 0, 300 * MSEC };
+
+	nanosleep(&ts, NULL);		/* the scheduler idles meanwhile */
+	rdv_main(s);
+	return NULL;
+}
+
+static void idle_thread_select_main(void *p)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, idle_thread_select, p)) {
+		((struct rdv *)p)->r = -EAGAIN;
+		return;
+	}
+	go_syscall_enter();
+	pthread_join(t, NULL);
+	go_syscall_exit();
+}
+
+/* A blocking send of 98, once the thread's select has queued its command. */
+static int later_sender(struct rdv *s)
+{
+	struct timespec ts = { 0, 600 * MSEC };
+	long v = 98;
+
+	nanosleep(&ts, NULL);
+	return gochan_send(s->fd, &v) ? 1 : 0;
+}
+
+TEST(plain_thread_in_a_mixed_select_while_the_scheduler_idles)
+{
+	struct rdv s = { 0 };
+	int64_t t0;
+	pid_t pid;
+
+	REQUIRE_GOCHAN();
+	s.fd = gochan_make(sizeof(long), 0, 0);
+	ASSERT_LE(0, s.fd);
+	pid = fork_peer(&s, later_sender);
+	ASSERT_LE(0, pid);
+	t0 = go_now();
+	ASSERT_EQ(0, go_run(idle_thread_select_main, &s));
+	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(1, s.r) TH_LOG("select returned %d after %lld ms (the send came at 600 ms)",
+				 s.r, (long long)((go_now() - t0) / MSEC));
+	EXPECT_EQ(98, s.v);
+	close(s.fd);
+}
+
+/*
  * A mixed select whose kernel case's fd is closed and its number reused for another channel
  * (dup2) while the select waits: the close cancels the select's kernel command, and a
  * waker's cancel through that number now reaches the other channel. A send on the
