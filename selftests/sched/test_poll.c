@@ -442,19 +442,23 @@ static void timer_wakes_poller_past_nonblocking_poll(void)
 /* ---- fork: the child's poller is its own --------------------------------------------- */
 
 static uint32_t hog_started;
+static uint32_t hog_round, hog_stop_round;	/* a hog of round r runs until stop >= r */
 
 /* Stays in C code past go_run's 2 s wait for its M: that M is orphaned, and go_run keeps
- * the ring for the orphan's sake. */
+ * the ring for the orphan's sake.  It runs until its round is over (or 30 s), not for a
+ * fixed time: on a loaded machine go_run's wait may begin late and outlast a fixed hog
+ * (the round then saw "0 rings open, not 1"). */
 static void hog_past_teardown(void *arg)
 {
-	int64_t until = go_now() + 2600 * MSEC;
-	struct timespec ts = { until / 1000000000, until % 1000000000 };
+	uint32_t round = __atomic_load_n(&hog_round, __ATOMIC_ACQUIRE);
+	int64_t until = go_now() + 30000 * MSEC;
+	struct timespec ts = { 0, 10 * MSEC };
 
 	(void)arg;
 	__atomic_store_n(&hog_started, 1, __ATOMIC_RELEASE);
 	/* (the hog signal may cut a sleep short: sched.h) */
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
+	while (__atomic_load_n(&hog_stop_round, __ATOMIC_ACQUIRE) < round && go_now() < until)
+		clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
 }
 
 /* Holds on to its thread (go_run's) until another M has taken the hog, then returns. */
@@ -551,6 +555,7 @@ static int fork_rounds(void)
 		/* Each round forks after an orphan run (the parent's own run below, with no
 		 * orphan, closes the ring); a shared ring is caught about 4 times in 5. */
 		__atomic_store_n(&hog_started, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&hog_round, round + 1, __ATOMIC_RELEASE);
 		if (run_procs(2, leave_an_orphan, NULL) != 0 || !hog_started)
 			return 10;
 		if (rings_open() != 1) {
@@ -586,6 +591,7 @@ static int fork_rounds(void)
 		close(f.to_child[1]);
 		close(f.idle[0]);
 		close(f.idle[1]);
+		__atomic_store_n(&hog_stop_round, round + 1, __ATOMIC_RELEASE);	/* the orphan goes */
 	}
 	return failed;
 }
