@@ -24,6 +24,8 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
 
 #include "gochan.h"
 #include "gochan_trace.h"
@@ -181,6 +183,15 @@ static __always_inline void elem_copy(void *dst, const void *src, size_t bytes)
 	}
 }
 
+/* Forget the @n oldest elements (n <= len <= capacity: one wrap at most). */
+static __always_inline void ring_drop(struct gochan_chan *c, u32 n)
+{
+	c->head += n;
+	if (c->head >= c->capacity)
+		c->head -= c->capacity;
+	WRITE_ONCE(c->len, c->len - n);
+}
+
 static __always_inline void ring_pop(struct gochan_chan *c, void *dst, u32 n)
 {
 	size_t es = c->elem_size;
@@ -189,10 +200,7 @@ static __always_inline void ring_pop(struct gochan_chan *c, void *dst, u32 n)
 	elem_copy(dst, c->ring + c->head * es, first * es);
 	if (n > first)			/* the rest wraps around */
 		elem_copy(dst + first * es, c->ring, (n - first) * es);
-	c->head += n;			/* n <= len <= capacity: one wrap */
-	if (c->head >= c->capacity)
-		c->head -= c->capacity;
-	WRITE_ONCE(c->len, c->len - n);
+	ring_drop(c, n);
 }
 
 static __always_inline void ring_push(struct gochan_chan *c, const void *src, u32 n)
@@ -771,6 +779,133 @@ long gochan_chan_recv(struct gochan_chan *c, void *buf, u32 n,
 	long ret = chan_recv(c, buf, n, blk, &wait_ns);
 
 	trace_gochan_recv(c->id, c->elem_size, n, ret, wait_ns);
+	return ret;
+}
+
+/*
+ * --- Bulk reads and writes: between the ring and user memory directly ---
+ *
+ * A read or write of several elements on a buffered channel copies them
+ * between the ring and the caller's iov_iter under the channel's lock, in
+ * at most two copies (the ring's wrap), instead of through a kernel bounce
+ * buffer.  The copies run with page faults disabled: a fault under the lock
+ * could take as long as the memory's owner likes (userfaultfd, FUSE) and
+ * would hold everyone else.  What they copy is what moves: a receive takes
+ * exactly the elements that reached the caller (nothing is taken and then
+ * given back), a send gives exactly those that came in.  A fault before the
+ * first element makes the call return -EFAULT with nothing moved: the
+ * caller faults the memory in, without the lock, and comes again.
+ */
+
+/* Copy the @k oldest elements to @to; returns how many whole ones went. */
+static u32 ring_to_iter(struct gochan_chan *c, u32 k, struct iov_iter *to)
+{
+	size_t es = c->elem_size, bytes;
+	u32 first = min(k, c->capacity - c->head);
+
+	pagefault_disable();
+	bytes = copy_to_iter(c->ring + c->head * es, first * es, to);
+	if (bytes == first * es && k > first)	/* the rest wraps around */
+		bytes += copy_to_iter(c->ring, (k - first) * es, to);
+	pagefault_enable();
+	iov_iter_revert(to, bytes % es);	/* a part of one is no element */
+	return bytes / es;
+}
+
+/* Append up to @k elements from @from (k <= free slots); returns how many. */
+static u32 iter_to_ring(struct gochan_chan *c, u32 k, struct iov_iter *from)
+{
+	size_t es = c->elem_size, bytes;
+	u32 tail = c->head + c->len, first;
+
+	if (tail >= c->capacity)
+		tail -= c->capacity;
+	first = min(k, c->capacity - tail);
+	pagefault_disable();
+	bytes = copy_from_iter(c->ring + tail * es, first * es, from);
+	if (bytes == first * es && k > first)
+		bytes += copy_from_iter(c->ring, (k - first) * es, from);
+	pagefault_enable();
+	iov_iter_revert(from, bytes % es);
+	WRITE_ONCE(c->len, c->len + bytes / es);
+	return bytes / es;
+}
+
+/**
+ * gochan_chan_recv_iter - take buffered elements straight into @to.
+ * @c: the channel
+ * @to: user memory with room for @n elements
+ * @n: most elements to take
+ *
+ * Never blocks.  Takes from the ring, oldest first, when it holds elements
+ * and none were given back (those go first, by the general path); blocked
+ * senders then refill the slots it freed.  Returns the number taken; 0 when
+ * the general path must be taken (an empty ring, an unbuffered channel,
+ * elements given back); -EFAULT when the first element met a fault.
+ */
+long gochan_chan_recv_iter(struct gochan_chan *c, struct iov_iter *to, u32 n)
+{
+	struct gochan_unlock u gochan_noinit;
+	long ret = 0;
+	u32 got;
+
+	if (!c->elem_size)
+		return 0;
+	gochan_lock(c, &u);
+	if (!c->len || c->nreturned)
+		goto out_unlock;
+	got = ring_to_iter(c, min(n, c->len), to);
+	if (!got) {
+		ret = -EFAULT;
+		goto out_unlock;
+	}
+	ring_drop(c, got);
+	c->received += got;
+	u.poll |= EPOLLOUT | EPOLLWRNORM;
+	refill_from_senders(c, &u);
+	ret = got;
+out_unlock:
+	gochan_unlock(c, &u);
+	if (ret > 0)
+		trace_gochan_recv(c->id, c->elem_size, n, ret, 0);
+	return ret;
+}
+
+/**
+ * gochan_chan_send_iter - put elements from @from straight into the ring.
+ * @c: the channel
+ * @from: user memory holding @n elements
+ * @n: most elements to give
+ *
+ * Never blocks.  Fills free slots of the ring when no receiver waits for a
+ * handoff (nor any sender, which has a full ring first).  Returns the
+ * number given; 0 when the general path must be taken (no free slot, an
+ * unbuffered channel, a waiter queued, a closed channel); -EFAULT when the
+ * first element met a fault.
+ */
+long gochan_chan_send_iter(struct gochan_chan *c, struct iov_iter *from, u32 n)
+{
+	struct gochan_unlock u gochan_noinit;
+	long ret = 0;
+	u32 got;
+
+	if (!c->elem_size)
+		return 0;
+	gochan_lock(c, &u);
+	if (c->closed || c->nrecv || c->nsend || c->len == c->capacity)
+		goto out_unlock;
+	got = iter_to_ring(c, min(n, c->capacity - c->len), from);
+	if (!got) {
+		ret = -EFAULT;
+		goto out_unlock;
+	}
+	c->sent += got;
+	u.poll |= EPOLLIN | EPOLLRDNORM;
+	ret = got;
+out_unlock:
+	gochan_unlock(c, &u);
+	if (ret > 0)
+		trace_gochan_send(c->id, c->elem_size, n, ret, 0);
 	return ret;
 }
 

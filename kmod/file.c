@@ -212,7 +212,9 @@ static __always_inline bool rw_iter_one(struct kiocb *iocb,
 
 /*
  * read: block for the first element, then take what is there without
- * blocking, chunk by chunk, up to the length asked for.
+ * blocking, chunk by chunk, up to the length asked for.  Buffered elements
+ * go straight from the ring to the caller (gochan_chan_recv_iter()); the
+ * rest (a wait, a handoff from a blocked sender) through the bounce buffer.
  */
 static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
@@ -232,6 +234,21 @@ static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		u32 n = min_t(size_t, b.nelem, want - done);
 		long got;
 
+		got = gochan_chan_recv_iter(c, to, min_t(size_t, want - done, U32_MAX));
+		if (got > 0) {
+			done += got;
+			blk.nonblock = true;
+			continue;
+		}
+		if (got == -EFAULT) {
+			/* Nothing taken: fault it in, unlocked, and again. */
+			if (fault_in_iov_iter_writeable(to, es) ||
+			    fatal_signal_pending(current)) {
+				ret = -EFAULT;
+				break;
+			}
+			continue;
+		}
 		/* A bad buffer fails here, before anything is taken. */
 		if (fault_in_iov_iter_readable(to, n * es)) {
 			ret = -EFAULT;
@@ -263,7 +280,11 @@ static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	return done ? done * es : ret;
 }
 
-/* write: send every element, blocking as needed; partial on signal/close. */
+/*
+ * write: send every element, blocking as needed; partial on signal/close.
+ * Elements that fit in the ring's free slots go straight from the caller
+ * (gochan_chan_send_iter()); the rest through the bounce buffer.
+ */
 static ssize_t gochan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct gochan_chan *c = iocb->ki_filp->private_data;
@@ -283,6 +304,19 @@ static ssize_t gochan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		u32 n = min_t(size_t, b.nelem, want - done);
 		long sent;
 
+		sent = gochan_chan_send_iter(c, from, min_t(size_t, want - done, U32_MAX));
+		if (sent > 0) {
+			done += sent;
+			continue;
+		}
+		if (sent == -EFAULT) {
+			if (fault_in_iov_iter_readable(from, es) ||
+			    fatal_signal_pending(current)) {
+				ret = -EFAULT;
+				break;
+			}
+			continue;
+		}
 		if (!bounce_from_iter(b.buf, n * es, from)) {
 			ret = -EFAULT;
 			break;

@@ -332,7 +332,8 @@ size_t gochan_max_chan_bytes(void);
 int gochan_charge(size_t bytes, struct gochan_user **userp);
 void gochan_uncharge(struct gochan_user *user, size_t bytes);
 
-/* chan.c: the channel core; no user memory is touched here. */
+/* chan.c: the channel core; user memory only through the bulk path's
+ * iov_iters, with page faults disabled. */
 struct gochan_chan *gochan_chan_create(u32 elem_size, u32 capacity);
 void gochan_chan_get(struct gochan_chan *c);
 void gochan_chan_put(struct gochan_chan *c);
@@ -340,6 +341,8 @@ long gochan_chan_send(struct gochan_chan *c, const void *buf, u32 n,
 		      const struct gochan_block *blk);
 long gochan_chan_recv(struct gochan_chan *c, void *buf, u32 n,
 		      const struct gochan_block *blk);
+long gochan_chan_recv_iter(struct gochan_chan *c, struct iov_iter *to, u32 n);
+long gochan_chan_send_iter(struct gochan_chan *c, struct iov_iter *from, u32 n);
 int gochan_chan_close(struct gochan_chan *c);
 void gochan_chan_unreceive(struct gochan_chan *c, const void *buf, u32 n);
 
