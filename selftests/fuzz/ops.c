@@ -284,17 +284,21 @@ void op_rw(bool wr)
 	buf = ptr(len, &pk);
 	if (len > SCRATCH && pk == P_GOOD)
 		len = (size_t)n * es;
-	if (wr && pk == P_RO && es && len <= PAGE) {
-		/* Readable: a good source. */
+	if (wr && pk == P_RO && es) {
+		/* Readable: a good source for the elements in its page (a
+		 * PROT_NONE page follows: a write stops there). */
 		mprotect(ro, PAGE, PROT_READ | PROT_WRITE);
-		for (uint32_t i = 0; i < n && i < ARRAY_SIZE(tags); i++) {
+		for (uint32_t i = 0; i < n && i < ARRAY_SIZE(tags) &&
+				     (size_t)(i + 1) * es <= PAGE; i++) {
 			tags[i] = new_tag();
 			fill(ro + (size_t)i * es, es, tags[i]);
 		}
 		mprotect(ro, PAGE, PROT_READ);
 	}
-	/* the bytes of buf that are there: at the edge, fewer than len */
-	room = pk == P_EDGE ? (size_t)(edge + PAGE - buf) : len;
+	/* the bytes of buf that are there: at the edge or in the read-only
+	 * page, fewer than len */
+	room = pk == P_EDGE ? (size_t)(edge + PAGE - buf) :
+	       pk == P_RO && len > PAGE ? PAGE : len;
 	if (wr && (pk == P_GOOD || pk == P_EDGE) && es) {
 		for (uint32_t i = 0; i < n && i < ARRAY_SIZE(tags); i++) {
 			unsigned char tmp[GOCHAN_ELEM_SIZE_MAX];
@@ -327,6 +331,14 @@ void op_rw(bool wr)
 	if (ret % es || (size_t)ret > len)
 		fail("%s returned %ld for %zu bytes of %u-byte elements",
 		     wr ? "write" : "read", ret, len, es);
+	/* A buffer that runs into a PROT_NONE page moves at most the whole
+	 * elements before it (the bulk path copies up to the fault, as a pipe
+	 * does; the read-only page is a good source for a write); any other
+	 * bad buffer moves nothing. */
+	if (pk == P_EDGE || (wr && pk == P_RO) ? (size_t)ret > room / es * es :
+	    pk != P_GOOD)
+		fail("%s with a bad buffer (%d, %zu bytes there) returned %ld",
+		     wr ? "write" : "read", pk, room, ret);
 	if (!e->m) {
 		if (!wr && (pk == P_GOOD || pk == P_EDGE))
 			for (long i = 0; i < ret / es; i++) {
@@ -340,8 +352,6 @@ void op_rw(bool wr)
 		return;
 	}
 	if (wr) {
-		if (pk != P_GOOD && pk != P_RO)
-			fail("write from a bad buffer (%d) returned %ld", pk, ret);
 		for (long i = 0; i < ret / es; i++)
 			m_push(e->m, tags[i]);
 	} else {
