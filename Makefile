@@ -13,7 +13,7 @@
 #
 # The module's tests and the demo need the module loaded.  Where this machine
 # can do that itself (root, a kernel with modules, headers for `uname -r`)
-# they run here; elsewhere tools/vm/gochan-vm boots Debian's kernel under
+# they run here; elsewhere selftests/vm/gochan-vm boots Debian's kernel under
 # QEMU with the module, the tests and the tools in an initramfs.
 #
 # Sub-directories follow one convention: lib/, selftests/*/ and tools/*/ each
@@ -21,7 +21,10 @@
 # KSFT_INC=<dir with kselftest_harness.h>.  A new selftests/<dir>/ is picked
 # up by itself: its TEST_GEN_PROGS and TEST_PROGS (found in build/<dir>/) run
 # where the module is loaded; a "run_tests_host" target, if it has one, runs
-# on the host and prints TAP.
+# on the host and prints TAP.  The test infrastructure has no Makefile, so it
+# is not taken for tests: selftests/vm/ (the QEMU runner, the host runner,
+# the guest's test runner) and selftests/common/ (shared helpers, the TAP
+# counter tap-summary).
 
 SHELL		:= /bin/bash
 .SHELLFLAGS	:= -eu -o pipefail -c
@@ -37,13 +40,13 @@ RUN_ON := $(shell if [ -e /proc/modules ] && [ "$$(id -u)" = 0 ] && \
 endif
 
 # The kernel the module is built for.  On the VM side, found among installed
-# kernels by tools/vm/find-kver when first used (not at parse time: on a
+# kernels by selftests/vm/find-kver when first used (not at parse time: on a
 # fresh machine "make deps" has yet to install one).
 ifeq ($(RUN_ON),host)
 KVER		?= $(shell uname -r)
 KDIR		?= /lib/modules/$(KVER)/build
 else
-KVER		?= $(eval KVER := $(shell tools/vm/find-kver 2>/dev/null))$(KVER)
+KVER		?= $(eval KVER := $(shell selftests/vm/find-kver 2>/dev/null))$(KVER)
 KDIR		?= /usr/src/linux-headers-$(KVER)
 VM_KERNEL	?= /boot/vmlinuz-$(KVER)
 endif
@@ -52,13 +55,13 @@ endif
 # Debian 12 ships 6.12 beside 6.1 (bookworm-security).  KVER2 is looked up
 # when first used, like KVER.
 SECOND_SERIES	?= 6.12
-KVER2		?= $(eval KVER2 := $(shell tools/vm/find-kver --series $(SECOND_SERIES) 2>/dev/null))$(KVER2)
+KVER2		?= $(eval KVER2 := $(shell selftests/vm/find-kver --series $(SECOND_SERIES) 2>/dev/null))$(KVER2)
 
 # Where gochan.ko is built: here, or (for another kernel) a directory the
 # sources are copied into, so each kernel's objects stay apart.
 MODULE_DIR	?= $(CURDIR)
 
-# Extra options for tools/vm/gochan-vm (e.g. VM_ARGS="--accel tcg").
+# Extra options for selftests/vm/gochan-vm (e.g. VM_ARGS="--accel tcg").
 VM_ARGS		?=
 # Longest a whole guest run may take, in seconds.
 VM_TIMEOUT	?= 1200
@@ -100,17 +103,17 @@ KBUILD_WERROR	= $(if $(filter 1,$(WERROR)),KCFLAGS=-Werror)
 # whether they exist is asked when the command runs, as make check builds
 # them in the same recipe).
 ifeq ($(RUN_ON),host)
-RUN = tools/vm/gochan-host --ko gochan.ko --timeout $(VM_TIMEOUT)
+RUN = selftests/vm/gochan-host --ko gochan.ko --timeout $(VM_TIMEOUT)
 else
-RUN = tools/vm/gochan-vm --ko gochan.ko --kernel $(VM_KERNEL) \
+RUN = selftests/vm/gochan-vm --ko gochan.ko --kernel $(VM_KERNEL) \
 	--timeout $(VM_TIMEOUT) $(VM_ARGS) \
 	$(foreach d,build/selftests build/tools,$$(test -e $(d) && echo --add $(d):/$(d)))
 # The same on the second kernel, with the module built for it.
-RUN2 = tools/vm/gochan-vm --ko build/kmod/$(KVER2)/gochan.ko \
+RUN2 = selftests/vm/gochan-vm --ko build/kmod/$(KVER2)/gochan.ko \
 	--kernel /boot/vmlinuz-$(KVER2) --timeout $(VM_TIMEOUT) $(VM_ARGS) \
 	$(foreach d,build/selftests build/tools,$$(test -e $(d) && echo --add $(d):/$(d)))
 # And with the module of a GOCHAN_DEBUG=1 build (stall points, kmod/debug.h).
-RUN2_DEBUG = tools/vm/gochan-vm --ko build/kmod/$(KVER2)-debug/gochan.ko \
+RUN2_DEBUG = selftests/vm/gochan-vm --ko build/kmod/$(KVER2)-debug/gochan.ko \
 	--kernel /boot/vmlinuz-$(KVER2) --timeout $(VM_TIMEOUT) $(VM_ARGS) \
 	$(foreach d,build/selftests build/tools,$$(test -e $(d) && echo --add $(d):/$(d)))
 endif
@@ -140,7 +143,7 @@ deps:
 # sets, so it would have nothing to resolve.
 module:
 	@if [ ! -d "$(KDIR)" ]; then \
-		[ -n "$(KVER)" ] || tools/vm/find-kver >/dev/null || true; \
+		[ -n "$(KVER)" ] || selftests/vm/find-kver >/dev/null || true; \
 		echo "make: no kernel headers at '$(KDIR)': run 'make deps', or set KVER= or KDIR=" >&2; \
 		exit 1; \
 	fi
@@ -232,7 +235,7 @@ define check-steps
 @rm -rf build/check && mkdir -p build/check
 @echo "== host-side tests"
 $(call tap-step,host-side tests,build/check/host.log,\
-	tools/vm/guest-run-tests -t 0 \
+	selftests/vm/guest-run-tests -t 0 \
 	$(if $(LIB_HAS_CHECK),'$(MAKE) -s -C lib check') \
 	$(foreach d,$(HOST_TEST_DIRS),'$(MAKE) -s -C $(d) run_tests_host $(SUBMAKE_ARGS)'))
 @echo "== module selftests ($(RUN_ON), $(KVER))"
@@ -242,9 +245,9 @@ $(call tap-step,module selftests,build/check/module-$(KVER).log,\
 $(if $(filter vm,$(RUN_ON)),$(check-second-kernel))
 @echo "== summary"
 @for log in build/check/*.log; do \
-	printf '# %s: %s\n' "$$(basename "$$log" .log)" "$$(tools/tap-summary "$$log" | tail -n 1)"; \
+	printf '# %s: %s\n' "$$(basename "$$log" .log)" "$$(selftests/common/tap-summary "$$log" | tail -n 1)"; \
 done
-@tools/tap-summary build/check/*.log
+@selftests/common/tap-summary build/check/*.log
 endef
 
 # The debug kernels, built from Debian's kernel source by mk/debug-kernel
@@ -375,8 +378,8 @@ help:
 	@echo '  clean            everything built'
 	@echo 'Variables:'
 	@echo '  RUN_ON=host|vm   where the module is loaded (now: $(RUN_ON))'
-	@echo '  KVER=, KDIR=     kernel to build for (default: $(if $(filter host,$(RUN_ON)),uname -r,tools/vm/find-kver))'
-	@echo '  VM_ARGS=         more tools/vm/gochan-vm options, e.g. --accel tcg'
+	@echo '  KVER=, KDIR=     kernel to build for (default: $(if $(filter host,$(RUN_ON)),uname -r,selftests/vm/find-kver))'
+	@echo '  VM_ARGS=         more selftests/vm/gochan-vm options, e.g. --accel tcg'
 	@echo '  VM_TIMEOUT=      seconds a whole guest run may take ($(VM_TIMEOUT))'
 	@echo '  WERROR=1         warnings are errors (make check sets it)'
 	@echo '  GOCHAN_DEBUG=1   module with the stall points of the race selftests'

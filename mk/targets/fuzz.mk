@@ -15,7 +15,7 @@
 # Under TCG the fuzz guest runs one host thread per vCPU (TCG_THREADS=multi,
 # about twice the calls per second on two cores): the fuzzer attaches no BPF
 # programs, so no kernel text is patched under it, the case that makes
-# make check run its guests on one thread (tools/vm/gochan-vm --help).
+# make check run its guests on one thread (selftests/vm/gochan-vm --help).
 
 DEBUG_KERNEL	?= 6.12
 FUZZ_CALLS	?= 10000000

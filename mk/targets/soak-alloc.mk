@@ -23,4 +23,4 @@ soak-alloc:
 	if [ $$rc -ne 0 ] && ! grep -q '^not ok' build/soak/alloc.log; then \
 		echo "not ok - soak-alloc # exit status $$rc" | tee -a build/soak/alloc.log; \
 	fi; \
-	tools/tap-summary build/soak/alloc.log
+	selftests/common/tap-summary build/soak/alloc.log

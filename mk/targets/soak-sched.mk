@@ -22,4 +22,4 @@ soak-sched:
 	@mkdir -p build/soak
 	@bash selftests/sched/soak.sh build/sched/tests build/chan/tests \
 		$(SOAK_SCHED_SECONDS) 2>&1 | tee build/soak/sched.log || true
-	@tools/tap-summary build/soak/sched.log
+	@selftests/common/tap-summary build/soak/sched.log

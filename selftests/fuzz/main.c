@@ -37,8 +37,8 @@
  * number and a command line that replays that worker alone from the same
  * seed (-w1 -W<worker>; the other workers' interleaving is not replayed,
  * so a race may need the full command line), then exits 1.  Output is TAP
- * with one result, so guest-run-tests and tools/tap-summary count it; a
- * line every million calls tells the rate.
+ * with one result, so guest-run-tests and selftests/common/tap-summary
+ * count it; a line every million calls tells the rate.
  *
  * The program's parts, one concern a file, are listed at the top of fuzz.h.
  */
