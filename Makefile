@@ -16,8 +16,9 @@
 # they run here; elsewhere selftests/vm/gochan-vm boots Debian's kernel under
 # QEMU with the module, the tests and the tools in an initramfs.
 #
-# Sub-directories follow one convention: lib/, selftests/*/ and tools/*/ each
-# have a Makefile that builds into build/<same path>/ and takes WERROR=1 and
+# Sub-directories follow one convention: lib/, selftests/*/, tools/*/ and
+# tools/bench/*/ (a folder per benchmark subject) each have a Makefile that
+# builds into build/<same path>/ and takes WERROR=1 and
 # KSFT_INC=<dir with kselftest_harness.h>.  A new selftests/<dir>/ is picked
 # up by itself: its TEST_GEN_PROGS and TEST_PROGS (found in build/<dir>/) run
 # where the module is loaded; a "run_tests_host" target, if it has one, runs
@@ -83,11 +84,12 @@ DEPS_VM		:= linux-image-amd64 linux-headers-amd64 qemu-system-x86 \
 BENCH_DEPS	:= golang-go
 
 SELFTEST_DIRS	:= $(patsubst %/Makefile,%,$(wildcard selftests/*/Makefile))
-TOOL_DIRS	:= $(patsubst %/Makefile,%,$(wildcard tools/*/Makefile))
+TOOL_DIRS	:= $(patsubst %/Makefile,%,$(wildcard tools/*/Makefile tools/bench/*/Makefile))
 HOST_TEST_DIRS	:= $(patsubst %/Makefile,%,$(shell grep -l '^run_tests_host[[:space:]]*:' \
 			$(addsuffix /Makefile,$(SELFTEST_DIRS)) /dev/null))
 LIB_HAS_CHECK	:= $(shell grep -l '^check[[:space:]]*:' lib/Makefile 2>/dev/null)
-# tools/*/ with a "bench_host" target: benchmarks that need no module (the runtime vs Go).
+# tools/bench/*/ with a "bench_host" target: benchmarks that need no module (the
+# runtime vs Go, the allocator vs its peers).
 BENCH_HOST_DIRS	:= $(patsubst %/Makefile,%,$(shell grep -l '^bench_host[[:space:]]*:' \
 			$(addsuffix /Makefile,$(TOOL_DIRS)) /dev/null))
 
@@ -322,14 +324,14 @@ bench: deps
 # a guest of its own under gochan-vm --icount: a TCG guest's clock then
 # counts instructions, and its figures are the same on every run (KVM
 # ignores --icount and keeps real time).  The other programs need two CPUs.
-BENCH_ONE_CPU	:= build/tools/bench/gochan-bench-select
+BENCH_ONE_CPU	:= build/tools/bench/kchan/gochan-bench-select
 BENCH_ONE_CPU_ARGS := $(if $(filter vm,$(RUN_ON)),--icount --cpus 1)
 
 bench-run: module tools
-	@progs=$$(find build/tools/bench -maxdepth 1 -type f -perm -u+x 2>/dev/null | \
+	@progs=$$(find build/tools/bench/kchan -maxdepth 1 -type f -perm -u+x 2>/dev/null | \
 		grep -vxF '$(BENCH_ONE_CPU)' | sort); \
 	if [ -z "$$progs" ] || [ ! -x $(BENCH_ONE_CPU) ]; then \
-		echo "make bench: benchmark programs missing in build/tools/bench/" >&2; \
+		echo "make bench: benchmark programs missing in build/tools/bench/kchan/" >&2; \
 		exit 1; \
 	fi; \
 	cmd=$$(printf '%s && ' $$progs); \

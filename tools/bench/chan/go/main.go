@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
 // The Go twin of bench_chan.c: the same loops, the same output
-// ("name<TAB>procs<TAB>ns/op"), so tools/bench-chan/run.sh can print ratios.
+// ("name<TAB>procs<TAB>ns/op"), so tools/bench/chan/run.sh can print ratios.
 //
 //	bench-chan-go [-p procs] [-t ms] [name...]
 package main

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tools/bench-sched/run.sh OUT - run bench_sched (C) and its Go twin in the same session and
+# tools/bench/sched/run.sh OUT - run bench_sched (C) and its Go twin in the same session and
 # print each figure beside Go's with the ratio (target: at most 1.0x Go; 4 KiB per parked
 # goroutine). Go is Debian's golang-go, used only as the peer. Nothing here is asserted.
 set -euo pipefail

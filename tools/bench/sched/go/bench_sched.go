@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// bench_sched.go - Go's side of tools/bench-sched: the same work, the same output
+// bench_sched.go - Go's side of tools/bench/sched: the same work, the same output
 // ("<name> <procs> <ns per op>"), best of 3 runs. See bench_sched.c for what each measures.
 package main
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tools/bench-chan/run.sh OUT - run bench-chan and its Go twin at 1 and 2 Ps and print
+# tools/bench/chan/run.sh OUT - run bench-chan and its Go twin at 1 and 2 Ps and print
 # ns/op side by side with the ratio C/Go (below 1.0: the C runtime is faster).
 # Printed, not asserted. BENCH_MS sets each measurement's length (default 300 ms).
 set -eu

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# tools/allocbench/libs.sh - sourced by run.sh, ab.sh and cachemodel.sh (TOP set): where
+# tools/bench/alloc/libs.sh - sourced by run.sh, ab.sh and cachemodel.sh (TOP set): where
 # each allocator the benchmarks know lives. Peers are Debian's packages (run.sh installs
 # missing ones); gochan is this tree's build.
 

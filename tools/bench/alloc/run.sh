@@ -1,5 +1,5 @@
 #!/bin/bash
-# tools/allocbench/run.sh TOP: run every benchmark under every allocator (REPS times each,
+# tools/bench/alloc/run.sh TOP: run every benchmark under every allocator (REPS times each,
 # interleaved, medians reported) and print one table with ratios to mimalloc and glibc and
 # PASS/MISS against the targets: time <= 1.0x mimalloc and <= glibc; resident
 # memory <= 1.1x mimalloc. Printed, never asserted.
@@ -10,7 +10,7 @@ REPS=${REPS:-3}
 TESTS=${TESTS:-"imm16 imm128 imm1k immrand bat16 bat128 bat1k batrand xthread larson rss rss-alloc rss-free"}
 # rows named X-part time one phase of row X: no target of their own, no memory row
 is_part() { case $1 in *-*) return 0 ;; esac; return 1; }
-. "$TOP/tools/allocbench/libs.sh"
+. "$TOP/tools/bench/alloc/libs.sh"
 
 pkgs=""
 [ -e "$(alloc_lib mimalloc)" ] || pkgs="$pkgs libmimalloc-dev"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tools/allocbench/cachemodel.sh TOP TEST [LIB.so...]: run one benchmark under gochan and
+# tools/bench/alloc/cachemodel.sh TOP TEST [LIB.so...]: run one benchmark under gochan and
 # mimalloc (and any other malloc builds given, e.g. a snapshot of lib/alloc before a change)
 # in valgrind's cache simulator, with its last level set to this machine's L2 (from sysfs),
 # and print per allocator the instructions, L1 and L2 misses of the whole program and of the
@@ -18,7 +18,7 @@ TOP=$1
 TEST=${2:-rss-free}
 shift $(($# < 2 ? $# : 2)) # the rest: more builds to count
 BENCH=$TOP/build/alloc/bench/bench
-. "$TOP/tools/allocbench/libs.sh"
+. "$TOP/tools/bench/alloc/libs.sh"
 
 if ! command -v valgrind >/dev/null; then
 	echo "installing: valgrind"

@@ -13,7 +13,7 @@
  * Both with the two processes pinned to one CPU, then to two different
  * CPUs, reported separately: on one CPU every hand-off is a context switch,
  * on two it is a cross-CPU wake-up, and the two cost very different things
- * (../../../shared/PEERS.md has the host's figures).
+ * (../../../../shared/PEERS.md has the host's figures).
  *
  * Targets (issue 2), printed as PASS or MISS and never turned into an exit
  * status: round trip at most 1.2x eventfd's and at most 1.0x the pipe's;

@@ -1,12 +1,12 @@
 #!/bin/bash
-# tools/allocbench/ab.sh TOP RUNS TESTS LIB...: A/B of allocator builds on a noisy machine.
+# tools/bench/alloc/ab.sh TOP RUNS TESTS LIB...: A/B of allocator builds on a noisy machine.
 #
 # Runs each test under each library (a path to a malloc .so, or "mimalloc", "glibc",
 # "gochan" for this tree's build), interleaved run by run so that the machine's slow
 # minutes fall on every library alike, and prints per test and library the minimum and the
 # median ns/op of RUNS runs, with both as a ratio to the first library. Snapshot a build
 # before changing lib/alloc (cp build/alloc/libgochan-malloc.so /tmp/old.so), then:
-#     make -C tools/allocbench ab LIBS="/tmp/old.so gochan mimalloc" TESTS="rss-free larson"
+#     make -C tools/bench/alloc ab LIBS="/tmp/old.so gochan mimalloc" TESTS="rss-free larson"
 # A difference smaller than the spread between the minimum and the median is not one.
 set -u
 TOP=$1
@@ -14,7 +14,7 @@ RUNS=$2
 TESTS=$3
 shift 3
 BENCH=$TOP/build/alloc/bench/bench
-. "$TOP/tools/allocbench/libs.sh"
+. "$TOP/tools/bench/alloc/libs.sh"
 
 libs=("$@")
 for l in "${libs[@]}"; do
