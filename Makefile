@@ -100,34 +100,16 @@ KSFT_STAMP	:= $(KSFT_INC)/.stamp
 SUBMAKE_ARGS	= KSFT_INC=$(KSFT_INC) $(if $(filter 1,$(WERROR)),WERROR=1)
 KBUILD_WERROR	= $(if $(filter 1,$(WERROR)),KCFLAGS=-Werror)
 
-# $(RUN) -- CMD: run CMD where the module is loaded, from the top of the tree
-# (the VM sees build/selftests and build/tools at the same relative paths;
-# whether they exist is asked when the command runs, as make check builds
-# them in the same recipe).
-ifeq ($(RUN_ON),host)
-RUN = selftests/vm/gochan-host --ko gochan.ko --timeout $(VM_TIMEOUT)
-else
-RUN = selftests/vm/gochan-vm --ko gochan.ko --kernel $(VM_KERNEL) \
-	--timeout $(VM_TIMEOUT) $(VM_ARGS) \
-	$(foreach d,build/selftests build/tools,$$(test -e $(d) && echo --add $(d):/$(d)))
-# The same on the second kernel, with the module built for it.
-RUN2 = selftests/vm/gochan-vm --ko build/kmod/$(KVER2)/gochan.ko \
-	--kernel /boot/vmlinuz-$(KVER2) --timeout $(VM_TIMEOUT) $(VM_ARGS) \
-	$(foreach d,build/selftests build/tools,$$(test -e $(d) && echo --add $(d):/$(d)))
-# And with the module of a GOCHAN_DEBUG=1 build (stall points, kmod/debug.h).
-RUN2_DEBUG = selftests/vm/gochan-vm --ko build/kmod/$(KVER2)-debug/gochan.ko \
-	--kernel /boot/vmlinuz-$(KVER2) --timeout $(VM_TIMEOUT) $(VM_ARGS) \
-	$(foreach d,build/selftests build/tools,$$(test -e $(d) && echo --add $(d):/$(d)))
-endif
-
-# The selftests that force a race with the stall points of a GOCHAN_DEBUG=1
-# module (each directory's TEST_DEBUG_PROGS; with a plain module they skip).
-define list-debug-tests
-$$(for d in $(SELFTEST_DIRS); do \
-	make -s --no-print-directory -C $$d -f Makefile -f $(CURDIR)/mk/print-var.mk \
-		print-TEST_DEBUG_PROGS $(SUBMAKE_ARGS) | sed -n "/./s|^|build/$$d/|p"; \
-done)
-endef
+# $(RUN) [OPTIONS] -- CMD: run CMD where the module is loaded, from the top
+# of the tree (mk/run); $(RUN2) the same on the second kernel, with the
+# module built for it; $(RUN2_DEBUG) with the module of a GOCHAN_DEBUG=1
+# build (stall points, kmod/debug.h).
+RUN	= mk/run --on $(RUN_ON) --ko gochan.ko --timeout $(VM_TIMEOUT) \
+	  $(if $(filter vm,$(RUN_ON)),--kernel $(VM_KERNEL) $(VM_ARGS))
+RUN2	= mk/run --on vm --ko build/kmod/$(KVER2)/gochan.ko --timeout $(VM_TIMEOUT) \
+	  --kernel /boot/vmlinuz-$(KVER2) $(VM_ARGS)
+RUN2_DEBUG = mk/run --on vm --ko build/kmod/$(KVER2)-debug/gochan.ko --timeout $(VM_TIMEOUT) \
+	  --kernel /boot/vmlinuz-$(KVER2) $(VM_ARGS)
 
 .PHONY: all deps module lib selftests tools check check-run demo demo-run \
 	bench bench-run install modules_install clean help
@@ -137,52 +119,17 @@ all: module lib selftests tools
 deps:
 	mk/install-deps $(DEPS) $(if $(filter vm,$(RUN_ON)),$(DEPS_VM))
 
-# Module BTF (bpftool btf dump file /sys/kernel/btf/gochan, CO-RE tools)
-# is generated against the kernel's vmlinux, which Debian's headers do not
-# carry: mk/kbuild-btf makes a copy of the headers directory with the
-# vmlinux of /boot/vmlinuz-$(KVER) beside it, and the module is built there.
-# Debian's headers lack resolve_btfids too; the module defines no BTF_ID
-# sets, so it would have nothing to resolve.
+# W=1, in a copy of the headers with the kernel's vmlinux for module BTF
+# (mk/build-module says why).
 module:
-	@if [ ! -d "$(KDIR)" ]; then \
-		[ -n "$(KVER)" ] || selftests/vm/find-kver >/dev/null || true; \
-		echo "make: no kernel headers at '$(KDIR)': run 'make deps', or set KVER= or KDIR=" >&2; \
-		exit 1; \
-	fi
-	@if [ "$(MODULE_DIR)" != "$(CURDIR)" ]; then \
-		mkdir -p "$(MODULE_DIR)/include/uapi"; \
-		cp -a Kbuild kmod "$(MODULE_DIR)/"; \
-		cp -a include/uapi/linux "$(MODULE_DIR)/include/uapi/"; \
-	fi
-	@kdir=$(KDIR); btf=; \
-	if [ ! -e "$$kdir/vmlinux" ] && [ -e /boot/vmlinuz-$(KVER) ] && \
-	   command -v pahole >/dev/null; then \
-		kdir=$$(mk/kbuild-btf $(KVER) $(CURDIR)/build/kbuild/$(KVER)); \
-		btf=RESOLVE_BTFIDS=true; \
-	fi; \
-	echo "$(MAKE) -C $$kdir M=$(MODULE_DIR) W=1 $(KBUILD_WERROR) $$btf modules"; \
-	$(MAKE) -C $$kdir M=$(MODULE_DIR) W=1 $(KBUILD_WERROR) $$btf modules
+	@MAKE='$(MAKE)' mk/build-module '$(KVER)' '$(KDIR)' '$(MODULE_DIR)' $(KBUILD_WERROR)
 
 lib:
 	$(if $(wildcard lib/Makefile),$(MAKE) -C lib $(SUBMAKE_ARGS))
 
-# The tarball of the "linux-source" package of DEPS (Debian 12: 6.1), also
-# when the debug kernels brought linux-source-6.12 beside it.
+# From the tarball of the "linux-source" package of DEPS.
 $(KSFT_STAMP):
-	@src=$$(dpkg-query -W -f='$${Depends}' linux-source 2>/dev/null | sed -n 's/^\(linux-source-[0-9.]*\).*/\1/p'); \
-	tarball=/usr/src/$$src.tar.xz; \
-	[ -n "$$src" ] && [ -r "$$tarball" ] || \
-		tarball=$$(ls -v /usr/src/linux-source-*.tar.xz 2>/dev/null | tail -n 1); \
-	if [ -z "$$tarball" ]; then \
-		echo "make: no /usr/src/linux-source-*.tar.xz for the kselftest harness: run 'make deps'" >&2; \
-		exit 1; \
-	fi; \
-	src=$$(basename "$$tarball" .tar.xz)/tools/testing/selftests; \
-	echo "  EXTRACT kselftest_harness.h kselftest.h from $$tarball"; \
-	mkdir -p $(KSFT_INC); \
-	tar -xJf "$$tarball" -C $(KSFT_INC) --strip-components=4 \
-		"$$src/kselftest_harness.h" "$$src/kselftest.h"; \
-	touch $@
+	@mk/kselftest-headers $(KSFT_INC)
 
 # selftests/lib copies the gochan tool built by tools/gochan, and every
 # sub-make rebuilds libgochan.a when stale: one at a time, in this order.
@@ -214,7 +161,9 @@ fi
 endef
 
 # The module selftests again on the second kernel, with the module built
-# for it (warning-free with W=1 there too).
+# for it (warning-free with W=1 there too); then the selftests that force a
+# race with the stall points of a GOCHAN_DEBUG=1 module (each directory's
+# TEST_DEBUG_PROGS; with a plain module they skip).
 define check-second-kernel
 @echo "== module selftests (vm, $(or $(KVER2),no $(SECOND_SERIES) kernel))"
 $(call tap-step,module selftests on $(SECOND_SERIES),build/check/module-$(or $(KVER2),$(SECOND_SERIES)).log,\
@@ -229,7 +178,8 @@ $(call tap-step,race selftests on $(SECOND_SERIES),build/check/race-$(or $(KVER2
 	$(if $(KVER2),\
 	$(MAKE) -s module KVER=$(KVER2) MODULE_DIR=$(CURDIR)/build/kmod/$(KVER2)-debug \
 		GOCHAN_DEBUG=1 $(if $(filter 1,$(WERROR)),WERROR=1) >/dev/null && \
-	$(RUN2_DEBUG) --tap -- guest-run-tests $(list-debug-tests),\
+	$(RUN2_DEBUG) --tap -- guest-run-tests \
+	$$(SUBMAKE_ARGS='$(SUBMAKE_ARGS)' mk/list-tests --var TEST_DEBUG_PROGS $(SELFTEST_DIRS)),\
 	echo "no $(SECOND_SERIES) kernel with headers installed (make deps)" >&2; false))
 endef
 
@@ -296,49 +246,23 @@ check-kcsan:
 demo: deps
 	$(MAKE) demo-run
 
+# The demo, then the runtime's fan-in example, under gochan-top when it was
+# built (mk/demo).
 demo-run: module tools
-	@if [ ! -x build/tools/demo/gochan-demo ]; then \
-		echo "make demo: build/tools/demo/gochan-demo was not built (is tools/demo/ there?)" >&2; \
-		exit 1; \
-	fi
-	$(RUN) -- $(DEMO_CMD)
-
-# The demo runs under gochan-top when it was built: the BPF programs on the
-# module's tracepoints count what every channel of the demo did, and their
-# report follows the demo's own output.
-# After the kernel part, the runtime: goroutines, in-process channels and a context whose
-# Done is a kernel channel, fanned in across two processes (tools/examples/fanin.c).
-DEMO_FANIN_HEAD	:= == 11. Goroutines: one select over in-process and kernel channels, two processes
-DEMO_FANIN	:= echo && echo "$(DEMO_FANIN_HEAD)" && build/tools/examples/fanin 6
-DEMO_TRACE_HEAD	:= == 12. What the tracepoints saw: gochan-top, BPF programs on gochan:*
-DEMO_CMD	= $(if $(wildcard build/tools/gochan-top/gochan-top),\
-	build/tools/gochan-top/gochan-top -- sh -c \
-	\''build/tools/demo/gochan-demo && $(DEMO_FANIN) && echo && echo "$(DEMO_TRACE_HEAD)"'\',\
-	sh -c '\''build/tools/demo/gochan-demo && $(DEMO_FANIN)'\'')
+	@mk/demo $(RUN)
 
 bench: deps
 	$(if $(BENCH_DEPS),mk/install-deps $(BENCH_DEPS))
 	$(MAKE) bench-run
 
-# gochan-bench-select measures one process on one CPU.  In the VM it gets
-# a guest of its own under gochan-vm --icount: a TCG guest's clock then
-# counts instructions, and its figures are the same on every run (KVM
-# ignores --icount and keeps real time).  The other programs need two CPUs.
-BENCH_ONE_CPU	:= build/tools/bench/kchan/gochan-bench-select
+# One-CPU benchmarks get a guest of their own under gochan-vm --icount: a
+# TCG guest's clock then counts instructions, and its figures are the same
+# on every run (KVM ignores --icount and keeps real time).
 BENCH_ONE_CPU_ARGS := $(if $(filter vm,$(RUN_ON)),--icount --cpus 1)
 
+# The module's benchmarks (mk/bench-kchan), then those that need no module.
 bench-run: module tools
-	@progs=$$(find build/tools/bench/kchan -maxdepth 1 -type f -perm -u+x 2>/dev/null | \
-		grep -vxF '$(BENCH_ONE_CPU)' | sort); \
-	if [ -z "$$progs" ] || [ ! -x $(BENCH_ONE_CPU) ]; then \
-		echo "make bench: benchmark programs missing in build/tools/bench/kchan/" >&2; \
-		exit 1; \
-	fi; \
-	cmd=$$(printf '%s && ' $$progs); \
-	echo "$(RUN) -- $${cmd% && }"; \
-	$(RUN) -- "$${cmd% && }" && \
-	echo "$(RUN) $(BENCH_ONE_CPU_ARGS) -- $(BENCH_ONE_CPU)" && \
-	$(RUN) $(BENCH_ONE_CPU_ARGS) -- $(BENCH_ONE_CPU)
+	@mk/bench-kchan '$(BENCH_ONE_CPU_ARGS)' $(RUN)
 	@$(foreach d,$(BENCH_HOST_DIRS),echo; $(MAKE) -s -C $(d) bench_host $(SUBMAKE_ARGS);)
 
 install: lib
