@@ -36,7 +36,7 @@ struct link {
 
 /* links.c */
 const char *kind_name(enum kind kind);
-void link_open(struct link *l, enum kind kind, size_t msg, unsigned int cap);
+void link_open(struct link *l, enum kind kind, size_t msg, size_t buf_bytes);
 void link_hangup(struct link *l);
 void link_close(struct link *l);
 bool link_is_hangup(const struct link *l, const void *buf, ssize_t n);
@@ -73,6 +73,7 @@ struct experiment {
 };
 
 #define STREAM_BATCH	64	/* messages per read()/write() when batched */
+#define MSG_MAX		64	/* largest message, bytes */
 
 void watchdog(unsigned int seconds);
 void pin_to(int cpu);
@@ -81,6 +82,9 @@ void calibrate(struct experiment *e);
 void rep(struct experiment *e);
 void stop(struct experiment *e);
 void measure(struct experiment *e, int n, int partner_cpu);
+int64_t run(struct experiment *e, uint64_t iters);
+void exercise(struct experiment *e, uint64_t iters, int partner_cpu);
+bool clock_counts_instructions(void);
 int64_t now_ns(void);
 double median(const struct experiment *e);
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

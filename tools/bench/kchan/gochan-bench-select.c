@@ -546,20 +546,6 @@ static void print_ratio(double ratio, const char *op, double target, bool pass)
 	printf("%5.2f %s%.1f %s\n", ratio, op, target, pass ? "PASS" : "MISS");
 }
 
-/* Whether gochan-vm booted this guest under -icount (its --icount). */
-static bool clock_counts_instructions(void)
-{
-	char line[4096] = "";
-	FILE *f = fopen("/proc/cmdline", "re");
-
-	if (f) {
-		if (!fgets(line, sizeof(line), f))
-			line[0] = '\0';
-		fclose(f);
-	}
-	return strstr(line, "gochan_vm.icount=1") != NULL;
-}
-
 static void print_machine(int cpu)
 {
 	char line[256], model[256] = "unknown CPU";

@@ -5,7 +5,8 @@
  * l->rx.  Only making them and hanging up differ:
  *
  *   gochan   gochan_make() (libgochan: GOCHAN_IOC_CREATE on /dev/gochan),
- *            elem_size = msg, so one write() of msg bytes is one element.
+ *            elem_size = msg, so one write() of msg bytes is one element;
+ *            capacity buf_bytes / msg (0: unbuffered).
  *            Hang up: gochan_close(), after which the reader's read()
  *            returns 0.  The measured path is plain read()/write(), the
  *            same syscalls as the peers'.
@@ -14,7 +15,8 @@
  *            eventfd has no end-of-file, so the writer adds HANGUP_VALUE
  *            instead of 1 and the reader treats any other value than 1 as
  *            the end.
- *   pipe     pipe(2).  Hang up: close the write end, the reader sees EOF
+ *   pipe     pipe(2), of buf_bytes (F_SETPIPE_SZ) unless 0 (the default,
+ *            64 KiB).  Hang up: close the write end, the reader sees EOF
  *            (the partner closed its copy of it right after fork()).
  */
 #define _GNU_SOURCE
@@ -41,9 +43,14 @@ const char *kind_name(enum kind kind)
 	return "?";
 }
 
-/* @cap is the gochan's capacity (0 = unbuffered); the peers ignore it. */
-void link_open(struct link *l, enum kind kind, size_t msg, unsigned int cap)
+/*
+ * @buf_bytes is what the link may hold, the same for a gochan and a pipe
+ * so that a stream compares equal buffers; 0 is an unbuffered gochan and a
+ * pipe of the default size.  eventfd ignores it.
+ */
+void link_open(struct link *l, enum kind kind, size_t msg, size_t buf_bytes)
 {
+	unsigned int cap = buf_bytes / msg;
 	int p[2];
 
 	l->kind = kind;
@@ -66,6 +73,8 @@ void link_open(struct link *l, enum kind kind, size_t msg, unsigned int cap)
 			die("pipe: %s", strerror(errno));
 		l->rx = p[0];
 		l->tx = p[1];
+		if (buf_bytes && fcntl(l->tx, F_SETPIPE_SZ, (int)buf_bytes) != (int)buf_bytes)
+			die("F_SETPIPE_SZ %zu: %s", buf_bytes, strerror(errno));
 		break;
 	}
 }

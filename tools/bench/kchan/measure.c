@@ -41,7 +41,7 @@ struct config cfg = { .opts_reps = 7, .rep_seconds = 0.25 };
 
 #define CHUNKS_PER_REP	10
 
-#define MAX_PARTNERS	16
+#define MAX_PARTNERS	32
 
 static pid_t parent_pid;
 static pid_t partners[MAX_PARTNERS];
@@ -134,7 +134,7 @@ static void write_all(int fd, const char *buf, size_t len)
 /* The partner of a round trip: echo every ping as a pong until hangup. */
 static void echo(struct experiment *e)
 {
-	char buf[64];
+	char buf[MSG_MAX];
 
 	for (;;) {
 		ssize_t n = read(e->a.rx, buf, e->a.msg);
@@ -153,7 +153,7 @@ static void echo(struct experiment *e)
  * the control pipe is closed. */
 static void produce(struct experiment *e, int ctl)
 {
-	static char buf[STREAM_BATCH * 64];
+	static char buf[STREAM_BATCH * MSG_MAX];
 	size_t per_call = e->batched ? STREAM_BATCH : 1;
 	uint64_t n;
 	ssize_t got;
@@ -215,9 +215,9 @@ void start(struct experiment *e, int partner_cpu)
 }
 
 /* One timed run of @iters iterations; returns the elapsed nanoseconds. */
-static int64_t run(struct experiment *e, uint64_t iters)
+int64_t run(struct experiment *e, uint64_t iters)
 {
-	static char buf[STREAM_BATCH * 64];
+	static char buf[STREAM_BATCH * MSG_MAX];
 	int64_t t0;
 
 	if (e->solo)
@@ -253,6 +253,32 @@ static int64_t run(struct experiment *e, uint64_t iters)
 		}
 	}
 	return now_ns() - t0;
+}
+
+/*
+ * For gochan-vm-iprof: @iters iterations of @e, untimed, between a start
+ * and a stop, so that a run with 0 iterations does all the rest.
+ */
+void exercise(struct experiment *e, uint64_t iters, int partner_cpu)
+{
+	start(e, partner_cpu);
+	run(e, iters);
+	stop(e);
+}
+
+/* Whether gochan-vm booted this guest under -icount (its --icount): the
+ * clock then advances 1 ns per instruction executed. */
+bool clock_counts_instructions(void)
+{
+	char line[4096] = "";
+	FILE *f = fopen("/proc/cmdline", "re");
+
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		fclose(f);
+	}
+	return strstr(line, "gochan_vm.icount=1") != NULL;
 }
 
 void calibrate(struct experiment *e)
