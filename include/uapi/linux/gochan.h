@@ -49,11 +49,14 @@
  *    counts as sent once a receiver holds it.
  *  - A bad user buffer fails the call with EFAULT (after some elements
  *    moved, the call returns their count instead): no element is lost or
- *    duplicated.  A sender's buffer is read before anything is sent, and an
- *    unmapped receive buffer is caught before anything is taken; elements a
- *    receive took but could not copy out (a read-only buffer, or one its own
- *    process unmapped while it waited) go back to the front of the channel,
- *    ahead of everything else, and count as not received.
+ *    duplicated.  Buffered elements move straight between the ring and the
+ *    buffer, up to the first fault: a buffer that is bad part way moves the
+ *    whole elements before the bad part and returns their count, as a pipe
+ *    does.  Elements handed over by a blocked partner go through the kernel;
+ *    those a receive took that way but could not copy out (a read-only
+ *    buffer, or one its own process unmapped while it waited) go back to
+ *    the front of the channel, ahead of everything else, and count as not
+ *    received.
  *
  * poll(2) / epoll(7)
  * ------------------
