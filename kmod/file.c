@@ -97,10 +97,11 @@ static __always_inline bool rw_nonblock(struct kiocb *iocb)
 }
 
 /*
- * What read and write share: the length must be whole elements (a signal
- * channel has none to move: EINVAL); then a bounce buffer and the blocking
- * mode.  Returns 1 with *want elements to move, 0 for a zero length, or
- * -errno.
+ * What read and write share: a length of 0 returns 0 at once, whatever the
+ * channel (pipe_read() and pipe_write() do the same), without a look at
+ * it; any other length must be whole elements (a signal channel has none
+ * to move: EINVAL); then a bounce buffer and the blocking mode.  Returns 1
+ * with *want elements to move, 0 for a zero length, or -errno.
  */
 static __always_inline int rw_begin(struct kiocb *iocb, struct iov_iter *iter,
 				    size_t *want, struct gochan_bounce *b,
@@ -110,13 +111,13 @@ static __always_inline int rw_begin(struct kiocb *iocb, struct iov_iter *iter,
 	size_t es = c->elem_size;
 	int err;
 
+	if (!iov_iter_count(iter))
+		return 0;
 	if (!es)
 		return -EINVAL;
 	*want = iov_iter_count(iter) / es;	/* one division, not two */
 	if (*want * es != iov_iter_count(iter))
 		return -EINVAL;
-	if (!*want)
-		return 0;
 	err = bounce_init(b, es, *want);
 	if (err)
 		return err;

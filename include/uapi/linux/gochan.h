@@ -31,9 +31,12 @@
  *
  * read(2) / write(2)
  * ------------------
- * They move whole elements: the length must be a multiple of the element
- * size, else EINVAL; a length of 0 returns 0 at once.  On a signal channel
- * (element size 0) they fail with EINVAL: use GOCHAN_IOC_SEND / _RECV.
+ * A length of 0 returns 0 at once, as it does on a pipe, and nothing else
+ * happens: the channel is not looked at, so this holds on any channel (a
+ * signal channel, a closed one, one where a call for one element would
+ * block).  Any other length moves whole elements: it must be a multiple of
+ * the element size, else EINVAL.  On a signal channel (element size 0)
+ * every other length fails with EINVAL: use GOCHAN_IOC_SEND / _RECV.
  * The partial-count rules are a pipe's:
  *  - read() blocks until at least one element can be taken, then takes as
  *    many as are available without blocking (from the ring, then from blocked
