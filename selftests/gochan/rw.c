@@ -76,6 +76,55 @@ TEST_F(rw, zero_length_returns_zero_at_once)
 	close(fd);
 }
 
+TEST_F(rw, zero_length_on_a_signal_channel_returns_zero)
+{
+	int fd = gc_make(self->dev, 0, 4);
+	struct iovec iov = { NULL, 0 };
+	struct gochan_stat st;
+	uint64_t v = 0;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, gc_send(fd, NULL, 0));
+	/* A length of 0 returns 0 on a signal channel too: no element size
+	 * to divide by is no reason to refuse a call that moves nothing. */
+	EXPECT_EQ(0, gc_read(fd, &v, 0));
+	EXPECT_EQ(0, gc_write(fd, &v, 0));
+	/* readv / writev of no bytes at all, likewise. */
+	EXPECT_EQ(0, gc_errl(readv(fd, &iov, 1)));
+	EXPECT_EQ(0, gc_errl(writev(fd, &iov, 1)));
+	/* Nothing was touched: the signal sent by ioctl is still there. */
+	ASSERT_EQ(0, gc_stat(fd, &st));
+	EXPECT_EQ(1, st.len);
+	EXPECT_EQ(1, st.sent);
+	EXPECT_EQ(0, st.received);
+	close(fd);
+}
+
+TEST_F(rw, zero_length_returns_zero_whatever_the_state)
+{
+	int full = gc_make(self->dev, 8, 1);
+	int closed = gc_make(self->dev, 16, 2);
+	uint64_t v = 7;
+
+	ASSERT_LE(0, full);
+	ASSERT_LE(0, closed);
+	/* Full ring: a write of 0 bytes does not block, even without
+	 * O_NONBLOCK, and sends nothing. */
+	ASSERT_EQ(0, gc_send_u64(full, 1, 0));
+	EXPECT_EQ(0, gc_write(full, &v, 0));
+	EXPECT_EQ(1, stat_len(full));
+	/* Closed channel: 0, not EPIPE, for a write of 0 bytes (a pipe
+	 * without readers does the same), and 0 for a read of 0 bytes
+	 * while an element is still buffered, which stays. */
+	ASSERT_EQ(16, gc_write(closed, "0123456789abcdef", 16));
+	ASSERT_EQ(0, gc_close_chan(closed));
+	EXPECT_EQ(0, gc_write(closed, &v, 0));
+	EXPECT_EQ(0, gc_read(closed, &v, 0));
+	EXPECT_EQ(1, stat_len(closed));
+	close(full);
+	close(closed);
+}
+
 TEST_F(rw, signal_channel_read_write_is_einval)
 {
 	int fd = gc_make(self->dev, 0, 4);
@@ -83,7 +132,8 @@ TEST_F(rw, signal_channel_read_write_is_einval)
 	struct gochan_stat st;
 
 	ASSERT_LE(0, fd);
-	/* Element size 0: read/write cannot count elements, EINVAL. */
+	/* Element size 0: read/write of any length but 0 cannot count
+	 * elements, EINVAL. */
 	EXPECT_EQ(-EINVAL, gc_write(fd, &v, 8));
 	EXPECT_EQ(-EINVAL, gc_write(fd, &v, 1));
 	ASSERT_EQ(0, gc_send(fd, NULL, 0));
