@@ -382,6 +382,7 @@ long gochan_ioctl_select(void __user *argp);
 /* select.c: asynchronous selects, for uring.c. */
 struct gochan_sel;
 struct gochan_sel_outcome {
+	u32			index;		/* in the caller's array */
 	struct gochan_chan	*c;
 	void __user		*ubuf;
 	void			*kbuf;

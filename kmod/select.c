@@ -2,7 +2,8 @@
 /*
  * GOCHAN_IOC_SELECT: Go's selectgo over channel fds.
  *
- *   0. Read the cases, take a reference on each case's file, copy every
+ *   0. Read the cases, leave out the nil ones (fd GOCHAN_NIL_FD: Go's nil
+ *      channel, never ready), take a reference on each other case's file, copy every
  *      send value into the kernel, and (before any lock) probe the receive
  *      buffers: nothing under a channel lock faults, since a fault may take
  *      as long as the memory's owner likes (FUSE, userfaultfd) and would
@@ -146,8 +147,11 @@ void sel_free(struct gochan_sel *s)
 /*
  * Step 0, first half: read and check @ncases cases at @ucases, each
  * @case_size bytes (checked by the caller against the struct rules), and
- * take a reference on each case's file.  On error, sel_free() undoes what
- * was done.
+ * take a reference on each case's file.  A nil case is checked as any
+ * other (op, reserved) and then left out: s->ncases counts the others,
+ * each of which remembers its index in the caller's array.  On error,
+ * sel_free() undoes what was done (until the end, s->ncases is @ncases,
+ * and the slots not filled have no file).
  */
 #define SEL_CHUNK	16
 
@@ -156,7 +160,7 @@ int sel_read_cases(struct gochan_sel *s, const void __user *ucases,
 {
 	struct gochan_select_case chunk[SEL_CHUNK];
 	size_t send_bytes = 0;
-	u32 i, n = ncases;
+	u32 i, n = ncases, live = 0;
 	int err;
 
 	s->ncases = n;
@@ -169,7 +173,7 @@ int sel_read_cases(struct gochan_sel *s, const void __user *ucases,
 		return -ENOMEM;
 
 	for (i = 0; i < n; i++) {
-		struct sel_case *sc = &s->cases[i];
+		struct sel_case *sc = &s->cases[live];
 		struct gochan_select_case uc;
 
 		/* Cases of today's size come a chunk at a time: one user copy
@@ -191,6 +195,8 @@ int sel_read_cases(struct gochan_sel *s, const void __user *ucases,
 		if (uc.reserved ||
 		    (uc.op != GOCHAN_OP_SEND && uc.op != GOCHAN_OP_RECV))
 			return -EINVAL;
+		if (uc.fd == GOCHAN_NIL_FD)
+			continue;	/* never chosen; its buf never touched */
 		sc->file = fget(uc.fd);
 		if (!sc->file)
 			return -EBADF;
@@ -202,11 +208,14 @@ int sel_read_cases(struct gochan_sel *s, const void __user *ucases,
 		if (!(sc->file->f_mode & (sc->send ? FMODE_WRITE : FMODE_READ)))
 			return -EBADF;
 		sc->ubuf = u64_to_user_ptr(uc.buf);
+		sc->index = i;
 		if (sc->send)
 			send_bytes += sc->c->elem_size;
+		live++;
 	}
 	if (send_bytes > GOCHAN_SELECT_SEND_BYTES_MAX)
 		return -EMSGSIZE;
+	s->ncases = live;
 	return 0;
 }
 
@@ -375,12 +384,14 @@ void sel_out_release(struct sel_out *o)
  * the case ran (*ok set for a receive), 0 if not ready, SEL_RETRY if @out
  * could not be written without a fault (nothing moved), or -errno
  * (-EPIPE: a send on a closed channel was chosen, reported too; -EFAULT:
- * the receive buffer is bad, nothing taken).
+ * the receive buffer is bad, nothing taken).  What @out gets is the
+ * case's index in the caller's array.
  */
-int sel_try_case(struct sel_case *sc, u32 index, struct sel_out *out,
-		 u32 *ok, struct gochan_unlock *u)
+int sel_try_case(struct sel_case *sc, struct sel_out *out, u32 *ok,
+		 struct gochan_unlock *u)
 {
 	struct gochan_chan *c = sc->c;
+	u32 index = sc->index;
 	bool got;
 	int ret;
 
@@ -432,7 +443,8 @@ int sel_try_case(struct sel_case *sc, u32 index, struct sel_out *out,
 /*
  * Pass 1, with every lock held: the first ready case in a random order
  * proceeds.  Returns true when done, with the locks dropped and *ret the
- * case's index (a send on a closed channel too: its w.closed says so),
+ * case's index in s->cases (a send on a closed channel too: its w.closed
+ * says so),
  * SEL_RETRY or -errno; false when no case is ready, with the locks still
  * held.
  */
@@ -446,7 +458,7 @@ static bool sel_pass1(struct gochan_sel *s, u32 *ok, long *ret)
 		u32 index = s->pollorder[i];
 		struct sel_case *sc = &s->cases[index];
 
-		*ret = sel_try_case(sc, index, s->out, ok, &u);
+		*ret = sel_try_case(sc, s->out, ok, &u);
 		if (*ret) {
 			sel_unlock_all(s);
 			gochan_unlock_wake(&u);
@@ -496,7 +508,7 @@ static bool sel_pass1_single(struct gochan_sel *s, u32 *ok, long *ret)
 		sel_case_probe(sc);
 		gochan_unlock_init(&u);
 		mutex_lock(&sc->c->lock);
-		*ret = sel_try_case(sc, index, s->out, ok, &u);
+		*ret = sel_try_case(sc, s->out, ok, &u);
 		mutex_unlock(&sc->c->lock);
 		if (*ret) {
 			gochan_unlock_wake(&u);
@@ -548,8 +560,8 @@ static void sel_unlink_locked(struct gochan_sel *s)
 }
 
 /*
- * Steps 1-4, reporting to s->out.  Returns the index of the case that ran,
- * or -errno.
+ * Steps 1-4, reporting to s->out.  Returns the index in s->cases of the
+ * case that ran, or -errno.
  */
 long sel_run(struct gochan_sel *s, u32 *ok)
 {
@@ -600,7 +612,7 @@ again:
 		return ret;		/* signal or deadline, nothing moved */
 	/* A receive that was not ended by close got a value. */
 	*ok = !s->cases[wait.index].send && !s->cases[wait.index].w.closed;
-	sel_out_put_pinned(s->out, wait.index, *ok);
+	sel_out_put_pinned(s->out, s->cases[wait.index].index, *ok);
 	return wait.index;
 
 out:
@@ -646,7 +658,8 @@ int sel_read_arg(void __user *argp, struct gochan_select *arg,
  * @blk: set from its flags and deadline
  * @sp: the new select, freed by gochan_sel_free()
  *
- * An empty select is refused (EINVAL): it would wait in no channel.  The
+ * An empty select, or one of nil cases only, is refused (EINVAL): it
+ * would wait in no channel.  The
  * lock order is computed here, once: the submission and the command's
  * task work (gochan_sel_unlink()) both lock every case's channel, and
  * must not both be computing it.
@@ -670,6 +683,8 @@ int gochan_sel_new(void __user *argp, struct gochan_block *blk,
 	s->blk = *blk;
 	ret = sel_read_cases(s, u64_to_user_ptr(arg.cases), arg.ncases,
 			     arg.case_size);
+	if (!ret && !s->ncases)
+		ret = -EINVAL;
 	if (!ret)
 		ret = sel_alloc_bufs(s);
 	if (ret) {
@@ -739,13 +754,17 @@ void gochan_sel_unlink(struct gochan_sel *s)
 	sel_unlock_all(s);
 }
 
-/* What case @index of a completed select did, for its completion. */
+/*
+ * What case @index (in s->cases, as gochan_sel_begin() returns it and the
+ * wait records it) of a completed select did, for its completion.
+ */
 void gochan_sel_outcome(struct gochan_sel *s, u32 index,
 			struct gochan_sel_outcome *o)
 {
 	struct sel_case *sc = &s->cases[index];
 
 	*o = (struct gochan_sel_outcome) {
+		.index	= sc->index,
 		.c	= sc->c,
 		.ubuf	= sc->ubuf,
 		.kbuf	= sc->kbuf,
@@ -783,9 +802,10 @@ int sel_out_init(struct sel_out *o, void __user *argp,
  * sel_write_outcome - finish what a select call reports.
  * @out: its Out fields, written already if a case ran
  * @arg: the kernel copy of the user's struct, its Out fields set here
- * @ret: the index of the case that ran, or -errno
+ * @ret: the index of the case that ran (in the select's cases), or -errno
  * @ok: for a receive case, 1 if it got a value
- * @sc: the case that ran (when @ret >= 0)
+ * @sc: the case that ran (when @ret >= 0): its index in the caller's array
+ *      is what @arg reports
  * @recv_buf: where a receive case's value is
  *
  * The case that ran was reported before it ran (sel_try_case()), or
@@ -799,12 +819,10 @@ long sel_write_outcome(struct sel_out *out, struct gochan_select *arg,
 		       long ret, u32 ok, const struct sel_case *sc,
 		       const void *recv_buf)
 {
-	u32 index = ret;
-
 	if (ret < 0)
 		return ret;
 	WARN_ON_ONCE(!out->written);
-	arg->index = index;
+	arg->index = sc->index;
 	arg->ok = ok;
 	ret = sc->send && sc->w.closed ? -EPIPE : 0;
 	if (!sc->send && ok &&
@@ -819,6 +837,7 @@ long gochan_ioctl_select(void __user *argp)
 {
 	struct gochan_select arg gochan_noinit;
 	struct gochan_sel s = {};
+	struct sel_case *ran = NULL;
 	struct sel_out out;
 	u32 ok = 0;
 	long ret;
@@ -836,7 +855,8 @@ long gochan_ioctl_select(void __user *argp)
 		ret = sel_alloc_bufs(&s);
 	if (ret)
 		goto out_free;
-	if (!s.ncases) {	/* Go's "select {}" (or "select { default: }") */
+	/* Go's "select {}" (or "select { default: }"), nil cases or none */
+	if (!s.ncases) {
 		struct gochan_wait never = { .task = current };
 
 		ret = s.blk.nonblock ? -EAGAIN : gochan_wait_sleep(&never, &s.blk);
@@ -844,11 +864,12 @@ long gochan_ioctl_select(void __user *argp)
 	}
 
 	ret = sel_run(&s, &ok);
-	ret = sel_write_outcome(&out, &arg, ret, ok,
-				ret >= 0 ? &s.cases[ret] : NULL, s.recv_buf);
+	if (ret >= 0)
+		ran = &s.cases[ret];
+	ret = sel_write_outcome(&out, &arg, ret, ok, ran, s.recv_buf);
 out_free:
 	trace_gochan_select(arg.ncases, ret < 0 ? ret : arg.index,
-			    ret >= 0 || ret == -EPIPE ? s.cases[arg.index].c->id : 0,
+			    ran && (ret >= 0 || ret == -EPIPE) ? ran->c->id : 0,
 			    s.wait_ns);
 	sel_out_release(&out);
 	sel_free(&s);

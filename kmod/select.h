@@ -14,12 +14,19 @@
  * One case of a select.  @file is referenced, except in a select that
  * borrows its cases from a select set (struct gochan_sel.borrowed), where
  * it is NULL: the set holds the reference.
+ *
+ * A nil case (fd GOCHAN_NIL_FD) has no sel_case: sel_read_cases() leaves
+ * it out, so every case here has a channel, and a case's place in
+ * gochan_sel.cases (what the passes, the waiters' @index and the set's
+ * hints count in) may differ from its place in the caller's array, which
+ * @index keeps: that one alone is reported (sel_out_try(), the CQE).
  */
 struct sel_case {
 	struct gochan_chan	*c;
 	struct file		*file;
 	void __user		*ubuf;
 	void			*kbuf;		/* SEND: the value; RECV: shared */
+	u32			index;		/* in the caller's array */
 	bool			send;
 	bool			bad;		/* RECV: ubuf faulted when probed
 						 * (sel_case_probe(), unlocked) */
@@ -54,7 +61,7 @@ struct sel_out {
  */
 struct gochan_sel {
 	struct sel_case		*cases;
-	u32			ncases;
+	u32			ncases;		/* cases with a channel */
 	u32			*pollorder;	/* case indices, shuffled */
 	struct gochan_chan	**lockorder;	/* distinct channels, by address */
 	u32			nlocks;
@@ -78,8 +85,8 @@ void sel_lockorder(struct gochan_sel *s);
 void sel_free(struct gochan_sel *s);
 long sel_run(struct gochan_sel *s, u32 *ok);
 int sel_case_probe(struct sel_case *sc);
-int sel_try_case(struct sel_case *sc, u32 index, struct sel_out *out,
-		 u32 *ok, struct gochan_unlock *u);
+int sel_try_case(struct sel_case *sc, struct sel_out *out, u32 *ok,
+		 struct gochan_unlock *u);
 bool sel_case_looks_ready(const struct sel_case *sc);
 int sel_out_init(struct sel_out *o, void __user *argp,
 		 struct gochan_select *arg);

@@ -172,7 +172,7 @@ static long selset_try_hinted(struct selset *set, struct sel_case *sc,
 		sel_case_probe(sc);	/* a receive's buffer, before the lock */
 		gochan_unlock_init(&u);
 		mutex_lock(&sc->c->lock);
-		r = sel_try_case(sc, i, out, ok, &u);
+		r = sel_try_case(sc, out, ok, &u);
 		again = r && sel_case_looks_ready(sc);
 		mutex_unlock(&sc->c->lock);
 		if (again)
@@ -470,9 +470,10 @@ long gochan_ioctl_selset(void __user *argp)
 		ret = -ENOMEM;
 		goto err_free;
 	}
-	for (i = 0; i < arg.ncases; i++)
+	/* reg.ncases: the cases that are not nil (none of them may be). */
+	for (i = 0; i < set->reg.ncases; i++)
 		set->elem_max = max(set->elem_max, set->reg.cases[i].c->elem_size);
-	if (arg.ncases) {
+	if (set->reg.ncases) {
 		ret = selset_hook_all(set);
 		if (ret)
 			goto err_free;

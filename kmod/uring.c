@@ -151,9 +151,9 @@ static void async_complete(struct gochan_async *a, long res,
 }
 
 /*
- * Post the CQE of a SELECT: @ret is the index of the case that ran (with
- * @ok for a receive) or -errno.  res is the index with GOCHAN_SELECT_RES_*
- * bits, or -errno.
+ * Post the CQE of a SELECT: @ret is the index of the case that ran (in the
+ * select's cases, with @ok for a receive) or -errno.  res is the case's
+ * index in the submitter's array with GOCHAN_SELECT_RES_* bits, or -errno.
  */
 static void async_sel_complete(struct gochan_async *a, long ret, u32 ok,
 			       unsigned int issue_flags)
@@ -163,13 +163,14 @@ static void async_sel_complete(struct gochan_async *a, long ret, u32 ok,
 
 	if (ret >= 0) {
 		gochan_sel_outcome(a->sel, ret, &o);
+		res = o.index;
 		if (o.send && o.closed)
 			res |= GOCHAN_SELECT_RES_CLOSED;
 		else if (!o.send && ok)
 			res = async_copy_out(o.c, o.ubuf, o.kbuf) ?:
-			      ret | GOCHAN_SELECT_RES_OK;
+			      o.index | GOCHAN_SELECT_RES_OK;
 	}
-	trace_gochan_select(gochan_sel_ncases(a->sel), res < 0 ? res : ret,
+	trace_gochan_select(gochan_sel_ncases(a->sel), res < 0 ? res : o.index,
 			    res >= 0 ? o.c->id : 0, async_wait_ns(a));
 	io_uring_cmd_done(a->cmd, res, 0, issue_flags);
 	async_put(a);

@@ -874,7 +874,7 @@ TEST_F(select, bad_fd_is_ebadf)
 	uint64_t buf[2];
 	struct gochan_select_case cs[2];
 	int closed_fd = gc_make(self->dev, 8, 0);
-	const int bad[] = { -1, closed_fd, 0x7fffffff };
+	const int bad[] = { -2, closed_fd, 0x7fffffff };
 
 	ASSERT_LE(0, r);
 	ASSERT_LE(0, closed_fd);
@@ -882,7 +882,8 @@ TEST_F(select, bad_fd_is_ebadf)
 	cs[0] = mkcase(r, RECV, &buf[0]);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		cs[1] = mkcase(bad[i], RECV, &buf[1]);
-		/* A case's fd not open: EBADF, even beside a ready case. */
+		/* A case's fd not open: EBADF, even beside a ready case
+		 * (-1 is a nil case, never chosen: nil_case.c). */
 		EXPECT_EQ(-EBADF, sel(self->sfd, cs, 2, NB, 0, NULL, NULL))
 			TH_LOG("fd %d", bad[i]);
 		cs[1].op = SEND;

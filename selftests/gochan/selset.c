@@ -417,7 +417,8 @@ TEST_F(selset, bad_requests)
 	EXPECT_EQ(-EINVAL, set_make(self->dev, &cs, 1, 0));
 	cs.fd = pfd[0];
 	EXPECT_EQ(-EINVAL, set_make(self->dev, &cs, 1, 0));
-	cs.fd = -1;
+	/* A negative fd other than GOCHAN_NIL_FD is not open. */
+	cs.fd = -2;
 	EXPECT_EQ(-EBADF, set_make(self->dev, &cs, 1, 0));
 	cs.fd = ch;
 	cs.op = 3;

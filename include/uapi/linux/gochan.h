@@ -211,9 +211,19 @@ struct gochan_stat {
 
 /*
  * struct gochan_select_case - one case of a select.
+ *
+ * A nil case (fd = GOCHAN_NIL_FD) is Go's case on a nil channel: it is
+ * never ready and never chosen, and the select treats it as if it were
+ * not there, except that it keeps its place, so indexes (index, a CQE's
+ * res) still count it.  Its op and reserved are checked as any case's
+ * (EINVAL); its buf is neither read nor written, and may be anything.
+ * This is how a case is turned off without rebuilding the array.  A select
+ * whose cases are all nil waits as one with ncases = 0 does (for its
+ * deadline or a signal; EAGAIN at once with NONBLOCK).  Any other
+ * negative fd fails the select with EBADF, as a closed fd does.
  */
 struct gochan_select_case {
-	__s32 fd;		/* In: a channel fd. */
+	__s32 fd;		/* In: a channel fd, or GOCHAN_NIL_FD. */
 	__u32 op;		/* In: GOCHAN_OP_SEND or GOCHAN_OP_RECV. */
 	__u64 buf;		/* In: SEND: the elem_size bytes to send;
 				 * RECV: room for elem_size bytes (written
@@ -221,6 +231,8 @@ struct gochan_select_case {
 	__u64 reserved;		/* Must be zero. */
 };
 #define GOCHAN_SELECT_CASE_SIZE_VER0	24
+
+#define GOCHAN_NIL_FD		(-1)	/* fd of a nil case: never chosen */
 
 #define GOCHAN_OP_SEND		1
 #define GOCHAN_OP_RECV		2
@@ -235,8 +247,9 @@ struct gochan_select_case {
  * "default"), the first that becomes ready, the call waiting in every
  * case's channel at once, so two selects in two processes can rendezvous
  * on one unbuffered channel.  The same channel may appear in several cases
- * (Go allows duplicate cases).  With ncases = 0 the call waits for the
- * deadline or a signal, as Go's empty "select {}" waits forever.
+ * (Go allows duplicate cases).  Nil cases (GOCHAN_NIL_FD) are never ready
+ * and never chosen.  With ncases = 0, or only nil cases, the call waits
+ * for the deadline or a signal, as Go's empty "select {}" waits forever.
  *
  * Channels are locked in address order, as Go's sellock does, so selects
  * over the same channels in any order cannot deadlock.  All send values
@@ -257,8 +270,9 @@ struct gochan_select_case {
  *                    says which; written back as for success);
  *         EINTR      a signal arrived first (restarted under SA_RESTART;
  *                    the deadline is absolute);
- *         EBADF      a case's fd is not open, or (opened by name)
- *                    lacks the access its op needs;
+ *         EBADF      a case's fd is not open (a negative fd other
+ *                    than GOCHAN_NIL_FD included), or lacks the access
+ *                    its op needs;
  *         EINVAL     a case's fd is not a channel, bad op, nonzero
  *                    reserved field, unknown flag, ncases above
  *                    GOCHAN_SELECT_CASES_MAX, case_size below
@@ -307,7 +321,9 @@ struct gochan_select {
  *
  * The cases are read and checked as GOCHAN_IOC_SELECT checks them (same
  * errors), except that ncases = 0 is allowed (the set's select then waits
- * for its deadline or a signal, Go's "select {}").  The set keeps its own
+ * for its deadline or a signal, Go's "select {}", as it does when every
+ * case is nil).  Nil cases keep their places in the indexes the set's
+ * selects report, and are otherwise not part of the set.  The set keeps its own
  * reference to every case's channel file: closing a case's fd afterwards
  * changes nothing, and the channels live at least as long as the set.  A
  * case's buf is kept as an address: each select on the set reads a send
@@ -335,7 +351,8 @@ struct gochan_select {
  * poll(2) / epoll(7) on a select set: EPOLLIN | EPOLLRDNORM when one of its
  * cases looks ready, so a select with NONBLOCK would likely succeed (another
  * selector may take it first).  read(2) and write(2) fail with EINVAL.
- * /proc/<pid>/fdinfo shows "gochan-selset-cases:\t<ncases>".
+ * /proc/<pid>/fdinfo shows "gochan-selset-cases:\t<n>", n the number of
+ * cases that are not nil.
  *
  * Errors: those of GOCHAN_IOC_SELECT for the cases; EINVAL unknown flags,
  *         nonzero reserved fields; EMFILE / ENFILE, ENOMEM.
@@ -457,9 +474,10 @@ struct gochan_unlink {
  *         struct, -ENOTTY for an unknown cmd_op, -ENOMEM.
  * SELECT: arg points to a struct gochan_select, read (with its cases and
  * every send case's value) at submission and validated as the ioctl
- * validates it, except that ncases must be at least 1 (EINVAL: an empty
- * select would wait in no channel).  Its index and ok are not written:
- * the CQE's res is the index of the case that ran, ORed with
+ * validates it, except that at least one case must not be nil (EINVAL: a
+ * select with no case, or nil cases only, would wait in no channel).  Its
+ * index and ok are not written: the CQE's res is the index of the case
+ * that ran (nil cases count in it, as in the ioctl's index), ORed with
  * GOCHAN_SELECT_RES_OK for a receive case that got a value (into its buf,
  * which must stay mapped until the CQE; without the bit the channel is
  * closed and drained), or GOCHAN_SELECT_RES_CLOSED for a send case on a
