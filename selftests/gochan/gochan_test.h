@@ -219,6 +219,49 @@ static inline int gc_stat(int fd, struct gochan_stat *st)
 	return gc_err(ioctl(fd, GOCHAN_IOC_STAT, st));
 }
 
+/*
+ * GOCHAN_IOC_SELECT on @fd over @n cases of today's size; *index and *ok
+ * (each may be NULL) get those fields as the call left them (0xdeadbeef
+ * if it wrote nothing).  0 or -errno.
+ */
+static inline int gc_select(int fd, const struct gochan_select_case *cs,
+			    uint32_t n, uint32_t flags, int64_t deadline_ns,
+			    uint32_t *index, uint32_t *ok)
+{
+	struct gochan_select s = {
+		.size = sizeof(s),
+		.flags = flags,
+		.cases = (uintptr_t)cs,
+		.ncases = n,
+		.case_size = n ? sizeof(*cs) : 0,	/* 0 for a set */
+		.deadline_ns = deadline_ns,
+		.index = 0xdeadbeef,
+		.ok = 0xdeadbeef,
+	};
+	int ret = gc_err(ioctl(fd, GOCHAN_IOC_SELECT, &s));
+
+	if (index)
+		*index = s.index;
+	if (ok)
+		*ok = s.ok;
+	return ret;
+}
+
+/* GOCHAN_IOC_SELSET on @fd: a select set of @n cases; its fd or -errno. */
+static inline int gc_selset(int fd, const struct gochan_select_case *cs,
+			    uint32_t n)
+{
+	struct gochan_selset arg = {
+		.size = sizeof(arg),
+		.flags = GOCHAN_SELSET_CLOEXEC,
+		.cases = (uintptr_t)cs,
+		.ncases = n,
+		.case_size = sizeof(*cs),
+	};
+
+	return gc_err(ioctl(fd, GOCHAN_IOC_SELSET, &arg));
+}
+
 /* read(2)/write(2) returning the byte count or -errno. */
 static inline long gc_read(int fd, void *buf, size_t len)
 {

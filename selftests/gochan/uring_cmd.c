@@ -1217,6 +1217,55 @@ TEST_F(uring_cmd, select_meets_select_in_another_ring)
 	close(y);
 }
 
+TEST_F(uring_cmd, select_nil_cases_are_never_chosen_and_counted_in_res)
+{
+	uint64_t got = 0, v = 9;
+	struct gochan_select_case cases[4];
+	struct gochan_select arg;
+	int a = gc_make(self->dev, 8, 1), b = gc_make(self->dev, 8, 0);
+	pid_t pid;
+
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	/* Nil cases (GOCHAN_NIL_FD) around a ready one: that one runs, its
+	 * res the index in the submitted array, nil cases counted. */
+	ASSERT_EQ(0, gc_send_u64(a, 5, GOCHAN_XFER_NONBLOCK));
+	cases[0] = sel_case(GOCHAN_NIL_FD, GOCHAN_OP_RECV, GC_BAD_PTR);
+	cases[1] = sel_case(GOCHAN_NIL_FD, GOCHAN_OP_SEND, GC_BAD_PTR);
+	cases[2] = sel_case(a, GOCHAN_OP_RECV, &got);
+	cases[3] = sel_case(GOCHAN_NIL_FD, GOCHAN_OP_RECV, GC_BAD_PTR);
+	arg = sel_arg(cases, 4, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, a, GOCHAN_IOC_SELECT, &arg, 1));
+	EXPECT_EQ(2 | GOCHAN_SELECT_RES_OK, reap_res(&self->ring, 1));
+	EXPECT_EQ(5, got);
+
+	/* Queued, then completed by a partner: the same index. */
+	cases[2] = sel_case(b, GOCHAN_OP_RECV, &got);
+	ASSERT_EQ(1, submit_cmd(&self->ring, a, GOCHAN_IOC_SELECT, &arg, 2));
+	ASSERT_EQ(0, gc_wait_waiters(b, 0, 1));
+	EXPECT_TRUE(no_cqe(&self->ring));
+	pid = gc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(gc_send_u64(b, v, 0) ? 1 : 0);
+	EXPECT_EQ(2 | GOCHAN_SELECT_RES_OK, reap_res(&self->ring, 2));
+	EXPECT_EQ(9, got);
+	EXPECT_EQ(0, gc_reap(pid));
+
+	/* Nil cases only: no channel to wait in, refused as ncases = 0 is. */
+	arg = sel_arg(cases, 2, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, a, GOCHAN_IOC_SELECT, &arg, 3));
+	EXPECT_EQ(-EINVAL, reap_res(&self->ring, 3));
+	/* Another negative fd is no nil case: EBADF. */
+	cases[0].fd = -2;
+	cases[2] = sel_case(a, GOCHAN_OP_SEND, &v);
+	arg = sel_arg(cases, 3, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, a, GOCHAN_IOC_SELECT, &arg, 4));
+	EXPECT_EQ(-EBADF, reap_res(&self->ring, 4));
+	close(a);
+	close(b);
+}
+
 TEST_F(uring_cmd, select_ended_by_close_cancel_deadline)
 {
 	uint64_t v = 1, got = 0xaa;
