@@ -246,14 +246,21 @@ static struct gochan_chan *name_open(const struct gochan_open *op,
 	mutex_lock(&gochan_names_lock);
 	n = name_lookup(name, mnt, hash);
 	if (n) {
+		bool es_differs = op->elem_size != n->c->elem_size;
+		bool cap_differs = op->capacity != n->c->capacity;
+
 		err = -EEXIST;
 		if ((op->flags & GOCHAN_OPEN_CREATE) &&
 		    (op->flags & GOCHAN_OPEN_EXCL))
 			goto out_unlock;
+		/* The type the caller expects (the check asked for by a flag
+		 * fails with its own errno, CREATE's older one with EINVAL). */
+		err = -EPROTOTYPE;
+		if (((op->flags & GOCHAN_OPEN_EXPECT_ELEM_SIZE) && es_differs) ||
+		    ((op->flags & GOCHAN_OPEN_EXPECT_CAPACITY) && cap_differs))
+			goto out_unlock;
 		err = -EINVAL;
-		if ((op->flags & GOCHAN_OPEN_CREATE) &&
-		    (op->elem_size != n->c->elem_size ||
-		     op->capacity != n->c->capacity))
+		if ((op->flags & GOCHAN_OPEN_CREATE) && (es_differs || cap_differs))
 			goto out_unlock;
 		err = name_permission(n, want);
 		if (err)
@@ -335,8 +342,12 @@ long gochan_ioctl_open(void __user *argp)
 	    op.reserved[0] || op.reserved[1] || op.mode & ~0777u ||
 	    ((op.flags & GOCHAN_OPEN_EXCL) && !(op.flags & GOCHAN_OPEN_CREATE)))
 		return -EINVAL;
+	/* Without CREATE, a field is read only if a flag says it states
+	 * the type expected: else it must be 0. */
 	if (!(op.flags & GOCHAN_OPEN_CREATE) &&
-	    (op.mode || op.elem_size || op.capacity))
+	    (op.mode ||
+	     (op.elem_size && !(op.flags & GOCHAN_OPEN_EXPECT_ELEM_SIZE)) ||
+	     (op.capacity && !(op.flags & GOCHAN_OPEN_EXPECT_CAPACITY))))
 		return -EINVAL;
 	err = name_from_user(name, op.name);
 	if (err)

@@ -398,18 +398,40 @@ struct gochan_selset {
  * with EBADF.  With CREATE, an existing name is opened as it is, provided
  * elem_size and capacity match it (else EINVAL) — unless EXCL is set too.
  *
+ * The type check.  A name says nothing of what its channel carries, so an
+ * open may state what it expects: with GOCHAN_OPEN_EXPECT_ELEM_SIZE the
+ * channel's element size must be elem_size, with
+ * GOCHAN_OPEN_EXPECT_CAPACITY its capacity must be capacity, else the open
+ * fails with EPROTOTYPE ("wrong type") and opens nothing.  Without the
+ * flag, the field is not checked (and must be 0 unless CREATE is set: the
+ * flag is what tells "expect 0", a signal channel or an unbuffered one,
+ * from "don't check").  With CREATE too, a name that exists must match
+ * elem_size and capacity as before, but a field whose EXPECT flag is set
+ * fails with EPROTOTYPE instead of EINVAL; a name made by the call has the
+ * type asked for, so nothing is checked.  The type is checked before the
+ * access (the name list shows every name's type anyway).
+ *
  * Errors: ENOENT no such name (without CREATE); EEXIST it exists (CREATE |
- *         EXCL); EACCES mode forbids the access asked for; ENAMETOOLONG;
- *         EINVAL bad name, mode with bits beyond 0777, size mismatch, flags,
- *         reserved fields; the errors of GOCHAN_IOC_CREATE when making it.
+ *         EXCL); EPROTOTYPE an element size or capacity stated with an
+ *         EXPECT flag is not the channel's; EACCES mode forbids the access
+ *         asked for; ENAMETOOLONG;
+ *         EINVAL bad name, mode with bits beyond 0777, size mismatch (with
+ *         CREATE, no EXPECT flag for that field), elem_size or capacity
+ *         not 0 without CREATE or its EXPECT flag, mode not 0 without
+ *         CREATE, EXCL without CREATE, unknown flags, reserved fields; the
+ *         errors of GOCHAN_IOC_CREATE when making it.
  */
 struct gochan_open {
 	__u32 size;		/* In: sizeof(struct gochan_open). */
 	__u32 flags;		/* In: GOCHAN_OPEN_* below. */
 	__u64 name;		/* In: user address of the NUL-terminated name. */
 	__u32 mode;		/* In, with CREATE: permission bits, 0..0777. */
-	__u32 elem_size;	/* In, with CREATE: as in gochan_create. */
-	__u32 capacity;		/* In, with CREATE: as in gochan_create. */
+	__u32 elem_size;	/* In, with CREATE: as in gochan_create; with
+				 * EXPECT_ELEM_SIZE: the element size the
+				 * channel must have.  Else must be 0. */
+	__u32 capacity;		/* In, with CREATE: as in gochan_create; with
+				 * EXPECT_CAPACITY: the capacity the channel
+				 * must have.  Else must be 0. */
 	__u32 reserved0;	/* Must be zero. */
 	__u64 id;		/* Out: the channel's id. */
 	__u64 reserved[2];	/* Must be zero. */
@@ -422,7 +444,9 @@ struct gochan_open {
 #define GOCHAN_OPEN_RECV	(1u << 3)	/* The fd receives: read permission. */
 #define GOCHAN_OPEN_CLOEXEC	(1u << 4)	/* The new fd has FD_CLOEXEC. */
 #define GOCHAN_OPEN_NONBLOCK	(1u << 5)	/* The new file has O_NONBLOCK. */
-#define GOCHAN_OPEN_FLAGS	0x3fu
+#define GOCHAN_OPEN_EXPECT_ELEM_SIZE (1u << 6)	/* Check elem_size: EPROTOTYPE. */
+#define GOCHAN_OPEN_EXPECT_CAPACITY (1u << 7)	/* Check capacity: EPROTOTYPE. */
+#define GOCHAN_OPEN_FLAGS	0xffu
 
 /*
  * struct gochan_unlink - GOCHAN_IOC_UNLINK on /dev/gochan: remove a name.
