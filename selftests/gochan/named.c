@@ -142,6 +142,68 @@ TEST_F(named, create_rules)
 	close(a);
 }
 
+#define EXPECT_ES	GOCHAN_OPEN_EXPECT_ELEM_SIZE
+#define EXPECT_CAP	GOCHAN_OPEN_EXPECT_CAPACITY
+
+TEST_F(named, open_may_state_the_type_it_expects)
+{
+	char sig[64];
+	uint64_t id = 0, id2 = 0;
+	int a, b;
+
+	a = gc_open_name(self->dev, self->name, CREATE_EXCL, 0600, 8, 4, &id);
+	ASSERT_LE(0, a);
+	/* The element size and capacity expected match: it opens, the same
+	 * channel. */
+	b = gc_open_name(self->dev, self->name, EXPECT_ES | EXPECT_CAP, 0, 8, 4, &id2);
+	ASSERT_LE(0, b);
+	EXPECT_EQ(id, id2);
+	close(b);
+	/* Each flag alone checks its own field only. */
+	b = gc_open_name(self->dev, self->name, EXPECT_ES, 0, 8, 0, NULL);
+	EXPECT_LE(0, b);
+	close(b);
+	b = gc_open_name(self->dev, self->name, EXPECT_CAP | GOCHAN_OPEN_RECV, 0, 0, 4, NULL);
+	EXPECT_LE(0, b);
+	close(b);
+	/* Another element size or capacity: EPROTOTYPE, not EINVAL. */
+	EXPECT_EQ(-EPROTOTYPE, gc_open_name(self->dev, self->name, EXPECT_ES, 0, 16, 0, NULL));
+	EXPECT_EQ(-EPROTOTYPE, gc_open_name(self->dev, self->name, EXPECT_CAP, 0, 0, 5, NULL));
+	EXPECT_EQ(-EPROTOTYPE, gc_open_name(self->dev, self->name, EXPECT_ES | EXPECT_CAP,
+					    0, 8, 2, NULL));
+	/* With its flag, 0 is a size to check (a signal channel, an
+	 * unbuffered one), not "any". */
+	EXPECT_EQ(-EPROTOTYPE, gc_open_name(self->dev, self->name, EXPECT_ES, 0, 0, 0, NULL));
+	EXPECT_EQ(-EPROTOTYPE, gc_open_name(self->dev, self->name, EXPECT_CAP, 0, 0, 0, NULL));
+	/* Without its flag a nonzero field is still EINVAL: it would be
+	 * ignored. */
+	EXPECT_EQ(-EINVAL, gc_open_name(self->dev, self->name, EXPECT_ES, 0, 8, 4, NULL));
+	EXPECT_EQ(-EINVAL, gc_open_name(self->dev, self->name, EXPECT_CAP, 0, 8, 4, NULL));
+	/* With CREATE on the existing name, a flagged field that differs is
+	 * EPROTOTYPE; an unflagged one stays CREATE's EINVAL. */
+	EXPECT_EQ(-EPROTOTYPE, gc_open_name(self->dev, self->name,
+					    GOCHAN_OPEN_CREATE | EXPECT_ES, 0600, 16, 4, NULL));
+	EXPECT_EQ(-EINVAL, gc_open_name(self->dev, self->name,
+					GOCHAN_OPEN_CREATE | EXPECT_ES, 0600, 8, 2, NULL));
+	/* CREATE | EXCL on the existing name is still EEXIST first. */
+	EXPECT_EQ(-EEXIST, gc_open_name(self->dev, self->name, CREATE_EXCL | EXPECT_ES,
+					0600, 16, 4, NULL));
+	/* No such name is ENOENT, whatever is expected. */
+	EXPECT_EQ(-ENOENT, gc_open_name(self->dev, "selftest-no-such-name",
+					EXPECT_ES, 0, 8, 0, NULL));
+	/* A signal channel, expected as one: it opens. */
+	snprintf(sig, sizeof(sig), "%s-sig", self->name);
+	b = gc_open_name(self->dev, sig, CREATE_EXCL, 0600, 0, 0, NULL);
+	ASSERT_LE(0, b);
+	close(b);
+	b = gc_open_name(self->dev, sig, EXPECT_ES | EXPECT_CAP, 0, 0, 0, NULL);
+	EXPECT_LE(0, b);
+	close(b);
+	EXPECT_EQ(-EPROTOTYPE, gc_open_name(self->dev, sig, EXPECT_ES, 0, 8, 0, NULL));
+	EXPECT_EQ(0, gc_unlink_name(self->dev, sig));
+	close(a);
+}
+
 TEST_F(named, bad_input_is_refused)
 {
 	char long_name[GOCHAN_NAME_MAX + 1];
