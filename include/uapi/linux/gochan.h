@@ -64,11 +64,13 @@
  * poll(2) / epoll(7)
  * ------------------
  *  EPOLLIN | EPOLLRDNORM   a receive would not block: an element buffered, a
- *                          sender waiting, or the channel closed.
+ *                          sender waiting, or the channel closed.  Never on
+ *                          a send-only fd.
  *  EPOLLOUT | EPOLLWRNORM  a send would not block: space in the ring, or a
  *                          receiver waiting (unbuffered).  Also set once
  *                          closed, since a send then fails at once (EPIPE).
- *  EPOLLHUP                the channel is closed.
+ *                          Never on a receive-only fd.
+ *  EPOLLHUP                the channel is closed, on every fd.
  * Every change that can set one of these wakes the poll wait queue, so
  * edge-triggered epoll sees every transition.
  *
