@@ -1001,25 +1001,37 @@ static bool partner_waits(struct gochan_chan *c, bool send)
 	return live;
 }
 
+/* The poll events a file of direction @mode may report (and wait for). */
+__poll_t gochan_poll_events(fmode_t mode)
+{
+	return EPOLLHUP |
+	       (mode & FMODE_READ ? EPOLLIN | EPOLLRDNORM : 0) |
+	       (mode & FMODE_WRITE ? EPOLLOUT | EPOLLWRNORM : 0);
+}
+
 /*
- * Readiness as gochan_poll() reports it, from a lockless snapshot (see the
- * [L, R] fields in gochan.h for why that is enough), except where the
- * answer hangs on a waiting partner alone: nsend and nrecv count dead
- * waiters too, so then the queue is asked under the lock.
+ * Readiness as gochan_poll() reports it to a file of direction @mode (a
+ * receive-only file never shows EPOLLOUT, a send-only one never EPOLLIN),
+ * from a lockless snapshot (see the [L, R] fields in gochan.h for why that
+ * is enough), except where the answer hangs on a waiting partner alone:
+ * nsend and nrecv count dead waiters too, so then the queue is asked under
+ * the lock.
  */
-__poll_t gochan_chan_poll_mask(struct gochan_chan *c)
+__poll_t gochan_chan_poll_mask(struct gochan_chan *c, fmode_t mode)
 {
 	bool closed = READ_ONCE(c->closed);
 	u32 len = READ_ONCE(c->len);
 	__poll_t mask = 0;
 
 	if (closed)
-		return EPOLLHUP | EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
-	if (len || READ_ONCE(c->nreturned) ||
-	    (READ_ONCE(c->nsend) && partner_waits(c, true)))
+		return gochan_poll_events(mode);
+	if ((mode & FMODE_READ) &&
+	    (len || READ_ONCE(c->nreturned) ||
+	     (READ_ONCE(c->nsend) && partner_waits(c, true))))
 		mask |= EPOLLIN | EPOLLRDNORM;
-	if (len < c->capacity ||
-	    (READ_ONCE(c->nrecv) && partner_waits(c, false)))
+	if ((mode & FMODE_WRITE) &&
+	    (len < c->capacity ||
+	     (READ_ONCE(c->nrecv) && partner_waits(c, false))))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	return mask;
 }

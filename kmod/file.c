@@ -607,12 +607,14 @@ static __poll_t gochan_poll(struct file *file, poll_table *wait)
 {
 	struct gochan_chan *c = file->private_data;
 
-	gochan_poll_want(c, poll_requested_events(wait));
+	/* What the file's direction cannot report, it does not wait for. */
+	gochan_poll_want(c, poll_requested_events(wait) &
+			 gochan_poll_events(file->f_mode));
 	if (!poll_does_not_wait(wait)) {
 		poll_wait(file, &c->poll_wq, wait);
 		smp_mb();	/* pairs with gochan_poll_wake()'s */
 	}
-	return gochan_chan_poll_mask(c);
+	return gochan_chan_poll_mask(c, file->f_mode);
 }
 
 static void gochan_show_fdinfo(struct seq_file *m, struct file *file)

@@ -406,7 +406,8 @@ int gochan_names_show(struct seq_file *m, void *v);
 bool gochan_names_reap(void);
 void gochan_names_exit(void);
 void gochan_chan_stat(struct gochan_chan *c, struct gochan_stat *st);
-__poll_t gochan_chan_poll_mask(struct gochan_chan *c);
+__poll_t gochan_chan_poll_mask(struct gochan_chan *c, fmode_t mode);
+__poll_t gochan_poll_events(fmode_t mode);
 
 /* file.c: the channel file. */
 struct gochan_chan *gochan_chan_from_file(struct file *file);
