@@ -286,6 +286,49 @@ TEST_F(named, access_mode_of_the_fd_is_enforced)
 	close(both);
 }
 
+/* poll(2) events of an fd, without waiting (0 if none). */
+static short poll_events(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
+
+	return poll(&p, 1, 0) == 1 ? p.revents : 0;
+}
+
+/*
+ * poll on a receive-only fd never says a send would not block, nor on a
+ * send-only one that a receive would not: the fd can do neither, and an
+ * event loop waiting for POLLOUT on a receive-only fd would spin.
+ */
+TEST_F(named, poll_of_a_one_direction_fd_shows_its_side_only)
+{
+	int r, w, both;
+
+	both = gc_open_name(self->dev, self->name, CREATE_EXCL, 0600, 8, 1, NULL);
+	ASSERT_LE(0, both);
+	r = gc_open_name(self->dev, self->name, GOCHAN_OPEN_RECV, 0, 0, 0, NULL);
+	w = gc_open_name(self->dev, self->name, GOCHAN_OPEN_SEND, 0, 0, 0, NULL);
+	ASSERT_LE(0, r);
+	ASSERT_LE(0, w);
+	/* Empty, a free slot: only the send side is ready, and only on the
+	 * fds that can send. */
+	EXPECT_EQ(0, poll_events(r));
+	EXPECT_EQ(POLLOUT, poll_events(w));
+	EXPECT_EQ(POLLOUT, poll_events(both));
+	/* Full: only the receive side, on the fds that can receive. */
+	ASSERT_EQ(0, gc_send_u64(w, 1, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(POLLIN, poll_events(r));
+	EXPECT_EQ(0, poll_events(w));
+	EXPECT_EQ(POLLIN, poll_events(both));
+	/* Closed: POLLHUP on every fd, with the events of its direction. */
+	ASSERT_EQ(0, gc_close_chan(w));
+	EXPECT_EQ(POLLIN | POLLHUP, poll_events(r));
+	EXPECT_EQ(POLLOUT | POLLHUP, poll_events(w));
+	EXPECT_EQ(POLLIN | POLLOUT | POLLHUP, poll_events(both));
+	close(r);
+	close(w);
+	close(both);
+}
+
 /*
  * Another uid, as System V IPC: the owner's bits for the owner, the
  * group's for the group, the others' for the rest; receive needs read,
