@@ -29,6 +29,44 @@
  *    blocked receiver is woken.  A second close fails with EPIPE.  EPIPE is
  *    the error wherever Go would panic.
  *
+ * Direction (a pipe's two ends)
+ * -----------------------------
+ * A channel fd may send and receive, or be limited to one direction, as
+ * Go's "chan<- T" and "<-chan T" are: a *send-only* fd (O_WRONLY in
+ * fcntl(F_GETFL)) may send and close the channel, a *receive-only* fd
+ * (O_RDONLY) may receive.  One comes from GOCHAN_IOC_CREATE's
+ * GOCHAN_CREATE_SEND / _RECV, GOCHAN_IOC_OPEN's GOCHAN_OPEN_SEND / _RECV,
+ * or GOCHAN_IOC_DUP on an fd of the channel, which narrows a direction
+ * and never widens it.  The direction belongs to the open file, so fork(),
+ * dup(2) and SCM_RIGHTS pass it on.  What the direction forbids fails with
+ * EBADF, however it is asked for, as read(2) does on a pipe's write end:
+ *  - on a receive-only fd: write(2), GOCHAN_IOC_SEND, GOCHAN_IOC_CLOSE, a
+ *    send case of a select (or select set) naming it, an io_uring SEND,
+ *    IORING_OP_WRITE;
+ *  - on a send-only fd: read(2), GOCHAN_IOC_RECV, a receive case naming
+ *    it, an io_uring RECV, IORING_OP_READ.
+ * A select (ioctl, set or io_uring) with one such case fails as a whole
+ * with EBADF before anything moves, as for a case whose fd is not open.
+ * poll(2) shows each fd only its own direction's events (see below).
+ * GOCHAN_IOC_STAT, GOCHAN_IOC_CANCEL, GOCHAN_IOC_SELECT on the fd itself
+ * and GOCHAN_IOC_DUP work on any fd.
+ *
+ * A producer that dies.  A receiver waits forever for a sender that exited
+ * without closing the channel, unless the channel was made with
+ * GOCHAN_CREATE_CLOSE_ON_LAST_SENDER: then, as a pipe's reader sees end of
+ * file once every write end is gone, the channel is closed (as by
+ * GOCHAN_IOC_CLOSE) when the last open file that can send on it is
+ * released, by close(2) of its last fd in every process, process exit
+ * included.  Receivers drain what is buffered, then see end-of-channel
+ * (read(2) returns 0, GOCHAN_IOC_RECV ok = 0), and every fd polls
+ * EPOLLHUP.  Whatever holds such a file holds the channel open: an fd in
+ * another process, an fd in flight in a unix socket, a select set with a
+ * case naming the fd (whatever its op), an io_uring fixed file or a
+ * pending io_uring request on it.  So give receivers receive-only fds
+ * (GOCHAN_IOC_DUP with GOCHAN_DUP_RECV) and keep the send-capable ones in
+ * the producers.  A channel closed by GOCHAN_IOC_CLOSE before that stays
+ * as it is: the release does nothing more.
+ *
  * read(2) / write(2)
  * ------------------
  * A length of 0 returns 0 at once, as it does on a pipe, and nothing else
@@ -111,8 +149,20 @@
  * Returns the new channel's fd (>= 0).  The ring (capacity * elem_size
  * bytes) is allocated at once and charged to the caller's memory cgroup.
  *
+ * The new fd sends and receives, or with GOCHAN_CREATE_SEND alone only
+ * sends, with GOCHAN_CREATE_RECV alone only receives (see "Direction").
+ * GOCHAN_CREATE_CLOSE_ON_LAST_SENDER makes a channel that closes itself
+ * when its last send-capable open file is released (see "A producer that
+ * dies"): the files that count are every file of the channel that can
+ * send, whether made by this call, by GOCHAN_IOC_DUP or passed on by fork()
+ * and the like; once it closed so, no file that can send on it is left,
+ * and none can be made again.  Named channels (GOCHAN_IOC_OPEN) have no
+ * such flag: anyone allowed may open a name for sending at any time.
+ *
  * Errors: EINVAL  bad size field, unknown flag, reserved field not zero,
- *                 elem_size above max_elem_size, or a ring larger than
+ *                 CLOSE_ON_LAST_SENDER with RECV alone (no sender would
+ *                 ever be the last), elem_size above max_elem_size, or a
+ *                 ring larger than
  *                 max_chan_bytes (a signal channel's slots count one byte
  *                 each here, which bounds its capacity too);
  *         E2BIG   a larger struct with nonzero bytes past this version;
@@ -136,7 +186,13 @@ struct gochan_create {
 
 #define GOCHAN_CREATE_CLOEXEC	(1u << 0)	/* The new fd has FD_CLOEXEC. */
 #define GOCHAN_CREATE_NONBLOCK	(1u << 1)	/* The new file has O_NONBLOCK. */
-#define GOCHAN_CREATE_FLAGS	(GOCHAN_CREATE_CLOEXEC | GOCHAN_CREATE_NONBLOCK)
+#define GOCHAN_CREATE_SEND	(1u << 2)	/* The fd sends (and closes). */
+#define GOCHAN_CREATE_RECV	(1u << 3)	/* The fd receives.  Neither or
+						 * both: the fd does both. */
+#define GOCHAN_CREATE_CLOSE_ON_LAST_SENDER (1u << 4) /* Close the channel
+						 * when the last file that
+						 * can send on it goes. */
+#define GOCHAN_CREATE_FLAGS	0x1fu
 
 /*
  * struct gochan_xfer - GOCHAN_IOC_SEND / GOCHAN_IOC_RECV on a channel fd:
@@ -156,8 +212,8 @@ struct gochan_create {
  *                     EFAULT  bad buf or struct pointer: nothing taken
  *                             (a value already taken goes back to the
  *                             front of the channel);
- *                     EBADF   the fd was opened by name without the access
- *                             this needs (GOCHAN_OPEN_SEND / _RECV);
+ *                     EBADF   SEND on a receive-only fd, RECV on a
+ *                             send-only one (see "Direction");
  *                     EINVAL / E2BIG  as for every struct (see above).
  */
 struct gochan_xfer {
@@ -273,8 +329,9 @@ struct gochan_select_case {
  *         EINTR      a signal arrived first (restarted under SA_RESTART;
  *                    the deadline is absolute);
  *         EBADF      a case's fd is not open (a negative fd other
- *                    than GOCHAN_NIL_FD included), or lacks the access
- *                    its op needs;
+ *                    than GOCHAN_NIL_FD included), or its direction
+ *                    lacks its op (a send case on a receive-only fd, a
+ *                    receive case on a send-only one);
  *         EINVAL     a case's fd is not a channel, bad op, nonzero
  *                    reserved field, unknown flag, ncases above
  *                    GOCHAN_SELECT_CASES_MAX, case_size below
@@ -397,7 +454,8 @@ struct gochan_selset {
  *
  * The fd may receive with GOCHAN_OPEN_RECV, send (and close the channel)
  * with GOCHAN_OPEN_SEND, both with both or neither; other operations fail
- * with EBADF.  With CREATE, an existing name is opened as it is, provided
+ * with EBADF (see "Direction").  RECV needs read permission, SEND write
+ * permission, both (or neither flag) both.  With CREATE, an existing name is opened as it is, provided
  * elem_size and capacity match it (else EINVAL) — unless EXCL is set too.
  *
  * The type check.  A name says nothing of what its channel carries, so an
@@ -467,6 +525,39 @@ struct gochan_unlink {
 #define GOCHAN_UNLINK_SIZE_VER0	32
 
 /*
+ * struct gochan_dup - GOCHAN_IOC_DUP on a channel fd: a new fd on a new open
+ * file of the same channel, of the direction flags ask for: send-only with
+ * GOCHAN_DUP_SEND, receive-only with GOCHAN_DUP_RECV, both with both.  At
+ * least one must be given (EINVAL), and only what the fd the call is made
+ * on may do (EBADF): a direction is narrowed, never widened, so a process
+ * may hand a receive-only fd of its channel to a consumer it does not
+ * trust to send.  Unlike dup(2), the new file is a file of its own: its
+ * O_NONBLOCK is GOCHAN_DUP_NONBLOCK's, not the old file's, and close(2) of
+ * it cancels only the io_uring commands submitted through it.  A new file
+ * that can send counts for GOCHAN_CREATE_CLOSE_ON_LAST_SENDER as any
+ * other (the channel then closes when it and every other are gone).
+ * Works on a closed channel too.
+ *
+ * Returns the new fd.
+ * Errors: EBADF   a direction the fd lacks;
+ *         EINVAL  neither direction, unknown flags, reserved fields not
+ *                 zero, bad size field;
+ *         E2BIG, EFAULT as for every struct;  EMFILE / ENFILE, ENOMEM.
+ */
+struct gochan_dup {
+	__u32 size;		/* In: sizeof(struct gochan_dup). */
+	__u32 flags;		/* In: GOCHAN_DUP_* below. */
+	__u64 reserved[2];	/* Must be zero. */
+};
+#define GOCHAN_DUP_SIZE_VER0	24
+
+#define GOCHAN_DUP_SEND		(1u << 0)	/* The new fd sends (and closes). */
+#define GOCHAN_DUP_RECV		(1u << 1)	/* The new fd receives. */
+#define GOCHAN_DUP_CLOEXEC	(1u << 2)	/* The new fd has FD_CLOEXEC. */
+#define GOCHAN_DUP_NONBLOCK	(1u << 3)	/* The new file has O_NONBLOCK. */
+#define GOCHAN_DUP_FLAGS	0xfu
+
+/*
  * io_uring commands (IORING_OP_URING_CMD on a channel fd)
  * --------------------------------------------------------
  * A send or receive that waits inside the channel, as a blocked thread
@@ -495,8 +586,9 @@ struct gochan_unlink {
  *   RECV  1 received (the element is in buf); 0 closed and drained;
  *   both  -ECANCELED cancelled (see below), -EAGAIN, -ETIMEDOUT, -EFAULT
  *         (a RECV whose buf faulted at completion: the element went back
- *         to the front of the channel, nothing is lost), -EBADF (fd opened
- *         by name without the access), -EINVAL / -E2BIG / -EFAULT for the
+ *         to the front of the channel, nothing is lost), -EBADF (SEND on
+ *         a receive-only fd, RECV on a send-only one; a SELECT with such
+ *         a case), -EINVAL / -E2BIG / -EFAULT for the
  *         struct, -ENOTTY for an unknown cmd_op, -ENOMEM.
  * SELECT: arg points to a struct gochan_select, read (with its cases and
  * every send case's value) at submission and validated as the ioctl
@@ -589,9 +681,10 @@ struct gochan_cancel {
 #define GOCHAN_IOC_SEND		_IOWR(GOCHAN_IOC_MAGIC, 0x10, struct gochan_xfer)
 #define GOCHAN_IOC_RECV		_IOWR(GOCHAN_IOC_MAGIC, 0x11, struct gochan_xfer)
 /* Close the channel (argument must be 0).  Errors: EPIPE already closed;
- * EINVAL nonzero argument; EBADF a receive-only fd (opened by name). */
+ * EINVAL nonzero argument; EBADF a receive-only fd. */
 #define GOCHAN_IOC_CLOSE	_IO(GOCHAN_IOC_MAGIC, 0x12)
 #define GOCHAN_IOC_STAT		_IOWR(GOCHAN_IOC_MAGIC, 0x13, struct gochan_stat)
 #define GOCHAN_IOC_CANCEL	_IOW(GOCHAN_IOC_MAGIC, 0x14, struct gochan_cancel)
+#define GOCHAN_IOC_DUP		_IOW(GOCHAN_IOC_MAGIC, 0x15, struct gochan_dup)
 
 #endif /* _UAPI_LINUX_GOCHAN_H */
