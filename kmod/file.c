@@ -553,15 +553,57 @@ static long gochan_ioctl_stat(struct gochan_chan *c, void __user *argp)
 	return gochan_copy_struct_to_user(argp, &st, sizeof(st));
 }
 
+/*
+ * GOCHAN_IOC_DUP: a new file on the same channel, of the direction asked
+ * for, which must be one the old file has: a direction narrows, never
+ * widens.
+ */
+static long gochan_ioctl_dup(struct file *file, void __user *argp)
+{
+	struct gochan_chan *c = file->private_data;
+	struct gochan_dup d;
+	fmode_t want = 0;
+	u32 create_flags = 0;
+	struct file *nfile;
+	int fd, err;
+
+	err = gochan_copy_struct_from_user(&d, sizeof(d), GOCHAN_DUP_SIZE_VER0,
+					   argp);
+	if (err)
+		return err;
+	if (d.flags & ~GOCHAN_DUP_FLAGS || d.reserved[0] || d.reserved[1] ||
+	    !(d.flags & (GOCHAN_DUP_SEND | GOCHAN_DUP_RECV)))
+		return -EINVAL;
+	if (d.flags & GOCHAN_DUP_SEND)
+		want |= FMODE_WRITE;
+	if (d.flags & GOCHAN_DUP_RECV)
+		want |= FMODE_READ;
+	if (want & ~file->f_mode)
+		return -EBADF;
+	if (d.flags & GOCHAN_DUP_CLOEXEC)
+		create_flags |= GOCHAN_CREATE_CLOEXEC;
+	if (d.flags & GOCHAN_DUP_NONBLOCK)
+		create_flags |= GOCHAN_CREATE_NONBLOCK;
+	fd = gochan_chan_install_fd(c, create_flags,
+				    want == (FMODE_READ | FMODE_WRITE) ? O_RDWR :
+				    want == FMODE_READ ? O_RDONLY : O_WRONLY,
+				    &nfile);
+	if (fd < 0)
+		return fd;
+	fd_install(fd, nfile);
+	return fd;
+}
+
 static long gochan_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct gochan_chan *c = file->private_data;
 	void __user *argp = (void __user *)arg;
 
 	/*
-	 * A channel opened by name may be receive-only (no FMODE_WRITE) or
-	 * send-only (no FMODE_READ); read(2)/write(2) are refused by the VFS,
-	 * and these the same way.  Closing is a sender's act.
+	 * A channel file may be receive-only (no FMODE_WRITE) or send-only
+	 * (no FMODE_READ): see "Direction" in the uapi header.  read(2) and
+	 * write(2) are refused by the VFS, and these the same way.  Closing
+	 * is a sender's act.
 	 */
 	switch (cmd) {
 	case GOCHAN_IOC_SEND:
@@ -586,6 +628,8 @@ static long gochan_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return gochan_ioctl_selset(argp);
 	case GOCHAN_IOC_CANCEL:
 		return gochan_ioctl_cancel(file, argp);
+	case GOCHAN_IOC_DUP:
+		return gochan_ioctl_dup(file, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -665,7 +709,8 @@ struct gochan_chan *gochan_chan_from_file(struct file *file)
 /**
  * gochan_chan_install_fd - a new fd for a new file on a channel.
  * @c: the channel
- * @create_flags: GOCHAN_CREATE_CLOEXEC and GOCHAN_CREATE_NONBLOCK
+ * @create_flags: GOCHAN_CREATE_CLOEXEC and GOCHAN_CREATE_NONBLOCK (others
+ *	ignored)
  * @accmode: O_RDONLY (receive only), O_WRONLY (send only) or O_RDWR
  * @filep: where the new file is returned
  *

@@ -230,15 +230,26 @@ static long gochan_ioctl_create(void __user *argp)
 	struct gochan_create cr;
 	struct gochan_chan *c;
 	struct file *file;
-	int fd, err;
+	int accmode, fd, err;
 
 	err = gochan_copy_struct_from_user(&cr, sizeof(cr),
 					   GOCHAN_CREATE_SIZE_VER0, argp);
 	if (err)
 		return err;
-	if (cr.flags & ~GOCHAN_CREATE_FLAGS ||
+	if (cr.flags & ~(GOCHAN_CREATE_FLAGS & ~GOCHAN_CREATE_CLOSE_ON_LAST_SENDER) ||
 	    cr.reserved[0] || cr.reserved[1] || cr.reserved[2])
 		return -EINVAL;
+	switch (cr.flags & (GOCHAN_CREATE_SEND | GOCHAN_CREATE_RECV)) {
+	case GOCHAN_CREATE_SEND:
+		accmode = O_WRONLY;
+		break;
+	case GOCHAN_CREATE_RECV:
+		accmode = O_RDONLY;
+		break;
+	default:			/* both, or neither: both */
+		accmode = O_RDWR;
+		break;
+	}
 
 	c = gochan_chan_create(cr.elem_size, cr.capacity);
 	/* Rings only names nobody can reach any more hold go first. */
@@ -246,7 +257,7 @@ static long gochan_ioctl_create(void __user *argp)
 		c = gochan_chan_create(cr.elem_size, cr.capacity);
 	if (IS_ERR(c))
 		return PTR_ERR(c);
-	fd = gochan_chan_install_fd(c, cr.flags, O_RDWR, &file);
+	fd = gochan_chan_install_fd(c, cr.flags, accmode, &file);
 	gochan_chan_put(c);		/* the file has its own reference now */
 	if (fd < 0)
 		return fd;
@@ -317,6 +328,7 @@ static int __init gochan_init(void)
 	BUILD_BUG_ON(sizeof(struct gochan_open) != GOCHAN_OPEN_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct gochan_unlink) != GOCHAN_UNLINK_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct gochan_cancel) != GOCHAN_CANCEL_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct gochan_dup) != GOCHAN_DUP_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct gochan_uring_cmd) != 16);
 
 	return misc_register(&gochan_misc);
