@@ -679,9 +679,21 @@ static void gochan_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "gochan-creator-pid:\t%d\n", st.creator_pid);
 }
 
+/*
+ * The file's last reference went (every fd closed, in every process).  If
+ * it could send and was the channel's last such file, a channel made with
+ * GOCHAN_CREATE_CLOSE_ON_LAST_SENDER closes, as a pipe's readers see end
+ * of file once its last writer is gone.
+ */
 static int gochan_release(struct inode *inode, struct file *file)
 {
-	gochan_chan_put(file->private_data);
+	struct gochan_chan *c = file->private_data;
+
+	if ((file->f_mode & FMODE_WRITE) &&
+	    atomic_dec_and_test(&c->senders) && c->close_on_last_sender &&
+	    !READ_ONCE(c->closed))
+		gochan_chan_close(c);	/* -EPIPE if closed meanwhile: fine */
+	gochan_chan_put(c);
 	return 0;
 }
 
@@ -736,6 +748,8 @@ int gochan_chan_install_fd(struct gochan_chan *c, u32 create_flags,
 		return PTR_ERR(file);
 	}
 	gochan_chan_get(c);
+	if (file->f_mode & FMODE_WRITE)
+		atomic_inc(&c->senders);	/* see gochan_release() */
 	/* Reads and writes honour IOCB_NOWAIT: io_uring need not punt them. */
 	file->f_mode |= FMODE_NOWAIT;
 	*filep = file;

@@ -89,6 +89,18 @@ struct gochan_chan {
 	struct gochan_user	*user;		/* and to its creator's share
 						 * (NULL without a ring) */
 	struct pid		*creator;	/* creator's thread group */
+	bool			close_on_last_sender; /* fixed at creation:
+						 * GOCHAN_CREATE_CLOSE_ON_LAST_SENDER */
+	/*
+	 * Open files of the channel that can send (FMODE_WRITE), atomic, no
+	 * lock: +1 as gochan_chan_install_fd() makes one, -1 as its release
+	 * runs.  With close_on_last_sender the drop to 0 closes the channel,
+	 * and it never rises from 0 again: such a channel has no name (OPEN
+	 * cannot make it a file), so a file that can send on it is made only
+	 * by CREATE, with the channel, or by GOCHAN_IOC_DUP through a file
+	 * that can send, which is open (counted) throughout.
+	 */
+	atomic_t		senders;
 
 	struct mutex		lock;
 	void			*ring;		/* [L] capacity * elem_size bytes */

@@ -236,7 +236,7 @@ static long gochan_ioctl_create(void __user *argp)
 					   GOCHAN_CREATE_SIZE_VER0, argp);
 	if (err)
 		return err;
-	if (cr.flags & ~(GOCHAN_CREATE_FLAGS & ~GOCHAN_CREATE_CLOSE_ON_LAST_SENDER) ||
+	if (cr.flags & ~GOCHAN_CREATE_FLAGS ||
 	    cr.reserved[0] || cr.reserved[1] || cr.reserved[2])
 		return -EINVAL;
 	switch (cr.flags & (GOCHAN_CREATE_SEND | GOCHAN_CREATE_RECV)) {
@@ -244,6 +244,9 @@ static long gochan_ioctl_create(void __user *argp)
 		accmode = O_WRONLY;
 		break;
 	case GOCHAN_CREATE_RECV:
+		/* No sender, so none would ever be the last to go. */
+		if (cr.flags & GOCHAN_CREATE_CLOSE_ON_LAST_SENDER)
+			return -EINVAL;
 		accmode = O_RDONLY;
 		break;
 	default:			/* both, or neither: both */
@@ -257,6 +260,8 @@ static long gochan_ioctl_create(void __user *argp)
 		c = gochan_chan_create(cr.elem_size, cr.capacity);
 	if (IS_ERR(c))
 		return PTR_ERR(c);
+	/* Before the channel has a file: nobody else can see it yet. */
+	c->close_on_last_sender = cr.flags & GOCHAN_CREATE_CLOSE_ON_LAST_SENDER;
 	fd = gochan_chan_install_fd(c, cr.flags, accmode, &file);
 	gochan_chan_put(c);		/* the file has its own reference now */
 	if (fd < 0)
