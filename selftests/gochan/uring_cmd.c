@@ -1443,4 +1443,61 @@ TEST_F(uring_cmd, select_cancel_racing_completion_loses_nothing)
 	close(other);
 }
 
+/*
+ * Fds of one direction from CREATE's flags and from GOCHAN_IOC_DUP: a
+ * command or a SELECT case the direction forbids fails with EBADF, and
+ * leaves the channel as it was.
+ */
+TEST_F(uring_cmd, access_mode_of_created_and_dup_fds)
+{
+	uint64_t v = 3, got = 0;
+	struct gochan_xfer xs = xfer(&v, 0), xr = xfer(&got, 0);
+	struct gochan_dup d = { .size = sizeof(d), .flags = GOCHAN_DUP_RECV };
+	struct gochan_select_case cases[2];
+	struct gochan_select arg;
+	struct gochan_stat st;
+	int w, r;
+
+	w = gc_make_id(self->dev, 8, 1, GOCHAN_CREATE_SEND, NULL);
+	ASSERT_LE(0, w);
+	/* A send-only fd cannot give a receive-only one... */
+	EXPECT_EQ(-EBADF, gc_err(ioctl(w, GOCHAN_IOC_DUP, &d)));
+	/* ...so take a two-way channel and narrow it both ways. */
+	close(w);
+	r = gc_make(self->dev, 8, 1);
+	ASSERT_LE(0, r);
+	d.flags = GOCHAN_DUP_SEND;
+	w = gc_err(ioctl(r, GOCHAN_IOC_DUP, &d));
+	ASSERT_LE(0, w);
+	d.flags = GOCHAN_DUP_RECV;
+	{
+		int r2 = gc_err(ioctl(r, GOCHAN_IOC_DUP, &d));
+
+		ASSERT_LE(0, r2);
+		close(r);
+		r = r2;
+	}
+	/* RECV on the send-only fd, SEND on the receive-only one: EBADF. */
+	ASSERT_EQ(1, submit_cmd(&self->ring, w, GOCHAN_IOC_RECV, &xr, 1));
+	EXPECT_EQ(-EBADF, reap_res(&self->ring, 1));
+	ASSERT_EQ(1, submit_cmd(&self->ring, r, GOCHAN_IOC_SEND, &xs, 2));
+	EXPECT_EQ(-EBADF, reap_res(&self->ring, 2));
+	/* A SELECT with one such case fails whole, beside a good case. */
+	cases[0] = sel_case(w, GOCHAN_OP_SEND, &v);
+	cases[1] = sel_case(w, GOCHAN_OP_RECV, &got);
+	arg = sel_arg(cases, 2, 0);
+	ASSERT_EQ(1, submit_cmd(&self->ring, w, GOCHAN_IOC_SELECT, &arg, 3));
+	EXPECT_EQ(-EBADF, reap_res(&self->ring, 3));
+	ASSERT_EQ(0, gc_stat(r, &st));
+	EXPECT_EQ(0, st.len);
+	/* What each may do, it does. */
+	ASSERT_EQ(1, submit_cmd(&self->ring, w, GOCHAN_IOC_SEND, &xs, 4));
+	EXPECT_EQ(0, reap_res(&self->ring, 4));
+	ASSERT_EQ(1, submit_cmd(&self->ring, r, GOCHAN_IOC_RECV, &xr, 5));
+	EXPECT_EQ(1, reap_res(&self->ring, 5));
+	EXPECT_EQ(3, got);
+	close(w);
+	close(r);
+}
+
 TEST_HARNESS_MAIN
