@@ -60,6 +60,22 @@ GOCHAN_API int gochan_make(size_t elem_size, unsigned capacity, unsigned flags)
 	return gochan_make_id(elem_size, capacity, flags, NULL);
 }
 
+GOCHAN_API int gochan_dup(int fd, unsigned flags)
+{
+	struct gochan_dup d = {
+		.size	= sizeof(d),
+		.flags	= flags,
+	};
+	int saved = errno;
+	int ret;
+
+	ret = ioctl(fd, GOCHAN_IOC_DUP, &d);
+	if (ret < 0)
+		ret = -errno;
+	errno = saved;
+	return ret;
+}
+
 /*
  * One GOCHAN_IOC_SEND or _RECV, reissued while a signal interrupts it.
  * @ok is written only on success and only if not NULL.

@@ -84,10 +84,32 @@ extern "C" {
  * @elem_size: bytes per element, 0 (a signal channel) to the system's
  *             max_elem_size (at most GOCHAN_ELEM_SIZE_MAX)
  * @capacity:  ring slots; 0 makes an unbuffered channel
- * @flags:     0 or a bitwise OR of the uapi's GOCHAN_CREATE_CLOEXEC (the
- *             new fd has FD_CLOEXEC) and GOCHAN_CREATE_NONBLOCK (the file
- *             has O_NONBLOCK, for read(2)/write(2)); passed to the kernel
- *             unchanged, so flags added by later kernels work too
+ * @flags:     0 or a bitwise OR of the uapi's
+ *             GOCHAN_CREATE_CLOEXEC   the new fd has FD_CLOEXEC
+ *             GOCHAN_CREATE_NONBLOCK  the file has O_NONBLOCK (for
+ *                                     read(2)/write(2))
+ *             GOCHAN_CREATE_SEND      the fd only sends (and closes),
+ *                                     Go's chan<- T
+ *             GOCHAN_CREATE_RECV      the fd only receives, Go's <-chan T
+ *                                     (SEND | RECV, or neither: both)
+ *             GOCHAN_CREATE_CLOSE_ON_LAST_SENDER  the channel closes by
+ *                                     itself, as gochan_close() would, when
+ *                                     the last open file that can send on
+ *                                     it is released (its last fd closed in
+ *                                     every process, process exit
+ *                                     included): receivers then see
+ *                                     end-of-channel, as a pipe's reader
+ *                                     sees end of file, instead of waiting
+ *                                     for a producer that died.  Give the
+ *                                     receivers fds from gochan_dup(fd,
+ *                                     GOCHAN_DUP_RECV), so that only the
+ *                                     producers hold fds that can send.
+ *             Passed to the kernel unchanged, so flags added by later
+ *             kernels work too.
+ *
+ * An fd of one direction refuses the other with -EBADF: gochan_recv() and
+ * gochan_select() receive cases on a send-only fd, gochan_send(),
+ * gochan_close() and send cases on a receive-only one.
  *
  * Opens GOCHAN_DEVICE_PATH, issues GOCHAN_IOC_CREATE and closes the device
  * again; the channel lives as long as some fd refers to it.  The ring
@@ -97,9 +119,10 @@ extern "C" {
  * Errors:
  *  -ENOENT  GOCHAN_DEVICE_PATH does not exist (module not loaded);
  *  -EACCES  the device may not be opened by this caller;
- *  -EINVAL  an unknown flag, elem_size above max_elem_size, or a ring larger
- *           than the module's max_chan_bytes (a signal channel's slots
- *           count one byte each here, which bounds its capacity too);
+ *  -EINVAL  an unknown flag, CLOSE_ON_LAST_SENDER with RECV alone,
+ *           elem_size above max_elem_size, or a ring larger than the
+ *           module's max_chan_bytes (a signal channel's slots count one
+ *           byte each here, which bounds its capacity too);
  *  -ENOSPC  the module-wide max_total_bytes of rings would be exceeded, or
  *           max_user_bytes of the rings of the caller's user's channels;
  *  -ENOMEM  out of memory, or the memory cgroup charge failed;
@@ -117,6 +140,35 @@ int gochan_make(size_t elem_size, unsigned capacity, unsigned flags);
  */
 int gochan_make_id(size_t elem_size, unsigned capacity, unsigned flags,
 		   uint64_t *id);
+
+/*
+ * gochan_dup - another fd on the same channel, of one direction or both
+ * @fd:    a channel fd
+ * @flags: a bitwise OR of the uapi's
+ *         GOCHAN_DUP_SEND      the new fd sends (and closes)
+ *         GOCHAN_DUP_RECV      the new fd receives (at least one of the
+ *                              two; both: the new fd does both)
+ *         GOCHAN_DUP_CLOEXEC   the new fd has FD_CLOEXEC
+ *         GOCHAN_DUP_NONBLOCK  the new file has O_NONBLOCK (for
+ *                              read(2)/write(2))
+ *
+ * Issues GOCHAN_IOC_DUP: the new fd refers to a new open file of the same
+ * channel, so its O_NONBLOCK and FD_CLOEXEC are the flags' alone, not
+ * @fd's.  The direction narrows, never widens: a receive-only @fd gives
+ * receive-only fds only.  This is how a producer hands its consumers
+ * fds that cannot send (Go's <-chan T), which a channel made with
+ * GOCHAN_CREATE_CLOSE_ON_LAST_SENDER needs: a new fd that can send counts
+ * as a sender like any other.
+ *
+ * Returns the new fd (>= 0).
+ * Errors:
+ *  -EBADF   @fd lacks a direction @flags ask for (or is not open);
+ *  -EINVAL  neither GOCHAN_DUP_SEND nor GOCHAN_DUP_RECV, or an unknown
+ *           flag;
+ *  -EMFILE / -ENFILE / -ENOMEM  no fd or file can be had;
+ *  and the common errors above.
+ */
+int gochan_dup(int fd, unsigned flags);
 
 /*
  * gochan_send - send one element, Go's "c <- v"
@@ -465,7 +517,9 @@ int gochan_selset_until(int set, struct gochan_select_result *res,
  * Access is checked as System V IPC checks it: owner, group, then other
  * bits of the mode; receiving needs read (4), sending and gochan_close()
  * need write (2).  An fd opened by name may do only what it was opened
- * for: the other calls on it fail with -EBADF.
+ * for: the other calls on it fail with -EBADF.  Named channels have no
+ * GOCHAN_CREATE_CLOSE_ON_LAST_SENDER: anyone allowed may open a name for
+ * sending at any time.
  */
 
 /*

@@ -2,7 +2,9 @@
 /*
  * Description: gochan_close(): later and blocked sends fail with EPIPE,
  * receivers drain the ring and then see ok = false, blocked receivers are
- * woken, a second close is EPIPE, and every fd and process sees the close.
+ * woken, a second close is EPIPE, and every fd and process sees the close;
+ * a channel made with GOCHAN_CREATE_CLOSE_ON_LAST_SENDER closes when its
+ * last fd that can send is closed, and gochan_dup() gives receive-only fds.
  */
 #include "kchan_test.h"
 
@@ -177,6 +179,40 @@ TEST(close_is_seen_through_every_fd_and_process)
 	EXPECT_EQ(0, gochan_try_recv(dupfd, NULL, &ok));
 	EXPECT_FALSE(ok);
 	close(dupfd);
+}
+
+TEST(last_sender_gone_closes_the_channel)
+{
+	uint32_t v = 7;
+	bool ok = false;
+	int fd, r;
+
+	REQUIRE_GOCHAN();
+	fd = gochan_make(sizeof(v), 2, GOCHAN_CREATE_CLOEXEC |
+			 GOCHAN_CREATE_CLOSE_ON_LAST_SENDER);
+	ASSERT_LE(0, fd);
+	errno = ERRNO_CANARY;
+	/* A receive-only fd for the consumer... */
+	r = gochan_dup(fd, GOCHAN_DUP_RECV | GOCHAN_DUP_CLOEXEC);
+	ASSERT_LE(0, r);
+	/* ...which can neither send, nor close, nor widen itself. */
+	EXPECT_EQ(-EBADF, gochan_send(r, &v));
+	EXPECT_EQ(-EBADF, gochan_close(r));
+	EXPECT_EQ(-EBADF, gochan_dup(r, GOCHAN_DUP_SEND));
+	/* A dup needs a direction. */
+	EXPECT_EQ(-EINVAL, gochan_dup(fd, GOCHAN_DUP_CLOEXEC));
+	EXPECT_EQ(ERRNO_CANARY, errno);
+	ASSERT_EQ(0, gochan_send(fd, &v));
+	/* The producer's close(2), not gochan_close(): the channel closes. */
+	close(fd);
+	v = 0;
+	EXPECT_EQ(0, gochan_recv(r, &v, &ok));
+	EXPECT_TRUE(ok);
+	EXPECT_EQ(7, v);
+	/* Drained: end-of-channel, without blocking. */
+	EXPECT_EQ(0, gochan_recv(r, &v, &ok));
+	EXPECT_FALSE(ok);
+	close(r);
 }
 
 TEST_HARNESS_MAIN
