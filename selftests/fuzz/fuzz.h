@@ -66,6 +66,9 @@ struct shm {
 	uint64_t forks, kills;
 	uint64_t cmd_moved;		/* gochan io_uring commands that moved a value */
 	uint64_t cmd_cancelled;		/* ... that ended ECANCELED or ETIMEDOUT */
+	uint64_t dups;			/* GOCHAN_IOC_DUPs that made an fd */
+	uint64_t autoclosed;		/* modelled channels closed by their
+					 * last sender's close(2) */
 	int failed;
 	char why[1024];
 	uint8_t seen[NW_MAX][(1u << SEQ_BITS) / 8];
@@ -148,10 +151,16 @@ uint64_t new_tag(void);
 void got_shared(const void *p, uint32_t es, const char *via);
 
 /* A channel only this worker (and no child, no other worker) can reach:
- * its content is known exactly. */
+ * its content is known exactly.  Only the pool's fds hold its files (a
+ * child of op_fork() closes them at once, io_uring never gets them, a
+ * select set is closed by the call that made it), so with
+ * GOCHAN_CREATE_CLOSE_ON_LAST_SENDER it is closed exactly when the pool's
+ * last fd that can send on it goes (drop()). */
 struct model {
 	uint32_t es, cap;
 	bool closed;
+	bool autoclose;			/* made with CLOSE_ON_LAST_SENDER */
+	int senders;			/* pool fds on it that can send */
 	unsigned int head, len;
 	unsigned int given_max;		/* at most this many of the front values
 					 * were given back by a faulting receive:
@@ -172,7 +181,8 @@ struct ent {
 	int fd;
 	enum kind kind;
 	uint32_t es, cap;		/* K_CHAN */
-	bool can_send, can_recv;	/* named fds opened with less access */
+	bool can_send, can_recv;	/* its direction (CREATE, OPEN and DUP
+					 * may give one only) */
 	struct model *m;		/* NULL: shared, not modelled */
 	uint64_t id;			/* K_CHAN: the channel's id, from STAT at add() */
 };

@@ -5,12 +5,13 @@
  *   gochan-fuzz [-s SEED] [-n CALLS] [-w WORKERS] [-t SECS] [-v]
  *
  * WORKERS processes (default 8) share a pool of channels made before they
- * fork, and each adds channels, named channels, dups and SCM_RIGHTS copies of
- * its own.  Each picks operations at random from its seed (derived from the
+ * fork, and each adds channels (some of one direction, some closing with
+ * their last sender: GOCHAN_CREATE_*), named channels, dups (dup(2), and
+ * GOCHAN_IOC_DUP of any direction) and SCM_RIGHTS copies of its own.  Each picks operations at random from its seed (derived from the
  * master SEED and its index) and issues system calls on them: create, open,
  * unlink, send / receive by ioctl and by read / write (lengths right and
- * wrong), close, stat, select (random cases, duplicate fds, fds that are no
- * channel, bad pointers, huge counts), poll and epoll, fork (children that
+ * wrong), close, stat, select (random cases, duplicate fds, nil cases, fds
+ * that are no channel or of the wrong direction, bad pointers, huge counts), poll and epoll, fork (children that
  * are SIGKILLed while blocked), SCM_RIGHTS, io_uring (READ, WRITE, POLL_ADD
  * on channel fds; URING_CMD: the module's SEND, RECV, SELECT and CANCEL
  * commands, queued and cancelled, and random ones; a quarter of them
@@ -26,9 +27,12 @@
  *  - every call's result is in the set the uapi header allows for it;
  *  - channels a worker made and has shared with nobody are *modelled*: the
  *    worker knows their exact content (a FIFO of tags), so it checks every
- *    value received, every EAGAIN / EPIPE / end-of-channel, the poll mask
- *    and GOCHAN_IOC_STAT's len after each call: nothing lost, duplicated,
- *    reordered or corrupted, even when a call faults half-way;
+ *    value received, every EAGAIN / EPIPE / EBADF / end-of-channel, the
+ *    poll mask and GOCHAN_IOC_STAT's len and closed flag after each call:
+ *    nothing lost, duplicated, reordered or corrupted, even when a call
+ *    faults half-way, no operation of the wrong direction let through, and
+ *    a channel made with CLOSE_ON_LAST_SENDER closed exactly when the
+ *    worker closes its last fd that can send on it;
  *  - values received from shared channels must be well formed (elements of
  *    16 bytes or more carry a tag and its hash), and no tag may be received
  *    twice (a bitmap in shared memory).
@@ -402,10 +406,12 @@ int main(int argc, char **argv)
 	printf("# gochan-fuzz: %" PRIu64 " calls in %.1f s: %.0f calls/s; %" PRIu64
 	       " values checked against models, %" PRIu64 " tagged values from shared "
 	       "channels, %" PRIu64 " forks, %" PRIu64 " SIGKILLs, io_uring commands: %"
-	       PRIu64 " moved a value, %" PRIu64 " cancelled or timed out\n",
+	       PRIu64 " moved a value, %" PRIu64 " cancelled or timed out; %" PRIu64
+	       " fds made by GOCHAN_IOC_DUP, %" PRIu64 " modelled channels closed by "
+	       "their last sender's close(2)\n",
 	       done_calls, secs_run, done_calls / (secs_run > 0 ? secs_run : 1),
 	       shm->model_rx, shm->shared_rx, shm->forks, shm->kills, shm->cmd_moved,
-	       shm->cmd_cancelled);
+	       shm->cmd_cancelled, shm->dups, shm->autoclosed);
 	if (rc || shm->failed) {
 		printf("# gochan-fuzz: FAILED: %s\n", shm->why);
 		printf("not ok 1 gochan-fuzz seed %" PRIu64 "\n", seed);

@@ -144,8 +144,10 @@ void add_stat(struct ent e, const struct gochan_stat *st)
 			free(e.m);
 		return;
 	}
-	if (e.m)
+	if (e.m) {
 		e.m->refs++;
+		e.m->senders += e.can_send;
+	}
 	pool[npool++] = e;
 }
 
@@ -187,14 +189,38 @@ void pool_dump(void)
 	}
 }
 
+/*
+ * Close e's fd and take it out of the pool.  The pool's last fd that can
+ * send on a model made with CLOSE_ON_LAST_SENDER closes the channel (no
+ * one else holds its files: see struct model), which a STAT through any
+ * fd of it left must show at once.
+ */
 void drop(struct ent *e)
 {
-	w_note("fd %d closed (%s)", e->fd, e->m ? "modelled" : "shared");
+	struct model *m = e->m;
+	bool sender = e->can_send;
+
+	w_note("fd %d closed (%s%s)", e->fd, m ? "modelled" : "shared",
+	       sender ? "" : ", receive-only");
 	close(e->fd);
 	tick();
-	if (e->m && !--e->m->refs)
-		free(e->m);
 	*e = pool[--npool];
+	if (!m)
+		return;
+	if (sender && !--m->senders && m->autoclose && !m->closed) {
+		m->closed = true;
+		m_note(m, "close(2) of the last sender: closed");
+		__atomic_add_fetch(&shm->autoclosed, 1, __ATOMIC_RELAXED);
+	}
+	if (!--m->refs) {
+		free(m);
+		return;
+	}
+	for (int i = 0; i < npool; i++)
+		if (pool[i].m == m) {
+			m_check(&pool[i], "close(2) of an fd");
+			break;
+		}
 }
 
 /* ---- models ------------------------------------------------------------ */

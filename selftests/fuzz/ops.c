@@ -4,8 +4,9 @@
  * random by weight (worker() in main.c): create, send and receive by ioctl
  * and by read / write, close, stat, select (on any fds, or on modelled
  * channels only; directly or through a select set), poll, epoll,
- * SCM_RIGHTS, dup and close, named opens and unlinks, random ioctl
- * numbers, fdinfo and the name list, and children killed while blocked.
+ * SCM_RIGHTS, dup(2), GOCHAN_IOC_DUP and close, named opens and unlinks,
+ * random ioctl numbers, fdinfo and the name list, and children killed
+ * while blocked.
  * Each checks its result against the errors the uapi header allows and, on
  * a modelled channel, against the model; a call that may block runs under
  * a timer that interrupts it.
@@ -25,6 +26,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -71,7 +73,8 @@ void op_create(void)
 
 	cr.elem_size = one_in(10) ? (uint32_t)rnd() : es[rn(ARRAY_SIZE(es))];
 	cr.capacity = one_in(10) ? (uint32_t)rnd() >> rn(32) : caps[rn(ARRAY_SIZE(caps))];
-	cr.flags = one_in(10) ? (uint32_t)rnd() : rn(4);
+	/* CLOEXEC, NONBLOCK, SEND, RECV, CLOSE_ON_LAST_SENDER: any mix. */
+	cr.flags = one_in(10) ? (uint32_t)rnd() : rn(GOCHAN_CREATE_FLAGS + 1);
 	if (one_in(16))
 		cr.reserved[rn(3)] = rnd();
 	arg = sbuf_make(&sb, &cr, sizeof(cr), GOCHAN_CREATE_SIZE_VER0);
@@ -81,10 +84,29 @@ void op_create(void)
 	ALLOW("CREATE", err, EINVAL, E2BIG, ENOSPC, ENOMEM, EMFILE, ENFILE, EFAULT, ENOTTY);
 	if (fd < 0)
 		return;
+	/* The direction: SEND or RECV alone limit it; neither or both, both. */
+	uint32_t dir = cr.flags & (GOCHAN_CREATE_SEND | GOCHAN_CREATE_RECV);
+	bool can_send = dir != GOCHAN_CREATE_RECV, can_recv = dir != GOCHAN_CREATE_SEND;
+	bool autoclose = cr.flags & GOCHAN_CREATE_CLOSE_ON_LAST_SENDER;
+
+	if (cr.flags & ~GOCHAN_CREATE_FLAGS)
+		fail("CREATE with unknown flags %#x made fd %d", cr.flags, fd);
+	if (autoclose && !can_send)
+		fail("CREATE: CLOSE_ON_LAST_SENDER with RECV alone made fd %d", fd);
+	{
+		int fl = fcntl(fd, F_GETFL);
+
+		tick();
+		if (fl < 0 || (fl & O_ACCMODE) != (can_send && can_recv ? O_RDWR :
+						   can_send ? O_WRONLY : O_RDONLY))
+			fail("CREATE flags %#x: the fd's access mode is %#x", cr.flags,
+			     fl < 0 ? fl : fl & O_ACCMODE);
+	}
 	if (cr.capacity > MODEL_CAP || cr.elem_size > 4096 || sb.ro || !sb.good) {
 		/* Too large to model, or made by a struct we did not see
 		 * written back: share-less but unmodelled. */
-		struct ent e = { fd, K_CHAN, cr.elem_size, cr.capacity, true, true, NULL, 0 };
+		struct ent e = { fd, K_CHAN, cr.elem_size, cr.capacity, can_send, can_recv,
+				 NULL, 0 };
 		struct gochan_stat st = { .size = sizeof(st) };
 
 		if (ioctl(fd, GOCHAN_IOC_STAT, &st))
@@ -99,9 +121,10 @@ void op_create(void)
 
 	m->es = cr.elem_size;
 	m->cap = cr.capacity;
+	m->autoclose = autoclose;
 	m_note(m, "CREATE fd %d flags %#x", fd, cr.flags);
 	/* the id written back must be the one STAT gives (add() checks) */
-	add((struct ent){ fd, K_CHAN, cr.elem_size, cr.capacity, true, true, m,
+	add((struct ent){ fd, K_CHAN, cr.elem_size, cr.capacity, can_send, can_recv, m,
 			  ((struct gochan_create *)arg)->id });
 	m_check(&pool[npool - 1], "CREATE");
 }
@@ -185,7 +208,12 @@ void op_xfer(bool send)
 
 	fail_model = m;
 
-	if (!well) {
+	if (send ? !e->can_send : !e->can_recv) {
+		/* The fd's direction is checked first, whatever the struct. */
+		if (err != EBADF)
+			fail("%s on a %s-only fd: %s", send ? "SEND" : "RECV",
+			     send ? "receive" : "send", err ? strerror(err) : "succeeded");
+	} else if (!well) {
 		if (!err)
 			fail("%s with a bad struct succeeded: size %u valid %d good %d ro %d "
 			     "bad %d at %s%+td, flags %#x reserved0 %u reserved %#llx %#llx "
@@ -323,6 +351,17 @@ void op_rw(bool wr)
 	tick();
 	if (e->kind == K_CHAN)
 		ALLOW(wr ? "write" : "read", err, EAGAIN, EINTR, EINVAL, EFAULT, EBADF, EPIPE);
+	if (e->m && (wr ? !e->can_send : !e->can_recv)) {
+		/* The VFS checks the file's mode before anything else. */
+		fail_model = e->m;
+		if (err != EBADF)
+			fail("%s of %zu bytes on a %s-only fd: %s", wr ? "write" : "read", len,
+			     wr ? "receive" : "send", err ? strerror(err) : "succeeded");
+		m_note(e->m, "%s %zu bytes, wrong direction: err %d", wr ? "write" : "read",
+		       len, err);
+		m_check(e, wr ? "write" : "read");
+		return;
+	}
 	if (e->kind != K_CHAN || ret <= 0 || !es || len > SCRATCH) {
 		if (e->m && ret > 0 && !es)
 			fail("%s on a signal channel returned %ld", wr ? "write" : "read", ret);
@@ -406,10 +445,13 @@ void op_close_chan(void)
 		fail_model = e->m;
 		if (arg && err != EINVAL)
 			fail("CLOSE with argument %#lx: %s", arg, strerror(err));
-		if (!arg && (err ? err != EPIPE || !e->m->closed : e->m->closed))
+		if (!arg && !e->can_send && err != EBADF)
+			fail("CLOSE on a receive-only fd: %s", err ? strerror(err) : "succeeded");
+		if (!arg && e->can_send &&
+		    (err ? err != EPIPE || !e->m->closed : e->m->closed))
 			fail("CLOSE (closed before: %d): %s", e->m->closed,
 			     err ? strerror(err) : "succeeded");
-		if (!arg)
+		if (!arg && e->can_send)
 			e->m->closed = true;
 		m_note(e->m, "CLOSE arg %#lx: err %d", arg, err);
 		m_check(e, "CLOSE");
@@ -616,6 +658,8 @@ void op_select(void)
 		if ((!err || err == EPIPE) && cases == cs) {
 			if (so->index >= n)
 				fail("SELECT on a set: index %u of %u cases", so->index, n);
+			if (cs[so->index].fd == GOCHAN_NIL_FD)
+				fail("SELECT on a set chose nil case %u", so->index);
 			struct ent *e = ce[so->index];
 
 			if (!err && e && e->kind == K_CHAN &&
@@ -640,6 +684,8 @@ void op_select(void)
 
 		if (so->index >= n)
 			fail("SELECT: index %u of %u cases", so->index, n);
+		if (cs[so->index].fd == GOCHAN_NIL_FD)
+			fail("SELECT chose nil case %u", so->index);
 		struct ent *e = ce[so->index];
 
 		if (!err && e && e->kind == K_CHAN && cs[so->index].op == GOCHAN_OP_RECV &&
@@ -653,12 +699,19 @@ static void sel_note(struct ent **ce, const struct gochan_select_case *cs, uint3
 		     const struct gochan_select *sel, int err)
 {
 	for (uint32_t i = 0; i < n; i++)
-		m_note(ce[i]->m, "model SELECT, case %u of %u (%s): err %d index %u ok %u", i, n,
-		       cs[i].op == GOCHAN_OP_SEND ? "send" : "recv", err, sel->index, sel->ok);
+		if (ce[i])
+			m_note(ce[i]->m, "model SELECT, case %u of %u (%s): err %d index %u ok %u",
+			       i, n, cs[i].op == GOCHAN_OP_SEND ? "send" : "recv", err,
+			       sel->index, sel->ok);
 }
 
-/* A select whose outcome the model can follow: cases over modelled
- * channels only, well formed, good buffers, non-blocking. */
+/*
+ * A select whose outcome the model can follow: cases over modelled
+ * channels only, well formed, good buffers, non-blocking.  Some cases are
+ * nil (GOCHAN_NIL_FD: never chosen, their buf never touched), and one
+ * select in four may name an fd in the direction it cannot do, which
+ * fails the whole select with EBADF, nothing moved.
+ */
 void op_select_model(void)
 {
 	struct gochan_select_case cs[6];
@@ -666,20 +719,39 @@ void op_select_model(void)
 	uint64_t tags[6];
 	struct gochan_select sel = { .size = sizeof(sel), .flags = GOCHAN_SELECT_NONBLOCK };
 	uint32_t n = 1 + rn(6);
-	bool ready = false, maybe = false;
+	bool ready = false, maybe = false, wrong_dir = false, allow_wrong = one_in(4);
 	int err;
 
 	memset(cs, 0, sizeof(cs));
 	for (uint32_t i = 0; i < n; i++) {
-		struct ent *e = pick_chan(true);
+		struct ent *e;
+		bool send;
 
+		if (one_in(6)) {
+			ce[i] = NULL;
+			cs[i].fd = GOCHAN_NIL_FD;
+			cs[i].op = 1 + rn(2);
+			cs[i].buf = one_in(2) ? (uintptr_t)hole : rnd();
+			continue;
+		}
+		e = pick_chan(true);
 		if (!e)
 			return;
 		ce[i] = e;
 		cs[i].fd = e->fd;
 		cs[i].op = 1 + rn(2);
+		send = cs[i].op == GOCHAN_OP_SEND;
+		if (!(send ? e->can_send : e->can_recv)) {
+			if (allow_wrong) {
+				wrong_dir = true;
+			} else {
+				/* The other op: every fd can do one. */
+				send = !send;
+				cs[i].op = send ? GOCHAN_OP_SEND : GOCHAN_OP_RECV;
+			}
+		}
 		cs[i].buf = (uintptr_t)(scratch + i * 66000);
-		if (cs[i].op == GOCHAN_OP_SEND) {
+		if (send) {
 			if (m_full(e->m, 1))
 				return;
 			tags[i] = new_tag();
@@ -699,19 +771,33 @@ void op_select_model(void)
 		int set = make_selset(dev, cs, n, sizeof(cs[0]), false);
 
 		if (set < 0) {
-			if (set != -EMFILE && set != -ENFILE && set != -ENOMEM)
-				fail("model SELSET: %s", strerror(-set));
-			return;
+			if (set == -EMFILE || set == -ENFILE || set == -ENOMEM)
+				return;
+			if (!wrong_dir || set != -EBADF)
+				fail("model SELSET%s: %s", wrong_dir ? ", a case of the wrong "
+				     "direction" : "", strerror(-set));
+			err = EBADF;
+		} else {
+			sel.cases = 0;
+			sel.ncases = 0;
+			sel.case_size = 0;
+			err = err_of(ioctl(set, GOCHAN_IOC_SELECT, &sel));
+			close(set);
 		}
-		sel.cases = 0;
-		sel.ncases = 0;
-		sel.case_size = 0;
-		err = err_of(ioctl(set, GOCHAN_IOC_SELECT, &sel));
-		close(set);
 	} else {
 		err = err_of(ioctl(dev, GOCHAN_IOC_SELECT, &sel));
 	}
 	tick();
+	if (wrong_dir) {
+		sel_note(ce, cs, n, &sel, err);
+		if (err != EBADF)
+			fail("model SELECT, a case of the wrong direction: %s",
+			     err ? strerror(err) : "succeeded");
+		for (uint32_t i = 0; i < n; i++)
+			if (ce[i])
+				m_check(ce[i], "SELECT of the wrong direction");
+		return;
+	}
 	if (!ready && (!maybe || err == EAGAIN)) {
 		sel_note(ce, cs, n, &sel, err);
 		if (err != EAGAIN)
@@ -722,6 +808,8 @@ void op_select_model(void)
 		fail("model SELECT, a case ready: %s", strerror(err));
 	if (sel.index >= n)
 		fail("model SELECT: index %u of %u", sel.index, n);
+	if (!ce[sel.index])
+		fail("model SELECT chose nil case %u", sel.index);
 	struct model *m = ce[sel.index]->m;
 
 	fail_model = m;
@@ -772,14 +860,16 @@ void op_poll(void)
 		if (!e || !e->m)
 			continue;
 		struct model *m = e->m;
-		short in = m->len || m->closed ? POLLIN : 0;
-		short out = m_room(m) == 1 ? POLLOUT : 0;
+		/* An fd shows only its own direction's events. */
+		short in = e->can_recv && (m->len || m->closed) ? POLLIN : 0;
+		short out = e->can_send && m_room(m) == 1 ? POLLOUT : 0;
 		short hup = m->closed ? POLLHUP : 0;
-		short mask = POLLIN | POLLHUP | (m_room(m) < 0 ? 0 : POLLOUT);
+		short mask = POLLIN | POLLHUP | (e->can_send && m_room(m) < 0 ? 0 : POLLOUT);
 
 		if ((p[i].revents & mask) != ((in | out | hup) & mask))
-			fail("poll: revents %#x, model len %u cap %u closed %d",
-			     p[i].revents, m->len, m->cap, m->closed);
+			fail("poll: revents %#x, model len %u cap %u closed %d, fd%s%s",
+			     p[i].revents, m->len, m->cap, m->closed,
+			     e->can_send ? " sends" : "", e->can_recv ? " receives" : "");
 	}
 }
 
@@ -850,6 +940,74 @@ void op_scm(void)
 	add(n);
 }
 
+/*
+ * GOCHAN_IOC_DUP of e: a new file of a direction picked at random (or
+ * random flags, fields and pointers).  It must give exactly the direction
+ * asked for when e has it, and EBADF when it asks for more than e has.
+ */
+static void dup_ioctl(struct ent *e)
+{
+	struct gochan_dup d = { .size = sizeof(d) };
+	uint32_t dir = rn(4);		/* 0: none, EINVAL */
+	struct sbuf sb;
+	void *arg;
+	int fd, err;
+
+	d.flags = one_in(16) ? (uint32_t)rnd() : dir | (rn(4) << 2);
+	if (one_in(16))
+		d.reserved[rn(2)] = rnd();
+	arg = sbuf_make(&sb, &d, sizeof(d), GOCHAN_DUP_SIZE_VER0);
+	fd = ioctl(e->fd, GOCHAN_IOC_DUP, arg);
+	err = err_of(fd);
+	tick();
+	w_note("DUP of fd %d flags %#x: fd %d err %d", e->fd, d.flags, fd, err);
+	ALLOW("DUP", err, EBADF, EINVAL, E2BIG, EFAULT, ENOTTY, EMFILE, ENFILE, ENOMEM);
+	if (e->kind != K_CHAN) {
+		if (fd >= 0)
+			fail("DUP of fd %d, no channel, made fd %d", e->fd, fd);
+		return;
+	}
+	bool send = d.flags & GOCHAN_DUP_SEND, recv = d.flags & GOCHAN_DUP_RECV;
+	bool well = (sb.good || sb.ro) && !(d.flags & ~GOCHAN_DUP_FLAGS) &&
+		    !d.reserved[0] && !d.reserved[1] && (send || recv);
+
+	if (e->m)
+		fail_model = e->m;
+	if (well && ((send && !e->can_send) || (recv && !e->can_recv))) {
+		if (err != EBADF)
+			fail("DUP for more than fd %d can do (%s%s, asked %#x): %s", e->fd,
+			     e->can_send ? "s" : "", e->can_recv ? "r" : "", d.flags,
+			     err ? strerror(err) : "succeeded");
+		return;
+	}
+	if (well && err && err != EMFILE && err != ENFILE && err != ENOMEM)
+		fail("DUP of fd %d, flags %#x: %s", e->fd, d.flags, strerror(err));
+	if (!well && !err)
+		fail("DUP with a bad struct (size %u, flags %#x, reserved %#llx %#llx) "
+		     "made fd %d", sb.size, d.flags, (unsigned long long)d.reserved[0],
+		     (unsigned long long)d.reserved[1], fd);
+	if (fd < 0)
+		return;
+	int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD);
+
+	tick();
+	tick();
+	if ((fl & O_ACCMODE) != (send && recv ? O_RDWR : send ? O_WRONLY : O_RDONLY) ||
+	    !!(fl & O_NONBLOCK) != !!(d.flags & GOCHAN_DUP_NONBLOCK) ||
+	    !!(fdfl & FD_CLOEXEC) != !!(d.flags & GOCHAN_DUP_CLOEXEC))
+		fail("DUP flags %#x: F_GETFL %#x, F_GETFD %#x", d.flags, fl, fdfl);
+	__atomic_add_fetch(&shm->dups, 1, __ATOMIC_RELAXED);
+	struct ent n = *e;
+
+	n.fd = fd;
+	n.can_send = send;
+	n.can_recv = recv;
+	if (n.m)
+		m_note(n.m, "DUP of fd %d: fd %d%s%s", e->fd, fd, send ? " sends" : "",
+		       recv ? " receives" : "");
+	add(n);
+}
+
 void op_dup_or_drop(void)
 {
 	struct ent *e = pick();
@@ -859,6 +1017,10 @@ void op_dup_or_drop(void)
 	if (npool > 12 && (one_in(2) || npool >= POOL_MAX - 2)) {
 		if (e->kind != K_DEV || e->fd != dev)
 			drop(e);
+		return;
+	}
+	if (one_in(2)) {
+		dup_ioctl(e);
 		return;
 	}
 	struct ent n = *e;
@@ -936,7 +1098,7 @@ void op_named(void)
 	}
 	struct gochan_open op = {
 		.size = sizeof(op),
-		.flags = one_in(10) ? (uint32_t)rnd() : rn(64),
+		.flags = one_in(10) ? (uint32_t)rnd() : rn(GOCHAN_OPEN_FLAGS + 1),
 		.name = (uintptr_t)np,
 		.mode = one_in(10) ? (uint32_t)rnd() : 0600,
 		.elem_size = one_in(4) ? 24 : 16,
@@ -950,16 +1112,17 @@ void op_named(void)
 	err = err_of(ret);
 	tick();
 	ALLOW("OPEN", err, ENOENT, EEXIST, EACCES, ENAMETOOLONG, EINVAL, E2BIG, EFAULT,
-	      ENOSPC, ENOMEM, EMFILE, ENFILE);
+	      ENOSPC, ENOMEM, EMFILE, ENFILE, EPROTOTYPE);
 	if (ret >= 0) {
 		struct gochan_stat st = { .size = sizeof(st) };
+		/* SEND or RECV alone limit the fd; neither or both, both. */
+		uint32_t dir = op.flags & (GOCHAN_OPEN_SEND | GOCHAN_OPEN_RECV);
 
 		if (ioctl(ret, GOCHAN_IOC_STAT, &st))
 			fail("STAT of a named channel: %s", strerror(errno));
 		tick();
 		add_stat((struct ent){ ret, K_CHAN, st.elem_size, st.capacity,
-				       !!(op.flags & GOCHAN_OPEN_SEND),
-				       !!(op.flags & GOCHAN_OPEN_RECV), NULL,
+				       dir != GOCHAN_OPEN_RECV, dir != GOCHAN_OPEN_SEND, NULL,
 				       sb.good ? ((struct gochan_open *)arg)->id : 0 }, &st);
 	}
 }
@@ -971,7 +1134,8 @@ void op_bad_ioctl(void)
 	struct ent *e = one_in(3) ? NULL : pick();
 	static const unsigned long known[] = { GOCHAN_IOC_CREATE, GOCHAN_IOC_OPEN,
 		GOCHAN_IOC_UNLINK, GOCHAN_IOC_SELECT, GOCHAN_IOC_SELSET, GOCHAN_IOC_SEND,
-		GOCHAN_IOC_RECV, GOCHAN_IOC_CLOSE, GOCHAN_IOC_STAT, GOCHAN_IOC_CANCEL };
+		GOCHAN_IOC_RECV, GOCHAN_IOC_CLOSE, GOCHAN_IOC_STAT, GOCHAN_IOC_CANCEL,
+		GOCHAN_IOC_DUP };
 	unsigned long cmd;
 	enum ptr_kind pk;
 	int err;
@@ -1046,17 +1210,33 @@ void op_fork(void)
 	struct ent *e = pick_chan(false);
 	pid_t pid;
 
+	int hs[2];
+	char c;
+
 	if (!e || !e->es || e->es > 4096)
 		return;
+	/* The child holds only e's fd, and the parent goes on once the
+	 * child closed the others: a modelled channel's files must stay the
+	 * pool's alone (a CLOSE_ON_LAST_SENDER one closes with its last). */
+	if (pipe2(hs, O_CLOEXEC))
+		return;
+	tick();
 	w_note("fork: a child on fd %d", e->fd);
 	pid = fork();
 	tick();
-	if (pid < 0)
+	if (pid < 0) {
+		close(hs[0]);
+		close(hs[1]);
 		return;
+	}
 	if (pid == 0) {
 		unsigned char b[4096 * 2];
 		struct gochan_xfer x = { .size = sizeof(x), .buf = (uintptr_t)b };
+		int keep = e->fd;
 
+		/* Every other fd, hs[1] too: the parent's go. */
+		syscall(__NR_close_range, 3, keep - 1, 0);
+		syscall(__NR_close_range, keep + 1, ~0u, 0);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		alarm(2);	/* never outlive the run by much */
 		if (one_in(2)) {
@@ -1069,6 +1249,11 @@ void op_fork(void)
 		}
 		_exit(0);
 	}
+	close(hs[1]);
+	while (read(hs[0], &c, 1) < 0 && errno == EINTR)
+		;	/* EOF: the child closed everything but e's fd */
+	close(hs[0]);
+	tick();
 	__atomic_add_fetch(&shm->forks, 1, __ATOMIC_RELAXED);
 	if (one_in(4)) {
 		/* Let it block first, sometimes. */
