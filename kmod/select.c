@@ -204,7 +204,8 @@ int sel_read_cases(struct gochan_sel *s, const void __user *ucases,
 		if (!sc->c)
 			return -EINVAL;
 		sc->send = uc.op == GOCHAN_OP_SEND;
-		/* A channel opened by name may be send- or receive-only. */
+		/* A file may be send- or receive-only (CREATE, OPEN, DUP):
+		 * a case it cannot do fails the whole select. */
 		if (!(sc->file->f_mode & (sc->send ? FMODE_WRITE : FMODE_READ)))
 			return -EBADF;
 		sc->ubuf = u64_to_user_ptr(uc.buf);
