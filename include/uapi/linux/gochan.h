@@ -72,9 +72,11 @@
  * A length of 0 returns 0 at once, as it does on a pipe, and nothing else
  * happens: the channel is not looked at, so this holds on any channel (a
  * signal channel, a closed one, one where a call for one element would
- * block).  Any other length moves whole elements: it must be a multiple of
- * the element size, else EINVAL.  On a signal channel (element size 0)
- * every other length fails with EINVAL: use GOCHAN_IOC_SEND / _RECV.
+ * block; but not on an fd of the other direction, which fails with EBADF
+ * first, as on a pipe).  Any other length moves whole elements: it must
+ * be a multiple of the element size, else EINVAL.  On a signal channel
+ * (element size 0) every other length fails with EINVAL: use
+ * GOCHAN_IOC_SEND / _RECV.
  * The partial-count rules are a pipe's:
  *  - read() blocks until at least one element can be taken, then takes as
  *    many as are available without blocking (from the ring, then from blocked
