@@ -75,7 +75,13 @@ struct selset {
 	struct selset_hook	*hooks;		/* one per reg.lockorder entry */
 	u32			nhooked;	/* hooks on a wait queue */
 	u32			*hook_cases;	/* case indices, by hook */
-	unsigned long		*hint;		/* a bit per case, see above */
+	unsigned long		*hint;		/* a bit per case, see above:
+						 * set_bit() by wakers,
+						 * test_and_clear_bit() by
+						 * selectors; a scan or count
+						 * of it is a racy look
+						 * (data_race()), acted on
+						 * only through those two */
 	u32			elem_max;	/* largest element of the cases */
 	wait_queue_head_t	poll_wq;	/* poll/epoll on the set fd */
 };
@@ -149,7 +155,8 @@ static long selset_try_hinted(struct selset *set, struct sel_case *sc,
 	long ret = -ENOENT;
 
 	for (tries = 0; tries <= n; tries++) {
-		u32 weight = bitmap_weight(set->hint, n), i;
+		/* Racy: a pick then claims its bit with test_and_clear_bit(). */
+		u32 weight = data_race(bitmap_weight(set->hint, n)), i;
 		struct gochan_unlock u gochan_noinit;
 		bool again;
 		int r;
@@ -315,7 +322,10 @@ static __poll_t selset_poll(struct file *file, poll_table *wait)
 		poll_wait(file, &set->poll_wq, wait);
 		smp_mb();	/* pairs with wq_has_sleeper()'s in selset_hint() */
 	}
-	for_each_set_bit(i, set->hint, n) {
+	/* A racy scan (wakers set bits meanwhile): a bit it misses was set
+	 * after our poll_wait() and its wakeup finds us queued. */
+	for (i = data_race(find_first_bit(set->hint, n)); i < n;
+	     i = data_race(find_next_bit(set->hint, n, i + 1))) {
 		if (sel_case_looks_ready(&set->reg.cases[i]))
 			return EPOLLIN | EPOLLRDNORM;
 		/* Stale: clear, then look again (the rules above). */
