@@ -12,6 +12,7 @@
  */
 
 #include <errno.h>
+#include <stdbool.h>
 
 #define GOCHAN_API	__attribute__((visibility("default")))
 
@@ -22,6 +23,26 @@
  *	... ret = -errno after a failed system call ...
  *	errno = saved;
  */
+
+/* ---- Atomics ------------------------------------------------------------------------------ */
+
+/*
+ * The compiler's __atomic builtins, which ThreadSanitizer sees, on plain (not _Atomic) fields:
+ * every atomic access in lib/ goes through these. The field's comment says which accesses
+ * are atomic; the others happen under the lock it names.
+ */
+#define likely(x)		__builtin_expect(!!(x), 1)
+#define unlikely(x)		__builtin_expect(!!(x), 0)
+
+#define load_relaxed(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
+#define load_acquire(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define store_relaxed(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define xchg(p, v)		__atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
+#define cas(p, old, new)	({ __typeof__(*(p)) o_ = (old); \
+	__atomic_compare_exchange_n((p), &o_, (new), false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE); })
+#define fetch_add(p, v)		__atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)
+#define stat_inc(p)		__atomic_fetch_add((p), 1, __ATOMIC_RELAXED)
 
 /* ---- Debug hooks, for tests -------------------------------------------------------------- */
 

@@ -46,20 +46,6 @@
 
 #include "../internal.h"
 
-#define likely(x)	__builtin_expect(!!(x), 1)
-#define unlikely(x)	__builtin_expect(!!(x), 0)
-
-/* Atomics: the compiler's, so that TSan sees them. */
-#define load_relaxed(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
-#define load_acquire(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define store_relaxed(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
-#define store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define xchg(p, v)		__atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
-#define cas(p, old, new)	({ __typeof__(*(p)) o_ = (old); \
-	__atomic_compare_exchange_n((p), &o_, (new), false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE); })
-#define fetch_add(p, v)		__atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)
-#define stat_inc(p)		__atomic_fetch_add((p), 1, __ATOMIC_RELAXED)
-
 #if defined(__SANITIZE_ADDRESS__)
 #define GO_ASAN 1
 #elif defined(__has_feature)
