@@ -42,6 +42,7 @@
 #define cas(p, old, new)	({ __typeof__(*(p)) o_ = (old); \
 	__atomic_compare_exchange_n((p), &o_, (new), false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE); })
 #define fetch_add(p, v)		__atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)
+#define fetch_add_relaxed(p, v)	__atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 #define stat_inc(p)		__atomic_fetch_add((p), 1, __ATOMIC_RELAXED)
 
 /* ---- Debug hooks, for tests -------------------------------------------------------------- */
@@ -67,7 +68,7 @@ GO_DEBUG_HOOK_DECLARE(netpoll_nowait);
 GO_DEBUG_HOOK_DECLARE(netpoll_block);
 #define GO_DEBUG_HOOK(name)                                                                  \
 	do {                                                                                 \
-		void (*fn_)(void) = __atomic_load_n(&_go_debug_hook_##name, __ATOMIC_ACQUIRE); \
+		void (*fn_)(void) = load_acquire(&_go_debug_hook_##name);                    \
 		if (fn_)                                                                     \
 			fn_();                                                               \
 	} while (0)

@@ -17,7 +17,7 @@
 
 /* ---- The lock ---------------------------------------------------------------------------- */
 
-static long futex(_Atomic uint32_t *uaddr, int op, uint32_t val)
+static long futex(uint32_t *uaddr, int op, uint32_t val)
 {
 	return syscall(SYS_futex, (uint32_t *)uaddr, op | FUTEX_PRIVATE_FLAG, val, NULL, NULL, 0);
 }
@@ -26,11 +26,7 @@ static long futex(_Atomic uint32_t *uaddr, int op, uint32_t val)
 static bool mutex_spin(struct go_mutex *m, int n)
 {
 	for (int i = 0; i < n; i++) {
-		uint32_t c = 0;
-
-		if (atomic_load_explicit(&m->state, memory_order_relaxed) == 0 &&
-		    atomic_compare_exchange_weak_explicit(&m->state, &c, 1, memory_order_acquire,
-							  memory_order_relaxed))
+		if (load_relaxed(&m->state) == 0 && cas(&m->state, 0u, 1))
 			return true;
 		__builtin_ia32_pause();
 	}
@@ -59,13 +55,13 @@ void _go_mutex_lock_slow(struct go_mutex *m)
 		while (!mutex_spin(m, 100));
 		return;
 	}
-	c = atomic_exchange_explicit(&m->state, 2, memory_order_acquire);
+	c = xchg(&m->state, 2);
 	while (c != 0) {
 		int saved = errno;
 
 		futex(&m->state, FUTEX_WAIT, 2);
 		errno = saved;
-		c = atomic_exchange_explicit(&m->state, 2, memory_order_acquire);
+		c = xchg(&m->state, 2);
 	}
 }
 
@@ -84,7 +80,7 @@ uint32_t _go_chan_fastrand(void)
 {
 	static __thread uint64_t s;
 
-	if (__builtin_expect(s == 0, 0)) {
+	if (unlikely(s == 0)) {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -143,7 +139,7 @@ void _go_chan_wake(struct sudog *sg)
 	 * but going through the same exchange keeps one rule for all. */
 	struct go_g *g = sw->g;
 
-	if (atomic_exchange_explicit(&sw->parked, 2, memory_order_acq_rel) == 1)
+	if (xchg(&sw->parked, 2) == 1)
 		go_ready(g, 1);
 }
 
@@ -183,8 +179,7 @@ GOCHAN_API void go_chan_free(struct go_chan *c)
 		return;
 	/* Forbidden, and fatal later (a waiter's wake, or its select's timeout, would touch
 	 * freed memory): say so now. Racy reads, as the caller owns c by now. */
-	if (__atomic_load_n(&c->recvq.first, __ATOMIC_RELAXED) ||
-	    __atomic_load_n(&c->sendq.first, __ATOMIC_RELAXED)) {
+	if (load_relaxed(&c->recvq.first) || load_relaxed(&c->sendq.first)) {
 		fprintf(stderr, "gochan: fatal: go_chan_free(%p): goroutines are blocked %s it\n",
 			(void *)c, c->recvq.first ? "receiving from" : "sending on");
 		abort();
@@ -207,7 +202,7 @@ GOCHAN_API size_t go_chan_len(const struct go_chan *c)
 
 		return gochan_stat(c->fd, &st) == 0 ? st.len : 0;
 	}
-	return atomic_load_explicit(&c->qcount, memory_order_relaxed);
+	return load_relaxed(&c->qcount);
 }
 
 GOCHAN_API size_t go_chan_cap(const struct go_chan *c)
@@ -227,8 +222,7 @@ void _go_chan_buf_put(struct go_chan *c, const void *elem)
 	_go_chan_copy(c, chanbuf(c, c->sendx), elem);
 	if (++c->sendx == c->cap)
 		c->sendx = 0;
-	atomic_store_explicit(&c->qcount, atomic_load_explicit(&c->qcount, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
+	store_relaxed(&c->qcount, load_relaxed(&c->qcount) + 1);
 }
 
 void _go_chan_buf_take(struct go_chan *c, void *elem)
@@ -238,8 +232,7 @@ void _go_chan_buf_take(struct go_chan *c, void *elem)
 	_go_chan_copy(c, elem, slot);
 	if (++c->recvx == c->cap)
 		c->recvx = 0;
-	atomic_store_explicit(&c->qcount, atomic_load_explicit(&c->qcount, memory_order_relaxed) - 1,
-			      memory_order_relaxed);
+	store_relaxed(&c->qcount, load_relaxed(&c->qcount) - 1);
 }
 
 /* A receiver sg was waiting (so the buffer is empty): hand it elem. */
@@ -284,13 +277,13 @@ int _go_chan_send(struct go_chan *c, const void *elem, bool block)
 
 	/* Go's fast path: a non-blocking send on an open, full channel fails without the
 	 * lock. (closed is read after "full": if it was open then, it was open while full.) */
-	if (!block && !atomic_load_explicit(&c->closed, memory_order_relaxed) &&
-	    ((c->cap == 0 && !__atomic_load_n(&c->recvq.first, __ATOMIC_RELAXED)) ||
-	     (c->cap > 0 && atomic_load_explicit(&c->qcount, memory_order_relaxed) == c->cap)))
+	if (!block && !load_relaxed(&c->closed) &&
+	    ((c->cap == 0 && !load_relaxed(&c->recvq.first)) ||
+	     (c->cap > 0 && load_relaxed(&c->qcount) == c->cap)))
 		return -EAGAIN;
 
 	go_mutex_lock(&c->lock);
-	if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
+	if (load_relaxed(&c->closed)) {
 		go_mutex_unlock(&c->lock);
 		return -EPIPE;
 	}
@@ -301,7 +294,7 @@ int _go_chan_send(struct go_chan *c, const void *elem, bool block)
 		_go_chan_wake(sg);
 		return 0;
 	}
-	if (atomic_load_explicit(&c->qcount, memory_order_relaxed) < c->cap) {
+	if (load_relaxed(&c->qcount) < c->cap) {
 		_go_chan_buf_put(c, elem);
 		go_mutex_unlock(&c->lock);
 		return 0;
@@ -328,16 +321,15 @@ int _go_chan_recv(struct go_chan *c, void *elem, bool *ok, bool block)
 	/* Go's fast path: non-blocking and empty and not closed: fail without the lock.
 	 * emptiness first, then closed; if it is closed, empty must be checked again. */
 	if (!block) {
-		bool empty = c->cap == 0 ? !__atomic_load_n(&c->sendq.first, __ATOMIC_RELAXED)
-					 : atomic_load_explicit(&c->qcount, memory_order_relaxed) == 0;
+		bool empty = c->cap == 0 ? !load_relaxed(&c->sendq.first)
+					 : load_relaxed(&c->qcount) == 0;
 
-		if (empty && !atomic_load_explicit(&c->closed, memory_order_acquire))
+		if (empty && !load_acquire(&c->closed))
 			return -EAGAIN;
 	}
 
 	go_mutex_lock(&c->lock);
-	if (atomic_load_explicit(&c->closed, memory_order_relaxed) &&
-	    atomic_load_explicit(&c->qcount, memory_order_relaxed) == 0) {
+	if (load_relaxed(&c->closed) && load_relaxed(&c->qcount) == 0) {
 		go_mutex_unlock(&c->lock);
 		_go_chan_zero(c, elem);
 		got = false;
@@ -351,7 +343,7 @@ int _go_chan_recv(struct go_chan *c, void *elem, bool *ok, bool block)
 		got = true;
 		goto out;
 	}
-	if (atomic_load_explicit(&c->qcount, memory_order_relaxed) > 0) {
+	if (load_relaxed(&c->qcount) > 0) {
 		_go_chan_buf_take(c, elem);
 		go_mutex_unlock(&c->lock);
 		got = true;
@@ -453,11 +445,11 @@ GOCHAN_API int go_chan_close(struct go_chan *c)
 		return gochan_close(c->fd);
 
 	go_mutex_lock(&c->lock);
-	if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
+	if (load_relaxed(&c->closed)) {
 		go_mutex_unlock(&c->lock);
 		return -EPIPE;
 	}
-	atomic_store_explicit(&c->closed, 1, memory_order_release);
+	store_release(&c->closed, 1);
 	/* Collect every waiter, then wake them all after unlocking (Go's glist). */
 	while ((sg = waitq_dequeue(&c->recvq))) {
 		_go_chan_zero(c, sg->elem);

@@ -23,7 +23,6 @@
 
 #include <limits.h>
 #include <linux/futex.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,7 +38,7 @@
 /* ---- The lock: a futex mutex (Drepper's three states), spinning briefly first ---------------- */
 
 struct go_mutex {
-	_Atomic uint32_t state;    /* 0 free, 1 locked, 2 locked with waiters */
+	uint32_t state;            /* 0 free, 1 locked, 2 locked with waiters */
 };
 
 void _go_mutex_lock_slow(struct go_mutex *m);
@@ -47,17 +46,15 @@ void _go_mutex_unlock_slow(struct go_mutex *m);
 
 static inline void go_mutex_lock(struct go_mutex *m)
 {
-	uint32_t zero = 0;
 
-	if (__builtin_expect(atomic_compare_exchange_strong_explicit(&m->state, &zero, 1,
-			memory_order_acquire, memory_order_relaxed), 1))
+	if (likely(cas(&m->state, 0u, 1)))
 		return;
 	_go_mutex_lock_slow(m);
 }
 
 static inline void go_mutex_unlock(struct go_mutex *m)
 {
-	if (__builtin_expect(atomic_exchange_explicit(&m->state, 0, memory_order_release) == 1, 1))
+	if (likely(xchg(&m->state, 0) == 1))
 		return;
 	_go_mutex_unlock_slow(m);
 }
@@ -82,10 +79,10 @@ static inline void go_mutex_unlock(struct go_mutex *m)
 struct selkcmd;
 
 struct selwait {
-	_Atomic uint32_t done;
-	_Atomic uint32_t parked;
-	_Atomic int fired;
-	_Atomic uint32_t timer_busy;
+	uint32_t done;
+	uint32_t parked;
+	int fired;
+	uint32_t timer_busy;
 	struct go_g *g;
 	struct selkcmd *kc;	/* the kernel cases' queued command, or NULL: set before any
 				 * sudog is visible, under all of the select's channel locks */
@@ -108,12 +105,10 @@ bool _go_selkcmd_cancel(struct selkcmd *kc);
 /* A waker's claim on sw: the kernel command cancelled first, then done 0 -> 1. */
 static inline bool selwait_try_claim(struct selwait *sw)
 {
-	uint32_t zero = 0;
 
 	if (sw->kc && !_go_selkcmd_cancel(sw->kc))
 		return false;
-	return atomic_compare_exchange_strong_explicit(&sw->done, &zero, 1, memory_order_acq_rel,
-						       memory_order_relaxed);
+	return cas(&sw->done, 0u, 1);
 }
 
 /*
@@ -149,9 +144,9 @@ struct go_chan {
 	uint32_t kind;            /* CHAN_LOCAL or CHAN_KERNEL: fixed at make */
 	size_t elem_size;         /* fixed */
 	size_t cap;               /* fixed: Go's dataqsiz */
-	_Atomic size_t qcount;    /* elements in buf */
+	size_t qcount;            /* elements in buf */
 	size_t sendx, recvx;      /* ring indices */
-	_Atomic uint32_t closed;  /* set once, by close */
+	uint32_t closed;          /* set once, by close */
 	struct waitq recvq, sendq;
 	int fd;                   /* CHAN_KERNEL: the channel fd */
 	bool own_fd;
@@ -165,7 +160,7 @@ static inline void waitq_enqueue(struct waitq *q, struct sudog *sg)
 	if (q->last)
 		q->last->next = sg;
 	else
-		__atomic_store_n(&q->first, sg, __ATOMIC_RELAXED);
+		store_relaxed(&q->first, sg);
 	q->last = sg;
 	sg->queued = true;
 }
@@ -177,7 +172,7 @@ static inline void waitq_remove(struct waitq *q, struct sudog *sg)
 	if (sg->prev)
 		sg->prev->next = sg->next;
 	else
-		__atomic_store_n(&q->first, sg->next, __ATOMIC_RELAXED);
+		store_relaxed(&q->first, sg->next);
 	if (sg->next)
 		sg->next->prev = sg->prev;
 	else
@@ -200,8 +195,7 @@ static inline struct sudog *waitq_dequeue(struct waitq *q)
 		if (sg->sw) {
 			if (!selwait_try_claim(sg->sw))
 				continue;
-			atomic_store_explicit(&sg->sw->fired, sg->case_index,
-					      memory_order_relaxed);
+			store_relaxed(&sg->sw->fired, sg->case_index);
 		}
 		return sg;
 	}

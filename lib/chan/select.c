@@ -95,15 +95,13 @@ static void sort_chans(struct go_chan **v, unsigned n)
 /* Claim the select for fired; if it was ours to wake, wake it. Returns true if claimed. */
 static bool selwait_claim(struct selwait *sw, int fired)
 {
-	uint32_t zero = 0;
 	struct go_g *g;
 
-	if (!atomic_compare_exchange_strong_explicit(&sw->done, &zero, 1, memory_order_acq_rel,
-						     memory_order_relaxed))
+	if (!cas(&sw->done, 0u, 1))
 		return false;
-	atomic_store_explicit(&sw->fired, fired, memory_order_relaxed);
+	store_relaxed(&sw->fired, fired);
 	g = sw->g;
-	if (atomic_exchange_explicit(&sw->parked, 2, memory_order_acq_rel) == 1)
+	if (xchg(&sw->parked, 2) == 1)
 		go_ready(g, 1);
 	return true;
 }
@@ -111,19 +109,17 @@ static bool selwait_claim(struct selwait *sw, int fired)
 static void sel_timer_fn(struct go_timer *t, void *arg)
 {
 	struct selwait *sw = arg;
-	uint32_t zero = 0;
 	struct go_g *g;
 	bool wake = false;
 
 	(void)t;
-	if (atomic_compare_exchange_strong_explicit(&sw->done, &zero, 1, memory_order_acq_rel,
-						    memory_order_relaxed)) {
-		atomic_store_explicit(&sw->fired, SEL_FIRED_TIMEOUT, memory_order_relaxed);
+	if (cas(&sw->done, 0u, 1)) {
+		store_relaxed(&sw->fired, SEL_FIRED_TIMEOUT);
 		g = sw->g;
-		wake = atomic_exchange_explicit(&sw->parked, 2, memory_order_acq_rel) == 1;
+		wake = xchg(&sw->parked, 2) == 1;
 	}
 	/* Last touch of *sw: after this the select may return and its stack be reused. */
-	atomic_store_explicit(&sw->timer_busy, 0, memory_order_release);
+	store_release(&sw->timer_busy, 0);
 	if (wake)
 		go_ready(g, 1);
 }
@@ -142,8 +138,8 @@ static void sel_timer_fn(struct go_timer *t, void *arg)
 enum { PH_ARMED, PH_CLAIMING, PH_DONE };
 
 struct pollhelp {
-	_Atomic int refs;
-	_Atomic int state;        /* PH_ARMED -> PH_CLAIMING (helper) -> PH_DONE, or -> PH_DONE
+	int refs;
+	int state;                /* PH_ARMED -> PH_CLAIMING (helper) -> PH_DONE, or -> PH_DONE
 				   * (the select finishing first) */
 	struct selwait *sw;       /* touched only between ARMED and CLAIMING -> DONE */
 	int fd;
@@ -153,7 +149,7 @@ struct pollhelp {
 
 static void pollhelp_put(struct pollhelp *ph)
 {
-	if (atomic_fetch_sub_explicit(&ph->refs, 1, memory_order_acq_rel) == 1)
+	if (fetch_add(&ph->refs, -1) == 1)
 		free(ph);
 }
 
@@ -163,19 +159,19 @@ static void pollhelp_run(void *arg)
 
 	for (;;) {
 		int64_t until = go_now() + POLL_SLICE_NS;
-		int st = PH_ARMED, r;
+		int r;
 
 		if (ph->deadline >= 0 && ph->deadline < until)
 			until = ph->deadline;
 		r = go_poll(ph->fd, ph->events, until);
-		if (atomic_load_explicit(&ph->state, memory_order_acquire) != PH_ARMED)
+		if (load_acquire(&ph->state) != PH_ARMED)
 			break;
 		if (r != -ETIMEDOUT) {
 			/* Ready (or an error the retry will report): let the select retry. No lock
 			 * is held here: go_ready may switch us out. */
-			if (atomic_compare_exchange_strong(&ph->state, &st, PH_CLAIMING)) {
+			if (cas(&ph->state, PH_ARMED, PH_CLAIMING)) {
 				selwait_claim(ph->sw, SEL_FIRED_POLL);
-				atomic_store_explicit(&ph->state, PH_DONE, memory_order_release);
+				store_release(&ph->state, PH_DONE);
 			}
 			break;
 		}
@@ -188,10 +184,8 @@ static void pollhelp_run(void *arg)
 /* The select is done with ph: after this the helper never touches the select. */
 static void pollhelp_finish(struct pollhelp *ph)
 {
-	int st = PH_ARMED;
-
-	if (!atomic_compare_exchange_strong(&ph->state, &st, PH_DONE))
-		while (atomic_load_explicit(&ph->state, memory_order_acquire) != PH_DONE)
+	if (!cas(&ph->state, PH_ARMED, PH_DONE))
+		while (load_acquire(&ph->state) != PH_DONE)
 			go_yield();   /* the helper is inside selwait_claim: a few instructions */
 	pollhelp_put(ph);
 }
@@ -202,7 +196,7 @@ static void sel_disarm(struct selwait *sw, struct go_timer *timer, bool timed,
 		       struct pollhelp **helpers, unsigned nhelp)
 {
 	if (timed && !go_timer_stop(timer))
-		while (atomic_load_explicit(&sw->timer_busy, memory_order_acquire))
+		while (load_acquire(&sw->timer_busy))
 			go_yield();
 	for (unsigned h = 0; h < nhelp; h++)
 		pollhelp_finish(helpers[h]);
@@ -219,9 +213,9 @@ static void sel_disarm(struct selwait *sw, struct go_timer *timer, bool timed,
  */
 struct selkcmd {
 	struct selwait sw;		/* the select's (see above) */
-	_Atomic uint32_t refs;
-	_Atomic uint32_t completed;	/* selkcmd_done ran without claiming the select */
-	_Atomic uint32_t parked;	/* the select waiting for that: 0, 1 parked, 2 done first */
+	uint32_t refs;
+	uint32_t completed;		/* selkcmd_done ran without claiming the select */
+	uint32_t parked;		/* the select waiting for that: 0, 1 parked, 2 done first */
 	int res;			/* the command's result: written before selkcmd_done claims
 					 * sw or sets completed, read only after either */
 	int fd;				/* the channel that carries it (the first kernel case) */
@@ -239,7 +233,7 @@ static struct selkcmd *selkcmd_new(struct go_g *g, int fd)
 
 static void selkcmd_put(struct selkcmd *kc)
 {
-	if (atomic_fetch_sub_explicit(&kc->refs, 1, memory_order_acq_rel) == 1)
+	if (fetch_add(&kc->refs, -1) == 1)
 		free(kc);
 }
 
@@ -260,7 +254,6 @@ static struct go_g *selkcmd_done(void *arg, int res)
 	struct selkcmd *kc = arg;
 	struct selwait *sw = &kc->sw;
 	struct go_g *wake = NULL, *g = sw->g;
-	uint32_t zero = 0;
 
 	kc->res = res;
 	/*
@@ -270,14 +263,13 @@ static struct go_g *selkcmd_done(void *arg, int res)
 	 * and finds it). Claimed already (by a waker after its cancel, or by the timer): tell
 	 * a select waiting in selkcmd_settle that the result is in.
 	 */
-	if (atomic_compare_exchange_strong_explicit(&sw->done, &zero, 1, memory_order_acq_rel,
-						    memory_order_relaxed)) {
-		atomic_store_explicit(&sw->fired, SEL_FIRED_KERNEL, memory_order_relaxed);
-		if (atomic_exchange_explicit(&sw->parked, 2, memory_order_acq_rel) == 1)
+	if (cas(&sw->done, 0u, 1)) {
+		store_relaxed(&sw->fired, SEL_FIRED_KERNEL);
+		if (xchg(&sw->parked, 2) == 1)
 			wake = g;
 	} else {
-		atomic_store_explicit(&kc->completed, 1, memory_order_release);
-		if (atomic_exchange_explicit(&kc->parked, 2, memory_order_acq_rel) == 1)
+		store_release(&kc->completed, 1);
+		if (xchg(&kc->parked, 2) == 1)
 			wake = g;
 	}
 	selkcmd_put(kc);
@@ -287,11 +279,9 @@ static struct go_g *selkcmd_done(void *arg, int res)
 static bool selkcmd_park_unlock(struct go_g *g, void *arg)
 {
 	struct selkcmd *kc = arg;
-	uint32_t zero = 0;
 
 	(void)g;
-	return atomic_compare_exchange_strong_explicit(&kc->parked, &zero, 1, memory_order_acq_rel,
-						       memory_order_acquire);
+	return cas(&kc->parked, 0u, 1);
 }
 
 /*
@@ -304,11 +294,11 @@ static int selkcmd_submit(struct selkcmd *kc, const struct gochan_select_case *k
 	int ret;
 
 	kc->sw.kc = kc;
-	atomic_fetch_add_explicit(&kc->refs, 1, memory_order_relaxed);	/* the command's */
+	fetch_add_relaxed(&kc->refs, 1);	/* the command's */
 	ret = _go_kselect_submit(kcases, nk, (uint64_t)(uintptr_t)kc, selkcmd_done, kc);
 	if (ret < 0) {
 		kc->sw.kc = NULL;
-		atomic_fetch_sub_explicit(&kc->refs, 1, memory_order_relaxed);
+		fetch_add_relaxed(&kc->refs, -1);
 	}
 	return ret;
 }
@@ -322,9 +312,9 @@ static int selkcmd_settle(struct selkcmd *kc, int fired)
 {
 	if (fired == SEL_FIRED_TIMEOUT && !_go_selkcmd_cancel(kc)) {
 		/* the kernel completed it: wait for its completion to be reaped */
-		if (!atomic_load_explicit(&kc->completed, memory_order_acquire))
+		if (!load_acquire(&kc->completed))
 			go_park(selkcmd_park_unlock, kc, "select (kernel command)");
-		(void)atomic_load_explicit(&kc->completed, memory_order_acquire);
+		(void)load_acquire(&kc->completed);
 		if (kc->res != -ECANCELED)
 			fired = SEL_FIRED_KERNEL;
 	}
@@ -422,12 +412,10 @@ static bool sel_park_unlock(struct go_g *g, void *arg)
 {
 	struct selpark *sp = arg;
 	struct selwait *sw = sp->sw;
-	uint32_t zero = 0;
 
 	(void)g;
 	selunlock(sp->lockorder, sp->nlock);
-	return atomic_compare_exchange_strong_explicit(&sw->parked, &zero, 1, memory_order_acq_rel,
-						       memory_order_acquire);
+	return cas(&sw->parked, 0u, 1);
 }
 
 static void block_forever(void)
@@ -562,10 +550,10 @@ retry:;
 	/* A thread that is not a goroutine sleeps on a futex until its deadline (below): it
 	 * needs no scheduler, whose timers may not be running. */
 	if (block && deadline >= 0 && !thread) {
-		atomic_store_explicit(&sw->timer_busy, 1, memory_order_relaxed);
+		store_relaxed(&sw->timer_busy, 1);
 		ret = go_timer_start(&timer, deadline, sel_timer_fn, sw);
 		if (ret < 0) {		/* -ENOMEM: no deadline then; fail rather than hang */
-			atomic_store_explicit(&sw->timer_busy, 0, memory_order_relaxed);
+			store_relaxed(&sw->timer_busy, 0);
 			goto out;
 		}
 		timed = true;
@@ -614,7 +602,7 @@ retry:;
 			continue;
 		}
 		if (cs->dir == GO_SELECT_SEND) {
-			if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
+			if (load_relaxed(&c->closed)) {
 				cs->ok = false;
 				ret = (int)i;
 			} else if ((sg = waitq_dequeue(&c->recvq))) {
@@ -622,7 +610,7 @@ retry:;
 				wake = sg;
 				cs->ok = true;
 				ret = (int)i;
-			} else if (atomic_load_explicit(&c->qcount, memory_order_relaxed) < c->cap) {
+			} else if (load_relaxed(&c->qcount) < c->cap) {
 				_go_chan_buf_put(c, cs->elem);
 				cs->ok = true;
 				ret = (int)i;
@@ -633,11 +621,11 @@ retry:;
 				wake = sg;
 				cs->ok = true;
 				ret = (int)i;
-			} else if (atomic_load_explicit(&c->qcount, memory_order_relaxed) > 0) {
+			} else if (load_relaxed(&c->qcount) > 0) {
 				_go_chan_buf_take(c, cs->elem);
 				cs->ok = true;
 				ret = (int)i;
-			} else if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
+			} else if (load_relaxed(&c->closed)) {
 				_go_chan_zero(c, cs->elem);
 				cs->ok = false;
 				ret = (int)i;
@@ -712,7 +700,7 @@ retry:;
 	}
 	selunlock(lockorder, nlock);
 
-	int fired = atomic_load_explicit(&sw->fired, memory_order_acquire);
+	int fired = load_acquire(&sw->fired);
 
 	if (kc) {
 		fired = selkcmd_settle(kc, fired);

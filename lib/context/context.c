@@ -47,13 +47,13 @@ struct go_ctx_stop {
 	void (*fn)(void *);
 	void *arg;
 	bool linked;                         /* under cc->mu */
-	_Atomic int refs;                    /* the list's or runner's + the handle's */
+	int refs;                            /* the list's or runner's + the handle's */
 };
 
 struct go_ctx {
 	enum ctx_kind kind;
-	_Atomic long users;
-	_Atomic long refs;
+	long users;
+	long refs;
 	struct go_ctx *parent;               /* user ref; NULL for the roots */
 
 	/* CTX_VALUE */
@@ -62,9 +62,9 @@ struct go_ctx {
 
 	/* CTX_CANCEL */
 	struct go_mutex mu;
-	_Atomic int err;
+	int err;
 	int cause;
-	struct go_chan *_Atomic done;
+	struct go_chan *done;
 	struct go_ctx *cparent;              /* the cancel parent we are linked in, or NULL */
 	struct go_ctx *sib_next, *sib_prev;  /* in cparent->children, under cparent->mu */
 	bool linked;                         /* under cparent->mu */
@@ -89,20 +89,20 @@ GOCHAN_API struct go_ctx *go_ctx_todo(void) { return &todo; }
 
 static void ctx_put(struct go_ctx *c)
 {
-	if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
+	if (fetch_add(&c->refs, -1) != 1)
 		return;
-	go_chan_free(atomic_load_explicit(&c->done, memory_order_relaxed));
+	go_chan_free(load_relaxed(&c->done));
 	free(c);
 }
 
 static void ctx_get(struct go_ctx *c)
 {
-	atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+	fetch_add_relaxed(&c->refs, 1);
 }
 
 static void af_put(struct go_ctx_stop *af)
 {
-	if (atomic_fetch_sub_explicit(&af->refs, 1, memory_order_acq_rel) != 1)
+	if (fetch_add(&af->refs, -1) != 1)
 		return;
 	if (af->cc)
 		ctx_put(af->cc);
@@ -129,7 +129,7 @@ static struct go_ctx *cancel_ancestor(struct go_ctx *c)
 GOCHAN_API struct go_ctx *go_ctx_ref(struct go_ctx *c)
 {
 	if (c->kind != CTX_ROOT)
-		atomic_fetch_add_explicit(&c->users, 1, memory_order_relaxed);
+		fetch_add_relaxed(&c->users, 1);
 	return c;
 }
 
@@ -184,8 +184,8 @@ static void release_last(struct go_ctx *c)
 		if (c->kind == CTX_CANCEL) {
 			go_mutex_lock(&c->mu);
 			c->released = true;
-			if (!atomic_load_explicit(&c->err, memory_order_relaxed))
-				atomic_store_explicit(&c->err, -ECANCELED, memory_order_release);
+			if (!load_relaxed(&c->err))
+				store_release(&c->err, -ECANCELED);
 			afs = c->afs;
 			c->afs = NULL;
 			for (struct go_ctx_stop *af = afs; af; af = af->next)
@@ -207,7 +207,7 @@ static void release_last(struct go_ctx *c)
 		ctx_put(c);
 		c = NULL;
 		if (parent && parent->kind != CTX_ROOT &&
-		    atomic_fetch_sub_explicit(&parent->users, 1, memory_order_acq_rel) == 1)
+		    fetch_add(&parent->users, -1) == 1)
 			c = parent;
 	}
 }
@@ -216,7 +216,7 @@ GOCHAN_API void go_ctx_release(struct go_ctx *c)
 {
 	if (!c || c->kind == CTX_ROOT)
 		return;
-	if (atomic_fetch_sub_explicit(&c->users, 1, memory_order_acq_rel) == 1)
+	if (fetch_add(&c->users, -1) == 1)
 		release_last(c);
 }
 
@@ -250,13 +250,13 @@ static bool cancel_one(struct go_ctx *c, int err, int cause, bool close_kernel,
 	bool had_timer;
 
 	go_mutex_lock(&c->mu);
-	if (atomic_load_explicit(&c->err, memory_order_relaxed)) {
+	if (load_relaxed(&c->err)) {
 		go_mutex_unlock(&c->mu);
 		return false;
 	}
 	c->cause = cause ? cause : err;
-	atomic_store_explicit(&c->err, err, memory_order_release);
-	done = atomic_load_explicit(&c->done, memory_order_relaxed);
+	store_release(&c->err, err);
+	done = load_relaxed(&c->done);
 	for (struct go_ctx *ch = c->children, *next; ch; ch = next) {
 		next = ch->sib_next;
 		ch->linked = false;
@@ -348,7 +348,7 @@ static void propagate_cancel(struct go_ctx *c)
 	if (!p)
 		return;
 	go_mutex_lock(&p->mu);
-	err = atomic_load_explicit(&p->err, memory_order_relaxed);
+	err = load_relaxed(&p->err);
 	cause = p->cause;
 	if (!err) {
 		c->cparent = p;
@@ -426,7 +426,7 @@ GOCHAN_API int go_ctx_with_deadline_cause(struct go_ctx **out, struct go_ctx *pa
 			return -EPERM;
 		}
 		go_mutex_lock(&c->mu);
-		armed = !atomic_load_explicit(&c->err, memory_order_relaxed);
+		armed = !load_relaxed(&c->err);
 		c->timer_armed = armed;
 		go_mutex_unlock(&c->mu);
 		if (!armed && go_timer_stop(&c->timer))
@@ -491,7 +491,7 @@ static void kchan_watch(void *arg)
 		bool quit;
 
 		go_mutex_lock(&c->mu);
-		quit = c->released || atomic_load_explicit(&c->err, memory_order_relaxed);
+		quit = c->released || load_relaxed(&c->err);
 		go_mutex_unlock(&c->mu);
 		if (quit)
 			break;
@@ -535,7 +535,7 @@ GOCHAN_API int go_ctx_with_kchan(struct go_ctx **out, struct go_ctx *parent, int
 		return -ENOMEM;
 	}
 	c->kfd = kfd;
-	atomic_store_explicit(&c->done, done, memory_order_release);
+	store_release(&c->done, done);
 	ctx_get(c);
 	if (go_spawn(kchan_watch, c) < 0)
 		ctx_put(c);                /* no watcher: remote closes are not seen */
@@ -557,12 +557,12 @@ GOCHAN_API int go_ctx_fd(struct go_ctx *ctx)
  */
 static int ctx_err(struct go_ctx *c)
 {
-	int err = atomic_load_explicit(&c->err, memory_order_acquire);
+	int err = load_acquire(&c->err);
 	struct gochan_stat st;
 
 	if (!err && c->kfd >= 0 && gochan_stat(c->kfd, &st) == 0 && (st.flags & GOCHAN_STAT_CLOSED)) {
 		cancel_tree(c, -ECANCELED, 0, false);
-		err = atomic_load_explicit(&c->err, memory_order_acquire);
+		err = load_acquire(&c->err);
 	}
 	return err;
 }
@@ -594,15 +594,15 @@ GOCHAN_API struct go_chan *go_ctx_done(struct go_ctx *ctx)
 
 	if (!c)
 		return NULL;
-	d = atomic_load_explicit(&c->done, memory_order_acquire);
+	d = load_acquire(&c->done);
 	if (d)
 		return d;
 	go_mutex_lock(&c->mu);
-	d = atomic_load_explicit(&c->done, memory_order_relaxed);
+	d = load_relaxed(&c->done);
 	if (!d && go_chan_make(&d, 0, 0) == 0) {
-		if (atomic_load_explicit(&c->err, memory_order_relaxed))
+		if (load_relaxed(&c->err))
 			go_chan_close(d);
-		atomic_store_explicit(&c->done, d, memory_order_release);
+		store_release(&c->done, d);
 	}
 	go_mutex_unlock(&c->mu);
 	return d;
@@ -648,7 +648,7 @@ GOCHAN_API int go_ctx_after_func(struct go_ctx *ctx, void (*fn)(void *), void *a
 		ctx_get(c);
 		af->cc = c;
 		go_mutex_lock(&c->mu);
-		if (atomic_load_explicit(&c->err, memory_order_relaxed)) {
+		if (load_relaxed(&c->err)) {
 			run_now = !c->released;
 		} else {
 			af->next = c->afs;
