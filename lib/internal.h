@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #define GOCHAN_API	__attribute__((visibility("default")))
 
@@ -44,6 +45,64 @@
 #define fetch_add(p, v)		__atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)
 #define fetch_add_relaxed(p, v)	__atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 #define stat_inc(p)		__atomic_fetch_add((p), 1, __ATOMIC_RELAXED)
+
+/* ---- lib/sched/lock.c: the locks --------------------------------------------------------------- */
+
+/*
+ * Two locks, both a futex word (0 free, 1 locked, 2 locked with waiters) that costs one atomic
+ * when uncontended; no pthread mutex is used outside lib/alloc:
+ *
+ *   go_lock_t    the runtime's own lock (Go's runtime.mutex), for the scheduler's, timers',
+ *                poller's, stacks' and wait groups' state. Held for a few instructions, by
+ *                goroutines, by the scheduler on g0 and by threads that are not Ms; the holder
+ *                never parks or switches goroutines while it holds one (but for go_park's
+ *                unlock callback, which releases it on g0), so a waiter sleeps its thread.
+ *   go_mutex     the goroutine-aware lock, for channels (hchan's lock) and contexts (mu).
+ *                A goroutine that finds it held yields its P to other goroutines until it is
+ *                free; a thread that is not running a goroutine sleeps on the futex.
+ *
+ * Lock order (never take an earlier one while holding a later one):
+ *   go_ctx.mu                      a context's; never two at once (lib/context)
+ *   go_chan.lock                   channels, several only in address order (a select)
+ *   sched.lock                     idle M and P lists, global run queue, free Gs
+ *   timers.lock                    the timer heap
+ *   np.sq_lock, then np.klock      the poller's submission queue, then its list of queued
+ *                                  kernel commands (np.cq_lock, the completion queue's, is
+ *                                  taken before np.klock too, never with np.sq_lock)
+ *   shrink.lock, then stacks.lock  the stack shrinker's cursor, then the arenas
+ *   go_waitgroup.lock              a leaf
+ * With a go_mutex held, the only runtime calls are go_self(), the poller's submission of a
+ * select's kernel command (np.sq_lock) and the go_park() whose unlock callback releases it.
+ */
+typedef struct { uint32_t v; } go_lock_t;
+void _go_lock(go_lock_t *l);
+void _go_unlock(go_lock_t *l);
+bool _go_trylock(go_lock_t *l);
+
+struct go_mutex {
+	uint32_t state;			/* 0 free, 1 locked, 2 locked with waiters */
+};
+
+void _go_mutex_lock_slow(struct go_mutex *m);
+void _go_mutex_unlock_slow(struct go_mutex *m);
+
+static inline void go_mutex_lock(struct go_mutex *m)
+{
+	if (likely(cas(&m->state, 0u, 1)))
+		return;
+	_go_mutex_lock_slow(m);
+}
+
+static inline void go_mutex_unlock(struct go_mutex *m)
+{
+	if (likely(xchg(&m->state, 0) == 1))
+		return;
+	_go_mutex_unlock_slow(m);
+}
+
+/* errno across a call that may switch threads (see lock.c) */
+int _go_errno_get(void);
+void _go_errno_set(int v);
 
 /* ---- Debug hooks, for tests -------------------------------------------------------------- */
 

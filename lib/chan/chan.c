@@ -15,65 +15,6 @@
 
 #include "internal.h"
 
-/* ---- The lock ---------------------------------------------------------------------------- */
-
-static long futex(uint32_t *uaddr, int op, uint32_t val)
-{
-	return syscall(SYS_futex, (uint32_t *)uaddr, op | FUTEX_PRIVATE_FLAG, val, NULL, NULL, 0);
-}
-
-/* Spin up to n pauses for the lock; true if taken. */
-static bool mutex_spin(struct go_mutex *m, int n)
-{
-	for (int i = 0; i < n; i++) {
-		if (load_relaxed(&m->state) == 0 && cas(&m->state, 0u, 1))
-			return true;
-		__builtin_ia32_pause();
-	}
-	return false;
-}
-
-void _go_mutex_lock_slow(struct go_mutex *m)
-{
-	uint32_t c;
-
-	/* Spin a little: critical sections are a few hundred instructions and the holder is
-	 * usually running on another thread. */
-	if (mutex_spin(m, 100))
-		return;
-	/*
-	 * In a goroutine, never put the thread to sleep: the holder may be a goroutine that the
-	 * scheduler switched out while it held the lock (it parks with a lock held, by design,
-	 * and one whose P was taken by sysmon is queued for a P at its next runtime call, before
-	 * its park's unlock runs); a thread asleep here would keep its P from running it.
-	 * go_yield runs whatever else is runnable, that goroutine included, then we retry.
-	 * Threads (and the scheduler's stacks: timers) sleep on the futex as usual.
-	 */
-	if (go_id() != 0) {
-		do
-			go_yield();
-		while (!mutex_spin(m, 100));
-		return;
-	}
-	c = xchg(&m->state, 2);
-	while (c != 0) {
-		int saved = errno;
-
-		futex(&m->state, FUTEX_WAIT, 2);
-		errno = saved;
-		c = xchg(&m->state, 2);
-	}
-}
-
-void _go_mutex_unlock_slow(struct go_mutex *m)
-{
-	int saved = errno;
-
-	/* state was 2: someone may sleep in FUTEX_WAIT; the exchange already freed it. */
-	futex(&m->state, FUTEX_WAKE, 1);
-	errno = saved;
-}
-
 /* ---- Small helpers ---------------------------------------------------------------------- */
 
 uint32_t _go_chan_fastrand(void)

@@ -21,12 +21,9 @@
 #ifndef GOCHAN_LIB_CHAN_INTERNAL_H
 #define GOCHAN_LIB_CHAN_INTERNAL_H
 
-#include <limits.h>
-#include <linux/futex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <gochan/chan.h>
@@ -34,30 +31,6 @@
 #include <gochan/sched.h>
 
 #include "../internal.h"
-
-/* ---- The lock: a futex mutex (Drepper's three states), spinning briefly first ---------------- */
-
-struct go_mutex {
-	uint32_t state;            /* 0 free, 1 locked, 2 locked with waiters */
-};
-
-void _go_mutex_lock_slow(struct go_mutex *m);
-void _go_mutex_unlock_slow(struct go_mutex *m);
-
-static inline void go_mutex_lock(struct go_mutex *m)
-{
-
-	if (likely(cas(&m->state, 0u, 1)))
-		return;
-	_go_mutex_lock_slow(m);
-}
-
-static inline void go_mutex_unlock(struct go_mutex *m)
-{
-	if (likely(xchg(&m->state, 0) == 1))
-		return;
-	_go_mutex_unlock_slow(m);
-}
 
 /* ---- Waiters -------------------------------------------------------------------------------- */
 

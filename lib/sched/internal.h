@@ -9,13 +9,8 @@
  * them), g0 an M's own stack (the pthread's), on which schedule() runs. An M runs a G only while
  * it holds a P; an M in a system call (or running a hog) may have lost its P.
  *
- * Locks, in order (never take an earlier one while holding a later one):
- *	sched.lock	idle M and P lists, global run queue, free G list
- *	timers.lock	the timer heap
- *	netpoll.sq_lock	the io_uring submission queue
- *	netpoll.cq_lock	the io_uring completion queue (held by the M blocked in netpoll)
- *	stacks.lock	arenas
- * A P's local run queue is lock-free (one producer, its owner; many consumers via CAS on head).
+ * Locks: lib/internal.h says what each is for and their order. A P's local run queue is
+ * lock-free (one producer, its owner; many consumers via CAS on head).
  *
  * G status, changed only by CAS (go_g.status):
  *	IDLE -> RUNNABLE (spawn) -> RUNNING (execute) -> RUNNABLE (yield, hog preempted)
@@ -61,13 +56,7 @@
 #endif
 #endif
 
-/* ---- lock.c: futex mutex and one-shot notes ------------------------------------------------ */
-
-/* 0 unlocked, 1 locked, 2 locked with waiters (Drepper's "Futexes are tricky", mutex 2). */
-typedef struct { uint32_t v; } go_lock_t;
-void _go_lock(go_lock_t *l);
-void _go_unlock(go_lock_t *l);
-bool _go_trylock(go_lock_t *l);
+/* ---- lock.c: one-shot notes, futexes (the locks: lib/internal.h) ------------------------------ */
 
 /* A note is a one-shot event (Go's note): sleep until woken; clear before reuse. */
 typedef struct { uint32_t key; } go_note_t;
@@ -78,9 +67,6 @@ void _go_note_sleep(go_note_t *n);
 bool _go_note_tsleep(go_note_t *n, int64_t ns);
 
 int _go_futex_wait(uint32_t *addr, uint32_t val, int64_t ns);
-/* errno across a possible switch (see lock.c) */
-int _go_errno_get(void);
-void _go_errno_set(int v);
 void _go_futex_wake(uint32_t *addr, int n);
 
 /* ---- switch_*.S: the context switch --------------------------------------------------------- */

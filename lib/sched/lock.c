@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lock.c - the scheduler's own mutex and notes, on futexes.
+ * lock.c - the runtime's locks and notes, on futexes (lib/internal.h says which lock is for
+ * what, and their order).
  *
- * The scheduler cannot use pthread mutexes under its own locks' callers (a G parked with a
+ * The runtime cannot use pthread mutexes under its own locks' callers (a G parked with a
  * pthread mutex held by its M would block other Gs on that M), and it needs locks whose
- * cost is one atomic when uncontended. A lock spins briefly, then sleeps on the futex.
+ * cost is one atomic when uncontended. Both locks are Drepper's three-state futex mutex
+ * ("Futexes are tricky", mutex 2) and spin briefly first; they differ in how a waiter waits:
+ *   go_lock_t   the thread sleeps on the futex (the holder is running: it never parks or
+ *               switches while holding one);
+ *   go_mutex    a goroutine yields its P to other goroutines until the lock is free; only a
+ *               thread that is not running a goroutine sleeps on the futex.
  */
 #include <errno.h>
 #include <limits.h>
@@ -70,6 +76,60 @@ void _go_unlock(go_lock_t *l)
 {
 	if (xchg(&l->v, 0u) == 2)
 		_go_futex_wake(&l->v, 1);
+}
+
+/* ---- go_mutex: the goroutine-aware lock of channels and contexts ---------------------------- */
+
+/* Spin up to n pauses for the lock; true if taken. */
+static bool mutex_spin(struct go_mutex *m, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (load_relaxed(&m->state) == 0 && cas(&m->state, 0u, 1))
+			return true;
+		cpu_relax();
+	}
+	return false;
+}
+
+void _go_mutex_lock_slow(struct go_mutex *m)
+{
+	uint32_t c;
+
+	/* Spin a little: critical sections are a few hundred instructions and the holder is
+	 * usually running on another thread. */
+	if (mutex_spin(m, 100))
+		return;
+	/*
+	 * In a goroutine, never put the thread to sleep: the holder may be a goroutine that the
+	 * scheduler switched out while it held the lock (it parks with a lock held, by design,
+	 * and one whose P was taken by sysmon is queued for a P at its next runtime call, before
+	 * its park's unlock runs); a thread asleep here would keep its P from running it.
+	 * go_yield runs whatever else is runnable, that goroutine included, then we retry.
+	 * Threads (and the scheduler's stacks: timers) sleep on the futex as usual.
+	 */
+	if (go_id() != 0) {
+		do
+			go_yield();
+		while (!mutex_spin(m, 100));
+		return;
+	}
+	c = xchg(&m->state, 2);
+	while (c != 0) {
+		int saved = errno;
+
+		_go_futex_wait(&m->state, 2, -1);
+		errno = saved;
+		c = xchg(&m->state, 2);
+	}
+}
+
+void _go_mutex_unlock_slow(struct go_mutex *m)
+{
+	int saved = errno;
+
+	/* state was 2: someone may sleep in FUTEX_WAIT; the exchange already freed it. */
+	_go_futex_wake(&m->state, 1);
+	errno = saved;
 }
 
 void _go_note_clear(go_note_t *n)
