@@ -3,12 +3,28 @@
 #define GOCHAN_LIB_INTERNAL_H
 
 /*
- * Internals shared by the library's sources, grouped by the file that
- * defines them.  Nothing here is installed.
+ * lib/internal.h - what the directories of lib/ share: names, errno, atomics, locks, debug
+ * checks; then internals grouped by the file that defines them. Nothing here is installed;
+ * each directory has an internal.h of its own for what stays inside it.
  *
- * The library is built with -fvisibility=hidden: a function is exported
- * only when its definition carries GOCHAN_API *and* lib/libgochan.map
- * lists it under a version node.  Internal functions are named _gochan_*.
+ * Names. A prefix says the layer (README.md, "The library's API"):
+ *   gochan_*          public: kernel channels, one system call on a /dev/gochan fd, from
+ *                     any thread, no scheduler needed (<gochan/kchan.h>)
+ *   galloc, gfree, grealloc, gsize, galloc_*
+ *                     public: the allocator, any thread, no scheduler; also the LD_PRELOAD
+ *                     malloc (<gochan/alloc.h>)
+ *   go_*              public: the goroutine runtime: scheduler, channels, select, contexts
+ *                     (<gochan/sched.h>, chan.h, context.h, and kchan.h's go_kchan_*)
+ *   _go_*             internal: functions and variables of the runtime shared between
+ *                     files, static inline functions of an internal header included
+ *   ga_*              internal: the allocator's (lib/alloc/internal.h), as mimalloc's _mi_
+ *   no prefix         a file's statics
+ * Internal types are named for what they are, with Go's name where Go has one (struct
+ * go_g, go_m, go_p, sudog; go_lock_t): a type is never exported, but no internal type
+ * takes the name of a public one.
+ *
+ * The library is built with -fvisibility=hidden: a function is exported only when its
+ * definition carries GOCHAN_API *and* lib/libgochan.map lists it under a version node.
  */
 
 #include <errno.h>
@@ -46,7 +62,7 @@
 #define fetch_add_relaxed(p, v)	__atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 #define stat_inc(p)		__atomic_fetch_add((p), 1, __ATOMIC_RELAXED)
 
-/* ---- lib/sched/lock.c: the locks --------------------------------------------------------------- */
+/* ---- lib/sched/lock.c: the locks ------------------------------------------------------------ */
 
 /*
  * Two locks, both a futex word (0 free, 1 locked, 2 locked with waiters) that costs one atomic
@@ -57,7 +73,7 @@
  *                goroutines, by the scheduler on g0 and by threads that are not Ms; the holder
  *                never parks or switches goroutines while it holds one (but for go_park's
  *                unlock callback, which releases it on g0), so a waiter sleeps its thread.
- *   go_mutex     the goroutine-aware lock, for channels (hchan's lock) and contexts (mu).
+ *   go_mutex_t   the goroutine-aware lock, for channels (hchan's lock) and contexts (mu).
  *                A goroutine that finds it held yields its P to other goroutines until it is
  *                free; a thread that is not running a goroutine sleeps on the futex.
  *
@@ -71,7 +87,7 @@
  *                                  taken before np.klock too, never with np.sq_lock)
  *   shrink.lock, then stacks.lock  the stack shrinker's cursor, then the arenas
  *   go_waitgroup.lock              a leaf
- * With a go_mutex held, the only runtime calls are go_self(), the poller's submission of a
+ * With a go_mutex_t held, the only runtime calls are go_self(), the poller's submission of a
  * select's kernel command (np.sq_lock) and the go_park() whose unlock callback releases it.
  */
 typedef struct { uint32_t v; } go_lock_t;
@@ -79,21 +95,19 @@ void _go_lock(go_lock_t *l);
 void _go_unlock(go_lock_t *l);
 bool _go_trylock(go_lock_t *l);
 
-struct go_mutex {
-	uint32_t state;			/* 0 free, 1 locked, 2 locked with waiters */
-};
+typedef struct { uint32_t state; } go_mutex_t;
 
-void _go_mutex_lock_slow(struct go_mutex *m);
-void _go_mutex_unlock_slow(struct go_mutex *m);
+void _go_mutex_lock_slow(go_mutex_t *m);
+void _go_mutex_unlock_slow(go_mutex_t *m);
 
-static inline void go_mutex_lock(struct go_mutex *m)
+static inline void _go_mutex_lock(go_mutex_t *m)
 {
 	if (likely(cas(&m->state, 0u, 1)))
 		return;
 	_go_mutex_lock_slow(m);
 }
 
-static inline void go_mutex_unlock(struct go_mutex *m)
+static inline void _go_mutex_unlock(go_mutex_t *m)
 {
 	if (likely(xchg(&m->state, 0) == 1))
 		return;

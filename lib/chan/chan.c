@@ -88,7 +88,7 @@ void _go_chan_wake(struct sudog *sg)
 static bool chan_park_unlock(struct go_g *g, void *arg)
 {
 	(void)g;
-	go_mutex_unlock(&((struct go_chan *)arg)->lock);
+	_go_mutex_unlock(&((struct go_chan *)arg)->lock);
 	return true;
 }
 
@@ -160,7 +160,7 @@ GOCHAN_API size_t go_chan_elem_size(const struct go_chan *c)
 
 void _go_chan_buf_put(struct go_chan *c, const void *elem)
 {
-	_go_chan_copy(c, chanbuf(c, c->sendx), elem);
+	_go_chan_copy(c, _go_chanbuf(c, c->sendx), elem);
 	if (++c->sendx == c->cap)
 		c->sendx = 0;
 	store_relaxed(&c->qcount, load_relaxed(&c->qcount) + 1);
@@ -168,7 +168,7 @@ void _go_chan_buf_put(struct go_chan *c, const void *elem)
 
 void _go_chan_buf_take(struct go_chan *c, void *elem)
 {
-	void *slot = chanbuf(c, c->recvx);
+	void *slot = _go_chanbuf(c, c->recvx);
 
 	_go_chan_copy(c, elem, slot);
 	if (++c->recvx == c->cap)
@@ -193,7 +193,7 @@ void _go_chan_recv_direct(struct go_chan *c, struct sudog *sg, void *elem)
 	if (c->cap == 0) {
 		_go_chan_copy(c, elem, sg->elem);
 	} else {
-		void *slot = chanbuf(c, c->recvx);
+		void *slot = _go_chanbuf(c, c->recvx);
 
 		_go_chan_copy(c, elem, slot);
 		_go_chan_copy(c, slot, sg->elem);
@@ -223,25 +223,25 @@ int _go_chan_send(struct go_chan *c, const void *elem, bool block)
 	     (c->cap > 0 && load_relaxed(&c->qcount) == c->cap)))
 		return -EAGAIN;
 
-	go_mutex_lock(&c->lock);
+	_go_mutex_lock(&c->lock);
 	if (load_relaxed(&c->closed)) {
-		go_mutex_unlock(&c->lock);
+		_go_mutex_unlock(&c->lock);
 		return -EPIPE;
 	}
-	sg = waitq_dequeue(&c->recvq);
+	sg = _go_waitq_dequeue(&c->recvq);
 	if (sg) {
 		_go_chan_send_direct(c, sg, elem);
-		go_mutex_unlock(&c->lock);
+		_go_mutex_unlock(&c->lock);
 		_go_chan_wake(sg);
 		return 0;
 	}
 	if (load_relaxed(&c->qcount) < c->cap) {
 		_go_chan_buf_put(c, elem);
-		go_mutex_unlock(&c->lock);
+		_go_mutex_unlock(&c->lock);
 		return 0;
 	}
 	if (!block) {
-		go_mutex_unlock(&c->lock);
+		_go_mutex_unlock(&c->lock);
 		return -EAGAIN;
 	}
 
@@ -249,7 +249,7 @@ int _go_chan_send(struct go_chan *c, const void *elem, bool block)
 		.g = go_self(), .c = c, .elem = (void *)elem, .case_index = 0,
 	};
 
-	waitq_enqueue(&c->sendq, &me);
+	_go_waitq_enqueue(&c->sendq, &me);
 	go_park(chan_park_unlock, c, "chan send");
 	return me.success ? 0 : -EPIPE;
 }
@@ -269,29 +269,29 @@ int _go_chan_recv(struct go_chan *c, void *elem, bool *ok, bool block)
 			return -EAGAIN;
 	}
 
-	go_mutex_lock(&c->lock);
+	_go_mutex_lock(&c->lock);
 	if (load_relaxed(&c->closed) && load_relaxed(&c->qcount) == 0) {
-		go_mutex_unlock(&c->lock);
+		_go_mutex_unlock(&c->lock);
 		_go_chan_zero(c, elem);
 		got = false;
 		goto out;
 	}
-	sg = waitq_dequeue(&c->sendq);
+	sg = _go_waitq_dequeue(&c->sendq);
 	if (sg) {
 		_go_chan_recv_direct(c, sg, elem);
-		go_mutex_unlock(&c->lock);
+		_go_mutex_unlock(&c->lock);
 		_go_chan_wake(sg);
 		got = true;
 		goto out;
 	}
 	if (load_relaxed(&c->qcount) > 0) {
 		_go_chan_buf_take(c, elem);
-		go_mutex_unlock(&c->lock);
+		_go_mutex_unlock(&c->lock);
 		got = true;
 		goto out;
 	}
 	if (!block) {
-		go_mutex_unlock(&c->lock);
+		_go_mutex_unlock(&c->lock);
 		return -EAGAIN;
 	}
 
@@ -299,7 +299,7 @@ int _go_chan_recv(struct go_chan *c, void *elem, bool *ok, bool block)
 		.g = go_self(), .c = c, .elem = elem, .case_index = 0,
 	};
 
-	waitq_enqueue(&c->recvq, &me);
+	_go_waitq_enqueue(&c->recvq, &me);
 	go_park(chan_park_unlock, c, "chan receive");
 	got = me.success;
 	if (!got)
@@ -385,25 +385,25 @@ GOCHAN_API int go_chan_close(struct go_chan *c)
 	if (c->kind == CHAN_KERNEL)
 		return gochan_close(c->fd);
 
-	go_mutex_lock(&c->lock);
+	_go_mutex_lock(&c->lock);
 	if (load_relaxed(&c->closed)) {
-		go_mutex_unlock(&c->lock);
+		_go_mutex_unlock(&c->lock);
 		return -EPIPE;
 	}
 	store_release(&c->closed, 1);
 	/* Collect every waiter, then wake them all after unlocking (Go's glist). */
-	while ((sg = waitq_dequeue(&c->recvq))) {
+	while ((sg = _go_waitq_dequeue(&c->recvq))) {
 		_go_chan_zero(c, sg->elem);
 		sg->success = false;
 		sg->next = list;
 		list = sg;
 	}
-	while ((sg = waitq_dequeue(&c->sendq))) {
+	while ((sg = _go_waitq_dequeue(&c->sendq))) {
 		sg->success = false;
 		sg->next = list;
 		list = sg;
 	}
-	go_mutex_unlock(&c->lock);
+	_go_mutex_unlock(&c->lock);
 	while ((sg = list)) {
 		list = sg->next;          /* before the wake: sg may vanish after it */
 		_go_chan_wake(sg);

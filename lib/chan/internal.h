@@ -76,7 +76,7 @@ struct selwait {
 bool _go_selkcmd_cancel(struct selkcmd *kc);
 
 /* A waker's claim on sw: the kernel command cancelled first, then done 0 -> 1. */
-static inline bool selwait_try_claim(struct selwait *sw)
+static inline bool _go_selwait_try_claim(struct selwait *sw)
 {
 
 	if (sw->kc && !_go_selkcmd_cancel(sw->kc))
@@ -113,7 +113,7 @@ enum { CHAN_LOCAL = 0, CHAN_KERNEL = 1 };
  * early without the lock.
  */
 struct go_chan {
-	struct go_mutex lock;
+	go_mutex_t lock;
 	uint32_t kind;            /* CHAN_LOCAL or CHAN_KERNEL: fixed at make */
 	size_t elem_size;         /* fixed */
 	size_t cap;               /* fixed: Go's dataqsiz */
@@ -126,7 +126,7 @@ struct go_chan {
 	unsigned char *buf;       /* cap * elem_size bytes, right after the struct */
 };
 
-static inline void waitq_enqueue(struct waitq *q, struct sudog *sg)
+static inline void _go_waitq_enqueue(struct waitq *q, struct sudog *sg)
 {
 	sg->next = NULL;
 	sg->prev = q->last;
@@ -138,7 +138,7 @@ static inline void waitq_enqueue(struct waitq *q, struct sudog *sg)
 	sg->queued = true;
 }
 
-static inline void waitq_remove(struct waitq *q, struct sudog *sg)
+static inline void _go_waitq_remove(struct waitq *q, struct sudog *sg)
 {
 	if (!sg->queued)
 		return;
@@ -155,18 +155,18 @@ static inline void waitq_remove(struct waitq *q, struct sudog *sg)
 }
 
 /*
- * waitq_dequeue - the first waiter that may be woken: plain waiters always; select
+ * _go_waitq_dequeue - the first waiter that may be woken: plain waiters always; select
  * waiters only if we win their select (sw->done 0 -> 1). Losers are dropped from the
  * queue (their select is finishing and would remove them anyway). Channel lock held.
  */
-static inline struct sudog *waitq_dequeue(struct waitq *q)
+static inline struct sudog *_go_waitq_dequeue(struct waitq *q)
 {
 	struct sudog *sg;
 
 	while ((sg = q->first)) {
-		waitq_remove(q, sg);
+		_go_waitq_remove(q, sg);
 		if (sg->sw) {
-			if (!selwait_try_claim(sg->sw))
+			if (!_go_selwait_try_claim(sg->sw))
 				continue;
 			store_relaxed(&sg->sw->fired, sg->case_index);
 		}
@@ -175,7 +175,7 @@ static inline struct sudog *waitq_dequeue(struct waitq *q)
 	return NULL;
 }
 
-static inline void *chanbuf(struct go_chan *c, size_t i)
+static inline void *_go_chanbuf(struct go_chan *c, size_t i)
 {
 	return c->buf + i * c->elem_size;
 }

@@ -55,7 +55,7 @@ static void sellock(struct go_chan **lockorder, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (i == 0 || lockorder[i] != lockorder[i - 1])
-			go_mutex_lock(&lockorder[i]->lock);
+			_go_mutex_lock(&lockorder[i]->lock);
 }
 
 static void selunlock(struct go_chan **lockorder, unsigned n)
@@ -63,7 +63,7 @@ static void selunlock(struct go_chan **lockorder, unsigned n)
 	/* Unlock in reverse so a lock is released once, after its duplicates are passed. */
 	for (unsigned i = n; i-- > 0;)
 		if (i == 0 || lockorder[i] != lockorder[i - 1])
-			go_mutex_unlock(&lockorder[i]->lock);
+			_go_mutex_unlock(&lockorder[i]->lock);
 }
 
 static int chan_addr_cmp(const void *a, const void *b)
@@ -605,7 +605,7 @@ retry:;
 			if (load_relaxed(&c->closed)) {
 				cs->ok = false;
 				ret = (int)i;
-			} else if ((sg = waitq_dequeue(&c->recvq))) {
+			} else if ((sg = _go_waitq_dequeue(&c->recvq))) {
 				_go_chan_send_direct(c, sg, cs->elem);
 				wake = sg;
 				cs->ok = true;
@@ -616,7 +616,7 @@ retry:;
 				ret = (int)i;
 			}
 		} else {
-			if ((sg = waitq_dequeue(&c->sendq))) {
+			if ((sg = _go_waitq_dequeue(&c->sendq))) {
 				_go_chan_recv_direct(c, sg, cs->elem);
 				wake = sg;
 				cs->ok = true;
@@ -653,7 +653,7 @@ retry:;
 		sgs[i] = (struct sudog){
 			.g = sw->g, .c = c, .elem = cases[i].elem, .sw = sw, .case_index = (int)i,
 		};
-		waitq_enqueue(cases[i].dir == GO_SELECT_SEND ? &c->sendq : &c->recvq, &sgs[i]);
+		_go_waitq_enqueue(cases[i].dir == GO_SELECT_SEND ? &c->sendq : &c->recvq, &sgs[i]);
 	}
 
 	/* The kernel cases: one kernel select, queued in the kernel before any channel
@@ -662,7 +662,7 @@ retry:;
 		/* no commands: undo the queueing, poll instead */
 		for (unsigned i = 0; i < n; i++)
 			if (cases[i].chan && cases[i].chan->kind == CHAN_LOCAL)
-				waitq_remove(cases[i].dir == GO_SELECT_SEND ?
+				_go_waitq_remove(cases[i].dir == GO_SELECT_SEND ?
 					     &cases[i].chan->sendq : &cases[i].chan->recvq,
 					     &sgs[i]);
 		selunlock(lockorder, nlock);
@@ -696,7 +696,7 @@ retry:;
 
 		if (!c || c->kind != CHAN_LOCAL)
 			continue;
-		waitq_remove(cases[i].dir == GO_SELECT_SEND ? &c->sendq : &c->recvq, &sgs[i]);
+		_go_waitq_remove(cases[i].dir == GO_SELECT_SEND ? &c->sendq : &c->recvq, &sgs[i]);
 	}
 	selunlock(lockorder, nlock);
 

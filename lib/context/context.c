@@ -61,7 +61,7 @@ struct go_ctx {
 	void *value;
 
 	/* CTX_CANCEL */
-	struct go_mutex mu;
+	go_mutex_t mu;
 	int err;
 	int cause;
 	struct go_chan *done;
@@ -136,7 +136,7 @@ GOCHAN_API struct go_ctx *go_ctx_ref(struct go_ctx *c)
 /* Unlink c from p's children (p is c's cancel parent, alive), if still there. No mu held. */
 static void unlink_child(struct go_ctx *p, struct go_ctx *c)
 {
-	go_mutex_lock(&p->mu);
+	_go_mutex_lock(&p->mu);
 	if (c->linked) {
 		if (c->sib_prev)
 			c->sib_prev->sib_next = c->sib_next;
@@ -147,7 +147,7 @@ static void unlink_child(struct go_ctx *p, struct go_ctx *c)
 		c->sib_next = c->sib_prev = NULL;
 		c->linked = false;
 	}
-	go_mutex_unlock(&p->mu);
+	_go_mutex_unlock(&p->mu);
 }
 
 /*
@@ -161,11 +161,11 @@ static void unlink_from_parent(struct go_ctx *c)
 {
 	struct go_ctx *p;
 
-	go_mutex_lock(&c->mu);
+	_go_mutex_lock(&c->mu);
 	p = c->released ? NULL : c->cparent;
 	if (p)
 		ctx_get(p);
-	go_mutex_unlock(&c->mu);
+	_go_mutex_unlock(&c->mu);
 	if (!p)
 		return;
 	unlink_child(p, c);
@@ -182,7 +182,7 @@ static void release_last(struct go_ctx *c)
 		bool had_timer = false;
 
 		if (c->kind == CTX_CANCEL) {
-			go_mutex_lock(&c->mu);
+			_go_mutex_lock(&c->mu);
 			c->released = true;
 			if (!load_relaxed(&c->err))
 				store_release(&c->err, -ECANCELED);
@@ -192,7 +192,7 @@ static void release_last(struct go_ctx *c)
 				af->linked = false;
 			had_timer = c->timer_armed;
 			c->timer_armed = false;
-			go_mutex_unlock(&c->mu);
+			_go_mutex_unlock(&c->mu);
 			if (c->cparent)		/* alive: we still hold our parent */
 				unlink_child(c->cparent, c);
 			if (had_timer && go_timer_stop(&c->timer))
@@ -249,9 +249,9 @@ static bool cancel_one(struct go_ctx *c, int err, int cause, bool close_kernel,
 	struct go_chan *done;
 	bool had_timer;
 
-	go_mutex_lock(&c->mu);
+	_go_mutex_lock(&c->mu);
 	if (load_relaxed(&c->err)) {
-		go_mutex_unlock(&c->mu);
+		_go_mutex_unlock(&c->mu);
 		return false;
 	}
 	c->cause = cause ? cause : err;
@@ -272,7 +272,7 @@ static bool cancel_one(struct go_ctx *c, int err, int cause, bool close_kernel,
 		af->linked = false;
 	had_timer = c->timer_armed;
 	c->timer_armed = false;
-	go_mutex_unlock(&c->mu);
+	_go_mutex_unlock(&c->mu);
 
 	/* Close Done with no lock held: the close readies its waiters, and a goroutine may be
 	 * switched out in any call into the scheduler. A Done made from now on is made closed
@@ -347,7 +347,7 @@ static void propagate_cancel(struct go_ctx *c)
 
 	if (!p)
 		return;
-	go_mutex_lock(&p->mu);
+	_go_mutex_lock(&p->mu);
 	err = load_relaxed(&p->err);
 	cause = p->cause;
 	if (!err) {
@@ -359,7 +359,7 @@ static void propagate_cancel(struct go_ctx *c)
 		p->children = c;
 		c->linked = true;
 	}
-	go_mutex_unlock(&p->mu);
+	_go_mutex_unlock(&p->mu);
 	if (err)
 		cancel_tree(c, err, cause, true);
 }
@@ -425,10 +425,10 @@ GOCHAN_API int go_ctx_with_deadline_cause(struct go_ctx **out, struct go_ctx *pa
 			go_ctx_release(c);
 			return -EPERM;
 		}
-		go_mutex_lock(&c->mu);
+		_go_mutex_lock(&c->mu);
 		armed = !load_relaxed(&c->err);
 		c->timer_armed = armed;
-		go_mutex_unlock(&c->mu);
+		_go_mutex_unlock(&c->mu);
 		if (!armed && go_timer_stop(&c->timer))
 			ctx_put(c);
 	}
@@ -490,9 +490,9 @@ static void kchan_watch(void *arg)
 		struct gochan_stat st;
 		bool quit;
 
-		go_mutex_lock(&c->mu);
+		_go_mutex_lock(&c->mu);
 		quit = c->released || load_relaxed(&c->err);
-		go_mutex_unlock(&c->mu);
+		_go_mutex_unlock(&c->mu);
 		if (quit)
 			break;
 		if (r == -ETIMEDOUT)
@@ -581,9 +581,9 @@ GOCHAN_API int go_ctx_cause(struct go_ctx *ctx)
 
 	if (!c || !ctx_err(c))
 		return 0;
-	go_mutex_lock(&c->mu);
+	_go_mutex_lock(&c->mu);
 	cause = c->cause;
-	go_mutex_unlock(&c->mu);
+	_go_mutex_unlock(&c->mu);
 	return cause;
 }
 
@@ -597,14 +597,14 @@ GOCHAN_API struct go_chan *go_ctx_done(struct go_ctx *ctx)
 	d = load_acquire(&c->done);
 	if (d)
 		return d;
-	go_mutex_lock(&c->mu);
+	_go_mutex_lock(&c->mu);
 	d = load_relaxed(&c->done);
 	if (!d && go_chan_make(&d, 0, 0) == 0) {
 		if (load_relaxed(&c->err))
 			go_chan_close(d);
 		store_release(&c->done, d);
 	}
-	go_mutex_unlock(&c->mu);
+	_go_mutex_unlock(&c->mu);
 	return d;
 }
 
@@ -647,7 +647,7 @@ GOCHAN_API int go_ctx_after_func(struct go_ctx *ctx, void (*fn)(void *), void *a
 	if (c) {
 		ctx_get(c);
 		af->cc = c;
-		go_mutex_lock(&c->mu);
+		_go_mutex_lock(&c->mu);
 		if (load_relaxed(&c->err)) {
 			run_now = !c->released;
 		} else {
@@ -657,7 +657,7 @@ GOCHAN_API int go_ctx_after_func(struct go_ctx *ctx, void (*fn)(void *), void *a
 			c->afs = af;
 			af->linked = linked = true;
 		}
-		go_mutex_unlock(&c->mu);
+		_go_mutex_unlock(&c->mu);
 	}
 	if (stop)
 		*stop = af;
@@ -674,7 +674,7 @@ GOCHAN_API bool go_ctx_stop(struct go_ctx_stop *af)
 	bool stopped = false;
 
 	if (c) {
-		go_mutex_lock(&c->mu);
+		_go_mutex_lock(&c->mu);
 		if (af->linked) {
 			if (af->prev)
 				af->prev->next = af->next;
@@ -685,7 +685,7 @@ GOCHAN_API bool go_ctx_stop(struct go_ctx_stop *af)
 			af->linked = false;
 			stopped = true;
 		}
-		go_mutex_unlock(&c->mu);
+		_go_mutex_unlock(&c->mu);
 	} else {
 		stopped = true;   /* a context that is never cancelled: fn never runs */
 	}

@@ -9,7 +9,7 @@
  * ("Futexes are tricky", mutex 2) and spin briefly first; they differ in how a waiter waits:
  *   go_lock_t   the thread sleeps on the futex (the holder is running: it never parks or
  *               switches while holding one);
- *   go_mutex    a goroutine yields its P to other goroutines until the lock is free; only a
+ *   go_mutex_t  a goroutine yields its P to other goroutines until the lock is free; only a
  *               thread that is not running a goroutine sleeps on the futex.
  */
 #include <errno.h>
@@ -78,10 +78,10 @@ void _go_unlock(go_lock_t *l)
 		_go_futex_wake(&l->v, 1);
 }
 
-/* ---- go_mutex: the goroutine-aware lock of channels and contexts ---------------------------- */
+/* ---- go_mutex_t: the goroutine-aware lock of channels and contexts -------------------------- */
 
 /* Spin up to n pauses for the lock; true if taken. */
-static bool mutex_spin(struct go_mutex *m, int n)
+static bool mutex_spin(go_mutex_t *m, int n)
 {
 	for (int i = 0; i < n; i++) {
 		if (load_relaxed(&m->state) == 0 && cas(&m->state, 0u, 1))
@@ -91,7 +91,7 @@ static bool mutex_spin(struct go_mutex *m, int n)
 	return false;
 }
 
-void _go_mutex_lock_slow(struct go_mutex *m)
+void _go_mutex_lock_slow(go_mutex_t *m)
 {
 	uint32_t c;
 
@@ -123,7 +123,7 @@ void _go_mutex_lock_slow(struct go_mutex *m)
 	}
 }
 
-void _go_mutex_unlock_slow(struct go_mutex *m)
+void _go_mutex_unlock_slow(go_mutex_t *m)
 {
 	int saved = errno;
 

@@ -19,10 +19,10 @@ static unsigned queued(struct go_chan *c, bool senders)
 {
 	unsigned n = 0;
 
-	go_mutex_lock(&c->lock);
+	_go_mutex_lock(&c->lock);
 	for (struct sudog *s = senders ? c->sendq.first : c->recvq.first; s; s = s->next)
 		n++;
-	go_mutex_unlock(&c->lock);
+	_go_mutex_unlock(&c->lock);
 	return n;
 }
 
