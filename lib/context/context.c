@@ -37,7 +37,7 @@
 #include <gochan/context.h>
 #include <gochan/kchan.h>
 
-#include "../chan/internal.h"
+#include "../internal.h"
 
 enum ctx_kind { CTX_ROOT, CTX_CANCEL, CTX_VALUE, CTX_WITHOUT };
 
