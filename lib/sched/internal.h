@@ -69,16 +69,20 @@ bool _go_note_tsleep(go_note_t *n, int64_t ns);
 int _go_futex_wait(uint32_t *addr, uint32_t val, int64_t ns);
 void _go_futex_wake(uint32_t *addr, int n);
 
-/* ---- switch_*.S: the context switch --------------------------------------------------------- */
+/* ---- switch_*.S, switch.c: the context switch ------------------------------------------------ */
 
-/* Callee-saved registers, mxcsr and the x87 control word are pushed on the stack being left;
- * ctx holds only the stack pointer. */
-struct go_ctx {
+/*
+ * struct go_regs - a goroutine's (or an M's g0's) registers while it is not running: the
+ * callee-saved registers, mxcsr and the x87 control word are pushed on its own stack, and
+ * sp is where they are. (Not a Go context: that is lib/context's struct go_ctx.)
+ */
+struct go_regs {
 	void *sp;
 };
-void _go_ctx_switch(struct go_ctx *from, struct go_ctx *to);
-/* Prepare ctx so that switching to it calls entry(arg) on the stack whose top is stack_top. */
-void _go_ctx_make(struct go_ctx *ctx, void *stack_top, void (*entry)(void *), void *arg);
+/* Save the running registers in from, resume to. */
+void _go_switch(struct go_regs *from, struct go_regs *to);
+/* Prepare r so that switching to it calls entry(arg) on the stack whose top is stack_top. */
+void _go_regs_init(struct go_regs *r, void *stack_top, void (*entry)(void *), void *arg);
 
 /* ---- the G ---------------------------------------------------------------------------------- */
 
@@ -110,7 +114,7 @@ enum go_after {
  * A thread that is not an M has a stand-in (is_thread) in its TLS, parked on a futex.
  */
 struct go_g {
-	struct go_ctx ctx;		/* saved sp while not running */
+	struct go_regs regs;		/* saved registers while not running */
 	uint32_t status;		/* Gs_*, CAS only */
 	uint32_t sema;			/* is_thread: 1 when readied (futex word) */
 	uint64_t id;
@@ -149,7 +153,7 @@ struct go_p;
 enum { M_RUNNING, M_EXITED, M_ABANDONED, M_NO_THREAD };
 
 struct go_m {
-	struct go_ctx g0ctx;		/* schedule()'s context on the pthread's stack */
+	struct go_regs g0regs;		/* schedule()'s registers, on the pthread's stack */
 	struct go_g *curg;		/* running G, or NULL on g0 */
 	struct go_p *p;			/* attached P (may have been taken if in SYSCALL) */
 	struct go_p *nextp;		/* handed over by startm */

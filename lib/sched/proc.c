@@ -104,7 +104,7 @@ static void switch_to_g(struct go_m *m, struct go_g *g)
 #ifdef GO_TSAN
 	__tsan_switch_to_fiber(g->tsan_fiber, 0);
 #endif
-	_go_ctx_switch(&m->g0ctx, &g->ctx);
+	_go_switch(&m->g0regs, &g->regs);
 #ifdef GO_ASAN
 	__sanitizer_finish_switch_fiber(m->g0_fake_stack, NULL, NULL);
 #endif
@@ -126,7 +126,7 @@ static __attribute__((noinline)) void switch_to_g0(struct go_g *g, enum go_after
 #ifdef GO_TSAN
 	__tsan_switch_to_fiber(m->g0_tsan_fiber, 0);
 #endif
-	_go_ctx_switch(&g->ctx, &m->g0ctx);
+	_go_switch(&g->regs, &m->g0regs);
 #ifdef GO_ASAN
 	__sanitizer_finish_switch_fiber(g->asan_fake_stack, NULL, NULL);
 #endif
@@ -1050,7 +1050,7 @@ static struct go_g *newproc(void (*fn)(void *), void *arg, struct go_p *p)
 	g->m = NULL;
 	g->waitreason = NULL;
 	g->param = 0;
-	_go_ctx_make(&g->ctx, g, g_entry, g);
+	_go_regs_init(&g->regs, g, g_entry, g);
 	if (p) {
 		store_relaxed(&p->gdelta, p->gdelta + 1);
 		store_relaxed(&p->nspawned, p->nspawned + 1);

@@ -267,7 +267,7 @@ static bool zone_written(const char *zone_lo)
 void _go_stack_check_slow(struct go_g *g)
 {
 	if (!g->guarded) {
-		if ((char *)g->ctx.sp < g->stack_lo && g->ctx.sp)
+		if ((char *)g->regs.sp < g->stack_lo && g->regs.sp)
 			overflow(g, "its stack pointer is below its stack");
 		/* (region 0: the arena's PROT_NONE page is below) */
 		if (g->region_lo != g->arena->base + stacks.page &&
@@ -339,7 +339,7 @@ static long shrink_one(struct go_arena *a, uint32_t i, const unsigned char *vec)
 	if ((st != Gs_WAITING && st != Gs_DEAD) || !cas(&g->status, st, st | Gs_SCAN))
 		return 0;
 	/* No frames live below sp (the switch left nothing in a red zone); a dead G has none. */
-	sp = st == Gs_DEAD ? (char *)g : (char *)g->ctx.sp;
+	sp = st == Gs_DEAD ? (char *)g : (char *)g->regs.sp;
 	top_page = (char *)((uintptr_t)sp & ~(uintptr_t)(page - 1));
 	lo = g->stack_lo;
 	first = (size_t)(lo - a->base) / page;

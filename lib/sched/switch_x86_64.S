@@ -2,20 +2,20 @@
 /*
  * The goroutine context switch, x86-64 System V.
  *
- * void _go_ctx_switch(struct go_ctx *from, struct go_ctx *to)
+ * void _go_switch(struct go_regs *from, struct go_regs *to)
  *	Push the callee-saved registers (rbx, rbp, r12-r15), mxcsr and the x87 control word on
  *	the current stack, store the stack pointer in from->sp, load to->sp and pop the same
  *	from there. Everything else is caller-saved, so the C caller has already saved it.
  *
- * A new context (_go_ctx_make, in switch.c) is a stack holding such a frame whose return
- * address is _go_ctx_trampoline, with the entry function in rbx and its argument in r12.
+ * A new context (_go_regs_init, in switch.c) is a stack holding such a frame whose return
+ * address is _go_switch_trampoline, with the entry function in rbx and its argument in r12.
  */
 	.text
-	.globl	_go_ctx_switch
-	.hidden	_go_ctx_switch
-	.type	_go_ctx_switch, @function
+	.globl	_go_switch
+	.hidden	_go_switch
+	.type	_go_switch, @function
 	.p2align 4
-_go_ctx_switch:
+_go_switch:
 	.cfi_startproc
 	pushq	%rbp
 	pushq	%rbx
@@ -39,20 +39,20 @@ _go_ctx_switch:
 	popq	%rbp
 	ret
 	.cfi_endproc
-	.size	_go_ctx_switch, .-_go_ctx_switch
+	.size	_go_switch, .-_go_switch
 
 /* First instruction of a new goroutine: entry(arg), which never returns. */
-	.globl	_go_ctx_trampoline
-	.hidden	_go_ctx_trampoline
-	.type	_go_ctx_trampoline, @function
+	.globl	_go_switch_trampoline
+	.hidden	_go_switch_trampoline
+	.type	_go_switch_trampoline, @function
 	.p2align 4
-_go_ctx_trampoline:
+_go_switch_trampoline:
 	.cfi_startproc
 	.cfi_undefined rip
 	movq	%r12, %rdi
 	callq	*%rbx
 	ud2
 	.cfi_endproc
-	.size	_go_ctx_trampoline, .-_go_ctx_trampoline
+	.size	_go_switch_trampoline, .-_go_switch_trampoline
 
 	.section .note.GNU-stack,"",@progbits
