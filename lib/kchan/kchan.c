@@ -21,7 +21,7 @@
 
 #include <gochan/kchan.h>
 
-#include "internal.h"
+#include "../internal.h"
 
 GOCHAN_API int gochan_make_id(size_t elem_size, unsigned capacity,
 			      unsigned flags, uint64_t *id)
