@@ -204,7 +204,7 @@ void _go_chan_zero(struct go_chan *c, void *dst);
  * the timed sends and receives. */
 int _go_select(struct go_select_case *cases, unsigned n, bool block, int64_t deadline);
 
-/* ---- fd.c: kernel channels ----------------------------------------------------------------- */
+/* ---- lib/kchan/chan.c: the kernel channels' kind ----------------------------------------- */
 
 int _go_kchan_send(struct go_chan *c, const void *elem, bool block, int64_t deadline);
 int _go_kchan_recv(struct go_chan *c, void *elem, bool *ok, bool block, int64_t deadline);

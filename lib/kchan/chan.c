@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lib/chan/fd.c - the channel API over kernel channel fds (<gochan/kchan.h>).
+ * lib/kchan/chan.c - the channel API over kernel channel fds (<gochan/kchan.h>).
  *
  * Every operation first tries the kernel's non-blocking form (one ioctl). When it would block,
  * go_kchan_send / go_kchan_recv (<gochan/sched.h>) queue it inside the kernel channel as an
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "../chan/internal.h"
 
 GOCHAN_API int go_chan_from_fd(struct go_chan **chp, int fd, unsigned flags)
 {
