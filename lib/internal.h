@@ -82,9 +82,9 @@
  *   go_chan.lock                   channels, several only in address order (a select)
  *   sched.lock                     idle M and P lists, global run queue, free Gs
  *   timers.lock                    the timer heap
- *   np.sq_lock, then np.klock      the poller's submission queue, then its list of queued
- *                                  kernel commands (np.cq_lock, the completion queue's, is
- *                                  taken before np.klock too, never with np.sq_lock)
+ *   np.sq_lock, then np.cmd_lock   the poller's submission queue, then its list of io_uring
+ *                                  commands in flight (np.cq_lock, the completion queue's,
+ *                                  is taken before np.cmd_lock too, never with np.sq_lock)
  *   shrink.lock, then stacks.lock  the stack shrinker's cursor, then the arenas
  *   go_waitgroup.lock              a leaf
  * With a go_mutex_t held, the only runtime calls are go_self(), the poller's submission of a
@@ -170,30 +170,72 @@ int _go_thread_park_until(bool (*unlock)(struct go_g *g, void *arg), void *arg,
 			  const char *reason, int64_t deadline_ns);
 void _go_thread_park_wait(void);
 
-/* ---- lib/sched/netpoll.c, for lib/chan ---------------------------------------------------- */
+/* ---- lib/sched/netpoll.c, for lib/kchan: io_uring commands on the poller ----------------- */
+
+struct go_g;
+
+/*
+ * struct go_ucmd - an IORING_OP_URING_CMD the poller submits and reaps for lib/kchan: a
+ * kernel channel's send, receive or select, queued inside the channel until it completes.
+ * @fd, @cmd_op, @cmd: the SQE's fd, cmd_op and 16-byte command area
+ * @key:      what @cancel needs besides @fd to find the command (its cancel key)
+ * @cancel:   called by go_run's end for each command still queued (the ring's teardown does
+ *            not end uring commands on 6.1, and a command a partner completes later would
+ *            write into an abandoned goroutine's stack); must end the command
+ * @done, @done_arg: a detached command's completion (_go_netpoll_ucmd_submit)
+ */
+struct go_ucmd {
+	int		fd;
+	uint32_t	cmd_op;
+	unsigned char	cmd[16];
+	uint64_t	key;
+	void		(*cancel)(int fd, uint64_t key);
+	struct go_g	*(*done)(void *arg, int res);
+	void		*done_arg;
+};
+
+/*
+ * _go_netpoll_ucmd_wait - submit @uc (its done is ignored) and park the running goroutine
+ * until the command's CQE comes; its thread runs other goroutines meanwhile. In a goroutine
+ * only.
+ * Returns the CQE's res; -ENOSYS without io_uring (nothing submitted); -EAGAIN if the
+ * submission queue has no room.
+ */
+int _go_netpoll_ucmd_wait(const struct go_ucmd *uc, const char *reason);
+
+/*
+ * _go_netpoll_ucmd_submit - submit @uc detached: nobody parks; @uc->done(@uc->done_arg, res)
+ * reports the CQE's res exactly once, by whichever thread reaps it (perhaps sysmon's, which
+ * has no P: atomics only, no lock, no scheduler call), or -ECANCELED from go_run's end, and
+ * returns a goroutine parked on that result to make runnable (as go_ready would), or NULL.
+ * The kernel reads what the command area points to before this returns. From a thread that
+ * is no goroutine, it starts an M to reap the completion if none waits in the poller.
+ * Returns 0 (done will be called); -ENOSYS without io_uring; -ENOMEM; -EAGAIN (the
+ * submission queue has no room).
+ */
+int _go_netpoll_ucmd_submit(const struct go_ucmd *uc);
+
+/* ---- lib/sched/netpoll.c, for lib/chan: kernel-channel commands --------------------------- */
 
 struct gochan_select_case;
 
-/*
- * _go_kcmd_done_fn - a detached kernel command's completion.
- * @res: the CQE's res: GOCHAN_SELECT_RES_* bits, or -errno: -ECANCELED once
- *       cancelled (GOCHAN_IOC_CANCEL, or go_run ending), -EOPNOTSUPP if the
- *       module has no io_uring commands.
- * Called exactly once, by whichever thread reaps the completion (perhaps
- * sysmon's, which has no P): atomics only, no lock, no scheduler call.
- * Returns a parked goroutine to make runnable (as go_ready would), or NULL.
- */
+/* A command's result that says the module has no io_uring commands (-ENOTTY, -EOPNOTSUPP):
+ * later calls poll instead of trying again. */
+bool _go_kcmd_missing(int res);
+
+/* A detached kernel command's completion: see struct go_ucmd's done. */
 typedef struct go_g *(*_go_kcmd_done_fn)(void *arg, int res);
 
 /*
- * _go_kselect_submit - queue the kernel's select over cases[0..n) as an
- * io_uring command, without a deadline, and return without parking: done(arg,
- * res) reports its end.  The command waits on cases[0].fd's channel, where
- * gochan_cancel(cases[0].fd, key, false) finds it.  The kernel reads cases and
- * the send values before this returns.
- * Returns 0 (queued, or completed: done will be called); -EOPNOTSUPP without
- * io_uring or its commands (nothing submitted); -EINVAL (n == 0); -ENOMEM;
- * -EAGAIN (the submission queue is full).
+ * _go_kselect_submit - queue the kernel's select over cases[0..n) as an io_uring command,
+ * without a deadline, and return without parking: done(arg, res) reports its end (res: the
+ * CQE's, GOCHAN_SELECT_RES_* bits or -errno: -ECANCELED once cancelled by GOCHAN_IOC_CANCEL
+ * or go_run's end; see _go_kcmd_missing). The command waits on cases[0].fd's channel, where
+ * gochan_cancel(cases[0].fd, key, false) finds it. The kernel reads cases and the send
+ * values before this returns.
+ * Returns 0 (queued, or completed: done will be called); -EOPNOTSUPP without io_uring or
+ * its commands (nothing submitted); -EINVAL (n == 0); -ENOMEM; -EAGAIN (the submission
+ * queue is full).
  */
 int _go_kselect_submit(const struct gochan_select_case *cases, unsigned n, uint64_t key,
 		       _go_kcmd_done_fn done, void *arg);

@@ -20,9 +20,14 @@
  * to be) blocked sends it again (Go's netpoll(0) leaves its break pending for this reason),
  * else the blocked M would sleep on with stale timers, or forever.
  *
- * A detached pollop (_go_kselect_submit, lib/chan's select over in-process and kernel
- * channels) has no parked goroutine: it is on the heap, its submitter does not wait, and the
- * reaper hands its result to a callback and frees it.
+ * Besides polls, reads and writes, the poller runs io_uring commands (IORING_OP_URING_CMD)
+ * for lib/kchan: a kernel channel's send, receive or select queued inside the channel
+ * (struct go_ucmd, lib/internal.h). The poller knows nothing of what they do; it keeps the
+ * ones in flight on a list, np.cmds, because go_run's end must cancel them (the ring's
+ * teardown does not end uring commands on 6.1). A detached command (_go_netpoll_ucmd_submit,
+ * for a select over in-process and kernel channels) has no parked goroutine: its pollop is
+ * on the heap, its submitter does not wait, and the reaper hands its result to a callback
+ * and frees it.
  *
  * Without io_uring (disabled by sysctl or seccomp), timers still work (the blocked M sleeps
  * on a futex) and go_poll/go_read/go_write fall back to poll/read/write in a bracketed
@@ -42,7 +47,7 @@
 #define CQ_ENTRIES	65536
 #define BREAK_DATA	1	/* the break NOP's user_data (pollops are aligned) */
 
-enum pollop_kind { OP_POLL, OP_READ, OP_WRITE, OP_KSEND, OP_KRECV, OP_KSELECT };
+enum pollop_kind { OP_POLL, OP_READ, OP_WRITE, OP_UCMD };
 
 struct pollop {
 	struct go_g *g;
@@ -54,12 +59,8 @@ struct pollop {
 	size_t len;
 	int64_t deadline;
 	struct __kernel_timespec ts;
-	struct gochan_xfer x;		/* OP_KSEND / OP_KRECV: read by the kernel at submission */
-	struct gochan_select sel;	/* OP_KSELECT: likewise */
-	struct pollop *knext, *kprev;	/* np.kcmds: queued kernel commands, for go_run's end */
-	uint64_t key;			/* the kernel command's cancel key */
-	_go_kcmd_done_fn done;		/* detached: called with the result instead of a wake */
-	void *done_arg;
+	struct go_ucmd uc;		/* OP_UCMD: the command (uc.done: detached) */
+	struct pollop *cnext, *cprev;	/* np.cmds: commands in flight, for go_run's end */
 	uint32_t armed;			/* release-stored when submitted, acquired by the reaper:
 					 * the CQE orders them, but not in ThreadSanitizer's eyes */
 };
@@ -73,22 +74,10 @@ static struct {
 	uint32_t break_pending;	/* a break NOP is in flight, not yet consumed (atomic) */
 	uint32_t futex_word;	/* the fallback's sleep */
 	int64_t block_until;	/* when the blocked M wakes by itself (INT64_MAX: never) */
-	go_lock_t klock;	/* guards kcmds */
-	struct pollop *kcmds;	/* kernel-channel commands submitted and not yet reaped */
+	go_lock_t cmd_lock;	/* guards cmds */
+	struct pollop *cmds;	/* OP_UCMD pollops submitted and not yet reaped */
 	pid_t owner;		/* the process that set the ring up (see _go_netpoll_init) */
 } np;
-
-/* A module without io_uring commands: the kernel's uring_cmd says so at once. */
-static uint32_t kcmd_unsupported;	/* atomic */
-
-static bool kcmd_missing(int r)
-{
-	if (r == -ENOTTY || r == -EOPNOTSUPP) {
-		store_relaxed(&kcmd_unsupported, 1u);
-		return true;
-	}
-	return false;
-}
 
 uint32_t _go_netpoll_blocked;
 int64_t _go_netpoll_last;
@@ -110,9 +99,9 @@ int _go_netpoll_init(void)
 		 */
 		io_uring_queue_exit(&np.ring);
 		np.ok = false;
-		np.kcmds = NULL;
+		np.cmds = NULL;
 		/* an orphan M of the parent's may have held them when it forked */
-		np.sq_lock = np.cq_lock = np.klock = (go_lock_t){ 0 };
+		np.sq_lock = np.cq_lock = np.cmd_lock = (go_lock_t){ 0 };
 	}
 	if (np.ok)
 		return 0;
@@ -135,21 +124,21 @@ void _go_netpoll_fini(void)
 {
 	struct pollop *op;
 
-	/* A queued kernel command would write into an abandoned goroutine's stack (reused by
-	 * the next go_run) when a partner completes it: cancel each (the ring's teardown does
-	 * not, on 6.1). */
-	_go_lock(&np.klock);
-	while ((op = np.kcmds)) {
-		np.kcmds = op->knext;
-		gochan_cancel(op->fd, op->key, false);
-		if (op->done) {
+	/* A queued command would write into an abandoned goroutine's stack (reused by the next
+	 * go_run) when a partner completes it: cancel each (the ring's teardown does not, on
+	 * 6.1). */
+	_go_lock(&np.cmd_lock);
+	while ((op = np.cmds)) {
+		np.cmds = op->cnext;
+		op->uc.cancel(op->uc.fd, op->uc.key);
+		if (op->uc.done) {
 			/* its CQE will not be reaped: retire it here (a goroutine it would
 			 * wake is abandoned with the others) */
-			op->done(op->done_arg, -ECANCELED);
+			op->uc.done(op->uc.done_arg, -ECANCELED);
 			free(op);
 		}
 	}
-	_go_unlock(&np.klock);
+	_go_unlock(&np.cmd_lock);
 	if (np.ok) {
 		io_uring_queue_exit(&np.ring);
 		np.ok = false;
@@ -206,27 +195,27 @@ void _go_netpoll_wake_for(int64_t when)
 		_go_netpoll_break();
 }
 
-static void kcmd_unlink(struct pollop *op)
+static void cmd_unlink(struct pollop *op)
 {
-	_go_lock(&np.klock);
-	if (op->kprev)
-		op->kprev->knext = op->knext;
-	else if (np.kcmds == op)
-		np.kcmds = op->knext;
-	if (op->knext)
-		op->knext->kprev = op->kprev;
-	_go_unlock(&np.klock);
+	_go_lock(&np.cmd_lock);
+	if (op->cprev)
+		op->cprev->cnext = op->cnext;
+	else if (np.cmds == op)
+		np.cmds = op->cnext;
+	if (op->cnext)
+		op->cnext->cprev = op->cprev;
+	_go_unlock(&np.cmd_lock);
 }
 
-static void kcmd_link(struct pollop *op)
+static void cmd_link(struct pollop *op)
 {
-	_go_lock(&np.klock);
-	op->kprev = NULL;
-	op->knext = np.kcmds;
-	if (np.kcmds)
-		np.kcmds->kprev = op;
-	np.kcmds = op;
-	_go_unlock(&np.klock);
+	_go_lock(&np.cmd_lock);
+	op->cprev = NULL;
+	op->cnext = np.cmds;
+	if (np.cmds)
+		np.cmds->cprev = op;
+	np.cmds = op;
+	_go_unlock(&np.cmd_lock);
 }
 
 struct go_g *_go_netpoll(int64_t delay)
@@ -276,14 +265,12 @@ struct go_g *_go_netpoll(int64_t delay)
 		(void)load_acquire(&op->armed);
 		op->res = cqe->res;
 		fetch_add(&np.waiters, -1);
-		if (op->kind >= OP_KSEND)
-			kcmd_unlink(op);
+		if (op->kind == OP_UCMD)
+			cmd_unlink(op);
 		struct go_g *g = op->g;
 
-		if (op->done) {
-			int res = kcmd_missing(op->res) ? -EOPNOTSUPP : op->res;
-
-			g = op->done(op->done_arg, res);
+		if (op->uc.done) {
+			g = op->uc.done(op->uc.done_arg, op->res);
 			free(op);
 			if (!g)
 				continue;
@@ -328,32 +315,16 @@ static bool pollop_submit(struct pollop *op)
 	case OP_WRITE:
 		io_uring_prep_write(sqe, op->fd, op->buf, (unsigned)op->len, (uint64_t)-1);
 		break;
-	case OP_KSEND:
-	case OP_KRECV:
-		/* the pollop is the command's cancel key; the kernel times it out itself */
-		if (op->kind == OP_KSEND)
-			gochan_prep_send(sqe, op->fd, &op->x, op->buf, op->key);
-		else
-			gochan_prep_recv(sqe, op->fd, &op->x, op->buf, op->key);
-		if (op->deadline >= 0) {
-			op->x.flags |= GOCHAN_XFER_DEADLINE;
-			op->x.deadline_ns = (uint64_t)op->deadline;
-		}
-		kcmd_link(op);
+	case OP_UCMD:
+		/* a deadline, if any, is the command's own: no link timeout */
+		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, op->uc.fd, NULL, 0, 0);
+		sqe->cmd_op = op->uc.cmd_op;
+		memcpy(sqe->cmd, op->uc.cmd, sizeof(op->uc.cmd));
+		cmd_link(op);
 		break;
-	case OP_KSELECT: {
-		/* the select's first channel carries it (its CANCEL and close find it) */
-		struct gochan_uring_cmd cmd = { .arg = (uintptr_t)&op->sel, .key = op->key };
-
-		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, op->fd, NULL, 0, 0);
-		sqe->cmd_op = GOCHAN_IOC_SELECT;
-		memcpy(sqe->cmd, &cmd, sizeof(cmd));
-		kcmd_link(op);
-		break;
-	}
 	}
 	io_uring_sqe_set_data(sqe, op);
-	if (op->deadline >= 0 && op->kind < OP_KSEND) {
+	if (op->deadline >= 0 && op->kind != OP_UCMD) {
 		sqe->flags |= IOSQE_IO_LINK;
 		op->ts.tv_sec = op->deadline / 1000000000;
 		op->ts.tv_nsec = op->deadline % 1000000000;
@@ -375,7 +346,6 @@ static bool pollop_arm(struct go_g *g, void *arg)
 	struct pollop *op = arg;
 
 	op->g = g;
-	op->key = (uint64_t)(uintptr_t)op;
 	return pollop_submit(op);
 }
 
@@ -449,8 +419,95 @@ GOCHAN_API ssize_t go_write(int fd, const void *buf, size_t len)
 	return rw(OP_WRITE, fd, (void *)buf, len);
 }
 
+/* ---- io_uring commands (lib/kchan) --------------------------------------------------------- */
+
+int _go_netpoll_ucmd_wait(const struct go_ucmd *uc, const char *reason)
+{
+	struct pollop op = { .kind = OP_UCMD, .uc = *uc };
+
+	if (!np.ok)
+		return -ENOSYS;
+	op.uc.done = NULL;
+	return wait_op(&op, reason);
+}
+
+int _go_netpoll_ucmd_submit(const struct go_ucmd *uc)
+{
+	struct pollop *op;
+
+	if (!np.ok)
+		return -ENOSYS;
+	op = calloc(1, sizeof(*op));
+	if (!op)
+		return -ENOMEM;
+	op->kind = OP_UCMD;
+	op->uc = *uc;
+	/* The kernel reads the command's argument while we submit: on return it may go; the
+	 * command is queued, or completed and its CQE posted. */
+	if (!pollop_submit(op)) {
+		free(op);
+		return -EAGAIN;
+	}
+	/*
+	 * A goroutine's M goes looking for work once it parks, and blocks in the poller if
+	 * nothing else is to be done: its completion is reaped. A thread that is no goroutine
+	 * parks on its futex instead; with every P idle no M is in the poller and sysmon
+	 * sleeps, so nobody would reap this completion. Start an M then, which blocks in the
+	 * poller (findrunnable: a waiter and nothing to run). The look is a read-modify-write,
+	 * which reads the flag's latest value: an M that read our waiter's count as 0 has not
+	 * set it, and one that set it reads the count after (no fence: TSan has none).
+	 */
+	if (!_go_curg && !__atomic_fetch_or(&_go_netpoll_blocked, 0u, __ATOMIC_SEQ_CST))
+		_go_wakep();
+	return 0;
+}
+
 /* ---- kernel channels ---------------------------------------------------------------------- */
 
+/* A module without io_uring commands: the kernel's uring_cmd says so at once. */
+static uint32_t kcmd_unsupported;	/* atomic */
+
+bool _go_kcmd_missing(int res)
+{
+	if (res == -ENOTTY || res == -EOPNOTSUPP) {
+		store_relaxed(&kcmd_unsupported, 1u);
+		return true;
+	}
+	return false;
+}
+
+/* go_run's end: a command still queued in a channel is cancelled by its key. */
+static void kcmd_cancel(int fd, uint64_t key)
+{
+	gochan_cancel(fd, key, false);
+}
+
+/* A command cmd_op on fd's channel with argument arg (a struct gochan_xfer or gochan_select,
+ * which the kernel reads at submission), and key as its cancel key. */
+static void kcmd_init(struct go_ucmd *uc, int fd, uint32_t cmd_op, const void *arg,
+		      uint64_t key)
+{
+	struct gochan_uring_cmd cmd = { .arg = (uintptr_t)arg, .key = key };
+
+	*uc = (struct go_ucmd){ .fd = fd, .cmd_op = cmd_op, .key = key, .cancel = kcmd_cancel };
+	memcpy(uc->cmd, &cmd, sizeof(cmd));
+}
+
+/* Queue a send or receive in fd's channel and park until it ends: the CQE's res, or -ENOSYS
+ * without io_uring. The xfer's address is the key: unique while it is queued. */
+static int kxfer_wait(int fd, uint32_t cmd_op, const void *buf, int64_t deadline_ns,
+		      const char *reason)
+{
+	struct gochan_xfer x = { .size = sizeof(x), .buf = (uintptr_t)buf };
+	struct go_ucmd uc;
+
+	if (deadline_ns >= 0) {
+		x.flags = GOCHAN_XFER_DEADLINE;
+		x.deadline_ns = deadline_ns;
+	}
+	kcmd_init(&uc, fd, cmd_op, &x, (uintptr_t)&x);
+	return _go_netpoll_ucmd_wait(&uc, reason);
+}
 
 /* Without io_uring commands: try without blocking, park on the fd's readiness, again. */
 static int kchan_poll_loop(int fd, bool send, const void *selem, void *relem, bool *ok,
@@ -469,8 +526,6 @@ static int kchan_poll_loop(int fd, bool send, const void *selem, void *relem, bo
 
 GOCHAN_API int go_kchan_send(int fd, const void *elem, int64_t deadline_ns)
 {
-	struct pollop op = { .kind = OP_KSEND, .fd = fd, .buf = (void *)elem,
-			     .deadline = deadline_ns };
 	int r;
 
 	if (!_go_curg) {
@@ -480,9 +535,9 @@ GOCHAN_API int go_kchan_send(int fd, const void *elem, int64_t deadline_ns)
 		_go_errno_set(saved);
 		return r;
 	}
-	if (np.ok && !load_relaxed(&kcmd_unsupported)) {
-		r = wait_op(&op, "chan send (kernel)");
-		if (!kcmd_missing(r))
+	if (!load_relaxed(&kcmd_unsupported)) {
+		r = kxfer_wait(fd, GOCHAN_IOC_SEND, elem, deadline_ns, "chan send (kernel)");
+		if (r != -ENOSYS && !_go_kcmd_missing(r))
 			return r;
 	}
 	return kchan_poll_loop(fd, true, elem, NULL, NULL, deadline_ns);
@@ -490,7 +545,6 @@ GOCHAN_API int go_kchan_send(int fd, const void *elem, int64_t deadline_ns)
 
 GOCHAN_API int go_kchan_recv(int fd, void *elem, bool *ok, int64_t deadline_ns)
 {
-	struct pollop op = { .kind = OP_KRECV, .fd = fd, .buf = elem, .deadline = deadline_ns };
 	bool dummy;
 	int r;
 
@@ -504,9 +558,9 @@ GOCHAN_API int go_kchan_recv(int fd, void *elem, bool *ok, int64_t deadline_ns)
 		_go_errno_set(saved);
 		return r;
 	}
-	if (np.ok && !load_relaxed(&kcmd_unsupported)) {
-		r = wait_op(&op, "chan receive (kernel)");
-		if (!kcmd_missing(r)) {
+	if (!load_relaxed(&kcmd_unsupported)) {
+		r = kxfer_wait(fd, GOCHAN_IOC_RECV, elem, deadline_ns, "chan receive (kernel)");
+		if (r != -ENOSYS && !_go_kcmd_missing(r)) {
 			if (r >= 0) {
 				*ok = r == 1;
 				r = 0;
@@ -520,31 +574,33 @@ GOCHAN_API int go_kchan_recv(int fd, void *elem, bool *ok, int64_t deadline_ns)
 GOCHAN_API int go_kchan_select(const struct gochan_select_case *cases, unsigned n,
 			       struct gochan_select_result *res, int64_t deadline_ns)
 {
-	struct pollop op = { .kind = OP_KSELECT, .deadline = deadline_ns };
 	struct gochan_select_result dummy;
 	int r;
 
 	if (!res)
 		res = &dummy;
-	if (_go_curg && np.ok && n > 0 && !load_relaxed(&kcmd_unsupported)) {
-		op.fd = cases[0].fd;
-		op.sel = (struct gochan_select){
-			.size		= sizeof(op.sel),
+	if (_go_curg && n > 0 && !load_relaxed(&kcmd_unsupported)) {
+		/* the select's first channel carries it (its CANCEL and close find it) */
+		struct gochan_select sel = {
+			.size		= sizeof(sel),
 			.flags		= deadline_ns >= 0 ? GOCHAN_SELECT_DEADLINE : 0,
 			.cases		= (uintptr_t)cases,
 			.ncases		= n,
 			.case_size	= sizeof(*cases),
 			.deadline_ns	= deadline_ns >= 0 ? deadline_ns : 0,
 		};
-		r = wait_op(&op, "select (kernel)");
+		struct go_ucmd uc;
+
+		kcmd_init(&uc, cases[0].fd, GOCHAN_IOC_SELECT, &sel, (uintptr_t)&sel);
+		r = _go_netpoll_ucmd_wait(&uc, "select (kernel)");
 		if (r >= 0) {
 			res->index = (unsigned)r & GOCHAN_SELECT_RES_INDEX;
 			res->ok = r & GOCHAN_SELECT_RES_OK;
 			return r & GOCHAN_SELECT_RES_CLOSED ? -EPIPE : (int)res->index;
 		}
-		if (r == -ENOTTY && n > 0)
+		if (r == -ENOTTY)
 			r = -EINVAL;	/* a case's fd is not a channel: as gochan_select says */
-		if (!kcmd_missing(r))
+		if (r != -ENOSYS && !_go_kcmd_missing(r))
 			return r;
 	}
 	/* Outside a goroutine, without io_uring or the commands, or "select {}": the kernel's
@@ -562,43 +618,22 @@ GOCHAN_API int go_kchan_select(const struct gochan_select_case *cases, unsigned 
 int _go_kselect_submit(const struct gochan_select_case *cases, unsigned n, uint64_t key,
 		       _go_kcmd_done_fn done, void *arg)
 {
-	struct pollop *op;
-
-	if (!np.ok || load_relaxed(&kcmd_unsupported))
-		return -EOPNOTSUPP;
-	if (n == 0)
-		return -EINVAL;
-	op = calloc(1, sizeof(*op));
-	if (!op)
-		return -ENOMEM;
-	op->kind = OP_KSELECT;
-	op->fd = cases[0].fd;
-	op->deadline = -1;
-	op->key = key;
-	op->done = done;
-	op->done_arg = arg;
-	op->sel = (struct gochan_select){
-		.size		= sizeof(op->sel),
+	struct gochan_select sel = {
+		.size		= sizeof(sel),
 		.cases		= (uintptr_t)cases,
 		.ncases		= n,
 		.case_size	= sizeof(*cases),
 	};
-	/* The kernel reads op->sel, the cases and the send values while we submit: on return
-	 * they may go; the command is queued, or completed and its CQE posted. */
-	if (!pollop_submit(op)) {
-		free(op);
-		return -EAGAIN;
-	}
-	/*
-	 * A goroutine's M goes looking for work once it parks, and blocks in the poller if
-	 * nothing else is to be done: its completion is reaped. A thread that is no goroutine
-	 * parks on its futex instead; with every P idle no M is in the poller and sysmon
-	 * sleeps, so nobody would reap this completion. Start an M then, which blocks in the
-	 * poller (findrunnable: a waiter and nothing to run). The look is a read-modify-write,
-	 * which reads the flag's latest value: an M that read our waiter's count as 0 has not
-	 * set it, and one that set it reads the count after (no fence: TSan has none).
-	 */
-	if (!_go_curg && !__atomic_fetch_or(&_go_netpoll_blocked, 0u, __ATOMIC_SEQ_CST))
-		_go_wakep();
-	return 0;
+	struct go_ucmd uc;
+	int r;
+
+	if (load_relaxed(&kcmd_unsupported))
+		return -EOPNOTSUPP;
+	if (n == 0)
+		return -EINVAL;
+	kcmd_init(&uc, cases[0].fd, GOCHAN_IOC_SELECT, &sel, key);
+	uc.done = done;
+	uc.done_arg = arg;
+	r = _go_netpoll_ucmd_submit(&uc);
+	return r == -ENOSYS ? -EOPNOTSUPP : r;
 }
