@@ -215,7 +215,7 @@ int _go_netpoll_ucmd_wait(const struct go_ucmd *uc, const char *reason);
  */
 int _go_netpoll_ucmd_submit(const struct go_ucmd *uc);
 
-/* ---- lib/sched/netpoll.c, for lib/chan: kernel-channel commands --------------------------- */
+/* ---- lib/kchan/park.c, for lib/chan: kernel-channel commands ------------------------------ */
 
 struct gochan_select_case;
 
