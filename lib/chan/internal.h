@@ -62,6 +62,23 @@ struct selwait {
 };
 
 /*
+ * struct selkcmd - the kernel select a mixed select queued, with the select's selwait: on the
+ * heap, as the command's completion may come after the select returned (a waker cancelled
+ * the command and claimed the select), and may claim the select whatever its result. One
+ * reference for the select, one more for the command once submitted (dropped by
+ * selkcmd_done).
+ */
+struct selkcmd {
+	struct selwait sw;		/* the select's */
+	uint32_t refs;
+	uint32_t completed;		/* selkcmd_done ran without claiming the select */
+	uint32_t parked;		/* the select waiting for that: 0, 1 parked, 2 done first */
+	int res;			/* the command's result: written before selkcmd_done claims
+					 * sw or sets completed, read only after either */
+	int fd;				/* the channel carrying it (the first kernel case) */
+};
+
+/*
  * A select over in-process and kernel channels queues its kernel cases as one io_uring
  * command beside its sudogs (select.c). The kernel commits that command by itself, without
  * our locks, so a waker that moves a value (a channel partner, or close) claims such a
@@ -78,7 +95,6 @@ bool _go_selkcmd_cancel(struct selkcmd *kc);
 /* A waker's claim on sw: the kernel command cancelled first, then done 0 -> 1. */
 static inline bool _go_selwait_try_claim(struct selwait *sw)
 {
-
 	if (sw->kc && !_go_selkcmd_cancel(sw->kc))
 		return false;
 	return cas(&sw->done, 0u, 1);
@@ -200,15 +216,56 @@ void _go_chan_zero(struct go_chan *c, void *dst);
 
 /* ---- select.c ----------------------------------------------------------------------------- */
 
+/* Cases a select handles without allocating (its scratch arrays are on the stack). */
+#define SELECT_STACK_CASES 16
+
 /* A select with block / deadline (-1: none); the engine behind every public select and
  * the timed sends and receives. */
 int _go_select(struct go_select_case *cases, unsigned n, bool block, int64_t deadline);
+/* A waker that holds no channel lock (the timer, a poll helper, the thread's own deadline)
+ * claims sw for fired, and wakes the select if it is parked. Returns true if it claimed. */
+bool _go_selwait_claim(struct selwait *sw, int fired);
 
 /* ---- lib/kchan/chan.c: the kernel channels' kind ----------------------------------------- */
 
 int _go_kchan_send(struct go_chan *c, const void *elem, bool block, int64_t deadline);
 int _go_kchan_recv(struct go_chan *c, void *elem, bool *ok, bool block, int64_t deadline);
 int _go_kchan_try(struct go_select_case *cs);   /* 0 done, -EAGAIN, -errno */
+
+/* ---- lib/kchan/select.c: the kernel channels' cases of a select --------------------------- */
+
+/* A select of nk kernel cases and no in-process one: the kernel's own (block: queued as an
+ * io_uring command, go_kchan_select). Returns the case's index or -errno, as _go_select. */
+int _go_select_kernel(struct go_select_case *cases, unsigned n, unsigned nk, bool block,
+		      int64_t deadline);
+/* The kernel select's cases (kc[0..k)) from cases[0..n)'s kernel ones; map[k] is kc[k]'s
+ * index in cases. Returns k. */
+unsigned _go_kcases_build(const struct go_select_case *cases, unsigned n,
+			  struct gochan_select_case *kc, unsigned *map);
+/* A kernel select's result (the CQE's res >= 0) applied to the case it names (ok, and a
+ * receive's zero value): returns that case's index in cases, or -EIO. */
+int _go_kcases_apply(struct go_select_case *cases, const unsigned *map, unsigned nk, int res);
+
+/* A mixed select's kernel command (struct selkcmd), with one reference, for go_g g; its
+ * command will wait on fd's channel. NULL: no memory. */
+struct selkcmd *_go_selkcmd_new(struct go_g *g, int fd);
+void _go_selkcmd_put(struct selkcmd *kc);
+/* Queue the kernel cases (kcases[0..nk)) as one kernel select; channel locks held. Returns
+ * 0, or why the caller must poll instead. */
+int _go_selkcmd_submit(struct selkcmd *kc, const struct gochan_select_case *kcases,
+		       unsigned nk);
+/* After the select woke, sudogs dequeued: settle the command. Returns what woke the select
+ * (fired, or SEL_FIRED_KERNEL if the kernel committed before the timer's claim could stop
+ * it); the command is then retired or cancelled, and its result in kc->res. */
+int _go_selkcmd_settle(struct selkcmd *kc, int fired);
+
+/* Without io_uring commands: a helper goroutine polls cs's fd (until deadline, -1: none)
+ * and claims sw with SEL_FIRED_POLL when it is ready. NULL: none could be started. */
+struct pollhelp;
+struct pollhelp *_go_pollhelp_start(struct selwait *sw, const struct go_select_case *cs,
+				    int64_t deadline);
+/* The select is done with ph: after this the helper never touches the select. No lock held. */
+void _go_pollhelp_finish(struct pollhelp *ph);
 
 /* ---- misc ------------------------------------------------------------------------------------ */
 

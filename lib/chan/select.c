@@ -38,16 +38,16 @@
  * Without io_uring commands (no io_uring, or an old module) each kernel case gets a helper
  * goroutine parked in go_poll() instead, which wakes the select to try again: that can
  * miss a partner that only rendezvous (another process's select on an unbuffered channel).
+ *
+ * The kernel cases' half (a kernel-only select, the mixed select's command, the poll
+ * helpers) is lib/kchan/select.c's; this file is the select over in-process channels.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
-
-#define SELECT_STACK_CASES 16
 
 /* ---- Locks ----------------------------------------------------------------------------------- */
 
@@ -93,7 +93,7 @@ static void sort_chans(struct go_chan **v, unsigned n)
 /* ---- Waking a select without a channel lock --------------------------------------------- */
 
 /* Claim the select for fired; if it was ours to wake, wake it. Returns true if claimed. */
-static bool selwait_claim(struct selwait *sw, int fired)
+bool _go_selwait_claim(struct selwait *sw, int fired)
 {
 	struct go_g *g;
 
@@ -124,72 +124,6 @@ static void sel_timer_fn(struct go_timer *t, void *arg)
 		go_ready(g, 1);
 }
 
-/* ---- Kernel-fd polls for a mixed select ---------------------------------------------------- */
-
-/*
- * A goroutine per kernel case parks in go_poll() on its fd and claims the select when the fd
- * becomes ready. It cannot be cancelled (the scheduler has no poll cancel), so it owns a
- * reference to this heap block and polls in slices of POLL_SLICE_NS, checking whether the
- * select has finished; the select marks it finished under the lock, after which the helper
- * never touches the select again.
- */
-#define POLL_SLICE_NS (20 * 1000 * 1000LL)
-
-enum { PH_ARMED, PH_CLAIMING, PH_DONE };
-
-struct pollhelp {
-	int refs;
-	int state;                /* PH_ARMED -> PH_CLAIMING (helper) -> PH_DONE, or -> PH_DONE
-				   * (the select finishing first) */
-	struct selwait *sw;       /* touched only between ARMED and CLAIMING -> DONE */
-	int fd;
-	short events;
-	int64_t deadline;
-};
-
-static void pollhelp_put(struct pollhelp *ph)
-{
-	if (fetch_add(&ph->refs, -1) == 1)
-		free(ph);
-}
-
-static void pollhelp_run(void *arg)
-{
-	struct pollhelp *ph = arg;
-
-	for (;;) {
-		int64_t until = go_now() + POLL_SLICE_NS;
-		int r;
-
-		if (ph->deadline >= 0 && ph->deadline < until)
-			until = ph->deadline;
-		r = go_poll(ph->fd, ph->events, until);
-		if (load_acquire(&ph->state) != PH_ARMED)
-			break;
-		if (r != -ETIMEDOUT) {
-			/* Ready (or an error the retry will report): let the select retry. No lock
-			 * is held here: go_ready may switch us out. */
-			if (cas(&ph->state, PH_ARMED, PH_CLAIMING)) {
-				selwait_claim(ph->sw, SEL_FIRED_POLL);
-				store_release(&ph->state, PH_DONE);
-			}
-			break;
-		}
-		if (ph->deadline >= 0 && go_now() >= ph->deadline)
-			break;
-	}
-	pollhelp_put(ph);
-}
-
-/* The select is done with ph: after this the helper never touches the select. */
-static void pollhelp_finish(struct pollhelp *ph)
-{
-	if (!cas(&ph->state, PH_ARMED, PH_DONE))
-		while (load_acquire(&ph->state) != PH_DONE)
-			go_yield();   /* the helper is inside selwait_claim: a few instructions */
-	pollhelp_put(ph);
-}
-
 /* Stop the timer (waiting out a running timer function) and release the poll helpers;
  * no lock held. */
 static void sel_disarm(struct selwait *sw, struct go_timer *timer, bool timed,
@@ -199,203 +133,7 @@ static void sel_disarm(struct selwait *sw, struct go_timer *timer, bool timed,
 		while (load_acquire(&sw->timer_busy))
 			go_yield();
 	for (unsigned h = 0; h < nhelp; h++)
-		pollhelp_finish(helpers[h]);
-}
-
-/* ---- The kernel cases of a mixed select: one queued kernel command ------------------------ */
-
-/*
- * struct selkcmd - the kernel select a mixed select queued, with the select's selwait: on the
- * heap, as the command's completion may come after the select returned (a waker cancelled
- * the command and claimed the select), and may claim the select whatever its result. One
- * reference for the select, one more for the command once submitted (dropped by
- * selkcmd_done).
- */
-struct selkcmd {
-	struct selwait sw;		/* the select's (see above) */
-	uint32_t refs;
-	uint32_t completed;		/* selkcmd_done ran without claiming the select */
-	uint32_t parked;		/* the select waiting for that: 0, 1 parked, 2 done first */
-	int res;			/* the command's result: written before selkcmd_done claims
-					 * sw or sets completed, read only after either */
-	int fd;				/* the channel that carries it (the first kernel case) */
-};
-
-static struct selkcmd *selkcmd_new(struct go_g *g, int fd)
-{
-	struct selkcmd *kc = malloc(sizeof(*kc));
-
-	if (kc)
-		*kc = (struct selkcmd){ .sw = { .fired = SEL_FIRED_NONE, .g = g }, .refs = 1,
-					.fd = fd };
-	return kc;
-}
-
-static void selkcmd_put(struct selkcmd *kc)
-{
-	if (fetch_add(&kc->refs, -1) == 1)
-		free(kc);
-}
-
-bool _go_selkcmd_cancel(struct selkcmd *kc)
-{
-	/*
-	 * -ENOENT: the kernel completed it, or someone cancelled it first: another waker, or
-	 * the close(2) of its fd, whose number may name another channel by now. Its completion
-	 * claims the select unless someone did: skip it. Any other error means the fd is no
-	 * longer a channel's: its close(2) cancelled the command.
-	 */
-	return gochan_cancel(kc->fd, (uint64_t)(uintptr_t)kc, false) != -ENOENT;
-}
-
-/* The command's completion, from the poller (see _go_kcmd_done_fn): atomics only. */
-static struct go_g *selkcmd_done(void *arg, int res)
-{
-	struct selkcmd *kc = arg;
-	struct selwait *sw = &kc->sw;
-	struct go_g *wake = NULL, *g = sw->g;
-
-	kc->res = _go_kcmd_missing(res) ? -EOPNOTSUPP : res;
-	/*
-	 * Any result claims the select if nobody has: a value the kernel moved; -ECANCELED
-	 * from a cancel nobody claimed after (the fd's close(2): the select retries), or from
-	 * a waker's cancel whose claim we beat (that waker skips the select, which retries
-	 * and finds it). Claimed already (by a waker after its cancel, or by the timer): tell
-	 * a select waiting in selkcmd_settle that the result is in.
-	 */
-	if (cas(&sw->done, 0u, 1)) {
-		store_relaxed(&sw->fired, SEL_FIRED_KERNEL);
-		if (xchg(&sw->parked, 2) == 1)
-			wake = g;
-	} else {
-		store_release(&kc->completed, 1);
-		if (xchg(&kc->parked, 2) == 1)
-			wake = g;
-	}
-	selkcmd_put(kc);
-	return wake;
-}
-
-static bool selkcmd_park_unlock(struct go_g *g, void *arg)
-{
-	struct selkcmd *kc = arg;
-
-	(void)g;
-	return cas(&kc->parked, 0u, 1);
-}
-
-/*
- * Queue the kernel cases (kcases[0..nk), cases[map[k]]) as one kernel select; channel locks
- * held. Returns 0, or why the caller must poll instead.
- */
-static int selkcmd_submit(struct selkcmd *kc, const struct gochan_select_case *kcases,
-			  unsigned nk)
-{
-	int ret;
-
-	kc->sw.kc = kc;
-	fetch_add_relaxed(&kc->refs, 1);	/* the command's */
-	ret = _go_kselect_submit(kcases, nk, (uint64_t)(uintptr_t)kc, selkcmd_done, kc);
-	if (ret < 0) {
-		kc->sw.kc = NULL;
-		fetch_add_relaxed(&kc->refs, -1);
-	}
-	return ret;
-}
-
-/*
- * After the select woke, sudogs dequeued: settle the command. Returns what woke the select
- * (fired, or SEL_FIRED_KERNEL if the kernel committed before the timer's claim could stop
- * it); the command is then retired or cancelled, and its result in kc->res.
- */
-static int selkcmd_settle(struct selkcmd *kc, int fired)
-{
-	if (fired == SEL_FIRED_TIMEOUT && !_go_selkcmd_cancel(kc)) {
-		/* the kernel completed it: wait for its completion to be reaped */
-		if (!load_acquire(&kc->completed))
-			go_park(selkcmd_park_unlock, kc, "select (kernel command)");
-		(void)load_acquire(&kc->completed);
-		if (kc->res != -ECANCELED)
-			fired = SEL_FIRED_KERNEL;
-	}
-	return fired;
-}
-
-/* Build the kernel select's cases from cases[]; map[k] is kcases[k]'s index in cases. */
-static unsigned kcases_build(const struct go_select_case *cases, unsigned n,
-			     struct gochan_select_case *kc, unsigned *map)
-{
-	unsigned k = 0;
-
-	for (unsigned i = 0; i < n; i++) {
-		const struct go_select_case *cs = &cases[i];
-
-		if (!cs->chan || cs->chan->kind != CHAN_KERNEL)
-			continue;
-		map[k] = i;
-		kc[k++] = cs->dir == GO_SELECT_SEND ? GOCHAN_SEND(cs->chan->fd, cs->elem)
-						    : GOCHAN_RECV(cs->chan->fd, cs->elem);
-	}
-	return k;
-}
-
-/* A kernel select's result (the CQE's res >= 0) for the case it names: the case's index. */
-static int kres_apply(struct go_select_case *cases, const unsigned *map, unsigned nk, int res)
-{
-	unsigned k = (unsigned)res & GOCHAN_SELECT_RES_INDEX;
-	struct go_select_case *cs;
-
-	if (k >= nk)
-		return -EIO;	/* the kernel named a case we did not give it */
-	cs = &cases[map[k]];
-	if (cs->dir == GO_SELECT_SEND) {
-		cs->ok = !(res & GOCHAN_SELECT_RES_CLOSED);
-	} else {
-		cs->ok = res & GOCHAN_SELECT_RES_OK;
-		if (!cs->ok)
-			_go_chan_zero(cs->chan, cs->elem);
-	}
-	return (int)map[k];
-}
-
-/* ---- Kernel-only selects: the kernel's own select --------------------------------------- */
-
-static int kselect(struct go_select_case *cases, unsigned n, unsigned nk, bool block,
-		   int64_t deadline)
-{
-	struct gochan_select_case kstack[SELECT_STACK_CASES], *kc = kstack;
-	unsigned *map, mapstack[SELECT_STACK_CASES];
-	struct gochan_select_result res = { 0 };
-	int ret;
-
-	map = mapstack;
-	if (nk > SELECT_STACK_CASES) {
-		kc = malloc(nk * sizeof(*kc));
-		map = malloc(nk * sizeof(*map));
-		if (!kc || !map) {
-			free(kc);
-			free(map);
-			return -ENOMEM;
-		}
-	}
-	kcases_build(cases, n, kc, map);
-	if (!block)
-		ret = gochan_try_select(kc, nk, &res);
-	else	/* queued in the kernel: the goroutine parks, not its thread */
-		ret = go_kchan_select(kc, nk, &res, deadline);
-	if (ret >= 0 || ret == -EPIPE) {
-		struct go_select_case *cs = &cases[map[res.index]];
-
-		cs->ok = ret >= 0 && (cs->dir == GO_SELECT_SEND || res.ok);
-		if (cs->dir == GO_SELECT_RECV && !cs->ok)
-			_go_chan_zero(cs->chan, cs->elem);
-		ret = (int)map[res.index];
-	}
-	if (kc != kstack) {
-		free(kc);
-		free(map);
-	}
-	return ret;
+		_go_pollhelp_finish(helpers[h]);
 }
 
 /* ---- The select ---------------------------------------------------------------------------- */
@@ -449,7 +187,7 @@ int _go_select(struct go_select_case *cases, unsigned n, bool block, int64_t dea
 		return -ETIMEDOUT;
 	}
 	if (nlocal == 0)
-		return kselect(cases, n, nkern, block, deadline);
+		return _go_select_kernel(cases, n, nkern, block, deadline);
 
 	/* Scratch: pollorder, lockorder, sudogs; on the stack for common sizes. */
 	unsigned pstack[SELECT_STACK_CASES];
@@ -483,7 +221,7 @@ int _go_select(struct go_select_case *cases, unsigned n, bool block, int64_t dea
 		}
 	}
 	if (nkern)
-		kcases_build(cases, n, kcases, kmap);
+		_go_kcases_build(cases, n, kcases, kmap);
 
 retry:;
 	/* pollorder: Go's inside-out Fisher-Yates over the non-nil cases. */
@@ -540,7 +278,7 @@ retry:;
 
 	/* Kernel cases to queue as a command: the selwait lives with it (struct selkcmd). */
 	if (block && nkern && !poll_kernel) {
-		kc = selkcmd_new(sw_stack.g, kcases[0].fd);
+		kc = _go_selkcmd_new(sw_stack.g, kcases[0].fd);
 		if (kc)
 			sw = &kc->sw;
 		else
@@ -559,24 +297,13 @@ retry:;
 		timed = true;
 	}
 	for (unsigned i = 0; block && poll_kernel && i < n; i++) {
-		struct go_chan *c = cases[i].chan;
 		struct pollhelp *ph;
 
-		if (!c || c->kind != CHAN_KERNEL)
+		if (!cases[i].chan || cases[i].chan->kind != CHAN_KERNEL)
 			continue;
-		ph = calloc(1, sizeof(*ph));
-		if (!ph)
-			continue;        /* that case is then only seen by a retry */
-		ph->refs = 2;
-		ph->sw = sw;
-		ph->fd = c->fd;
-		ph->events = cases[i].dir == GO_SELECT_SEND ? POLLOUT : POLLIN;
-		ph->deadline = deadline;
-		if (go_spawn(pollhelp_run, ph) < 0) {
-			free(ph);
-			continue;
-		}
-		helpers[nhelp++] = ph;
+		ph = _go_pollhelp_start(sw, &cases[i], deadline);
+		if (ph)			/* else that case is only seen by a retry */
+			helpers[nhelp++] = ph;
 	}
 
 	for (unsigned i = 0; i < n; i++)
@@ -658,7 +385,7 @@ retry:;
 
 	/* The kernel cases: one kernel select, queued in the kernel before any channel
 	 * partner can see our sudogs (sw->kc is set first). */
-	if (kc && selkcmd_submit(kc, kcases, nkern) < 0) {
+	if (kc && _go_selkcmd_submit(kc, kcases, nkern) < 0) {
 		/* no commands: undo the queueing, poll instead */
 		for (unsigned i = 0; i < n; i++)
 			if (cases[i].chan && cases[i].chan->kind == CHAN_LOCAL)
@@ -667,7 +394,7 @@ retry:;
 					     &sgs[i]);
 		selunlock(lockorder, nlock);
 		sel_disarm(sw, &timer, timed, helpers, nhelp);
-		selkcmd_put(kc);
+		_go_selkcmd_put(kc);
 		kc = NULL;
 		poll_kernel = true;
 		goto retry;
@@ -679,7 +406,7 @@ retry:;
 		if (_go_thread_park_until(sel_park_unlock, &sp, "select", deadline) == -ETIMEDOUT) {
 			/* Claim it as the timer would (readying ourselves), or take the go_ready
 			 * of whoever claimed it first. */
-			selwait_claim(sw, SEL_FIRED_TIMEOUT);
+			_go_selwait_claim(sw, SEL_FIRED_TIMEOUT);
 			_go_thread_park_wait();
 		}
 	} else {
@@ -703,13 +430,13 @@ retry:;
 	int fired = load_acquire(&sw->fired);
 
 	if (kc) {
-		fired = selkcmd_settle(kc, fired);
+		fired = _go_selkcmd_settle(kc, fired);
 		if (fired == SEL_FIRED_KERNEL) {
 			/* the command's result, ours to read now (never before: a completion
 			 * after a waker's claim may still be writing it) */
 			int kres = kc->res;
 
-			selkcmd_put(kc);
+			_go_selkcmd_put(kc);
 			kc = NULL;
 			if (kres == -EOPNOTSUPP) {	/* the module has no commands after all */
 				poll_kernel = true;
@@ -717,10 +444,10 @@ retry:;
 			}
 			if (kres == -ECANCELED)		/* cancelled under us (its fd closed) */
 				goto retry;
-			ret = kres < 0 ? kres : kres_apply(cases, kmap, nkern, kres);
+			ret = kres < 0 ? kres : _go_kcases_apply(cases, kmap, nkern, kres);
 			goto out;
 		}
-		selkcmd_put(kc);
+		_go_selkcmd_put(kc);
 		kc = NULL;
 	}
 	if (fired == SEL_FIRED_POLL)
@@ -735,7 +462,7 @@ retry:;
 	ret = fired;
 out:
 	if (kc)
-		selkcmd_put(kc);
+		_go_selkcmd_put(kc);
 	if (pollorder != pstack) {
 		free(pollorder);
 		free(lockorder);
