@@ -71,7 +71,7 @@ int go_chan_make(struct go_chan **chp, size_t elem_size, size_t cap);
  *
  * Operations first try the kernel's non-blocking form; when it would block, the operation is
  * queued inside the kernel channel as an io_uring command (go_kchan_send/recv of
- * <gochan/sched.h>) and the goroutine parks: its thread runs other goroutines, and it
+ * <gochan/kchan.h>) and the goroutine parks: its thread runs other goroutines, and it
  * waits in the channel as a blocked thread would, so it meets a sender, receiver or select
  * of any process, on unbuffered channels too.
  * Returns 0; -EBADF, -ENOTTY (not a channel), -ENOMEM.

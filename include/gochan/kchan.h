@@ -3,7 +3,7 @@
 #define GOCHAN_KCHAN_H
 
 /*
- * kchan: a thin C API over kernel channels (/dev/gochan).
+ * kchan: a C API over kernel channels (/dev/gochan).
  *
  * A kernel channel is a file descriptor that owns one Go-style channel: a
  * fixed element size (0 makes a signal channel, Go's "chan struct{}"), a
@@ -14,8 +14,19 @@
  * epoll(7), fork(2) and SCM_RIGHTS as that header describes, and close(2)
  * releases it as any fd (that is not a close of the channel).
  *
- * Conventions, for every function below
- * --------------------------------------
+ * Two layers
+ * ----------
+ *  - The thin layer, gochan_*: each call is one system call on a channel fd
+ *    (or on the device), from any thread of any process, with or without the
+ *    goroutine scheduler; a blocking call blocks its thread.
+ *  - The goroutine-aware calls, go_kchan_* (at the end of this header; the
+ *    runtime's, see <gochan/sched.h>): in a goroutine, a blocking operation
+ *    waits inside the channel as an io_uring command and only the goroutine
+ *    parks, not its thread.  <gochan/chan.h>'s go_chan_from_fd() gives a
+ *    channel fd the API of in-process channels, on these calls.
+ *
+ * Conventions, for every thin call below
+ * ---------------------------------------
  *  - Success returns 0 (gochan_make*, gochan_open*: the new fd); failure
  *    returns a negative errno value (gochan_list: see there).  errno
  *    itself is left as it was on entry, on success and on failure alike:
@@ -708,6 +719,44 @@ void gochan_prep_recv(struct io_uring_sqe *sqe, int fd, struct gochan_xfer *x,
  *  and the common errors above.
  */
 int gochan_cancel(int fd, uint64_t key, bool all);
+
+/*
+ * Goroutine-aware calls
+ * ---------------------
+ * The calls below are the runtime's (<gochan/sched.h>): in a goroutine the
+ * operation is queued inside the kernel channel as an io_uring command
+ * (IORING_OP_URING_CMD), as a blocked thread would wait there, and the
+ * goroutine parks; its thread runs other goroutines.  So a goroutine's
+ * receive can rendezvous with a send in another process, or with another
+ * process's select, on an unbuffered channel.  Outside a goroutine they are
+ * the thin calls above.
+ */
+
+/*
+ * go_kchan_send / go_kchan_recv - gochan_send_until / gochan_recv_until
+ * for goroutines
+ * @deadline_ns: CLOCK_MONOTONIC, -1 for none
+ *
+ * Returns what the thin calls return: 0 (recv: *ok true for a value, false
+ * once the channel is closed and drained); -EPIPE (send on a closed
+ * channel); -ETIMEDOUT; -EBADF, -EFAULT, -EINVAL ...  If go_run ends while
+ * the goroutine waits, the command is cancelled.  With a module without
+ * io_uring commands, non-blocking tries and go_poll() between them.
+ */
+int go_kchan_send(int fd, const void *elem, int64_t deadline_ns);
+int go_kchan_recv(int fd, void *elem, bool *ok, int64_t deadline_ns);
+
+/*
+ * go_kchan_select - gochan_select_until for goroutines: the kernel's select,
+ * queued as an io_uring command (cancelled if go_run ends first)
+ *
+ * Returns as gochan_select_until does (the index; -EPIPE with res->index for
+ * a send on a closed channel; -ETIMEDOUT ...).  With n == 0 (Go's
+ * "select {}") or a module without io_uring commands, the thread blocks in
+ * the kernel's select, bracketed as a system call (go_syscall_enter).
+ */
+int go_kchan_select(const struct gochan_select_case *cases, unsigned n,
+		    struct gochan_select_result *res, int64_t deadline_ns);
 
 /*
  * gochan_now_ns - the current CLOCK_MONOTONIC time in nanoseconds, the

@@ -171,37 +171,6 @@ int go_poll(int fd, short events, int64_t deadline_ns);
 ssize_t go_read(int fd, void *buf, size_t len);
 ssize_t go_write(int fd, const void *buf, size_t len);
 
-/* ---- Kernel channels (/dev/gochan), through the poller ------------------------------------------ */
-
-/*
- * go_kchan_send / go_kchan_recv - gochan_send_until / gochan_recv_until (<gochan/kchan.h>)
- * for goroutines: the operation is queued inside the kernel channel as an io_uring command
- * (IORING_OP_URING_CMD), as a blocked thread would wait there, and the goroutine parks; its
- * thread runs other goroutines. So a goroutine's receive can rendezvous with a send in
- * another process, or with another process's select, on an unbuffered channel.
- * deadline_ns: CLOCK_MONOTONIC, -1 for none.
- * Returns what the kchan calls return: 0 (recv: *ok true for a value, false once the channel
- * is closed and drained); -EPIPE (send on a closed channel); -ETIMEDOUT; -EBADF, -EFAULT,
- * -EINVAL ... If go_run ends while the goroutine waits, the command is cancelled.
- * Outside a goroutine, or with a module without io_uring commands, the kchan calls themselves
- * (bracketed as system calls), or non-blocking tries and go_poll.
- */
-int go_kchan_send(int fd, const void *elem, int64_t deadline_ns);
-int go_kchan_recv(int fd, void *elem, bool *ok, int64_t deadline_ns);
-
-/*
- * go_kchan_select - gochan_select_until for goroutines: the kernel's select over kernel
- * channels, queued as an io_uring command (cancelled if go_run ends first); the goroutine
- * parks, its thread does not. Returns as gochan_select_until does (the index; -EPIPE with
- * res->index for a send on a closed channel; -ETIMEDOUT ...). n == 0 (Go's "select {}")
- * and the fallbacks of go_kchan_send apply. struct gochan_select_case and
- * struct gochan_select_result are <gochan/kchan.h>'s.
- */
-struct gochan_select_case;
-struct gochan_select_result;
-int go_kchan_select(const struct gochan_select_case *cases, unsigned n,
-		    struct gochan_select_result *res, int64_t deadline_ns);
-
 /* ---- Building synchronization primitives ---------------------------------------------------- */
 
 /* An opaque goroutine (or, outside the scheduler, a blocked thread's stand-in). */

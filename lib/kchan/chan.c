@@ -3,7 +3,7 @@
  * lib/kchan/chan.c - the channel API over kernel channel fds (<gochan/kchan.h>).
  *
  * Every operation first tries the kernel's non-blocking form (one ioctl). When it would block,
- * go_kchan_send / go_kchan_recv (<gochan/sched.h>) queue it inside the kernel channel as an
+ * go_kchan_send / go_kchan_recv (<gochan/kchan.h>) queue it inside the kernel channel as an
  * io_uring command and park the goroutine: it waits in the channel as a blocked thread would
  * (so it can meet another process's send, receive or select on an unbuffered channel), and
  * its thread runs other goroutines. (With a module lacking the commands, the scheduler falls
