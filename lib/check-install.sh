@@ -3,7 +3,9 @@
 #
 # Host-side checks of the built library, no kernel module needed:
 #  1. libgochan.so exports exactly the functions of libgochan.map, each with
-#     a version, and its soname carries the major version;
+#     a version, and its soname carries the major version; a name with
+#     only an old version (a compat one, name@NODE, no name@@NODE) is no
+#     longer declared in a header;
 #  2. "make install DESTDIR=..." gives a tree a program can build against
 #     with pkg-config alone (<gochan/kchan.h> finds <linux/gochan.h> there),
 #     linked shared and static, and the program runs.
@@ -22,10 +24,20 @@ have=$(nm -D --defined-only "$O/libgochan.so" | awk '$2 == "T" { print $3 }' | s
 have_names=$(printf '%s\n' "$have" | sed 's/@.*//' | sort)
 [ "$want" = "$have_names" ] || fail "exports differ from $MAP:
 $(printf '%s\n' "$want" > "$tmp/want"; printf '%s\n' "$have_names" | diff "$tmp/want" - || true)"
-printf '%s\n' "$have" | grep -qv '@@LIBGOCHAN_' && fail "an export has no LIBGOCHAN_ version: $have"
+printf '%s\n' "$have" | grep -qv '@@\{0,1\}LIBGOCHAN_' &&
+	fail "an export has no LIBGOCHAN_ version: $have"
+# name@@NODE: the version programs link against; name@NODE alone: a compat one
+printf '%s\n' "$have" | sed -n 's/@@LIBGOCHAN_.*//p' | sort -u > "$tmp/current"
+ncurrent=$(wc -l < "$tmp/current")
+ncompat=$(( $(printf '%s\n' "$have" | wc -l) - ncurrent ))
+for name in $(printf '%s\n' "$have_names" | sort -u | comm -23 - "$tmp/current"); do
+	grep -qw "$name" "$(dirname "$0")"/../include/gochan/*.h &&
+		fail "$name has only a compat version, but a header declares it"
+done
 soname=$(readelf -d "$O/libgochan.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ "$soname" = "libgochan.so.0" ] || fail "soname is '$soname'"
-echo "check-install: exports: $(printf '%s\n' "$want" | wc -l) functions, all versioned; soname $soname"
+echo "check-install: exports: $ncurrent functions, all versioned, and $ncompat compat" \
+     "versions; soname $soname"
 
 # 2. An installed tree.
 # The default PREFIX, so build/lib/gochan.pc is not regenerated for another.

@@ -34,6 +34,25 @@
 #define GOCHAN_API	__attribute__((visibility("default")))
 
 /*
+ * A call whose arguments change keeps its old version for the programs linked against it
+ * (libbpf's way): the new one is defined as name_vX_Y, exported as name@@LIBGOCHAN_X.Y with
+ * GOCHAN_DEFAULT_VERSION; the old one stays as name_vA_B, exported as name@LIBGOCHAN_A.B
+ * with GOCHAN_COMPAT_VERSION, in the shared library only (GOCHAN_SHARED: lib/Makefile's
+ * PIC build). The map lists name in both nodes. In a static build the new one is plainly
+ * name, and the old ones are left out.
+ */
+#ifdef GOCHAN_SHARED
+#define GOCHAN_DEFAULT_VERSION(impl, name, node) \
+	__asm__(".symver " #impl "," #name "@@" #node);
+#define GOCHAN_COMPAT_VERSION(impl, name, node) \
+	__asm__(".symver " #impl "," #name "@" #node);
+#else
+#define GOCHAN_DEFAULT_VERSION(impl, name, node) \
+	extern __typeof__(impl) name __attribute__((alias(#impl)));
+#define GOCHAN_COMPAT_VERSION(impl, name, node)
+#endif
+
+/*
  * Every public function leaves errno as it found it (see <gochan/kchan.h>):
  *
  *	int saved = errno;

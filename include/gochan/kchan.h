@@ -42,18 +42,28 @@
  *  - The per-file O_NONBLOCK flag does not affect these calls (the uapi
  *    passes blocking per call); it only affects read(2) and write(2).
  *
+ * Blocking, deadlines
+ * -------------------
+ * Sending, receiving and selecting each have one blocking call and one
+ * that never blocks: gochan_send / gochan_try_send, gochan_recv /
+ * gochan_try_recv, gochan_select / gochan_try_select, gochan_selset_select /
+ * gochan_selset_try.  A blocking call takes @deadline_ns, an absolute
+ * CLOCK_MONOTONIC time in nanoseconds (gochan_now_ns(), e.g.
+ * gochan_now_ns() + 50000000 for 50 ms), at which it gives up with
+ * -ETIMEDOUT, having moved nothing; GOCHAN_NO_DEADLINE (any negative value)
+ * waits until the operation can complete.  An operation that can complete
+ * at once does so even if its deadline has already passed.
+ *
  * Signals
  * -------
- * The blocking forms (gochan_send, gochan_recv, gochan_send_until,
- * gochan_recv_until, gochan_select, gochan_select_until) never fail with
- * EINTR.  When a signal interrupts the
+ * The blocking calls never fail with EINTR.  When a signal interrupts the
  * wait, its handler runs and the library issues the call again, with the
- * same absolute deadline for the _until forms, so a signal neither ends nor
- * extends the wait.  This is what a Go program sees: signals do not
- * interrupt channel operations.  The kernel guarantees that an interrupted
- * call took and gave nothing, so the retry cannot lose or duplicate an
- * element.  To wait interruptibly, poll(2) the fd for EPOLLIN/EPOLLOUT and
- * then use the gochan_try_* forms, or use a deadline.
+ * same absolute deadline, so a signal neither ends nor extends the wait.
+ * This is what a Go program sees: signals do not interrupt channel
+ * operations.  The kernel guarantees that an interrupted call took and gave
+ * nothing, so the retry cannot lose or duplicate an element.  To wait
+ * interruptibly, poll(2) the fd for EPOLLIN/EPOLLOUT and then use the
+ * gochan_try_* forms, or use a deadline.
  *
  * Errors common to every call on a channel fd
  * --------------------------------------------
@@ -72,9 +82,9 @@
  *
  *	if (fd < 0)
  *		return fd;
- *	gochan_send(fd, &v);
+ *	gochan_send(fd, &v, GOCHAN_NO_DEADLINE);
  *	gochan_close(fd);
- *	while (gochan_recv(fd, &v, &ok) == 0 && ok)
+ *	while (gochan_recv(fd, &v, &ok, GOCHAN_NO_DEADLINE) == 0 && ok)
  *		printf("%ld\n", v);		// prints 42, then the loop ends
  *	close(fd);
  */
@@ -89,6 +99,10 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* A blocking call's @deadline_ns for none: wait until the operation can
+ * complete (any negative value means the same). */
+#define GOCHAN_NO_DEADLINE	((int64_t)-1)
 
 /*
  * gochan_make - make a kernel channel, Go's make(chan T, capacity)
@@ -183,45 +197,54 @@ int gochan_dup(int fd, unsigned flags);
 
 /*
  * gochan_send - send one element, Go's "c <- v"
- * @elem: elem_size bytes to send (may be NULL if elem_size is 0)
+ * @elem:        elem_size bytes to send (may be NULL if elem_size is 0)
+ * @deadline_ns: when to give up, or GOCHAN_NO_DEADLINE (see "Blocking,
+ *               deadlines")
  *
  * Blocks until the element is in the ring or, on an unbuffered channel,
- * until a receiver has taken it.  Retries on signals (see "Signals").
+ * until a receiver has taken it, or until the deadline.  Retries on signals
+ * (see "Signals").
  *
  * Returns 0: the element was sent.
  * Errors:
+ *  -ETIMEDOUT  the deadline passed first; nothing was sent;
  *  -EPIPE   the channel is closed, or was closed while this call waited;
  *           the element was not sent (Go would panic here);
  *  -EFAULT  elem is not readable for elem_size bytes (nothing was sent);
  *  and the common errors above.
  */
-int gochan_send(int fd, const void *elem);
+int gochan_send(int fd, const void *elem, int64_t deadline_ns);
 
 /*
  * gochan_recv - receive one element, Go's "v, ok := <-c"
- * @elem: elem_size bytes to receive into (may be NULL if elem_size is 0)
- * @ok:   set to true when an element was received into @elem, to false
- *        when the channel is closed and drained (then @elem is left
- *        untouched, where Go would yield the zero value); may be NULL if the
- *        caller does not need to tell the two apart
+ * @elem:        elem_size bytes to receive into (may be NULL if elem_size
+ *               is 0)
+ * @ok:          set to true when an element was received into @elem, to
+ *               false when the channel is closed and drained (then @elem is
+ *               left untouched, where Go would yield the zero value); may be
+ *               NULL if the caller does not need to tell the two apart
+ * @deadline_ns: when to give up, or GOCHAN_NO_DEADLINE (see "Blocking,
+ *               deadlines")
  *
  * Blocks until an element can be taken or the channel is closed and
- * drained.  Buffered elements are still received after a close.  Retries on
- * signals (see "Signals").
+ * drained (a receive that can complete at once, end-of-channel included,
+ * does so), or until the deadline.  Buffered elements are still received
+ * after a close.  Retries on signals (see "Signals").
  *
  * Returns 0, with *ok saying which case happened.
  * Errors:
+ *  -ETIMEDOUT  the deadline passed first; nothing was taken;
  *  -EFAULT  elem is not writable for elem_size bytes (nothing was taken);
  *  and the common errors above.  *ok is not written on failure.
  */
-int gochan_recv(int fd, void *elem, bool *ok);
+int gochan_recv(int fd, void *elem, bool *ok, int64_t deadline_ns);
 
 /*
  * gochan_try_send - send one element if that can be done without blocking,
  * Go's "select { case c <- v: default: }"
  *
  * As gochan_send(), but when the ring is full (or, unbuffered, no receiver
- * is waiting) it fails at once.
+ * is waiting) it fails at once.  It has no deadline.
  *
  * Returns 0: the element was sent.
  * Errors:
@@ -245,38 +268,6 @@ int gochan_try_send(int fd, const void *elem);
  *  -EFAULT  as gochan_recv(); and the common errors above.
  */
 int gochan_try_recv(int fd, void *elem, bool *ok);
-
-/*
- * gochan_send_until - gochan_send() that gives up at a deadline
- * @deadline_ns: absolute CLOCK_MONOTONIC time in nanoseconds (see
- *               gochan_now_ns()), e.g. gochan_now_ns() + 50000000 for 50 ms
- *
- * A send that can complete at once does so, even if the deadline has
- * already passed; otherwise it waits until it completes or the deadline
- * passes.  Signals neither end nor extend the wait (see "Signals").
- *
- * Returns 0: the element was sent.
- * Errors:
- *  -ETIMEDOUT  the deadline passed first; nothing was sent;
- *  -EPIPE, -EFAULT  as gochan_send(); and the common errors above.
- */
-int gochan_send_until(int fd, const void *elem, int64_t deadline_ns);
-
-/*
- * gochan_recv_until - gochan_recv() that gives up at a deadline
- * @deadline_ns: absolute CLOCK_MONOTONIC time in nanoseconds
- *
- * A receive that can complete at once (including end-of-channel) does so,
- * even if the deadline has already passed; otherwise it waits until it
- * completes or the deadline passes.  Signals neither end nor extend the
- * wait (see "Signals").
- *
- * Returns 0, with *ok as for gochan_recv().
- * Errors:
- *  -ETIMEDOUT  the deadline passed first; nothing was taken;
- *  -EFAULT  as gochan_recv(); and the common errors above.
- */
-int gochan_recv_until(int fd, void *elem, bool *ok, int64_t deadline_ns);
 
 /*
  * gochan_close - close the channel, Go's close(c)
@@ -347,9 +338,9 @@ int gochan_stat(int fd, struct gochan_stat *st);
  *  - If some cases are ready (a receive that would not block, including
  *    on a closed channel; a send that would not block; a send on a closed
  *    channel), one of them is chosen uniformly at random.  Else
- *    gochan_select waits for the first to become ready, gochan_try_select
- *    fails with -EAGAIN (Go's "default:"), and gochan_select_until waits
- *    until the deadline.
+ *    gochan_select waits for the first to become ready or for its deadline
+ *    (Go's "case <-time.After(d):"), and gochan_try_select fails with
+ *    -EAGAIN (Go's "default:").
  *  - Each case's buf holds that channel's elem_size bytes (NULL for a
  *    signal channel).  Send values are all read before anything moves.  A
  *    receive buffer is written only when its case runs with ok true, so
@@ -400,16 +391,20 @@ struct gochan_select_result {
 
 /*
  * gochan_select - Go's select: exactly one of @n cases proceeds
- * @cases: @n cases (see "Select" above); may be NULL if @n is 0
- * @n:     0..GOCHAN_SELECT_CASES_MAX; 0 waits forever, as Go's "select {}"
- * @res:   set as struct gochan_select_result says; may be NULL
+ * @cases:       @n cases (see "Select" above); may be NULL if @n is 0
+ * @n:           0..GOCHAN_SELECT_CASES_MAX; 0 waits for the deadline, or
+ *               forever as Go's "select {}"
+ * @res:         set as struct gochan_select_result says; may be NULL
+ * @deadline_ns: when to give up, or GOCHAN_NO_DEADLINE (see "Blocking,
+ *               deadlines")
  *
  * Proceeds with a ready case at once (chosen at random among the ready
- * ones), else blocks until one case can proceed.  Retries on signals (see
- * "Signals").
+ * ones), even if the deadline has passed; else blocks until one case can
+ * proceed or the deadline passes.  Retries on signals (see "Signals").
  *
  * Returns the index of the case that ran (0..@n-1).
  * Errors:
+ *  -ETIMEDOUT  the deadline passed first; nothing moved;
  *  -EPIPE   the chosen case is a send on a closed channel (res->index says
  *           which); nothing was sent (Go would panic here);
  *  -EFAULT  a send case's buf is not readable, or a receive case's buf is
@@ -426,7 +421,7 @@ struct gochan_select_result {
  *  module not loaded ...).  res is not written on these errors.
  */
 int gochan_select(const struct gochan_select_case *cases, unsigned n,
-		  struct gochan_select_result *res);
+		  struct gochan_select_result *res, int64_t deadline_ns);
 
 /*
  * gochan_try_select - gochan_select() that never blocks, Go's select with a
@@ -444,24 +439,6 @@ int gochan_try_select(const struct gochan_select_case *cases, unsigned n,
 		      struct gochan_select_result *res);
 
 /*
- * gochan_select_until - gochan_select() that gives up at a deadline, Go's
- * select with a "case <-time.After(d):"
- * @deadline_ns: absolute CLOCK_MONOTONIC time in nanoseconds
- *
- * A ready case proceeds even if the deadline has already passed; otherwise
- * it waits until a case proceeds or the deadline passes.  With @n == 0 it
- * sleeps until the deadline.  Signals neither end nor extend the wait (see
- * "Signals").
- *
- * Returns the index of the case that ran.
- * Errors:
- *  -ETIMEDOUT  the deadline passed first; nothing moved;
- *  and gochan_select()'s errors.
- */
-int gochan_select_until(const struct gochan_select_case *cases, unsigned n,
-			struct gochan_select_result *res, int64_t deadline_ns);
-
-/*
  * Select sets: a select registered once, run many times
  * ------------------------------------------------------
  * A loop that runs the same select over and over (a server's "for { select
@@ -475,7 +452,7 @@ int gochan_select_until(const struct gochan_select_case *cases, unsigned n,
  *	int set = gochan_selset(cases, 64, GOCHAN_SELSET_CLOEXEC);
  *
  *	for (;;) {
- *		int i = gochan_selset_select(set, &r);	// as gochan_select()
+ *		int i = gochan_selset_select(set, &r, GOCHAN_NO_DEADLINE);
  *		...
  *	}
  *	close(set);
@@ -505,17 +482,15 @@ int gochan_selset(const struct gochan_select_case *cases, unsigned n,
 /*
  * gochan_selset_select - gochan_select() over the cases of set @set
  * gochan_selset_try    - gochan_try_select() likewise
- * gochan_selset_until  - gochan_select_until() likewise
  *
  * Returns the index of the case that ran; errors as the calls they mirror,
  * and -EINVAL (-ENOTTY from the kernel) if @set is not a select set nor a
  * channel.  (On a channel's fd or /dev/gochan, the kernel runs a select
  * with no case: Go's "select {}", which waits forever.)
  */
-int gochan_selset_select(int set, struct gochan_select_result *res);
+int gochan_selset_select(int set, struct gochan_select_result *res,
+			 int64_t deadline_ns);
 int gochan_selset_try(int set, struct gochan_select_result *res);
-int gochan_selset_until(int set, struct gochan_select_result *res,
-			int64_t deadline_ns);
 
 /*
  * Named channels
@@ -729,13 +704,15 @@ int gochan_cancel(int fd, uint64_t key, bool all);
  * goroutine parks; its thread runs other goroutines.  So a goroutine's
  * receive can rendezvous with a send in another process, or with another
  * process's select, on an unbuffered channel.  Outside a goroutine they are
- * the thin calls above.
+ * the thin calls above.  As there, sending, receiving and selecting have one
+ * blocking call each, with a deadline; the forms that never block are the
+ * thin layer's gochan_try_* (they never park either).
  */
 
 /*
- * go_kchan_send / go_kchan_recv - gochan_send_until / gochan_recv_until
- * for goroutines
- * @deadline_ns: CLOCK_MONOTONIC, -1 for none
+ * go_kchan_send / go_kchan_recv - gochan_send() / gochan_recv() for
+ * goroutines
+ * @deadline_ns: as theirs (GOCHAN_NO_DEADLINE: none)
  *
  * Returns what the thin calls return: 0 (recv: *ok true for a value, false
  * once the channel is closed and drained); -EPIPE (send on a closed
@@ -747,10 +724,10 @@ int go_kchan_send(int fd, const void *elem, int64_t deadline_ns);
 int go_kchan_recv(int fd, void *elem, bool *ok, int64_t deadline_ns);
 
 /*
- * go_kchan_select - gochan_select_until for goroutines: the kernel's select,
+ * go_kchan_select - gochan_select() for goroutines: the kernel's select,
  * queued as an io_uring command (cancelled if go_run ends first)
  *
- * Returns as gochan_select_until does (the index; -EPIPE with res->index for
+ * Returns as gochan_select() does (the index; -EPIPE with res->index for
  * a send on a closed channel; -ETIMEDOUT ...).  With n == 0 (Go's
  * "select {}") or a module without io_uring commands, the thread blocks in
  * the kernel's select, bracketed as a system call (go_syscall_enter).
@@ -760,7 +737,7 @@ int go_kchan_select(const struct gochan_select_case *cases, unsigned n,
 
 /*
  * gochan_now_ns - the current CLOCK_MONOTONIC time in nanoseconds, the
- * clock of the _until deadlines.  Cannot fail.
+ * clock of the deadlines.  Cannot fail.
  */
 int64_t gochan_now_ns(void);
 

@@ -77,8 +77,16 @@ GOCHAN_API int gochan_dup(int fd, unsigned flags)
 	return ret;
 }
 
+/* GOCHAN_XFER_DEADLINE or GOCHAN_SELECT_DEADLINE for a deadline, none for
+ * a negative one (GOCHAN_NO_DEADLINE). */
+static unsigned deadline_flag(int64_t deadline_ns, unsigned flag)
+{
+	return deadline_ns >= 0 ? flag : 0;
+}
+
 /*
  * One GOCHAN_IOC_SEND or _RECV, reissued while a signal interrupts it.
+ * @deadline_ns is read only with GOCHAN_XFER_DEADLINE in @flags.
  * @ok is written only on success and only if not NULL.
  */
 static int kchan_xfer(int fd, unsigned long cmd, const void *buf,
@@ -88,7 +96,7 @@ static int kchan_xfer(int fd, unsigned long cmd, const void *buf,
 		.size		= sizeof(x),
 		.flags		= flags,
 		.buf		= (uintptr_t)buf,
-		.deadline_ns	= deadline_ns,
+		.deadline_ns	= flags & GOCHAN_XFER_DEADLINE ? deadline_ns : 0,
 	};
 	int saved = errno;
 	int ret;
@@ -108,15 +116,19 @@ static int kchan_xfer(int fd, unsigned long cmd, const void *buf,
 	return ret;
 }
 
-GOCHAN_API int gochan_send(int fd, const void *elem)
+GOCHAN_API int gochan_send_v0_6(int fd, const void *elem, int64_t deadline_ns)
 {
-	return kchan_xfer(fd, GOCHAN_IOC_SEND, elem, 0, 0, NULL);
+	return kchan_xfer(fd, GOCHAN_IOC_SEND, elem,
+			  deadline_flag(deadline_ns, GOCHAN_XFER_DEADLINE), deadline_ns, NULL);
 }
+GOCHAN_DEFAULT_VERSION(gochan_send_v0_6, gochan_send, LIBGOCHAN_0.6)
 
-GOCHAN_API int gochan_recv(int fd, void *elem, bool *ok)
+GOCHAN_API int gochan_recv_v0_6(int fd, void *elem, bool *ok, int64_t deadline_ns)
 {
-	return kchan_xfer(fd, GOCHAN_IOC_RECV, elem, 0, 0, ok);
+	return kchan_xfer(fd, GOCHAN_IOC_RECV, elem,
+			  deadline_flag(deadline_ns, GOCHAN_XFER_DEADLINE), deadline_ns, ok);
 }
+GOCHAN_DEFAULT_VERSION(gochan_recv_v0_6, gochan_recv, LIBGOCHAN_0.6)
 
 GOCHAN_API int gochan_try_send(int fd, const void *elem)
 {
@@ -128,19 +140,6 @@ GOCHAN_API int gochan_try_recv(int fd, void *elem, bool *ok)
 {
 	return kchan_xfer(fd, GOCHAN_IOC_RECV, elem, GOCHAN_XFER_NONBLOCK, 0,
 			  ok);
-}
-
-GOCHAN_API int gochan_send_until(int fd, const void *elem, int64_t deadline_ns)
-{
-	return kchan_xfer(fd, GOCHAN_IOC_SEND, elem, GOCHAN_XFER_DEADLINE,
-			  deadline_ns, NULL);
-}
-
-GOCHAN_API int gochan_recv_until(int fd, void *elem, bool *ok,
-				 int64_t deadline_ns)
-{
-	return kchan_xfer(fd, GOCHAN_IOC_RECV, elem, GOCHAN_XFER_DEADLINE,
-			  deadline_ns, ok);
 }
 
 /*
@@ -221,9 +220,10 @@ static int kchan_cases_fd(const struct gochan_select_case *cases, unsigned n,
 
 /*
  * One GOCHAN_IOC_SELECT, reissued while a signal interrupts it (the kernel
- * moved nothing then, and the deadline is absolute), on kchan_cases_fd().  @res is written on success and on EPIPE,
- * where the kernel writes index and ok back too.  With @set >= 0 the select
- * is that select set's (@cases NULL, @n 0).
+ * moved nothing then, and the deadline is absolute), on kchan_cases_fd().
+ * @res is written on success and on EPIPE, where the kernel writes index and
+ * ok back too.  With @set >= 0 the select is that select set's (@cases
+ * NULL, @n 0).  @deadline_ns is read only with GOCHAN_SELECT_DEADLINE.
  */
 static int kchan_select(int set, const struct gochan_select_case *cases,
 			unsigned n, struct gochan_select_result *res,
@@ -235,7 +235,7 @@ static int kchan_select(int set, const struct gochan_select_case *cases,
 		.cases		= (uintptr_t)cases,
 		.ncases		= n,
 		.case_size	= set >= 0 ? 0 : sizeof(*cases),
-		.deadline_ns	= deadline_ns,
+		.deadline_ns	= flags & GOCHAN_SELECT_DEADLINE ? deadline_ns : 0,
 	};
 	int saved = errno;
 	bool opened = false;
@@ -272,23 +272,18 @@ out:
 	return ret;
 }
 
-GOCHAN_API int gochan_select(const struct gochan_select_case *cases,
-			     unsigned n, struct gochan_select_result *res)
+GOCHAN_API int gochan_select_v0_6(const struct gochan_select_case *cases, unsigned n,
+				  struct gochan_select_result *res, int64_t deadline_ns)
 {
-	return kchan_select(-1, cases, n, res, 0, 0);
+	return kchan_select(-1, cases, n, res,
+			    deadline_flag(deadline_ns, GOCHAN_SELECT_DEADLINE), deadline_ns);
 }
+GOCHAN_DEFAULT_VERSION(gochan_select_v0_6, gochan_select, LIBGOCHAN_0.6)
 
 GOCHAN_API int gochan_try_select(const struct gochan_select_case *cases,
 				 unsigned n, struct gochan_select_result *res)
 {
 	return kchan_select(-1, cases, n, res, GOCHAN_SELECT_NONBLOCK, 0);
-}
-
-GOCHAN_API int gochan_select_until(const struct gochan_select_case *cases,
-				   unsigned n, struct gochan_select_result *res,
-				   int64_t deadline_ns)
-{
-	return kchan_select(-1, cases, n, res, GOCHAN_SELECT_DEADLINE, deadline_ns);
 }
 
 GOCHAN_API int gochan_selset(const struct gochan_select_case *cases,
@@ -320,27 +315,21 @@ out:
 	return ret;
 }
 
-GOCHAN_API int gochan_selset_select(int set, struct gochan_select_result *res)
+GOCHAN_API int gochan_selset_select_v0_6(int set, struct gochan_select_result *res,
+					 int64_t deadline_ns)
 {
 	if (set < 0)
 		return -EBADF;
-	return kchan_select(set, NULL, 0, res, 0, 0);
+	return kchan_select(set, NULL, 0, res,
+			    deadline_flag(deadline_ns, GOCHAN_SELECT_DEADLINE), deadline_ns);
 }
+GOCHAN_DEFAULT_VERSION(gochan_selset_select_v0_6, gochan_selset_select, LIBGOCHAN_0.6)
 
 GOCHAN_API int gochan_selset_try(int set, struct gochan_select_result *res)
 {
 	if (set < 0)
 		return -EBADF;
 	return kchan_select(set, NULL, 0, res, GOCHAN_SELECT_NONBLOCK, 0);
-}
-
-GOCHAN_API int gochan_selset_until(int set, struct gochan_select_result *res,
-				   int64_t deadline_ns)
-{
-	if (set < 0)
-		return -EBADF;
-	return kchan_select(set, NULL, 0, res, GOCHAN_SELECT_DEADLINE,
-			    deadline_ns);
 }
 
 GOCHAN_API int gochan_close(int fd)
@@ -374,3 +363,66 @@ GOCHAN_API int64_t gochan_now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+/*
+ * The blocking calls as LIBGOCHAN_0.1 to 0.5 had them, for programs linked against those
+ * versions of libgochan.so: without a deadline, and with one in an _until form of their
+ * own, where a negative deadline has passed (in 0.6, it is none). Not in the static
+ * library, nor declared in a header.
+ */
+#ifdef GOCHAN_SHARED
+GOCHAN_API int gochan_send_v0_1(int fd, const void *elem)
+{
+	return kchan_xfer(fd, GOCHAN_IOC_SEND, elem, 0, 0, NULL);
+}
+GOCHAN_COMPAT_VERSION(gochan_send_v0_1, gochan_send, LIBGOCHAN_0.1)
+
+GOCHAN_API int gochan_recv_v0_1(int fd, void *elem, bool *ok)
+{
+	return kchan_xfer(fd, GOCHAN_IOC_RECV, elem, 0, 0, ok);
+}
+GOCHAN_COMPAT_VERSION(gochan_recv_v0_1, gochan_recv, LIBGOCHAN_0.1)
+
+GOCHAN_API int gochan_send_until_v0_1(int fd, const void *elem, int64_t deadline_ns)
+{
+	return kchan_xfer(fd, GOCHAN_IOC_SEND, elem, GOCHAN_XFER_DEADLINE, deadline_ns, NULL);
+}
+GOCHAN_COMPAT_VERSION(gochan_send_until_v0_1, gochan_send_until, LIBGOCHAN_0.1)
+
+GOCHAN_API int gochan_recv_until_v0_1(int fd, void *elem, bool *ok, int64_t deadline_ns)
+{
+	return kchan_xfer(fd, GOCHAN_IOC_RECV, elem, GOCHAN_XFER_DEADLINE, deadline_ns, ok);
+}
+GOCHAN_COMPAT_VERSION(gochan_recv_until_v0_1, gochan_recv_until, LIBGOCHAN_0.1)
+
+GOCHAN_API int gochan_select_v0_2(const struct gochan_select_case *cases, unsigned n,
+				  struct gochan_select_result *res)
+{
+	return kchan_select(-1, cases, n, res, 0, 0);
+}
+GOCHAN_COMPAT_VERSION(gochan_select_v0_2, gochan_select, LIBGOCHAN_0.2)
+
+GOCHAN_API int gochan_select_until_v0_2(const struct gochan_select_case *cases, unsigned n,
+					struct gochan_select_result *res, int64_t deadline_ns)
+{
+	return kchan_select(-1, cases, n, res, GOCHAN_SELECT_DEADLINE, deadline_ns);
+}
+GOCHAN_COMPAT_VERSION(gochan_select_until_v0_2, gochan_select_until, LIBGOCHAN_0.2)
+
+GOCHAN_API int gochan_selset_select_v0_5(int set, struct gochan_select_result *res)
+{
+	if (set < 0)
+		return -EBADF;
+	return kchan_select(set, NULL, 0, res, 0, 0);
+}
+GOCHAN_COMPAT_VERSION(gochan_selset_select_v0_5, gochan_selset_select, LIBGOCHAN_0.5)
+
+GOCHAN_API int gochan_selset_until_v0_5(int set, struct gochan_select_result *res,
+					int64_t deadline_ns)
+{
+	if (set < 0)
+		return -EBADF;
+	return kchan_select(set, NULL, 0, res, GOCHAN_SELECT_DEADLINE, deadline_ns);
+}
+GOCHAN_COMPAT_VERSION(gochan_selset_until_v0_5, gochan_selset_until, LIBGOCHAN_0.5)
+#endif /* GOCHAN_SHARED */

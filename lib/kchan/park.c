@@ -89,7 +89,7 @@ GOCHAN_API int go_kchan_send(int fd, const void *elem, int64_t deadline_ns)
 	if (go_id() == 0) {
 		int saved = _go_errno_get();
 
-		r = deadline_ns < 0 ? gochan_send(fd, elem) : gochan_send_until(fd, elem, deadline_ns);
+		r = gochan_send(fd, elem, deadline_ns);
 		_go_errno_set(saved);
 		return r;
 	}
@@ -111,8 +111,7 @@ GOCHAN_API int go_kchan_recv(int fd, void *elem, bool *ok, int64_t deadline_ns)
 	if (go_id() == 0) {
 		int saved = _go_errno_get();
 
-		r = deadline_ns < 0 ? gochan_recv(fd, elem, ok) :
-				      gochan_recv_until(fd, elem, ok, deadline_ns);
+		r = gochan_recv(fd, elem, ok, deadline_ns);
 		_go_errno_set(saved);
 		return r;
 	}
@@ -166,8 +165,7 @@ GOCHAN_API int go_kchan_select(const struct gochan_select_case *cases, unsigned 
 	int saved = _go_errno_get();
 
 	go_syscall_enter();
-	r = deadline_ns < 0 ? gochan_select(cases, n, res) :
-			      gochan_select_until(cases, n, res, deadline_ns);
+	r = gochan_select(cases, n, res, deadline_ns);
 	go_syscall_exit();
 	_go_errno_set(saved);
 	return r;

@@ -74,7 +74,7 @@ static int cmd_send(const char *name, unsigned producer, unsigned count)
 		return fail("open", name, fd);
 	if (st.elem_size == 0) {		/* a signal channel: no tag */
 		for (unsigned seq = 0; seq < count; seq++) {
-			r = gochan_send(fd, NULL);
+			r = gochan_send(fd, NULL, GOCHAN_NO_DEADLINE);
 			if (r)
 				return fail("send", name, r);
 		}
@@ -90,7 +90,7 @@ static int cmd_send(const char *name, unsigned producer, unsigned count)
 		return 1;
 	for (unsigned seq = 0; seq < count; seq++) {
 		fill(v, st.elem_size, producer, seq);
-		r = gochan_send(fd, v);
+		r = gochan_send(fd, v, GOCHAN_NO_DEADLINE);
 		if (r)
 			return fail("send", name, r);
 	}
@@ -115,7 +115,7 @@ static int cmd_recv(const char *name, unsigned long count)
 		return 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (unsigned long n = 0; !count || n < count; n++) {
-		r = gochan_recv(fd, v, &ok);
+		r = gochan_recv(fd, v, &ok, GOCHAN_NO_DEADLINE);
 		if (r)
 			return fail("recv", name, r);
 		if (!ok)

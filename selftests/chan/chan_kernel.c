@@ -148,7 +148,7 @@ TEST(goroutine_receives_from_a_plain_process)
 		if (pid == 0) {
 			/* a process using plain blocking calls, no scheduler */
 			for (long i = 0; i < s.n; i++)
-				if (gochan_send(s.fd, &i))
+				if (gochan_send(s.fd, &i, GOCHAN_NO_DEADLINE))
 					_exit(1);
 			_exit(gochan_close(s.fd) ? 1 : 0);
 		}
@@ -294,7 +294,7 @@ static void select_main(void *p)
 	s->waited = go_now() - t0;
 	s->r_nb = go_try_select(kc, 2);
 	v = 21;
-	gochan_send(s->kfd[1], &v);
+	gochan_send(s->kfd[1], &v, GOCHAN_NO_DEADLINE);
 	v = 0;
 	s->r_ready = go_select(kc, 2);
 	s->got_ready = v;
@@ -342,7 +342,7 @@ TEST(select_over_kernel_and_mixed_cases)
 		if (read(go_ahead[0], &c, 1) != 1)
 			_exit(2);
 		nanosleep(&ts, NULL);
-		_exit(gochan_send(s.kfd[0], &v) ? 1 : 0);
+		_exit(gochan_send(s.kfd[0], &v, GOCHAN_NO_DEADLINE) ? 1 : 0);
 	}
 	close(go_ahead[0]);
 	s.go_ahead = go_ahead[1];
@@ -467,7 +467,7 @@ static int late_sender(struct rdv *s)
 	long v = 99;
 
 	nanosleep(&ts, NULL);
-	return gochan_send(s->fd, &v) ? 1 : 0;
+	return gochan_send(s->fd, &v, GOCHAN_NO_DEADLINE) ? 1 : 0;
 }
 
 TEST(plain_thread_in_a_mixed_select)
@@ -524,7 +524,7 @@ static int later_sender(struct rdv *s)
 	long v = 98;
 
 	nanosleep(&ts, NULL);
-	return gochan_send(s->fd, &v) ? 1 : 0;
+	return gochan_send(s->fd, &v, GOCHAN_NO_DEADLINE) ? 1 : 0;
 }
 
 TEST(plain_thread_in_a_mixed_select_while_the_scheduler_idles)
@@ -705,7 +705,7 @@ TEST(mixed_select_moves_each_value_once)
 	if (feeder == 0) {
 		for (long i = 0; i < ONCE_N; i++) {
 			once_pace(i);
-			if (gochan_send(s.kin, &i))
+			if (gochan_send(s.kin, &i, GOCHAN_NO_DEADLINE))
 				_exit(1);
 		}
 		_exit(0);
@@ -718,7 +718,7 @@ TEST(mixed_select_moves_each_value_once)
 			bool ok;
 
 			once_pace(i + 1);
-			if (gochan_recv(s.kout, &v, &ok) || !ok || v != i)
+			if (gochan_recv(s.kout, &v, &ok, GOCHAN_NO_DEADLINE) || !ok || v != i)
 				_exit(1);
 		}
 		_exit(0);

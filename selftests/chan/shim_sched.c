@@ -283,11 +283,10 @@ void go_wg_wait(struct go_waitgroup *wg)
 
 int go_kchan_send(int fd, const void *elem, int64_t deadline_ns)
 {
-	return deadline_ns >= 0 ? gochan_send_until(fd, elem, deadline_ns) : gochan_send(fd, elem);
+	return gochan_send(fd, elem, deadline_ns);
 }
 
 int go_kchan_recv(int fd, void *elem, bool *ok, int64_t deadline_ns)
 {
-	return deadline_ns >= 0 ? gochan_recv_until(fd, elem, ok, deadline_ns)
-				: gochan_recv(fd, elem, ok);
+	return gochan_recv(fd, elem, ok, deadline_ns);
 }

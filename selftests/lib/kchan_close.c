@@ -20,9 +20,9 @@ TEST(send_after_close_gives_epipe)
 	ASSERT_EQ(0, gochan_close(fd));
 	errno = ERRNO_CANARY;
 	/* Every send form fails with EPIPE, even with room in the ring. */
-	EXPECT_EQ(-EPIPE, gochan_send(fd, &v));
+	EXPECT_EQ(-EPIPE, gochan_send(fd, &v, GOCHAN_NO_DEADLINE));
 	EXPECT_EQ(-EPIPE, gochan_try_send(fd, &v));
-	EXPECT_EQ(-EPIPE, gochan_send_until(fd, &v, gochan_now_ns() + 1000 * MSEC));
+	EXPECT_EQ(-EPIPE, gochan_send(fd, &v, gochan_now_ns() + 1000 * MSEC));
 	EXPECT_EQ(ERRNO_CANARY, errno);
 	close(fd);
 }
@@ -52,7 +52,7 @@ TEST(receivers_drain_then_see_not_ok)
 	fd = gochan_make(sizeof(v), 4, 0);
 	ASSERT_LE(0, fd);
 	for (v = 10; v < 13; v++)
-		ASSERT_EQ(0, gochan_send(fd, &v));
+		ASSERT_EQ(0, gochan_send(fd, &v, GOCHAN_NO_DEADLINE));
 	ASSERT_EQ(0, gochan_close(fd));
 	ASSERT_EQ(0, gochan_stat(fd, &st));
 	/* stat shows the close and the three elements still buffered. */
@@ -61,7 +61,7 @@ TEST(receivers_drain_then_see_not_ok)
 	/* What was buffered before the close is still received, in order,
 	 * by each receive form. */
 	ok = false;
-	ASSERT_EQ(0, gochan_recv(fd, &v, &ok));
+	ASSERT_EQ(0, gochan_recv(fd, &v, &ok, GOCHAN_NO_DEADLINE));
 	EXPECT_TRUE(ok);
 	EXPECT_EQ(10, v);
 	ok = false;
@@ -69,7 +69,7 @@ TEST(receivers_drain_then_see_not_ok)
 	EXPECT_TRUE(ok);
 	EXPECT_EQ(11, v);
 	ok = false;
-	ASSERT_EQ(0, gochan_recv_until(fd, &v, &ok, gochan_now_ns() + 1000 * MSEC));
+	ASSERT_EQ(0, gochan_recv(fd, &v, &ok, gochan_now_ns() + 1000 * MSEC));
 	EXPECT_TRUE(ok);
 	EXPECT_EQ(12, v);
 	/* Drained: every receive form returns at once with ok = false and
@@ -77,19 +77,19 @@ TEST(receivers_drain_then_see_not_ok)
 	for (int i = 0; i < 2; i++) {
 		v = 0xdead;
 		ok = true;
-		EXPECT_EQ(0, gochan_recv(fd, &v, &ok));
+		EXPECT_EQ(0, gochan_recv(fd, &v, &ok, GOCHAN_NO_DEADLINE));
 		EXPECT_FALSE(ok);
 		ok = true;
 		EXPECT_EQ(0, gochan_try_recv(fd, &v, &ok));
 		EXPECT_FALSE(ok);
 		ok = true;
 		/* Even with a deadline already passed: end-of-channel is ready. */
-		EXPECT_EQ(0, gochan_recv_until(fd, &v, &ok, gochan_now_ns() - 1000 * MSEC));
+		EXPECT_EQ(0, gochan_recv(fd, &v, &ok, 0));
 		EXPECT_FALSE(ok);
 		EXPECT_EQ(0xdead, v);
 	}
 	/* A NULL ok is allowed at end-of-channel too. */
-	EXPECT_EQ(0, gochan_recv(fd, &v, NULL));
+	EXPECT_EQ(0, gochan_recv(fd, &v, NULL, GOCHAN_NO_DEADLINE));
 	close(fd);
 }
 
@@ -110,7 +110,7 @@ TEST(close_wakes_every_blocked_receiver)
 			bool ok = true;
 
 			/* Child: blocks until the close, then ok = false. */
-			if (gochan_recv(fd, &v, &ok))
+			if (gochan_recv(fd, &v, &ok, GOCHAN_NO_DEADLINE))
 				_exit(1);
 			_exit(!ok && v == 0x5555 ? 0 : 2);
 		}
@@ -141,7 +141,7 @@ TEST(close_fails_a_blocked_sender_with_epipe)
 
 		/* Child: no receiver ever comes; the close ends the send with
 		 * EPIPE. */
-		_exit(gochan_send(fd, &v) == -EPIPE ? 0 : 1);
+		_exit(gochan_send(fd, &v, GOCHAN_NO_DEADLINE) == -EPIPE ? 0 : 1);
 	}
 	ASSERT_TRUE(wait_for_waiters(fd, 1, 0));
 	ASSERT_EQ(0, gochan_close(fd));
@@ -196,21 +196,21 @@ TEST(last_sender_gone_closes_the_channel)
 	r = gochan_dup(fd, GOCHAN_DUP_RECV | GOCHAN_DUP_CLOEXEC);
 	ASSERT_LE(0, r);
 	/* ...which can neither send, nor close, nor widen itself. */
-	EXPECT_EQ(-EBADF, gochan_send(r, &v));
+	EXPECT_EQ(-EBADF, gochan_send(r, &v, GOCHAN_NO_DEADLINE));
 	EXPECT_EQ(-EBADF, gochan_close(r));
 	EXPECT_EQ(-EBADF, gochan_dup(r, GOCHAN_DUP_SEND));
 	/* A dup needs a direction. */
 	EXPECT_EQ(-EINVAL, gochan_dup(fd, GOCHAN_DUP_CLOEXEC));
 	EXPECT_EQ(ERRNO_CANARY, errno);
-	ASSERT_EQ(0, gochan_send(fd, &v));
+	ASSERT_EQ(0, gochan_send(fd, &v, GOCHAN_NO_DEADLINE));
 	/* The producer's close(2), not gochan_close(): the channel closes. */
 	close(fd);
 	v = 0;
-	EXPECT_EQ(0, gochan_recv(r, &v, &ok));
+	EXPECT_EQ(0, gochan_recv(r, &v, &ok, GOCHAN_NO_DEADLINE));
 	EXPECT_TRUE(ok);
 	EXPECT_EQ(7, v);
 	/* Drained: end-of-channel, without blocking. */
-	EXPECT_EQ(0, gochan_recv(r, &v, &ok));
+	EXPECT_EQ(0, gochan_recv(r, &v, &ok, GOCHAN_NO_DEADLINE));
 	EXPECT_FALSE(ok);
 	close(r);
 }

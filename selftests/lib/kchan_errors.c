@@ -22,12 +22,12 @@ static void expect_all_fail(struct __test_metadata *_metadata, int fd, int err)
 	int64_t later = gochan_now_ns() + 1000 * MSEC;
 
 	errno = ERRNO_CANARY;
-	EXPECT_EQ(err, gochan_send(fd, &v));
-	EXPECT_EQ(err, gochan_recv(fd, &v, &ok));
+	EXPECT_EQ(err, gochan_send(fd, &v, GOCHAN_NO_DEADLINE));
+	EXPECT_EQ(err, gochan_recv(fd, &v, &ok, GOCHAN_NO_DEADLINE));
 	EXPECT_EQ(err, gochan_try_send(fd, &v));
 	EXPECT_EQ(err, gochan_try_recv(fd, &v, &ok));
-	EXPECT_EQ(err, gochan_send_until(fd, &v, later));
-	EXPECT_EQ(err, gochan_recv_until(fd, &v, &ok, later));
+	EXPECT_EQ(err, gochan_send(fd, &v, later));
+	EXPECT_EQ(err, gochan_recv(fd, &v, &ok, later));
 	EXPECT_EQ(err, gochan_close(fd));
 	EXPECT_EQ(err, gochan_stat(fd, &st));
 	/* None of the failures wrote ok or errno. */
@@ -106,9 +106,9 @@ TEST(bad_send_buffer_gives_efault_and_sends_nothing)
 	ASSERT_LE(0, fd);
 	errno = ERRNO_CANARY;
 	/* Unreadable element: EFAULT, from the blocking and try forms ... */
-	EXPECT_EQ(-EFAULT, gochan_send(fd, bad));
+	EXPECT_EQ(-EFAULT, gochan_send(fd, bad, GOCHAN_NO_DEADLINE));
 	EXPECT_EQ(-EFAULT, gochan_try_send(fd, bad));
-	EXPECT_EQ(-EFAULT, gochan_send(fd, NULL));
+	EXPECT_EQ(-EFAULT, gochan_send(fd, NULL, GOCHAN_NO_DEADLINE));
 	EXPECT_EQ(ERRNO_CANARY, errno);
 	ASSERT_EQ(0, gochan_stat(fd, &st));
 	/* ... and nothing entered the channel. */
@@ -130,10 +130,10 @@ TEST(bad_recv_buffer_gives_efault_and_takes_nothing)
 	ASSERT_NE(NULL, bad);
 	fd = gochan_make(sizeof(v), 2, 0);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, gochan_send(fd, &v));
+	ASSERT_EQ(0, gochan_send(fd, &v, GOCHAN_NO_DEADLINE));
 	errno = ERRNO_CANARY;
 	/* Unwritable destination: EFAULT ... */
-	EXPECT_EQ(-EFAULT, gochan_recv(fd, bad, &ok));
+	EXPECT_EQ(-EFAULT, gochan_recv(fd, bad, &ok, GOCHAN_NO_DEADLINE));
 	EXPECT_EQ(-EFAULT, gochan_try_recv(fd, NULL, &ok));
 	/* ... with ok and errno unwritten ... */
 	EXPECT_FALSE(ok);
@@ -144,7 +144,7 @@ TEST(bad_recv_buffer_gives_efault_and_takes_nothing)
 	EXPECT_EQ(0, st.received);
 	v = 0;
 	/* ... for the next good receive. */
-	EXPECT_EQ(0, gochan_recv(fd, &v, &ok));
+	EXPECT_EQ(0, gochan_recv(fd, &v, &ok, GOCHAN_NO_DEADLINE));
 	EXPECT_TRUE(ok);
 	EXPECT_EQ(5, v);
 	close(fd);
@@ -163,8 +163,8 @@ TEST(signal_channel_ignores_buffer_pointers)
 	ASSERT_LE(0, fd);
 	/* Element size 0: the buffer is never touched, so even an
 	 * inaccessible pointer sends and receives. */
-	EXPECT_EQ(0, gochan_send(fd, bad));
-	EXPECT_EQ(0, gochan_recv(fd, bad, &ok));
+	EXPECT_EQ(0, gochan_send(fd, bad, GOCHAN_NO_DEADLINE));
+	EXPECT_EQ(0, gochan_recv(fd, bad, &ok, GOCHAN_NO_DEADLINE));
 	EXPECT_TRUE(ok);
 	close(fd);
 	munmap(bad, 4096);

@@ -71,7 +71,7 @@ TEST(goroutine_receives_from_another_process)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		for (long i = 0; i < N; i++)
-			if (gochan_send(x.fd, &i))
+			if (gochan_send(x.fd, &i, GOCHAN_NO_DEADLINE))
 				_exit(1);
 		_exit(gochan_close(x.fd) ? 2 : 0);
 	}
@@ -113,7 +113,7 @@ TEST(goroutine_rendezvous_with_select_in_another_process)
 		struct gochan_select_case c = GOCHAN_SEND(x.fd, &v);
 
 		/* blocking select with one send case: it can only meet a real receiver */
-		_exit(gochan_select(&c, 1, NULL) == 0 ? 0 : 1);
+		_exit(gochan_select(&c, 1, NULL, GOCHAN_NO_DEADLINE) == 0 ? 0 : 1);
 	}
 	ASSERT_TRUE(wait_for_waiters(x.fd, 1, 0));
 	ASSERT_EQ(0, run1(recv_one, &x));
@@ -348,7 +348,8 @@ TEST(goroutine_select_meets_a_receiver_in_another_process)
 		bool ok = false;
 
 		/* a plain blocking receive on the second (unbuffered) channel */
-		_exit(gochan_recv(k.fds[1], &v, &ok) == 0 && ok && v == 5 ? 0 : 1);
+		_exit(gochan_recv(k.fds[1], &v, &ok, GOCHAN_NO_DEADLINE) == 0 && ok &&
+		      v == 5 ? 0 : 1);
 	}
 	/* one P: the spinner runs while the select waits queued in the kernel */
 	ASSERT_EQ(0, run1(ksel_main, &k));

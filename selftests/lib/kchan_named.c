@@ -79,7 +79,7 @@ TEST_F(named, create_then_open_shares_the_channel)
 	b = gochan_open_id(self->name, 0, 0, 0, 0, &id2);
 	ASSERT_LE(0, b);
 	EXPECT_EQ(id1, id2);
-	ASSERT_EQ(0, gochan_send(a, &v));
+	ASSERT_EQ(0, gochan_send(a, &v, GOCHAN_NO_DEADLINE));
 	ASSERT_EQ(0, gochan_try_recv(b, &got, &ok));
 	EXPECT_TRUE(ok);
 	EXPECT_EQ(7, got);
@@ -211,7 +211,7 @@ TEST_F(named, unlink_keeps_open_fds_working)
 	EXPECT_EQ(-ENOENT, gochan_open(self->name, 0, 0, 0, 0));
 	EXPECT_EQ(-ENOENT, gochan_unlink(self->name));
 	/* ...the fd is not. */
-	EXPECT_EQ(0, gochan_send(a, &v));
+	EXPECT_EQ(0, gochan_send(a, &v, GOCHAN_NO_DEADLINE));
 	EXPECT_EQ(0, gochan_try_recv(a, &got, &ok));
 	EXPECT_TRUE(ok);
 	EXPECT_EQ(5, got);
@@ -232,7 +232,7 @@ TEST_F(named, listing_parses_each_field)
 	REQUIRE_GOCHAN();
 	a = gochan_open_id(self->name, CREATE_EXCL, 0640, sizeof(v), 5, &id);
 	ASSERT_LE(0, a);
-	ASSERT_EQ(0, gochan_send(a, &v));
+	ASSERT_EQ(0, gochan_send(a, &v, GOCHAN_NO_DEADLINE));
 	ASSERT_EQ(0, gochan_list(find_cb, &f));
 	ASSERT_EQ(1, f.seen);
 	EXPECT_EQ(id, f.info.id);

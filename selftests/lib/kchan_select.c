@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Description: gochan_select / gochan_try_select / gochan_select_until and
+ * Description: gochan_select (with and without a deadline) / gochan_try_select and
  * the GOCHAN_SEND / GOCHAN_RECV builders, through the library: a ready case
  * runs at once; the choice among ready cases is random (roughly: the
  * module's own selftests check uniformity); no ready case is -EAGAIN for
@@ -48,7 +48,7 @@ TEST(ready_recv_case_runs_with_its_value)
 	b = make_chan(sizeof(v), 1);
 	ASSERT_LE(0, a);
 	ASSERT_LE(0, b);
-	ASSERT_EQ(0, gochan_send(b, &in));
+	ASSERT_EQ(0, gochan_send(b, &in, GOCHAN_NO_DEADLINE));
 	{
 		struct gochan_select_case cases[] = {
 			GOCHAN_RECV(a, &v),
@@ -57,22 +57,22 @@ TEST(ready_recv_case_runs_with_its_value)
 
 		errno = ERRNO_CANARY;
 		/* Only b holds a value: case 1 runs, whatever the blocking form. */
-		EXPECT_EQ(1, gochan_select(cases, 2, &res));
+		EXPECT_EQ(1, gochan_select(cases, 2, &res, GOCHAN_NO_DEADLINE));
 		EXPECT_EQ(1, res.index);
 		EXPECT_TRUE(res.ok);
 		EXPECT_EQ(42, v);
 		/* The library did not leave anything in errno. */
 		EXPECT_EQ(ERRNO_CANARY, errno);
 
-		ASSERT_EQ(0, gochan_send(a, &in));
+		ASSERT_EQ(0, gochan_send(a, &in, GOCHAN_NO_DEADLINE));
 		res = RES_CANARY;
 		EXPECT_EQ(0, gochan_try_select(cases, 2, &res));
 		EXPECT_EQ(0, res.index);
 		EXPECT_TRUE(res.ok);
 
-		ASSERT_EQ(0, gochan_send(b, &in));
+		ASSERT_EQ(0, gochan_send(b, &in, GOCHAN_NO_DEADLINE));
 		/* A passed deadline does not stop a ready case; res may be NULL. */
-		EXPECT_EQ(1, gochan_select_until(cases, 2, NULL,
+		EXPECT_EQ(1, gochan_select(cases, 2, NULL,
 						 gochan_now_ns() - 1000 * MSEC));
 		EXPECT_EQ(ERRNO_CANARY, errno);
 	}
@@ -95,7 +95,7 @@ TEST(ready_send_case_runs_and_reports_ok_false)
 	room = make_chan(sizeof(out), 1);
 	ASSERT_LE(0, full);
 	ASSERT_LE(0, room);
-	ASSERT_EQ(0, gochan_send(full, &junk));
+	ASSERT_EQ(0, gochan_send(full, &junk, GOCHAN_NO_DEADLINE));
 	{
 		struct gochan_select_case cases[] = {
 			GOCHAN_SEND(full, &out),
@@ -163,13 +163,13 @@ TEST(duplicate_cases_on_one_channel)
 	REQUIRE_GOCHAN();
 	c = make_chan(sizeof(v), 2);
 	ASSERT_LE(0, c);
-	ASSERT_EQ(0, gochan_send(c, &v));
+	ASSERT_EQ(0, gochan_send(c, &v, GOCHAN_NO_DEADLINE));
 	{
 		struct gochan_select_case cases[] = {
 			GOCHAN_RECV(c, &w),
 			GOCHAN_RECV(c, &w),
 		};
-		int r = gochan_select(cases, 2, &res);
+		int r = gochan_select(cases, 2, &res, GOCHAN_NO_DEADLINE);
 
 		/* Go allows duplicate cases: one of them takes the value. */
 		EXPECT_TRUE(r == 0 || r == 1);
@@ -193,7 +193,7 @@ TEST(try_select_with_nothing_ready_is_eagain)
 	full = make_chan(sizeof(v), 1);
 	ASSERT_LE(0, empty);
 	ASSERT_LE(0, full);
-	ASSERT_EQ(0, gochan_send(full, &junk));
+	ASSERT_EQ(0, gochan_send(full, &junk, GOCHAN_NO_DEADLINE));
 	{
 		struct gochan_select_case cases[] = {
 			GOCHAN_RECV(empty, &w),
@@ -218,7 +218,7 @@ TEST(try_select_with_nothing_ready_is_eagain)
 	close(full);
 }
 
-TEST(select_until_times_out_at_the_deadline)
+TEST(select_times_out_at_the_deadline)
 {
 	struct gochan_select_result res = RES_CANARY;
 	struct gochan_stat st;
@@ -240,7 +240,7 @@ TEST(select_until_times_out_at_the_deadline)
 		deadline = gochan_now_ns() + 50 * MSEC;
 		errno = ERRNO_CANARY;
 		/* Nobody comes: -ETIMEDOUT ... */
-		EXPECT_EQ(-ETIMEDOUT, gochan_select_until(cases, 2, &res, deadline));
+		EXPECT_EQ(-ETIMEDOUT, gochan_select(cases, 2, &res, deadline));
 		now = gochan_now_ns();
 		/* ... not before the deadline and not long after it ... */
 		EXPECT_GE(now, deadline);
@@ -248,7 +248,7 @@ TEST(select_until_times_out_at_the_deadline)
 		EXPECT_EQ(ERRNO_CANARY, errno);
 		/* ... and a passed deadline with nothing ready is -ETIMEDOUT
 		 * too, not -EAGAIN. */
-		EXPECT_EQ(-ETIMEDOUT, gochan_select_until(cases, 2, &res,
+		EXPECT_EQ(-ETIMEDOUT, gochan_select(cases, 2, &res,
 							  now - 1000 * MSEC));
 	}
 	EXPECT_EQ(9, w);
@@ -271,7 +271,7 @@ TEST(zero_cases)
 	EXPECT_EQ(-EAGAIN, gochan_try_select(NULL, 0, NULL));
 	/* "select {}" with a deadline: sleeps until it. */
 	deadline = gochan_now_ns() + 30 * MSEC;
-	EXPECT_EQ(-ETIMEDOUT, gochan_select_until(NULL, 0, NULL, deadline));
+	EXPECT_EQ(-ETIMEDOUT, gochan_select(NULL, 0, NULL, deadline));
 	EXPECT_GE(gochan_now_ns(), deadline);
 }
 
@@ -286,7 +286,7 @@ TEST(closed_channel_recv_case_runs_with_ok_false)
 	closed_fd = make_chan(sizeof(v), 1);
 	ASSERT_LE(0, open_fd);
 	ASSERT_LE(0, closed_fd);
-	ASSERT_EQ(0, gochan_send(closed_fd, &v));
+	ASSERT_EQ(0, gochan_send(closed_fd, &v, GOCHAN_NO_DEADLINE));
 	ASSERT_EQ(0, gochan_close(closed_fd));
 	{
 		struct gochan_select_case cases[] = {
@@ -302,7 +302,7 @@ TEST(closed_channel_recv_case_runs_with_ok_false)
 		 * its buffer untouched; a blocking select does not block. */
 		w = 0;
 		res = RES_CANARY;
-		EXPECT_EQ(1, gochan_select(cases, 2, &res));
+		EXPECT_EQ(1, gochan_select(cases, 2, &res, GOCHAN_NO_DEADLINE));
 		EXPECT_EQ(1, res.index);
 		EXPECT_FALSE(res.ok);
 		EXPECT_EQ(0, w);
@@ -333,7 +333,7 @@ TEST(send_case_on_closed_channel_is_epipe_with_its_index)
 		errno = ERRNO_CANARY;
 		/* The closed channel's send case is the only ready one: the
 		 * select fails as Go's panics, and says which case. */
-		EXPECT_EQ(-EPIPE, gochan_select(cases, 3, &res));
+		EXPECT_EQ(-EPIPE, gochan_select(cases, 3, &res, GOCHAN_NO_DEADLINE));
 		EXPECT_EQ(2, res.index);
 		EXPECT_FALSE(res.ok);
 		EXPECT_EQ(ERRNO_CANARY, errno);
@@ -342,7 +342,7 @@ TEST(send_case_on_closed_channel_is_epipe_with_its_index)
 		EXPECT_EQ(-EPIPE, gochan_try_select(cases, 3, &res));
 		EXPECT_EQ(2, res.index);
 		res = RES_CANARY;
-		EXPECT_EQ(-EPIPE, gochan_select_until(cases, 3, &res,
+		EXPECT_EQ(-EPIPE, gochan_select(cases, 3, &res,
 						      gochan_now_ns() + WAIT_NS));
 		EXPECT_EQ(2, res.index);
 	}
@@ -379,7 +379,7 @@ TEST(close_while_waiting_ends_a_send_case_with_epipe)
 		};
 
 		/* The close wakes the waiting send case: -EPIPE, index 1. */
-		EXPECT_EQ(-EPIPE, gochan_select(cases, 2, &res));
+		EXPECT_EQ(-EPIPE, gochan_select(cases, 2, &res, GOCHAN_NO_DEADLINE));
 		EXPECT_EQ(1, res.index);
 		EXPECT_FALSE(res.ok);
 	}
@@ -408,7 +408,7 @@ TEST(blocking_select_is_woken_by_another_process)
 		/* Child: once the select waits on both, a plain send on b. */
 		if (!wait_for_waiters(a, 0, 1) || !wait_for_waiters(b, 0, 1))
 			_exit(1);
-		_exit(gochan_send(b, &x) ? 2 : 0);
+		_exit(gochan_send(b, &x, GOCHAN_NO_DEADLINE) ? 2 : 0);
 	}
 	{
 		struct gochan_select_case cases[] = {
@@ -417,7 +417,7 @@ TEST(blocking_select_is_woken_by_another_process)
 		};
 
 		/* The unbuffered send hands its value to the waiting case 1. */
-		EXPECT_EQ(1, gochan_select(cases, 2, &res));
+		EXPECT_EQ(1, gochan_select(cases, 2, &res, GOCHAN_NO_DEADLINE));
 		EXPECT_TRUE(res.ok);
 		EXPECT_EQ(8080, vb);
 		/* The other case's buffer was not written. */
@@ -458,7 +458,7 @@ TEST(select_meets_select_across_processes)
 		/* Child: a select that sends on c once the parent waits. */
 		if (!wait_for_waiters(c, 0, 1))
 			_exit(1);
-		_exit(gochan_select_until(cases, 2, &r,
+		_exit(gochan_select(cases, 2, &r,
 					  gochan_now_ns() + WAIT_NS) == 1 ? 0 : 2);
 	}
 	{
@@ -468,7 +468,7 @@ TEST(select_meets_select_across_processes)
 		};
 
 		/* Two selects rendezvous on the unbuffered channel. */
-		EXPECT_EQ(1, gochan_select_until(cases, 2, &res,
+		EXPECT_EQ(1, gochan_select(cases, 2, &res,
 						 gochan_now_ns() + WAIT_NS));
 		EXPECT_TRUE(res.ok);
 		EXPECT_EQ(99, v);
@@ -517,7 +517,7 @@ TEST(signal_is_retried_and_the_deadline_kept)
 		sleep_ns(100 * MSEC);
 		if (!wait_for_waiters(b, 0, 1))
 			_exit(2);
-		_exit(gochan_send(b, &x) ? 3 : 0);
+		_exit(gochan_send(b, &x, GOCHAN_NO_DEADLINE) ? 3 : 0);
 	}
 	{
 		struct gochan_select_case cases[] = {
@@ -527,7 +527,7 @@ TEST(signal_is_retried_and_the_deadline_kept)
 
 		errno = ERRNO_CANARY;
 		/* The select returns the value sent after the signal, not -EINTR. */
-		EXPECT_EQ(1, gochan_select(cases, 2, &res));
+		EXPECT_EQ(1, gochan_select(cases, 2, &res, GOCHAN_NO_DEADLINE));
 		EXPECT_EQ(31337, v);
 		EXPECT_LE(1, handled);
 		EXPECT_EQ(ERRNO_CANARY, errno);
@@ -548,7 +548,7 @@ TEST(signal_is_retried_and_the_deadline_kept)
 			_exit(kill(getppid(), SIGUSR1) ? 2 : 0);
 		}
 		/* Neither ended at the signal nor extended past the deadline. */
-		EXPECT_EQ(-ETIMEDOUT, gochan_select_until(cases, 2, &res, deadline));
+		EXPECT_EQ(-ETIMEDOUT, gochan_select(cases, 2, &res, deadline));
 		now = gochan_now_ns();
 		EXPECT_LE(1, handled);
 		EXPECT_GE(now, deadline);
@@ -574,7 +574,7 @@ TEST(bad_arguments_fail_before_anything_moves)
 	ASSERT_EQ(0, pipe(pipefd));
 	nofd = lowest_free_fd();
 	ASSERT_LE(0, nofd);
-	ASSERT_EQ(0, gochan_send(c, &v));
+	ASSERT_EQ(0, gochan_send(c, &v, GOCHAN_NO_DEADLINE));
 	ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, ro);
 	errno = ERRNO_CANARY;
@@ -633,7 +633,7 @@ TEST(bad_arguments_fail_before_anything_moves)
 		 * value stays in the channel. */
 		struct gochan_select_case cases[] = { GOCHAN_RECV(c, ro) };
 
-		EXPECT_EQ(-EFAULT, gochan_select(cases, 1, &res));
+		EXPECT_EQ(-EFAULT, gochan_select(cases, 1, &res, GOCHAN_NO_DEADLINE));
 		EXPECT_EQ(1, chan_len(c));
 	}
 	/* No failure wrote the result, or errno. */
@@ -688,7 +688,8 @@ TEST(select_set_runs_the_same_select_many_times)
 	b = make_chan(sizeof(out), 1);
 	ASSERT_LE(0, a);
 	ASSERT_LE(0, b);
-	ASSERT_EQ(0, gochan_send(b, &out));	/* b full: case 1 not ready */
+	/* b full: case 1 not ready */
+	ASSERT_EQ(0, gochan_send(b, &out, GOCHAN_NO_DEADLINE));
 	{
 		struct gochan_select_case cases[] = {
 			GOCHAN_RECV(a, &in),
@@ -706,20 +707,20 @@ TEST(select_set_runs_the_same_select_many_times)
 		uint64_t got;
 
 		/* Alternately: a value to receive, then room to send one. */
-		ASSERT_EQ(0, gochan_send(a, &i));
+		ASSERT_EQ(0, gochan_send(a, &i, GOCHAN_NO_DEADLINE));
 		ASSERT_EQ(0, gochan_selset_try(set, &res));
 		ASSERT_TRUE(res.ok);
 		ASSERT_EQ(i, in);
-		ASSERT_EQ(0, gochan_recv(b, &got, NULL));
+		ASSERT_EQ(0, gochan_recv(b, &got, NULL, GOCHAN_NO_DEADLINE));
 		out = 1000 + i;		/* the set sends what buf holds now */
-		ASSERT_EQ(1, gochan_selset_select(set, &res));
+		ASSERT_EQ(1, gochan_selset_select(set, &res, GOCHAN_NO_DEADLINE));
 		ASSERT_FALSE(res.ok);
-		ASSERT_EQ(0, gochan_recv(b, &got, NULL));
+		ASSERT_EQ(0, gochan_recv(b, &got, NULL, GOCHAN_NO_DEADLINE));
 		ASSERT_EQ(1000 + i, got);
-		ASSERT_EQ(0, gochan_send(b, &out));
+		ASSERT_EQ(0, gochan_send(b, &out, GOCHAN_NO_DEADLINE));
 	}
 	/* A deadline with nothing ready. */
-	EXPECT_EQ(-ETIMEDOUT, gochan_selset_until(set, &res, gochan_now_ns() + 20 * MSEC));
+	EXPECT_EQ(-ETIMEDOUT, gochan_selset_select(set, &res, gochan_now_ns() + 20 * MSEC));
 	/* Blocked on the set, woken by another process. */
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -728,9 +729,9 @@ TEST(select_set_runs_the_same_select_many_times)
 
 		if (!wait_for_waiters(a, 0, 1))
 			_exit(1);
-		_exit(gochan_send(a, &x) ? 2 : 0);
+		_exit(gochan_send(a, &x, GOCHAN_NO_DEADLINE) ? 2 : 0);
 	}
-	EXPECT_EQ(0, gochan_selset_select(set, &res));
+	EXPECT_EQ(0, gochan_selset_select(set, &res, GOCHAN_NO_DEADLINE));
 	EXPECT_EQ(99, in);
 	EXPECT_EQ(0, reap(pid));
 	/* Closing a send case's channel: -EPIPE with its index. */
@@ -761,7 +762,7 @@ TEST(select_set_keeps_its_channels_and_polls_readable)
 	ASSERT_LE(0, set);
 	pfd = (struct pollfd){ .fd = set, .events = POLLIN };
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
-	ASSERT_EQ(0, gochan_send(a, &v));
+	ASSERT_EQ(0, gochan_send(a, &v, GOCHAN_NO_DEADLINE));
 	EXPECT_EQ(1, poll(&pfd, 1, 0));
 	close(a);			/* the set keeps the channel */
 	EXPECT_EQ(0, gochan_selset_try(set, &res));
@@ -796,7 +797,7 @@ TEST(select_set_errors)
 		set = gochan_selset(NULL, 0, GOCHAN_SELSET_CLOEXEC);
 		ASSERT_LE(0, set);
 		EXPECT_EQ(-EAGAIN, gochan_selset_try(set, &res));
-		EXPECT_EQ(-ETIMEDOUT, gochan_selset_until(set, &res, gochan_now_ns() + 10 * MSEC));
+		EXPECT_EQ(-ETIMEDOUT, gochan_selset_select(set, &res, gochan_now_ns() + 10 * MSEC));
 		close(set);
 	}
 	/* Not a set (nor a channel). */

@@ -53,9 +53,9 @@ static void signal_blocked_parent(int fd, unsigned senders, unsigned receivers,
 		_exit(3);
 	switch (then) {
 	case THEN_SEND:
-		_exit(gochan_send(fd, &v) ? 4 : 0);
+		_exit(gochan_send(fd, &v, GOCHAN_NO_DEADLINE) ? 4 : 0);
 	case THEN_RECV:
-		_exit(gochan_recv(fd, &v, NULL) || v != 31337 ? 5 : 0);
+		_exit(gochan_recv(fd, &v, NULL, GOCHAN_NO_DEADLINE) || v != 31337 ? 5 : 0);
 	case THEN_NOTHING:
 		_exit(0);
 	}
@@ -79,7 +79,7 @@ TEST(recv_continues_after_a_signal)
 	errno = ERRNO_CANARY;
 	/* The signal does not end the receive: it returns the child's value
 	 * sent after the signal, not -EINTR. */
-	EXPECT_EQ(0, gochan_recv(fd, &v, &ok));
+	EXPECT_EQ(0, gochan_recv(fd, &v, &ok, GOCHAN_NO_DEADLINE));
 	EXPECT_TRUE(ok);
 	EXPECT_EQ(31337, v);
 	/* The handler ran while this process waited. */
@@ -107,7 +107,7 @@ TEST(send_continues_after_a_signal_and_sends_once)
 		signal_blocked_parent(fd, 1, 0, 0, THEN_RECV);
 	/* The interrupted send is retried and completes when the child
 	 * receives. */
-	EXPECT_EQ(0, gochan_send(fd, &v));
+	EXPECT_EQ(0, gochan_send(fd, &v, GOCHAN_NO_DEADLINE));
 	EXPECT_LE(1, handled);
 	/* The child received the value. */
 	EXPECT_EQ(0, reap(pid));
@@ -139,7 +139,7 @@ TEST(signal_neither_ends_nor_extends_a_deadline)
 				      THEN_NOTHING);
 	/* Nobody sends: the wait ends at the deadline with ETIMEDOUT, not
 	 * EINTR at the signal ... */
-	EXPECT_EQ(-ETIMEDOUT, gochan_recv_until(fd, &v, NULL, deadline));
+	EXPECT_EQ(-ETIMEDOUT, gochan_recv(fd, &v, NULL, deadline));
 	now = gochan_now_ns();
 	EXPECT_LE(1, handled);
 	/* ... not before the deadline, and well before the 1.5 s later a

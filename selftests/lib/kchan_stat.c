@@ -82,7 +82,7 @@ TEST(stat_counts_blocked_senders_and_receivers)
 		pids[i] = fork();
 		ASSERT_LE(0, pids[i]);
 		if (pids[i] == 0)
-			_exit(gochan_recv(fd, NULL, NULL) ? 1 : 0);
+			_exit(gochan_recv(fd, NULL, NULL, GOCHAN_NO_DEADLINE) ? 1 : 0);
 	}
 	ASSERT_TRUE(wait_for_waiters(fd, 0, N));
 	ASSERT_EQ(0, gochan_stat(fd, &st));
@@ -94,7 +94,7 @@ TEST(stat_counts_blocked_senders_and_receivers)
 		pids[i] = fork();
 		ASSERT_LE(0, pids[i]);
 		if (pids[i] == 0)
-			_exit(gochan_send(sig, NULL) == -EPIPE ? 0 : 1);
+			_exit(gochan_send(sig, NULL, GOCHAN_NO_DEADLINE) == -EPIPE ? 0 : 1);
 	}
 	ASSERT_TRUE(wait_for_waiters(sig, N, 0));
 	ASSERT_EQ(0, gochan_stat(sig, &st));

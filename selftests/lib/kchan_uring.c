@@ -55,7 +55,7 @@ TEST_F(ring, queued_recv_then_send_from_another_process)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
-		_exit(gochan_send(fd, &w) ? 1 : 0);
+		_exit(gochan_send(fd, &w, GOCHAN_NO_DEADLINE) ? 1 : 0);
 	/* res 1: received, into v. */
 	EXPECT_EQ(1, reap_one(&self->ring, &ud));
 	EXPECT_EQ(7, ud);

@@ -121,7 +121,8 @@ TEST_F(shape, buffered_elements_come_out_in_order)
 	for (unsigned i = 0; i < variant->capacity; i++) {
 		fill(buf, variant->elem_size, i);
 		/* A blocking send with room completes at once. */
-		ASSERT_EQ(0, gochan_send(self->fd, elem_buf(buf, variant->elem_size)));
+		ASSERT_EQ(0, gochan_send(self->fd, elem_buf(buf, variant->elem_size),
+					 GOCHAN_NO_DEADLINE));
 	}
 	ASSERT_EQ(0, gochan_stat(self->fd, &st));
 	/* len counts what is buffered. */
@@ -130,7 +131,8 @@ TEST_F(shape, buffered_elements_come_out_in_order)
 		memset(buf, 0, sizeof(buf));
 		ok = false;
 		errno = ERRNO_CANARY;
-		ASSERT_EQ(0, gochan_recv(self->fd, elem_buf(buf, variant->elem_size), &ok));
+		ASSERT_EQ(0, gochan_recv(self->fd, elem_buf(buf, variant->elem_size), &ok,
+					 GOCHAN_NO_DEADLINE));
 		/* Each receive yields a value, the i-th one sent (FIFO), whole. */
 		EXPECT_TRUE(ok);
 		EXPECT_TRUE(holds(buf, variant->elem_size, i)) TH_LOG("element %u", i);
@@ -160,7 +162,8 @@ TEST_F(shape, round_trip_between_two_processes)
 			bool ok = false;
 
 			memset(buf, 0, sizeof(buf));
-			if (gochan_recv(self->fd, elem_buf(buf, variant->elem_size), &ok))
+			if (gochan_recv(self->fd, elem_buf(buf, variant->elem_size), &ok,
+					GOCHAN_NO_DEADLINE))
 				_exit(1);
 			if (!ok)
 				_exit(2);
@@ -172,7 +175,8 @@ TEST_F(shape, round_trip_between_two_processes)
 	for (unsigned i = 0; i < n; i++) {
 		fill(buf, variant->elem_size, i);
 		/* Every blocking send is taken by the child in time. */
-		ASSERT_EQ(0, gochan_send(self->fd, elem_buf(buf, variant->elem_size)));
+		ASSERT_EQ(0, gochan_send(self->fd, elem_buf(buf, variant->elem_size),
+					 GOCHAN_NO_DEADLINE));
 	}
 	/* The child got all n elements, in order and intact. */
 	EXPECT_EQ(0, reap(pid));
@@ -192,7 +196,8 @@ TEST_F(shape, send_blocks_while_full_until_a_receive)
 	SHAPE_READY();
 	for (unsigned i = 0; i < variant->capacity; i++) {
 		fill(buf, variant->elem_size, i);
-		ASSERT_EQ(0, gochan_send(self->fd, elem_buf(buf, variant->elem_size)));
+		ASSERT_EQ(0, gochan_send(self->fd, elem_buf(buf, variant->elem_size),
+					 GOCHAN_NO_DEADLINE));
 	}
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -201,14 +206,15 @@ TEST_F(shape, send_blocks_while_full_until_a_receive)
 		 * one element to let it through. */
 		if (!wait_for_waiters(self->fd, 1, 0))
 			_exit(1);
-		if (gochan_recv(self->fd, elem_buf(buf, variant->elem_size), NULL))
+		if (gochan_recv(self->fd, elem_buf(buf, variant->elem_size), NULL,
+				GOCHAN_NO_DEADLINE))
 			_exit(2);
 		_exit(holds(buf, variant->elem_size, 0) ? 0 : 3);
 	}
 	fill(buf, variant->elem_size, variant->capacity);
 	/* The channel is full (unbuffered: no receiver): this send blocks
 	 * until the child receives, then succeeds. */
-	EXPECT_EQ(0, gochan_send(self->fd, elem_buf(buf, variant->elem_size)));
+	EXPECT_EQ(0, gochan_send(self->fd, elem_buf(buf, variant->elem_size), GOCHAN_NO_DEADLINE));
 	/* The child saw this process blocked and received the oldest element. */
 	EXPECT_EQ(0, reap(pid));
 	ASSERT_EQ(0, gochan_stat(self->fd, &st));
@@ -233,12 +239,14 @@ TEST_F(shape, recv_blocks_until_a_send)
 		if (!wait_for_waiters(self->fd, 0, 1))
 			_exit(1);
 		fill(buf, variant->elem_size, 77);
-		_exit(gochan_send(self->fd, elem_buf(buf, variant->elem_size)) ? 2 : 0);
+		_exit(gochan_send(self->fd, elem_buf(buf, variant->elem_size),
+				  GOCHAN_NO_DEADLINE) ? 2 : 0);
 	}
 	memset(buf, 0, sizeof(buf));
 	/* Nothing is buffered: the receive blocks until the child sends, then
 	 * yields that element. */
-	EXPECT_EQ(0, gochan_recv(self->fd, elem_buf(buf, variant->elem_size), &ok));
+	EXPECT_EQ(0, gochan_recv(self->fd, elem_buf(buf, variant->elem_size), &ok,
+				 GOCHAN_NO_DEADLINE));
 	EXPECT_TRUE(ok);
 	EXPECT_TRUE(holds(buf, variant->elem_size, 77));
 	/* The child saw this process blocked and its send succeeded. */
@@ -256,13 +264,15 @@ TEST_F(shape, try_forms_meet_a_blocked_peer)
 	/* Fill the ring, so a further send blocks in every shape. */
 	for (unsigned i = 0; i < variant->capacity; i++) {
 		fill(buf, variant->elem_size, i);
-		ASSERT_EQ(0, gochan_send(self->fd, elem_buf(buf, variant->elem_size)));
+		ASSERT_EQ(0, gochan_send(self->fd, elem_buf(buf, variant->elem_size),
+					 GOCHAN_NO_DEADLINE));
 	}
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		fill(buf, variant->elem_size, variant->capacity);
-		_exit(gochan_send(self->fd, elem_buf(buf, variant->elem_size)) ? 1 : 0);
+		_exit(gochan_send(self->fd, elem_buf(buf, variant->elem_size),
+				  GOCHAN_NO_DEADLINE) ? 1 : 0);
 	}
 	ASSERT_TRUE(wait_for_waiters(self->fd, 1, 0));
 	/* With a sender blocked, every element is takeable without blocking,
@@ -302,11 +312,11 @@ TEST(blocking_calls_ignore_the_file_nonblock_flag)
 
 		if (!wait_for_waiters(fd, 0, 1))
 			_exit(1);
-		_exit(gochan_send(fd, &x) ? 2 : 0);
+		_exit(gochan_send(fd, &x, GOCHAN_NO_DEADLINE) ? 2 : 0);
 	}
 	/* gochan_recv blocks regardless of O_NONBLOCK (the uapi passes
 	 * blocking per call) and gets the child's value. */
-	EXPECT_EQ(0, gochan_recv(fd, &v, &ok));
+	EXPECT_EQ(0, gochan_recv(fd, &v, &ok, GOCHAN_NO_DEADLINE));
 	EXPECT_TRUE(ok);
 	EXPECT_EQ(0x0123456789abcdefull, v);
 	EXPECT_EQ(0, reap(pid));

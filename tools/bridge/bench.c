@@ -290,7 +290,7 @@ static void *bridge_producer(void *arg)
 		int r;
 
 		stamp(v);
-		r = gochan_send(fd, v);
+		r = gochan_send(fd, v, GOCHAN_NO_DEADLINE);
 		if (r)
 			die("send", strerror(-r));
 	}
@@ -327,7 +327,7 @@ static int bridge(void)
 	pthread_barrier_wait(&start);
 	t0 = gochan_now_ns();
 	for (unsigned long i = 0; i < count; i++) {
-		if (gochan_recv(fd, v, &ok) || !ok)
+		if (gochan_recv(fd, v, &ok, GOCHAN_NO_DEADLINE) || !ok)
 			die("recv", recv_name);
 		lat[i] = age(v);
 	}
@@ -349,9 +349,9 @@ static int bridge_rtt(void)
 	t0 = gochan_now_ns();
 	for (unsigned long i = 0; i < count; i++) {
 		stamp(v);
-		if (gochan_send(out, v))
+		if (gochan_send(out, v, GOCHAN_NO_DEADLINE))
 			die("send", send_name);
-		if (gochan_recv(in, v, &ok) || !ok)
+		if (gochan_recv(in, v, &ok, GOCHAN_NO_DEADLINE) || !ok)
 			die("recv", recv_name);
 		lat[i] = age(v);
 	}

@@ -411,7 +411,7 @@ static void deliver(struct in *in)
 			deadline = now_ms() + SLICE_MS;
 			if (deadline > in->next_heartbeat)
 				deadline = in->next_heartbeat;
-			r = gochan_send_until(m->fd, val, deadline * 1000000LL);
+			r = gochan_send(m->fd, val, deadline * 1000000LL);
 			if (r == -ETIMEDOUT)
 				continue;
 		}

@@ -182,8 +182,8 @@ static void gather(struct out *o)
 
 	if (o->room < limit)
 		limit = o->room;
-	r = gochan_recv_until(m->fd, o->vals, &ok, gochan_now_ns() +
-			      RECV_SLICE_MS * 1000000LL);
+	r = gochan_recv(m->fd, o->vals, &ok, gochan_now_ns() +
+			RECV_SLICE_MS * 1000000LL);
 	if (r == -ETIMEDOUT)
 		return;
 	if (r < 0) {

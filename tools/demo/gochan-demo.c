@@ -74,7 +74,7 @@ static int make(const char *name, unsigned int elem_size, unsigned int cap)
 
 static void send_or_die(const char *name, int fd, const void *elem)
 {
-	int err = gochan_send(fd, elem);
+	int err = gochan_send(fd, elem, GOCHAN_NO_DEADLINE);
 
 	if (err)
 		die("send on %s: %s", name, strerror(-err));
@@ -84,7 +84,7 @@ static void send_or_die(const char *name, int fd, const void *elem)
 static void recv_or_die(const char *name, int fd, void *elem)
 {
 	bool ok;
-	int err = gochan_recv(fd, elem, &ok);
+	int err = gochan_recv(fd, elem, &ok, GOCHAN_NO_DEADLINE);
 
 	if (err)
 		die("receive on %s: %s", name, strerror(-err));
@@ -325,7 +325,7 @@ static int scm_child(int sock)
 	send_or_die("replies", fds[1], buf);
 
 	for (;;) {
-		int err = gochan_recv(fds[0], buf, &ok);
+		int err = gochan_recv(fds[0], buf, &ok, GOCHAN_NO_DEADLINE);
 
 		if (err)
 			die("receive on requests: %s", strerror(-err));
@@ -406,7 +406,7 @@ static void section_scm(void)
 	}
 	if (gochan_close(requests))
 		die("closing requests");
-	err = gochan_recv(replies, buf, &ok);
+	err = gochan_recv(replies, buf, &ok, GOCHAN_NO_DEADLINE);
 	if (err || ok)
 		die("replies: expected end-of-channel, got %s", err ? strerror(-err) : "a value");
 	say("parent closed requests; the child saw it, closed replies and exited.");
@@ -619,7 +619,7 @@ static void section_select_set(void)
 		die("gochan_selset: %s", strerror(-set));
 	pid = spawn(set_feeder, NULL);
 	for (int i = 0; i < 3; i++) {
-		ret = gochan_selset_select(set, &res);
+		ret = gochan_selset_select(set, &res, GOCHAN_NO_DEADLINE);
 		if (ret != many_fed[i] || !res.ok || v != (uint64_t)(1000 + ret))
 			die("set select: %s (case %d, value %llu)", errname(ret < 0 ? ret : 0),
 			    ret, (unsigned long long)v);
@@ -661,7 +661,7 @@ static void section_select(void)
 	cases[0] = GOCHAN_RECV(orders, &e);
 	cases[1] = GOCHAN_RECV(alerts, &e);
 	while (n > 0) {
-		ret = gochan_select(cases, n, &res);
+		ret = gochan_select(cases, n, &res, GOCHAN_NO_DEADLINE);
 		if (ret < 0)
 			die("gochan_select: %s", strerror(-ret));
 		ch = which[ret];
@@ -696,11 +696,12 @@ static void section_select(void)
 		struct gochan_select_case one[] = { GOCHAN_RECV(idle, NULL) };
 
 		t0 = now_ns();
-		ret = gochan_select_until(one, 1, &res, t0 + 150 * MS);
+		ret = gochan_select(one, 1, &res, t0 + 150 * MS);
 		ms = (now_ns() - t0) / MS;
 		if (ret != -ETIMEDOUT || ms < 150)
-			die("select_until: %s after %lld ms", errname(ret), (long long)ms);
-		say("  nobody sends on idle: gochan_select_until() fails with %s after %lld ms",
+			die("select with a deadline: %s after %lld ms", errname(ret),
+			    (long long)ms);
+		say("  nobody sends on idle: a timed gochan_select() fails with %s after %lld ms",
 		    errname(ret), (long long)ms);
 
 		ret = gochan_try_select(one, 1, &res);
@@ -710,10 +711,10 @@ static void section_select(void)
 
 		pid = spawn(idle_poker, NULL);
 		t0 = now_ns();
-		ret = gochan_select_until(one, 1, &res, t0 + 5000 * MS);
+		ret = gochan_select(one, 1, &res, t0 + 5000 * MS);
 		ms = (now_ns() - t0) / MS;
 		if (ret != 0 || !res.ok)
-			die("select_until with a sender: %s", errname(ret));
+			die("select with a deadline and a sender: %s", errname(ret));
 		say("  a child signals idle 100 ms in: the 5 s select returns case %d after %lld ms",
 		    ret, (long long)ms);
 		reap(pid);
@@ -733,7 +734,7 @@ static void worker(void *arg)
 {
 	int who = (int)(intptr_t)arg;
 	bool ok = true;
-	int err = gochan_recv(quit, NULL, &ok);
+	int err = gochan_recv(quit, NULL, &ok, GOCHAN_NO_DEADLINE);
 
 	report(who, err, ok, "worker %d woke up: GOCHAN_IOC_RECV returned ok = %d",
 	       who, ok);
@@ -747,7 +748,7 @@ static void queue_sender(void *arg)
 	(void)arg;
 	while (!err) {
 		snprintf(v, sizeof(v), "q%d", sent + 1);
-		err = gochan_send(queue, v);
+		err = gochan_send(queue, v, GOCHAN_NO_DEADLINE);
 		if (!err)
 			sent++;
 	}
@@ -830,7 +831,7 @@ static void section_close(void)
 		say("%s", r[0].text);
 		reap(pid);
 	}
-	err = gochan_send(queue, v);
+	err = gochan_send(queue, v, GOCHAN_NO_DEADLINE);
 	say("parent: a late send fails with %s", errname(err));
 	if (err != -EPIPE)
 		die("a send on a closed channel returned %d", err);

@@ -148,7 +148,7 @@ void report(int who, int err, int64_t value, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r.text, sizeof(r.text), fmt, ap);
 	va_end(ap);
-	ret = gochan_send(report_fd, &r);
+	ret = gochan_send(report_fd, &r, GOCHAN_NO_DEADLINE);
 	if (ret)
 		die("sending a report: %s", strerror(-ret));
 }
@@ -157,7 +157,7 @@ void report(int who, int err, int64_t value, const char *fmt, ...)
 void next_report(struct report *r)
 {
 	bool ok;
-	int ret = gochan_recv(report_fd, r, &ok);
+	int ret = gochan_recv(report_fd, r, &ok, GOCHAN_NO_DEADLINE);
 
 	if (ret)
 		die("receiving a report: %s", strerror(-ret));

@@ -152,8 +152,7 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 
 /* Options common to send and recv. */
 struct wait_opts {
-	bool	timed;
-	int64_t	deadline_ns;
+	int64_t	deadline_ns;	/* GOCHAN_NO_DEADLINE without -t */
 	bool	try;		/* -t 0 */
 };
 
@@ -164,7 +163,6 @@ static int parse_timeout(const char *arg, struct wait_opts *w)
 	/* At most ~31 years: now + ms stays far from INT64_MAX ns. */
 	if (!parse_uint(arg, 1000000000000UL, &ms))
 		return usage_error("-t wants milliseconds, not '%s'", arg);
-	w->timed = true;
 	w->try = ms == 0;
 	w->deadline_ns = gochan_now_ns() + (int64_t)ms * 1000000;
 	return EXIT_DONE;
@@ -389,7 +387,7 @@ static unsigned char elem[GOCHAN_ELEM_SIZE_MAX];
 
 static int cmd_send(int argc, char **argv)
 {
-	struct wait_opts w = { 0 };
+	struct wait_opts w = { .deadline_ns = GOCHAN_NO_DEADLINE };
 	struct gochan_stat st;
 	size_t len = 0;
 	int opt, fd, ret;
@@ -417,16 +415,14 @@ static int cmd_send(int argc, char **argv)
 
 	if (w.try)
 		ret = gochan_try_send(fd, elem);
-	else if (w.timed)
-		ret = gochan_send_until(fd, elem, w.deadline_ns);
 	else
-		ret = gochan_send(fd, elem);
+		ret = gochan_send(fd, elem, w.deadline_ns);
 	return ret ? fail(ret, argv[optind]) : EXIT_DONE;
 }
 
 static int cmd_recv(int argc, char **argv)
 {
-	struct wait_opts w = { 0 };
+	struct wait_opts w = { .deadline_ns = GOCHAN_NO_DEADLINE };
 	struct gochan_stat st;
 	bool raw = false, ok;
 	size_t len;
@@ -449,10 +445,8 @@ static int cmd_recv(int argc, char **argv)
 
 	if (w.try)
 		ret = gochan_try_recv(fd, elem, &ok);
-	else if (w.timed)
-		ret = gochan_recv_until(fd, elem, &ok, w.deadline_ns);
 	else
-		ret = gochan_recv(fd, elem, &ok);
+		ret = gochan_recv(fd, elem, &ok, w.deadline_ns);
 	if (ret)
 		return fail(ret, argv[optind]);
 	if (!ok)
@@ -478,7 +472,7 @@ static int cmd_select(int argc, char **argv)
 {
 	struct gochan_select_result res;
 	struct gochan_select_case *cases;
-	struct wait_opts w = { 0 };
+	struct wait_opts w = { .deadline_ns = GOCHAN_NO_DEADLINE };
 	unsigned char **sendbuf;
 	struct gochan_stat *st;
 	unsigned n, i;
@@ -546,10 +540,8 @@ static int cmd_select(int argc, char **argv)
 
 	if (w.try)
 		ret = gochan_try_select(cases, n, &res);
-	else if (w.timed)
-		ret = gochan_select_until(cases, n, &res, w.deadline_ns);
 	else
-		ret = gochan_select(cases, n, &res);
+		ret = gochan_select(cases, n, &res, w.deadline_ns);
 	if (ret == -EPIPE) {
 		printf("%u\n", res.index);
 		fflush(stdout);
