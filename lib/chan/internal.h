@@ -228,9 +228,13 @@ bool _go_selwait_claim(struct selwait *sw, int fired);
 
 /* ---- lib/kchan/chan.c: the kernel channels' kind ----------------------------------------- */
 
+/* The kernel kind's _go_chan_send / _go_chan_recv: go_kchan_send / go_kchan_recv (block,
+ * deadline: -1 none) or gochan_try_send / gochan_try_recv on c->fd, with go_chan's rules
+ * for a receive (elem may be NULL; the zero value at end-of-channel). */
 int _go_kchan_send(struct go_chan *c, const void *elem, bool block, int64_t deadline);
 int _go_kchan_recv(struct go_chan *c, void *elem, bool *ok, bool block, int64_t deadline);
-int _go_kchan_try(struct go_select_case *cs);   /* 0 done, -EAGAIN, -errno */
+/* A select's pass 1 on a kernel case: 0 done (cs->ok set), -EAGAIN, -errno. */
+int _go_kchan_try(struct go_select_case *cs);
 
 /* ---- lib/kchan/select.c: the kernel channels' cases of a select --------------------------- */
 

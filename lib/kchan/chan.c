@@ -2,12 +2,11 @@
 /*
  * lib/kchan/chan.c - the channel API over kernel channel fds (<gochan/kchan.h>).
  *
- * Every operation first tries the kernel's non-blocking form (one ioctl). When it would block,
- * go_kchan_send / go_kchan_recv (<gochan/kchan.h>) queue it inside the kernel channel as an
- * io_uring command and park the goroutine: it waits in the channel as a blocked thread would
- * (so it can meet another process's send, receive or select on an unbuffered channel), and
- * its thread runs other goroutines. (With a module lacking the commands, the scheduler falls
- * back to non-blocking tries and go_poll.)
+ * A blocking operation is the goroutine layer's go_kchan_send / go_kchan_recv (park.c: the
+ * kernel's non-blocking form first, then the operation queued inside the kernel channel as
+ * an io_uring command while the goroutine parks); a non-blocking one is the thin layer's
+ * gochan_try_send / gochan_try_recv. This file adds what go_chan promises beyond them: a
+ * receive may discard the value (elem NULL), and end-of-channel yields the zero value.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -63,13 +62,7 @@ static void *scratch_get(struct scratch *s, struct go_chan *c, void *elem)
 
 int _go_kchan_send(struct go_chan *c, const void *elem, bool block, int64_t deadline)
 {
-	int r = gochan_try_send(c->fd, elem);
-
-	if (r != -EAGAIN || !block)
-		return r;
-	if (deadline >= 0 && go_now() >= deadline)
-		return -ETIMEDOUT;
-	return go_kchan_send(c->fd, elem, deadline);
+	return block ? go_kchan_send(c->fd, elem, deadline) : gochan_try_send(c->fd, elem);
 }
 
 int _go_kchan_recv(struct go_chan *c, void *elem, bool *ok, bool block, int64_t deadline)
@@ -81,13 +74,7 @@ int _go_kchan_recv(struct go_chan *c, void *elem, bool *ok, bool block, int64_t 
 
 	if (!buf && c->elem_size)
 		return -ENOMEM;
-	r = gochan_try_recv(c->fd, buf, &got);
-	if (r == -EAGAIN && block) {
-		if (deadline >= 0 && go_now() >= deadline)
-			r = -ETIMEDOUT;
-		else
-			r = go_kchan_recv(c->fd, buf, &got, deadline);
-	}
+	r = block ? go_kchan_recv(c->fd, buf, &got, deadline) : gochan_try_recv(c->fd, buf, &got);
 	if (r == 0) {
 		if (!got)
 			_go_chan_zero(c, elem);

@@ -5,7 +5,8 @@
  * poller's struct go_ucmd) and park the goroutine until it completes, as a blocked thread
  * waits there, so it meets another process's send, receive or select, on an unbuffered
  * channel too; its thread runs other goroutines meanwhile. The thin layer (kchan.c) blocks
- * the thread instead.
+ * the thread instead. A send or receive first tries the kernel's non-blocking form: what
+ * can complete at once costs one ioctl.
  *
  * Outside a goroutine these are the thin layer's calls. Without io_uring commands (no
  * io_uring, or a module without them: _go_kcmd_missing) a goroutine tries without blocking
@@ -67,19 +68,26 @@ static int kxfer_wait(int fd, uint32_t cmd_op, const void *buf, int64_t deadline
 	return _go_netpoll_ucmd_wait(&uc, reason);
 }
 
-/* Without io_uring commands: try without blocking, park on the fd's readiness, again. */
+/* Without io_uring commands, after a try that would block: park on the fd's readiness, try
+ * again without blocking. */
 static int kchan_poll_loop(int fd, bool send, const void *selem, void *relem, bool *ok,
 			   int64_t deadline_ns)
 {
 	for (;;) {
-		int r = send ? gochan_try_send(fd, selem) : gochan_try_recv(fd, relem, ok);
+		int r = go_poll(fd, send ? POLLOUT : POLLIN, deadline_ns);
 
-		if (r != -EAGAIN)
-			return r;
-		r = go_poll(fd, send ? POLLOUT : POLLIN, deadline_ns);
 		if (r < 0)
 			return r;
+		r = send ? gochan_try_send(fd, selem) : gochan_try_recv(fd, relem, ok);
+		if (r != -EAGAIN)
+			return r;
 	}
+}
+
+/* Past the deadline (none if negative), after a try that would block. */
+static bool deadline_passed(int64_t deadline_ns)
+{
+	return deadline_ns >= 0 && gochan_now_ns() >= deadline_ns;
 }
 
 GOCHAN_API int go_kchan_send(int fd, const void *elem, int64_t deadline_ns)
@@ -93,6 +101,12 @@ GOCHAN_API int go_kchan_send(int fd, const void *elem, int64_t deadline_ns)
 		_go_errno_set(saved);
 		return r;
 	}
+	/* What can be done at once costs one ioctl, not a queued command and a park. */
+	r = gochan_try_send(fd, elem);
+	if (r != -EAGAIN)
+		return r;
+	if (deadline_passed(deadline_ns))
+		return -ETIMEDOUT;
 	if (!load_relaxed(&kcmd_unsupported)) {
 		r = kxfer_wait(fd, GOCHAN_IOC_SEND, elem, deadline_ns, "chan send (kernel)");
 		if (r != -ENOSYS && !_go_kcmd_missing(r))
@@ -115,6 +129,11 @@ GOCHAN_API int go_kchan_recv(int fd, void *elem, bool *ok, int64_t deadline_ns)
 		_go_errno_set(saved);
 		return r;
 	}
+	r = gochan_try_recv(fd, elem, ok);
+	if (r != -EAGAIN)
+		return r;
+	if (deadline_passed(deadline_ns))
+		return -ETIMEDOUT;
 	if (!load_relaxed(&kcmd_unsupported)) {
 		r = kxfer_wait(fd, GOCHAN_IOC_RECV, elem, deadline_ns, "chan receive (kernel)");
 		if (r != -ENOSYS && !_go_kcmd_missing(r)) {
