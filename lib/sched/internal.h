@@ -340,8 +340,7 @@ int _go_stacks_init(uint64_t stack_max);
 struct go_g *_go_stack_alloc(void);
 /* Check the canary zones of g's region: the one below its stack (unguarded stacks: its own
  * overflow) and the one at its top (below an unguarded region: the overflow of the goroutine
- * above); aborts on overflow. */
-void _go_stack_check(struct go_g *g);
+ * above); aborts on overflow. _go_stack_check_fast (below) calls it when g has one. */
 void _go_stack_check_slow(struct go_g *g);
 /* Release every stack's pages but its G's (go_run's end). */
 void _go_stacks_release_all(void);
@@ -373,7 +372,7 @@ static inline void _go_timers_check(void)
 	if (load_acquire(&_go_timers_earliest) != INT64_MAX)
 		_go_timers_run(_go_nanotime());
 }
-uint32_t _go_timers_count(void);
+bool _go_timers_pending(void);	/* a timer is pending */
 
 /* ---- netpoll.c: io_uring ------------------------------------------------------------------- */
 

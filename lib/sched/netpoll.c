@@ -348,7 +348,7 @@ static bool pollop_arm(struct go_g *g, void *arg)
 	return pollop_submit(op);
 }
 
-static int wait_op(struct pollop *op, const char *reason)
+static int pollop_wait(struct pollop *op, const char *reason)
 {
 	op->res = 0;
 	go_park(pollop_arm, op, reason);
@@ -365,7 +365,7 @@ GOCHAN_API int go_poll(int fd, short events, int64_t deadline_ns)
 	if (_go_curg && np.ok && (deadline_ns < 0 || deadline_ns > _go_nanotime())) {
 		/* The switch saves and restores the goroutine's errno; io_uring_submit runs on
 		 * the scheduler's stack. */
-		r = wait_op(&op, "IO wait");
+		r = pollop_wait(&op, "IO wait");
 		return r == -ECANCELED ? -ETIMEDOUT : r;
 	}
 	/* Outside a goroutine, without io_uring, or past the deadline: poll(2), bracketed.
@@ -387,7 +387,7 @@ GOCHAN_API int go_poll(int fd, short events, int64_t deadline_ns)
 	return r;
 }
 
-static ssize_t rw(enum pollop_kind kind, int fd, void *buf, size_t len)
+static ssize_t pollop_rw(enum pollop_kind kind, int fd, void *buf, size_t len)
 {
 	struct pollop op = { .kind = kind, .fd = fd, .buf = buf, .deadline = -1 };
 	ssize_t r;
@@ -396,7 +396,7 @@ static ssize_t rw(enum pollop_kind kind, int fd, void *buf, size_t len)
 		len = 0x7ffff000;	/* what read(2) does too */
 	op.len = len;
 	if (_go_curg && np.ok)
-		return wait_op(&op, kind == OP_READ ? "IO wait (read)" : "IO wait (write)");
+		return pollop_wait(&op, kind == OP_READ ? "IO wait (read)" : "IO wait (write)");
 
 	int saved = _go_errno_get();
 
@@ -410,12 +410,12 @@ static ssize_t rw(enum pollop_kind kind, int fd, void *buf, size_t len)
 
 GOCHAN_API ssize_t go_read(int fd, void *buf, size_t len)
 {
-	return rw(OP_READ, fd, buf, len);
+	return pollop_rw(OP_READ, fd, buf, len);
 }
 
 GOCHAN_API ssize_t go_write(int fd, const void *buf, size_t len)
 {
-	return rw(OP_WRITE, fd, (void *)buf, len);
+	return pollop_rw(OP_WRITE, fd, (void *)buf, len);
 }
 
 /* ---- io_uring commands (lib/kchan) --------------------------------------------------------- */
@@ -427,7 +427,7 @@ int _go_netpoll_ucmd_wait(const struct go_ucmd *uc, const char *reason)
 	if (!np.ok)
 		return -ENOSYS;
 	op.uc.done = NULL;
-	return wait_op(&op, reason);
+	return pollop_wait(&op, reason);
 }
 
 int _go_netpoll_ucmd_submit(const struct go_ucmd *uc)

@@ -465,7 +465,7 @@ void _go_handoffp(struct go_p *p)
 		return;
 	}
 	/* Timers and fds need someone to wait for them. */
-	if ((_go_timers_count() || _go_netpoll_waiters()) && !load_relaxed(&_go_netpoll_blocked)) {
+	if ((_go_timers_pending() || _go_netpoll_waiters()) && !load_relaxed(&_go_netpoll_blocked)) {
 		_go_startm(p, false);
 		return;
 	}
@@ -523,7 +523,7 @@ static void checkdead_locked(void)
 		return;		/* some M runs, polls or is in a system call */
 	if (_go_ngoroutines() <= 0 || sched.runqsize)
 		return;
-	if (_go_timers_count() || _go_netpoll_waiters())
+	if (_go_timers_pending() || _go_netpoll_waiters())
 		return;
 	fprintf(stderr, "gochan: all goroutines are asleep - deadlock!\n");
 	_go_print_goroutines(stderr);
@@ -705,7 +705,7 @@ top:
 	}
 
 	/* Wait in the poller for fds and the next timer, if nobody else does. */
-	if ((_go_netpoll_waiters() || _go_timers_count()) && cas(&_go_netpoll_blocked, 0u, 1u)) {
+	if ((_go_netpoll_waiters() || _go_timers_pending()) && cas(&_go_netpoll_blocked, 0u, 1u)) {
 		int64_t next = _go_timers_next(), delay = -1;
 
 		if (next >= 0) {
@@ -1116,7 +1116,7 @@ GOCHAN_API void go_yield(void)
 	p = m->p;
 	/* Nobody else to run here: keep going (cheaper than a round trip through g0). */
 	if (_go_runq_empty(p) && !load_relaxed(&sched.runqsize) &&
-	    !_go_timers_count()) {
+	    !_go_timers_pending()) {
 		_go_rt_exit(m);
 		return;
 	}

@@ -279,11 +279,6 @@ void _go_stack_check_slow(struct go_g *g)
 		overflow(g, "the canary above it was overwritten, by the goroutine above");
 }
 
-void _go_stack_check(struct go_g *g)
-{
-	_go_stack_check_fast(g);
-}
-
 void _go_stacks_for_each_g(void (*fn)(struct go_g *g, void *arg), void *arg)
 {
 	struct go_arena *a;

@@ -104,7 +104,7 @@ void _go_timers_fini(void)
 	_go_unlock(&timers.lock);
 }
 
-uint32_t _go_timers_count(void)
+bool _go_timers_pending(void)
 {
 	return load_acquire(&_go_timers_earliest) != INT64_MAX;
 }
