@@ -137,6 +137,35 @@ static inline void _go_mutex_unlock(go_mutex_t *m)
 int _go_errno_get(void);
 void _go_errno_set(int v);
 
+/* ---- Debug checks ------------------------------------------------------------------------- */
+
+/*
+ * go_assert(cond) - an invariant that a comment states, checked in builds that define
+ * GO_DEBUG (the ASan and UBSan builds of selftests/sched and selftests/chan; lib/alloc's
+ * GA_DEBUG is the allocator's): a false one prints where it failed and aborts. Without
+ * GO_DEBUG it compiles to nothing: cond is type-checked, never evaluated, so it must have no
+ * side effects.
+ */
+#ifdef GO_DEBUG
+#include <stdio.h>
+#include <stdlib.h>
+
+static inline __attribute__((noreturn, cold)) void
+_go_assert_fail(const char *cond, const char *file, int line, const char *func)
+{
+	fprintf(stderr, "gochan: %s:%d: %s: assertion failed: %s\n", file, line, func, cond);
+	abort();
+}
+
+#define go_assert(cond)								\
+	do {									\
+		if (unlikely(!(cond)))						\
+			_go_assert_fail(#cond, __FILE__, __LINE__, __func__);	\
+	} while (0)
+#else
+#define go_assert(cond)		((void)sizeof(!(cond)))
+#endif
+
 /* ---- Debug hooks, for tests -------------------------------------------------------------- */
 
 /*
