@@ -74,7 +74,10 @@ void _go_lock(go_lock_t *l)
 
 void _go_unlock(go_lock_t *l)
 {
-	if (xchg(&l->v, 0u) == 2)
+	uint32_t was = xchg(&l->v, 0u);
+
+	go_assert(was != 0);	/* it was locked */
+	if (was == 2)
 		_go_futex_wake(&l->v, 1);
 }
 

@@ -116,6 +116,11 @@ static __attribute__((noinline)) void switch_to_g0(struct go_g *g, enum go_after
 {
 	struct go_m *m = g->m;
 
+	/* RUNNING, or SYSCALL when go_syscall_exit finds its P lost (AFTER_LOSTP) or go_run
+	 * over (AFTER_NONE) */
+	go_assert(load_relaxed(&g->status) == Gs_RUNNING ||
+		  (load_relaxed(&g->status) == Gs_SYSCALL &&
+		   (after == AFTER_LOSTP || after == AFTER_NONE)));
 	m->after = after;
 	g->saved_errno = _go_errno_get();
 	_go_stack_check_fast(g);
@@ -154,6 +159,7 @@ uint32_t _go_runq_len(struct go_p *p)
 
 static void globrunqput_locked(struct go_g *g)
 {
+	go_assert(load_relaxed(&g->status) == Gs_RUNNABLE);	/* run queues hold RUNNABLE Gs */
 	g->schedlink = NULL;
 	if (sched.runqtail)
 		sched.runqtail->schedlink = g;
@@ -201,9 +207,11 @@ static void runqput(struct go_p *p, struct go_g *g, bool next)
 			return;
 		g = old;
 	}
+	go_assert(load_relaxed(&g->status) == Gs_RUNNABLE);
 	for (;;) {
 		h = load_acquire(&p->runqhead);
 		t = p->runqtail;
+		go_assert(t - h <= GO_RUNQ_SIZE);	/* the owner's tail, a thief's head */
 		if (t - h < GO_RUNQ_SIZE) {
 			store_relaxed(&p->runq[t % GO_RUNQ_SIZE], g);
 			store_release(&p->runqtail, t + 1);
@@ -226,6 +234,7 @@ static struct go_g *runqget(struct go_p *p)
 	for (;;) {
 		h = load_acquire(&p->runqhead);
 		t = p->runqtail;
+		go_assert(t - h <= GO_RUNQ_SIZE);
 		if (t == h)
 			return NULL;
 		g = load_relaxed(&p->runq[h % GO_RUNQ_SIZE]);
@@ -302,6 +311,7 @@ static struct go_g *globrunqget_locked(struct go_p *p, uint32_t max)
 		n = max;
 	if (n > GO_RUNQ_SIZE / 2)
 		n = GO_RUNQ_SIZE / 2;
+	go_assert(n >= 1 && n <= sched.runqsize);
 	store_relaxed(&sched.runqsize, sched.runqsize - n);
 	g = sched.runqhead;
 	sched.runqhead = g->schedlink;
@@ -325,6 +335,7 @@ static void pidleput_locked(struct go_p *p)
 	p->link = sched.pidle;
 	sched.pidle = p;
 	store_relaxed(&sched.npidle, sched.npidle + 1);
+	go_assert(sched.npidle <= sched.nprocs);
 }
 
 static struct go_p *pidleget_locked(void)
@@ -332,6 +343,7 @@ static struct go_p *pidleget_locked(void)
 	struct go_p *p = sched.pidle;
 
 	if (p) {
+		go_assert(load_relaxed(&p->status) == Ps_IDLE);
 		sched.pidle = p->link;
 		store_relaxed(&sched.npidle, sched.npidle - 1);
 	}
@@ -340,6 +352,8 @@ static struct go_p *pidleget_locked(void)
 
 static void acquirep(struct go_m *m, struct go_p *p)
 {
+	/* An M holds at most one P; a P it gets is idle: from sched.pidle, or taken by sysmon */
+	go_assert(m->p == NULL && load_relaxed(&p->status) == Ps_IDLE);
 	m->p = p;
 	store_relaxed(&p->m, m);
 	store_release(&p->status, m->ptag | Ps_RUNNING);
@@ -596,8 +610,10 @@ void _go_inject_global_polled(void)
 static void drop_spinning(struct go_m *m)
 {
 	if (m->spinning) {
+		uint32_t was = fetch_add(&sched.nmspinning, -1);
+
+		go_assert(was > 0);	/* every spinning M is counted */
 		m->spinning = false;
-		fetch_add(&sched.nmspinning, -1);
 	}
 }
 
@@ -748,6 +764,10 @@ static void execute(struct go_m *m, struct go_g *g)
 
 	for (;;) {
 		p = m->p;
+		/* Only the owning M runs Gs on a P, which is RUNNING and tagged with the M's tag */
+		go_assert(p && load_relaxed(&p->m) == m &&
+			  load_relaxed(&p->status) == (m->ptag | Ps_RUNNING));
+		go_assert(load_relaxed(&g->status) == Gs_RUNNABLE);
 		store_relaxed(&p->schedtick, p->schedtick + 1);
 		store_relaxed(&p->nswitches, p->nswitches + 1);
 		g->m = m;
@@ -775,6 +795,7 @@ static void execute(struct go_m *m, struct go_g *g)
 			}
 			return;
 		case AFTER_EXIT:
+			go_assert(load_relaxed(&g->status) == Gs_RUNNING);
 			store_release(&g->status, (uint32_t)Gs_DEAD);
 			store_relaxed(&m->p->gdelta, m->p->gdelta - 1);
 			if (g->is_main) {
@@ -1050,6 +1071,7 @@ static struct go_g *newproc(void (*fn)(void *), void *arg, struct go_p *p)
 	g->m = NULL;
 	g->waitreason = NULL;
 	g->param = 0;
+	go_assert(load_relaxed(&g->status) == Gs_IDLE);	/* IDLE -> RUNNABLE (spawn) */
 	_go_regs_init(&g->regs, g, g_entry, g);
 	if (p) {
 		store_relaxed(&p->gdelta, p->gdelta + 1);
@@ -1332,6 +1354,9 @@ GOCHAN_API void go_syscall_enter(void)
 	m = g->m;
 	_go_rt_enter(m);
 	m = g->m;
+	/* RUNNING -> SYSCALL, on a P that is this M's and RUNNING (_go_rt_enter saw to it) */
+	go_assert(load_relaxed(&g->status) == Gs_RUNNING &&
+		  load_relaxed(&m->p->status) == (m->ptag | Ps_RUNNING));
 	store_relaxed(&m->p->syscalltick, m->p->syscalltick + 1);
 	store_release(&g->status, (uint32_t)Gs_SYSCALL);
 	store_release(&m->p->status, m->ptag | Ps_SYSCALL);
@@ -1345,6 +1370,7 @@ GOCHAN_API void go_syscall_exit(void)
 
 	if (!g)
 		return;
+	go_assert(load_relaxed(&g->status) == Gs_SYSCALL);	/* go_syscall_enter came first */
 	m = g->m;
 	_go_rt_enter(m);
 	store_release(&g->status, (uint32_t)Gs_RUNNING);

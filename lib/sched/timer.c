@@ -33,6 +33,7 @@ static void set_earliest_locked(void)
 
 static void place(uint32_t i, struct go_timer *t)
 {
+	go_assert(i < timers.n);
 	timers.heap[i] = t;
 	t->heap_index = i;
 }
@@ -50,6 +51,8 @@ static void sift_up(uint32_t i)
 		i = parent;
 	}
 	place(i, t);
+	/* the heap order, at the one place sift_up touched last */
+	go_assert(i == 0 || timers.heap[(i - 1) / 2]->when <= t->when);
 }
 
 static void sift_down(uint32_t i)
@@ -194,6 +197,8 @@ GOCHAN_API bool go_timer_stop(struct go_timer *t)
 		return false;
 	_go_lock(&timers.lock);
 	if (load_relaxed(&t->state) == Ts_PENDING) {
+		/* a pending timer is in the heap, where its heap_index says */
+		go_assert(t->heap_index < timers.n && timers.heap[t->heap_index] == t);
 		remove_at_locked(t->heap_index);
 		set_earliest_locked();
 		store_relaxed(&t->state, (uint32_t)Ts_IDLE);
