@@ -160,6 +160,8 @@ GOCHAN_API size_t go_chan_elem_size(const struct go_chan *c)
 
 void _go_chan_buf_put(struct go_chan *c, const void *elem)
 {
+	/* room in the ring, and (qcount < cap) nobody waiting to send */
+	go_assert(c->qcount < c->cap && !c->sendq.first);
 	_go_chan_copy(c, _go_chanbuf(c, c->sendx), elem);
 	if (++c->sendx == c->cap)
 		c->sendx = 0;
@@ -170,6 +172,8 @@ void _go_chan_buf_take(struct go_chan *c, void *elem)
 {
 	void *slot = _go_chanbuf(c, c->recvx);
 
+	/* a value in the ring, and (qcount > 0) nobody waiting to receive */
+	go_assert(c->qcount > 0 && !c->recvq.first);
 	_go_chan_copy(c, elem, slot);
 	if (++c->recvx == c->cap)
 		c->recvx = 0;
@@ -179,6 +183,7 @@ void _go_chan_buf_take(struct go_chan *c, void *elem)
 /* A receiver sg was waiting (so the buffer is empty): hand it elem. */
 void _go_chan_send_direct(struct go_chan *c, struct sudog *sg, const void *elem)
 {
+	go_assert(c->qcount == 0 && !sg->queued);
 	_go_chan_copy(c, sg->elem, elem);
 	sg->success = true;
 }
@@ -190,6 +195,7 @@ void _go_chan_send_direct(struct go_chan *c, struct sudog *sg, const void *elem)
  */
 void _go_chan_recv_direct(struct go_chan *c, struct sudog *sg, void *elem)
 {
+	go_assert(c->qcount == c->cap && !sg->queued);
 	if (c->cap == 0) {
 		_go_chan_copy(c, elem, sg->elem);
 	} else {

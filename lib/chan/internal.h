@@ -144,6 +144,7 @@ struct go_chan {
 
 static inline void _go_waitq_enqueue(struct waitq *q, struct sudog *sg)
 {
+	go_assert(!sg->queued);		/* on at most one queue */
 	sg->next = NULL;
 	sg->prev = q->last;
 	if (q->last)

@@ -53,9 +53,12 @@
 
 static void sellock(struct go_chan **lockorder, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
+		/* address order, the lock order every select keeps */
+		go_assert(i == 0 || (uintptr_t)lockorder[i - 1] <= (uintptr_t)lockorder[i]);
 		if (i == 0 || lockorder[i] != lockorder[i - 1])
 			_go_mutex_lock(&lockorder[i]->lock);
+	}
 }
 
 static void selunlock(struct go_chan **lockorder, unsigned n)
