@@ -7,8 +7,9 @@
 #     only an old version (a compat one, name@NODE, no name@@NODE) is no
 #     longer declared in a header;
 #  2. "make install DESTDIR=..." gives a tree a program can build against
-#     with pkg-config alone (<gochan/kchan.h> finds <linux/gochan.h> there),
-#     linked shared and static, and the program runs.
+#     with pkg-config alone (<gochan/kchan.h> finds <linux/gochan.h> there,
+#     <gochan/alloc.h> is there), linked shared and static, and the program
+#     runs.
 # Usage: check-install.sh BUILD_DIR MAP_FILE
 set -eu
 
@@ -47,12 +48,14 @@ pc=$(find "$tmp/root" -name gochan.pc)
 cat > "$tmp/t.c" <<'C'
 #include <errno.h>
 #include <stdio.h>
+#include <gochan/alloc.h>
 #include <gochan/kchan.h>
 
 int main(void)
 {
 	struct gochan_stat st;
 	int64_t t = gochan_now_ns();
+	unsigned char *p;
 
 	/* fd -1 is never a channel: -EBADF from the library, errno untouched. */
 	errno = 1234;
@@ -60,6 +63,11 @@ int main(void)
 		return 1;
 	if (t <= 0 || gochan_now_ns() < t)
 		return 2;
+	/* The span allocator is in the library too. */
+	p = galloc(100, GALLOC_ZERO);
+	if (!p || gsize(p) < 100 || p[99] != 0)
+		return 3;
+	gfree(p);
 	puts("ok");
 	return 0;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * gochan/alloc.h - the span allocator: the heap the runtime (and later the GC) allocates from.
+ * In libgochan (pkg-config gochan); also, from the same sources, a drop-in malloc for
+ * LD_PRELOAD (make -C lib/alloc: build/alloc/libgochan-malloc.so).
  *
  * Structure (Go's, see lib/alloc/internal.h for the invariants):
  *   size classes    68 classes (class 0 = large), objects up to 32 KiB, 8 KiB pages;
