@@ -241,11 +241,11 @@ static long selset_select_full(struct selset *set,
 }
 
 /**
- * gochan_selset_select - GOCHAN_IOC_SELECT on a select set.
+ * selset_select - GOCHAN_IOC_SELECT on a select set.
  * @file: the set's file
  * @argp: struct gochan_select, with no cases of its own
  */
-static long gochan_selset_select(struct file *file, void __user *argp)
+static long selset_select(struct file *file, void __user *argp)
 {
 	struct selset *set = file->private_data;
 	u64 stack_buf[SELSET_STACK_BUF / sizeof(u64)] gochan_noinit;
@@ -362,7 +362,7 @@ static long selset_ioctl(struct file *file, unsigned int cmd,
 			 unsigned long arg)
 {
 	if (cmd == GOCHAN_IOC_SELECT)
-		return gochan_selset_select(file, (void __user *)arg);
+		return selset_select(file, (void __user *)arg);
 	return -ENOTTY;
 }
 
