@@ -12,12 +12,16 @@
  * Locks: lib/internal.h says what each is for and their order. A P's local run queue is
  * lock-free (one producer, its owner; many consumers via CAS on head).
  *
- * G status, changed only by CAS (go_g.status):
+ * G status (go_g.status):
  *	IDLE -> RUNNABLE (spawn) -> RUNNING (execute) -> RUNNABLE (yield, hog preempted)
  *	RUNNING -> WAITING (park) -> RUNNABLE (go_ready) ; RUNNING -> SYSCALL -> RUNNING
- *	RUNNING -> DEAD (fn returned) -> RUNNABLE (reused by spawn)
+ *	RUNNING -> DEAD (fn returned) -> IDLE (reused by spawn) -> RUNNABLE
  *	Gs_SCAN is or'ed into WAITING/DEAD while another thread works on the stack (shrink; later
  *	the GC): go_ready spins until it is cleared, so the stack is never resumed under it.
+ * Who writes it: a transition out of WAITING or DEAD is a CAS (it races with Gs_SCAN); the
+ * others are store_release by the one thread that owns the G then (its M, or the spawner).
+ * Run queues (local, runnext, global) hold only RUNNABLE Gs. GO_DEBUG builds check these
+ * transitions (go_assert, lib/internal.h).
  *
  * P status (go_p.status): a state and, but for IDLE, its owner's tag (go_m.ptag):
  *	Ps_IDLE			in sched.pidle, no owner
@@ -115,7 +119,7 @@ enum go_after {
  */
 struct go_g {
 	struct go_regs regs;		/* saved registers while not running */
-	uint32_t status;		/* Gs_*, CAS only */
+	uint32_t status;		/* Gs_* (see the top): atomic */
 	uint32_t sema;			/* is_thread: 1 when readied (futex word) */
 	uint64_t id;
 	void (*fn)(void *);
@@ -191,11 +195,16 @@ enum { Ps_IDLE = 0, Ps_RUNNING, Ps_SYSCALL };
 #define GO_RUNQ_SIZE 256
 #define GO_GFREE_LOCAL_MAX 64
 
+/*
+ * struct go_p - a P. Only its owner (the M whose tag is in status) writes its fields, but for
+ * status (sysmon's CAS), the run queue's head and runnext (thieves' CAS), link (whoever puts
+ * it on sched.pidle) and the sysmon_* fields and hog_signalled (sysmon's).
+ */
 struct go_p {
-	int id;
+	int id;				/* fixed: its index in sched.allp */
 	uint32_t status;		/* owner's ptag | Ps_* (see the top); CAS while SYSCALL */
-	struct go_m *m;
-	struct go_p *link;		/* sched.pidle */
+	struct go_m *m;			/* the owner, set by acquirep; atomic */
+	struct go_p *link;		/* sched.pidle, under sched.lock */
 	uint32_t schedtick;		/* incremented on every execute */
 	uint32_t syscalltick;		/* incremented on every syscall enter */
 
@@ -205,7 +214,7 @@ struct go_p {
 	struct go_g *runq[GO_RUNQ_SIZE];
 	struct go_g *runnext;		/* runs next; CAS to steal */
 
-	struct go_g *gfree;		/* dead Gs (with stacks) for reuse */
+	struct go_g *gfree;		/* dead Gs (with stacks) for reuse: the owner's */
 	int ngfree;
 
 	/* Counters only the owner writes (relaxed), summed by readers: a global atomic
