@@ -50,33 +50,43 @@ struct go_ctx_stop {
 	int refs;                            /* the list's or runner's + the handle's */
 };
 
+/*
+ * struct go_ctx - one context. Fields say what protects them; "fixed" ones are set before
+ * the context is returned to its maker and never change.
+ * Invariants: err != 0 once cancelled, never back to 0; then done, once made, is closed.
+ * A context linked in its cancel parent's children (linked) has users > 0, and its parent
+ * had err == 0 when it was linked. refs >= 1 while users > 0.
+ */
 struct go_ctx {
-	enum ctx_kind kind;
-	long users;
-	long refs;
-	struct go_ctx *parent;               /* user ref; NULL for the roots */
+	enum ctx_kind kind;                  /* fixed */
+	long users;                          /* atomic: API references + one per child */
+	long refs;                           /* atomic: memory references (References, above) */
+	struct go_ctx *parent;               /* fixed; user ref; NULL for the roots */
 
 	/* CTX_VALUE */
-	const void *key;
-	void *value;
+	const void *key;                     /* fixed */
+	void *value;                         /* fixed */
 
 	/* CTX_CANCEL */
 	go_mutex_t mu;
-	int err;
-	int cause;
-	struct go_chan *done;
-	struct go_ctx *cparent;              /* the cancel parent we are linked in, or NULL */
+	int err;                             /* set once (0 -> -errno) under mu, store_release;
+					      * read without it (load_acquire, or relaxed under mu) */
+	int cause;                           /* under mu; set with err */
+	struct go_chan *done;                /* made once under mu (store_release), lazily;
+					      * read without it (load_acquire) */
+	struct go_ctx *cparent;              /* the cancel parent we are linked in, or NULL:
+					      * set when linked, under cparent->mu */
 	struct go_ctx *sib_next, *sib_prev;  /* in cparent->children, under cparent->mu */
 	bool linked;                         /* under cparent->mu */
-	bool released;
-	struct go_ctx *children;
-	struct go_ctx_stop *afs;
+	bool released;                       /* under mu: the last user reference is gone */
+	struct go_ctx *children;             /* under mu */
+	struct go_ctx_stop *afs;             /* under mu: the AfterFuncs registered here */
 	struct go_ctx *work_next;            /* a canceller's work list (owned by it) */
-	int64_t deadline;                    /* -1: none of its own */
-	int deadline_cause;
+	int64_t deadline;                    /* fixed; -1: none of its own */
+	int deadline_cause;                  /* fixed */
 	struct go_timer timer;
-	bool timer_armed;
-	int kfd;                             /* with_kchan: the fd (done owns it), else -1 */
+	bool timer_armed;                    /* under mu: timer holds a memory reference */
+	int kfd;                             /* fixed; with_kchan: the fd (done owns it), else -1 */
 };
 
 static struct go_ctx background = { .kind = CTX_ROOT, .deadline = -1, .kfd = -1 };
