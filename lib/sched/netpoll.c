@@ -48,31 +48,41 @@
 
 enum pollop_kind { OP_POLL, OP_READ, OP_WRITE, OP_UCMD };
 
+/*
+ * struct pollop - one wait on the ring: on the waiting goroutine's stack (a detached
+ * command's on the heap). Its submitter fills it before the SQE goes out; from then until
+ * the reaper has written res and readied g (or called uc.done and freed it), only the
+ * reaper writes it; go_run's end reads a command's uc through np.cmds, under np.cmd_lock.
+ */
 struct pollop {
-	struct go_g *g;
-	int res;
+	struct go_g *g;			/* the parked goroutine (not for a detached command:
+					 * uc.done says whom to wake) */
+	int res;			/* the CQE's res, written by the reaper */
 	enum pollop_kind kind;
 	int fd;
-	short events;
-	void *buf;
+	short events;			/* OP_POLL */
+	void *buf;			/* OP_READ, OP_WRITE */
 	size_t len;
-	int64_t deadline;
+	int64_t deadline;		/* < 0: none; else a linked timeout (ts) ends the wait
+					 * (OP_UCMD: the command has its own) */
 	struct __kernel_timespec ts;
 	struct go_ucmd uc;		/* OP_UCMD: the command (uc.done: detached) */
-	struct pollop *cnext, *cprev;	/* np.cmds: commands in flight, for go_run's end */
+	struct pollop *cnext, *cprev;	/* np.cmds, under np.cmd_lock: commands in flight */
 	uint32_t armed;			/* release-stored when submitted, acquired by the reaper:
 					 * the CQE orders them, but not in ThreadSanitizer's eyes */
 };
 
+/* The poller. Locks: see the top; lib/internal.h gives their order. */
 static struct {
-	struct io_uring ring;
-	bool ok;
+	struct io_uring ring;	/* its SQ under sq_lock, its CQ under cq_lock */
+	bool ok;		/* the ring works: set by _go_netpoll_init, then fixed */
 	go_lock_t sq_lock;
 	go_lock_t cq_lock;
 	uint32_t waiters;	/* submitted pollops not yet reaped (atomic) */
 	uint32_t break_pending;	/* a break NOP is in flight, not yet consumed (atomic) */
-	uint32_t futex_word;	/* the fallback's sleep */
-	int64_t block_until;	/* when the blocked M wakes by itself (INT64_MAX: never) */
+	uint32_t futex_word;	/* the fallback's sleep (atomic, a futex) */
+	int64_t block_until;	/* when the blocked M wakes by itself (INT64_MAX: never);
+				 * written by that M, read by timer starts (atomic) */
 	go_lock_t cmd_lock;	/* guards cmds */
 	struct pollop *cmds;	/* OP_UCMD pollops submitted and not yet reaped */
 	pid_t owner;		/* the process that set the ring up (see _go_netpoll_init) */
