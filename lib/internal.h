@@ -64,8 +64,11 @@
 
 /*
  * The compiler's __atomic builtins, which ThreadSanitizer sees, on plain (not _Atomic) fields:
- * every atomic access in lib/ goes through these. The field's comment says which accesses
- * are atomic; the others happen under the lock it names.
+ * every atomic access in lib/ goes through these, but lib/alloc's. The field's comment says
+ * which accesses are atomic; the others happen under the lock it names.
+ * lib/alloc keeps C11 atomics (_Atomic fields, atomic_*_explicit), as mimalloc, its model,
+ * does: it is also built alone (lib/alloc/Makefile: the LD_PRELOAD malloc) and includes
+ * nothing of this header.
  */
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)
