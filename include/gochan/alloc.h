@@ -8,7 +8,7 @@
  *   size classes    68 classes (class 0 = large), objects up to 32 KiB, 8 KiB pages;
  *   span classes    size class x {scan, noscan}: the GC will skip noscan spans;
  *   tiny allocator  pointer-free objects under 16 bytes share 16-byte blocks;
- *   cache           one per P (per thread outside the scheduler): no lock on the fast path;
+ *   cache           one per thread, or per P (galloc_cache_bind): no lock on the fast path;
  *   central         per span class, spans with free objects / spans without;
  *   page heap       a bitmap with summaries per 64 MiB arena; large objects straight from it;
  *   scavenger       returns free pages to the OS (madvise) toward a target.
@@ -94,10 +94,11 @@ void *galloc_base(const void *addr); /* obj.base, or NULL */
 
 /*
  * Caches. Every thread gets one on its first allocation, released when the thread exits.
- * The scheduler gives each P its own: galloc_cache_bind() makes c the calling thread's cache
- * (NULL: back to the thread's own) and returns the previous binding. A cache must be bound to
- * at most one thread at a time; a P carries its cache from M to M. galloc_cache_destroy()
- * hands c's spans back to the central lists; c must not be bound anywhere.
+ * A scheduler can give each P its own (lib/sched does not yet): galloc_cache_bind() makes c
+ * the calling thread's cache (NULL: back to the thread's own) and returns the previous
+ * binding. A cache must be bound to at most one thread at a time; a P carries its cache
+ * from M to M. galloc_cache_destroy() hands c's spans back to the central lists; c must not
+ * be bound anywhere.
  */
 struct galloc_cache;
 struct galloc_cache *galloc_cache_new(void);
@@ -151,9 +152,10 @@ size_t galloc_scavenge(size_t keep);
 
 /*
  * galloc_tick - housekeeping for an idle heap: releases pages kept for an expired peak.
- * Cheap when there is nothing to do (one atomic load, a coarse clock read). The scheduler's
- * sysmon calls it; setting GOCHAN_ALLOC_SCAVENGER=thread in the environment makes the heap
- * start its own thread that calls it every 100 ms (not in a child after fork()).
+ * Cheap when there is nothing to do (one atomic load, a coarse clock read). For a
+ * scheduler's monitor thread to call (lib/sched's sysmon does not yet); setting
+ * GOCHAN_ALLOC_SCAVENGER=thread in the environment makes the heap start its own thread that
+ * calls it every 100 ms (not in a child after fork()).
  */
 void galloc_tick(void);
 
