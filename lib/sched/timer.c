@@ -17,9 +17,15 @@
 
 #include "internal.h"
 
+/*
+ * The heap, all under timers.lock. Invariants: heap[0..n) are the PENDING timers, each t at
+ * heap[t->heap_index]; heap[(i - 1) / 2]->when <= heap[i]->when for every i > 0; n <= cap.
+ * An IDLE timer is in no heap: go_timer_stop, the run of a due timer and go_run's end take
+ * it out in the critical section that makes it IDLE.
+ */
 static struct {
 	go_lock_t lock;
-	struct go_timer **heap;
+	struct go_timer **heap;		/* cap entries, grown by doubling */
 	uint32_t n, cap;
 } timers;
 
