@@ -42,15 +42,17 @@
 #define ARENA_BYTES_TARGET	(64ull << 20)
 #define ARENA_REGIONS_MAX	256u
 
+/* The stacks: under stacks.lock, but the mincore vector (under shrink.lock, below), and
+ * arenas, also walked without a lock. */
 static struct {
 	go_lock_t lock;
-	struct go_arena *arenas;	/* newest first */
+	struct go_arena *arenas;	/* newest first; pushed fully made (store_release) */
 	struct go_arena *cur;		/* has unused regions of the current stack_max */
-	uint64_t stack_max;
+	uint64_t stack_max;		/* a region's size, set by _go_stacks_init (go_run) */
 	size_t page;
 	long guard_budget;		/* guarded regions still allowed */
 	bool budget_known;
-	unsigned char *mincore_vec;	/* go_stacks_shrink's, under lock */
+	unsigned char *mincore_vec;	/* the shrinker's, under shrink.lock */
 	size_t mincore_len;
 } stacks = { .page = 4096 };
 
