@@ -377,6 +377,8 @@ struct rdv {
 	bool send;
 	int r;
 	long v;
+	int idle_ms;		/* thread tests: the thread sleeps first */
+	int send_ms;		/* late_sender: when it sends */
 };
 
 static void rdv_main(void *p)
@@ -437,12 +439,14 @@ TEST(mixed_selects_in_two_processes_meet_on_unbuffered)
 /*
  * A plain thread (not a goroutine) in a mixed select while go_run runs elsewhere: its kernel
  * command is reaped by the scheduler's threads, which must wake it on its futex, not queue
- * it as a goroutine.
+ * it as a goroutine.  The thread first sleeps idle_ms.
  */
 static void *thread_select(void *p)
 {
 	struct rdv *s = p;
+	struct timespec ts = { s->idle_ms / 1000, s->idle_ms % 1000 * MSEC };
 
+	nanosleep(&ts, NULL);
 	rdv_main(s);
 	return NULL;
 }
@@ -460,31 +464,40 @@ static void thread_select_main(void *p)
 	go_syscall_exit();
 }
 
-/* A blocking send of 99, once the select has had time to queue its command. */
+/* A blocking send of 99 at send_ms, once the select has had time to queue its command. */
 static int late_sender(struct rdv *s)
 {
-	struct timespec ts = { 0, 100 * MSEC };
+	struct timespec ts = { s->send_ms / 1000, s->send_ms % 1000 * MSEC };
 	long v = 99;
 
 	nanosleep(&ts, NULL);
 	return gochan_send(s->fd, &v, GOCHAN_NO_DEADLINE) ? 1 : 0;
 }
 
-TEST(plain_thread_in_a_mixed_select)
+/* The thread sleeps @idle_ms, then selects; the peer sends at @send_ms. */
+static void plain_thread_select(struct __test_metadata *_metadata, int idle_ms, int send_ms)
 {
-	struct rdv s = { 0 };
+	struct rdv s = { .idle_ms = idle_ms, .send_ms = send_ms };
+	int64_t t0;
 	pid_t pid;
 
-	REQUIRE_GOCHAN();
 	s.fd = gochan_make(sizeof(long), 0, 0);
 	ASSERT_LE(0, s.fd);
 	pid = fork_peer(&s, late_sender);
 	ASSERT_LE(0, pid);
+	t0 = go_now();
 	ASSERT_EQ(0, go_run(thread_select_main, &s));
 	EXPECT_EQ(0, reap(pid));
-	EXPECT_EQ(1, s.r);
+	EXPECT_EQ(1, s.r) TH_LOG("select returned %d after %lld ms (the send came at %d ms)",
+				 s.r, (long long)((go_now() - t0) / MSEC), send_ms);
 	EXPECT_EQ(99, s.v);
 	close(s.fd);
+}
+
+TEST(plain_thread_in_a_mixed_select)
+{
+	REQUIRE_GOCHAN();
+	plain_thread_select(_metadata, 0, 100);
 }
 
 /*
@@ -494,57 +507,10 @@ TEST(plain_thread_in_a_mixed_select)
  * slow enough to let the scheduler idle first, timed out make check-debug's run of the
  * test above), so the select slept to its deadline.
  */
-static void *idle_thread_select(void *p)
-{
-	struct rdv *s = p;
-	struct timespec ts = { 0, 300 * MSEC };
-
-	nanosleep(&ts, NULL);		/* the scheduler idles meanwhile */
-	rdv_main(s);
-	return NULL;
-}
-
-static void idle_thread_select_main(void *p)
-{
-	pthread_t t;
-
-	if (pthread_create(&t, NULL, idle_thread_select, p)) {
-		((struct rdv *)p)->r = -EAGAIN;
-		return;
-	}
-	go_syscall_enter();
-	pthread_join(t, NULL);
-	go_syscall_exit();
-}
-
-/* A blocking send of 98, once the thread's select has queued its command. */
-static int later_sender(struct rdv *s)
-{
-	struct timespec ts = { 0, 600 * MSEC };
-	long v = 98;
-
-	nanosleep(&ts, NULL);
-	return gochan_send(s->fd, &v, GOCHAN_NO_DEADLINE) ? 1 : 0;
-}
-
 TEST(plain_thread_in_a_mixed_select_while_the_scheduler_idles)
 {
-	struct rdv s = { 0 };
-	int64_t t0;
-	pid_t pid;
-
 	REQUIRE_GOCHAN();
-	s.fd = gochan_make(sizeof(long), 0, 0);
-	ASSERT_LE(0, s.fd);
-	pid = fork_peer(&s, later_sender);
-	ASSERT_LE(0, pid);
-	t0 = go_now();
-	ASSERT_EQ(0, go_run(idle_thread_select_main, &s));
-	EXPECT_EQ(0, reap(pid));
-	EXPECT_EQ(1, s.r) TH_LOG("select returned %d after %lld ms (the send came at 600 ms)",
-				 s.r, (long long)((go_now() - t0) / MSEC));
-	EXPECT_EQ(98, s.v);
-	close(s.fd);
+	plain_thread_select(_metadata, 300, 600);
 }
 
 /*
