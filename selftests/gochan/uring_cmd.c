@@ -459,6 +459,14 @@ TEST_F(uring_cmd, deadline_times_out)
 }
 
 /*
+ * The deadline of a stopped submitter's command: long enough that the
+ * helper, however slow the guest, sees its command queued before it
+ * passes (at 100 ms a slow debug guest saw it gone already, and the helper
+ * exited instead of stopping); the tests then wait for it to pass.
+ */
+#define SUBMITTER_DEADLINE_MS	1000
+
+/*
  * A helper process queues one command on @fd (SEND of 0x5e or RECV, by
  * @op) with a deadline @ms from now, or a two-case SELECT receiving from @fd
  * and @fd2 (@op GOCHAN_IOC_SELECT; then no deadline), then stops itself
@@ -467,7 +475,7 @@ TEST_F(uring_cmd, deadline_times_out)
  * another channel ends stays queued where it was until the helper runs
  * again: dead, but on the channel's queue.  Returns the stopped helper's
  * pid; once continued it checks the CQE (-ETIMEDOUT, or the select's case 1
- * received) and exits 0.
+ * received) and exits 0; -1 if it exited instead (its setup failed).
  */
 static pid_t spawn_stopped_submitter(int fd, int fd2, uint32_t op, int ms)
 {
@@ -503,7 +511,9 @@ static pid_t spawn_stopped_submitter(int fd, int fd2, uint32_t op, int ms)
 		raise(SIGSTOP);
 		_exit(reap_res(&r, 1) == want ? 0 : 3);
 	}
-	if (pid > 0 && waitpid(pid, &status, WUNTRACED) != pid)
+	/* A child that exited instead (its setup failed) is reaped here. */
+	if (pid > 0 && (waitpid(pid, &status, WUNTRACED) != pid ||
+			!WIFSTOPPED(status)))
 		return -1;
 	return pid;
 }
@@ -530,9 +540,11 @@ TEST_F(uring_cmd, timed_out_recv_of_stopped_submitter_is_no_receiver)
 	pid_t pid;
 
 	ASSERT_LE(0, fd);
-	pid = spawn_stopped_submitter(fd, -1, GOCHAN_IOC_RECV, 100);
+	pid = spawn_stopped_submitter(fd, -1, GOCHAN_IOC_RECV, SUBMITTER_DEADLINE_MS);
 	ASSERT_LT(0, pid);
-	gc_sleep_ms(400);	/* the deadline passes: the timer cancels it */
+	/* The deadline passes: the timer cancels it, and it is gone at once. */
+	EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0))
+		TH_LOG("a dead receiver counts as blocked");
 	ASSERT_EQ(0, gc_stat(fd, &st));
 	EXPECT_EQ(0, st.recv_waiters) TH_LOG("a dead receiver counts as blocked");
 	EXPECT_EQ(0, poll_now(fd, POLLOUT) & POLLOUT)
@@ -553,9 +565,10 @@ TEST_F(uring_cmd, timed_out_send_of_stopped_submitter_is_no_sender)
 	pid_t pid;
 
 	ASSERT_LE(0, fd);
-	pid = spawn_stopped_submitter(fd, -1, GOCHAN_IOC_SEND, 100);
+	pid = spawn_stopped_submitter(fd, -1, GOCHAN_IOC_SEND, SUBMITTER_DEADLINE_MS);
 	ASSERT_LT(0, pid);
-	gc_sleep_ms(400);
+	EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0))
+		TH_LOG("a dead sender counts as blocked");
 	ASSERT_EQ(0, gc_stat(fd, &st));
 	EXPECT_EQ(0, st.send_waiters) TH_LOG("a dead sender counts as blocked");
 	EXPECT_EQ(0, poll_now(fd, POLLIN) & POLLIN)
@@ -581,9 +594,9 @@ TEST_F(uring_cmd, timed_out_send_does_not_hold_a_free_slot)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, gc_send_u64(fd, 1, GOCHAN_XFER_NONBLOCK));
 	ASSERT_EQ(0, gc_send_u64(fd, 2, GOCHAN_XFER_NONBLOCK));
-	pid = spawn_stopped_submitter(fd, -1, GOCHAN_IOC_SEND, 100);
+	pid = spawn_stopped_submitter(fd, -1, GOCHAN_IOC_SEND, SUBMITTER_DEADLINE_MS);
 	ASSERT_LT(0, pid);
-	gc_sleep_ms(400);
+	ASSERT_EQ(0, gc_wait_waiters(fd, 0, 0));	/* its deadline passed */
 	ASSERT_EQ(0, gc_recv_u64(fd, &v, GOCHAN_XFER_NONBLOCK));
 	EXPECT_EQ(1, v);
 	EXPECT_EQ(POLLOUT, poll_now(fd, POLLOUT) & POLLOUT);
