@@ -6,8 +6,9 @@
  * io_uring commands
  *   6.1:   <linux/io_uring.h>; the command area is ioucmd->cmd; no
  *          cancelable commands (IORING_OP_ASYNC_CANCEL and ring teardown
- *          cannot reach a queued command).  Debian's 6.1.192 has the
- *          four-argument io_uring_cmd_done() (backported).
+ *          cannot reach a queued command: uring.c watches for the
+ *          teardown itself).  Debian's 6.1.192 has the four-argument
+ *          io_uring_cmd_done() (backported).
  *   6.7+:  <linux/io_uring/cmd.h>; the area is io_uring_sqe_cmd(ioucmd->sqe);
  *          io_uring_cmd_mark_cancelable() lets ring teardown call
  *          ->uring_cmd with IO_URING_F_CANCEL.

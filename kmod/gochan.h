@@ -387,6 +387,7 @@ bool gochan_deadline_passed(const struct gochan_block *blk);
 int gochan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
 long gochan_ioctl_cancel(struct file *file, void __user *argp);
 int gochan_flush(struct file *file, fl_owner_t id);
+void gochan_uring_exit(void);
 
 /* select.c */
 long gochan_ioctl_select(void __user *argp);

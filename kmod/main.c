@@ -342,6 +342,7 @@ static int __init gochan_init(void)
 static void __exit gochan_exit(void)
 {
 	misc_deregister(&gochan_misc);
+	gochan_uring_exit();
 	gochan_names_exit();
 	/* Every channel held a module reference through its file. */
 	WARN_ON(atomic_long_read(&total_bytes));

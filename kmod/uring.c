@@ -13,7 +13,8 @@
  *   partner (send, recv, select, close; under c->lock)
  *       PENDING -> CLAIMED -> DONE, moves the element, queues the task work
  *   canceller (GOCHAN_IOC_CANCEL, flush: under c->lock;
- *              deadline timer, ring teardown on 6.7+: no lock)
+ *              deadline timer, ring teardown and exec: no lock; 6.1 has
+ *              no teardown call, a watch stands in for it, see below)
  *       PENDING -> CANCELLED, queues the task work with an error
  *
  * The task work (async_task_work(), in the submitting task) unlinks the
@@ -29,13 +30,16 @@
  */
 #include <linux/hrtimer.h>
 #include <linux/pagemap.h>
+#include <linux/percpu-refcount.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 
 #include "gochan.h"
 #include "compat.h"
@@ -47,6 +51,7 @@ struct gochan_async {
 	struct gochan_waiter	w;		/* on c->sendq or c->recvq */
 	struct gochan_sel	*sel;		/* SELECT: the cases' waiters */
 	struct list_head	node;		/* [L] on c->asyncq while queued */
+	struct list_head	watch_node;	/* 6.1: on watched, while queued */
 	refcount_t		ref;		/* submission + completion */
 	struct gochan_chan	*c;		/* referenced; submitted on */
 	struct io_uring_cmd	*cmd;
@@ -75,6 +80,7 @@ static void async_put(struct gochan_async *a)
 	if (!refcount_dec_and_test(&a->ref))
 		return;
 	WARN_ON_ONCE(!list_empty(&a->node));	/* still findable on c->asyncq */
+	WARN_ON_ONCE(!list_empty(&a->watch_node));
 	if (a->has_timer)
 		hrtimer_cancel(&a->timer);
 	if (a->sel)
@@ -176,6 +182,91 @@ static void async_sel_complete(struct gochan_async *a, long ret, u32 ok,
 	async_put(a);
 }
 
+/*
+ * Ring teardown and execve() on kernels without cancelable commands (6.1).
+ *
+ * 6.7+ calls ->uring_cmd with IO_URING_F_CANCEL for a queued command when
+ * its ring is torn down or its submitter execs.  6.1 has no such call:
+ * io_ring_exit_work() waits for the command forever (warning after five
+ * minutes), holding the ring's registered files and through them the
+ * channel and the module; an exec waits too.  ->flush reaches the
+ * commands a process submitted through a file it still has an fd for, but
+ * not one submitted through a registered file whose fd was closed, nor any
+ * while the submitter execs.
+ *
+ * So on 6.1 a queued command is also on @watched, and while that list is
+ * not empty a delayed work looks at it every WATCH_INTERVAL and cancels,
+ * with -ECANCELED as 6.7+ does, the commands whose ring is being torn down
+ * (its references killed: io_ring_ctx_wait_and_kill()'s first step) or
+ * whose submitter is cancelling its requests (exec, exit: in_idle).
+ *
+ * A command is on the list from when it is queued until its task work
+ * runs, which takes it off before posting its CQE: under watch_lock the
+ * command, its request, ring and submitting task are alive.  watch_lock
+ * nests inside c->lock.
+ */
+#if !GOCHAN_HAVE_CMD_CANCEL
+#include <linux/io_uring_types.h>
+
+#define WATCH_INTERVAL	(HZ / 10)
+
+static bool async_cancel(struct gochan_async *a, int err);
+
+static LIST_HEAD(watched);
+static DEFINE_SPINLOCK(watch_lock);
+static void watch_scan(struct work_struct *work);
+static DECLARE_DELAYED_WORK(watch_work, watch_scan);
+
+/* Whether io_uring is ending @cmd's ring, or its submitter's requests. */
+static bool cmd_orphaned(struct io_uring_cmd *cmd)
+{
+	struct io_kiocb *req = cmd_to_io_kiocb(cmd);
+	struct io_uring_task *tctx = req->task->io_uring;
+
+	return percpu_ref_is_dying(&req->ctx->refs) ||
+	       (tctx && atomic_read(&tctx->in_idle));
+}
+
+static void watch_scan(struct work_struct *work)
+{
+	struct gochan_async *a;
+
+	spin_lock(&watch_lock);
+	list_for_each_entry(a, &watched, watch_node)
+		if (cmd_orphaned(a->cmd))
+			async_cancel(a, -ECANCELED);	/* stays listed */
+	if (!list_empty(&watched))
+		schedule_delayed_work(&watch_work, WATCH_INTERVAL);
+	spin_unlock(&watch_lock);
+}
+
+static void async_watch(struct gochan_async *a)
+{
+	spin_lock(&watch_lock);
+	if (list_empty(&watched))
+		schedule_delayed_work(&watch_work, WATCH_INTERVAL);
+	list_add_tail(&a->watch_node, &watched);
+	spin_unlock(&watch_lock);
+}
+
+static void async_unwatch(struct gochan_async *a)
+{
+	spin_lock(&watch_lock);
+	list_del_init(&a->watch_node);
+	spin_unlock(&watch_lock);
+}
+
+/* Module exit: no command is queued (each holds its file), the work may be. */
+void gochan_uring_exit(void)
+{
+	cancel_delayed_work_sync(&watch_work);
+}
+#else
+static void async_watch(struct gochan_async *a) { }
+static void async_unwatch(struct gochan_async *a) { }
+void gochan_uring_exit(void) { }
+#endif
+
 /* Task work: finish a command a partner completed or a canceller claimed. */
 static void async_task_work(struct io_uring_cmd *cmd, unsigned int issue_flags)
 {
@@ -190,6 +281,7 @@ static void async_task_work(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	if (!list_empty(&a->w.node))	/* a lockless canceller left it */
 		gochan_waitq_del(c, &a->w, a->send);
 	list_del_init(&a->node);
+	async_unwatch(a);
 	mutex_unlock(&c->lock);
 	if (a->has_timer)
 		hrtimer_cancel(&a->timer);
@@ -291,6 +383,7 @@ static void async_init(struct gochan_async *a, struct gochan_chan *c,
 	a->w = (struct gochan_waiter) { .wait = &a->wait, .buf = a->buf, .nelem = 1 };
 	INIT_LIST_HEAD(&a->w.node);
 	INIT_LIST_HEAD(&a->node);
+	INIT_LIST_HEAD(&a->watch_node);
 	refcount_set(&a->ref, 2);
 	gochan_chan_get(c);
 	a->c = c;
@@ -421,6 +514,7 @@ static int async_submit(struct gochan_chan *c, struct io_uring_cmd *cmd,
 		WRITE_ONCE(a->wait.state, GOCHAN_WAIT_PENDING);
 		gochan_waitq_add(c, &a->w, send);
 		list_add_tail(&a->node, &c->asyncq);
+		async_watch(a);
 		u.poll |= send ? EPOLLIN | EPOLLRDNORM : EPOLLOUT | EPOLLWRNORM;
 		if (blk.has_deadline)
 			async_start_timer(a, blk.deadline);
@@ -483,6 +577,7 @@ static int async_submit_select(struct gochan_chan *c, struct io_uring_cmd *cmd,
 
 	mutex_lock(&c->lock);
 	list_add_tail(&a->node, &c->asyncq);
+	async_watch(a);
 	mutex_unlock(&c->lock);
 	/* Ring teardown may cancel it from here on: complete by cmd_done. */
 	gochan_cmd_mark_cancelable(cmd, issue_flags);
@@ -497,6 +592,7 @@ static int async_submit_select(struct gochan_chan *c, struct io_uring_cmd *cmd,
 	} else {
 		mutex_lock(&c->lock);
 		list_del_init(&a->node);
+		async_unwatch(a);
 		mutex_unlock(&c->lock);
 		WRITE_ONCE(a->wait.state, GOCHAN_WAIT_DONE);	/* for the timer */
 		a->queued_ns = 0;

@@ -10,7 +10,6 @@
 #include <liburing.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sys/utsname.h>
 
 #include "gochan_test.h"
 
@@ -741,21 +740,23 @@ TEST_F(uring_cmd, process_exit_with_queued_commands)
 	close(sfd);
 }
 
-/* true on kernels whose ring teardown cancels uring_cmds (6.7+). */
-static bool ring_exit_cancels(void)
+/* A new open file of @fd's channel that sends and receives (GOCHAN_IOC_DUP):
+ * closing it cancels only what was submitted through it. */
+static int new_file(int fd)
 {
-	struct utsname u;
-	int major = 0, minor = 0;
+	struct gochan_dup d = {
+		.size = sizeof(d),
+		.flags = GOCHAN_DUP_SEND | GOCHAN_DUP_RECV,
+	};
 
-	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
-		return false;
-	return major > 6 || (major == 6 && minor >= 7);
+	return gc_err(ioctl(fd, GOCHAN_IOC_DUP, &d));
 }
 
 /*
  * The ring is torn down with a command queued and the channel fd kept
- * open.  Kernels with cancelable commands (6.7+) end it then; 6.1 cannot
- * reach it, and it ends when the fd is closed.  Either way it took nothing.
+ * open: the command ends (6.7+ cancels it from the teardown; 6.1, which
+ * cannot, from the module's watch of its queued commands) and took
+ * nothing.
  */
 TEST_F(uring_cmd, ring_teardown_with_queued_command)
 {
@@ -771,26 +772,55 @@ TEST_F(uring_cmd, ring_teardown_with_queued_command)
 	ASSERT_EQ(1, submit_cmd(&r, fd, GOCHAN_IOC_RECV, &xr, 1));
 	ASSERT_EQ(0, gc_wait_waiters(fd, 0, 1));
 	io_uring_queue_exit(&r);
-	if (ring_exit_cancels()) {
-		EXPECT_EQ(0, gc_wait_waiters(other, 0, 0));
-		close(fd);
-	} else {
-		gc_sleep_ms(100);
-		EXPECT_EQ(0, gc_wait_waiters(other, 0, 1));
-		close(fd);
-		EXPECT_EQ(0, gc_wait_waiters(other, 0, 0));
-	}
+	EXPECT_EQ(0, gc_wait_waiters(other, 0, 0));
 	EXPECT_EQ(0, gc_send_u64(other, 31, GOCHAN_XFER_NONBLOCK));
 	EXPECT_EQ(0, gc_recv_u64(other, &v, GOCHAN_XFER_NONBLOCK));
 	EXPECT_EQ(31, v);
+	EXPECT_EQ(0, got);
+	close(fd);
+	close(other);
+}
+
+/*
+ * A command submitted through a registered file whose fd was closed
+ * first: no close(2) will ever reach it, only the ring's teardown.  On 6.1
+ * (no cancelable commands) it stayed queued for good: a receiver no one
+ * could end, which took the next value sent, held the channel and the
+ * module, and kept the ring's exit work waiting.
+ */
+TEST_F(uring_cmd, ring_teardown_ends_command_on_a_registered_file)
+{
+	uint64_t got = 0, v = 0;
+	struct gochan_xfer xr = xfer(&got, 0);
+	struct io_uring_sqe *sqe;
+	struct io_uring r;
+	int fd = gc_make(self->dev, 8, 0);
+	int other = new_file(fd);
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, io_uring_queue_init(4, &r, 0));
+	ASSERT_EQ(0, io_uring_register_files(&r, &fd, 1));
+	ASSERT_EQ(0, close(fd));
+	for (int async = 0; async < 2; async++) {
+		ASSERT_NE(NULL, sqe = io_uring_get_sqe(&r));
+		prep_cmd(sqe, 0, GOCHAN_IOC_RECV, &xr, 1, 1);
+		sqe->flags |= IOSQE_FIXED_FILE | (async ? IOSQE_ASYNC : 0);
+		ASSERT_EQ(1, io_uring_submit(&r));
+	}
+	ASSERT_EQ(0, gc_wait_waiters(other, 0, 2));
+	io_uring_queue_exit(&r);
+	/* Both end; a value sent now finds no receiver. */
+	EXPECT_EQ(0, gc_wait_waiters(other, 0, 0));
+	EXPECT_EQ(-EAGAIN, gc_send_u64(other, 5, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(-EAGAIN, gc_recv_u64(other, &v, GOCHAN_XFER_NONBLOCK));
 	EXPECT_EQ(0, got);
 	close(other);
 }
 
 /*
- * execve() with a command queued: 6.7+ cancels it and the exec goes on;
- * 6.1 cannot cancel it, and the exec waits until something ends it (here
- * a close of the channel).  Either way it took nothing.
+ * execve() with a command queued: it is cancelled (6.7+ from the exec,
+ * 6.1 from the module's watch) and the exec goes on; it took nothing.
  */
 TEST_F(uring_cmd, exec_with_queued_command)
 {
@@ -815,24 +845,11 @@ TEST_F(uring_cmd, exec_with_queued_command)
 		execl("/bin/sh", "sh", "-c", "exit 0", (char *)NULL);
 		_exit(3);
 	}
-	if (ring_exit_cancels()) {
-		/* The exec cancels it and goes on. */
-		EXPECT_EQ(0, gc_reap(pid));
-		EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0));
-		EXPECT_EQ(0, gc_send_u64(fd, 3, GOCHAN_XFER_NONBLOCK));
-		EXPECT_EQ(0, gc_recv_u64(fd, &v, GOCHAN_XFER_NONBLOCK));
-		EXPECT_EQ(3, v);
-	} else {
-		/* The exec waits for it... */
-		ASSERT_EQ(0, gc_wait_waiters(fd, 0, 1));
-		gc_sleep_ms(200);
-		EXPECT_TRUE(gc_running(pid));
-		EXPECT_EQ(0, gc_wait_waiters(fd, 0, 1));
-		/* ...until the channel's close ends it. */
-		ASSERT_EQ(0, gc_close_chan(fd));
-		EXPECT_EQ(0, gc_reap(pid));
-		EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0));
-	}
+	EXPECT_EQ(0, gc_reap(pid));
+	EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0));
+	EXPECT_EQ(0, gc_send_u64(fd, 3, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(0, gc_recv_u64(fd, &v, GOCHAN_XFER_NONBLOCK));
+	EXPECT_EQ(3, v);
 	close(fd);
 }
 

@@ -622,11 +622,12 @@ struct gochan_dup {
  *  - close(2) of a channel fd (file_operations.flush) cancels the commands
  *    the closing process submitted through that open file; process exit
  *    closes every fd, so it cancels them all.
- *  - On kernels with cancelable uring_cmds (6.7+), tearing down the ring
- *    and execve() cancel them too.  On older kernels (6.1)
- *    IORING_OP_ASYNC_CANCEL cannot reach them (ENOENT), a ring torn down
- *    while commands are queued waits for them, and so does an execve() by
- *    the submitting task: cancel them (or close the channel fd) first.
+ *  - Tearing down the ring, and execve() by the submitting task, cancel
+ *    them too: on kernels with cancelable uring_cmds (6.7+) io_uring asks
+ *    the module at once; on older ones (6.1) the module looks for such
+ *    commands every 100 ms, so they end within about that.  There,
+ *    IORING_OP_ASYNC_CANCEL cannot reach a queued command (ENOENT): use
+ *    GOCHAN_IOC_CANCEL.
  * GOCHAN_IOC_CLOSE completes queued SENDs with -EPIPE and queued RECVs
  * with 0 once nothing is buffered, as for blocked calls.
  */
