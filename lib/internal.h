@@ -221,6 +221,17 @@ int _go_thread_park_until(bool (*unlock)(struct go_g *g, void *arg), void *arg,
 			  const char *reason, int64_t deadline_ns);
 void _go_thread_park_wait(void);
 
+/* ---- lib/sched/proc.c, for lib/sync ------------------------------------------------------- */
+
+/*
+ * _go_can_spin - whether a goroutine that found a sync.Mutex held may spin for it a while
+ * (Go's sync_runtime_canSpin, less its iteration and CPU count checks, which lib/sync
+ * makes): it runs on a P, another P is running (the holder may be there, about to unlock),
+ * and nothing else is runnable on this P (spinning would delay it). False on a plain
+ * thread. A racy snapshot: a hint, never a guarantee.
+ */
+bool _go_can_spin(void);
+
 /* ---- lib/sched/netpoll.c, for lib/kchan: io_uring commands on the poller ----------------- */
 
 struct go_g;

@@ -1296,6 +1296,19 @@ GOCHAN_API void go_ready(struct go_g *g, uintptr_t value)
 	_go_wakep();
 }
 
+bool _go_can_spin(void)
+{
+	struct go_g *g = _go_curg;
+	struct go_p *p;
+
+	if (!g || !(p = g->m->p))
+		return false;
+	/* Spin only while some P other than ours runs Go code: the holder may be on it. */
+	if (sched.nprocs <= load_relaxed(&sched.npidle) + load_relaxed(&sched.nmspinning) + 1)
+		return false;
+	return _go_runq_empty(p);
+}
+
 /* ---- system calls and lost Ps ----------------------------------------------------------------- */
 
 /*
