@@ -91,10 +91,11 @@
  * when uncontended; no pthread mutex is used outside lib/alloc:
  *
  *   go_lock_t    the runtime's own lock (Go's runtime.mutex), for the scheduler's, timers',
- *                poller's, stacks' and wait groups' state. Held for a few instructions, by
- *                goroutines, by the scheduler on g0 and by threads that are not Ms; the holder
- *                never parks or switches goroutines while it holds one (but for go_park's
- *                unlock callback, which releases it on g0), so a waiter sleeps its thread.
+ *                poller's, stacks' and wait groups' state and lib/sync's waiter queues.
+ *                Held for a few instructions, by goroutines, by the scheduler on g0 and by
+ *                threads that are not Ms; the holder never parks or switches goroutines
+ *                while it holds one (but for go_park's unlock callback, which releases it
+ *                on g0), so a waiter sleeps its thread.
  *   go_mutex_t   the goroutine-aware lock, for channels (hchan's lock) and contexts (mu).
  *                A goroutine that finds it held yields its P to other goroutines until it is
  *                free; a thread that is not running a goroutine sleeps on the futex.
@@ -109,6 +110,8 @@
  *                                  is taken before np.cmd_lock too, never with np.sq_lock)
  *   shrink.lock, then stacks.lock  the stack shrinker's cursor, then the arenas
  *   go_waitgroup.lock              a leaf
+ *   semaroot.lock, go_sync_cond.lock, go_semaphore.lock
+ *                                  lib/sync's, leaves (lib/sync/internal.h)
  * With a go_mutex_t held, the only runtime calls are go_self(), the poller's submission of a
  * select's kernel command (np.sq_lock) and the go_park() whose unlock callback releases it.
  */
