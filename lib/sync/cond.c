@@ -84,6 +84,7 @@ GOCHAN_API void go_sync_cond_signal(struct go_sync_cond *c)
 		_go_unlock(cond_lock(c));
 		return;
 	}
+	go_assert(ticket_before(t, load_relaxed(&c->wait)));	/* notify only grows, to wait */
 	store_release(&c->notify, t + 1);
 	/* Its holder may not have queued yet: then it will see it is notified. */
 	for (w = c->head; w; prev = w, w = w->next) {

@@ -75,6 +75,7 @@ static void queue(struct semaroot *root, struct semawaiter *w, bool lifo)
 	for (pp = &root->heads; (h = *pp) != NULL; pp = &h->nexthead) {
 		if (h->addr != w->addr)
 			continue;
+		go_assert(h->tail != NULL && h->tail->next == NULL);	/* a head */
 		if (lifo) {		/* w takes h's place as the head */
 			w->next = h;
 			w->tail = h->tail;
@@ -164,8 +165,11 @@ void _go_semrelease(uint32_t *addr, bool handoff)
 		return;
 	}
 	w = dequeue(root, addr);
-	if (w)
-		__atomic_fetch_sub(&root->nwait, 1, __ATOMIC_SEQ_CST);
+	if (w) {
+		uint32_t was = __atomic_fetch_sub(&root->nwait, 1, __ATOMIC_SEQ_CST);
+
+		go_assert(was > 0 && w->addr == addr);	/* it was counted, and is addr's */
+	}
 	_go_unlock(&root->lock);
 	if (!w)
 		return;

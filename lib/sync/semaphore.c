@@ -77,6 +77,7 @@ static struct semwaiter *grant_waiters(struct go_semaphore *s)
 	struct semwaiter *w, *wake = NULL, **tailp = &wake;
 
 	while ((w = s->head) != NULL && s->size - s->cur >= w->n) {
+		go_assert(w->state == W_QUEUED);
 		s->cur += w->n;
 		unqueue(s, w);
 		w->state = W_GRANTED;
@@ -84,6 +85,7 @@ static struct semwaiter *grant_waiters(struct go_semaphore *s)
 		*tailp = w;
 		tailp = &w->wake_next;
 	}
+	go_assert(0 <= s->cur && s->cur <= s->size);
 	return wake;
 }
 
