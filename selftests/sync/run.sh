@@ -12,7 +12,8 @@ TESTS=$3
 # first report; a TSan report fails the program.
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-export TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1
+# (two tests fork a child that aborts: TSan must allow that after threads)
+export TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1:die_after_fork=0
 
 for v in $VARIANTS; do
 	case $v in

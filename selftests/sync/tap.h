@@ -10,6 +10,11 @@
 #ifndef SYNC_TAP_H
 #define SYNC_TAP_H
 
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gochan/sched.h>
 #include <gochan/sync.h>
 
@@ -68,6 +73,34 @@ static inline long tap_scale(long n)
 	long r = n * (pct > 0 ? pct : 100) / 100;
 
 	return r > 0 ? r : 1;
+}
+
+/*
+ * Run fn in a child process; true if it aborted (SIGABRT) after writing exactly
+ * "gochan: sync: <what>\n" to stderr: Go's fatal errors of the sync package.
+ */
+static inline bool dies_with(void (*fn)(void), const char *what)
+{
+	char want[128], got[128];
+	int fds[2], status;
+	ssize_t n = 0, r;
+	pid_t pid;
+
+	snprintf(want, sizeof(want), "gochan: sync: %s\n", what);
+	if (pipe(fds) < 0 || (pid = fork()) < 0)
+		return false;
+	if (pid == 0) {
+		dup2(fds[1], 2);
+		fn();
+		_exit(0);
+	}
+	close(fds[1]);
+	while (n < (ssize_t)sizeof(got) - 1 && (r = read(fds[0], got + n, sizeof(got) - 1 - n)) > 0)
+		n += r;
+	got[n] = 0;
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT && !strcmp(got, want);
 }
 
 /* The go_sync_stats counter of waits that parked. */

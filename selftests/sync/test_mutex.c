@@ -114,6 +114,19 @@ static void mutex_trylock(void)
 	go_sync_mutex_unlock(&m);
 }
 
+static void unlock_unlocked(void)
+{
+	struct go_sync_mutex m = GO_SYNC_MUTEX_INIT;
+
+	go_sync_mutex_unlock(&m);
+}
+
+/* Unlocking an unlocked mutex is Go's fatal error: a message, then abort. */
+static void mutex_unlock_of_unlocked_aborts(void)
+{
+	CHECK(dies_with(unlock_unlocked, "unlock of unlocked mutex"), "no abort");
+}
+
 /* ---- starvation mode ---- */
 
 static struct go_sync_mutex smu;
@@ -190,6 +203,7 @@ int main(int argc, char **argv)
 	TEST_THREADS(mutex_excludes_threads_and_goroutines);
 	TEST_NO_SCHED(mutex_without_scheduler);
 	TEST(mutex_trylock);
+	TEST_NO_SCHED(mutex_unlock_of_unlocked_aborts);
 	TEST_PROCS(mutex_starvation_handoff, 1);
 	return tap_any_failed;
 }

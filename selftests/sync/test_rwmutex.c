@@ -144,10 +144,32 @@ static void rwmutex_try(void)
 	go_sync_rwmutex_unlock(&rw);
 }
 
+static void runlock_unlocked(void)
+{
+	struct go_sync_rwmutex m = GO_SYNC_RWMUTEX_INIT;
+
+	go_sync_rwmutex_runlock(&m);
+}
+
+static void unlock_unlocked(void)
+{
+	struct go_sync_rwmutex m = GO_SYNC_RWMUTEX_INIT;
+
+	go_sync_rwmutex_unlock(&m);
+}
+
+/* Unlocks of either kind on an unlocked RWMutex are Go's fatal errors. */
+static void rwmutex_unlock_of_unlocked_aborts(void)
+{
+	CHECK(dies_with(runlock_unlocked, "RUnlock of unlocked RWMutex"), "no abort on RUnlock");
+	CHECK(dies_with(unlock_unlocked, "Unlock of unlocked RWMutex"), "no abort on Unlock");
+}
+
 int main(int argc, char **argv)
 {
 	TEST(rwmutex_excludes);
 	TEST(rwmutex_writer_not_starved);
 	TEST(rwmutex_try);
+	TEST_NO_SCHED(rwmutex_unlock_of_unlocked_aborts);
 	return tap_any_failed;
 }
