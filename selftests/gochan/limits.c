@@ -8,6 +8,9 @@
  *    keeps working, and once its channels are closed memory.current is back
  *    where it started.  A failed create gives its max_total_bytes
  *    reservation back.
+ *  - In such a cgroup, receives that fault charge nothing: none takes an
+ *    element it cannot deliver, so none allocates to give one back (that
+ *    allocation could not fail, and was charged past memory.max).
  *  - max_chan_bytes lowered at run time bounds the next creates: ring bytes
  *    (capacity * elem_size, one byte a slot for a signal channel), for
  *    CREATE and for a named OPEN | CREATE alike.
@@ -250,6 +253,100 @@ TEST_F(limits, failed_create_gives_back_its_total_bytes)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	ASSERT_EQ(0, param_set("max_total_bytes", old_total, NULL));
+}
+
+/*
+ * 160 channels of one 64 KiB element each, made and filled outside the
+ * cgroup; a process in an 8 MiB cgroup receives from each into a
+ * read-only buffer.  A receive that took the element and gave it back
+ * allocated 64 KiB to keep it, in a way that could not fail, charged to
+ * the receiver: 10 MiB past the 8 MiB limit, or the memcg OOM killer.
+ * Now each receive takes nothing and charges nothing, and every element
+ * is still in its ring.
+ */
+#define NFAULT		160
+
+TEST_F(limits, faulting_receives_charge_nothing)
+{
+	struct memcg_result *res = gc_shared(sizeof(*res));
+	unsigned long long max_elem = 0;
+	char dir[128], path[192], buf[32];
+	static int fds[NFAULT];
+	struct gochan_stat st;
+	const char *why;
+	char *val;
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, res);
+	gc_param("max_elem_size", &max_elem);
+	if (max_elem < 65536)
+		SKIP(return, "max_elem_size %llu below 64 KiB", max_elem);
+	val = malloc(65536);
+	ASSERT_NE(NULL, val);
+	memset(val, 0x5a, 65536);
+	for (int i = 0; i < NFAULT; i++) {
+		fds[i] = gc_make(self->dev, 65536, 1);
+		if (fds[i] == -ENOSPC) {
+			/* max_total_bytes or max_user_bytes lowered (by a
+			 * test that failed before restoring it) */
+			for (int k = 0; k < i; k++)
+				close(fds[k]);
+			SKIP(return, "room for %d rings of 64 KiB only", i);
+		}
+		ASSERT_LE(0, fds[i]) TH_LOG("channel %d: %s", i, strerror(-fds[i]));
+		ASSERT_EQ(0, gc_send(fds[i], val, GOCHAN_XFER_NONBLOCK));
+	}
+	why = cg_make(dir, sizeof(dir));
+	if (why)
+		SKIP(return, "%s", why);
+	snprintf(path, sizeof(path), "%s/memory.max", dir);
+	snprintf(buf, sizeof(buf), "%d", LIMIT);
+	ASSERT_EQ(0, write_str(path, buf));
+	snprintf(path, sizeof(path), "%s/memory.swap.max", dir);
+	write_str(path, "0");
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char *ro = mmap(NULL, 65536, PROT_READ,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (ro == MAP_FAILED || write_str(path, "0"))
+			_exit(1);
+		res->stage = 1;
+		res->before = cg_read(dir, "memory.current");
+		for (int i = 0; i < NFAULT; i++) {
+			if (gc_recv(fds[i], ro, NULL, GOCHAN_XFER_NONBLOCK) != -EFAULT)
+				_exit(4);
+			res->made = i + 1;
+		}
+		res->stage = 2;
+		res->full = cg_read(dir, "memory.current");
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	rmdir(dir);
+	TH_LOG("memory.current %lld before, %lld after %d faulting receives",
+	       res->before, res->full, res->made);
+	/* The receiver was not killed, and every receive failed cleanly... */
+	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("killed by signal %d after %d "
+					      "receives: the memcg OOM killer",
+					      WTERMSIG(status), res->made);
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* ...nothing was charged for them, let alone past the limit... */
+	EXPECT_GT(LIMIT, res->full);
+	EXPECT_GT(res->before + (1 << 20), res->full);
+	/* ...and every element is still in its ring, len within cap. */
+	for (int i = 0; i < NFAULT; i++) {
+		ASSERT_EQ(0, gc_stat(fds[i], &st));
+		EXPECT_EQ(1, st.len) TH_LOG("channel %d", i);
+		EXPECT_EQ(0, st.received);
+		EXPECT_EQ(-EAGAIN, gc_send(fds[i], val, GOCHAN_XFER_NONBLOCK));
+		close(fds[i]);
+	}
+	free(val);
 }
 
 static int open_named(int dev, const char *name, uint32_t flags,
