@@ -22,6 +22,7 @@
 #ifndef _GOCHAN_INTERNAL_H
 #define _GOCHAN_INTERNAL_H
 
+#include <linux/bvec.h>
 #include <linux/compiler.h>
 #include <linux/fs.h>
 #include <linux/jump_label.h>
@@ -298,6 +299,28 @@ efault:
 	return -EFAULT;
 }
 
+/*
+ * struct gochan_pin - a receive's user buffer, its pages pinned for writing
+ * (pin.c), so that a value taken can be written there without a fault.
+ * All zero: nothing pinned.  Not to be copied while it holds pins.
+ */
+struct gochan_pin {
+	size_t			len;		/* bytes pinned, from the start */
+	u32			nvec;		/* pages pinned */
+	u32			cap;		/* room in the vector */
+	bool			dirty;		/* written: dirty the pages */
+	struct bio_vec		*ext;		/* the vector, if cap > 2 */
+	struct bio_vec		inline_vec[2];	/* else (an element of up to a
+						 * page spans two at most) */
+};
+
+ssize_t gochan_pin_iter(struct gochan_pin *p, const struct iov_iter *iter,
+			size_t len);
+int gochan_pin_user(struct gochan_pin *p, void __user *buf, size_t len);
+void gochan_pin_write(struct gochan_pin *p, size_t off, const void *src,
+		      size_t len);
+void gochan_pin_release(struct gochan_pin *p);
+
 /* How a call may block: never, until a deadline, or until done. */
 struct gochan_block {
 	bool			nonblock;
@@ -397,8 +420,8 @@ struct gochan_sel;
 struct gochan_sel_outcome {
 	u32			index;		/* in the caller's array */
 	struct gochan_chan	*c;
-	void __user		*ubuf;
 	void			*kbuf;
+	struct gochan_pin	*pin;		/* a receive's buffer, pinned */
 	bool			send;
 	bool			closed;		/* send: on a closed channel;
 						 * recv: closed and drained */

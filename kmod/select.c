@@ -4,12 +4,13 @@
  *
  *   0. Read the cases, leave out the nil ones (fd GOCHAN_NIL_FD: Go's nil
  *      channel, never ready), take a reference on each other case's file, copy every
- *      send value into the kernel, and (before any lock) probe the receive
- *      buffers: nothing under a channel lock faults, since a fault may take
- *      as long as the memory's owner likes (FUSE, userfaultfd) and would
- *      hold the lock, and everyone else, that long.  (The one user access
- *      under a lock, the call's outcome, is made with page faults off: see
- *      sel_out_try().)
+ *      send value into the kernel, and (before any lock) pin the receive
+ *      buffers (pin.c): nothing under a channel lock faults, since a fault
+ *      may take as long as the memory's owner likes (FUSE, userfaultfd) and
+ *      would hold the lock, and everyone else, that long; and the value a
+ *      receive case takes is written through its pin, which cannot fault,
+ *      so it is never given back.  (The one user access under a lock, the
+ *      call's outcome, is made with page faults off: see sel_out_try().)
  *   1. Lock every distinct channel in address order (lockorder), so two
  *      selects over the same channels can never deadlock.
  *   2. Pass 1: visit the cases in a random order (pollorder); the first
@@ -19,7 +20,8 @@
  *      claims the whole wait by cmpxchg, so exactly one case proceeds.
  *   4. Pass 3: lock everything again and unlink the waiters nobody took.
  *
- * Receive cases share one kernel buffer: only the claimed case is written.
+ * Receive cases share one kernel buffer: only the claimed case is written,
+ * and only its value goes on to its user buffer.
  */
 #include <linux/file.h>
 #include <linux/highmem.h>
@@ -129,9 +131,11 @@ void sel_free(struct gochan_sel *s)
 {
 	u32 i;
 
-	for (i = 0; s->cases && i < s->ncases; i++)
+	for (i = 0; s->cases && i < s->ncases; i++) {
+		gochan_pin_release(&s->cases[i].pin);
 		if (s->cases[i].file)
 			fput(s->cases[i].file);
+	}
 	kvfree(s->cases);
 	kvfree(s->pollorder);
 	if (!s->borrowed)
@@ -279,29 +283,31 @@ void sel_lockorder(struct gochan_sel *s)
 }
 
 /*
- * Probe the receive buffer of case @sc, before its channel is locked: a
- * bad one is marked (sc->bad) for sel_try_case() to refuse.  Returns
- * -EFAULT if it is bad, else 0.
+ * Pin the receive buffer of case @sc (once), before its channel is locked:
+ * one that cannot be written is marked (sc->bad) for sel_try_case() to
+ * refuse.  Returns -EFAULT (or -ENOMEM) if it is bad, else 0.
  */
-int sel_case_probe(struct sel_case *sc)
+int sel_case_pin(struct sel_case *sc)
 {
 	u32 es = sc->c->elem_size;
 
-	sc->bad = !sc->send && es && fault_in_readable(sc->ubuf, es);
-	return sc->bad ? -EFAULT : 0;
+	if (sc->send || !es || sc->pin.nvec)
+		return 0;
+	sc->bad = gochan_pin_user(&sc->pin, sc->ubuf, es);
+	return sc->bad;
 }
 
 /*
- * Probe every receive case's buffer, before any lock: 0, or -EFAULT if one
+ * Pin every receive case's buffer, before any lock: 0, or -EFAULT if one
  * is bad (each bad case marked).
  */
-static int sel_probe_all(struct gochan_sel *s)
+static int sel_pin_all(struct gochan_sel *s)
 {
 	int ret = 0;
 	u32 i;
 
 	for (i = 0; i < s->ncases; i++)
-		ret = sel_case_probe(&s->cases[i]) ?: ret;
+		ret = sel_case_pin(&s->cases[i]) ?: ret;
 	return ret;
 }
 
@@ -380,12 +386,12 @@ void sel_out_release(struct sel_out *o)
 /*
  * Pass 1, for case @index, with its channel locked (by sel_lock_all(), or
  * alone): proceed if ready, reporting to @out (NULL: an io_uring SELECT,
- * which reports in its CQE) first.  A receive case's buffer was probed
- * before the lock (sel_case_probe()); nothing here faults.  Returns 1 if
+ * which reports in its CQE) first.  A receive case's buffer was pinned
+ * before the lock (sel_case_pin()); nothing here faults.  Returns 1 if
  * the case ran (*ok set for a receive), 0 if not ready, SEL_RETRY if @out
  * could not be written without a fault (nothing moved), or -errno
  * (-EPIPE: a send on a closed channel was chosen, reported too; -EFAULT:
- * the receive buffer is bad, nothing taken).  What @out gets is the
+ * the receive buffer could not be pinned, nothing taken).  What @out gets is the
  * case's index in the caller's array.
  */
 int sel_try_case(struct sel_case *sc, struct sel_out *out, u32 *ok,
@@ -417,7 +423,9 @@ int sel_try_case(struct sel_case *sc, struct sel_out *out, u32 *ok,
 		return 0;
 	/* Ready: a bad buffer fails before anything is taken. */
 	if (sc->bad)
-		return -EFAULT;
+		return sc->bad;
+	if (WARN_ON_ONCE(c->elem_size && !sc->pin.nvec))
+		return -EFAULT;		/* no pin to deliver through */
 	ret = sel_out_try(out, index, got);
 	if (ret)
 		return ret;
@@ -506,7 +514,7 @@ static bool sel_pass1_single(struct gochan_sel *s, u32 *ok, long *ret)
 
 		if (!sel_case_looks_ready(sc))
 			continue;
-		sel_case_probe(sc);
+		sel_case_pin(sc);
 		gochan_unlock_init(&u);
 		mutex_lock(&sc->c->lock);
 		*ret = sel_try_case(sc, s->out, ok, &u);
@@ -581,7 +589,7 @@ again:
 		goto out;
 	/* Every receive buffer, for pass 1 and before waiting on them; and
 	 * the Out fields, pinned before the select may wait. */
-	bad = sel_probe_all(s);
+	bad = sel_pin_all(s);
 	if (may_wait && sel_out_pin(s->out))
 		return -EFAULT;
 	sel_lock_all(s);
@@ -717,7 +725,8 @@ u32 gochan_sel_ncases(const struct gochan_sel *s)
  *        partner holds it, so no canceller can end the command meanwhile
  * @ok: set for a receive case that ran at once
  *
- * The receive buffers are probed first, before any lock.  Then under
+ * The receive buffers are pinned first, before any lock, and stay pinned
+ * until gochan_sel_free(): the completion writes the value through them.  Then under
  * every lock, a ready case runs at once (its index, as sel_run() returns
  * it, or -errno), or the select cannot wait (-EAGAIN, -ETIMEDOUT,
  * -EFAULT), both with @wait still CLAIMED; or @wait goes back to PENDING
@@ -729,7 +738,7 @@ long gochan_sel_begin(struct gochan_sel *s, struct gochan_wait *wait, u32 *ok)
 	int bad;
 
 	sel_shuffle(s);
-	bad = sel_probe_all(s);
+	bad = sel_pin_all(s);
 	sel_lock_all(s);
 	WARN_ON_ONCE(READ_ONCE(wait->state) != GOCHAN_WAIT_CLAIMED || s->out);
 	if (sel_pass1(s, ok, &ret))
@@ -767,8 +776,8 @@ void gochan_sel_outcome(struct gochan_sel *s, u32 index,
 	*o = (struct gochan_sel_outcome) {
 		.index	= sc->index,
 		.c	= sc->c,
-		.ubuf	= sc->ubuf,
 		.kbuf	= sc->kbuf,
+		.pin	= &sc->pin,
 		.send	= sc->send,
 		.closed	= sc->w.closed,
 	};
@@ -811,13 +820,12 @@ int sel_out_init(struct sel_out *o, void __user *argp,
  *
  * The case that ran was reported before it ran (sel_try_case()), or
  * through the pinned Out fields once it had (sel_run()).  A received
- * value is copied out here; if that faults, the value goes back to the
- * front of its channel (nobody will know it was received) and the call
- * fails with EFAULT.  Returns 0, -EPIPE (a send case on a closed channel
- * ran) or -errno.
+ * value is written here, through its case's pinned buffer: that cannot
+ * fail, so a value taken is always delivered.  Returns 0, -EPIPE (a send
+ * case on a closed channel ran) or -errno.
  */
 long sel_write_outcome(struct sel_out *out, struct gochan_select *arg,
-		       long ret, u32 ok, const struct sel_case *sc,
+		       long ret, u32 ok, struct sel_case *sc,
 		       const void *recv_buf)
 {
 	if (ret < 0)
@@ -825,13 +833,11 @@ long sel_write_outcome(struct sel_out *out, struct gochan_select *arg,
 	WARN_ON_ONCE(!out->written);
 	arg->index = sc->index;
 	arg->ok = ok;
-	ret = sc->send && sc->w.closed ? -EPIPE : 0;
-	if (!sc->send && ok &&
-	    gochan_elem_to_user(sc->ubuf, recv_buf, sc->c->elem_size)) {
-		gochan_chan_unreceive(sc->c, recv_buf, 1);
-		return -EFAULT;
-	}
-	return ret;
+	if (sc->send)
+		return sc->w.closed ? -EPIPE : 0;
+	if (ok)
+		gochan_pin_write(&sc->pin, 0, recv_buf, sc->c->elem_size);
+	return 0;
 }
 
 long gochan_ioctl_select(void __user *argp)

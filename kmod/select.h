@@ -28,8 +28,11 @@ struct sel_case {
 	void			*kbuf;		/* SEND: the value; RECV: shared */
 	u32			index;		/* in the caller's array */
 	bool			send;
-	bool			bad;		/* RECV: ubuf faulted when probed
-						 * (sel_case_probe(), unlocked) */
+	int			bad;		/* RECV: ubuf could not be pinned
+						 * (sel_case_pin(), unlocked):
+						 * -EFAULT or -ENOMEM */
+	struct gochan_pin	pin;		/* RECV: ubuf, pinned before the
+						 * case may run (pin.c) */
 	struct gochan_waiter	w;
 };
 
@@ -84,7 +87,7 @@ int sel_chan_addr_cmp(const void *a, const void *b);
 void sel_lockorder(struct gochan_sel *s);
 void sel_free(struct gochan_sel *s);
 long sel_run(struct gochan_sel *s, u32 *ok);
-int sel_case_probe(struct sel_case *sc);
+int sel_case_pin(struct sel_case *sc);
 int sel_try_case(struct sel_case *sc, struct sel_out *out, u32 *ok,
 		 struct gochan_unlock *u);
 bool sel_case_looks_ready(const struct sel_case *sc);
@@ -93,7 +96,7 @@ int sel_out_init(struct sel_out *o, void __user *argp,
 int sel_out_fault_in(struct sel_out *o);
 void sel_out_release(struct sel_out *o);
 long sel_write_outcome(struct sel_out *out, struct gochan_select *arg,
-		       long ret, u32 ok, const struct sel_case *sc,
+		       long ret, u32 ok, struct sel_case *sc,
 		       const void *recv_buf);
 
 /* selset.c */

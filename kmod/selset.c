@@ -143,8 +143,9 @@ static u32 selset_nth_hint(const struct selset *set, u32 k)
 
 /*
  * The fast path: try the hinted cases in random order, reporting to @out.
- * @sc gets a copy of the case tried last, with @kbuf as its kernel buffer.
- * Returns the index of the case that ran (a send on a closed channel too:
+ * @sc gets a copy of the case tried last, with @kbuf as its kernel buffer
+ * and its receive buffer pinned (the caller releases @sc->pin, which
+ * holds nothing on entry).  Returns the index of the case that ran (a send on a closed channel too:
  * sc->w.closed says so), -ENOENT if no hinted case was ready, SEL_RETRY
  * (the Out fields must be faulted in) or -EFAULT (nothing moved).
  */
@@ -168,7 +169,8 @@ static long selset_try_hinted(struct selset *set, struct sel_case *sc,
 		/* Clear, then check (fully ordered when it was set). */
 		if (i >= n || !test_and_clear_bit(i, set->hint))
 			continue;
-		*sc = set->reg.cases[i];
+		gochan_pin_release(&sc->pin);	/* the last case tried */
+		*sc = set->reg.cases[i];	/* reg's pin holds nothing */
 		sc->kbuf = kbuf;
 		if (sc->send &&
 		    gochan_elem_from_user(kbuf, sc->ubuf, sc->c->elem_size)) {
@@ -176,7 +178,7 @@ static long selset_try_hinted(struct selset *set, struct sel_case *sc,
 			ret = -EFAULT;
 			break;
 		}
-		sel_case_probe(sc);	/* a receive's buffer, before the lock */
+		sel_case_pin(sc);	/* a receive's buffer, before the lock */
 		gochan_unlock_init(&u);
 		mutex_lock(&sc->c->lock);
 		r = sel_try_case(sc, out, ok, &u);
@@ -279,6 +281,7 @@ static long selset_select(struct file *file, void __user *argp)
 			return -ENOMEM;
 	}
 	rbuf = kbuf;
+	sc.pin = (struct gochan_pin) { };
 	while ((ret = selset_try_hinted(set, &sc, kbuf, &out, &ok)) == SEL_RETRY) {
 		ret = sel_out_fault_in(&out);
 		if (ret)
@@ -299,6 +302,7 @@ static long selset_select(struct file *file, void __user *argp)
 			    ret >= 0 || ret == -EPIPE ? ran->c->id : 0,
 			    slow ? full.wait_ns : 0);
 	sel_out_release(&out);
+	gochan_pin_release(&sc.pin);
 	if (slow)
 		sel_free(&full);
 	gochan_poison(kbuf, set->elem_max);

@@ -170,11 +170,13 @@ static void async_sel_complete(struct gochan_async *a, long ret, u32 ok,
 	if (ret >= 0) {
 		gochan_sel_outcome(a->sel, ret, &o);
 		res = o.index;
-		if (o.send && o.closed)
+		if (o.send && o.closed) {
 			res |= GOCHAN_SELECT_RES_CLOSED;
-		else if (!o.send && ok)
-			res = async_copy_out(o.c, o.ubuf, o.kbuf) ?:
-			      o.index | GOCHAN_SELECT_RES_OK;
+		} else if (!o.send && ok) {
+			/* Through the case's pin: cannot fail, needs no mm. */
+			gochan_pin_write(o.pin, 0, o.kbuf, o.c->elem_size);
+			res |= GOCHAN_SELECT_RES_OK;
+		}
 	}
 	trace_gochan_select(gochan_sel_ncases(a->sel), res < 0 ? res : o.index,
 			    res >= 0 ? o.c->id : 0, async_wait_ns(a));

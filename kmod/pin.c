@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Pinned receive buffers.
+ *
+ * A receive that may wait, or that must claim its partner (a select, a
+ * queued io_uring command: a claim cannot be undone), cannot deliver its
+ * element under the channel lock with page faults disabled and take it
+ * only once it is there, as the plain one-element and bulk paths do
+ * (chan.c).  It pins the pages of its buffer first instead
+ * (pin_user_pages_fast() with FOLL_WRITE, with no lock held: the pin may
+ * fault them in, for as long as the memory's owner likes), and once a
+ * value is its own writes it through the pins, with no user access: the
+ * write cannot fault, so nothing taken is ever given back.  What it
+ * writes into are the pages mapped at the buffer when it was pinned, as
+ * for O_DIRECT: a mapping changed under a waiting receive (mprotect()
+ * leaves the pages; munmap() does not) does not fail it.
+ *
+ * The pins are dropped by gochan_pin_release(), in process context or
+ * task work (it may sleep); the pages written are marked dirty then.
+ */
+#include <linux/highmem.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+
+#include "compat.h"
+#include "gochan.h"
+
+/* Pages pinned per pin_user_pages_fast() call. */
+#define PIN_BATCH	16
+
+/* The segments of a user-backed iov_iter, from its current position. */
+struct pin_seg_iter {
+	const struct iov_iter	*iter;
+	unsigned long		k;		/* iovec index */
+	size_t			skip;		/* into the first segment */
+};
+
+/* The next segment of @si with bytes in it: false when there is none. */
+static bool pin_next_seg(struct pin_seg_iter *si, unsigned long *base,
+			 size_t *len)
+{
+	const struct iov_iter *i = si->iter;
+
+	if (iter_is_ubuf(i)) {
+		if (si->k++)
+			return false;
+		*base = (unsigned long)i->ubuf + i->iov_offset;
+		*len = iov_iter_count(i);
+		return *len;
+	}
+	while (si->k < i->nr_segs) {
+		const struct iovec *iov = gochan_iter_iov(i) + si->k++;
+
+		*base = (unsigned long)iov->iov_base + si->skip;
+		*len = iov->iov_len - si->skip;
+		si->skip = 0;
+		if (*len)
+			return true;
+	}
+	return false;
+}
+
+static struct bio_vec *pin_vec(struct gochan_pin *p)
+{
+	return p->cap > ARRAY_SIZE(p->inline_vec) ? p->ext : p->inline_vec;
+}
+
+/* Pin [addr, addr + len) after what @p holds; returns the bytes pinned. */
+static size_t pin_range(struct gochan_pin *p, unsigned long addr, size_t len)
+{
+	struct bio_vec *vec = pin_vec(p);
+	struct page *pages[PIN_BATCH];
+	size_t done = 0;
+
+	while (done < len) {
+		unsigned long start = addr + done;
+		size_t off = offset_in_page(start);
+		int want = min_t(size_t, DIV_ROUND_UP(off + len - done, PAGE_SIZE),
+				 PIN_BATCH);
+		int got, i;
+
+		want = min_t(int, want, p->cap - p->nvec);
+		got = pin_user_pages_fast(start - off, want, FOLL_WRITE, pages);
+		if (got <= 0)
+			break;
+		for (i = 0; i < got; i++) {
+			size_t n = min_t(size_t, PAGE_SIZE - off, len - done);
+
+			vec[p->nvec++] = (struct bio_vec) {
+				.bv_page	= pages[i],
+				.bv_offset	= off,
+				.bv_len		= n,
+			};
+			done += n;
+			off = 0;
+		}
+		if (got < want)
+			break;
+	}
+	p->len += done;
+	return done;
+}
+
+/* Pin [addr, addr + len), which one page holds: 0 or -EFAULT. */
+static int pin_one_page(struct gochan_pin *p, unsigned long addr, size_t len)
+{
+	*p = (struct gochan_pin) { };
+	if (pin_user_pages_fast(addr & PAGE_MASK, 1, FOLL_WRITE,
+				&p->inline_vec[0].bv_page) != 1)
+		return -EFAULT;
+	p->inline_vec[0].bv_offset = offset_in_page(addr);
+	p->inline_vec[0].bv_len = len;
+	p->len = len;
+	p->nvec = 1;
+	p->cap = 1;
+	return 0;
+}
+
+/**
+ * gochan_pin_iter - pin the next bytes of a user-backed iov_iter.
+ * @p: holds no pin (whatever it held before is forgotten)
+ * @iter: ITER_UBUF or ITER_IOVEC; not advanced
+ * @len: how many bytes, at most iov_iter_count(@iter)
+ *
+ * Pins from the start up to the first byte that cannot be written.
+ * Returns the number of bytes pinned (> 0), or -EFAULT (the first one
+ * cannot) or -ENOMEM; nothing is held after an error.
+ */
+ssize_t gochan_pin_iter(struct gochan_pin *p, const struct iov_iter *iter,
+			size_t len)
+{
+	struct pin_seg_iter si = { .iter = iter, .skip = iter->iov_offset };
+	unsigned long base;
+	size_t seg, left = len;
+	u32 cap = 0;
+
+	*p = (struct gochan_pin) { };
+	if (!len)
+		return 0;
+	/* Within one page of the first segment: the common case. */
+	if (pin_next_seg(&si, &base, &seg) && seg >= len &&
+	    offset_in_page(base) + len <= PAGE_SIZE)
+		return pin_one_page(p, base, len) ?: (ssize_t)len;
+	si = (struct pin_seg_iter) { .iter = iter, .skip = iter->iov_offset };
+	/* How many pages: as many as the segments span, up to @len bytes. */
+	while (left && pin_next_seg(&si, &base, &seg)) {
+		seg = min(seg, left);
+		cap += DIV_ROUND_UP(offset_in_page(base) + seg, PAGE_SIZE);
+		left -= seg;
+	}
+	if (cap > ARRAY_SIZE(p->inline_vec)) {
+		p->ext = kvmalloc_array(cap, sizeof(*p->ext), GFP_KERNEL_ACCOUNT);
+		if (!p->ext)
+			return -ENOMEM;
+	}
+	p->cap = cap;
+
+	si = (struct pin_seg_iter) { .iter = iter, .skip = iter->iov_offset };
+	left = len;
+	while (left && pin_next_seg(&si, &base, &seg)) {
+		size_t got;
+
+		seg = min(seg, left);
+		got = pin_range(p, base, seg);
+		left -= got;
+		if (got < seg)
+			break;
+	}
+	if (!p->len) {
+		gochan_pin_release(p);
+		return -EFAULT;
+	}
+	return p->len;
+}
+
+/**
+ * gochan_pin_user - pin @len bytes at @buf, all of them or none.
+ * @p: holds no pin (whatever it held before is forgotten)
+ * @buf: user address
+ * @len: bytes
+ *
+ * Returns 0 (with @len 0 too: nothing is pinned then), -EFAULT or -ENOMEM.
+ */
+int gochan_pin_user(struct gochan_pin *p, void __user *buf, size_t len)
+{
+	unsigned long addr = (unsigned long)buf;
+	struct iov_iter iter;
+	ssize_t ret;
+
+	/* Within one page, what an element of up to a page mostly is. */
+	if (len && offset_in_page(addr) + len <= PAGE_SIZE)
+		return pin_one_page(p, addr, len);
+	iov_iter_ubuf(&iter, ITER_DEST, buf, len);
+	ret = gochan_pin_iter(p, &iter, len);
+	if (ret >= 0 && ret < len) {
+		gochan_pin_release(p);
+		ret = -EFAULT;
+	}
+	return ret < 0 ? ret : 0;
+}
+
+/**
+ * gochan_pin_write - write @len bytes into the pinned buffer, from @off.
+ * @p: pinned over at least @off + @len bytes
+ * @off: where in the pinned bytes
+ * @src: kernel memory
+ * @len: bytes
+ *
+ * Cannot fail, and takes no lock: callable under a channel lock.
+ */
+void gochan_pin_write(struct gochan_pin *p, size_t off, const void *src,
+		      size_t len)
+{
+	struct bio_vec *vec = pin_vec(p);
+	u32 i;
+
+	if (WARN_ON_ONCE(off + len > p->len))
+		return;
+	p->dirty |= len != 0;
+	for (i = 0; i < p->nvec && len; i++) {
+		size_t n;
+
+		if (off >= vec[i].bv_len) {
+			off -= vec[i].bv_len;
+			continue;
+		}
+		n = min_t(size_t, vec[i].bv_len - off, len);
+		memcpy_to_page(vec[i].bv_page, vec[i].bv_offset + off, src, n);
+		src += n;
+		len -= n;
+		off = 0;
+	}
+}
+
+/* Drop the pins (marking the pages dirty if written); may sleep. */
+void gochan_pin_release(struct gochan_pin *p)
+{
+	struct bio_vec *vec = pin_vec(p);
+	u32 i;
+
+	for (i = 0; i < p->nvec; i++)
+		unpin_user_pages_dirty_lock(&vec[i].bv_page, 1, p->dirty);
+	if (p->cap > ARRAY_SIZE(p->inline_vec))
+		kvfree(p->ext);
+	*p = (struct gochan_pin) { };
+}
