@@ -909,6 +909,101 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * --- One element straight into user memory ---
+ *
+ * GOCHAN_IOC_RECV, read(2) and io_uring's RECV of one element take it
+ * from where it is, the ring's oldest slot or a blocked sender's buffer,
+ * straight into the caller's buffer (and write ok, for the ioctl), under
+ * the lock with page faults disabled as the bulk path does, and take it
+ * only once it is there: a fault takes nothing, and the caller faults the
+ * buffer in, without the lock, and comes again.  So a value is either
+ * delivered and reported, or not taken.  What cannot be done so is left
+ * to the caller, with its buffer pinned (pin.c): a receive that must wait
+ * (a sender will hand it the value through a kernel buffer), or one whose
+ * sender is a select or a queued command (it must be claimed first, and a
+ * claim cannot be undone if the copy then faults).
+ */
+
+/* The element at @src to @ubuf, then 1 to *@ok (if any): 0 or -EFAULT. */
+static __always_inline int elem_to_user_nofault(void __user *ubuf,
+						u32 __user *ok,
+						const void *src, u32 es)
+{
+	int err;
+
+	pagefault_disable();
+	err = gochan_elem_to_user(ubuf, src, es);
+	if (!err && ok && put_user(1, ok))
+		err = -EFAULT;
+	pagefault_enable();
+	return err;
+}
+
+/**
+ * gochan_chan_recv_user - take one element straight into user memory.
+ * @c: the channel
+ * @ubuf: room for one element
+ * @ok: NULL, or where 1 goes with the element (GOCHAN_IOC_RECV's ok)
+ * @blk: whether the call may block (it never does here)
+ *
+ * Returns 1 (taken: in @ubuf, and 1 in *@ok), 0 (closed and drained:
+ * nothing written), -EFAULT (a fault: nothing taken), -EAGAIN or
+ * -ETIMEDOUT (nothing to take, and @blk says not to wait), or
+ * GOCHAN_RECV_PIN: nothing taken, the call must pin @ubuf and take the
+ * general path (gochan_chan_recv()).
+ */
+long gochan_chan_recv_user(struct gochan_chan *c, void __user *ubuf,
+			   u32 __user *ok, const struct gochan_block *blk)
+{
+	struct gochan_unlock u gochan_noinit;
+	struct gochan_waiter *s;
+	u32 es = c->elem_size;
+	long ret;
+
+	gochan_lock(c, &u);
+	if (unlikely(c->nreturned)) {
+		ret = GOCHAN_RECV_PIN;		/* those go first */
+	} else if (c->len) {
+		if (elem_to_user_nofault(ubuf, ok, c->ring + c->head * (size_t)es, es)) {
+			ret = -EFAULT;
+			goto out_unlock;
+		}
+		ring_drop(c, 1);
+		c->received++;
+		u.poll |= EPOLLOUT | EPOLLWRNORM;
+		if (unlikely(c->nsend))
+			refill_from_senders(c, &u);
+		ret = 1;
+	} else if (c->nsend && waitq_prune(c, true)) {
+		/* Unbuffered (an empty ring has no sender queued otherwise). */
+		s = list_first_entry(&c->sendq, struct gochan_waiter, node);
+		if (s->wait->select || s->wait->async) {
+			ret = GOCHAN_RECV_PIN;
+			goto out_unlock;
+		}
+		if (elem_to_user_nofault(ubuf, ok, s->buf + s->ndone * (size_t)es, es)) {
+			ret = -EFAULT;
+			goto out_unlock;
+		}
+		s->ndone++;
+		c->sent++;
+		c->received++;
+		if (s->ndone == s->nelem)
+			waiter_complete(c, s, true, &u);
+		ret = 1;
+	} else if (c->closed) {
+		ret = 0;
+	} else if (blk->nonblock || gochan_deadline_passed(blk)) {
+		ret = blk->nonblock ? -EAGAIN : -ETIMEDOUT;
+	} else {
+		ret = GOCHAN_RECV_PIN;
+	}
+out_unlock:
+	gochan_unlock(c, &u);
+	return ret;
+}
+
 /**
  * gochan_chan_close - Go's close(c).
  * @c: the channel

@@ -4,12 +4,14 @@
  *
  * This is where user memory is touched.  Senders copy user data into a
  * kernel buffer before calling into chan.c, so a bad buffer fails before
- * anything is sent.  Receivers probe their buffer (a read of each page:
- * cheap, and it catches an unmapped buffer) before taking anything, and copy
- * out after; should the copy still fail (a read-only buffer, or one the
- * receiver's own process unmapped while the call waited), what the call
- * took goes back to the front of the channel (gochan_chan_unreceive()):
- * nothing is lost, nothing is received twice.
+ * anything is sent.  Receivers take an element only once it has reached
+ * their buffer: buffered elements, and one element from wherever it is,
+ * go straight into it under the channel lock with page faults disabled
+ * (chan.c; a fault takes nothing, and the call faults the buffer in and
+ * comes again); a receive that must wait, or take from blocked senders
+ * through the bounce buffer, pins its buffer first (pin.c) and writes
+ * what it got through the pins, which cannot fault.  Nothing is lost,
+ * nothing is received twice, nothing is given back.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -23,6 +25,7 @@
 
 #include "compat.h"
 #include "gochan.h"
+#include "gochan_trace.h"
 #include "select.h"
 
 /*
@@ -137,23 +140,105 @@ static __always_inline bool one_elem_by_words(struct gochan_chan *c, size_t len)
 	return len && len == c->elem_size && gochan_elem_by_words(len);
 }
 
+/**
+ * gochan_recv_user_now - gochan_chan_recv_user(), faulting in what faults.
+ * @c: the channel
+ * @ubuf: room for one element
+ * @ok: NULL, or GOCHAN_IOC_RECV's ok
+ * @blk: whether the call may block (it never does here)
+ *
+ * A fault takes nothing: the buffer (and @ok) is faulted in, without the
+ * lock, and the receive tried again.  Returns what gochan_chan_recv_user()
+ * returns; -EFAULT once the buffer cannot be faulted in.
+ */
+long gochan_recv_user_now(struct gochan_chan *c, void __user *ubuf,
+			  u32 __user *ok, const struct gochan_block *blk)
+{
+	long ret;
+
+	while ((ret = gochan_chan_recv_user(c, ubuf, ok, blk)) == -EFAULT) {
+		if (fault_in_writeable(ubuf, c->elem_size) ||
+		    (ok && fault_in_writeable((char __user *)ok, sizeof(*ok))) ||
+		    fatal_signal_pending(current))
+			break;
+	}
+	return ret;
+}
+
+/*
+ * A one-element receive that must wait, or claim its sender
+ * (GOCHAN_RECV_PIN): pin the buffer and @ok, take the general path, and
+ * write what it got through the pins.
+ */
+static noinline long recv_one_pinned(struct gochan_chan *c,
+				     void __user *ubuf, u32 __user *ok,
+				     const struct gochan_block *blk)
+{
+	u64 stack[GOCHAN_ELEM_WORDS_MAX / sizeof(u64)] gochan_noinit;
+	static const u32 one = 1;
+	struct gochan_pin pin, pin_ok = { };
+	u32 es = c->elem_size;
+	void *kbuf = stack;
+	long ret;
+
+	if (es > sizeof(stack)) {
+		kbuf = kvmalloc(es, GFP_KERNEL_ACCOUNT);
+		if (!kbuf)
+			return -ENOMEM;
+	}
+	ret = gochan_pin_user(&pin, ubuf, es);
+	if (!ret && ok)
+		ret = gochan_pin_user(&pin_ok, ok, sizeof(*ok));
+	if (!ret) {
+		ret = gochan_chan_recv(c, kbuf, 1, blk);
+		if (ret == 1) {
+			gochan_pin_write(&pin, 0, kbuf, es);
+			if (ok)
+				gochan_pin_write(&pin_ok, 0, &one, sizeof(one));
+		}
+	}
+	gochan_pin_release(&pin_ok);
+	gochan_pin_release(&pin);
+	gochan_poison(kbuf, es);
+	if (kbuf != stack)
+		kvfree(kbuf);
+	return ret;
+}
+
+/*
+ * Receive one element into @ubuf, and 1 into *@ok if @ok: 1, 0 (closed
+ * and drained: nothing written) or -errno (nothing taken).
+ */
+static __always_inline long recv_one(struct gochan_chan *c, void __user *ubuf,
+				     u32 __user *ok,
+				     const struct gochan_block *blk)
+{
+	long ret;
+
+	/*
+	 * Nothing to take, by a racy look (gochan.h's [L, R] fields), and the
+	 * call may wait: it most likely will, so it pins first rather than
+	 * lock once to find nothing and again to wait.  A look that was
+	 * wrong costs only the pin.
+	 */
+	if (!blk->nonblock && !READ_ONCE(c->len) && !READ_ONCE(c->nsend) &&
+	    !READ_ONCE(c->closed))
+		return recv_one_pinned(c, ubuf, ok, blk);
+	ret = gochan_recv_user_now(c, ubuf, ok, blk);
+	if (unlikely(ret == GOCHAN_RECV_PIN))
+		return recv_one_pinned(c, ubuf, ok, blk);
+	if (ret != -EFAULT)
+		trace_gochan_recv(c->id, c->elem_size, 1, ret, 0);
+	return ret;
+}
+
 static __always_inline ssize_t
 recv_one_by_words(struct gochan_chan *c, void __user *ubuf,
 		  const struct gochan_block *blk)
 {
-	u64 kbuf[GOCHAN_ELEM_WORDS_MAX / sizeof(u64)] gochan_noinit;
-	u32 es = c->elem_size;
-	long got;
+	long got = recv_one(c, ubuf, NULL, blk);
 
-	if (fault_in_readable(ubuf, es))	/* before anything is taken */
-		return -EFAULT;
-	got = gochan_chan_recv(c, kbuf, 1, blk);
-	if (got > 0 && gochan_elem_to_user(ubuf, kbuf, es)) {
-		gochan_chan_unreceive(c, kbuf, 1);
-		got = -EFAULT;
-	}
-	gochan_poison(kbuf, es);
-	return got <= 0 ? got : es;
+	return got <= 0 ? got : c->elem_size;
 }
 
 static __always_inline ssize_t
@@ -215,7 +300,8 @@ static __always_inline bool rw_iter_one(struct kiocb *iocb,
  * read: block for the first element, then take what is there without
  * blocking, chunk by chunk, up to the length asked for.  Buffered elements
  * go straight from the ring to the caller (gochan_chan_recv_iter()); the
- * rest (a wait, a handoff from a blocked sender) through the bounce buffer.
+ * rest (a wait, a handoff from a blocked sender) through the bounce buffer
+ * into the caller's pages, pinned before anything is taken.
  */
 static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
@@ -233,6 +319,7 @@ static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 
 	while (done < want) {
 		u32 n = min_t(size_t, b.nelem, want - done);
+		struct gochan_pin pin = { };
 		long got;
 
 		got = gochan_chan_recv_iter(c, to, min_t(size_t, want - done, U32_MAX));
@@ -250,25 +337,35 @@ static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			}
 			continue;
 		}
-		/* A bad buffer fails here, before anything is taken. */
-		if (fault_in_iov_iter_readable(to, n * es)) {
-			ret = -EFAULT;
-			break;
+		/*
+		 * Pin the room for n elements: a bad buffer fails here, before
+		 * anything is taken, and one bad part way takes only the whole
+		 * elements before the bad part.  (Kernel memory cannot fault.)
+		 */
+		if (user_backed_iter(to)) {
+			ssize_t pinned = gochan_pin_iter(&pin, to, (size_t)n * es);
+
+			if (pinned >= 0 && pinned < es) {
+				gochan_pin_release(&pin);
+				pinned = -EFAULT;
+			}
+			if (pinned < 0) {
+				ret = pinned;
+				break;
+			}
+			n = pinned / es;
 		}
 		got = gochan_chan_recv(c, b.buf, n, &blk);
+		if (got > 0 && user_backed_iter(to)) {
+			gochan_pin_write(&pin, 0, b.buf, got * es);
+			iov_iter_advance(to, got * es);
+		} else if (got > 0) {
+			copied = bounce_to_iter(b.buf, got * es, to);
+			WARN_ON_ONCE(copied != got * es);
+		}
+		gochan_pin_release(&pin);
 		if (got <= 0) {
 			ret = got;
-			break;
-		}
-		copied = bounce_to_iter(b.buf, got * es, to);
-		if (copied != got * es) {
-			/* Whole elements copied count; the rest go back. */
-			u32 k = copied / es;
-
-			iov_iter_revert(to, copied - k * es);
-			gochan_chan_unreceive(c, b.buf + k * es, got - k);
-			done += k;
-			ret = -EFAULT;
 			break;
 		}
 		done += got;
@@ -498,8 +595,7 @@ out_free:
 
 static long gochan_ioctl_recv(struct gochan_chan *c, void __user *argp)
 {
-	void __user *ubuf;
-	struct gochan_bounce b gochan_noinit;
+	struct gochan_xfer __user *ux = argp;
 	struct gochan_block blk gochan_noinit;
 	struct gochan_xfer x gochan_noinit;
 	long ret;
@@ -507,33 +603,16 @@ static long gochan_ioctl_recv(struct gochan_chan *c, void __user *argp)
 	ret = gochan_xfer_read(&x, argp, &blk);
 	if (ret)
 		return ret;
-	ubuf = u64_to_user_ptr(x.buf);
-	if (fault_in_readable(ubuf, c->elem_size))
-		return -EFAULT;
-	/* ok is written back: fail now on a read-only struct, before taking
-	 * anything (see gochan_ioctl_select()). */
-	if (gochan_copy_struct_to_user(argp, &x, sizeof(x)))
-		return -EFAULT;
-	ret = bounce_init(&b, c->elem_size, 1);
-	if (ret)
-		return ret;
-	ret = gochan_chan_recv(c, b.buf, 1, &blk);
-	if (ret < 0)
-		goto out_free;
-	x.ok = ret;
 	/*
-	 * The value, then ok, each written once: either both reach the caller
-	 * and the call says so, or the value goes back and the call fails.
+	 * ok, the struct's one Out field, is 0 until a value is taken; then
+	 * the value and 1 are written with it, under the lock or through
+	 * pins (recv_one()): either both reach the caller and the call says
+	 * so, or nothing is taken.  A read-only struct fails here.
 	 */
-	if (x.ok && copy_to_user(ubuf, b.buf, c->elem_size))
-		ret = -EFAULT;
-	else
-		ret = gochan_copy_struct_to_user(argp, &x, sizeof(x));
-	if (ret && x.ok)
-		gochan_chan_unreceive(c, b.buf, 1);
-out_free:
-	bounce_free(&b);
-	return ret;
+	if (put_user(0, &ux->ok))
+		return -EFAULT;
+	ret = recv_one(c, u64_to_user_ptr(x.buf), &ux->ok, &blk);
+	return ret < 0 ? ret : 0;
 }
 
 static long gochan_ioctl_stat(struct gochan_chan *c, void __user *argp)

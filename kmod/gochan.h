@@ -13,11 +13,15 @@
  *   waiter  struct gochan_waiter: one wait queued on one channel, with the
  *           kernel buffer its elements move through (Go's sudog).
  *
- * Data never moves between user memory and a channel under the channel
- * lock: senders copy from user memory into a kernel buffer before locking,
- * receivers copy out of theirs after unlocking.  Under the lock, elements
- * move between kernel buffers and the ring with memcpy only, so a fault can
- * never strand an element half-way.
+ * Data moves between user memory and a channel under the channel lock
+ * only with page faults disabled (chan.c's bulk path and one-element
+ * receive: an element moves only once it has reached the other side), or
+ * into user pages pinned before the lock (pin.c).  Otherwise senders copy
+ * from user memory into a kernel buffer before locking, and a receiver
+ * that waited writes what it was handed through its pinned buffer after
+ * unlocking.  Under the lock, elements move between kernel buffers and the
+ * ring with memcpy only.  So a fault can never strand an element half-way,
+ * and a receive never has to give back what it took.
  */
 #ifndef _GOCHAN_INTERNAL_H
 #define _GOCHAN_INTERNAL_H
@@ -368,7 +372,8 @@ int gochan_charge(size_t bytes, struct gochan_user **userp);
 void gochan_uncharge(struct gochan_user *user, size_t bytes);
 
 /* chan.c: the channel core; user memory only through the bulk path's
- * iov_iters, with page faults disabled. */
+ * iov_iters and the one-element receive's buffer, with page faults
+ * disabled. */
 struct gochan_chan *gochan_chan_create(u32 elem_size, u32 capacity);
 void gochan_chan_get(struct gochan_chan *c);
 void gochan_chan_put(struct gochan_chan *c);
@@ -377,6 +382,9 @@ long gochan_chan_send(struct gochan_chan *c, const void *buf, u32 n,
 long gochan_chan_recv(struct gochan_chan *c, void *buf, u32 n,
 		      const struct gochan_block *blk);
 long gochan_chan_recv_iter(struct gochan_chan *c, struct iov_iter *to, u32 n);
+#define GOCHAN_RECV_PIN		2	/* gochan_chan_recv_user(): wait pinned */
+long gochan_chan_recv_user(struct gochan_chan *c, void __user *ubuf,
+			   u32 __user *ok, const struct gochan_block *blk);
 long gochan_chan_send_iter(struct gochan_chan *c, struct iov_iter *from, u32 n);
 int gochan_chan_close(struct gochan_chan *c);
 void gochan_chan_unreceive(struct gochan_chan *c, const void *buf, u32 n);
@@ -455,5 +463,7 @@ int gochan_copy_struct_to_user(void __user *dst, const void *src,
 			       size_t ksize);
 int gochan_xfer_read(struct gochan_xfer *x, void __user *argp,
 		     struct gochan_block *blk);
+long gochan_recv_user_now(struct gochan_chan *c, void __user *ubuf,
+			  u32 __user *ok, const struct gochan_block *blk);
 
 #endif /* _GOCHAN_INTERNAL_H */

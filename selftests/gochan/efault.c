@@ -189,7 +189,8 @@ TEST_F(efault, recv_struct_made_readonly_after_delivery_still_reports)
 	c.arg = x;
 	ASSERT_EQ(0, gc_uffd_wp(uffd, val, true));
 	ASSERT_EQ(0, pthread_create(&t, NULL, recv_ioctl, &c));
-	/* Held at the value's copy-out: the value is taken by now. */
+	/* Held at the value's copy-out (faulting it in, unlocked: the value
+	 * is taken only once the value and ok are both there). */
 	ASSERT_EQ(0, gc_uffd_wait(uffd, &addr, GC_WAIT_MS));
 	EXPECT_EQ((uintptr_t)val, addr & ~(uintptr_t)(pg - 1));
 	ASSERT_EQ(0, gc_uffd_wp(uffd, wp, true));
