@@ -17,10 +17,12 @@
  *              no teardown call, a watch stands in for it, see below)
  *       PENDING -> CANCELLED, queues the task work with an error
  *
- * The task work (async_task_work(), in the submitting task) unlinks the
- * waiter if a lockless canceller left it queued, takes it off c->asyncq,
- * copies a received element out (never under the lock; if that faults the
- * element goes back to the front of the channel) and posts the CQE.
+ * The task work (async_task_work(), in the submitting task, or in a
+ * kworker when that task is exiting) unlinks the waiter if a lockless
+ * canceller left it queued, takes it off c->asyncq, writes a received
+ * element into the buffer the RECV pinned at submission (pin.c: no fault,
+ * no mm needed, so a value taken is always delivered, never given back)
+ * and posts the CQE.
  *
  * Lifetime: a gochan_async has two references, the submission path's and
  * the completion's; it holds a channel reference and the submitting task's
@@ -58,7 +60,7 @@ struct gochan_async {
 	struct file		*file;		/* flush: the file submitted on */
 	fl_owner_t		owner;		/* flush, cancel: submitter's files */
 	u64			key;		/* GOCHAN_IOC_CANCEL finds it by */
-	void __user		*ubuf;		/* RECV: where the element goes */
+	struct gochan_pin	pin;		/* RECV: where the element goes */
 	struct hrtimer		timer;		/* GOCHAN_XFER_DEADLINE */
 	bool			has_timer;
 	bool			send;
@@ -87,28 +89,10 @@ static void async_put(struct gochan_async *a)
 		gochan_sel_free(a->sel);
 	else
 		gochan_poison(a->buf, a->c->elem_size);
+	gochan_pin_release(&a->pin);
 	put_task_struct(a->wait.task);
 	gochan_chan_put(a->c);
 	kfree(a);
-}
-
-/*
- * Copy a received element out to @ubuf; if that cannot be done it goes back
- * to @c and the result is an error: the buffer faults (-EFAULT), or the
- * submitter is exiting (-ECANCELED: task work run at exit, or io_uring's
- * fallback kworker, has no user memory to copy to).
- */
-static int async_copy_out(struct gochan_chan *c, void __user *ubuf,
-			  const void *kbuf)
-{
-	bool dead = (current->flags & (PF_EXITING | PF_KTHREAD)) || !current->mm;
-
-	if (!c->elem_size)
-		return 0;
-	if (!dead && !gochan_elem_to_user(ubuf, kbuf, c->elem_size))
-		return 0;
-	gochan_chan_unreceive(c, kbuf, 1);
-	return dead ? -ECANCELED : -EFAULT;
 }
 
 /*
@@ -126,20 +110,13 @@ static u64 async_wait_ns(struct gochan_async *a)
 }
 
 /*
- * Finish a SEND or RECV that ends with @res (the uapi header's values), a
- * queued one or one done at submission: a received element (@kbuf) is
- * copied out to @ubuf first, and the tracepoint says how long it waited.
- * Returns the CQE's res.
+ * A SEND or RECV ends with @res (the uapi header's values), a queued one
+ * or one done at submission: the tracepoint says how long it waited.
+ * Returns @res, the CQE's.
  */
 static long xfer_finish(struct gochan_chan *c, bool send, long res,
-			void __user *ubuf, const void *kbuf, u64 wait_ns)
+			u64 wait_ns)
 {
-	if (!send && res == 1) {
-		int err = async_copy_out(c, ubuf, kbuf);
-
-		if (err)
-			res = err;
-	}
 	if (send)
 		trace_gochan_send(c->id, c->elem_size, 1, res ? res : 1, wait_ns);
 	else
@@ -150,8 +127,10 @@ static long xfer_finish(struct gochan_chan *c, bool send, long res,
 static void async_complete(struct gochan_async *a, long res,
 			   unsigned int issue_flags)
 {
-	res = xfer_finish(a->c, a->send, res, a->ubuf, a->buf,
-			  async_wait_ns(a));
+	/* A received element, through the pin: cannot fail, needs no mm. */
+	if (!a->send && res == 1)
+		gochan_pin_write(&a->pin, 0, a->buf, a->c->elem_size);
+	res = xfer_finish(a->c, a->send, res, async_wait_ns(a));
 	io_uring_cmd_done(a->cmd, res, 0, issue_flags);
 	async_put(a);
 }
@@ -397,36 +376,51 @@ static void async_init(struct gochan_async *a, struct gochan_chan *c,
 }
 
 /*
- * A SEND or RECV with an element of at most this many bytes first tries to
+ * A SEND with an element of at most this many bytes first tries to
  * complete at submission with the element on the stack, allocating no
- * struct gochan_async: a receive from a channel that holds something, or a
- * send that finds room or a waiting receiver, is the common case.
+ * struct gochan_async: a send that finds room or a waiting receiver is
+ * the common case.  A RECV first tries straight into its buffer
+ * (gochan_recv_user_now()), whatever the element's size.
  */
 #define ASYNC_NOW_ELEM	64
 
 /*
- * Try the operation at once, under c->lock, as a partner would find it;
- * @kbuf holds a send's element, or gets the received one.  Returns the
- * CQE's res before any copy-out, or -EAGAIN if the operation would wait
- * (then nothing moved).
+ * Try a send at once, under c->lock, as a partner would find it; @kbuf
+ * holds the element.  Returns the CQE's res, or -EAGAIN if the send would
+ * wait (then nothing moved).
  */
-static long async_try_now(struct gochan_chan *c, void *kbuf, bool send)
+static long async_send_now(struct gochan_chan *c, void *kbuf)
 {
 	struct gochan_unlock u gochan_noinit;
 	long ret;
 
 	gochan_unlock_init(&u);
 	mutex_lock(&c->lock);
-	if (send)
-		ret = c->closed ? -EPIPE :
-		      gochan_send_locked(c, kbuf, 1, &u) ? 0 : -EAGAIN;
-	else
-		ret = gochan_recv_locked(c, kbuf, 1, &u) ? 1 :
-		      c->closed ? 0 : -EAGAIN;
+	ret = c->closed ? -EPIPE :
+	      gochan_send_locked(c, kbuf, 1, &u) ? 0 : -EAGAIN;
 	mutex_unlock(&c->lock);
 	gochan_unlock_wake(&u);
 	gochan_poll_wake(c, u.poll);
 	return ret;
+}
+
+/*
+ * Try a receive at once, straight into @ubuf.  Returns the CQE's res;
+ * -EAGAIN if the receive would wait, GOCHAN_RECV_PIN if it must claim its
+ * sender (a select, a queued command): then nothing moved, and the
+ * command pins @ubuf and looks again under the lock.  One that may wait
+ * and finds nothing to take by a racy look (gochan.h's [L, R] fields)
+ * most likely will wait: it goes that way at once, not locking twice.
+ */
+static long async_recv_now(struct gochan_chan *c, void __user *ubuf,
+			   const struct gochan_block *blk)
+{
+	static const struct gochan_block now = { .nonblock = true };
+
+	if (!blk->nonblock && !READ_ONCE(c->len) && !READ_ONCE(c->nsend) &&
+	    !READ_ONCE(c->closed))
+		return GOCHAN_RECV_PIN;
+	return gochan_recv_user_now(c, ubuf, NULL, &now);
 }
 
 /*
@@ -453,20 +447,19 @@ static int async_submit(struct gochan_chan *c, struct io_uring_cmd *cmd,
 	if (ret)
 		return ret;
 	ubuf = u64_to_user_ptr(x.buf);
-	if (es <= ASYNC_NOW_ELEM) {
-		/*
-		 * A send's element is read now.  A receive's buffer is not
-		 * probed first: the element is copied out at once, and if
-		 * that faults it goes back to the front of the channel.
-		 */
+	if (!send || es <= ASYNC_NOW_ELEM) {
+		/* A send's element is read now, a receive's goes straight in. */
 		if (send && gochan_elem_from_user(now_buf, ubuf, es))
 			return -EFAULT;
-		ret = async_try_now(c, now_buf, send);
-		if (ret != -EAGAIN || blk.nonblock || gochan_deadline_passed(&blk)) {
+		ret = send ? async_send_now(c, now_buf) :
+			     async_recv_now(c, ubuf, &blk);
+		if (ret != GOCHAN_RECV_PIN &&
+		    (ret != -EAGAIN || blk.nonblock || gochan_deadline_passed(&blk))) {
 			if (ret == -EAGAIN && !blk.nonblock)
 				ret = -ETIMEDOUT;
-			ret = xfer_finish(c, send, ret, ubuf, now_buf, 0);
-			gochan_poison(now_buf, es);
+			ret = xfer_finish(c, send, ret, 0);
+			if (send)
+				gochan_poison(now_buf, es);
 			return gochan_cmd_done_now(cmd, ret, issue_flags);
 		}
 		tried = true;
@@ -474,15 +467,23 @@ static int async_submit(struct gochan_chan *c, struct io_uring_cmd *cmd,
 	a = kzalloc(struct_size(a, buf, es), GFP_KERNEL_ACCOUNT);
 	if (!a)
 		return -ENOMEM;
-	a->ubuf = ubuf;
-	/* A send's element is read once; a receive that waits probes now. */
+	/*
+	 * A send's element is read once.  A receive that may wait pins its
+	 * buffer now, before it can take anything: what it takes is written
+	 * there at completion, however the mapping changed meanwhile.
+	 */
 	if (send && tried) {
 		memcpy(a->buf, now_buf, es);
 		gochan_poison(now_buf, es);
-	} else if (es && (send ? copy_from_user(a->buf, ubuf, es) :
-				 fault_in_readable(ubuf, es))) {
+	} else if (send && es && copy_from_user(a->buf, ubuf, es)) {
 		kfree(a);
 		return -EFAULT;
+	} else if (!send) {
+		ret = gochan_pin_user(&a->pin, ubuf, es);
+		if (ret) {
+			kfree(a);
+			return ret;
+		}
 	}
 	async_init(a, c, cmd, uc);
 	a->send = send;
