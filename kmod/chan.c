@@ -411,43 +411,6 @@ bool gochan_deadline_passed(const struct gochan_block *blk)
 /* --- Moving elements, under c->lock --- */
 
 /*
- * struct gochan_returned - elements a receiver took but could not copy out
- * (its process unmapped the buffer under it).  They go back to the front
- * of the channel, ahead of the ring, so nothing is lost.
- */
-struct gochan_returned {
-	struct list_head	node;		/* on chan->returned */
-	u32			nelem;
-	u32			ndone;		/* taken again so far */
-	u8			data[];
-};
-
-/* Take up to @n returned elements into @buf; returns how many. */
-static u32 take_returned(struct gochan_chan *c, void *buf, u32 n)
-{
-	size_t es = c->elem_size;
-	u32 got = 0;
-
-	while (got < n && c->nreturned) {
-		struct gochan_returned *r =
-			list_first_entry(&c->returned, struct gochan_returned, node);
-		u32 k = min(n - got, r->nelem - r->ndone);
-
-		if (es)
-			elem_copy(buf + got * es, r->data + r->ndone * es, k * es);
-		r->ndone += k;
-		got += k;
-		WRITE_ONCE(c->nreturned, c->nreturned - k);
-		if (r->ndone == r->nelem) {
-			list_del(&r->node);
-			gochan_poison(r->data, r->nelem * es);
-			kvfree(r);
-		}
-	}
-	return got;
-}
-
-/*
  * Move blocked senders' elements into the ring while it has room,
  * completing each sender whose last element went in.  Keeps
  * "sendq non-empty => ring full" after a receive made room.
@@ -476,7 +439,6 @@ static noinline u32 recv_locked_slow(struct gochan_chan *c, void *buf, u32 n,
 	size_t es = c->elem_size;
 	u32 got = 0;
 
-	got = take_returned(c, buf, n);
 	while (got < n) {
 		struct gochan_waiter *s;
 		u32 k;
@@ -542,12 +504,12 @@ static noinline u32 send_locked_slow(struct gochan_chan *c, const void *buf,
  * The common cases, inlined into chan_send() and chan_recv() and kept
  * apart from the general loops so that they save no registers: one
  * element into a ring with room and nobody queued, or out of a ring with
- * nothing returned and no sender queued (then nothing else may go first).
+ * no sender queued (then nothing else may go first).
  */
 static __always_inline u32 recv_locked(struct gochan_chan *c, void *buf,
 				       u32 n, struct gochan_unlock *u)
 {
-	if (n == 1 && c->len && !c->nreturned && !c->nsend) {
+	if (n == 1 && c->len && !c->nsend) {
 		ring_pop_one(c, buf);
 		u->poll |= EPOLLOUT | EPOLLWRNORM;
 		c->received++;
@@ -570,10 +532,10 @@ static __always_inline u32 send_locked(struct gochan_chan *c, const void *buf,
 
 /*
  * Whether gochan_send_locked() (gochan_recv_locked()) would move an element
- * now: a live receiver (sender) waits, or the ring has room (an element, or
- * a returned one).  For a select that must know before it commits (it
- * reports the case first: see select.c).  c->lock must be held; dead
- * waiters met are dropped.
+ * now: a live receiver (sender) waits, or the ring has room (an element).
+ * For a select that must know before it commits (it reports the case
+ * first: see select.c).  c->lock must be held; dead waiters met are
+ * dropped.
  */
 bool gochan_send_ready_locked(struct gochan_chan *c)
 {
@@ -583,7 +545,7 @@ bool gochan_send_ready_locked(struct gochan_chan *c)
 
 bool gochan_recv_ready_locked(struct gochan_chan *c)
 {
-	return c->len || c->nreturned || waitq_prune(c, true);
+	return c->len || waitq_prune(c, true);
 }
 
 /**
@@ -837,11 +799,10 @@ static u32 iter_to_ring(struct gochan_chan *c, u32 k, struct iov_iter *from)
  * @to: user memory with room for @n elements
  * @n: most elements to take
  *
- * Never blocks.  Takes from the ring, oldest first, when it holds elements
- * and none were given back (those go first, by the general path); blocked
- * senders then refill the slots it freed.  Returns the number taken; 0 when
- * the general path must be taken (an empty ring, an unbuffered channel,
- * elements given back); -EFAULT when the first element met a fault.
+ * Never blocks.  Takes from the ring, oldest first, when it holds
+ * elements; blocked senders then refill the slots it freed.  Returns the
+ * number taken; 0 when the general path must be taken (an empty ring, an
+ * unbuffered channel); -EFAULT when the first element met a fault.
  */
 long gochan_chan_recv_iter(struct gochan_chan *c, struct iov_iter *to, u32 n)
 {
@@ -852,7 +813,7 @@ long gochan_chan_recv_iter(struct gochan_chan *c, struct iov_iter *to, u32 n)
 	if (!c->elem_size)
 		return 0;
 	gochan_lock(c, &u);
-	if (!c->len || c->nreturned)
+	if (!c->len)
 		goto out_unlock;
 	got = ring_to_iter(c, min(n, c->len), to);
 	if (!got) {
@@ -962,9 +923,7 @@ long gochan_chan_recv_user(struct gochan_chan *c, void __user *ubuf,
 	long ret;
 
 	gochan_lock(c, &u);
-	if (unlikely(c->nreturned)) {
-		ret = GOCHAN_RECV_PIN;		/* those go first */
-	} else if (c->len) {
+	if (c->len) {
 		if (elem_to_user_nofault(ubuf, ok, c->ring + c->head * (size_t)es, es)) {
 			ret = -EFAULT;
 			goto out_unlock;
@@ -1038,53 +997,6 @@ int gochan_chan_close(struct gochan_chan *c)
 	return 0;
 }
 
-/**
- * gochan_chan_unreceive - give back elements a receive took but could not
- * deliver.
- * @c: the channel
- * @buf: the @n elements, oldest first
- * @n: how many
- *
- * They go to blocked receivers first, then to the front of the channel,
- * ahead of the ring, even if the channel was closed meanwhile.  Cannot
- * fail: a receiver's fault must not lose what it took.
- */
-void gochan_chan_unreceive(struct gochan_chan *c, const void *buf, u32 n)
-{
-	size_t es = c->elem_size;
-	struct gochan_returned *ret;
-	struct gochan_waiter *r;
-	struct gochan_unlock u gochan_noinit;
-	u32 given = 0;
-
-	ret = kvmalloc(struct_size(ret, data, n * es),
-		       GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
-	gochan_lock(c, &u);
-	c->received -= n;
-	while (given < n && (r = waitq_claim_first(c, false))) {
-		u32 k = min(n - given, r->nelem);
-
-		if (es)
-			elem_copy(r->buf, buf + given * es, k * es);
-		r->ndone = k;
-		given += k;
-		c->received += k;
-		waiter_complete(c, r, false, &u);
-	}
-	if (given < n) {
-		ret->nelem = n - given;
-		ret->ndone = 0;
-		if (es)
-			memcpy(ret->data, buf + given * es, ret->nelem * es);
-		list_add(&ret->node, &c->returned);
-		WRITE_ONCE(c->nreturned, c->nreturned + ret->nelem);
-		u.poll |= EPOLLIN | EPOLLRDNORM;
-		ret = NULL;
-	}
-	gochan_unlock(c, &u);
-	kvfree(ret);
-}
-
 /* Whether a live sender (@send) or receiver waits, under the lock. */
 static bool partner_waits(struct gochan_chan *c, bool send)
 {
@@ -1121,7 +1033,7 @@ __poll_t gochan_chan_poll_mask(struct gochan_chan *c, fmode_t mode)
 	if (closed)
 		return gochan_poll_events(mode);
 	if ((mode & FMODE_READ) &&
-	    (len || READ_ONCE(c->nreturned) ||
+	    (len ||
 	     (READ_ONCE(c->nsend) && partner_waits(c, true))))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if ((mode & FMODE_WRITE) &&
@@ -1138,7 +1050,7 @@ void gochan_chan_stat(struct gochan_chan *c, struct gochan_stat *st)
 	waitq_prune_all(c, true);
 	waitq_prune_all(c, false);
 	st->flags = c->closed ? GOCHAN_STAT_CLOSED : 0;
-	st->len = c->len + c->nreturned;
+	st->len = c->len;
 	st->send_waiters = c->nsend;
 	st->recv_waiters = c->nrecv;
 	st->sent = c->sent;
@@ -1200,7 +1112,6 @@ struct gochan_chan *gochan_chan_create(u32 elem_size, u32 capacity)
 	mutex_init(&c->lock);
 	INIT_LIST_HEAD(&c->sendq);
 	INIT_LIST_HEAD(&c->recvq);
-	INIT_LIST_HEAD(&c->returned);
 	INIT_LIST_HEAD(&c->asyncq);
 	init_waitqueue_head(&c->poll_wq);
 	spin_lock_init(&c->hooks_lock);
@@ -1222,17 +1133,11 @@ void gochan_chan_get(struct gochan_chan *c)
 
 void gochan_chan_put(struct gochan_chan *c)
 {
-	struct gochan_returned *r, *tmp;
-
 	if (!refcount_dec_and_test(&c->ref))
 		return;
 	/* The last reference: no file, so no task can be queued. */
 	WARN_ON_ONCE(!list_empty(&c->sendq) || !list_empty(&c->recvq) ||
 		     !list_empty(&c->asyncq));
-	list_for_each_entry_safe(r, tmp, &c->returned, node) {
-		gochan_poison(r->data, r->nelem * (size_t)c->elem_size);
-		kvfree(r);
-	}
 	if (c->ring_bytes)
 		gochan_poison(c->ring, c->ring_bytes);
 	if (c->ring != c->inline_ring)

@@ -81,9 +81,7 @@ struct gochan_user;
  *   at least one of sendq and recvq is empty, except on an unbuffered
  *     channel where one select waits to both send and receive (as in Go)
  *   closed           =>  sendq empty         (close fails every sender)
- *   returned non-empty => recvq empty        (returned goes to receivers first)
  *   nsend == |sendq|, nrecv == |recvq|       (dead waiters included)
- *   nreturned == elements left on returned
  */
 struct gochan_chan {
 	refcount_t		ref;		/* one per file, one per user */
@@ -116,9 +114,6 @@ struct gochan_chan {
 	struct list_head	recvq;		/* [L] blocked receivers, oldest first */
 	u32			nsend;		/* [L, R] |sendq| */
 	u32			nrecv;		/* [L, R] |recvq| */
-	struct list_head	returned;	/* [L] gochan_returned, at the
-						 * front of the channel */
-	u32			nreturned;	/* [L, R] elements on returned */
 	struct list_head	asyncq;		/* [L] gochan_async: queued
 						 * io_uring commands, for cancel */
 	u64			sent;		/* [L] elements accepted from senders */
@@ -348,8 +343,8 @@ struct gochan_unlock {
 /*
  * poison_freed (main.c, off by default): element buffers are filled with
  * GOCHAN_POISON bytes as they are freed or go out of scope (bounce buffers,
- * select send and receive buffers, a queued command's element, elements a
- * receive gave back, rings), so that a stale read of one shows up as that
+ * select send and receive buffers, a queued command's element, rings), so
+ * that a stale read of one shows up as that
  * pattern in what a receiver gets, not as plausible data.  A static key:
  * nothing is done, and next to nothing spent, while it is off.
  */
@@ -387,7 +382,6 @@ long gochan_chan_recv_user(struct gochan_chan *c, void __user *ubuf,
 			   u32 __user *ok, const struct gochan_block *blk);
 long gochan_chan_send_iter(struct gochan_chan *c, struct iov_iter *from, u32 n);
 int gochan_chan_close(struct gochan_chan *c);
-void gochan_chan_unreceive(struct gochan_chan *c, const void *buf, u32 n);
 
 /* chan.c: the pieces select.c builds on; "_locked" means under c->lock. */
 void gochan_unlock_init(struct gochan_unlock *u);

@@ -492,7 +492,7 @@ bool sel_case_looks_ready(const struct sel_case *sc)
 		return true;
 	if (sc->send)
 		return READ_ONCE(c->len) < c->capacity || READ_ONCE(c->nrecv);
-	return READ_ONCE(c->len) || READ_ONCE(c->nreturned) || READ_ONCE(c->nsend);
+	return READ_ONCE(c->len) || READ_ONCE(c->nsend);
 }
 
 /*

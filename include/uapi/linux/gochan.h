@@ -92,14 +92,17 @@
  *    counts as sent once a receiver holds it.
  *  - A bad user buffer fails the call with EFAULT (after some elements
  *    moved, the call returns their count instead): no element is lost or
- *    duplicated.  Buffered elements move straight between the ring and the
- *    buffer, up to the first fault: a buffer that is bad part way moves the
- *    whole elements before the bad part and returns their count, as a pipe
- *    does.  Elements handed over by a blocked partner go through the kernel;
- *    those a receive took that way but could not copy out (a read-only
- *    buffer, or one its own process unmapped while it waited) go back to
- *    the front of the channel, ahead of everything else, and count as not
- *    received.
+ *    duplicated, and none is taken that did not reach the buffer.
+ *    Buffered elements move straight between the ring and the buffer, up
+ *    to the first fault: a buffer that is bad part way moves the whole
+ *    elements before the bad part and returns their count, as a pipe
+ *    does.  A read that waits, or takes from blocked senders, first pins
+ *    the pages of its buffer for writing (as O_DIRECT does; a buffer that
+ *    cannot be written fails then, with nothing taken) and writes what it
+ *    takes into them.  So a read whose process makes the buffer read-only
+ *    or inaccessible while the read waits still gets its elements and
+ *    returns their count; if the process unmaps it, they go to the pages
+ *    that were mapped there, and count as received all the same.
  *
  * poll(2) / epoll(7)
  * ------------------
@@ -211,9 +214,12 @@ struct gochan_create {
  *                     EINTR   a signal arrived first (the call is restarted
  *                             when the handler has SA_RESTART: the deadline
  *                             is absolute, so a restart does not extend it);
- *                     EFAULT  bad buf or struct pointer: nothing taken
- *                             (a value already taken goes back to the
- *                             front of the channel);
+ *                     EFAULT  bad buf or struct pointer (RECV: buf and
+ *                             ok not writable): nothing taken.  A RECV
+ *                             that waits pins buf's pages (and ok's) as
+ *                             read(2) does, so the value it is handed is
+ *                             written there and reported, never lost to
+ *                             a late fault;
  *                     EBADF   SEND on a receive-only fd, RECV on a
  *                             send-only one (see "Direction");
  *                     EINVAL / E2BIG  as for every struct (see above).
@@ -249,8 +255,9 @@ struct gochan_stat {
 	__u32 elem_size;	/* Out: bytes per element. */
 	__u32 capacity;		/* Out: ring slots, Go's cap(c). */
 	__u32 len;		/* Out: elements buffered, Go's len(c): those in
-				 * the ring, plus any a faulting receive gave
-				 * back (which can make it exceed capacity). */
+				 * the ring, so never above capacity (no
+				 * receive takes an element it cannot
+				 * deliver, so none is ever given back). */
 	__u32 send_waiters;	/* Out: blocked sends (each blocked call or
 				 * pending asynchronous operation counts 1;
 				 * not one already cancelled, or a select
@@ -318,10 +325,12 @@ struct gochan_select_case {
  * reported: index and ok are written back even if another thread unmaps
  * the struct or makes it read-only during the call (the struct must be
  * writable when the call starts, else EFAULT with nothing moved).  A
- * receive case whose buf cannot be written at the end gives its value
- * back to the front of its channel and the call fails with EFAULT: the
- * value counts as not received.  After any other error than EPIPE, index
- * and ok mean nothing.
+ * receive case's buf is pinned for writing before its case may run, as
+ * read(2) pins its buffer: one that cannot be written fails the call with
+ * EFAULT, nothing moved, when its case is chosen or the call would wait;
+ * and the value of a receive case that ran is always written there, in
+ * the pages mapped when the select pinned them, and reported.  After any
+ * other error than EPIPE, index and ok mean nothing.
  *
  * Returns 0, with index (and ok for a receive) set.
  * Errors: EAGAIN     NONBLOCK and no case ready;
@@ -579,16 +588,18 @@ struct gochan_dup {
  * and validated exactly as GOCHAN_IOC_SEND / _RECV validate it (same
  * errors, as the CQE's res).  It need not stay valid after submission;
  * SEND copies its element in at submission too, so buf need not either.
- * RECV's buf must stay mapped until the CQE: the element is copied there
- * when the CQE is posted, in the submitting task.  xfer->ok is not written:
+ * RECV's buf must be writable at submission: a RECV that completes then
+ * writes its element there at once; one that waits pins buf's pages (as
+ * read(2) does) and the element is written into them before the CQE is
+ * posted, whatever became of the mapping meanwhile; it is delivered even
+ * if the submitter exits before the CQE.  xfer->ok is not written:
  * the CQE says it.  GOCHAN_XFER_NONBLOCK completes at once with -EAGAIN if
  * the operation would wait; GOCHAN_XFER_DEADLINE completes a waiting
  * command with -ETIMEDOUT at deadline_ns.  The CQE's res:
  *   SEND  0 sent (taken by a receiver, or in the ring); -EPIPE closed;
  *   RECV  1 received (the element is in buf); 0 closed and drained;
  *   both  -ECANCELED cancelled (see below), -EAGAIN, -ETIMEDOUT, -EFAULT
- *         (a RECV whose buf faulted at completion: the element went back
- *         to the front of the channel, nothing is lost), -EBADF (SEND on
+ *         (a bad buf, found at submission: nothing taken), -EBADF (SEND on
  *         a receive-only fd, RECV on a send-only one; a SELECT with such
  *         a case), -EINVAL / -E2BIG / -EFAULT for the
  *         struct, -ENOTTY for an unknown cmd_op, -ENOMEM.
@@ -599,7 +610,7 @@ struct gochan_dup {
  * index and ok are not written: the CQE's res is the index of the case
  * that ran (nil cases count in it, as in the ioctl's index), ORed with
  * GOCHAN_SELECT_RES_OK for a receive case that got a value (into its buf,
- * which must stay mapped until the CQE; without the bit the channel is
+ * pinned at submission as a RECV's; without the bit the channel is
  * closed and drained), or GOCHAN_SELECT_RES_CLOSED for a send case on a
  * closed channel (the ioctl's EPIPE); or -errno as the ioctl returns it,
  * or as for SEND / RECV above.  The command may be submitted on any
