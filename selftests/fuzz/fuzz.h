@@ -162,10 +162,6 @@ struct model {
 	bool autoclose;			/* made with CLOSE_ON_LAST_SENDER */
 	int senders;			/* pool fds on it that can send */
 	unsigned int head, len;
-	unsigned int given_max;		/* at most this many of the front values
-					 * were given back by a faulting receive:
-					 * they are outside the ring, so a send
-					 * may find room with len >= cap */
 	uint64_t q[MQ];
 	int refs;
 	/* The last M_HIST calls on this channel, as m_note() saw them: printed
@@ -202,7 +198,6 @@ void m_note(struct model *m, const char *fmt, ...) __attribute__((format(printf,
 void m_dump(const struct model *m);
 bool m_full(const struct model *m, uint32_t n);
 void m_push(struct model *m, uint64_t tag);
-void m_gave_back(struct model *m, uint32_t n);
 int m_room(const struct model *m);
 void m_take(struct model *m, const unsigned char *p, uint32_t n, const char *via);
 void m_check(struct ent *e, const char *via);

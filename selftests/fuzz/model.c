@@ -236,8 +236,8 @@ void m_note(struct model *m, const char *fmt, ...)
 	k = note_vadd(m->hist, M_HIST, &m->nhist, fmt, ap);
 	va_end(ap);
 	if (k < (int)sizeof(note_line))
-		snprintf(h + k, sizeof(note_line) - k, " -> len %u given<=%u closed %d",
-			 m->len, m->given_max, m->closed);
+		snprintf(h + k, sizeof(note_line) - k, " -> len %u closed %d",
+			 m->len, m->closed);
 }
 
 /* fail() about m's channel: its history, on stderr (TAP comments). */
@@ -248,8 +248,8 @@ void m_dump(const struct model *m)
 	note_dump(m->hist, M_HIST, m->nhist);
 }
 
-/* Values given back can stay out of the ring while it fills again, so
- * len is unbounded in theory: sends to a model this full are skipped. */
+/* Sends to a model this full are skipped (len is at most cap, but a
+ * signal channel's cap may be large). */
 bool m_full(const struct model *m, uint32_t n)
 {
 	return m && m->len + n + 2 > MQ;
@@ -266,31 +266,19 @@ static uint64_t m_pop(struct model *m)
 {
 	uint64_t t = m->q[m->head];
 
-	if (m->given_max)
-		m->given_max--;
 	m->head = (m->head + 1) % MQ;
 	m->len--;
 	return t;
 }
 
-/* A receive of up to n values faulted after taking them: they went back
- * to the front, out of the ring. */
-void m_gave_back(struct model *m, uint32_t n)
-{
-	if (n > m->len)
-		n = m->len;
-	if (n > m->given_max)
-		m->given_max = n;
-}
-
-/* Can a send find room?  1 surely, 0 surely not, -1 either. */
+/* Can a send find room?  1 surely, 0 surely not (-1, either, no longer
+ * happens: a receive that faults takes nothing, so nothing is ever given
+ * back beside the ring to make room uncertain). */
 int m_room(const struct model *m)
 {
 	if (m->closed)
 		return 1;
-	if (m->len < m->cap)
-		return 1;
-	return m->len - m->given_max < m->cap ? -1 : 0;
+	return m->len < m->cap;
 }
 
 /* Compare n received elements at p with the model's front and pop them. */
@@ -316,9 +304,9 @@ void m_take(struct model *m, const unsigned char *p, uint32_t n,
 					at = k + 1;
 			}
 			fail("%s: element %u of %u is not tag %#" PRIx64 " (%u-byte "
-			     "elements, cap %u, len %u, given back <= %u): it is the "
+			     "elements, cap %u, len %u): it is the "
 			     "model's value %d after it (-1: none)", via, i, n, tag,
-			     m->es, m->cap, m->len + 1, m->given_max, at);
+			     m->es, m->cap, m->len + 1, at);
 		}
 		__atomic_add_fetch(&shm->model_rx, 1, __ATOMIC_RELAXED);
 	}

@@ -264,9 +264,9 @@ void op_xfer(bool send)
 				fail("RECV with %u buffered: ok = %u", m->len, xo->ok);
 			m_take(m, buf, 1, "RECV");
 		} else if (m->len) {
+			/* Nothing taken: m_check() sees that it is all there. */
 			if (err != EFAULT)
 				fail("RECV into a bad buffer: %s", err ? strerror(err) : "succeeded");
-			m_gave_back(m, 1);
 		} else if (m->closed) {
 			if (err && !((sb.ro || !buf_ok) && err == EFAULT))
 				fail("RECV on a closed, drained channel: %s", strerror(err));
@@ -403,10 +403,8 @@ check:
 
 		fail_model = m;
 
-		/* A read into a bad buffer may have taken values it could not
-		 * copy out: they went back to the front. */
-		if (!wr && pk != P_GOOD && whole && len / es > (size_t)(ret > 0 ? ret : 0) / es)
-			m_gave_back(m, len / es - (ret > 0 ? ret : 0) / es);
+		/* A read into a bad buffer takes only what it returns (the
+		 * model's len, checked below, says nothing more went). */
 		/* What must have happened, given the model. */
 		if (!len) {
 			/* 0 at once; a signal channel refuses any length. */
