@@ -115,7 +115,7 @@ void galloc_cache_flush(void);
 struct galloc_class_stats {
 	uint32_t size;         /* object size */
 	uint32_t pages;        /* pages per span */
-	uint64_t spans;        /* spans of this class (scan + noscan) */
+	uint64_t spans;        /* spans of this class (scan + noscan, collected ones too) */
 	uint64_t objects;      /* slots in those spans */
 	uint64_t inuse;        /* objects allocated and not freed */
 	uint64_t free;         /* objects - inuse */

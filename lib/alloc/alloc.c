@@ -92,6 +92,7 @@ void *ga_realloc(void *p, size_t n, unsigned flags)
 	if (!p)
 		return galloc(n, flags);
 	s = ga_object_span(p, "realloc");
+	ga_free_collected(p, s, "realloc");
 	flags = (flags & ~GALLOC_NOSCAN) | (ga_spc_noscan(s->spc) ? GALLOC_NOSCAN : 0);
 	if (s->spc == GA_SPC_TINY) {
 		/* the old size is unknown: keep what fits, up to the end of the block */

@@ -33,8 +33,11 @@ __thread bool ga_tls_all_locked __attribute__((tls_model("initial-exec")));
 void ga_lock_all(void)
 {
 	pthread_mutex_lock(&ga_caches_lock);
-	for (size_t i = 0; i < GA_NUM_SPC_ALL; i++)
+	for (size_t i = 0; i < GA_SPC_GC0; i++)
 		pthread_mutex_lock(&ga_central[i].lock);
+	for (size_t i = 0; i < GA_NUM_SPC; i++)
+		pthread_mutex_lock(&ga_gc_central[i].lock);
+	pthread_mutex_lock(&ga_gc_large.lock);
 	pthread_mutex_lock(&ga_heap.lock);
 	ga_tls_all_locked = true;
 }
@@ -43,7 +46,10 @@ void ga_unlock_all(void)
 {
 	ga_tls_all_locked = false;
 	pthread_mutex_unlock(&ga_heap.lock);
-	for (size_t i = GA_NUM_SPC_ALL; i-- > 0;)
+	pthread_mutex_unlock(&ga_gc_large.lock);
+	for (size_t i = GA_NUM_SPC; i-- > 0;)
+		pthread_mutex_unlock(&ga_gc_central[i].lock);
+	for (size_t i = GA_SPC_GC0; i-- > 0;)
 		pthread_mutex_unlock(&ga_central[i].lock);
 	pthread_mutex_unlock(&ga_caches_lock);
 }
@@ -342,7 +348,8 @@ void ga_cache_release(struct ga_cache *c)
 
 	ga_cache_drain_unfull(c);
 	ga_tiny_drop(c);
-	for (unsigned spc = 0; spc < GA_NUM_SPC_ALL; spc++) {
+	ga_gc_cache_flush(c);
+	for (unsigned spc = 0; spc < GA_SPC_GC0; spc++) {
 		s = c->alloc[spc];
 		c->alloc[spc] = &ga_span_empty;
 		if (s != &ga_span_empty)

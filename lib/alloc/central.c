@@ -14,8 +14,8 @@
  */
 #include "internal.h"
 
-struct ga_central ga_central[GA_NUM_SPC_ALL] = {
-	[0 ... GA_NUM_SPC_ALL - 1] = { .lock = PTHREAD_MUTEX_INITIALIZER },
+struct ga_central ga_central[GA_SPC_GC0] = {
+	[0 ... GA_SPC_GC0 - 1] = { .lock = PTHREAD_MUTEX_INITIALIZER },
 };
 
 void ga_list_push(struct ga_spanlist *l, struct ga_span *s)

@@ -10,7 +10,8 @@
  * each span met is tagged, in a byte per arena page (k->where), with the list it is on. A
  * span met twice, a list that never ends, a span on no list or on one its state does not
  * allow, and a span in the heap still flagged in_unfull are each named; counting alone
- * would miss a span listed twice while another is on no list.
+ * would miss a span listed twice while another is on no list. Collected spans (collected.c)
+ * are on the collected central lists (tagged as central's) or a cache's current span.
  */
 #include "internal.h"
 
@@ -31,6 +32,7 @@ enum {
 	GA_ON_CENTRAL_PARTIAL,
 	GA_ON_CENTRAL_FULL,
 	GA_ON_STASH,
+	GA_ON_GC_LARGE,        /* ga_gc_large's lists (collected.c) */
 	GA_ON_LIST = 0x0f,
 	GA_ON_UNFULL = 0x10,   /* besides, on a cache's unfull stack */
 };
@@ -44,6 +46,7 @@ static const char *const ga_on_name[] = {
 	[GA_ON_CENTRAL_PARTIAL] = "central's partial list",
 	[GA_ON_CENTRAL_FULL] = "central's full list",
 	[GA_ON_STASH] = "the heap's stash",
+	[GA_ON_GC_LARGE] = "the collected large objects' list",
 };
 
 struct ga_checker {
@@ -185,6 +188,61 @@ static void ga_check_small(struct ga_checker *k, struct ga_span *s)
 	}
 }
 
+/* A collected small span: its bits and counts (internal.h, "collected.c"). */
+static void ga_check_collected(struct ga_checker *k, struct ga_span *s)
+{
+	unsigned spc = s->spc, cls = ga_spc_class(spc), n = s->nelems, fi = s->freeindex;
+	uint32_t sg = __atomic_load_n(&ga_gc_sweepgen, __ATOMIC_RELAXED), used = 0;
+	const uint64_t *ab = s->allocbits, *gm = s->gcmarks;
+
+	if (!CHECK(k, spc < GA_NUM_SPC_ALL && cls > 0 && ab && gm,
+		   "collected span %#lx: span class %u, bitmaps %p %p", (unsigned long)s->base,
+		   spc, (void *)ab, (void *)gm))
+		return;
+	k->small_spans[spc]++;
+	CHECK(k, s->elemsize == ga_class_size[cls] && s->npages == ga_class_npages[cls] &&
+			 n == s->npages * GA_PAGE_SIZE / s->elemsize,
+	      "collected span %#lx: geometry does not match class %u", (unsigned long)s->base, cls);
+	CHECK(k, !atomic_load(&s->owner) && !atomic_load(&s->xfree) && !atomic_load(&s->in_unfull) &&
+			 s->gcflags == GA_GCF_COLLECTED && fi <= n,
+	      "collected span %#lx: owner %p, xfree %#lx, in_unfull %u, flags %#x, freeindex %u",
+	      (unsigned long)s->base, (void *)atomic_load(&s->owner),
+	      (unsigned long)atomic_load(&s->xfree), atomic_load(&s->in_unfull), s->gcflags, fi);
+	for (unsigned w = 0; w < (n + 63) / 64; w++) {
+		uint64_t slots = w == n / 64 ? (1ull << (n % 64)) - 1 : ~0ull;
+		uint64_t below = fi >= (w + 1) * 64 ? ~0ull : fi > w * 64 ? (1ull << (fi - w * 64)) - 1 : 0;
+
+		CHECK(k, (ab[w] | slots) == ~0ull && !(gm[w] & ~slots),
+		      "collected span %#lx: bits past slot %u", (unsigned long)s->base, n);
+		used += (uint32_t)__builtin_popcountll((ab[w] | below) & slots);
+	}
+	CHECK(k, used == ga_span_used(s), "collected span %#lx (class %u): %u slots allocated, "
+	      "counts %u", (unsigned long)s->base, cls, used, ga_span_used(s));
+	CHECK(k, !s->acache || (fi < n && s->acache == ~ab[fi / 64] >> (fi % 64)),
+	      "collected span %#lx: allocation cache %#lx at freeindex %u", (unsigned long)s->base,
+	      (unsigned long)s->acache, fi);
+	CHECK(k, !(s->gcbits & GA_GCB_TYPED) == !s->ptrbits,
+	      "collected span %#lx: typed %u, pointer bits %p", (unsigned long)s->base,
+	      s->gcbits & GA_GCB_TYPED, (void *)s->ptrbits);
+	switch (s->state) {
+	case GA_SPAN_CACHE:
+		CHECK(k, ga_span_cache(s) && s->sweepgen == sg,
+		      "collected span %#lx: current span with cache %p, swept at %u (now %u)",
+		      (unsigned long)s->base, (void *)ga_span_cache(s), s->sweepgen, sg);
+		break;
+	case GA_SPAN_PARTIAL:
+	case GA_SPAN_FULL:
+		CHECK(k, !ga_span_cache(s) && (s->sweepgen == sg || s->sweepgen == sg - 2) &&
+				 (s->state == GA_SPAN_FULL) == (used == n),
+		      "collected span %#lx: state %u with %u of %u slots, cache %p, swept at %u "
+		      "(now %u)", (unsigned long)s->base, s->state, used, n,
+		      (void *)ga_span_cache(s), s->sweepgen, sg);
+		break;
+	default:
+		ga_fail(k, "collected span %#lx: state %u", (unsigned long)s->base, s->state);
+	}
+}
+
 static void ga_check_arena(struct ga_checker *k, struct ga_arena *a)
 {
 	uint32_t maxfree = a->maxfree, searchw = a->searchw, nfree = 0, nscav = 0;
@@ -244,6 +302,8 @@ static void ga_check_arena(struct ga_checker *k, struct ga_arena *a)
 		if (s->state == GA_SPAN_LARGE) {
 			k->large_objects++;
 			k->large_bytes += (uint64_t)s->npages * GA_PAGE_SIZE;
+		} else if (s->gcmarks) {
+			ga_check_collected(k, s);
 		} else {
 			ga_check_small(k, s);
 		}
@@ -368,6 +428,18 @@ static void ga_check_unfull(struct ga_checker *k, struct ga_cache *c)
 	}
 }
 
+/* The spans of a collected list's set `set` were swept in the generation it stands for. */
+static void ga_check_sweepgen(struct ga_checker *k, struct ga_spanlist *l, unsigned set)
+{
+	uint32_t sg = __atomic_load_n(&ga_gc_sweepgen, __ATOMIC_RELAXED);
+	uint32_t want = set == GA_GC_SWEPT(sg) ? sg : sg - 2;
+	size_t n = 0;
+
+	for (struct ga_span *s = l->first; s && !k->err && n++ <= l->n; s = s->next)
+		CHECK(k, s->sweepgen == want, "collected span %#lx swept at %u, on a list of %u",
+		      (unsigned long)s->base, s->sweepgen, want);
+}
+
 /* The lists each state allows (a bit per GA_ON_*). */
 static unsigned ga_check_allowed(unsigned state)
 {
@@ -381,8 +453,10 @@ static unsigned ga_check_allowed(unsigned state)
 		return 1u << GA_ON_CENTRAL_FULL;
 	case GA_SPAN_STASHED:
 		return 1u << GA_ON_STASH;
+	case GA_SPAN_LARGE:
+		return 1u << GA_ON_NONE | 1u << GA_ON_GC_LARGE;
 	default:
-		return 1u << GA_ON_NONE; /* large */
+		return 1u << GA_ON_NONE;
 	}
 }
 
@@ -403,8 +477,12 @@ static void ga_check_placed(struct ga_checker *k)
 			CHECK(k, ga_check_allowed(s->state) & (1u << (w & GA_ON_LIST)),
 			      "span %#lx (state %u, spc %u) on %s", (unsigned long)s->base, s->state,
 			      s->spc, ga_on_name[w & GA_ON_LIST]);
-			if (s->state == GA_SPAN_LARGE)
+			if (s->state == GA_SPAN_LARGE) {
+				CHECK(k, !s->gcmarks == ((w & GA_ON_LIST) != GA_ON_GC_LARGE),
+				      "large object %#lx: %scollected, on %s", (unsigned long)s->base,
+				      s->gcmarks ? "" : "not ", ga_on_name[w & GA_ON_LIST]);
 				continue;
+			}
 			if (s->state == GA_SPAN_STASHED) {
 				CHECK(k, !atomic_load(&s->in_unfull) && !atomic_load(&s->xfree),
 				      "span %#lx in the heap's stash with in_unfull %u (queued on "
@@ -465,11 +543,34 @@ GA_EXPORT int galloc_check(char *msg, size_t len)
 	      (unsigned long)ga_heap.free_pages, (unsigned long)ga_heap.scav_pages,
 	      (unsigned long)ga_heap.inuse_pages, (unsigned long)k.free_pages,
 	      (unsigned long)k.scav_pages, (unsigned long)(k.inuse_pages + ga_heap.huge_pages));
-	for (unsigned spc = 0; spc < GA_NUM_SPC_ALL; spc++) {
+	for (unsigned spc = 0; spc < GA_SPC_GC0; spc++) {
 		ga_check_list(&k, &ga_central[spc].partial, spc, GA_SPAN_PARTIAL, NULL, 0,
 			      GA_ON_CENTRAL_PARTIAL);
 		ga_check_list(&k, &ga_central[spc].full, spc, GA_SPAN_FULL, NULL, 0,
 			      GA_ON_CENTRAL_FULL);
+	}
+	for (unsigned i = 0; i < GA_NUM_SPC; i++) {
+		for (unsigned set = 0; set < 2; set++) {
+			ga_check_list(&k, &ga_gc_central[i].partial[set], GA_SPC_GC0 + i,
+				      GA_SPAN_PARTIAL, NULL, 0, GA_ON_CENTRAL_PARTIAL);
+			ga_check_list(&k, &ga_gc_central[i].full[set], GA_SPC_GC0 + i, GA_SPAN_FULL,
+				      NULL, 0, GA_ON_CENTRAL_FULL);
+			ga_check_sweepgen(&k, &ga_gc_central[i].partial[set], set);
+			ga_check_sweepgen(&k, &ga_gc_central[i].full[set], set);
+		}
+	}
+	for (unsigned set = 0; set < 2 && !k.err; set++) {
+		size_t n = 0;
+
+		for (struct ga_span *s = ga_gc_large.spans[set].first; s && !k.err; s = s->next) {
+			if (!ga_check_on(&k, s, GA_ON_GC_LARGE))
+				break;
+			if (++n > ga_gc_large.spans[set].n)
+				break;
+		}
+		CHECK(&k, n == ga_gc_large.spans[set].n, "collected large objects: %zu listed, "
+		      "counts %zu", n, ga_gc_large.spans[set].n);
+		ga_check_sweepgen(&k, &ga_gc_large.spans[set], set);
 	}
 	for (struct ga_cache *c = ga_caches; c && !k.err; c = c->all_next) {
 		for (unsigned spc = 0; spc < GA_NUM_SPC_ALL && !k.err; spc++) {
@@ -481,12 +582,21 @@ GA_EXPORT int galloc_check(char *msg, size_t len)
 				      "cache %p: current span of spc %u inconsistent", (void *)c, spc);
 				k.listed_spans[spc]++;
 			}
+			if (spc >= GA_SPC_GC0) {
+				unsigned i = spc - GA_SPC_GC0;
+
+				CHECK(&k, !(c->gc_current[i / 64] >> (i % 64) & 1) ==
+						  (s == &ga_span_empty),
+				      "cache %p: collected spc %u current %p, flagged %u", (void *)c,
+				      spc, (void *)s, (unsigned)(c->gc_current[i / 64] >> (i % 64) & 1));
+				continue;
+			}
 			ga_check_list(&k, &c->partial[spc], spc, GA_SPAN_CACHE, c, 0,
 				      GA_ON_CACHE_PARTIAL);
 			ga_check_list(&k, &c->full[spc], spc, GA_SPAN_CACHE, c, 1, GA_ON_CACHE_FULL);
 		}
 		size_t pages = 0;
-		for (unsigned spc = 0; spc < GA_NUM_SPC_ALL; spc++)
+		for (unsigned spc = 0; spc < GA_SPC_GC0; spc++)
 			for (struct ga_span *s = c->partial[spc].first; s && !k.err; s = s->next) {
 				if (!s->kept)
 					continue;

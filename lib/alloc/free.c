@@ -242,7 +242,10 @@ static struct ga_span *ga_huge_object(const void *p, const char *op)
 
 void ga_free_outside(void *p)
 {
-	ga_heap_free_span(ga_huge_object(p, "free"));
+	struct ga_span *s = ga_huge_object(p, "free");
+
+	ga_free_collected(p, s, "free");
+	ga_heap_free_span(s);
 }
 
 struct ga_span *ga_object_span(const void *p, const char *op)
@@ -258,12 +261,21 @@ struct ga_span *ga_object_span(const void *p, const char *op)
 
 /* ---- the slow path ------------------------------------------------------------------------ */
 
-/* Large objects, tiny objects, and what is no object. */
+/* A collected object (go_new) is the collector's to free (or reallocate). */
+void ga_free_collected(const void *p, const struct ga_span *s, const char *op)
+{
+	if (s && __atomic_load_n(&s->gcmarks, __ATOMIC_RELAXED))
+		ga_fatal("%s(%p): a collected object (go_new): only the garbage collector frees it",
+			 op, p);
+}
+
+/* Large objects, tiny objects, collected objects and what is no object. */
 static ga_noinline void ga_free_other(struct ga_cache *c, struct ga_span *s, void *p)
 {
 	uintptr_t blk;
 	size_t i;
 
+	ga_free_collected(p, s, "free");
 	ga_object_check(s, p, "free");
 	if (s->spc < 2) { /* size class 0: a large object (spc never changes while s lives) */
 		ga_heap_free_span(s);
@@ -278,7 +290,7 @@ static ga_noinline void ga_free_other(struct ga_cache *c, struct ga_span *s, voi
 /* Everything the fast path does not do: remote frees here, the rest in ga_free_other. */
 void ga_free_slow(struct ga_cache *c, struct ga_span *s, void *p)
 {
-	if (ga_likely(s && s->spc >= 2 && s->spc != GA_SPC_TINY)) {
+	if (ga_likely(s && s->spc >= 2 && s->spc < GA_SPC_TINY)) {
 		if (ga_unlikely(!ga_span_slot(s, p, s->nelems)))
 			ga_free_bad(p, s, "free");
 		ga_free_remote(s, p);

@@ -71,6 +71,12 @@ static void ga_span_struct_reset(struct ga_span *s)
 	s->towner = NULL;
 	s->carved = 0;
 	s->next = s->prev = NULL;
+	/* (a collected span's bitmaps were given back before it came here: collected.c) */
+	s->gcflags = 0;
+	s->nfinal = 0;
+	s->unfull_next = NULL;
+	s->ptrbits = NULL;
+	__atomic_store_n(&s->gcmarks, NULL, __ATOMIC_RELAXED);
 }
 
 static struct ga_span *ga_span_struct_new(void)
@@ -320,7 +326,7 @@ void ga_span_init_small(struct ga_span *s, unsigned spc)
 {
 	unsigned cls = ga_spc_class(spc);
 
-	s->spc = (uint8_t)spc;
+	s->spc = (uint16_t)spc;
 	s->elemsize = ga_class_size[cls];
 	s->nelems = (uint16_t)(s->npages * GA_PAGE_SIZE / s->elemsize);
 	/* ceil(2^32 / size): exact for every offset inside a span (checked by the tests) */
@@ -415,7 +421,7 @@ struct ga_span *ga_heap_alloc_large(size_t n, size_t align, unsigned flags)
 	}
 	if (s) {
 		s->state = GA_SPAN_LARGE;
-		s->spc = (uint8_t)(flags & GALLOC_NOSCAN);
+		s->spc = (uint16_t)(flags & GALLOC_NOSCAN);
 		s->nelems = 1;
 		s->ucount = 0; /* used 1 */
 		s->elemsize = 0; /* see npages */

@@ -8,14 +8,21 @@
  *           hold struct ga_arena (bitmaps, summaries, the page -> span table). [heapArena]
  *   span    a run of pages: either small (objects of one span class) or large (one object).
  *           [mspan]
- *   spc     span class = size class << 1 | noscan; GA_SPC_TINY is the tiny allocator's.
+ *   spc     span class = size class << 1 | noscan; GA_SPC_TINY is the tiny allocator's;
+ *           collected span classes (lib/gc's objects) follow: GA_SPC_GC0 + (class << 1 |
+ *           noscan). malloc's classes keep their numbers, so its arrays stay as compact.
  *   cache   per-P / per-thread: the current span of each span class plus the spans it owns.
  *           [mcache]
  *   central per span class: spans nobody owns, with free objects (partial) or not (full).
  *           [mcentral]
  *   heap    the arenas, the page allocator, the scavenger, the span structs. [mheap]
  *
- * Lock order: ga_caches_lock -> central[spc].lock (one at a time) -> ga_heap.lock.
+ *   collected span   a span of objects the garbage collector frees (lib/gc, go_new): no
+ *           free list, no remote frees; allocation bits and mark bits instead (collected.c).
+ *
+ * Lock order: ga_caches_lock -> central[spc].lock (one at a time) -> ga_heap.lock;
+ *             ga_gc_central[i].lock (one at a time) -> ga_gc_large.lock -> ga_heap.lock;
+ *             ga_gc_bits.lock is a leaf.
  * The fast paths take no lock.
  */
 #ifndef GA_INTERNAL_H
@@ -54,7 +61,8 @@
 #define GA_MAX_SMALL_SIZE 32768
 #define GA_NUM_SPC (GA_NUM_CLASSES * 2)
 #define GA_SPC_TINY GA_NUM_SPC /* 16-byte noscan blocks shared by tiny objects */
-#define GA_NUM_SPC_ALL (GA_NUM_SPC + 1)
+#define GA_SPC_GC0 (GA_SPC_TINY + 1) /* the first collected span class (class 0: unused) */
+#define GA_NUM_SPC_ALL (GA_SPC_GC0 + GA_NUM_SPC)
 #define GA_TINY_SIZE 16
 #define GA_TINY_CLASS 2 /* the 16-byte class */
 #define GA_KEEP_PAGES 256 /* 2 MiB of empty spans kept per cache */
@@ -83,16 +91,25 @@ static inline unsigned ga_size_to_class16(size_t n)
 		return ga_size_class16[(n + 15) >> 4];
 	return ga_size_class128[(n - GA_SMALL_SIZE_MAX + 127) >> 7]; /* all multiples of 16 */
 }
+static inline bool ga_spc_collected(unsigned spc)
+{
+	return spc >= GA_SPC_GC0;
+}
 static inline unsigned ga_spc_class(unsigned spc)
 {
+	if (spc >= GA_SPC_GC0)
+		return (spc - GA_SPC_GC0) >> 1;
 	return spc == GA_SPC_TINY ? GA_TINY_CLASS : spc >> 1;
 }
 static inline bool ga_spc_noscan(unsigned spc)
 {
+	if (spc >= GA_SPC_GC0)
+		return (spc - GA_SPC_GC0) & 1;
 	return spc == GA_SPC_TINY || (spc & 1);
 }
 
 /* ---- span (heap.c creates and destroys them; cache.c / central.c / free.c move them) ----- */
+struct go_type; /* <gochan/gc.h> */
 struct ga_block {
 	struct ga_block *next;
 };
@@ -104,6 +121,8 @@ enum ga_span_state {
 	GA_SPAN_FULL,       /* small, in central's full list */
 	GA_SPAN_LARGE,      /* one large object */
 	GA_SPAN_STASHED,    /* small, freed to the heap, pages and struct kept for reuse (heap.c) */
+	GA_SPAN_UNSWEPT,    /* collected, small: on its class's unswept list (collected.c) */
+	GA_SPAN_SWEEPING,   /* collected, small: taken off a list by its sweeper */
 };
 
 /*
@@ -173,19 +192,34 @@ struct ga_span {
 	 * free path's owner test, lookups); state changes only under central's lock; free,
 	 * ucount, carved, kept, next, prev are the holder's (owner cache, or central under its
 	 * lock). A remote free only reads this line (owner, spc, the slot check); what it
-	 * writes is in line 1, but for in_unfull, set once per notification */
-	_Atomic(struct ga_cache *) owner; /* the cache whose fast path frees here (NULL for tiny) */
-	struct ga_block *free;
+	 * writes is in line 1, but for in_unfull, set once per notification.
+	 * Collected spans (collected.c) read three of these fields their own way, named apart:
+	 * acache for free, freeindex for carved, gcbits for kept; and their owner stays NULL
+	 * (towner is their cache), so that no free takes the local fast path into them */
+	_Atomic(struct ga_cache *) owner; /* the cache whose fast path frees here (NULL for tiny
+					   * and collected spans) */
+	union {
+		struct ga_block *free;
+		uint64_t acache; /* collected: free slots from freeindex on, bit 0 = freeindex
+				  * (the complement of allocbits there; Go's allocCache) */
+	};
 	uint32_t ucount;  /* used - 1 [- GA_USED_FULL]: see above */
-	uint16_t carved;
+	union {
+		uint16_t carved;
+		uint16_t freeindex; /* collected: no free slot below it (Go's freeindex) */
+	};
 	uint16_t nelems;  /* <= 1024 (the 8-byte class) */
-	uint32_t elemsize;
+	uint16_t elemsize; /* <= 32768 (GA_MAX_SMALL_SIZE); 0 for large spans */
+	uint16_t spc;     /* < GA_NUM_SPC_ALL (more than a byte holds, with collected classes) */
 	uint32_t divmul;  /* slot index = ((addr - base) * divmul) >> 32, exact in the span */
-	uint8_t spc;
 	uint8_t state;
-	uint8_t kept;              /* owner's: empty, kept in the partial list (in kept_pages) */
+	union {
+		uint8_t kept;   /* owner's: empty, kept in the partial list (in kept_pages) */
+		uint8_t gcbits; /* collected: GA_GCB_* (the allocation path's flags) */
+	};
 	_Atomic uint8_t in_unfull; /* on a cache's unfull stack (set by the notifier, under
 				    * central's lock; cleared by the cache's drain) */
+	uint8_t pad0;
 	uint32_t npages;
 	uintptr_t base;
 	struct ga_span *next; /* cache partial/full list, central list, heap free list */
@@ -193,10 +227,29 @@ struct ga_span {
 	/* line 1: what other threads write (xfree, unfull_next), apart from line 0, which the
 	 * holder writes on every allocation and local free; and fields read off the fast paths */
 	_Alignas(64) _Atomic uintptr_t xfree;
-	struct ga_cache *towner;          /* owner of a tiny span (owner stays NULL) */
-	_Atomic uint8_t *tinyref;         /* tiny spans: objects alive in each block, +1 if current */
-	struct ga_span *unfull_next;
+	struct ga_cache *towner;          /* owner of a tiny or collected span (owner stays NULL) */
+	union {
+		_Atomic uint8_t *tinyref; /* tiny spans: objects alive in each block, +1 if current */
+		uint64_t *allocbits;      /* collected, small: 1 = allocated when last swept */
+	};
+	union {
+		struct ga_span *unfull_next;
+		void *specials;           /* collected: its objects' finalizers (lib/gc) */
+	};
 	uint8_t needzero; /* pages were reused dirty (large: the object; small: carved slots) */
+	uint8_t gcflags;  /* GA_GCF_*: set once, when the span is made collected */
+	uint16_t gcpad;
+	uint32_t nfinal;  /* collected: finalizers set on its objects (lib/gc, under its lock) */
+	uint32_t sweepgen; /* collected: ga_gc_sweepgen when last swept (or made) */
+	/* collected: one mark bit per slot (large: one), NULL for every other span; published
+	 * last (release) when a span is made collected, cleared before it goes back to the heap:
+	 * a span with gcmarks != NULL has fixed geometry while the collector marks */
+	uint64_t *gcmarks;
+	union {
+		uint64_t *ptrbits;            /* collected, small, GA_GCB_TYPED: a bit per word of
+					       * the span, 1 = a pointer (or unknown) */
+		const struct go_type *gctype; /* collected, large, typed: its elements' type */
+	};
 };
 /*
  * p, in small span s (in one of its pages): the start of slot i < n (n: s->carved, the slots
@@ -213,6 +266,7 @@ static inline bool ga_span_slot(const struct ga_span *s, const void *p, uint32_t
 	return (uint32_t)x < s->divmul && (uint32_t)(x >> 32) < n;
 }
 
+_Static_assert(GA_NUM_SPC_ALL <= 65536 && GA_MAX_SMALL_SIZE <= 65535, "spc, elemsize: 16 bits");
 _Static_assert(offsetof(struct ga_span, prev) + sizeof(struct ga_span *) <= 64 &&
 		       sizeof(struct ga_span) == 128,
 	       "a free, and the list moves after it, read one line of the span; a span's "
@@ -236,7 +290,7 @@ static inline void ga_span_set_full(struct ga_span *s, bool full)
 /* The cache a span belongs to (NULL when in central or large). */
 static inline struct ga_cache *ga_span_cache(struct ga_span *s)
 {
-	if (s->spc == GA_SPC_TINY)
+	if (s->spc >= GA_SPC_TINY) /* tiny and collected spans */
 		return __atomic_load_n(&s->towner, __ATOMIC_RELAXED);
 	return atomic_load_explicit(&s->owner, memory_order_relaxed);
 }
@@ -378,7 +432,7 @@ struct ga_central {
 	_Atomic size_t npartial;    /* partial.n, readable without the lock */
 	char pad[64];
 };
-extern struct ga_central ga_central[GA_NUM_SPC_ALL];
+extern struct ga_central ga_central[GA_SPC_GC0]; /* malloc's and tiny classes (not collected) */
 struct ga_span *ga_central_take(unsigned spc, struct ga_cache *c);
 void ga_central_put_locked(struct ga_central *ct, struct ga_span *s); /* span not owned */
 uint32_t ga_span_collect(struct ga_span *s, uintptr_t rearm);
@@ -412,8 +466,8 @@ struct ga_cache {
 	uintptr_t tiny;      /* current tiny block, 0 if none */
 	uintptr_t tinyoff;
 	_Atomic uint64_t tiny_allocs; /* single writer, relaxed: galloc_stats reads it */
-	struct ga_spanlist partial[GA_NUM_SPC_ALL];
-	struct ga_spanlist full[GA_NUM_SPC_ALL];
+	struct ga_spanlist partial[GA_SPC_GC0]; /* (collected spans are in no cache list) */
+	struct ga_spanlist full[GA_SPC_GC0];
 	_Atomic(struct ga_span *) unfull; /* Treiber stack of spans whose remote frees notified c
 					   * (in_unfull set; pushed under central's lock) */
 	uint32_t kept_pages;              /* pages of kept empty spans, <= GA_KEEP_PAGES */
@@ -422,6 +476,8 @@ struct ga_cache {
 	struct ga_cache *all_next, *all_prev; /* ga_caches, under ga_caches_lock */
 	bool is_thread;                        /* created for a thread, released at its exit */
 	bool live;
+	uint64_t gc_current[(GA_NUM_SPC + 63) / 64]; /* collected spc - GA_SPC_GC0 whose
+						      * alloc[] is a real span (collected.c) */
 };
 extern struct ga_span ga_span_empty;
 extern struct ga_cache ga_cache_empty;
@@ -466,6 +522,8 @@ __attribute__((noreturn, cold)) void ga_free_bad(const void *p, const struct ga_
 						  const char *op);
 void ga_free_outside(void *p); /* p's 64 MiB slot begins no arena: a huge object, or bad */
 struct ga_span *ga_object_span(const void *p, const char *op); /* checked: aborts if no object */
+void ga_free_collected(const void *p, const struct ga_span *s, const char *op); /* aborts if
+											 * collected */
 void ga_free_local_slow(struct ga_cache *c, struct ga_span *s);
 void ga_cache_span_emptied(struct ga_cache *c, struct ga_span *s);
 void ga_cache_release_flush(struct ga_cache *c);
@@ -535,6 +593,128 @@ void *ga_alloc_aligned(size_t n, size_t align, unsigned flags);
 #define GA_ALLOC_MALLOC 0x100u /* ga_realloc: malloc's classes (ga_size_to_class16), scan */
 void *ga_realloc(void *p, size_t n, unsigned flags);
 size_t ga_usable_size(const void *p);
+
+/* ---- collected.c: collected spans, the garbage collector's part of the heap --------------- */
+/*
+ * Go's names: allocbits (allocBits), gcmarks (gcmarkBits), freeindex, acache (allocCache).
+ * A small collected span s of n = s->nelems slots has no free list: its slot i is
+ *     free  <=>  i >= freeindex && allocbits[i] == 0
+ * allocbits is what the last sweep found marked (or all 0 for a fresh span); allocation
+ * moves freeindex past the slot it takes and never writes allocbits, so
+ *     ga_span_used(s) == popcount(allocbits) + |{ i < freeindex : allocbits[i] == 0 }|
+ *     acache == 0  or  acache == ~allocbits[freeindex / 64] >> (freeindex % 64)
+ * and bits of allocbits past n are 1 (never free). gcmarks: 1 for a slot the collector
+ * marked this cycle (objects allocated while it marks are marked at once: allocated black).
+ * Sweeping (ga_gc_sweep_span) makes allocbits := gcmarks, gcmarks := 0, freeindex := 0.
+ * Large collected objects: a span of their own (state LARGE), one mark bit in gcmarks[0].
+ *
+ * Where a collected span is (ga_gc_central[spc - GA_SPC_GC0] or ga_gc_large, under their
+ * locks): state CACHE, a cache's current span (alloc[spc], towner set; swept); PARTIAL or
+ * FULL, on a list of partial (a free slot) or full spans; SWEEPING, off every list, its
+ * sweeper's. Each list has two sets, indexed by sweep generation, as Go's mcentral:
+ *     [GA_GC_SWEPT(ga_gc_sweepgen)]    spans swept this generation (s->sweepgen == sg)
+ *     [GA_GC_UNSWEPT(ga_gc_sweepgen)]  spans not swept yet (s->sweepgen == sg - 2)
+ * ga_gc_sweep_begin() (mark termination: the world stopped, every cache flushed) adds 2 to
+ * ga_gc_sweepgen, and every swept set becomes unswept at once (the unswept ones are empty
+ * then: sweeping ended before the cycle began). A cache takes only swept spans, sweeping
+ * unswept ones on its way (lazy sweeping: ga_gc_cache_refill). Nothing is swept while the
+ * collector marks (lib/gc sees to it): a span with gcmarks set keeps its geometry then.
+ *
+ * Counters (atomic): ga_gc_nspans == collected spans (small and large) in the heap;
+ * ga_gc_nunswept == those on unswept sets or being swept (0: sweeping is done).
+ */
+#define GA_GCB_NEEDZERO 0x1u /* gcbits: free slots may hold old objects: zero on allocation */
+#define GA_GCB_TYPED 0x2u    /* gcbits: ptrbits is there (a typed object was allocated) */
+#define GA_GCF_COLLECTED 0x1u /* gcflags */
+
+#define GA_GC_SWEPT(sg) (((sg) >> 1) & 1)
+#define GA_GC_UNSWEPT(sg) (GA_GC_SWEPT(sg) ^ 1)
+struct ga_gc_central {
+	pthread_mutex_t lock;
+	struct ga_spanlist partial[2];
+	struct ga_spanlist full[2];
+	char pad[64];
+};
+extern struct ga_gc_central ga_gc_central[GA_NUM_SPC];
+struct ga_gc_large {
+	pthread_mutex_t lock;
+	struct ga_spanlist spans[2]; /* by sweep generation, as ga_gc_central's */
+};
+extern struct ga_gc_large ga_gc_large;
+extern uint32_t ga_gc_sweepgen; /* changes only with the world stopped (atomic reads) */
+extern _Atomic uint64_t ga_gc_nspans;
+extern _Atomic uint64_t ga_gc_nunswept;
+extern _Atomic uint64_t ga_gc_freed_objects, ga_gc_freed_bytes;
+extern bool ga_gc_poison; /* fill freed slots with 0xdb at sweep (a test's setting) */
+/* Called by a sweeper for a span with finalizers (s->nfinal > 0), before the sweep reads its
+ * mark bits: it queues the finalizers of unmarked objects and marks them (lib/gc). */
+extern void (*ga_gc_finalizer_hook)(struct ga_span *s);
+
+static inline unsigned ga_spc_gc(unsigned cls, unsigned noscan)
+{
+	return GA_SPC_GC0 + (cls << 1 | noscan);
+}
+
+/* The collected span s, when p lies in it; NULL for any other address (not in the heap, a
+ * malloc span, a free or stashed page). For the collector's conservative lookups. */
+static inline struct ga_span *ga_gc_span_of(uintptr_t p)
+{
+	struct ga_arena **map = __atomic_load_n(&ga_arena_map, __ATOMIC_RELAXED);
+	struct ga_arena *a;
+	struct ga_span *s;
+
+	if (ga_unlikely(!map) || (p >> GA_ADDR_BITS))
+		return NULL;
+	a = __atomic_load_n(&map[p >> GA_ARENA_SHIFT], __ATOMIC_ACQUIRE);
+	if (!a)
+		return NULL;
+	if (ga_unlikely(a->huge_page)) {
+		s = __atomic_load_n(&a->huge_span, __ATOMIC_ACQUIRE);
+		if (!s || p < s->base || p - s->base >= (uintptr_t)s->npages * GA_PAGE_SIZE)
+			return NULL;
+	} else {
+		s = __atomic_load_n(&a->spans[(p - a->base) >> GA_PAGE_SHIFT], __ATOMIC_RELAXED);
+		if (!s)
+			return NULL;
+	}
+	if (!__atomic_load_n(&s->gcmarks, __ATOMIC_ACQUIRE))
+		return NULL;
+	return s;
+}
+
+/* Allocate from collected span s without a lock (Go's nextFreeFast); NULL: refill acache. */
+static inline void *ga_gc_alloc_fast(struct ga_span *s)
+{
+	uint64_t ac = s->acache;
+	unsigned b;
+	uint32_t i;
+
+	if (ga_unlikely(ac == 0))
+		return NULL;
+	b = (unsigned)__builtin_ctzll(ac);
+	i = s->freeindex + b;
+	s->acache = ac >> b >> 1;
+	s->freeindex = (uint16_t)(i + 1);
+	s->ucount++;
+	return (void *)(s->base + (uintptr_t)i * s->elemsize);
+}
+
+bool ga_gc_next_free(struct ga_span *s);                 /* refill acache; false: s is full */
+struct ga_span *ga_gc_cache_refill(struct ga_cache *c, unsigned spc); /* a new current span */
+size_t ga_gc_cache_flush(struct ga_cache *c); /* current spans back; returns free bytes in them */
+struct ga_span *ga_gc_alloc_large(size_t n, bool noscan, const struct go_type *t);
+void ga_gc_sweep_begin(void);      /* world stopped, caches flushed: everything unswept */
+bool ga_gc_sweep_one(void);        /* sweep one span of any class; false: none left */
+uint64_t *ga_gc_bits_alloc(size_t nwords);  /* zeroed */
+void ga_gc_bits_free(uint64_t *b, size_t nwords);
+static inline size_t ga_gc_mark_words(const struct ga_span *s)
+{
+	return ((size_t)s->nelems + 63) / 64;
+}
+static inline size_t ga_gc_ptr_words(const struct ga_span *s)
+{
+	return (size_t)s->npages * (GA_PAGE_SIZE / 8 / 64);
+}
 
 /* ---- check.c / stats.c / os.c ------------------------------------------------------------ */
 int ga_span_check(struct ga_span *s, char *msg, size_t len);

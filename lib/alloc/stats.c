@@ -3,6 +3,7 @@
  * stats.c - galloc_stats. The fast paths count nothing; the figures come from the spans:
  *   inuse(span) = used - |xfree|      (remote frees stay in used until collected)
  *   inuse(tiny) = sum of the blocks' references - one per cache holding a current block
+ *   inuse(collected span) = used: allocated and not yet found dead by a sweep
  * walked through the arenas' in-use bitmaps under the heap lock (spans cannot come or go).
  */
 #include "internal.h"
@@ -61,7 +62,11 @@ GA_EXPORT int galloc_stats(struct galloc_stats *st)
 		uint64_t nelems = ga_class_npages[c] * GA_PAGE_SIZE / ga_class_size[c];
 
 		cs->spans = __atomic_load_n(&ga_heap.spans_by_class[2 * c], __ATOMIC_RELAXED) +
-			    __atomic_load_n(&ga_heap.spans_by_class[2 * c + 1], __ATOMIC_RELAXED);
+			    __atomic_load_n(&ga_heap.spans_by_class[2 * c + 1], __ATOMIC_RELAXED) +
+			    __atomic_load_n(&ga_heap.spans_by_class[ga_spc_gc(c, 0)],
+					    __ATOMIC_RELAXED) +
+			    __atomic_load_n(&ga_heap.spans_by_class[ga_spc_gc(c, 1)],
+					    __ATOMIC_RELAXED);
 		cs->objects = cs->spans * nelems;
 		cs->free = cs->objects - cs->inuse;
 	}
