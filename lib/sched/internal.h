@@ -16,12 +16,14 @@
  *	IDLE -> RUNNABLE (spawn) -> RUNNING (execute) -> RUNNABLE (yield, hog preempted)
  *	RUNNING -> WAITING (park) -> RUNNABLE (go_ready) ; RUNNING -> SYSCALL -> RUNNING
  *	RUNNING -> DEAD (fn returned) -> IDLE (reused by spawn) -> RUNNABLE
- *	Gs_SCAN is or'ed into WAITING/DEAD while another thread works on the stack (shrink; later
- *	the GC): go_ready spins until it is cleared, so the stack is never resumed under it.
- * Who writes it: a transition out of WAITING or DEAD is a CAS (it races with Gs_SCAN); the
- * others are store_release by the one thread that owns the G then (its M, or the spawner).
- * Run queues (local, runnext, global) hold only RUNNABLE Gs. GO_DEBUG builds check these
- * transitions (go_assert, lib/internal.h).
+ *	Gs_SCAN is or'ed into WAITING/RUNNABLE/SYSCALL/DEAD while another thread works on the
+ *	stack (the shrinker, the garbage collector's stack scan): whoever moves the G on from
+ *	there (go_ready, execute, go_syscall_exit, newproc) waits until it is cleared, so the
+ *	stack is never resumed under it.
+ * Who writes it: a transition out of WAITING, RUNNABLE, SYSCALL or DEAD is a CAS (it races
+ * with Gs_SCAN); the others are store_release by the one thread that owns the G then (its M,
+ * or the spawner). Run queues (local, runnext, global) hold only RUNNABLE Gs (Gs_SCAN
+ * perhaps or'ed in). GO_DEBUG builds check these transitions (go_assert, lib/internal.h).
  *
  * P status (go_p.status): a state and, but for IDLE, its owner's tag (go_m.ptag):
  *	Ps_IDLE			in sched.pidle, no owner
@@ -29,6 +31,8 @@
  *	m->ptag | Ps_SYSCALL	owned by m, whose G is in a system call or hogging the thread:
  *				sysmon may take it (CAS to IDLE); m takes it back with a CAS from
  *				this very word to m->ptag | Ps_RUNNING
+ *	Ps_GCSTOP		stopped for a stop-the-world (stw.c); p->stw_prev is what it was
+ *				and what it becomes again at the restart
  * The tag is what ties a P to its M (Go's p.m, checked by exitsyscall): if sysmon took m's P
  * and handed it to another M whose G is now in a system call too, the state is SYSCALL again
  * but the word is not m's, and m's CAS fails. Only the owning M touches a RUNNING P's fields
@@ -83,6 +87,18 @@ void _go_futex_wake(uint32_t *addr, int n);
 struct go_regs {
 	void *sp;
 };
+
+/* The callee-saved registers (rbx, rbp, r12-r15) into regs[0..6) and the stack pointer into
+ * *sp, inline: what the garbage collector scans of a goroutine stopped in the runtime, whose
+ * callers may keep pointers in those registers (everything else is on its stack above sp). */
+#define GO_SAVE_CALLEE_REGS(regs, sp)                                                        \
+	__asm__ volatile("movq %%rbx, 0(%1)\n\tmovq %%rbp, 8(%1)\n\tmovq %%r12, 16(%1)\n\t"   \
+			 "movq %%r13, 24(%1)\n\tmovq %%r14, 32(%1)\n\tmovq %%r15, 40(%1)\n\t"   \
+			 "movq %%rsp, %0"                                                    \
+			 : "=m"(*(sp))                                                       \
+			 : "r"(regs)                                                         \
+			 : "memory")
+
 /* Save the running registers in from, resume to. */
 void _go_switch(struct go_regs *from, struct go_regs *to);
 /* Prepare r so that switching to it calls entry(arg) on the stack whose top is stack_top. */
@@ -148,6 +164,19 @@ struct go_g {
 
 	void *asan_fake_stack;
 	void *tsan_fiber;
+
+	/* The garbage collector's (lib/gc), see stack.c "GC" and stw.c:
+	 * gcscan_gen  the stack scan generation done or claimed for this G (CAS: who moves it
+	 *             to stacks.scan_gen scans the stack, while the G cannot run)
+	 * gcsp, gcregs while stopped in the runtime (stw.c), in a system call (go_syscall_enter)
+	 *             or in the runtime's signal handler: the stack pointer from which its
+	 *             stack holds all it uses, and registers it may keep pointers in (callee-
+	 *             saved ones; all sixteen when stopped by the signal); gcsp NULL otherwise
+	 * gcassist    assist credit in bytes of allocation (owned by the G itself) */
+	uint32_t gcscan_gen;
+	int64_t gcassist;
+	void *gcsp;
+	uintptr_t gcregs[16];
 };
 
 /* ---- the M and the P ------------------------------------------------------------------------ */
@@ -172,6 +201,8 @@ struct go_m {
 	uint32_t fate;			/* M_RUNNING -> M_EXITED (its thread) or M_ABANDONED
 					 * (go_run's teardown): CAS, whoever comes first */
 	volatile sig_atomic_t in_runtime; /* > 0: the hog handler leaves this M alone */
+	uint32_t stw_stopped;		/* atomic: parked for a stop-the-world (stw.c) */
+	int64_t stw_sigtime;		/* the stopper's: when it last signalled this M */
 	enum go_after after;
 	uint64_t fastrand;
 
@@ -188,7 +219,7 @@ struct go_m {
 	void *g0_tsan_fiber;
 };
 
-enum { Ps_IDLE = 0, Ps_RUNNING, Ps_SYSCALL };
+enum { Ps_IDLE = 0, Ps_RUNNING, Ps_SYSCALL, Ps_GCSTOP };
 #define Ps_STATE_MASK	3u
 #define p_state(status)	((status) & Ps_STATE_MASK)
 
@@ -229,6 +260,8 @@ struct go_p {
 	uint32_t sysmon_syscalltick;
 	int64_t sysmon_when;
 	bool hog_signalled;
+
+	uint32_t stw_prev;		/* status before Ps_GCSTOP (stw.c) */
 } __attribute__((aligned(64)));
 
 /* ---- proc.c ------------------------------------------------------------------------------- */
@@ -247,6 +280,7 @@ struct go_sched {
 	int nmidle;
 	int mcount;
 	struct go_m *allm;		/* under lock */
+	struct go_m *m0;		/* go_run's own thread's M (not on allm) */
 	struct go_p *pidle;		/* idle Ps, under lock */
 	uint32_t npidle;		/* atomic reads */
 	uint32_t nmspinning;		/* atomic */
@@ -292,6 +326,19 @@ uint32_t _go_runq_len(struct go_p *p);
 uint32_t _go_fastrand(void);
 void _go_print_goroutines(FILE *f);
 void _go_lostp_check(void);	/* in a G: take back a P lost to sysmon (hog/syscall) */
+void _go_syscall_enter_c(const uintptr_t *regs, void *sp);	/* go_syscall_enter's body */
+
+/*
+ * _go_safepoint - nonzero while goroutines must look in at their next safe point (every
+ * _go_rt_enter and _go_rt_exit, and schedule()'s loop): GO_SAFEPOINT_STW, a stop-the-world
+ * is pending (stw.c); GO_SAFEPOINT_GC, the garbage collector marks and wants each goroutine's
+ * stack scanned and its P's grey objects flushed (_go_gc_safepoint_hook). One load and a
+ * predictable branch on every runtime call otherwise.
+ */
+#define GO_SAFEPOINT_STW 0x1u
+#define GO_SAFEPOINT_GC 0x2u
+extern uint32_t _go_safepoint;
+void _go_safepoint_slow(struct go_m *m);
 
 /* Runtime entry from a G: the hog handler must not flip the P while this M is inside. */
 static inline void _go_rt_enter(struct go_m *m)
@@ -303,6 +350,8 @@ static inline void _go_rt_enter(struct go_m *m)
 	if (unlikely(m->p == NULL || load_acquire(&m->p->status) != (m->ptag | Ps_RUNNING) ||
 		     m->gen != load_relaxed(&_go_sched.gen)))
 		_go_lostp_check();
+	if (unlikely(load_relaxed(&_go_safepoint)))
+		_go_safepoint_slow(m);
 }
 
 /*
@@ -320,14 +369,49 @@ static inline bool _go_rt_enter_noswitch(struct go_m *m)
 	if (unlikely(m->p == NULL || load_acquire(&m->p->status) != (m->ptag | Ps_RUNNING) ||
 		     m->gen != load_relaxed(&_go_sched.gen)))
 		return _go_lostp_reacquire(m);
+	if (unlikely(load_relaxed(&_go_safepoint)))
+		_go_safepoint_slow(m);	/* may wait for a restart: never switches */
 	return true;
 }
 
 static inline void _go_rt_exit(struct go_m *m)
 {
+	if (unlikely(load_relaxed(&_go_safepoint)))
+		_go_safepoint_slow(m);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	m->in_runtime--;
 }
+
+/* ---- stw.c: stopping the world, for the garbage collector --------------------------------------- */
+
+/* Stop every P but the caller's, and every goroutine running program code; the caller is a
+ * goroutine with a P, in the runtime (in_runtime > 0), and the only stopper at a time.
+ * Returns the nanoseconds it took to stop. _go_stw_start restarts. */
+int64_t _go_stw_stop(void);
+void _go_stw_start(void);
+bool _go_stw_pending(void);
+/* An M at a safe point while a stop is pending: park (with its P, if any) until the restart. */
+void _go_stw_park(struct go_m *m);
+/* The same from the hog signal's handler (the goroutine interrupted in program code). */
+void _go_stw_sigpark(struct go_m *m, void *uc);
+/* For each M of the run (the stopper's world is stopped, or the caller holds sched.lock). */
+void _go_for_each_m(void (*fn)(struct go_m *m, void *arg), void *arg);
+/* Put p in the idle list, or stop it if a stop-the-world is pending (sched.lock held). */
+void _go_pidleput_locked(struct go_p *p);
+struct go_p *_go_pidleget_locked(void);
+void _go_stw_stop_idle_p(struct go_p *p);	/* sched.lock held: p (no M) is stopped */
+
+/*
+ * Hooks of the garbage collector (lib/gc sets them when it starts; NULL before):
+ * _go_gc_safepoint_hook  a goroutine (m->curg) at a safe point while GO_SAFEPOINT_GC is set,
+ *                        in the runtime (in_runtime > 0), its P this M's or none
+ * _go_gc_signal_hook     the same from the hog signal's handler, with the interrupted
+ *                        context (ucontext_t *): the goroutine was in program code
+ * _go_gc_run_end_hook    go_run is ending, every M gone: finish a cycle in progress
+ */
+extern void (*_go_gc_safepoint_hook)(struct go_m *m, struct go_g *g);
+extern void (*_go_gc_signal_hook)(struct go_m *m, struct go_g *g, void *uc);
+extern void (*_go_gc_run_end_hook)(void);
 
 /* ---- stack.c -------------------------------------------------------------------------------- */
 
@@ -357,6 +441,26 @@ void _go_stacks_release_all(void);
 void _go_stacks_for_each_g(void (*fn)(struct go_g *g, void *arg), void *arg);
 long _go_stacks_shrink(void);
 bool _go_stacks_shrink_step(unsigned max_arenas);	/* true: the cycle is complete */
+
+/*
+ * GC: stack scan generations. _go_stacks_scan_begin(gen) (the world stopped) makes every G
+ * made so far "unscanned" (g->gcscan_gen != gen) and counts them in _go_stacks_unscanned;
+ * Gs made afterwards are born scanned (a new goroutine's stack holds only what its creator
+ * passed it, from a scanned stack or a marked object: Go's rule). _go_g_scan_claim(g)
+ * moves g to gen (CAS) and returns whether this caller did: then it must scan g's stack, with
+ * g unable to run. _go_stacks_next_g walks every G (lock-free, as the shrinker does) from a
+ * zeroed iterator; NULL at the end.
+ */
+extern uint32_t _go_stacks_scan_gen;
+extern int64_t _go_stacks_unscanned;
+void _go_stacks_scan_begin(uint32_t gen);
+bool _go_g_scan_claim(struct go_g *g);
+struct go_stacks_iter {
+	struct go_arena *a;	/* NULL: not started */
+	uint32_t i;
+	bool done;
+};
+struct go_g *_go_stacks_next_g(struct go_stacks_iter *it);
 
 static inline void _go_stack_check_fast(struct go_g *g)
 {

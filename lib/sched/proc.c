@@ -110,6 +110,13 @@ static void switch_to_g(struct go_m *m, struct go_g *g)
 #endif
 }
 
+/* g's status without Gs_SCAN: a stack scan (the shrinker's, the collector's) may hold a
+ * WAITING, RUNNABLE, SYSCALL or DEAD G; for go_assert, which must not see the bit. */
+static inline uint32_t g_status_noscan(struct go_g *g)
+{
+	return load_relaxed(&g->status) & ~(uint32_t)Gs_SCAN;
+}
+
 /* g -> its M's g0, asking it to do "after". Returns when g is resumed, maybe on another M:
  * callers read g->m again, never a TLS value cached before the call. */
 static __attribute__((noinline)) void switch_to_g0(struct go_g *g, enum go_after after)
@@ -119,7 +126,7 @@ static __attribute__((noinline)) void switch_to_g0(struct go_g *g, enum go_after
 	/* RUNNING, or SYSCALL when go_syscall_exit finds its P lost (AFTER_LOSTP) or go_run
 	 * over (AFTER_NONE) */
 	go_assert(load_relaxed(&g->status) == Gs_RUNNING ||
-		  (load_relaxed(&g->status) == Gs_SYSCALL &&
+		  (g_status_noscan(g) == Gs_SYSCALL &&
 		   (after == AFTER_LOSTP || after == AFTER_NONE)));
 	m->after = after;
 	g->saved_errno = _go_errno_get();
@@ -159,7 +166,7 @@ uint32_t _go_runq_len(struct go_p *p)
 
 static void globrunqput_locked(struct go_g *g)
 {
-	go_assert(load_relaxed(&g->status) == Gs_RUNNABLE);	/* run queues hold RUNNABLE Gs */
+	go_assert(g_status_noscan(g) == Gs_RUNNABLE);	/* run queues hold RUNNABLE Gs */
 	g->schedlink = NULL;
 	if (sched.runqtail)
 		sched.runqtail->schedlink = g;
@@ -207,7 +214,7 @@ static void runqput(struct go_p *p, struct go_g *g, bool next)
 			return;
 		g = old;
 	}
-	go_assert(load_relaxed(&g->status) == Gs_RUNNABLE);
+	go_assert(g_status_noscan(g) == Gs_RUNNABLE);
 	for (;;) {
 		h = load_acquire(&p->runqhead);
 		t = p->runqtail;
@@ -331,6 +338,11 @@ static struct go_g *globrunqget_locked(struct go_p *p, uint32_t max)
 static void pidleput_locked(struct go_p *p)
 {
 	store_relaxed(&p->m, (struct go_m *)NULL);
+	if (unlikely(_go_stw_pending())) {
+		/* a stop-the-world is pending (set under sched.lock): this P stops instead */
+		_go_stw_stop_idle_p(p);
+		return;
+	}
 	store_release(&p->status, Ps_IDLE);
 	p->link = sched.pidle;
 	sched.pidle = p;
@@ -348,6 +360,16 @@ static struct go_p *pidleget_locked(void)
 		store_relaxed(&sched.npidle, sched.npidle - 1);
 	}
 	return p;
+}
+
+void _go_pidleput_locked(struct go_p *p)
+{
+	pidleput_locked(p);
+}
+
+struct go_p *_go_pidleget_locked(void)
+{
+	return pidleget_locked();
 }
 
 static void acquirep(struct go_m *m, struct go_p *p)
@@ -628,6 +650,8 @@ static struct go_g *findrunnable(struct go_m *m)
 top:
 	if (load_acquire(&sched.stopping))
 		return NULL;
+	if (unlikely(load_relaxed(&_go_safepoint) & GO_SAFEPOINT_STW))
+		_go_stw_park(m);
 	p = m->p;
 	_go_timers_check();
 	if ((g = runqget(p)) != NULL)
@@ -767,13 +791,15 @@ static void execute(struct go_m *m, struct go_g *g)
 		/* Only the owning M runs Gs on a P, which is RUNNING and tagged with the M's tag */
 		go_assert(p && load_relaxed(&p->m) == m &&
 			  load_relaxed(&p->status) == (m->ptag | Ps_RUNNING));
-		go_assert(load_relaxed(&g->status) == Gs_RUNNABLE);
+		go_assert(g_status_noscan(g) == Gs_RUNNABLE);
 		store_relaxed(&p->schedtick, p->schedtick + 1);
 		store_relaxed(&p->nswitches, p->nswitches + 1);
 		g->m = m;
 		store_relaxed(&m->curg, g);
 		_go_curg = g;
-		store_release(&g->status, (uint32_t)Gs_RUNNING);
+		/* RUNNABLE -> RUNNING, waiting out a stack scan (Gs_SCAN) */
+		while (!cas(&g->status, (uint32_t)Gs_RUNNABLE, (uint32_t)Gs_RUNNING))
+			__builtin_ia32_pause();
 		switch_to_g(m, g);
 		_go_curg = NULL;
 		store_relaxed(&m->curg, (struct go_g *)NULL);
@@ -831,6 +857,8 @@ static void schedule(struct go_m *m)
 			if (!stopm(m))
 				return;
 		}
+		if (unlikely(load_relaxed(&_go_safepoint) & GO_SAFEPOINT_STW))
+			_go_stw_park(m);
 		p = m->p;
 		_go_timers_check();
 		g = NULL;
@@ -1072,6 +1100,9 @@ static struct go_g *newproc(void (*fn)(void *), void *arg, struct go_p *p)
 	g->waitreason = NULL;
 	g->param = 0;
 	go_assert(load_relaxed(&g->status) == Gs_IDLE);	/* IDLE -> RUNNABLE (spawn) */
+	g->gcassist = 0;
+	g->gcsp = NULL;
+	_go_g_scan_claim(g);	/* a new goroutine's stack is born scanned (stack.c, GC) */
 	_go_regs_init(&g->regs, g, g_entry, g);
 	if (p) {
 		store_relaxed(&p->gdelta, p->gdelta + 1);
@@ -1324,6 +1355,9 @@ bool _go_lostp_reacquire(struct go_m *m)
 		m->p = NULL;	/* abandoned by an earlier go_run */
 		return false;
 	}
+	/* Stopped for a stop-the-world (if it was ours in SYSCALL, ours again at the restart) */
+	while (p && p_state(load_acquire(&p->status)) == Ps_GCSTOP && _go_stw_pending())
+		_go_stw_park(m);
 	/* Only from our own SYSCALL word: another M's (the P was handed over) is not ours. */
 	if (p && cas(&p->status, m->ptag | Ps_SYSCALL, m->ptag | Ps_RUNNING))
 		return true;
@@ -1357,7 +1391,9 @@ void _go_lostp_check(void)
 	/* resumed on an M with a P, in_runtime 1 as at every resume point */
 }
 
-GOCHAN_API void go_syscall_enter(void)
+/* go_syscall_enter (switch_x86_64.S) with its caller's callee-saved registers in regs and
+ * its caller's stack pointer in sp. */
+void _go_syscall_enter_c(const uintptr_t *regs, void *sp)
 {
 	struct go_g *g = _go_curg;
 	struct go_m *m;
@@ -1371,6 +1407,9 @@ GOCHAN_API void go_syscall_enter(void)
 	go_assert(load_relaxed(&g->status) == Gs_RUNNING &&
 		  load_relaxed(&m->p->status) == (m->ptag | Ps_RUNNING));
 	store_relaxed(&m->p->syscalltick, m->p->syscalltick + 1);
+	/* what the collector scans of it while it is in the call (stack.c, GC) */
+	memcpy(g->gcregs, regs, 6 * sizeof(uintptr_t));
+	g->gcsp = sp;
 	store_release(&g->status, (uint32_t)Gs_SYSCALL);
 	store_release(&m->p->status, m->ptag | Ps_SYSCALL);
 	_go_rt_exit(m);
@@ -1383,10 +1422,16 @@ GOCHAN_API void go_syscall_exit(void)
 
 	if (!g)
 		return;
-	go_assert(load_relaxed(&g->status) == Gs_SYSCALL);	/* go_syscall_enter came first */
+	go_assert(g_status_noscan(g) == Gs_SYSCALL);	/* go_syscall_enter came first */
 	m = g->m;
 	_go_rt_enter(m);
-	store_release(&g->status, (uint32_t)Gs_RUNNING);
+	/* SYSCALL -> RUNNING, waiting out a stack scan (Gs_SCAN) */
+	while (!cas(&g->status, (uint32_t)Gs_SYSCALL, (uint32_t)Gs_RUNNING)) {
+		if (load_acquire(&g->status) == Gs_RUNNING)
+			break;	/* not in a system call (an exit without its enter) */
+		__builtin_ia32_pause();
+	}
+	g->gcsp = NULL;
 	_go_rt_exit(g->m);
 }
 
@@ -1538,6 +1583,8 @@ static void teardown(struct go_m *m0)
 		_go_futex_wait((uint32_t *)&mlive, (uint32_t)n, left < 10000000 ? left : 10000000);
 	}
 	_go_sysmon_stop();
+	if (_go_gc_run_end_hook)
+		_go_gc_run_end_hook();	/* every M gone but orphans (see gc.h) */
 	for (m = sched.allm; m; m = next) {
 		next = m->alllink;
 		fetch_add(&orphans_alive, 1u);
@@ -1569,6 +1616,7 @@ static void teardown(struct go_m *m0)
 	}
 	_go_m = NULL;
 	_go_curg = NULL;
+	store_release(&sched.m0, (struct go_m *)NULL);
 	free(m0);
 }
 
@@ -1599,6 +1647,7 @@ GOCHAN_API int go_run_config(const struct go_config *config, void (*main_fn)(voi
 	m0->thread = pthread_self();
 	m0->fastrand = (uint64_t)_go_nanotime() | 1;
 	m0->id = sched.mcount++;
+	store_release(&sched.m0, m0);
 	m_init_thread(m0);
 	_go_lock(&sched.lock);
 	acquirep(m0, pidleget_locked());

@@ -46,6 +46,7 @@
  * arenas, also walked without a lock. */
 static struct {
 	go_lock_t lock;
+	uint64_t nregions;		/* regions ever handed out (Gs made), minus released */
 	struct go_arena *arenas;	/* newest first; pushed fully made (store_release) */
 	struct go_arena *cur;		/* has unused regions of the current stack_max */
 	uint64_t stack_max;		/* a region's size, set by _go_stacks_init (go_run) */
@@ -205,7 +206,6 @@ struct go_g *_go_stack_alloc(void)
 	}
 	ae = (struct go_arena_ext *)a;
 	i = a->nused;
-	store_release(&a->nused, i + 1);
 	region = region_of(a, i);
 	if (!test_bit_ul(ae->guarded, i) && stacks.guard_budget > 0) {
 		if (mprotect(region, stacks.page, PROT_NONE) == 0) {
@@ -229,11 +229,15 @@ struct go_g *_go_stack_alloc(void)
 		store_relaxed(&g_of(a, i - 1)->check_above, true);
 	g = g_of(a, i);
 	memset(g, 0, sizeof(*g));
+	g->gcscan_gen = load_relaxed(&_go_stacks_scan_gen); /* born scanned (below, GC) */
+	stacks.nregions++;
 	g->region_lo = region;
 	g->stack_lo = region + (guarded ? stacks.page : 0);
 	g->guarded = guarded;
 	g->arena = a;
 	g->status = Gs_IDLE;
+	/* published last: the shrinker and the collector walk regions below nused unlocked */
+	store_release(&a->nused, i + 1);
 	_go_unlock(&stacks.lock);
 	return g;
 }
@@ -311,6 +315,7 @@ void _go_stacks_release_all(void)
 			madvise(region_of(a, 0), (size_t)a->nused * a->stack_max, MADV_DONTNEED);
 		store_release(&a->nused, 0u);
 	}
+	stacks.nregions = 0;
 	/* arenas of the current size are all reusable again: start from the newest one */
 	stacks.cur = NULL;
 	for (a = stacks.arenas; a; a = a->next)
@@ -434,4 +439,52 @@ GOCHAN_API long go_stacks_shrink(void)
 
 	errno = saved;
 	return r;
+}
+
+/* ---- GC: stack scan generations (internal.h) ------------------------------------------------ */
+
+uint32_t _go_stacks_scan_gen;
+int64_t _go_stacks_unscanned;
+
+void _go_stacks_scan_begin(uint32_t gen)
+{
+	_go_lock(&stacks.lock);
+	/* the count first: a claim that sees the new generation finds it set */
+	store_relaxed(&_go_stacks_unscanned, (int64_t)stacks.nregions);
+	store_release(&_go_stacks_scan_gen, gen);
+	_go_unlock(&stacks.lock);
+}
+
+bool _go_g_scan_claim(struct go_g *g)
+{
+	uint32_t gen = load_acquire(&_go_stacks_scan_gen);
+	uint32_t old = load_acquire(&g->gcscan_gen);
+
+	while (old != gen) {
+		if (__atomic_compare_exchange_n(&g->gcscan_gen, &old, gen, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE)) {
+			__atomic_fetch_sub(&_go_stacks_unscanned, 1, __ATOMIC_RELEASE);
+			return true;
+		}
+	}
+	return false;
+}
+
+struct go_g *_go_stacks_next_g(struct go_stacks_iter *it)
+{
+	struct go_arena *a;
+
+	if (it->done)
+		return NULL;
+	a = it->a ? it->a : load_acquire(&stacks.arenas);
+	while (a) {
+		if (it->i < load_acquire(&a->nused)) {
+			it->a = a;
+			return g_of(a, it->i++);
+		}
+		a = a->next;
+		it->i = 0;
+	}
+	it->done = true;
+	return NULL;
 }

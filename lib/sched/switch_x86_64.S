@@ -55,4 +55,32 @@ _go_switch_trampoline:
 	.cfi_endproc
 	.size	_go_switch_trampoline, .-_go_switch_trampoline
 
+/*
+ * void go_syscall_enter(void) (<gochan/sched.h>): the callee-saved registers as the caller has
+ * them, and the caller's stack pointer, to _go_syscall_enter_c(regs, sp), before any code of
+ * ours can change them. The goroutine goes on into its system call, keeping values of its
+ * callers in those registers: the garbage collector scans the copies (proc.c).
+ */
+	.globl	go_syscall_enter
+	.type	go_syscall_enter, @function
+	.p2align 4
+go_syscall_enter:
+	.cfi_startproc
+	subq	$56, %rsp
+	.cfi_adjust_cfa_offset 56
+	movq	%rbx, 0(%rsp)
+	movq	%rbp, 8(%rsp)
+	movq	%r12, 16(%rsp)
+	movq	%r13, 24(%rsp)
+	movq	%r14, 32(%rsp)
+	movq	%r15, 40(%rsp)
+	movq	%rsp, %rdi
+	leaq	56(%rsp), %rsi
+	call	_go_syscall_enter_c
+	addq	$56, %rsp
+	.cfi_adjust_cfa_offset -56
+	ret
+	.cfi_endproc
+	.size	go_syscall_enter, .-go_syscall_enter
+
 	.section .note.GNU-stack,"",@progbits

@@ -8,7 +8,8 @@
  * and sleeps for good while every P is idle (an idle program uses no CPU); acquirep wakes it.
  *
  * Hogs: a P whose schedtick has not moved for 10 ms while other goroutines wait gets its M
- * sent SIGURG. The handler runs on that M's thread: if the thread is in user code
+ * sent SIGURG (hog_signalled set first: the garbage collector sends it too, for its own
+ * reasons, stw.c). The handler runs on that M's thread: if the thread is in user code
  * (in_runtime == 0) and still owns the P (the signal may come late: the P may have changed
  * hands meanwhile) it moves the P from RUNNING to SYSCALL, exactly as if the goroutine had
  * called go_syscall_enter at that instruction, and returns. It never switches goroutines, so
@@ -40,11 +41,21 @@ static void hog_handler(int sig, siginfo_t *si, void *uc)
 	struct go_m *m = _go_m;
 	int saved = errno;
 
-	if (m && !m->in_runtime && load_relaxed(&m->curg) && m->p) {
-		/* Only a P this M still owns: m->p may be one sysmon took while its G was in a
-		 * system call, now another M's. */
-		if (cas(&m->p->status, m->ptag | Ps_RUNNING, m->ptag | Ps_SYSCALL))
-			store_relaxed(&m->p->hog_signalled, true);
+	if (m && !m->in_runtime && load_relaxed(&m->curg)) {
+		struct go_g *g = load_relaxed(&m->curg);
+
+		/* The garbage collector's requests (it signals too): a scan of the interrupted
+		 * goroutine's stack, a stop-the-world (stw.c). */
+		if (unlikely(load_acquire(&_go_safepoint))) {
+			if ((load_acquire(&_go_safepoint) & GO_SAFEPOINT_GC) && _go_gc_signal_hook)
+				_go_gc_signal_hook(m, g, uc);
+			if (load_acquire(&_go_safepoint) & GO_SAFEPOINT_STW)
+				_go_stw_sigpark(m, uc);
+		}
+		/* A hog, when sysmon says so; only a P this M still owns: m->p may be one sysmon
+		 * took while its G was in a system call, now another M's. */
+		if (m->p && load_relaxed(&m->p->hog_signalled))
+			cas(&m->p->status, m->ptag | Ps_RUNNING, m->ptag | Ps_SYSCALL);
 	} else if (!m && (old_urg.sa_flags & SA_SIGINFO) && old_urg.sa_sigaction) {
 		old_urg.sa_sigaction(sig, si, uc);
 	} else if (!m && !(old_urg.sa_flags & SA_SIGINFO) && old_urg.sa_handler != SIG_DFL &&

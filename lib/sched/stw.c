@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stw.c - stopping the world, for the garbage collector (Go's stopTheWorldWithSema and
+ * startTheWorldWithSema), and the safe points goroutines stop at.
+ *
+ * The stopper (a goroutine in the runtime, holding its P) sets GO_SAFEPOINT_STW, then
+ *   - takes every idle P and every P in SYSCALL (its M is in a system call, or runs a hog
+ *     whose P the hog signal flipped): Ps_GCSTOP, p->stw_prev keeping what it was;
+ *   - waits for the Ms running goroutines on their Ps to stop at their next safe point
+ *     (_go_rt_enter, _go_rt_exit: every runtime call, allocation included; and the top of
+ *     schedule()): each parks with its P (GCSTOP) until the restart (_go_stw_park);
+ *   - signals (SIGURG, the hog signal) every M whose goroutine runs program code
+ *     (in_runtime == 0, status RUNNING), with a P or without one (a hog whose P was taken):
+ *     its handler parks the thread in the handler (_go_stw_sigpark), the interrupted
+ *     registers and stack pointer saved in its G for the collector.
+ * The world is stopped when stopwait is 0 (every other P GCSTOP) and, for every M but the
+ * stopper's: m->curg == NULL, or its G is not RUNNING (SYSCALL: in a bracketed system call,
+ * where it may not touch collected objects: <gochan/gc.h>), or m->stw_stopped. No goroutine
+ * can start running meanwhile (every P is the stopper's or stopped), so each of these only
+ * becomes true, never false again, until the restart.
+ * Start: every GCSTOP P becomes what it was (idle: back to the idle list; RUNNING or SYSCALL:
+ * its M's, which still holds it), stw.seq is incremented and the parked Ms are woken.
+ *
+ * Pauses: a parked M spins for a while before it sleeps (the world is usually stopped for
+ * tens of microseconds, and waking a sleeping thread on another CPU costs about as much).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include "internal.h"
+
+#define sched _go_sched
+
+#define STW_SPIN_NS 200000	/* a parked M spins this long before it sleeps */
+#define STW_RESIGNAL_NS 100000	/* an M signalled this long ago, still running: again */
+
+uint32_t _go_safepoint;
+void (*_go_gc_safepoint_hook)(struct go_m *m, struct go_g *g);
+void (*_go_gc_signal_hook)(struct go_m *m, struct go_g *g, void *uc);
+void (*_go_gc_run_end_hook)(void);
+
+static struct {
+	uint32_t pending;	/* a stop requested or in force (under sched.lock; atomic reads) */
+	uint32_t seq;		/* futex word: incremented by every restart */
+	int32_t stopwait;	/* Ps still to stop (atomic) */
+	go_note_t note;		/* the stopper sleeps here; the last P to stop wakes it */
+	struct go_m *stopper;
+} stw;
+
+bool _go_stw_pending(void)
+{
+	return load_acquire(&stw.pending) != 0;
+}
+
+/* One more P stopped. */
+static void stopwait_dec(void)
+{
+	if (__atomic_sub_fetch(&stw.stopwait, 1, __ATOMIC_ACQ_REL) == 0)
+		_go_note_wakeup(&stw.note);
+}
+
+/* Wait for the restart that follows seq (spinning first). */
+static void stw_wait(uint32_t seq)
+{
+	int64_t until = _go_nanotime() + STW_SPIN_NS;
+
+	while (load_acquire(&stw.seq) == seq) {
+		if (_go_nanotime() < until) {
+			for (int i = 0; i < 64; i++)
+				__builtin_ia32_pause();
+			continue;
+		}
+		_go_futex_wait(&stw.seq, seq, -1);
+	}
+}
+
+/* p, owned by m and RUNNING, becomes GCSTOP; the starter gives it back. */
+static void stop_own_p(struct go_m *m)
+{
+	struct go_p *p = m->p;
+	uint32_t st = m->ptag | Ps_RUNNING;
+
+	if (p && cas(&p->status, st, (uint32_t)Ps_GCSTOP)) {
+		p->stw_prev = st;
+		stopwait_dec();
+	}
+	/* (a P in SYSCALL, or another M's by now: the stopper takes it) */
+}
+
+void _go_stw_stop_idle_p(struct go_p *p)
+{
+	p->stw_prev = Ps_IDLE;
+	store_release(&p->status, (uint32_t)Ps_GCSTOP);
+	stopwait_dec();
+}
+
+void _go_stw_park(struct go_m *m)
+{
+	struct go_g *g = m->curg;
+	uint32_t seq = load_acquire(&stw.seq);
+
+	if (!load_acquire(&stw.pending) || m == load_relaxed(&stw.stopper))
+		return;
+	if (g)
+		GO_SAVE_CALLEE_REGS(g->gcregs, &g->gcsp);
+	stop_own_p(m);
+	store_release(&m->stw_stopped, 1u);
+	stw_wait(seq);
+	store_relaxed(&m->stw_stopped, 0u);
+	if (g)
+		g->gcsp = NULL;
+}
+
+void _go_stw_sigpark(struct go_m *m, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	struct go_g *g = m->curg;
+	uint32_t seq = load_acquire(&stw.seq);
+
+	if (!load_acquire(&stw.pending) || !g || m == load_relaxed(&stw.stopper))
+		return;
+	for (int i = 0; i < 16; i++) /* the general registers: gregs[REG_R8 .. REG_RSP] */
+		g->gcregs[i] = (uintptr_t)uc->uc_mcontext.gregs[REG_R8 + i];
+	/* below the interrupted stack pointer: the 128-byte red zone of a leaf function */
+	g->gcsp = (char *)uc->uc_mcontext.gregs[REG_RSP] - 128;
+	stop_own_p(m);
+	store_release(&m->stw_stopped, 1u);
+	stw_wait(seq);
+	store_relaxed(&m->stw_stopped, 0u);
+	g->gcsp = NULL;
+	memset(g->gcregs, 0, sizeof(g->gcregs));
+}
+
+void _go_safepoint_slow(struct go_m *m)
+{
+	uint32_t sp = load_acquire(&_go_safepoint);
+	struct go_g *g = m->curg;
+
+	if (sp & GO_SAFEPOINT_STW)
+		_go_stw_park(m);
+	if ((load_acquire(&_go_safepoint) & GO_SAFEPOINT_GC) && g && _go_gc_safepoint_hook)
+		_go_gc_safepoint_hook(m, g);
+}
+
+void _go_for_each_m(void (*fn)(struct go_m *m, void *arg), void *arg)
+{
+	struct go_m *m;
+
+	/* Ms are only ever pushed at the head, under sched.lock, and freed at go_run's end */
+	_go_lock(&sched.lock);
+	m = sched.allm;
+	_go_unlock(&sched.lock);
+	if (load_acquire(&sched.m0))
+		fn(sched.m0, arg);
+	for (; m; m = m->alllink)
+		fn(m, arg);
+}
+
+/* m's in_runtime, read from another thread: a hint (whether a signal would do anything), so
+ * racy on purpose: its M writes it with plain stores, as the signal handler it serves reads
+ * it. */
+__attribute__((no_sanitize_thread)) static int peek_in_runtime(const struct go_m *m)
+{
+	return m->in_runtime;
+}
+
+/* Does m (not the stopper's) still run a goroutine's program code? Signal it if it may. */
+static bool m_running(struct go_m *m, int64_t now)
+{
+	struct go_g *g = load_relaxed(&m->curg);
+
+	if (!g || load_acquire(&m->stw_stopped) ||
+	    (load_acquire(&g->status) & ~(uint32_t)Gs_SCAN) != Gs_RUNNING)
+		return false;
+	if (!peek_in_runtime(m) && now - m->stw_sigtime >= STW_RESIGNAL_NS) {
+		m->stw_sigtime = now;
+		pthread_kill(m->thread, SIGURG);
+	}
+	return true;
+}
+
+int64_t _go_stw_stop(void)
+{
+	struct go_m *me = _go_curg->m, *m, *allm;
+	int64_t t0 = _go_nanotime();
+	struct go_p *p;
+
+	_go_lock(&sched.lock);
+	store_relaxed(&stw.stopper, me);
+	store_relaxed(&stw.stopwait, (int32_t)sched.nprocs - 1);
+	_go_note_clear(&stw.note);
+	store_release(&stw.pending, 1u);
+	__atomic_fetch_or(&_go_safepoint, GO_SAFEPOINT_STW, __ATOMIC_SEQ_CST);
+	while ((p = _go_pidleget_locked()) != NULL)
+		_go_stw_stop_idle_p(p);
+	allm = sched.allm;
+	_go_unlock(&sched.lock);
+	for (m = allm; m; m = m->alllink)
+		m->stw_sigtime = INT64_MIN / 2;
+	if (sched.m0)
+		sched.m0->stw_sigtime = INT64_MIN / 2;
+
+	for (;;) {
+		bool running = false;
+		int64_t now = _go_nanotime();
+
+		for (uint32_t i = 0; i < sched.nprocs; i++) {
+			uint32_t st;
+
+			p = &sched.allp[i];
+			st = load_acquire(&p->status);
+			if (p != me->p && p_state(st) == Ps_SYSCALL &&
+			    cas(&p->status, st, (uint32_t)Ps_GCSTOP)) {
+				p->stw_prev = st;
+				stopwait_dec();
+			}
+		}
+		for (m = allm; m; m = m->alllink)
+			if (m != me && m_running(m, now))
+				running = true;
+		if (sched.m0 && sched.m0 != me && m_running(sched.m0, now))
+			running = true;
+		if (!running && load_acquire(&stw.stopwait) == 0)
+			break;
+		/* the last P to stop wakes us; Ms without one are polled */
+		if (_go_nanotime() - t0 < STW_SPIN_NS) {
+			for (int k = 0; k < 64; k++)
+				__builtin_ia32_pause();
+		} else {
+			_go_note_tsleep(&stw.note, 50000);
+			_go_note_clear(&stw.note);
+		}
+	}
+	return _go_nanotime() - t0;
+}
+
+void _go_stw_start(void)
+{
+	struct go_m *me = load_relaxed(&stw.stopper);
+
+	_go_lock(&sched.lock);
+	store_release(&stw.pending, 0u);
+	__atomic_fetch_and(&_go_safepoint, ~GO_SAFEPOINT_STW, __ATOMIC_SEQ_CST);
+	for (uint32_t i = 0; i < sched.nprocs; i++) {
+		struct go_p *p = &sched.allp[i];
+
+		if (p == me->p || p_state(load_relaxed(&p->status)) != Ps_GCSTOP)
+			continue;
+		if (p->stw_prev == Ps_IDLE)
+			_go_pidleput_locked(p);
+		else
+			store_release(&p->status, p->stw_prev);
+	}
+	store_relaxed(&stw.stopper, (struct go_m *)NULL);
+	_go_unlock(&sched.lock);
+	__atomic_fetch_add(&stw.seq, 1, __ATOMIC_RELEASE);
+	_go_futex_wake(&stw.seq, INT32_MAX);
+	/* idle Ps and queued goroutines: someone should look */
+	_go_wakep();
+}
