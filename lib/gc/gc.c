@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gc.c - the collector's state, its entry points, and its cycle (Go's mgc.go).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct gc_state _go_gc = { .percent = 100 };
+
+/* Per P: its cache and its grey objects (internal.h, struct gc_p), by P id. */
+#define GC_MAXPROCS 4096
+static struct gc_p gc_pp[GC_MAXPROCS];
+
+void _go_gc_exclude_more(void *ranges, size_t *n)
+{
+	struct { uintptr_t lo, hi; } *x = ranges;
+
+	x[*n].lo = (uintptr_t)gc_pp;
+	x[(*n)++].hi = (uintptr_t)gc_pp + sizeof(gc_pp);
+}
+
+void _go_gc_fatal(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int n;
+
+	/* one write, no stdio buffer */
+	n = snprintf(msg, sizeof(msg), "gochan: fatal error: ");
+	va_start(ap, fmt);
+	n += vsnprintf(msg + n, sizeof(msg) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(msg) - 2)
+		n = (int)sizeof(msg) - 2;
+	msg[n++] = '\n';
+	if (write(STDERR_FILENO, msg, (size_t)n) < 0)
+		n = 0;
+	abort();
+}
+
+struct gc_p *_go_gc_p(struct go_p *p)
+{
+	struct gc_p *pp = &gc_pp[p->id];
+
+	if (gc_unlikely(!pp->cache)) {
+		pp->cache = (struct ga_cache *)galloc_cache_new();
+		if (!pp->cache)
+			_go_gc_fatal("out of memory for P %d's allocation cache", p->id);
+	}
+	return pp;
+}
+
+void _go_gc_heap_bounds(void)
+{
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+
+	pthread_mutex_lock(&ga_heap.lock);
+	for (size_t i = 0; i < ga_heap.narenas; i++) {
+		struct ga_arena *a = ga_heap.arenas[i];
+		uintptr_t end = a->base + a->nslots * GA_ARENA_SIZE;
+
+		if (a->base < lo)
+			lo = a->base;
+		if (end > hi)
+			hi = end;
+	}
+	pthread_mutex_unlock(&ga_heap.lock);
+	if (lo > hi)
+		lo = hi = 0;
+	__atomic_store_n(&_go_gc.heap_lo, lo, __ATOMIC_RELAXED);
+	__atomic_store_n(&_go_gc.heap_hi, hi, __ATOMIC_RELAXED);
+}
+
+/* ---- settings ------------------------------------------------------------------------------- */
+
+#define GC_HEAP_MIN (4u << 20) /* Go's heapminimum at GOGC=100 */
+
+/* The goal after a cycle that found `marked` bytes live (Go's gcControllerState.heapGoal). */
+static uint64_t heap_goal(uint64_t marked)
+{
+	int pct = __atomic_load_n(&_go_gc.percent, __ATOMIC_RELAXED);
+	uint64_t goal, min;
+
+	if (pct < 0)
+		return UINT64_MAX;
+	goal = marked + marked * (uint64_t)pct / 100;
+	min = (uint64_t)GC_HEAP_MIN * (uint64_t)pct / 100;
+	return goal > min ? goal : min;
+}
+
+static void gc_init_once(void)
+{
+	const char *e = getenv("GOGC");
+
+	if (e && !strcmp(e, "off"))
+		_go_gc.percent = -1;
+	else if (e && *e)
+		_go_gc.percent = atoi(e);
+	_go_gc.heap_goal = heap_goal(0);
+	_go_gc.heap_trigger = _go_gc.heap_goal;
+}
+
+static pthread_once_t gc_once = PTHREAD_ONCE_INIT;
+
+void _go_gc_init(void)
+{
+	pthread_once(&gc_once, gc_init_once);
+}
+
+GOCHAN_API int go_gc_set_percent(int pct)
+{
+	int old;
+
+	_go_gc_init();
+	old = __atomic_exchange_n(&_go_gc.percent, pct < 0 ? -1 : pct, __ATOMIC_RELAXED);
+	_go_gc.heap_goal = heap_goal(_go_gc.heap_marked);
+	__atomic_store_n(&_go_gc.heap_trigger, _go_gc.heap_goal, __ATOMIC_RELAXED);
+	return old;
+}
+
+/* ---- allocation ----------------------------------------------------------------------------- */
+
+static void cycle_maybe(void);
+
+/*
+ * Allocation from a goroutine: in the runtime (in_runtime, the P checked) so that no
+ * stop-the-world and no hog signal comes between the P's cache and its use.
+ */
+static inline void *gc_new(size_t size, unsigned flags, const struct go_type *t, size_t n,
+			   const char *call)
+{
+	struct go_g *g = _go_curg;
+	struct go_m *m;
+	void *p;
+
+	if (gc_unlikely(!g))
+		_go_gc_fatal("%s from a thread that is not a goroutine", call);
+	m = g->m;
+	_go_rt_enter(m);
+	m = g->m; /* (entering may move the goroutine to another M) */
+	p = _go_gc_alloc(_go_gc_p(m->p), size, flags, t, n);
+	_go_rt_exit(m);
+	if (gc_unlikely((uint64_t)__atomic_load_n(&_go_gc.heap_live, __ATOMIC_RELAXED) >=
+			__atomic_load_n(&_go_gc.heap_trigger, __ATOMIC_RELAXED)))
+		cycle_maybe();
+	return p;
+}
+
+GOCHAN_API void *go_new(size_t size, unsigned flags)
+{
+	return gc_new(size, flags, NULL, 1, "go_new");
+}
+
+GOCHAN_API void *go_new_typed(const struct go_type *t, size_t n)
+{
+	size_t size;
+
+	if (!t || t->ptrdata > t->size || t->ptrdata % 8 || (t->ptrdata && t->size % 8))
+		_go_gc_fatal("go_new_typed: an invalid type %s (size %zu, ptrdata %zu)",
+			     t && t->name ? t->name : "(null)", t ? t->size : 0,
+			     t ? t->ptrdata : 0);
+	if (__builtin_mul_overflow(t->size, n, &size))
+		return NULL;
+	return gc_new(size, 0, t, n, "go_new_typed");
+}
+
+GOCHAN_API void go_keep_alive(const void *p)
+{
+	/* the compiler must think p is used here: it stays on the stack or in a register */
+	__asm__ volatile("" : : "r"(p) : "memory");
+}
+
+/* ---- the cycle ------------------------------------------------------------------------------ */
+
+static uint32_t cycle_lock; /* one cycle at a time */
+
+static void pause_record(uint64_t ns, int kind)
+{
+	uint32_t i = (_go_gc.pause_first + _go_gc.pause_count) % 256;
+
+	_go_gc.pause_ns[i] = ns;
+	_go_gc.pause_end[i] = (uint64_t)_go_nanotime();
+	_go_gc.pause_kind[i] = (uint8_t)kind;
+	if (_go_gc.pause_count < 256)
+		_go_gc.pause_count++;
+	else
+		_go_gc.pause_first = (_go_gc.pause_first + 1) % 256;
+	_go_gc.pause_total += ns;
+	if (ns > _go_gc.pause_max)
+		_go_gc.pause_max = ns;
+	_go_gc.last_pause[kind] = ns;
+}
+
+/* Every P's cache hands back its current spans (the world stopped): what they had left
+ * counts no more. */
+static void flush_caches(void)
+{
+	int64_t unused = 0;
+
+	for (uint32_t i = 0; i < _go_sched.nprocs && i < GC_MAXPROCS; i++)
+		if (gc_pp[i].cache)
+			unused += (int64_t)ga_gc_cache_flush(gc_pp[i].cache);
+	__atomic_fetch_sub(&_go_gc.total_alloc, (uint64_t)unused, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&_go_gc.heap_live, unused, __ATOMIC_RELAXED);
+}
+
+/* Mark from every root with the world stopped (self: the caller's G). */
+static void mark_stopped(struct gc_work *w, struct go_g *self)
+{
+	struct go_stacks_iter it = { 0 };
+	uint64_t globals = 0, stacks = 0;
+	struct go_g *g;
+
+	for (size_t i = 0; i < _go_gc_data_roots_count(); i++)
+		globals += _go_gc_data_roots_scan(w, i);
+	globals += _go_gc_registered_roots_scan(w);
+	while ((g = _go_stacks_next_g(&it)) != NULL)
+		if (_go_g_scan_claim(g))
+			stacks += _go_gc_scan_stopped_g(w, g, self);
+	_go_gc_drain(w, -1, NULL);
+	_go_gc_work_dispose(w);
+	_go_gc.globals_bytes = globals;
+	_go_gc.stacks_bytes = stacks;
+}
+
+/*
+ * A whole cycle with the world stopped for its mark (the first step toward the concurrent
+ * cycle). The caller is a goroutine that holds cycle_lock and is not in the runtime: it
+ * enters here, and must not switch until it leaves (a switch inside the runtime would leave
+ * its in_runtime count on the M it left).
+ */
+static void cycle(bool forced)
+{
+	struct go_g *self = _go_curg;
+	struct gc_work w;
+	uint64_t start, pause, marked;
+
+	_go_gc_data_roots_collect();
+	_go_gc_sweep_finish();
+	_go_rt_enter(self->m);
+	start = (uint64_t)_go_nanotime();
+	_go_stw_stop();
+	flush_caches();
+	_go_gc.cycle++;
+	_go_stacks_scan_begin(_go_gc.cycle);
+	_go_gc_heap_bounds();
+	__atomic_store_n(&_go_gc.phase, GC_MARK, __ATOMIC_RELAXED);
+	_go_gc_work_init(&w);
+	mark_stopped(&w, self);
+	if (gc_unlikely(_go_gc_verify_enabled()))
+		_go_gc_verify(self);
+	__atomic_store_n(&_go_gc.phase, GC_OFF, __ATOMIC_RELAXED);
+	marked = __atomic_exchange_n(&_go_gc.bytes_marked, 0, __ATOMIC_RELAXED);
+	_go_gc.heap_marked = marked;
+	__atomic_store_n(&_go_gc.heap_live, (int64_t)marked, __ATOMIC_RELAXED);
+	_go_gc.heap_goal = heap_goal(marked);
+	__atomic_store_n(&_go_gc.heap_trigger, _go_gc.heap_goal, __ATOMIC_RELAXED);
+	ga_gc_sweep_begin();
+	pause = (uint64_t)_go_nanotime() - start;
+	pause_record(pause, 1);
+	_go_gc.last_cycle_ns = pause;
+	_go_gc.last_end = (uint64_t)_go_nanotime();
+	_go_gc.forced += forced;
+	__atomic_store_n(&_go_gc.cycles_done, _go_gc.cycles_done + 1, __ATOMIC_RELEASE);
+	_go_stw_start();
+	_go_rt_exit(self->m);
+}
+
+static bool cycle_trylock(void)
+{
+	return !__atomic_exchange_n(&cycle_lock, 1, __ATOMIC_ACQUIRE);
+}
+
+static void cycle_unlock(void)
+{
+	__atomic_store_n(&cycle_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* The heap reached its trigger: a cycle, unless one runs already. */
+static void cycle_maybe(void)
+{
+	_go_gc_init();
+	if (!cycle_trylock())
+		return;
+	if ((uint64_t)__atomic_load_n(&_go_gc.heap_live, __ATOMIC_RELAXED) >=
+	    __atomic_load_n(&_go_gc.heap_trigger, __ATOMIC_RELAXED))
+		cycle(false);
+	cycle_unlock();
+}
+
+GOCHAN_API int go_gc(void)
+{
+	if (!_go_curg)
+		return -EPERM;
+	_go_gc_init();
+	while (!cycle_trylock())
+		go_yield(); /* (at a safe point: the cycle running can stop us) */
+	cycle(true);
+	cycle_unlock();
+	_go_gc_sweep_finish();
+	return 0;
+}
+
+/* ---- tests of the heap alone ------------------------------------------------------------------ */
+
+void _go_gc_collect_roots(struct gc_p *pp, const uintptr_t *roots, size_t n)
+{
+	size_t unused = ga_gc_cache_flush(pp->cache);
+
+	__atomic_fetch_sub(&_go_gc.heap_live, (int64_t)unused, __ATOMIC_RELAXED);
+	_go_gc_sweep_finish();
+	_go_gc_heap_bounds();
+	_go_gc.cycle++;
+	__atomic_store_n(&_go_gc.phase, GC_MARK, __ATOMIC_RELAXED);
+	for (size_t i = 0; i < n; i++)
+		_go_gc_shade(&pp->w, roots[i]);
+	_go_gc_drain(&pp->w, -1, NULL);
+	_go_gc_work_dispose(&pp->w);
+	__atomic_store_n(&_go_gc.phase, GC_OFF, __ATOMIC_RELAXED);
+	_go_gc.heap_marked = __atomic_exchange_n(&_go_gc.bytes_marked, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&_go_gc.heap_live, (int64_t)_go_gc.heap_marked, __ATOMIC_RELAXED);
+	ga_gc_sweep_begin();
+	_go_gc_sweep_finish();
+	_go_gc.cycles_done++;
+}
+
+/* ---- statistics ------------------------------------------------------------------------------- */
+
+GOCHAN_API int go_gc_read_stats(struct go_gc_stats *st)
+{
+	struct go_gc_stats s;
+	uint32_t size;
+
+	if (!st || st->size < offsetof(struct go_gc_stats, pause_first))
+		return -EINVAL;
+	size = st->size < sizeof(s) ? st->size : (uint32_t)sizeof(s);
+	memset(&s, 0, sizeof(s));
+	s.size = size;
+	s.gc_percent = __atomic_load_n(&_go_gc.percent, __ATOMIC_RELAXED);
+	s.cycles = __atomic_load_n(&_go_gc.cycles_done, __ATOMIC_ACQUIRE);
+	s.forced_cycles = _go_gc.forced;
+	s.heap_live = (uint64_t)__atomic_load_n(&_go_gc.heap_live, __ATOMIC_RELAXED);
+	s.heap_marked = _go_gc.heap_marked;
+	s.heap_goal = _go_gc.heap_goal;
+	s.heap_trigger = _go_gc.heap_trigger;
+	s.memory_limit = INT64_MAX;
+	s.total_alloc = __atomic_load_n(&_go_gc.total_alloc, __ATOMIC_RELAXED);
+	s.total_objects = __atomic_load_n(&_go_gc.total_objects, __ATOMIC_RELAXED);
+	s.total_freed = atomic_load_explicit(&ga_gc_freed_bytes, memory_order_relaxed);
+	s.total_freed_objects = atomic_load_explicit(&ga_gc_freed_objects, memory_order_relaxed);
+	s.heap_objects = s.total_objects - s.total_freed_objects;
+	s.stacks_bytes = _go_gc.stacks_bytes;
+	s.globals_bytes = _go_gc.globals_bytes;
+	s.pause_total = _go_gc.pause_total;
+	s.pause_max = _go_gc.pause_max;
+	s.last_sweep_term_pause = _go_gc.last_pause[0];
+	s.last_mark_term_pause = _go_gc.last_pause[1];
+	s.last_cycle_ns = _go_gc.last_cycle_ns;
+	s.last_end = _go_gc.last_end;
+	s.mark_cpu_ns = _go_gc.mark_ns;
+	s.assist_cpu_ns = _go_gc.assist_ns;
+	s.pause_first = _go_gc.pause_first;
+	s.pause_count = _go_gc.pause_count;
+	memcpy(s.pause_ns, _go_gc.pause_ns, sizeof(s.pause_ns));
+	memcpy(s.pause_end, _go_gc.pause_end, sizeof(s.pause_end));
+	memcpy(s.pause_kind, _go_gc.pause_kind, sizeof(s.pause_kind));
+	memcpy(st, &s, size);
+	return 0;
+}
