@@ -147,8 +147,8 @@ void _go_errno_set(int v);
 
 /*
  * go_assert(cond) - an invariant that a comment states, checked in builds that define
- * GO_DEBUG (the ASan and UBSan builds of selftests/sched and selftests/chan; lib/alloc's
- * GA_DEBUG is the allocator's): a false one prints where it failed and aborts. Without
+ * GO_DEBUG (the ASan and UBSan builds of selftests/sched, selftests/chan and selftests/gc;
+ * lib/alloc's GA_DEBUG is the allocator's): a false one prints where it failed and aborts. Without
  * GO_DEBUG it compiles to nothing: cond is type-checked, never evaluated, so it must have no
  * side effects.
  */
