@@ -172,8 +172,11 @@ struct go_g {
 	 *             or in the runtime's signal handler: the stack pointer from which its
 	 *             stack holds all it uses, and registers it may keep pointers in (callee-
 	 *             saved ones; all sixteen when stopped by the signal); gcsp NULL otherwise
-	 * gcassist    assist credit in bytes of allocation (owned by the G itself) */
+	 * gcassist    assist credit in bytes of allocation (owned by the G itself)
+	 * gcscan_wait 1 while the G waits in the runtime's signal handler for its stack to be
+	 *             scanned (set by the handler, cleared by the scanner: lib/gc/roots.c) */
 	uint32_t gcscan_gen;
+	uint32_t gcscan_wait;
 	int64_t gcassist;
 	void *gcsp;
 	uintptr_t gcregs[16];
@@ -348,8 +351,10 @@ static inline void _go_rt_enter(struct go_m *m)
 	/* RUNNING and ours: while this M's goroutine was in a system call, sysmon may have
 	 * given the P to another M, which runs it now. */
 	if (unlikely(m->p == NULL || load_acquire(&m->p->status) != (m->ptag | Ps_RUNNING) ||
-		     m->gen != load_relaxed(&_go_sched.gen)))
+		     m->gen != load_relaxed(&_go_sched.gen))) {
 		_go_lostp_check();
+		m = _go_m;	/* (it may have resumed on another M) */
+	}
 	if (unlikely(load_relaxed(&_go_safepoint)))
 		_go_safepoint_slow(m);
 }

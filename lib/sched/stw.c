@@ -102,17 +102,26 @@ void _go_stw_park(struct go_m *m)
 {
 	struct go_g *g = m->curg;
 	uint32_t seq = load_acquire(&stw.seq);
+	uintptr_t saved[16];
+	void *saved_sp = NULL;
 
 	if (!load_acquire(&stw.pending) || m == load_relaxed(&stw.stopper))
 		return;
-	if (g)
+	/* (a goroutine on its way out of a system call keeps the sp and registers saved on its
+	 * way in: the collector may scan it from there until it is RUNNING again) */
+	if (g) {
+		memcpy(saved, g->gcregs, sizeof(saved));
+		saved_sp = g->gcsp;
 		GO_SAVE_CALLEE_REGS(g->gcregs, &g->gcsp);
+	}
 	stop_own_p(m);
 	store_release(&m->stw_stopped, 1u);
 	stw_wait(seq);
 	store_relaxed(&m->stw_stopped, 0u);
-	if (g)
-		g->gcsp = NULL;
+	if (g) {
+		g->gcsp = saved_sp;
+		memcpy(g->gcregs, saved, sizeof(saved));
+	}
 }
 
 void _go_stw_sigpark(struct go_m *m, void *ucv)
@@ -120,9 +129,13 @@ void _go_stw_sigpark(struct go_m *m, void *ucv)
 	ucontext_t *uc = ucv;
 	struct go_g *g = m->curg;
 	uint32_t seq = load_acquire(&stw.seq);
+	uintptr_t saved[16];
+	void *saved_sp;
 
 	if (!load_acquire(&stw.pending) || !g || m == load_relaxed(&stw.stopper))
 		return;
+	memcpy(saved, g->gcregs, sizeof(saved));
+	saved_sp = g->gcsp;
 	for (int i = 0; i < 16; i++) /* the general registers: gregs[REG_R8 .. REG_RSP] */
 		g->gcregs[i] = (uintptr_t)uc->uc_mcontext.gregs[REG_R8 + i];
 	/* below the interrupted stack pointer: the 128-byte red zone of a leaf function */
@@ -131,8 +144,8 @@ void _go_stw_sigpark(struct go_m *m, void *ucv)
 	store_release(&m->stw_stopped, 1u);
 	stw_wait(seq);
 	store_relaxed(&m->stw_stopped, 0u);
-	g->gcsp = NULL;
-	memset(g->gcregs, 0, sizeof(g->gcregs));
+	g->gcsp = saved_sp;
+	memcpy(g->gcregs, saved, sizeof(saved));
 }
 
 void _go_safepoint_slow(struct go_m *m)

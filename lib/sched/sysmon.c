@@ -132,10 +132,13 @@ static int retake(int64_t now)
 				store_relaxed(&p->hog_signalled, false);
 				continue;
 			}
-			if (now - p->sysmon_when < HOG_NS || load_relaxed(&p->hog_signalled) || !others_waiting(p))
+			/* (signalled already and still RUNNING: the signal came while its goroutine
+			 * was in the runtime, where the handler leaves it alone; again 10 ms on) */
+			if (now - p->sysmon_when < HOG_NS || !others_waiting(p))
 				continue;
 			m = load_relaxed(&p->m);
 			if (m && load_relaxed(&m->curg)) {
+				p->sysmon_when = now;
 				store_relaxed(&p->hog_signalled, true);
 				pthread_kill(m->thread, SIGURG);
 				n++;
