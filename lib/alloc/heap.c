@@ -157,8 +157,9 @@ static void ga_span_map(struct ga_arena *a, struct ga_span *s, size_t i, size_t 
 {
 	s->base = a->base + i * GA_PAGE_SIZE;
 	s->npages = (uint32_t)n;
+	/* (release: the collector looks pages up without the heap lock, lib/gc) */
 	for (size_t k = 0; k < n; k++)
-		a->spans[i + k] = s;
+		__atomic_store_n(&a->spans[i + k], s, __ATOMIC_RELEASE);
 	a->inuse[i / 64] |= 1ull << (i % 64);
 }
 

@@ -673,11 +673,15 @@ static inline struct ga_span *ga_gc_span_of(uintptr_t p)
 		if (!s || p < s->base || p - s->base >= (uintptr_t)s->npages * GA_PAGE_SIZE)
 			return NULL;
 	} else {
-		s = __atomic_load_n(&a->spans[(p - a->base) >> GA_PAGE_SHIFT], __ATOMIC_RELAXED);
+		s = __atomic_load_n(&a->spans[(p - a->base) >> GA_PAGE_SHIFT], __ATOMIC_ACQUIRE);
 		if (!s)
 			return NULL;
 	}
 	if (!__atomic_load_n(&s->gcmarks, __ATOMIC_ACQUIRE))
+		return NULL;
+	/* (a free page keeps the last span it had, whose struct may serve another span now) */
+	if (p - __atomic_load_n(&s->base, __ATOMIC_RELAXED) >=
+	    (uintptr_t)__atomic_load_n(&s->npages, __ATOMIC_RELAXED) * GA_PAGE_SIZE)
 		return NULL;
 	return s;
 }
