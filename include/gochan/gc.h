@@ -151,10 +151,16 @@ void *go_new_typed(const struct go_type *t, size_t n);
  * Reads need nothing. A store that should have used it may let the collector free an object
  * still in use: the verify mode (GODEBUG=gccheckmark=1) is the way to find one.
  *
- * go_wb - "*slot = ptr" with the barrier. While the collector is not marking it costs one
- * load and one predictable branch; while it marks, both the old value of *slot and ptr are
- * shaded grey (Go's hybrid barrier: Yuasa's deletion barrier and Dijkstra's insertion
- * barrier), so that neither can be lost by a store into an object already scanned.
+ * go_wb - "*slot = ptr" with the barrier. While the collector is not marking it costs a load
+ * of the old value, one load of the flag and one predictable branch; while it marks, both
+ * the old value of *slot and ptr are shaded grey (Go's hybrid barrier: Yuasa's deletion
+ * barrier and Dijkstra's insertion barrier), so that neither can be lost by a store into an
+ * object already scanned.
+ * The old value is read before the store and the flag after it (Go reads the flag first, but
+ * Go's compiler puts no safe point inside the barrier; here the runtime's signal may stop a
+ * goroutine at any instruction): a store the world stopped before is part of what marking
+ * starts from, and one it stopped after is shaded, or has both values in registers or on
+ * the stack, which mark termination scans (lib/gc/internal.h).
  * GO_WB(lvalue, value) - the same for any pointer-typed lvalue, type-checked:
  *	GO_WB(n->left, child);
  * go_wb_memmove / go_wb_memclr - memmove and memset(0) into memory holding pointers (a
@@ -163,13 +169,17 @@ void *go_new_typed(const struct go_type *t, size_t n);
  * scanned).
  */
 extern uint32_t go_wb_enabled_; /* private: 1 while marking */
-void go_wb_slow_(void **slot, void *ptr);
+void go_wb_slow_(void *old, void *ptr);
 
 static inline void go_wb(void **slot, void *ptr)
 {
+	void *old = *(void *volatile *)slot;
+
+	__asm__ volatile("" ::: "memory");
+	*(void *volatile *)slot = ptr;
+	__asm__ volatile("" ::: "memory");
 	if (__builtin_expect(__atomic_load_n(&go_wb_enabled_, __ATOMIC_RELAXED) != 0, 0))
-		go_wb_slow_(slot, ptr);
-	*slot = ptr;
+		go_wb_slow_(old, ptr);
 }
 
 #define GO_WB(lvalue, value)                                                               \

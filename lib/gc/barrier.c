@@ -2,9 +2,10 @@
 /*
  * barrier.c - the write barrier (Go's mbarrier.go and mwbbuf.go, without the buffer).
  *
- * go_wb (<gochan/gc.h>) tests go_wb_enabled_ and, while the collector marks, calls
- * go_wb_slow_ before its store: Go's hybrid barrier,
+ * go_wb (<gochan/gc.h>) reads the old value, stores, tests go_wb_enabled_ and, while the
+ * collector marks, calls go_wb_slow_(old, ptr): Go's hybrid barrier,
  *	shade(*slot); shade(ptr); *slot = ptr
+ * with the shades after the store (gc.h says why).
  * Yuasa's deletion half (the old value) keeps an object the store unlinks from being lost
  * while a stack that still reaches it is unscanned or was scanned already; Dijkstra's
  * insertion half (the new value) keeps a scanned (black) object from pointing at a white
@@ -36,37 +37,48 @@ static void shade_words(struct gc_work *w, const void *p, size_t n)
 }
 #endif
 
-/* Run fn(w, a, b, n) with the calling goroutine's grey objects. */
+/*
+ * Run fn(w, a, b, n) with the calling goroutine's grey objects, in the runtime without a safe
+ * point on the way in (in_runtime > 0: the hog signal leaves the M alone, and a stop-the-world
+ * waits for the safe point on the way out): the phase cannot change from the check to the
+ * shade, so a mark bit is never set after mark termination (it would be taken for the next
+ * cycle's), and no value handed here is dropped by a pause in between. Its P's work when the
+ * P is still this M's; else a work of its own, flushed to the global list at once.
+ */
 static void with_work(void (*fn)(struct gc_work *w, const void *a, const void *b, size_t n),
 		      const void *a, const void *b, size_t n, const char *call)
 {
 	struct go_g *g = _go_curg;
 	struct go_m *m;
+	struct go_p *p;
 
 	if (gc_unlikely(!g))
 		_go_gc_fatal("%s from a thread that is not a goroutine while the collector marks",
 			     call);
 	m = g->m;
-	/* entering may wait out a stop-the-world, mark termination's: shade only while the
-	 * collector marks (a mark bit set after it would survive into the next cycle) */
-	if (_go_rt_enter_noswitch(m)) {
-		if (__atomic_load_n(&_go_gc.phase, __ATOMIC_RELAXED) == GC_MARK)
-			fn(&_go_gc_p(m->p)->w, a, b, n);
-	} else if (__atomic_load_n(&_go_gc.phase, __ATOMIC_RELAXED) == GC_MARK) {
-		struct gc_work w;
+	m->in_runtime++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	p = m->p;
+	if (__atomic_load_n(&_go_gc.phase, __ATOMIC_RELAXED) == GC_MARK) {
+		if (p && load_acquire(&p->status) == (m->ptag | Ps_RUNNING) &&
+		    m->gen == load_relaxed(&_go_sched.gen)) {
+			fn(&_go_gc_p(p)->w, a, b, n);
+		} else {
+			struct gc_work w;
 
-		_go_gc_work_init(&w);
-		fn(&w, a, b, n);
-		_go_gc_work_dispose(&w);
+			_go_gc_work_init(&w);
+			fn(&w, a, b, n);
+			_go_gc_work_dispose(&w);
+		}
 	}
 	_go_rt_exit(m);
 }
 
 #ifndef GO_GC_BROKEN_BARRIER
-static void shade_pair(struct gc_work *w, const void *slot, const void *ptr, size_t n)
+static void shade_pair(struct gc_work *w, const void *old, const void *ptr, size_t n)
 {
 	(void)n;
-	_go_gc_shade(w, __atomic_load_n((const uintptr_t *)slot, __ATOMIC_RELAXED));
+	_go_gc_shade(w, (uintptr_t)old);
 	_go_gc_shade(w, (uintptr_t)ptr);
 }
 
@@ -77,9 +89,9 @@ static void shade_move(struct gc_work *w, const void *dst, const void *src, size
 		shade_words(w, src, n);
 }
 #else
-static void shade_pair(struct gc_work *w, const void *slot, const void *ptr, size_t n)
+static void shade_pair(struct gc_work *w, const void *old, const void *ptr, size_t n)
 {
-	(void)w, (void)slot, (void)ptr, (void)n;
+	(void)w, (void)old, (void)ptr, (void)n;
 }
 
 static void shade_move(struct gc_work *w, const void *dst, const void *src, size_t n)
@@ -88,25 +100,52 @@ static void shade_move(struct gc_work *w, const void *dst, const void *src, size
 }
 #endif
 
-GOCHAN_API void go_wb_slow_(void **slot, void *ptr)
+GOCHAN_API void go_wb_slow_(void *old, void *ptr)
 {
-	if (__atomic_load_n(&_go_gc.phase, __ATOMIC_RELAXED) != GC_MARK)
-		return; /* (the flag was read just before marking ended) */
-	with_work(shade_pair, slot, ptr, 8, "go_wb");
+	with_work(shade_pair, old, ptr, 8, "go_wb");
+}
+
+/* Bulk copies: the flag read, the shades and the copy all in the runtime, so that a pause
+ * cannot come between them (with_work's reasoning). */
+static void move_words(struct gc_work *w, const void *dst, const void *src, size_t n)
+{
+	shade_move(w, dst, src, n);
 }
 
 GOCHAN_API void *go_wb_memmove(void *dst, const void *src, size_t n)
 {
-	if (gc_unlikely(__atomic_load_n(&go_wb_enabled_, __ATOMIC_RELAXED)) &&
-	    __atomic_load_n(&_go_gc.phase, __ATOMIC_RELAXED) == GC_MARK)
-		with_work(shade_move, dst, src, n, "go_wb_memmove");
-	return memmove(dst, src, n);
+	struct go_g *g = _go_curg;
+
+	if (!g) {
+		if (gc_unlikely(__atomic_load_n(&go_wb_enabled_, __ATOMIC_RELAXED)))
+			_go_gc_fatal("go_wb_memmove from a thread that is not a goroutine while "
+				     "the collector marks");
+		return memmove(dst, src, n);
+	}
+	g->m->in_runtime++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (gc_unlikely(__atomic_load_n(&go_wb_enabled_, __ATOMIC_RELAXED)))
+		with_work(move_words, dst, src, n, "go_wb_memmove");
+	memmove(dst, src, n);
+	_go_rt_exit(g->m);
+	return dst;
 }
 
 GOCHAN_API void *go_wb_memclr(void *dst, size_t n)
 {
-	if (gc_unlikely(__atomic_load_n(&go_wb_enabled_, __ATOMIC_RELAXED)) &&
-	    __atomic_load_n(&_go_gc.phase, __ATOMIC_RELAXED) == GC_MARK)
-		with_work(shade_move, dst, NULL, n, "go_wb_memclr");
-	return memset(dst, 0, n);
+	struct go_g *g = _go_curg;
+
+	if (!g) {
+		if (gc_unlikely(__atomic_load_n(&go_wb_enabled_, __ATOMIC_RELAXED)))
+			_go_gc_fatal("go_wb_memclr from a thread that is not a goroutine while "
+				     "the collector marks");
+		return memset(dst, 0, n);
+	}
+	g->m->in_runtime++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (gc_unlikely(__atomic_load_n(&go_wb_enabled_, __ATOMIC_RELAXED)))
+		with_work(move_words, dst, NULL, n, "go_wb_memclr");
+	memset(dst, 0, n);
+	_go_rt_exit(g->m);
+	return dst;
 }

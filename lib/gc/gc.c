@@ -95,8 +95,13 @@ static uint64_t heap_goal(uint64_t marked)
 	return goal > min ? goal : min;
 }
 
+static void run_end(void);
+
 static void gc_init_once(void)
 {
+	_go_gc_safepoint_hook = _go_gc_safepoint;
+	_go_gc_signal_hook = _go_gc_signal;
+	_go_gc_run_end_hook = run_end;
 	const char *e = getenv("GOGC");
 
 	if (e && !strcmp(e, "off"))
@@ -137,6 +142,8 @@ static inline void *gc_new(size_t size, unsigned flags, const struct go_type *t,
 			   const char *call)
 {
 	struct go_g *g = _go_curg;
+	bool yield = false;
+	struct gc_p *pp;
 	struct go_m *m;
 	void *p;
 
@@ -145,8 +152,17 @@ static inline void *gc_new(size_t size, unsigned flags, const struct go_type *t,
 	m = g->m;
 	_go_rt_enter(m);
 	m = g->m; /* (entering may move the goroutine to another M) */
-	p = _go_gc_alloc(_go_gc_p(m->p), size, flags, t, n);
+	pp = _go_gc_p(m->p);
+	p = _go_gc_alloc(pp, size, flags, t, n);
+	if (gc_unlikely(__atomic_load_n(&_go_gc.phase, __ATOMIC_RELAXED) == GC_MARK)) {
+		/* allocating while the collector marks: pay for it (worker.c) */
+		g->gcassist -= (int64_t)size;
+		if (g->gcassist < -(int64_t)(64 * 1024))
+			yield = !_go_gc_assist(g, pp);
+	}
 	_go_rt_exit(m);
+	if (gc_unlikely(yield))
+		go_yield();
 	if (gc_unlikely((uint64_t)__atomic_load_n(&_go_gc.heap_live, __ATOMIC_RELAXED) >=
 			__atomic_load_n(&_go_gc.heap_trigger, __ATOMIC_RELAXED)))
 		cycle_maybe();
@@ -181,6 +197,10 @@ GOCHAN_API void go_keep_alive(const void *p)
 
 static uint32_t cycle_lock; /* one cycle at a time */
 
+#ifdef GOCHAN_DEBUG_HOOKS
+void (*_go_gc_debug_mark_begun)(void);
+#endif
+
 static void pause_record(uint64_t ns, int kind)
 {
 	uint32_t i = (_go_gc.pause_first + _go_gc.pause_count) % 256;
@@ -198,6 +218,15 @@ static void pause_record(uint64_t ns, int kind)
 	_go_gc.last_pause[kind] = ns;
 }
 
+/* What p's work marked (allocations black included), into the cycle's total. */
+static void work_account_p(struct gc_p *pp)
+{
+	if (pp->w.bytes_marked) {
+		__atomic_fetch_add(&_go_gc.bytes_marked, pp->w.bytes_marked, __ATOMIC_RELAXED);
+		pp->w.bytes_marked = 0;
+	}
+}
+
 /* Every P's cache hands back its current spans (the world stopped): what they had left
  * counts no more. */
 static void flush_caches(void)
@@ -211,62 +240,130 @@ static void flush_caches(void)
 	__atomic_fetch_sub(&_go_gc.heap_live, unused, __ATOMIC_RELAXED);
 }
 
-/* Mark from every root with the world stopped (self: the caller's G). */
-static void mark_stopped(struct gc_work *w, struct go_g *self)
+/*
+ * Mark termination's check, the world stopped: the grey objects every P still holds (its
+ * barrier's shades since the ragged barrier) and those of the goroutines stopped in program
+ * code go to w. Returns whether any was found.
+ */
+static bool markterm_collect(struct gc_work *w)
 {
-	struct go_stacks_iter it = { 0 };
-	uint64_t globals = 0, stacks = 0;
-	struct go_g *g;
+	bool found = false;
 
-	for (size_t i = 0; i < _go_gc_data_roots_count(); i++)
-		globals += _go_gc_data_roots_scan(w, i);
-	globals += _go_gc_registered_roots_scan(w);
-	while ((g = _go_stacks_next_g(&it)) != NULL)
-		if (_go_g_scan_claim(g))
-			stacks += _go_gc_scan_stopped_g(w, g, self);
-	_go_gc_drain(w, -1, NULL);
-	_go_gc_work_dispose(w);
-	_go_gc.globals_bytes = globals;
-	_go_gc.stacks_bytes = stacks;
+	for (uint32_t i = 0; i < _go_sched.nprocs && i < GC_MAXPROCS; i++) {
+		struct gc_p *pp = &gc_pp[i];
+
+		if (!pp->cache || &pp->w == w)
+			continue;
+		if (!_go_gc_work_empty(&pp->w))
+			found = true;
+		_go_gc_work_flush(&pp->w);
+	}
+	_go_gc_scan_sigstopped(w);
+	return found || !_go_gc_work_empty(w) || _go_gc_work_available();
 }
 
+#define GC_MARKTERM_RESTARTS 3 /* then the rest is marked with the world stopped */
+
 /*
- * A whole cycle with the world stopped for its mark (the first step toward the concurrent
- * cycle). The caller is a goroutine that holds cycle_lock and is not in the runtime: it
- * enters here, and must not switch until it leaves (a switch inside the runtime would leave
- * its in_runtime count on the M it left).
+ * A cycle (internal.h, "The cycle"). The caller is a goroutine holding cycle_lock, not in
+ * the runtime. Inside the runtime it never switches (a switch there would leave its
+ * in_runtime count on the M it left): the concurrent mark runs outside it.
  */
 static void cycle(bool forced)
 {
 	struct go_g *self = _go_curg;
-	struct gc_work w;
-	uint64_t start, pause, marked;
+	struct gc_work *w;
+	uint64_t t0, pause, marked;
+	unsigned restarts = 0;
 
 	_go_gc_data_roots_collect();
 	_go_gc_sweep_finish();
+
+	/* 1. sweep termination */
 	_go_rt_enter(self->m);
-	start = (uint64_t)_go_nanotime();
+	t0 = (uint64_t)_go_nanotime();
 	_go_stw_stop();
-	flush_caches();
+	_go_gc.last.start = (int64_t)t0;
+	_go_gc.last.heap_start = (uint64_t)__atomic_load_n(&_go_gc.heap_live, __ATOMIC_RELAXED);
+	_go_gc.last.forced = forced;
+	_go_gc.last.nprocs = _go_sched.nprocs;
 	_go_gc.cycle++;
 	_go_stacks_scan_begin(_go_gc.cycle);
 	_go_gc_heap_bounds();
-	__atomic_store_n(&_go_gc.phase, GC_MARK, __ATOMIC_RELAXED);
-	_go_gc_work_init(&w);
-	mark_stopped(&w, self);
+	_go_gc_roots_begin();
+	_go_gc_pacer_mark_begin();
+	__atomic_store_n(&_go_gc.mark_stop, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&_go_gc.phase, GC_MARK, __ATOMIC_RELEASE);
+	__atomic_store_n(&go_wb_enabled_, 1, __ATOMIC_RELEASE);
+	__atomic_fetch_or(&_go_safepoint, GO_SAFEPOINT_GC, __ATOMIC_SEQ_CST);
+#ifdef GOCHAN_DEBUG_HOOKS
+	bool hook = _go_gc_debug_mark_begun != NULL;
+#endif
+	pause = (uint64_t)_go_nanotime() - t0;
+	pause_record(pause, 0);
+	_go_stw_start();
+	_go_rt_exit(self->m);
+	_go_gc.last.mark_start = _go_nanotime();
+#ifdef GOCHAN_DEBUG_HOOKS
+	if (hook) {
+		/* its own stack scanned first (black), as the hook's contract says */
+		_go_rt_enter(self->m);
+		if (_go_g_scan_claim(self))
+			_go_gc_scan_self(&_go_gc_p(self->m->p)->w, self);
+		_go_rt_exit(self->m);
+		_go_gc_debug_mark_begun();
+	}
+#endif
+
+	/* 2. concurrent mark */
+	for (;;) {
+		_go_gc_mark_concurrent(self);
+
+		/* 3. mark termination */
+		_go_rt_enter(self->m);
+		t0 = (uint64_t)_go_nanotime();
+		_go_stw_stop();
+		w = &_go_gc_p(self->m->p)->w;
+		if (!markterm_collect(w) || restarts >= GC_MARKTERM_RESTARTS)
+			break;
+		/* work was left: back to marking with the world running (Go's gcMarkDone
+		 * restarts too), so that the pause stays short */
+		_go_gc_work_flush(w);
+		restarts++;
+		pause = (uint64_t)_go_nanotime() - t0;
+		pause_record(pause, 1);
+		_go_stw_start();
+		_go_rt_exit(self->m);
+	}
+	_go_gc.last.markterm_start = (int64_t)t0;
+	_go_gc.last.restarts = restarts;
+	__atomic_store_n(&_go_gc.phase, GC_MARKTERM, __ATOMIC_RELEASE);
+	_go_gc_drain(w, -1, NULL);
+	_go_gc_work_dispose(w);
 	if (gc_unlikely(_go_gc_verify_enabled()))
 		_go_gc_verify(self);
-	__atomic_store_n(&_go_gc.phase, GC_OFF, __ATOMIC_RELAXED);
+	__atomic_store_n(&go_wb_enabled_, 0, __ATOMIC_RELEASE);
+	__atomic_fetch_and(&_go_safepoint, ~GO_SAFEPOINT_GC, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&_go_gc.phase, GC_OFF, __ATOMIC_RELEASE);
+	flush_caches();
+	for (uint32_t i = 0; i < _go_sched.nprocs && i < GC_MAXPROCS; i++)
+		work_account_p(&gc_pp[i]);
+	_go_gc.stacks_bytes = __atomic_load_n(&_go_gc_stack_bytes_scanned, __ATOMIC_RELAXED);
+	_go_gc.globals_bytes = __atomic_load_n(&_go_gc_global_bytes_scanned, __ATOMIC_RELAXED);
 	marked = __atomic_exchange_n(&_go_gc.bytes_marked, 0, __ATOMIC_RELAXED);
+	_go_gc.last.heap_end = (uint64_t)__atomic_load_n(&_go_gc.heap_live, __ATOMIC_RELAXED);
+	_go_gc.last.marked = marked;
 	_go_gc.heap_marked = marked;
 	__atomic_store_n(&_go_gc.heap_live, (int64_t)marked, __ATOMIC_RELAXED);
 	_go_gc.heap_goal = heap_goal(marked);
+	_go_gc.last.goal = _go_gc.heap_goal;
 	__atomic_store_n(&_go_gc.heap_trigger, _go_gc.heap_goal, __ATOMIC_RELAXED);
 	ga_gc_sweep_begin();
-	pause = (uint64_t)_go_nanotime() - start;
+	pause = (uint64_t)_go_nanotime() - t0;
 	pause_record(pause, 1);
-	_go_gc.last_cycle_ns = pause;
+	_go_gc.last_cycle_ns = (uint64_t)_go_nanotime() - (uint64_t)_go_gc.last.start;
 	_go_gc.last_end = (uint64_t)_go_nanotime();
+	_go_gc.last.end = (int64_t)_go_gc.last_end;
 	_go_gc.forced += forced;
 	__atomic_store_n(&_go_gc.cycles_done, _go_gc.cycles_done + 1, __ATOMIC_RELEASE);
 	_go_stw_start();
@@ -283,15 +380,41 @@ static void cycle_unlock(void)
 	__atomic_store_n(&cycle_lock, 0, __ATOMIC_RELEASE);
 }
 
+/* A cycle the trigger asked for, on a goroutine of its own (Go's gcStart from mallocgc
+ * hands the work to background workers: the allocating goroutine goes on). */
+static void cycle_bg(void *arg)
+{
+	(void)arg;
+	if ((uint64_t)__atomic_load_n(&_go_gc.heap_live, __ATOMIC_RELAXED) >=
+	    __atomic_load_n(&_go_gc.heap_trigger, __ATOMIC_RELAXED))
+		cycle(false);
+	cycle_unlock();
+}
+
 /* The heap reached its trigger: a cycle, unless one runs already. */
 static void cycle_maybe(void)
 {
 	_go_gc_init();
 	if (!cycle_trylock())
 		return;
-	if ((uint64_t)__atomic_load_n(&_go_gc.heap_live, __ATOMIC_RELAXED) >=
-	    __atomic_load_n(&_go_gc.heap_trigger, __ATOMIC_RELAXED))
-		cycle(false);
+	if (go_spawn(cycle_bg, NULL) < 0)
+		cycle_unlock();
+}
+
+/* go_run is ending (every M gone): a cycle its goroutine left half done is dropped. Its
+ * mark bits stay: objects they mark live one more cycle, no longer (they are a superset). */
+static void run_end(void)
+{
+	if (__atomic_load_n(&_go_gc.phase, __ATOMIC_ACQUIRE) != GC_OFF) {
+		__atomic_store_n(&go_wb_enabled_, 0, __ATOMIC_RELEASE);
+		__atomic_fetch_and(&_go_safepoint, ~GO_SAFEPOINT_GC, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&_go_gc.phase, GC_OFF, __ATOMIC_RELEASE);
+		for (uint32_t i = 0; i < GC_MAXPROCS; i++)
+			if (gc_pp[i].cache)
+				_go_gc_work_dispose(&gc_pp[i].w);
+		_go_gc_work_discard_all();
+		__atomic_store_n(&_go_gc.bytes_marked, 0, __ATOMIC_RELAXED);
+	}
 	cycle_unlock();
 }
 

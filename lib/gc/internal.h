@@ -106,6 +106,7 @@ struct gc_work {
 	uint64_t bytes_marked; /* bytes of the objects this one marked (to gc.bytes_marked) */
 	uint64_t scan_work;    /* bytes it scanned */
 	bool verify;
+	bool verify_lax;       /* verify: what is being scanned may hold stale words (below) */
 	uintptr_t scanning;    /* verify: the object being scanned, for the report */
 };
 
@@ -124,6 +125,7 @@ void _go_gc_work_flush(struct gc_work *w);          /* every grey object to the 
 bool _go_gc_work_empty(const struct gc_work *w);
 bool _go_gc_work_peek_empty(const struct gc_work *w); /* from another thread: a hint */
 void _go_gc_work_dispose(struct gc_work *w);        /* flush, and give its buffers back */
+void _go_gc_work_discard_all(void);                 /* the global list emptied, unscanned */
 /* Shade the object p points into, if it is a collected object (p: any word). */
 void _go_gc_shade(struct gc_work *w, uintptr_t p);
 /* Shade every aligned word of [lo, hi) (conservative roots, stacks). */
@@ -135,6 +137,7 @@ bool _go_gc_work_available(void);                   /* some full buffer on the g
 /* The verify mode's hook: object at obj of span s (index idx) was reached by w; returns
  * whether it is an allocated object (to follow). */
 bool _go_gc_verify_reached(struct gc_work *w, struct ga_span *s, uintptr_t obj, size_t idx);
+bool _go_gc_verify_marked(struct ga_span *s, uintptr_t obj); /* its mark bit */
 
 /* ---- alloc.c: allocation ------------------------------------------------------------------ */
 
@@ -184,10 +187,12 @@ extern uint64_t _go_gc_global_bytes_scanned;
 
 void _go_gc_workers_start(void);                    /* this run's worker goroutines */
 void _go_gc_workers_wake(void);                     /* marking began, or work came */
-void _go_gc_assist(struct go_g *g, struct gc_p *pp); /* g owes (g->gcassist < 0): pay */
+bool _go_gc_assist(struct go_g *g, struct gc_p *pp); /* g owes (gcassist < 0): pay; false:
+							* it could not, the caller yields */
 void _go_gc_safepoint(struct go_m *m, struct go_g *g);
 void _go_gc_signal(struct go_m *m, struct go_g *g, void *uc);
 bool _go_gc_mark_done(void);                        /* nothing left to mark, as far as seen */
+void _go_gc_mark_concurrent(struct go_g *self);     /* the cycle's goroutine marks: until done */
 extern uint32_t _go_gc_workers_busy;                /* workers with work in hand (atomic) */
 
 /* ---- sweep.c ------------------------------------------------------------------------------ */

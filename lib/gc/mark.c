@@ -226,6 +226,16 @@ void _go_gc_work_dispose(struct gc_work *w)
 	w->buf = w->buf2 = NULL;
 }
 
+/* Every full buffer on the global list back to the empty ones, their grey objects dropped
+ * (a cycle abandoned at go_run's end). */
+void _go_gc_work_discard_all(void)
+{
+	struct gc_wbuf *b;
+
+	while ((b = wbuf_get_full()) != NULL)
+		wbuf_put_empty(b);
+}
+
 /* ---- shading -------------------------------------------------------------------------------- */
 
 /* p lies in collected span s: mark its object; push it if it was white and holds pointers. */
@@ -348,6 +358,8 @@ GC_NOSANITIZE static void scan_object(struct gc_work *w, uintptr_t b)
 	w->scanning = b;
 	if (gc_unlikely(!s))
 		_go_gc_fatal("a grey object at %#lx is in no collected span", (unsigned long)b);
+	if (gc_unlikely(w->verify))
+		w->verify_lax = !_go_gc_verify_marked(s, b);
 	if (s->spc < 2) {
 		uintptr_t end = s->base + (size_t)s->npages * GA_PAGE_SIZE;
 		const struct go_type *t = s->gctype;

@@ -21,7 +21,9 @@
 #include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "internal.h"
 
@@ -253,10 +255,217 @@ uint64_t _go_gc_scan_stopped_g(struct gc_work *w, struct go_g *g, struct go_g *s
 	case Gs_WAITING:
 		/* the context switch pushed its callee-saved registers at regs.sp */
 		return _go_gc_scan_stack(w, g, g->regs.sp, NULL, 0);
-	default: /* SYSCALL, or RUNNING but stopped (stw.c) */
-		if (!g->gcsp)
-			_go_gc_fatal("goroutine %llu (status %u) is running while its stack is scanned",
-				     (unsigned long long)g->id, st);
-		return _go_gc_scan_stack(w, g, g->gcsp, g->gcregs, 16);
+	default: /* SYSCALL, or RUNNING but stopped (stw.c, or waiting in the signal handler) */
+		if (g->gcsp)
+			return _go_gc_scan_stack(w, g, g->gcsp, g->gcregs, 16);
+		/* RUNNING with no saved stack pointer while the world is stopped: its M switched
+		 * away from it (to its scheduler) and has not stored its next status yet; the
+		 * switch saved its stack pointer and registers in regs (proc.c, execute) */
+		if (st == Gs_RUNNING && _go_stw_pending())
+			return _go_gc_scan_stack(w, g, g->regs.sp, NULL, 0);
+		_go_gc_fatal("goroutine %llu (status %u) is running while its stack is scanned",
+			     (unsigned long long)g->id, st);
 	}
+}
+
+/* ---- root jobs of the concurrent mark (Go's markroot) ------------------------------------- */
+
+/*
+ * Jobs [0, ndata) are the data segments, ndata the registered roots, ndata + 1 the
+ * finalizers; then one job per goroutine, taken in the order of the stack iterator (under
+ * its spinlock). A goroutine running program code cannot be scanned by another thread: it is
+ * asked (the signal, or GO_SAFEPOINT_GC at its next runtime call) and the job moves on;
+ * _go_gc_stacks_stragglers comes back for those until _go_stacks_unscanned is 0.
+ */
+static struct {
+	uint32_t next;     /* next fixed job (atomic) */
+	uint32_t nfixed;
+	uint32_t done;     /* fixed jobs finished (atomic) */
+	uint32_t it_lock;  /* spinlock over it */
+	struct go_stacks_iter it;
+	bool it_done;
+} jobs;
+
+uint64_t _go_gc_stack_bytes_scanned;
+uint64_t _go_gc_global_bytes_scanned;
+
+void _go_gc_roots_begin(void)
+{
+	jobs.nfixed = (uint32_t)data.nseg + 2;
+	__atomic_store_n(&jobs.next, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&jobs.done, 0, __ATOMIC_RELAXED);
+	memset(&jobs.it, 0, sizeof(jobs.it));
+	jobs.it_done = false;
+	__atomic_store_n(&_go_gc_stack_bytes_scanned, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&_go_gc_global_bytes_scanned, 0, __ATOMIC_RELAXED);
+}
+
+bool _go_gc_roots_done(void)
+{
+	return __atomic_load_n(&jobs.done, __ATOMIC_ACQUIRE) == jobs.nfixed &&
+	       __atomic_load_n(&_go_stacks_unscanned, __ATOMIC_ACQUIRE) == 0;
+}
+
+/* Signal g's M (at most every 100 us) to stop g for its scan. */
+static void ask_running(struct go_g *g)
+{
+	static int64_t last;
+	struct go_m *m = load_relaxed(&g->m);
+	int64_t now = _go_nanotime();
+
+	if (!m || now - __atomic_load_n(&last, __ATOMIC_RELAXED) < 100000)
+		return;
+	__atomic_store_n(&last, now, __ATOMIC_RELAXED);
+	if (load_relaxed(&m->curg) == g)
+		pthread_kill(m->thread, SIGURG);
+}
+
+bool _go_gc_try_scan_g(struct gc_work *w, struct go_g *g, struct go_g *self)
+{
+	uint32_t gen = load_acquire(&_go_stacks_scan_gen), st;
+	uint64_t bytes = 0;
+
+	if (load_acquire(&g->gcscan_gen) == gen)
+		return true;
+	if (g == self) {
+		if (_go_g_scan_claim(g))
+			bytes = _go_gc_scan_self(w, g);
+		goto out;
+	}
+	st = load_acquire(&g->status);
+	switch (st) {
+	case Gs_IDLE:
+	case Gs_DEAD:
+		/* nothing on its stack is live (newproc claims it before it runs again) */
+		_go_g_scan_claim(g);
+		return true;
+	case Gs_RUNNABLE:
+	case Gs_WAITING:
+	case Gs_SYSCALL:
+		/* held: it cannot run (or leave its system call) until the bit is cleared */
+		if (!cas(&g->status, st, st | Gs_SCAN))
+			return false;
+		if (_go_g_scan_claim(g))
+			bytes = _go_gc_scan_stopped_g(w, g, self);
+		store_release(&g->status, st);
+		goto out;
+	case Gs_RUNNING:
+		if (load_acquire(&g->gcscan_wait) && _go_g_scan_claim(g)) {
+			/* waiting in the signal handler: its registers and sp saved there */
+			bytes = _go_gc_scan_stack(w, g, g->gcsp, g->gcregs, 16);
+			g->gcsp = NULL;
+			store_release(&g->gcscan_wait, 0u);
+			_go_futex_wake(&g->gcscan_wait, 1);
+			goto out;
+		}
+		ask_running(g);
+		return false;
+	default:
+		return false; /* someone else holds it (the shrinker): later */
+	}
+out:
+	__atomic_fetch_add(&_go_gc_stack_bytes_scanned, bytes, __ATOMIC_RELAXED);
+	return true;
+}
+
+bool _go_gc_root_job(struct gc_work *w, struct go_g *self)
+{
+	uint32_t i = __atomic_load_n(&jobs.next, __ATOMIC_RELAXED);
+	struct go_g *g;
+
+	if (i < jobs.nfixed) {
+		i = __atomic_fetch_add(&jobs.next, 1, __ATOMIC_RELAXED);
+		if (i < jobs.nfixed) {
+			uint64_t bytes = 0;
+
+			if (i < data.nseg)
+				bytes = _go_gc_data_roots_scan(w, i);
+			else if (i == data.nseg)
+				bytes = _go_gc_registered_roots_scan(w);
+			else
+				_go_gc_finalizers_scan(w);
+			__atomic_fetch_add(&_go_gc_global_bytes_scanned, bytes, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&jobs.done, 1, __ATOMIC_RELEASE);
+			return true;
+		}
+	}
+	if (__atomic_load_n(&jobs.it_done, __ATOMIC_ACQUIRE))
+		return false;
+	_go_gc_spin_lock(&jobs.it_lock);
+	g = _go_stacks_next_g(&jobs.it);
+	if (!g)
+		__atomic_store_n(&jobs.it_done, true, __ATOMIC_RELEASE);
+	_go_gc_spin_unlock(&jobs.it_lock);
+	if (!g)
+		return false;
+	_go_gc_try_scan_g(w, g, self);
+	return true;
+}
+
+/* Every goroutine not scanned yet: another try each (a lap over all of them). */
+void _go_gc_stacks_stragglers(struct gc_work *w, struct go_g *self)
+{
+	struct go_stacks_iter it = { 0 };
+	struct go_g *g;
+
+	if (!__atomic_load_n(&_go_stacks_unscanned, __ATOMIC_ACQUIRE))
+		return;
+	while ((g = _go_stacks_next_g(&it)) != NULL)
+		_go_gc_try_scan_g(w, g, self);
+}
+
+/*
+ * The runtime's signal interrupted g in program code while marking wants its stack: wait
+ * here, registers saved, until a marker scans it (_go_gc_try_scan_g). In the handler: no
+ * lock, no allocation; only the futex.
+ */
+void _go_gc_signal(struct go_m *m, struct go_g *g, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	uint32_t gen = load_acquire(&_go_stacks_scan_gen);
+
+	(void)m;
+	/* (a goroutine in a bracketed system call is scanned from there, without it) */
+	if (__atomic_load_n(&_go_gc.phase, __ATOMIC_ACQUIRE) != GC_MARK ||
+	    load_acquire(&g->gcscan_gen) == gen || load_acquire(&g->status) != Gs_RUNNING)
+		return;
+	for (int i = 0; i < 16; i++)
+		g->gcregs[i] = (uintptr_t)uc->uc_mcontext.gregs[REG_R8 + i];
+	g->gcsp = (char *)uc->uc_mcontext.gregs[REG_RSP] - 128; /* the red zone */
+	store_release(&g->gcscan_wait, 1u);
+	while (load_acquire(&g->gcscan_wait) &&
+	       __atomic_load_n(&_go_gc.phase, __ATOMIC_ACQUIRE) == GC_MARK)
+		_go_futex_wait(&g->gcscan_wait, 1u, 1000000);
+	store_release(&g->gcscan_wait, 0u);
+	memset(g->gcregs, 0, sizeof(g->gcregs));
+}
+
+/*
+ * Mark termination, the world stopped: the stacks of goroutines stopped in program code or
+ * at a safe point. One of them may have stored a pointer between go_wb's store and its read
+ * of the flag (<gochan/gc.h>): the old and the new value are then in its registers or on
+ * its stack, and shaded here.
+ */
+struct sigstopped_arg {
+	struct gc_work *w;
+	struct go_m *me;
+};
+
+static void sigstopped_one(struct go_m *m, void *argv)
+{
+	struct sigstopped_arg *a = argv;
+	struct go_g *g = load_relaxed(&m->curg);
+
+	if (m == a->me || !g || !load_acquire(&m->stw_stopped) || !g->gcsp ||
+	    (load_acquire(&g->status) & ~(uint32_t)Gs_SCAN) != Gs_RUNNING)
+		return;
+	__atomic_fetch_add(&_go_gc_stack_bytes_scanned,
+			   _go_gc_scan_stack(a->w, g, g->gcsp, g->gcregs, 16), __ATOMIC_RELAXED);
+}
+
+void _go_gc_scan_sigstopped(struct gc_work *w)
+{
+	struct sigstopped_arg a = { w, _go_curg->m };
+
+	_go_for_each_m(sigstopped_one, &a);
 }

@@ -10,11 +10,28 @@
 
 #include "internal.h"
 
+/* Sweep one span. A goroutine sweeps in the runtime, so that no stop-the-world catches it
+ * holding a central list's lock or the finalizers' (the stopper takes both). */
+static bool sweep_one(void)
+{
+	struct go_g *g = _go_curg;
+	struct go_m *m;
+	bool more;
+
+	if (!g)
+		return ga_gc_sweep_one();
+	m = g->m;
+	_go_rt_enter(m);
+	more = ga_gc_sweep_one();
+	_go_rt_exit(_go_m);
+	return more;
+}
+
 /* Sweep every span still unswept; returns once none is left, also those another sweeper
  * took (a cache sweeping the span it takes). */
 void _go_gc_sweep_finish(void)
 {
-	while (ga_gc_sweep_one())
+	while (sweep_one())
 		;
 	while (atomic_load_explicit(&ga_gc_nunswept, memory_order_acquire))
 		sched_yield();
