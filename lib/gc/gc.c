@@ -102,6 +102,7 @@ static void gc_init_once(void)
 	_go_gc_safepoint_hook = _go_gc_safepoint;
 	_go_gc_signal_hook = _go_gc_signal;
 	_go_gc_run_end_hook = run_end;
+	_go_gc_finalizers_init();
 	const char *e = getenv("GOGC");
 
 	if (e && !strcmp(e, "off"))
@@ -109,7 +110,8 @@ static void gc_init_once(void)
 	else if (e && *e)
 		_go_gc.percent = atoi(e);
 	_go_gc.heap_goal = heap_goal(0);
-	_go_gc.heap_trigger = _go_gc.heap_goal;
+	/* (atomic: allocations read it before any of them has called _go_gc_init) */
+	__atomic_store_n(&_go_gc.heap_trigger, _go_gc.heap_goal, __ATOMIC_RELAXED);
 }
 
 static pthread_once_t gc_once = PTHREAD_ONCE_INIT;
@@ -368,6 +370,8 @@ static void cycle(bool forced)
 	__atomic_store_n(&_go_gc.cycles_done, _go_gc.cycles_done + 1, __ATOMIC_RELEASE);
 	_go_stw_start();
 	_go_rt_exit(self->m);
+	/* finalizers the last sweep queued (this cycle's come as its spans are swept) */
+	_go_gc_finalizers_start();
 }
 
 static bool cycle_trylock(void)
@@ -415,6 +419,7 @@ static void run_end(void)
 		_go_gc_work_discard_all();
 		__atomic_store_n(&_go_gc.bytes_marked, 0, __ATOMIC_RELAXED);
 	}
+	_go_gc_finalizers_run_end();
 	cycle_unlock();
 }
 
@@ -428,6 +433,7 @@ GOCHAN_API int go_gc(void)
 	cycle(true);
 	cycle_unlock();
 	_go_gc_sweep_finish();
+	_go_gc_finalizers_start();
 	return 0;
 }
 
@@ -488,6 +494,7 @@ GOCHAN_API int go_gc_read_stats(struct go_gc_stats *st)
 	s.last_cycle_ns = _go_gc.last_cycle_ns;
 	s.last_end = _go_gc.last_end;
 	s.mark_cpu_ns = _go_gc.mark_ns;
+	_go_gc_finalizers_stats(&s.finalizers_run, &s.finalizers_queued);
 	s.assist_cpu_ns = _go_gc.assist_ns;
 	s.pause_first = _go_gc.pause_first;
 	s.pause_count = _go_gc.pause_count;

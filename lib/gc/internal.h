@@ -130,6 +130,8 @@ void _go_gc_work_discard_all(void);                 /* the global list emptied, 
 void _go_gc_shade(struct gc_work *w, uintptr_t p);
 /* Shade every aligned word of [lo, hi) (conservative roots, stacks). */
 void _go_gc_scan_range(struct gc_work *w, const void *lo, const void *hi);
+/* Scan the object at obj (its start) without marking it (finalizers' objects). */
+void _go_gc_scan_object_contents(struct gc_work *w, uintptr_t obj);
 /* Scan grey objects until none is left (here or on the global list), or until budget bytes
  * were scanned (budget < 0: no limit), or *stop is nonzero. Returns the scan work done. */
 int64_t _go_gc_drain(struct gc_work *w, int64_t budget, const uint32_t *stop);
@@ -223,6 +225,9 @@ bool _go_gc_trace_enabled(void);
 
 uint64_t _go_gc_finalizers_scan(struct gc_work *w); /* the finalizers root job */
 void _go_gc_finalizers_start(void);                 /* queued ones: run them */
+void _go_gc_finalizers_init(void);
+void _go_gc_finalizers_run_end(void);
+void _go_gc_finalizers_stats(uint64_t *run, uint64_t *queued);
 
 /* ---- gc.c: the collector's state and the cycle ---------------------------------------------------- */
 

@@ -382,6 +382,14 @@ GC_NOSANITIZE static void scan_object(struct gc_work *w, uintptr_t b)
 	w->scan_work += n;
 }
 
+void _go_gc_scan_object_contents(struct gc_work *w, uintptr_t obj)
+{
+	struct ga_span *s = ga_gc_span_of(obj);
+
+	if (s && !ga_spc_noscan(s->spc) && !(s->spc < 2 && (s->spc & 1)))
+		scan_object(w, obj);
+}
+
 int64_t _go_gc_drain(struct gc_work *w, int64_t budget, const uint32_t *stop)
 {
 	uint64_t start = w->scan_work;
