@@ -12,7 +12,7 @@
 
 #include "internal.h"
 
-struct gc_state _go_gc = { .percent = 100 };
+struct gc_state _go_gc = { .percent = 100, .memory_limit = INT64_MAX };
 
 /* Per P: its cache and its grey objects (internal.h, struct gc_p), by P id. */
 #define GC_MAXPROCS 4096
@@ -80,21 +80,6 @@ void _go_gc_heap_bounds(void)
 
 /* ---- settings ------------------------------------------------------------------------------- */
 
-#define GC_HEAP_MIN (4u << 20) /* Go's heapminimum at GOGC=100 */
-
-/* The goal after a cycle that found `marked` bytes live (Go's gcControllerState.heapGoal). */
-static uint64_t heap_goal(uint64_t marked)
-{
-	int pct = __atomic_load_n(&_go_gc.percent, __ATOMIC_RELAXED);
-	uint64_t goal, min;
-
-	if (pct < 0)
-		return UINT64_MAX;
-	goal = marked + marked * (uint64_t)pct / 100;
-	min = (uint64_t)GC_HEAP_MIN * (uint64_t)pct / 100;
-	return goal > min ? goal : min;
-}
-
 static void run_end(void);
 
 static void gc_init_once(void)
@@ -103,15 +88,7 @@ static void gc_init_once(void)
 	_go_gc_signal_hook = _go_gc_signal;
 	_go_gc_run_end_hook = run_end;
 	_go_gc_finalizers_init();
-	const char *e = getenv("GOGC");
-
-	if (e && !strcmp(e, "off"))
-		_go_gc.percent = -1;
-	else if (e && *e)
-		_go_gc.percent = atoi(e);
-	_go_gc.heap_goal = heap_goal(0);
-	/* (atomic: allocations read it before any of them has called _go_gc_init) */
-	__atomic_store_n(&_go_gc.heap_trigger, _go_gc.heap_goal, __ATOMIC_RELAXED);
+	_go_gc_pacer_init();
 }
 
 static pthread_once_t gc_once = PTHREAD_ONCE_INIT;
@@ -119,17 +96,6 @@ static pthread_once_t gc_once = PTHREAD_ONCE_INIT;
 void _go_gc_init(void)
 {
 	pthread_once(&gc_once, gc_init_once);
-}
-
-GOCHAN_API int go_gc_set_percent(int pct)
-{
-	int old;
-
-	_go_gc_init();
-	old = __atomic_exchange_n(&_go_gc.percent, pct < 0 ? -1 : pct, __ATOMIC_RELAXED);
-	_go_gc.heap_goal = heap_goal(_go_gc.heap_marked);
-	__atomic_store_n(&_go_gc.heap_trigger, _go_gc.heap_goal, __ATOMIC_RELAXED);
-	return old;
 }
 
 /* ---- allocation ----------------------------------------------------------------------------- */
@@ -357,9 +323,8 @@ static void cycle(bool forced)
 	_go_gc.last.marked = marked;
 	_go_gc.heap_marked = marked;
 	__atomic_store_n(&_go_gc.heap_live, (int64_t)marked, __ATOMIC_RELAXED);
-	_go_gc.heap_goal = heap_goal(marked);
+	_go_gc_pacer_mark_end(marked);
 	_go_gc.last.goal = _go_gc.heap_goal;
-	__atomic_store_n(&_go_gc.heap_trigger, _go_gc.heap_goal, __ATOMIC_RELAXED);
 	ga_gc_sweep_begin();
 	pause = (uint64_t)_go_nanotime() - t0;
 	pause_record(pause, 1);
@@ -370,6 +335,8 @@ static void cycle(bool forced)
 	__atomic_store_n(&_go_gc.cycles_done, _go_gc.cycles_done + 1, __ATOMIC_RELEASE);
 	_go_stw_start();
 	_go_rt_exit(self->m);
+	if (gc_unlikely(_go_gc_trace_enabled()))
+		_go_gc_trace_cycle();
 	/* finalizers the last sweep queued (this cycle's come as its spans are swept) */
 	_go_gc_finalizers_start();
 }
@@ -479,7 +446,7 @@ GOCHAN_API int go_gc_read_stats(struct go_gc_stats *st)
 	s.heap_marked = _go_gc.heap_marked;
 	s.heap_goal = _go_gc.heap_goal;
 	s.heap_trigger = _go_gc.heap_trigger;
-	s.memory_limit = INT64_MAX;
+	s.memory_limit = (uint64_t)__atomic_load_n(&_go_gc.memory_limit, __ATOMIC_RELAXED);
 	s.total_alloc = __atomic_load_n(&_go_gc.total_alloc, __ATOMIC_RELAXED);
 	s.total_objects = __atomic_load_n(&_go_gc.total_objects, __ATOMIC_RELAXED);
 	s.total_freed = atomic_load_explicit(&ga_gc_freed_bytes, memory_order_relaxed);

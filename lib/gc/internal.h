@@ -205,7 +205,7 @@ void _go_gc_sweeper_wake(void);
 
 /* ---- pacer.c ------------------------------------------------------------------------------ */
 
-void _go_gc_pacer_init(void);                       /* GOGC, GOMEMLIMIT */
+void _go_gc_pacer_init(void);                       /* GOGC, GOMEMLIMIT, the first goal */
 void _go_gc_pacer_mark_begin(void);                 /* the assist ratio for this cycle */
 void _go_gc_pacer_mark_end(uint64_t marked);        /* the next goal and trigger */
 int64_t _go_gc_pacer_assist_debt(int64_t bytes);    /* scan work owed for allocating bytes */
