@@ -368,8 +368,13 @@ static void cycle_maybe(void)
 	_go_gc_init();
 	if (!cycle_trylock())
 		return;
-	if (go_spawn(cycle_bg, NULL) < 0)
+	if (go_spawn(cycle_bg, NULL) < 0) {
 		cycle_unlock();
+		return;
+	}
+	/* let it start now: a goroutine that allocates and never switches would otherwise
+	 * keep it waiting (Go schedules its mark workers ahead of other goroutines) */
+	go_yield();
 }
 
 /* go_run is ending (every M gone): a cycle its goroutine left half done is dropped. Its
