@@ -80,8 +80,8 @@ DEPS		:= gcc make libc6-dev binutils pkgconf xz-utils linux-source \
 DEPS_VM		:= linux-image-amd64 linux-headers-amd64 qemu-system-x86 \
 		   busybox-static cpio \
 		   linux-image-$(SECOND_SERIES)-amd64 linux-headers-$(SECOND_SERIES)-amd64
-# Go is only the scheduler's and channels' peer in make bench.
-BENCH_DEPS	:= golang-go
+# Go is only the scheduler's and channels' peer in make bench; Boehm GC the collector's.
+BENCH_DEPS	:= golang-go libgc-dev
 
 SELFTEST_DIRS	:= $(patsubst %/Makefile,%,$(wildcard selftests/*/Makefile))
 TOOL_DIRS	:= $(patsubst %/Makefile,%,$(wildcard tools/*/Makefile tools/bench/*/Makefile))

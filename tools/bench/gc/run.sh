@@ -1,0 +1,50 @@
+#!/bin/bash
+# tools/bench/gc/run.sh OUT DEPTH LIVE_MB ALLOCS - libgochan's collector and Boehm GC on the
+# same workloads, in this run, side by side: figures, then ratios (gochan / Boehm; below 1
+# is better for gochan) and the issue's targets marked PASS or MISS (printed, not asserted).
+set -u
+OUT=$1 DEPTH=$2 LIVE=$3 ALLOCS=$4
+B=$OUT/bench_gc_boehm
+
+kv() { sed -n "s/.*\\b$2=\\([^ ]*\\).*/\\1/p" <<<"$1"; }
+row() { printf '%-34s %10s %12s %8s %12s %12s %8s\n' "$@"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+echo "== bench-gc: binary-trees depth $DEPTH; churn: ${LIVE} MB live of 64-byte objects, $ALLOCS allocations"
+row run time_s ns_per_alloc cycles pause_med_us pause_max_us rss_mb
+declare -A R
+for w in trees churn; do
+	args=(trees "$DEPTH"); [ $w = churn ] && args=(churn "$LIVE" "$ALLOCS")
+	for p in 1 2; do
+		R[$w,gochan$p]=$(GOMAXPROCS=$p nice "$OUT/bench_gc" "${args[@]}")
+	done
+	if [ -x "$B" ]; then
+		R[$w,boehm1]=$(GC_MARKERS=1 nice "$B" "${args[@]}")
+		R[$w,boehmN]=$(nice "$B" "${args[@]}")
+	fi
+	for k in gochan1 gochan2 boehm1 boehmN; do
+		l=${R[$w,$k]:-}
+		[ -n "$l" ] || continue
+		row "$w $k" "$(kv "$l" time_s)" "$(kv "$l" ns_per_alloc)" "$(kv "$l" cycles)" \
+			"$(kv "$l" pause_med_us)" "$(kv "$l" pause_max_us)" "$(kv "$l" rss_mb)"
+	done
+done
+[ -x "$B" ] || { echo "(no Boehm build: install libgc-dev)"; exit 0; }
+echo "-- ratios, gochan / Boehm (same GOMAXPROCS / markers: 1 = serial, N = parallel marker vs 2 Ps)"
+for w in trees churn; do
+	for pair in "gochan1 boehm1" "gochan2 boehmN"; do
+		set -- $pair
+		g=${R[$w,$1]} b=${R[$w,$2]}
+		t=$(ratio "$(kv "$g" time_s)" "$(kv "$b" time_s)")
+		pm=$(ratio "$(kv "$g" pause_max_us)" "$(kv "$b" pause_max_us)")
+		echo "$w $1/$2: time x$t, max pause x$pm"
+	done
+done
+g=${R[trees,gochan2]} b=${R[trees,boehmN]}
+v=$(awk -v a="$(kv "$g" time_s)" -v b="$(kv "$b" time_s)" 'BEGIN { print (a <= b / 2) ? "PASS" : "MISS" }')
+echo "target: binary-trees at most half of Boehm's time: $v"
+g=${R[churn,gochan2]} b=${R[churn,boehmN]}
+v=$(awk -v a="$(kv "$g" pause_max_us)" 'BEGIN { print (a <= 100) ? "PASS" : "MISS" }')
+echo "target: churn max stop-the-world pause <= 100 us: $v ($(kv "$g" pause_max_us) us)"
+v=$(awk -v a="$(kv "$g" pause_max_us)" -v b="$(kv "$b" pause_max_us)" 'BEGIN { print (a * 100 <= b) ? "PASS" : "MISS" }')
+echo "target: churn pauses 100x shorter than Boehm's: $v"
