@@ -391,7 +391,8 @@ static inline void _go_rt_exit(struct go_m *m)
 
 /* Stop every P but the caller's, and every goroutine running program code; the caller is a
  * goroutine with a P, in the runtime (in_runtime > 0), and the only stopper at a time.
- * Returns the nanoseconds it took to stop. _go_stw_start restarts. */
+ * Returns the nanoseconds it took to stop, or -1 when go_run is ending (the world is not
+ * stopped then: the caller calls _go_stw_start and gives up). _go_stw_start restarts. */
 int64_t _go_stw_stop(void);
 void _go_stw_start(void);
 bool _go_stw_pending(void);

@@ -198,7 +198,7 @@ static bool m_running(struct go_m *m, int64_t now)
 
 int64_t _go_stw_stop(void)
 {
-	struct go_m *me = _go_curg->m, *m, *allm;
+	struct go_m *me = _go_curg->m, *m, *allm, *m0;
 	int64_t t0 = _go_nanotime();
 	struct go_p *p;
 
@@ -212,10 +212,11 @@ int64_t _go_stw_stop(void)
 		_go_stw_stop_idle_p(p);
 	allm = sched.allm;
 	_go_unlock(&sched.lock);
+	m0 = load_acquire(&sched.m0);
 	for (m = allm; m; m = m->alllink)
 		m->stw_sigtime = INT64_MIN / 2;
-	if (sched.m0)
-		sched.m0->stw_sigtime = INT64_MIN / 2;
+	if (m0)
+		m0->stw_sigtime = INT64_MIN / 2;
 
 	for (;;) {
 		bool running = false;
@@ -235,10 +236,13 @@ int64_t _go_stw_stop(void)
 		for (m = allm; m; m = m->alllink)
 			if (m != me && m_running(m, now))
 				running = true;
-		if (sched.m0 && sched.m0 != me && m_running(sched.m0, now))
+		if (m0 && m0 != me && m_running(m0, now))
 			running = true;
 		if (!running && load_acquire(&stw.stopwait) == 0)
 			break;
+		/* go_run is ending: its Ms will not stop; the caller restarts and gives up */
+		if (load_acquire(&sched.stopping))
+			return -1;
 		/* the last P to stop wakes us; Ms without one are polled */
 		if (_go_nanotime() - t0 < STW_SPIN_NS) {
 			for (int k = 0; k < 64; k++)
