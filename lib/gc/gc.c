@@ -250,7 +250,8 @@ static void cycle(bool forced)
 	/* 1. sweep termination */
 	_go_rt_enter(self->m);
 	t0 = (uint64_t)_go_nanotime();
-	_go_stw_stop();
+	if (_go_stw_stop() < 0)
+		goto out_abandon;
 	_go_gc.last.start = (int64_t)t0;
 	_go_gc.last.heap_start = (uint64_t)__atomic_load_n(&_go_gc.heap_live, __ATOMIC_RELAXED);
 	_go_gc.last.forced = forced;
@@ -290,7 +291,8 @@ static void cycle(bool forced)
 		/* 3. mark termination */
 		_go_rt_enter(self->m);
 		t0 = (uint64_t)_go_nanotime();
-		_go_stw_stop();
+		if (_go_stw_stop() < 0)
+			goto out_abandon; /* (run_end drops the cycle: gc.c) */
 		w = &_go_gc_p(self->m->p)->w;
 		if (!markterm_collect(w) || restarts >= GC_MARKTERM_RESTARTS)
 			break;
@@ -339,6 +341,11 @@ static void cycle(bool forced)
 		_go_gc_trace_cycle();
 	/* finalizers the last sweep queued (this cycle's come as its spans are swept) */
 	_go_gc_finalizers_start();
+	return;
+out_abandon:
+	/* go_run is ending and its Ms will not stop: give up this cycle */
+	_go_stw_start();
+	_go_rt_exit(self->m);
 }
 
 static bool cycle_trylock(void)

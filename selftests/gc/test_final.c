@@ -99,6 +99,18 @@ static void make_finalized_g(void *arg)
 	go_wg_done(&made);
 }
 
+/* Check the resurrected object and drop it, from a goroutine that exits (no copy of the
+ * pointer stays in this goroutine's frame). */
+static void check_resurrected_g(void *arg)
+{
+	(void)arg;
+	CHECK(resurrected && resurrected->magic == 0xf1 && resurrected->child->magic == 0xc1,
+	      "resurrected object");
+	GO_WB(resurrected, (struct obj *)NULL);
+	scrub_stack();
+	go_wg_done(&made);
+}
+
 static void once_main(void *arg)
 {
 	struct go_gc_stats st0, st1;
@@ -118,12 +130,12 @@ static void once_main(void *arg)
 		go_gc();
 	go_sleep(2000000);
 	CHECK(calls == 1, "finalizer ran %d times", calls);
-	CHECK(resurrected && resurrected->magic == 0xf1 && resurrected->child->magic == 0xc1,
-	      "resurrected object");
+	go_wg_add(&made, 1);
+	go_spawn(check_resurrected_g, NULL);
+	go_wg_wait(&made);
 	/* dropped again: collected, its memory back (heap_marked as before) */
-	GO_WB(resurrected, (struct obj *)NULL);
-	go_gc();
-	go_gc();
+	for (int i = 0; i < 3; i++)
+		go_gc();
 	st1 = stats();
 	CHECK(calls == 1, "finalizer ran %d times", calls);
 	CHECK(st1.heap_marked == st0.heap_marked, "marked %lu, before %lu",
