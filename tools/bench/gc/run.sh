@@ -8,7 +8,7 @@ B=$OUT/bench_gc_boehm
 
 kv() { sed -n "s/.*\\b$2=\\([^ ]*\\).*/\\1/p" <<<"$1"; }
 row() { printf '%-34s %10s %12s %8s %12s %12s %8s\n' "$@"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3g", a / b; else print "-" }'; }
 
 echo "== bench-gc: binary-trees depth $DEPTH; churn: ${LIVE} MB live of 64-byte objects, $ALLOCS allocations"
 row run time_s ns_per_alloc cycles pause_med_us pause_max_us rss_mb
