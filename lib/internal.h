@@ -82,6 +82,8 @@
 	__atomic_compare_exchange_n((p), &o_, (new), false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE); })
 #define fetch_add(p, v)		__atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)
 #define fetch_add_relaxed(p, v)	__atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
+#define fetch_or(p, v)		__atomic_fetch_or((p), (v), __ATOMIC_ACQ_REL)
+#define fetch_and(p, v)		__atomic_fetch_and((p), (v), __ATOMIC_ACQ_REL)
 #define stat_inc(p)		__atomic_fetch_add((p), 1, __ATOMIC_RELAXED)
 
 /* ---- lib/sched/lock.c: the locks ------------------------------------------------------------ */
@@ -112,6 +114,8 @@
  *   go_waitgroup.lock              a leaf
  *   semaroot.lock, go_sync_cond.lock, go_semaphore.lock
  *                                  lib/sync's, leaves (lib/sync/internal.h)
+ *   reg.lock, fin.lock             lib/gc's registered roots and finalizers: leaves (lib/gc
+ *                                  also has spinlocks of its own, lib/gc/internal.h)
  * With a go_mutex_t held, the only runtime calls are go_self(), the poller's submission of a
  * select's kernel command (np.sq_lock) and the go_park() whose unlock callback releases it.
  */

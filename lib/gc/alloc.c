@@ -16,11 +16,11 @@
 /* The bit of word k of small span s's pointer bits. */
 static inline void ptrbit_set(uint64_t *bits, size_t k, bool on)
 {
-	uint64_t *w = &bits[k / 64], v = __atomic_load_n(w, __ATOMIC_RELAXED);
+	uint64_t *w = &bits[k / 64], v = load_relaxed(w);
 	uint64_t m = 1ull << (k % 64);
 
 	/* one writer, the span's cache: a plain read-modify-write, atomic for the readers */
-	__atomic_store_n(w, on ? v | m : v & ~m, __ATOMIC_RELAXED);
+	store_relaxed(w, on ? v | m : v & ~m);
 }
 
 /* Whether word j of an element of t holds a pointer. */
@@ -49,8 +49,8 @@ static void ptrbits_write(struct ga_span *s, uintptr_t p, const struct go_type *
 		if (!bits)
 			return; /* scanned conservatively then: still correct */
 		memset(bits, 0xff, ga_gc_ptr_words(s) * 8);
-		__atomic_store_n(&s->ptrbits, bits, __ATOMIC_RELEASE);
-		__atomic_store_n(&s->gcbits, s->gcbits | GA_GCB_TYPED, __ATOMIC_RELEASE);
+		store_release(&s->ptrbits, bits);
+		store_release(&s->gcbits, s->gcbits | GA_GCB_TYPED);
 	}
 	bits = s->ptrbits;
 	k0 = (p - s->base) / 8;
@@ -71,7 +71,7 @@ static inline void mark_black(struct gc_p *pp, struct ga_span *s, uintptr_t p)
 {
 	size_t idx = s->spc < 2 ? 0 : (size_t)(((uint64_t)(p - s->base) * s->divmul) >> 32);
 
-	__atomic_fetch_or(&s->gcmarks[idx / 64], 1ull << (idx % 64), __ATOMIC_RELAXED);
+	fetch_or(&s->gcmarks[idx / 64], 1ull << (idx % 64));
 	pp->w.bytes_marked += s->spc < 2 ? (size_t)s->npages * GA_PAGE_SIZE : s->elemsize;
 }
 
@@ -84,12 +84,12 @@ static __attribute__((noinline)) void *alloc_large(struct gc_p *pp, size_t size,
 	if (!s)
 		return NULL;
 	bytes = (size_t)s->npages * GA_PAGE_SIZE;
-	if ((uint64_t)__atomic_add_fetch(&_go_gc.heap_live, (int64_t)bytes, __ATOMIC_RELAXED) >=
-	    __atomic_load_n(&_go_gc.heap_trigger, __ATOMIC_RELAXED))
+	if ((uint64_t)(fetch_add_relaxed(&_go_gc.heap_live, (int64_t)bytes) + (int64_t)bytes) >=
+	    load_relaxed(&_go_gc.heap_trigger))
 		pp->want_cycle = true;
-	__atomic_fetch_add(&_go_gc.total_alloc, bytes, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&_go_gc.total_objects, 1, __ATOMIC_RELAXED);
-	if (__atomic_load_n(&_go_gc.phase, __ATOMIC_RELAXED) != GC_OFF)
+	fetch_add_relaxed(&_go_gc.total_alloc, bytes);
+	fetch_add_relaxed(&_go_gc.total_objects, 1);
+	if (load_relaxed(&_go_gc.phase) != GC_OFF)
 		mark_black(pp, s, s->base);
 	return (void *)s->base;
 }
@@ -104,11 +104,11 @@ static __attribute__((noinline)) struct ga_span *refill(struct gc_p *pp, unsigne
 	if (!s)
 		return NULL;
 	nfree = (size_t)(s->nelems - ga_span_used(s));
-	live = __atomic_add_fetch(&_go_gc.heap_live, (int64_t)(nfree * s->elemsize),
-				  __ATOMIC_RELAXED);
-	__atomic_fetch_add(&_go_gc.total_alloc, nfree * s->elemsize, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&_go_gc.total_objects, nfree, __ATOMIC_RELAXED);
-	if ((uint64_t)live >= __atomic_load_n(&_go_gc.heap_trigger, __ATOMIC_RELAXED))
+	live = fetch_add_relaxed(&_go_gc.heap_live, (int64_t)(nfree * s->elemsize)) +
+	       (int64_t)(nfree * s->elemsize);
+	fetch_add_relaxed(&_go_gc.total_alloc, nfree * s->elemsize);
+	fetch_add_relaxed(&_go_gc.total_objects, nfree);
+	if ((uint64_t)live >= load_relaxed(&_go_gc.heap_trigger))
 		pp->want_cycle = true;
 	return s;
 }
@@ -139,7 +139,7 @@ void *_go_gc_alloc(struct gc_p *pp, size_t size, unsigned flags, const struct go
 		memset(p, 0, s->elemsize);
 	if (!noscan && gc_unlikely(t || (s->gcbits & GA_GCB_TYPED)))
 		ptrbits_write(s, (uintptr_t)p, t, n);
-	if (gc_unlikely(__atomic_load_n(&_go_gc.phase, __ATOMIC_RELAXED) != GC_OFF))
+	if (gc_unlikely(load_relaxed(&_go_gc.phase) != GC_OFF))
 		mark_black(pp, s, (uintptr_t)p);
 	return p;
 }

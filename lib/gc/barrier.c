@@ -33,7 +33,7 @@ static void shade_words(struct gc_work *w, const void *p, size_t n)
 	const uintptr_t *end = (const uintptr_t *)(((uintptr_t)p + n) & ~(uintptr_t)7);
 
 	for (; a < end; a++)
-		_go_gc_shade(w, __atomic_load_n(a, __ATOMIC_RELAXED));
+		_go_gc_shade(w, load_relaxed(a));
 }
 #endif
 
@@ -59,7 +59,7 @@ static void with_work(void (*fn)(struct gc_work *w, const void *a, const void *b
 	m->in_runtime++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	p = m->p;
-	if (__atomic_load_n(&_go_gc.phase, __ATOMIC_RELAXED) == GC_MARK) {
+	if (load_relaxed(&_go_gc.phase) == GC_MARK) {
 		if (p && load_acquire(&p->status) == (m->ptag | Ps_RUNNING) &&
 		    m->gen == load_relaxed(&_go_sched.gen)) {
 			fn(&_go_gc_p(p)->w, a, b, n);
@@ -117,14 +117,14 @@ GOCHAN_API void *go_wb_memmove(void *dst, const void *src, size_t n)
 	struct go_g *g = _go_curg;
 
 	if (!g) {
-		if (gc_unlikely(__atomic_load_n(&go_wb_enabled_, __ATOMIC_RELAXED)))
+		if (gc_unlikely(load_relaxed(&go_wb_enabled_)))
 			_go_gc_fatal("go_wb_memmove from a thread that is not a goroutine while "
 				     "the collector marks");
 		return memmove(dst, src, n);
 	}
 	g->m->in_runtime++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (gc_unlikely(__atomic_load_n(&go_wb_enabled_, __ATOMIC_RELAXED)))
+	if (gc_unlikely(load_relaxed(&go_wb_enabled_)))
 		with_work(move_words, dst, src, n, "go_wb_memmove");
 	memmove(dst, src, n);
 	_go_rt_exit(g->m);
@@ -136,14 +136,14 @@ GOCHAN_API void *go_wb_memclr(void *dst, size_t n)
 	struct go_g *g = _go_curg;
 
 	if (!g) {
-		if (gc_unlikely(__atomic_load_n(&go_wb_enabled_, __ATOMIC_RELAXED)))
+		if (gc_unlikely(load_relaxed(&go_wb_enabled_)))
 			_go_gc_fatal("go_wb_memclr from a thread that is not a goroutine while "
 				     "the collector marks");
 		return memset(dst, 0, n);
 	}
 	g->m->in_runtime++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (gc_unlikely(__atomic_load_n(&go_wb_enabled_, __ATOMIC_RELAXED)))
+	if (gc_unlikely(load_relaxed(&go_wb_enabled_)))
 		with_work(move_words, dst, NULL, n, "go_wb_memclr");
 	memset(dst, 0, n);
 	_go_rt_exit(g->m);

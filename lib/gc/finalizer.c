@@ -38,22 +38,22 @@ struct gc_special {
 };
 
 static struct {
-	pthread_mutex_t lock;
+	go_lock_t lock;
 	struct gc_special *all;         /* set, not queued */
 	struct gc_special *queue, **tail; /* queued, oldest first */
 	uint64_t nqueued;
 	bool running;                   /* a goroutine runs the queue */
 	uint64_t nrun;
-} fin = { .lock = PTHREAD_MUTEX_INITIALIZER, .tail = &fin.queue };
+} fin = { .tail = &fin.queue };
 
 static void fin_lock(void)
 {
-	pthread_mutex_lock(&fin.lock);
+	_go_lock(&fin.lock);
 }
 
 static void fin_unlock(void)
 {
-	pthread_mutex_unlock(&fin.lock);
+	_go_unlock(&fin.lock);
 }
 
 static void all_unlink(struct gc_special *sp)
@@ -126,7 +126,7 @@ static void fin_sweep_hook(struct ga_span *s)
 						    s->divmul) >> 32);
 		uint64_t bit = 1ull << (idx % 64);
 
-		if (__atomic_load_n(&s->gcmarks[idx / 64], __ATOMIC_RELAXED) & bit) {
+		if (load_relaxed(&s->gcmarks[idx / 64]) & bit) {
 			pp = &sp->snext;
 			continue;
 		}
@@ -137,7 +137,7 @@ static void fin_sweep_hook(struct ga_span *s)
 		*fin.tail = sp;
 		fin.tail = &sp->next;
 		fin.nqueued++;
-		__atomic_fetch_or(&s->gcmarks[idx / 64], bit, __ATOMIC_RELAXED);
+		fetch_or(&s->gcmarks[idx / 64], bit);
 	}
 	fin_unlock();
 }
@@ -184,7 +184,7 @@ static void fin_run(void *arg)
 			return;
 		/* (sp->obj stays on this goroutine's stack, a root, while fn runs) */
 		sp->fn(sp->obj, sp->arg);
-		__atomic_fetch_add(&fin.nrun, 1, __ATOMIC_RELAXED);
+		fetch_add_relaxed(&fin.nrun, 1);
 		go_keep_alive(sp->obj);
 		free(sp);
 	}
@@ -195,7 +195,7 @@ void _go_gc_finalizers_start(void)
 	struct go_g *g = _go_curg;
 	bool start = false;
 
-	if (!g || !__atomic_load_n(&fin.nqueued, __ATOMIC_RELAXED))
+	if (!g || !load_relaxed(&fin.nqueued))
 		return;
 	g->m->in_runtime++;
 	fin_lock();
@@ -217,8 +217,8 @@ void _go_gc_finalizers_init(void)
 
 void _go_gc_finalizers_stats(uint64_t *run, uint64_t *queued)
 {
-	*run = __atomic_load_n(&fin.nrun, __ATOMIC_RELAXED);
-	*queued = __atomic_load_n(&fin.nqueued, __ATOMIC_RELAXED);
+	*run = load_relaxed(&fin.nrun);
+	*queued = load_relaxed(&fin.nqueued);
 }
 
 /* go_run ended: no goroutine runs the queue any more (a later go_run starts one). */

@@ -74,8 +74,8 @@ void _go_gc_heap_bounds(void)
 	pthread_mutex_unlock(&ga_heap.lock);
 	if (lo > hi)
 		lo = hi = 0;
-	__atomic_store_n(&_go_gc.heap_lo, lo, __ATOMIC_RELAXED);
-	__atomic_store_n(&_go_gc.heap_hi, hi, __ATOMIC_RELAXED);
+	store_relaxed(&_go_gc.heap_lo, lo);
+	store_relaxed(&_go_gc.heap_hi, hi);
 }
 
 /* ---- settings ------------------------------------------------------------------------------- */
@@ -122,7 +122,7 @@ static inline void *gc_new(size_t size, unsigned flags, const struct go_type *t,
 	m = g->m; /* (entering may move the goroutine to another M) */
 	pp = _go_gc_p(m->p);
 	p = _go_gc_alloc(pp, size, flags, t, n);
-	if (gc_unlikely(__atomic_load_n(&_go_gc.phase, __ATOMIC_RELAXED) == GC_MARK)) {
+	if (gc_unlikely(load_relaxed(&_go_gc.phase) == GC_MARK)) {
 		/* allocating while the collector marks: pay for it (worker.c) */
 		g->gcassist -= (int64_t)size;
 		if (g->gcassist < -(int64_t)(64 * 1024))
@@ -131,8 +131,8 @@ static inline void *gc_new(size_t size, unsigned flags, const struct go_type *t,
 	_go_rt_exit(m);
 	if (gc_unlikely(yield))
 		go_yield();
-	if (gc_unlikely((uint64_t)__atomic_load_n(&_go_gc.heap_live, __ATOMIC_RELAXED) >=
-			__atomic_load_n(&_go_gc.heap_trigger, __ATOMIC_RELAXED)))
+	if (gc_unlikely((uint64_t)load_relaxed(&_go_gc.heap_live) >=
+			load_relaxed(&_go_gc.heap_trigger)))
 		cycle_maybe();
 	return p;
 }
@@ -190,7 +190,7 @@ static void pause_record(uint64_t ns, int kind)
 static void work_account_p(struct gc_p *pp)
 {
 	if (pp->w.bytes_marked) {
-		__atomic_fetch_add(&_go_gc.bytes_marked, pp->w.bytes_marked, __ATOMIC_RELAXED);
+		fetch_add_relaxed(&_go_gc.bytes_marked, pp->w.bytes_marked);
 		pp->w.bytes_marked = 0;
 	}
 }
@@ -204,8 +204,8 @@ static void flush_caches(void)
 	for (uint32_t i = 0; i < _go_sched.nprocs && i < GC_MAXPROCS; i++)
 		if (gc_pp[i].cache)
 			unused += (int64_t)ga_gc_cache_flush(gc_pp[i].cache);
-	__atomic_fetch_sub(&_go_gc.total_alloc, (uint64_t)unused, __ATOMIC_RELAXED);
-	__atomic_fetch_sub(&_go_gc.heap_live, unused, __ATOMIC_RELAXED);
+	fetch_add_relaxed(&_go_gc.total_alloc, -((uint64_t)unused));
+	fetch_add_relaxed(&_go_gc.heap_live, -unused);
 }
 
 /*
@@ -253,7 +253,7 @@ static void cycle(bool forced)
 	if (_go_stw_stop() < 0)
 		goto out_abandon;
 	_go_gc.last.start = (int64_t)t0;
-	_go_gc.last.heap_start = (uint64_t)__atomic_load_n(&_go_gc.heap_live, __ATOMIC_RELAXED);
+	_go_gc.last.heap_start = (uint64_t)load_relaxed(&_go_gc.heap_live);
 	_go_gc.last.forced = forced;
 	_go_gc.last.nprocs = _go_sched.nprocs;
 	_go_gc.cycle++;
@@ -261,10 +261,10 @@ static void cycle(bool forced)
 	_go_gc_heap_bounds();
 	_go_gc_roots_begin();
 	_go_gc_pacer_mark_begin();
-	__atomic_store_n(&_go_gc.mark_stop, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&_go_gc.phase, GC_MARK, __ATOMIC_RELEASE);
-	__atomic_store_n(&go_wb_enabled_, 1, __ATOMIC_RELEASE);
-	__atomic_fetch_or(&_go_safepoint, GO_SAFEPOINT_GC, __ATOMIC_SEQ_CST);
+	store_relaxed(&_go_gc.mark_stop, 0);
+	store_release(&_go_gc.phase, GC_MARK);
+	store_release(&go_wb_enabled_, 1);
+	fetch_or(&_go_safepoint, GO_SAFEPOINT_GC);
 #ifdef GOCHAN_DEBUG_HOOKS
 	bool hook = _go_gc_debug_mark_begun != NULL;
 #endif
@@ -307,24 +307,24 @@ static void cycle(bool forced)
 	}
 	_go_gc.last.markterm_start = (int64_t)t0;
 	_go_gc.last.restarts = restarts;
-	__atomic_store_n(&_go_gc.phase, GC_MARKTERM, __ATOMIC_RELEASE);
+	store_release(&_go_gc.phase, GC_MARKTERM);
 	_go_gc_drain(w, -1, NULL);
 	_go_gc_work_dispose(w);
 	if (gc_unlikely(_go_gc_verify_enabled()))
 		_go_gc_verify(self);
-	__atomic_store_n(&go_wb_enabled_, 0, __ATOMIC_RELEASE);
-	__atomic_fetch_and(&_go_safepoint, ~GO_SAFEPOINT_GC, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&_go_gc.phase, GC_OFF, __ATOMIC_RELEASE);
+	store_release(&go_wb_enabled_, 0);
+	fetch_and(&_go_safepoint, ~GO_SAFEPOINT_GC);
+	store_release(&_go_gc.phase, GC_OFF);
 	flush_caches();
 	for (uint32_t i = 0; i < _go_sched.nprocs && i < GC_MAXPROCS; i++)
 		work_account_p(&gc_pp[i]);
-	_go_gc.stacks_bytes = __atomic_load_n(&_go_gc_stack_bytes_scanned, __ATOMIC_RELAXED);
-	_go_gc.globals_bytes = __atomic_load_n(&_go_gc_global_bytes_scanned, __ATOMIC_RELAXED);
-	marked = __atomic_exchange_n(&_go_gc.bytes_marked, 0, __ATOMIC_RELAXED);
-	_go_gc.last.heap_end = (uint64_t)__atomic_load_n(&_go_gc.heap_live, __ATOMIC_RELAXED);
+	_go_gc.stacks_bytes = load_relaxed(&_go_gc_stack_bytes_scanned);
+	_go_gc.globals_bytes = load_relaxed(&_go_gc_global_bytes_scanned);
+	marked = xchg(&_go_gc.bytes_marked, 0);
+	_go_gc.last.heap_end = (uint64_t)load_relaxed(&_go_gc.heap_live);
 	_go_gc.last.marked = marked;
 	_go_gc.heap_marked = marked;
-	__atomic_store_n(&_go_gc.heap_live, (int64_t)marked, __ATOMIC_RELAXED);
+	store_relaxed(&_go_gc.heap_live, (int64_t)marked);
 	_go_gc_pacer_mark_end(marked);
 	_go_gc.last.goal = _go_gc.heap_goal;
 	ga_gc_sweep_begin();
@@ -334,7 +334,7 @@ static void cycle(bool forced)
 	_go_gc.last_end = (uint64_t)_go_nanotime();
 	_go_gc.last.end = (int64_t)_go_gc.last_end;
 	_go_gc.forced += forced;
-	__atomic_store_n(&_go_gc.cycles_done, _go_gc.cycles_done + 1, __ATOMIC_RELEASE);
+	store_release(&_go_gc.cycles_done, _go_gc.cycles_done + 1);
 	_go_stw_start();
 	_go_rt_exit(self->m);
 	if (gc_unlikely(_go_gc_trace_enabled()))
@@ -350,12 +350,12 @@ out_abandon:
 
 static bool cycle_trylock(void)
 {
-	return !__atomic_exchange_n(&cycle_lock, 1, __ATOMIC_ACQUIRE);
+	return !xchg(&cycle_lock, 1);
 }
 
 static void cycle_unlock(void)
 {
-	__atomic_store_n(&cycle_lock, 0, __ATOMIC_RELEASE);
+	store_release(&cycle_lock, 0);
 }
 
 /* A cycle the trigger asked for, on a goroutine of its own (Go's gcStart from mallocgc
@@ -363,8 +363,8 @@ static void cycle_unlock(void)
 static void cycle_bg(void *arg)
 {
 	(void)arg;
-	if ((uint64_t)__atomic_load_n(&_go_gc.heap_live, __ATOMIC_RELAXED) >=
-	    __atomic_load_n(&_go_gc.heap_trigger, __ATOMIC_RELAXED))
+	if ((uint64_t)load_relaxed(&_go_gc.heap_live) >=
+	    load_relaxed(&_go_gc.heap_trigger))
 		cycle(false);
 	cycle_unlock();
 }
@@ -388,15 +388,15 @@ static void cycle_maybe(void)
  * mark bits stay: objects they mark live one more cycle, no longer (they are a superset). */
 static void run_end(void)
 {
-	if (__atomic_load_n(&_go_gc.phase, __ATOMIC_ACQUIRE) != GC_OFF) {
-		__atomic_store_n(&go_wb_enabled_, 0, __ATOMIC_RELEASE);
-		__atomic_fetch_and(&_go_safepoint, ~GO_SAFEPOINT_GC, __ATOMIC_SEQ_CST);
-		__atomic_store_n(&_go_gc.phase, GC_OFF, __ATOMIC_RELEASE);
+	if (load_acquire(&_go_gc.phase) != GC_OFF) {
+		store_release(&go_wb_enabled_, 0);
+		fetch_and(&_go_safepoint, ~GO_SAFEPOINT_GC);
+		store_release(&_go_gc.phase, GC_OFF);
 		for (uint32_t i = 0; i < GC_MAXPROCS; i++)
 			if (gc_pp[i].cache)
 				_go_gc_work_dispose(&gc_pp[i].w);
 		_go_gc_work_discard_all();
-		__atomic_store_n(&_go_gc.bytes_marked, 0, __ATOMIC_RELAXED);
+		store_relaxed(&_go_gc.bytes_marked, 0);
 	}
 	_go_gc_finalizers_run_end();
 	cycle_unlock();
@@ -422,18 +422,18 @@ void _go_gc_collect_roots(struct gc_p *pp, const uintptr_t *roots, size_t n)
 {
 	size_t unused = ga_gc_cache_flush(pp->cache);
 
-	__atomic_fetch_sub(&_go_gc.heap_live, (int64_t)unused, __ATOMIC_RELAXED);
+	fetch_add_relaxed(&_go_gc.heap_live, -((int64_t)unused));
 	_go_gc_sweep_finish();
 	_go_gc_heap_bounds();
 	_go_gc.cycle++;
-	__atomic_store_n(&_go_gc.phase, GC_MARK, __ATOMIC_RELAXED);
+	store_relaxed(&_go_gc.phase, GC_MARK);
 	for (size_t i = 0; i < n; i++)
 		_go_gc_shade(&pp->w, roots[i]);
 	_go_gc_drain(&pp->w, -1, NULL);
 	_go_gc_work_dispose(&pp->w);
-	__atomic_store_n(&_go_gc.phase, GC_OFF, __ATOMIC_RELAXED);
-	_go_gc.heap_marked = __atomic_exchange_n(&_go_gc.bytes_marked, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&_go_gc.heap_live, (int64_t)_go_gc.heap_marked, __ATOMIC_RELAXED);
+	store_relaxed(&_go_gc.phase, GC_OFF);
+	_go_gc.heap_marked = xchg(&_go_gc.bytes_marked, 0);
+	store_relaxed(&_go_gc.heap_live, (int64_t)_go_gc.heap_marked);
 	ga_gc_sweep_begin();
 	_go_gc_sweep_finish();
 	_go_gc.cycles_done++;
@@ -451,16 +451,16 @@ GOCHAN_API int go_gc_read_stats(struct go_gc_stats *st)
 	size = st->size < sizeof(s) ? st->size : (uint32_t)sizeof(s);
 	memset(&s, 0, sizeof(s));
 	s.size = size;
-	s.gc_percent = __atomic_load_n(&_go_gc.percent, __ATOMIC_RELAXED);
-	s.cycles = __atomic_load_n(&_go_gc.cycles_done, __ATOMIC_ACQUIRE);
+	s.gc_percent = load_relaxed(&_go_gc.percent);
+	s.cycles = load_acquire(&_go_gc.cycles_done);
 	s.forced_cycles = _go_gc.forced;
-	s.heap_live = (uint64_t)__atomic_load_n(&_go_gc.heap_live, __ATOMIC_RELAXED);
+	s.heap_live = (uint64_t)load_relaxed(&_go_gc.heap_live);
 	s.heap_marked = _go_gc.heap_marked;
 	s.heap_goal = _go_gc.heap_goal;
 	s.heap_trigger = _go_gc.heap_trigger;
-	s.memory_limit = (uint64_t)__atomic_load_n(&_go_gc.memory_limit, __ATOMIC_RELAXED);
-	s.total_alloc = __atomic_load_n(&_go_gc.total_alloc, __ATOMIC_RELAXED);
-	s.total_objects = __atomic_load_n(&_go_gc.total_objects, __ATOMIC_RELAXED);
+	s.memory_limit = (uint64_t)load_relaxed(&_go_gc.memory_limit);
+	s.total_alloc = load_relaxed(&_go_gc.total_alloc);
+	s.total_objects = load_relaxed(&_go_gc.total_objects);
 	s.total_freed = atomic_load_explicit(&ga_gc_freed_bytes, memory_order_relaxed);
 	s.total_freed_objects = atomic_load_explicit(&ga_gc_freed_objects, memory_order_relaxed);
 	s.heap_objects = s.total_objects - s.total_freed_objects;

@@ -25,8 +25,8 @@
 
 void _go_gc_spin_lock(uint32_t *l)
 {
-	for (unsigned n = 0; __atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE); n++) {
-		while (__atomic_load_n(l, __ATOMIC_RELAXED)) {
+	for (unsigned n = 0; xchg(l, 1); n++) {
+		while (load_relaxed(l)) {
 			__builtin_ia32_pause();
 			if (++n > 1000) {
 				sched_yield(); /* the holder may have lost its CPU */
@@ -38,7 +38,7 @@ void _go_gc_spin_lock(uint32_t *l)
 
 void _go_gc_spin_unlock(uint32_t *l)
 {
-	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+	store_release(l, 0);
 }
 
 #define GC_WBUF_CHUNK 16 /* buffers mapped at once */
@@ -90,7 +90,7 @@ static void wbuf_put_full(struct gc_wbuf *b)
 	_go_gc_spin_lock(&q->lock);
 	b->next = q->full;
 	q->full = b;
-	__atomic_store_n(&q->nfull, q->nfull + 1, __ATOMIC_RELAXED);
+	store_relaxed(&q->nfull, q->nfull + 1);
 	_go_gc_spin_unlock(&q->lock);
 }
 
@@ -99,13 +99,13 @@ static struct gc_wbuf *wbuf_get_full(void)
 	struct gc_workq *q = &_go_gc.work;
 	struct gc_wbuf *b;
 
-	if (!__atomic_load_n(&q->nfull, __ATOMIC_RELAXED))
+	if (!load_relaxed(&q->nfull))
 		return NULL;
 	_go_gc_spin_lock(&q->lock);
 	b = q->full;
 	if (b) {
 		q->full = b->next;
-		__atomic_store_n(&q->nfull, q->nfull - 1, __ATOMIC_RELAXED);
+		store_relaxed(&q->nfull, q->nfull - 1);
 	}
 	_go_gc_spin_unlock(&q->lock);
 	return b;
@@ -113,7 +113,7 @@ static struct gc_wbuf *wbuf_get_full(void)
 
 bool _go_gc_work_available(void)
 {
-	return __atomic_load_n(&_go_gc.work.nfull, __ATOMIC_RELAXED) != 0;
+	return load_relaxed(&_go_gc.work.nfull) != 0;
 }
 
 /* ---- a marker's buffers ------------------------------------------------------------------------ */
@@ -195,7 +195,7 @@ __attribute__((no_sanitize_thread)) bool _go_gc_work_peek_empty(const struct gc_
 static void work_account(struct gc_work *w)
 {
 	if (w->bytes_marked) {
-		__atomic_fetch_add(&_go_gc.bytes_marked, w->bytes_marked, __ATOMIC_RELAXED);
+		fetch_add_relaxed(&_go_gc.bytes_marked, w->bytes_marked);
 		w->bytes_marked = 0;
 	}
 }
@@ -268,9 +268,9 @@ static inline void grey_in_span(struct gc_work *w, struct ga_span *s, uintptr_t 
 	} else {
 		bit = 1ull << (idx % 64);
 		word = &m[idx / 64];
-		if (__atomic_load_n(word, __ATOMIC_RELAXED) & bit)
+		if (load_relaxed(word) & bit)
 			return;
-		if (__atomic_fetch_or(word, bit, __ATOMIC_RELAXED) & bit)
+		if (fetch_or(word, bit) & bit)
 			return;
 		w->bytes_marked += size;
 	}
@@ -317,13 +317,13 @@ GC_NOSANITIZE static void scan_words(struct gc_work *w, uintptr_t b, size_t n)
 /* Small span s with pointer bits: the words of [b, b + n) they flag. */
 GC_NOSANITIZE static void scan_ptrbits(struct gc_work *w, struct ga_span *s, uintptr_t b, size_t n)
 {
-	const uint64_t *bits = __atomic_load_n(&s->ptrbits, __ATOMIC_ACQUIRE);
+	const uint64_t *bits = load_acquire(&s->ptrbits);
 	const volatile uintptr_t *p = (const volatile uintptr_t *)b;
 	size_t first = (b - s->base) / 8, nw = n / 8;
 
 	for (size_t i = 0; i < nw;) {
 		size_t k = first + i;
-		uint64_t m = __atomic_load_n(&bits[k / 64], __ATOMIC_RELAXED) >> (k % 64);
+		uint64_t m = load_relaxed(&bits[k / 64]) >> (k % 64);
 		size_t run = 64 - k % 64;
 
 		if (run > nw - i)
@@ -374,7 +374,7 @@ GC_NOSANITIZE static void scan_object(struct gc_work *w, uintptr_t b)
 			scan_words(w, b, n);
 	} else {
 		n = s->elemsize;
-		if (__atomic_load_n(&s->gcbits, __ATOMIC_ACQUIRE) & GA_GCB_TYPED)
+		if (load_acquire(&s->gcbits) & GA_GCB_TYPED)
 			scan_ptrbits(w, s, b, n);
 		else
 			scan_words(w, b, n);
@@ -400,7 +400,7 @@ int64_t _go_gc_drain(struct gc_work *w, int64_t budget, const uint32_t *stop)
 		scan_object(w, b);
 		if (budget >= 0 && (int64_t)(w->scan_work - start) >= budget)
 			break;
-		if (stop && (++k & 31) == 0 && __atomic_load_n(stop, __ATOMIC_RELAXED))
+		if (stop && (++k & 31) == 0 && load_relaxed(stop))
 			break;
 	}
 	return (int64_t)(w->scan_work - start);

@@ -29,20 +29,20 @@
 /* What the heap maps besides collected objects (bytes). */
 static uint64_t heap_overhead(void)
 {
-	uint64_t mapped = ((uint64_t)__atomic_load_n(&ga_heap.inuse_pages, __ATOMIC_RELAXED) +
-			   __atomic_load_n(&ga_heap.free_pages, __ATOMIC_RELAXED) -
-			   __atomic_load_n(&ga_heap.scav_pages, __ATOMIC_RELAXED)) *
+	uint64_t mapped = ((uint64_t)load_relaxed(&ga_heap.inuse_pages) +
+			   load_relaxed(&ga_heap.free_pages) -
+			   load_relaxed(&ga_heap.scav_pages)) *
 				  GA_PAGE_SIZE +
-			  __atomic_load_n(&ga_heap.meta_bytes, __ATOMIC_RELAXED);
-	uint64_t live = (uint64_t)__atomic_load_n(&_go_gc.heap_live, __ATOMIC_RELAXED);
+			  load_relaxed(&ga_heap.meta_bytes);
+	uint64_t live = (uint64_t)load_relaxed(&_go_gc.heap_live);
 
 	return mapped > live ? mapped - live : 0;
 }
 
 uint64_t _go_gc_heap_goal(uint64_t marked)
 {
-	int pct = __atomic_load_n(&_go_gc.percent, __ATOMIC_RELAXED);
-	int64_t limit = __atomic_load_n(&_go_gc.memory_limit, __ATOMIC_RELAXED);
+	int pct = load_relaxed(&_go_gc.percent);
+	int64_t limit = load_relaxed(&_go_gc.memory_limit);
 	uint64_t goal = UINT64_MAX, min;
 
 	if (pct >= 0) {
@@ -66,7 +66,7 @@ uint64_t _go_gc_heap_goal(uint64_t marked)
 static void goal_update(uint64_t marked)
 {
 	_go_gc.heap_goal = _go_gc_heap_goal(marked);
-	__atomic_store_n(&_go_gc.heap_trigger, _go_gc.heap_goal, __ATOMIC_RELAXED);
+	store_relaxed(&_go_gc.heap_trigger, _go_gc.heap_goal);
 }
 
 /* "512MiB", "1GiB", "1e9", "100000"; -1 if it is none of those. "off": INT64_MAX. */
@@ -107,7 +107,7 @@ void _go_gc_pacer_init(void)
 		_go_gc.percent = atoi(e) < 0 ? -1 : atoi(e);
 	e = getenv("GOMEMLIMIT");
 	if (e && *e && (limit = parse_bytes(e)) >= 0)
-		__atomic_store_n(&_go_gc.memory_limit, limit, __ATOMIC_RELAXED);
+		store_relaxed(&_go_gc.memory_limit, limit);
 	goal_update(0);
 }
 
@@ -116,7 +116,7 @@ GOCHAN_API int go_gc_set_percent(int pct)
 	int old;
 
 	_go_gc_init();
-	old = __atomic_exchange_n(&_go_gc.percent, pct < 0 ? -1 : pct, __ATOMIC_RELAXED);
+	old = xchg(&_go_gc.percent, pct < 0 ? -1 : pct);
 	goal_update(_go_gc.heap_marked);
 	return old;
 }
@@ -127,15 +127,15 @@ GOCHAN_API int64_t go_gc_set_memory_limit(int64_t bytes)
 
 	_go_gc_init();
 	if (bytes < 0)
-		return __atomic_load_n(&_go_gc.memory_limit, __ATOMIC_RELAXED);
-	old = __atomic_exchange_n(&_go_gc.memory_limit, bytes, __ATOMIC_RELAXED);
+		return load_relaxed(&_go_gc.memory_limit);
+	old = xchg(&_go_gc.memory_limit, bytes);
 	goal_update(_go_gc.heap_marked);
 	return old;
 }
 
 void _go_gc_pacer_mark_begin(void)
 {
-	int64_t live = __atomic_load_n(&_go_gc.heap_live, __ATOMIC_RELAXED);
+	int64_t live = load_relaxed(&_go_gc.heap_live);
 	uint64_t goal = _go_gc.heap_goal, expect = _go_gc.heap_marked;
 	int64_t room = goal > (uint64_t)live ? (int64_t)(goal - (uint64_t)live) : 0;
 

@@ -137,10 +137,10 @@ uint64_t _go_gc_data_roots_scan(struct gc_work *w, size_t i)
 /* ---- registered roots ----------------------------------------------------------------------- */
 
 static struct {
-	pthread_mutex_t lock;
+	go_lock_t lock;
 	struct gc_range *v;
 	size_t n, cap;
-} reg = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} reg;
 
 GOCHAN_API int go_gc_root_add(const void *p, size_t len)
 {
@@ -148,7 +148,7 @@ GOCHAN_API int go_gc_root_add(const void *p, size_t len)
 
 	if (!p || !len)
 		return -EINVAL;
-	pthread_mutex_lock(&reg.lock);
+	_go_lock(&reg.lock);
 	for (size_t i = 0; i < reg.n; i++)
 		if (reg.v[i].lo == (uintptr_t)p) {
 			err = -EEXIST;
@@ -167,7 +167,7 @@ GOCHAN_API int go_gc_root_add(const void *p, size_t len)
 	}
 	reg.v[reg.n++] = (struct gc_range){ (uintptr_t)p, (uintptr_t)p + len };
 out_unlock:
-	pthread_mutex_unlock(&reg.lock);
+	_go_unlock(&reg.lock);
 	return err;
 }
 
@@ -175,14 +175,14 @@ GOCHAN_API int go_gc_root_remove(const void *p)
 {
 	int err = -ENOENT;
 
-	pthread_mutex_lock(&reg.lock);
+	_go_lock(&reg.lock);
 	for (size_t i = 0; i < reg.n; i++)
 		if (reg.v[i].lo == (uintptr_t)p) {
 			reg.v[i] = reg.v[--reg.n];
 			err = 0;
 			break;
 		}
-	pthread_mutex_unlock(&reg.lock);
+	_go_unlock(&reg.lock);
 	return err;
 }
 
@@ -191,12 +191,12 @@ uint64_t _go_gc_registered_roots_scan(struct gc_work *w)
 {
 	uint64_t bytes = 0;
 
-	pthread_mutex_lock(&reg.lock);
+	_go_lock(&reg.lock);
 	for (size_t i = 0; i < reg.n; i++) {
 		_go_gc_scan_range(w, (const void *)reg.v[i].lo, (const void *)reg.v[i].hi);
 		bytes += reg.v[i].hi - reg.v[i].lo;
 	}
-	pthread_mutex_unlock(&reg.lock);
+	_go_unlock(&reg.lock);
 	return bytes;
 }
 
@@ -292,18 +292,18 @@ uint64_t _go_gc_global_bytes_scanned;
 void _go_gc_roots_begin(void)
 {
 	jobs.nfixed = (uint32_t)data.nseg + 2;
-	__atomic_store_n(&jobs.next, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&jobs.done, 0, __ATOMIC_RELAXED);
+	store_relaxed(&jobs.next, 0);
+	store_relaxed(&jobs.done, 0);
 	memset(&jobs.it, 0, sizeof(jobs.it));
 	jobs.it_done = false;
-	__atomic_store_n(&_go_gc_stack_bytes_scanned, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&_go_gc_global_bytes_scanned, 0, __ATOMIC_RELAXED);
+	store_relaxed(&_go_gc_stack_bytes_scanned, 0);
+	store_relaxed(&_go_gc_global_bytes_scanned, 0);
 }
 
 bool _go_gc_roots_done(void)
 {
-	return __atomic_load_n(&jobs.done, __ATOMIC_ACQUIRE) == jobs.nfixed &&
-	       __atomic_load_n(&_go_stacks_unscanned, __ATOMIC_ACQUIRE) == 0;
+	return load_acquire(&jobs.done) == jobs.nfixed &&
+	       load_acquire(&_go_stacks_unscanned) == 0;
 }
 
 /* Signal g's M (at most every 100 us) to stop g for its scan. */
@@ -313,9 +313,9 @@ static void ask_running(struct go_g *g)
 	struct go_m *m = load_relaxed(&g->m);
 	int64_t now = _go_nanotime();
 
-	if (!m || now - __atomic_load_n(&last, __ATOMIC_RELAXED) < 100000)
+	if (!m || now - load_relaxed(&last) < 100000)
 		return;
-	__atomic_store_n(&last, now, __ATOMIC_RELAXED);
+	store_relaxed(&last, now);
 	if (load_relaxed(&m->curg) == g)
 		pthread_kill(m->thread, SIGURG);
 }
@@ -364,17 +364,17 @@ bool _go_gc_try_scan_g(struct gc_work *w, struct go_g *g, struct go_g *self)
 		return false; /* someone else holds it (the shrinker): later */
 	}
 out:
-	__atomic_fetch_add(&_go_gc_stack_bytes_scanned, bytes, __ATOMIC_RELAXED);
+	fetch_add_relaxed(&_go_gc_stack_bytes_scanned, bytes);
 	return true;
 }
 
 bool _go_gc_root_job(struct gc_work *w, struct go_g *self)
 {
-	uint32_t i = __atomic_load_n(&jobs.next, __ATOMIC_RELAXED);
+	uint32_t i = load_relaxed(&jobs.next);
 	struct go_g *g;
 
 	if (i < jobs.nfixed) {
-		i = __atomic_fetch_add(&jobs.next, 1, __ATOMIC_RELAXED);
+		i = fetch_add_relaxed(&jobs.next, 1);
 		if (i < jobs.nfixed) {
 			uint64_t bytes = 0;
 
@@ -384,17 +384,17 @@ bool _go_gc_root_job(struct gc_work *w, struct go_g *self)
 				bytes = _go_gc_registered_roots_scan(w);
 			else
 				_go_gc_finalizers_scan(w);
-			__atomic_fetch_add(&_go_gc_global_bytes_scanned, bytes, __ATOMIC_RELAXED);
-			__atomic_fetch_add(&jobs.done, 1, __ATOMIC_RELEASE);
+			fetch_add_relaxed(&_go_gc_global_bytes_scanned, bytes);
+			fetch_add(&jobs.done, 1);
 			return true;
 		}
 	}
-	if (__atomic_load_n(&jobs.it_done, __ATOMIC_ACQUIRE))
+	if (load_acquire(&jobs.it_done))
 		return false;
 	_go_gc_spin_lock(&jobs.it_lock);
 	g = _go_stacks_next_g(&jobs.it);
 	if (!g)
-		__atomic_store_n(&jobs.it_done, true, __ATOMIC_RELEASE);
+		store_release(&jobs.it_done, true);
 	_go_gc_spin_unlock(&jobs.it_lock);
 	if (!g)
 		return false;
@@ -408,7 +408,7 @@ void _go_gc_stacks_stragglers(struct gc_work *w, struct go_g *self)
 	struct go_stacks_iter it = { 0 };
 	struct go_g *g;
 
-	if (!__atomic_load_n(&_go_stacks_unscanned, __ATOMIC_ACQUIRE))
+	if (!load_acquire(&_go_stacks_unscanned))
 		return;
 	while ((g = _go_stacks_next_g(&it)) != NULL)
 		_go_gc_try_scan_g(w, g, self);
@@ -426,7 +426,7 @@ void _go_gc_signal(struct go_m *m, struct go_g *g, void *ucv)
 
 	(void)m;
 	/* (a goroutine in a bracketed system call is scanned from there, without it) */
-	if (__atomic_load_n(&_go_gc.phase, __ATOMIC_ACQUIRE) != GC_MARK ||
+	if (load_acquire(&_go_gc.phase) != GC_MARK ||
 	    load_acquire(&g->gcscan_gen) == gen || load_acquire(&g->status) != Gs_RUNNING)
 		return;
 	for (int i = 0; i < 16; i++)
@@ -434,7 +434,7 @@ void _go_gc_signal(struct go_m *m, struct go_g *g, void *ucv)
 	g->gcsp = (char *)uc->uc_mcontext.gregs[REG_RSP] - 128; /* the red zone */
 	store_release(&g->gcscan_wait, 1u);
 	while (load_acquire(&g->gcscan_wait) &&
-	       __atomic_load_n(&_go_gc.phase, __ATOMIC_ACQUIRE) == GC_MARK)
+	       load_acquire(&_go_gc.phase) == GC_MARK)
 		_go_futex_wait(&g->gcscan_wait, 1u, 1000000);
 	store_release(&g->gcscan_wait, 0u);
 	memset(g->gcregs, 0, sizeof(g->gcregs));
@@ -459,8 +459,7 @@ static void sigstopped_one(struct go_m *m, void *argv)
 	if (m == a->me || !g || !load_acquire(&m->stw_stopped) || !g->gcsp ||
 	    (load_acquire(&g->status) & ~(uint32_t)Gs_SCAN) != Gs_RUNNING)
 		return;
-	__atomic_fetch_add(&_go_gc_stack_bytes_scanned,
-			   _go_gc_scan_stack(a->w, g, g->gcsp, g->gcregs, 16), __ATOMIC_RELAXED);
+	fetch_add_relaxed(&_go_gc_stack_bytes_scanned, _go_gc_scan_stack(a->w, g, g->gcsp, g->gcregs, 16));
 }
 
 void _go_gc_scan_sigstopped(struct gc_work *w)

@@ -37,7 +37,7 @@ bool _go_gc_verify_enabled(void)
 
 		verify_env = (d && strstr(d, "gccheckmark=1")) || (v && !strcmp(v, "1"));
 	}
-	return verify_env || __atomic_load_n(&_go_gc_verify_force, __ATOMIC_RELAXED);
+	return verify_env || load_relaxed(&_go_gc_verify_force);
 }
 
 struct vslot {
@@ -99,7 +99,7 @@ bool _go_gc_verify_reached(struct gc_work *w, struct ga_span *s, uintptr_t obj, 
 	b[idx / 64] |= bit;
 	if (!slot_allocated(s, idx))
 		return false;
-	if (!(__atomic_load_n(&s->gcmarks[idx / 64], __ATOMIC_RELAXED) & bit) && !w->verify_lax) {
+	if (!(load_relaxed(&s->gcmarks[idx / 64]) & bit) && !w->verify_lax) {
 		size_t size = s->spc < 2 ? (size_t)s->npages * GA_PAGE_SIZE : s->elemsize;
 
 		_go_gc_fatal("gc verify: object %#lx (%zu bytes) is reachable (from %#lx) but "
@@ -114,7 +114,7 @@ bool _go_gc_verify_marked(struct ga_span *s, uintptr_t obj)
 {
 	size_t idx = s->spc < 2 ? 0 : (size_t)(((uint64_t)(obj - s->base) * s->divmul) >> 32);
 
-	return __atomic_load_n(&s->gcmarks[idx / 64], __ATOMIC_RELAXED) >> (idx % 64) & 1;
+	return load_relaxed(&s->gcmarks[idx / 64]) >> (idx % 64) & 1;
 }
 
 void _go_gc_verify(struct go_g *self)

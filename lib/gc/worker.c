@@ -42,12 +42,11 @@ void _go_gc_safepoint(struct go_m *m, struct go_g *g)
 	uint32_t gen = load_acquire(&_go_stacks_scan_gen);
 	bool scan, flush;
 
-	if (__atomic_load_n(&_go_gc.phase, __ATOMIC_ACQUIRE) != GC_MARK)
+	if (load_acquire(&_go_gc.phase) != GC_MARK)
 		return;
 	w = p_work(m);
 	scan = load_acquire(&g->gcscan_gen) != gen;
-	flush = w && _go_gc_p(m->p)->flush_gen != __atomic_load_n(&_go_gc.flush_gen,
-								  __ATOMIC_ACQUIRE);
+	flush = w && _go_gc_p(m->p)->flush_gen != load_acquire(&_go_gc.flush_gen);
 	if (!scan && !flush)
 		return;
 	if (!w) {
@@ -55,14 +54,13 @@ void _go_gc_safepoint(struct go_m *m, struct go_g *g)
 		w = &local;
 	}
 	if (scan && _go_g_scan_claim(g))
-		__atomic_fetch_add(&_go_gc_stack_bytes_scanned, _go_gc_scan_self(w, g),
-				   __ATOMIC_RELAXED);
+		fetch_add_relaxed(&_go_gc_stack_bytes_scanned, _go_gc_scan_self(w, g));
 	if (w == &local) {
 		_go_gc_work_dispose(&local);
 	} else if (flush || scan) {
 		/* the ragged barrier of mark termination (Go's gcMarkDone forEachP): grey
 		 * objects of this P, its barrier's shades among them, where workers see them */
-		_go_gc_p(m->p)->flush_gen = __atomic_load_n(&_go_gc.flush_gen, __ATOMIC_ACQUIRE);
+		_go_gc_p(m->p)->flush_gen = load_acquire(&_go_gc.flush_gen);
 		_go_gc_work_flush(w);
 		_go_gc_controller_wake();
 	}
@@ -84,9 +82,8 @@ bool _go_gc_assist(struct go_g *g, struct gc_p *pp)
 	/* paid what it could; an unpaid rest is forgiven (above) */
 	g->gcassist = 0;
 	if (done > 0) {
-		__atomic_fetch_add(&_go_gc.scan_work, (uint64_t)done, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&_go_gc.assist_ns, (uint64_t)(_go_nanotime() - t0),
-				   __ATOMIC_RELAXED);
+		fetch_add_relaxed(&_go_gc.scan_work, (uint64_t)done);
+		fetch_add_relaxed(&_go_gc.assist_ns, (uint64_t)(_go_nanotime() - t0));
 	}
 	return done >= debt;
 }
@@ -118,7 +115,7 @@ static bool worker_slice(struct go_g *self)
 		done += d;
 	}
 	if (done < GC_WORKER_SLICE && _go_gc_work_empty(w) &&
-	    __atomic_load_n(&_go_stacks_unscanned, __ATOMIC_ACQUIRE)) {
+	    load_acquire(&_go_stacks_unscanned)) {
 		_go_gc_stacks_stragglers(w, self);
 		done += _go_gc_drain(w, GC_WORKER_SLICE, NULL);
 	}
@@ -126,8 +123,8 @@ static bool worker_slice(struct go_g *self)
 		_go_gc_work_dispose(&local);
 	else
 		_go_gc_work_flush(w); /* (the cycle's goroutine may move to another P) */
-	__atomic_fetch_add(&_go_gc.scan_work, (uint64_t)(done > 0 ? done : 0), __ATOMIC_RELAXED);
-	__atomic_fetch_add(&_go_gc.mark_ns, (uint64_t)(_go_nanotime() - t0), __ATOMIC_RELAXED);
+	fetch_add_relaxed(&_go_gc.scan_work, (uint64_t)(done > 0 ? done : 0));
+	fetch_add_relaxed(&_go_gc.mark_ns, (uint64_t)(_go_nanotime() - t0));
 	return any || done > 0;
 }
 
@@ -156,7 +153,7 @@ void _go_gc_mark_concurrent(struct go_g *self)
 		any = worker_slice(self);
 		_go_rt_exit(self->m);
 		if (!any && _go_gc_mark_done()) {
-			__atomic_fetch_add(&_go_gc.flush_gen, 1, __ATOMIC_RELEASE);
+			fetch_add(&_go_gc.flush_gen, 1);
 			go_yield();
 			if (_go_gc_mark_done())
 				return;

@@ -461,11 +461,11 @@ bool _go_g_scan_claim(struct go_g *g)
 	uint32_t old = load_acquire(&g->gcscan_gen);
 
 	while (old != gen) {
-		if (__atomic_compare_exchange_n(&g->gcscan_gen, &old, gen, false, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE)) {
-			__atomic_fetch_sub(&_go_stacks_unscanned, 1, __ATOMIC_RELEASE);
+		if (cas(&g->gcscan_gen, old, gen)) {
+			fetch_add(&_go_stacks_unscanned, -1);
 			return true;
 		}
+		old = load_acquire(&g->gcscan_gen);
 	}
 	return false;
 }

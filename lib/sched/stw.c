@@ -59,7 +59,7 @@ bool _go_stw_pending(void)
 /* One more P stopped. */
 static void stopwait_dec(void)
 {
-	if (__atomic_sub_fetch(&stw.stopwait, 1, __ATOMIC_ACQ_REL) == 0)
+	if (fetch_add(&stw.stopwait, -1) == 1)
 		_go_note_wakeup(&stw.note);
 }
 
@@ -207,7 +207,7 @@ int64_t _go_stw_stop(void)
 	store_relaxed(&stw.stopwait, (int32_t)sched.nprocs - 1);
 	_go_note_clear(&stw.note);
 	store_release(&stw.pending, 1u);
-	__atomic_fetch_or(&_go_safepoint, GO_SAFEPOINT_STW, __ATOMIC_SEQ_CST);
+	fetch_or(&_go_safepoint, GO_SAFEPOINT_STW);
 	while ((p = _go_pidleget_locked()) != NULL)
 		_go_stw_stop_idle_p(p);
 	allm = sched.allm;
@@ -261,7 +261,7 @@ void _go_stw_start(void)
 
 	_go_lock(&sched.lock);
 	store_release(&stw.pending, 0u);
-	__atomic_fetch_and(&_go_safepoint, ~GO_SAFEPOINT_STW, __ATOMIC_SEQ_CST);
+	fetch_and(&_go_safepoint, ~GO_SAFEPOINT_STW);
 	for (uint32_t i = 0; i < sched.nprocs; i++) {
 		struct go_p *p = &sched.allp[i];
 
@@ -274,7 +274,7 @@ void _go_stw_start(void)
 	}
 	store_relaxed(&stw.stopper, (struct go_m *)NULL);
 	_go_unlock(&sched.lock);
-	__atomic_fetch_add(&stw.seq, 1, __ATOMIC_RELEASE);
+	fetch_add(&stw.seq, 1);
 	_go_futex_wake(&stw.seq, INT32_MAX);
 	/* idle Ps and queued goroutines: someone should look */
 	_go_wakep();
