@@ -136,57 +136,93 @@ uint64_t _go_gc_data_roots_scan(struct gc_work *w, size_t i)
 
 /* ---- registered roots ----------------------------------------------------------------------- */
 
+/*
+ * reg.lock is held only in the runtime (in_runtime > 0) when its holder is a goroutine, as
+ * fin.lock is: a stop-the-world waits for the holder to let go at its safe point instead of
+ * stopping it, lock held, in program code, where the verify mode's scan of the registered
+ * roots (the world stopped: verify.c) would wait for it forever. Nothing under it allocates:
+ * malloc may wait for its own lock, which a goroutine stopped in program code may hold, and
+ * a stop-the-world would then wait for us.
+ */
 static struct {
 	go_lock_t lock;
 	struct gc_range *v;
 	size_t n, cap;
 } reg;
 
+static void reg_lock(void)
+{
+	struct go_g *g = _go_curg;
+
+	if (g)
+		g->m->in_runtime++;
+	_go_lock(&reg.lock);
+}
+
+static void reg_unlock(void)
+{
+	_go_unlock(&reg.lock);
+	if (_go_curg)
+		_go_rt_exit(_go_m);
+}
+
 GOCHAN_API int go_gc_root_add(const void *p, size_t len)
 {
-	int err = 0;
+	struct gc_range *v, *old;
+	size_t cap;
 
 	if (!p || !len)
 		return -EINVAL;
-	_go_lock(&reg.lock);
-	for (size_t i = 0; i < reg.n; i++)
-		if (reg.v[i].lo == (uintptr_t)p) {
-			err = -EEXIST;
-			goto out_unlock;
+	for (;;) {
+		reg_lock();
+		for (size_t i = 0; i < reg.n; i++)
+			if (reg.v[i].lo == (uintptr_t)p) {
+				reg_unlock();
+				return -EEXIST;
+			}
+		if (reg.n < reg.cap) {
+			reg.v[reg.n++] = (struct gc_range){ (uintptr_t)p, (uintptr_t)p + len };
+			reg_unlock();
+			return 0;
 		}
-	if (reg.n == reg.cap) {
-		size_t cap = reg.cap ? reg.cap * 2 : 16;
-		struct gc_range *v = realloc(reg.v, cap * sizeof(*v));
+		cap = reg.cap ? reg.cap * 2 : 16;
+		reg_unlock();
 
-		if (!v) {
-			err = -ENOMEM;
-			goto out_unlock;
+		/* a bigger array, made with the lock dropped; then look again */
+		v = malloc(cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		old = v;
+		reg_lock();
+		if (reg.cap < cap) {
+			if (reg.n)
+				memcpy(v, reg.v, reg.n * sizeof(*v));
+			old = reg.v;
+			reg.v = v;
+			reg.cap = cap;
 		}
-		reg.v = v;
-		reg.cap = cap;
+		reg_unlock();
+		free(old); /* (no scan uses it now: scans hold the lock) */
 	}
-	reg.v[reg.n++] = (struct gc_range){ (uintptr_t)p, (uintptr_t)p + len };
-out_unlock:
-	_go_unlock(&reg.lock);
-	return err;
 }
 
 GOCHAN_API int go_gc_root_remove(const void *p)
 {
 	int err = -ENOENT;
 
-	_go_lock(&reg.lock);
+	reg_lock();
 	for (size_t i = 0; i < reg.n; i++)
 		if (reg.v[i].lo == (uintptr_t)p) {
 			reg.v[i] = reg.v[--reg.n];
 			err = 0;
 			break;
 		}
-	_go_unlock(&reg.lock);
+	reg_unlock();
 	return err;
 }
 
-/* Scan every registered range (under the lock: a range may not go while it is scanned). */
+/* Scan every registered range (under the lock: a range may not go while it is scanned). The
+ * caller is in the runtime, or has stopped the world. */
 uint64_t _go_gc_registered_roots_scan(struct gc_work *w)
 {
 	uint64_t bytes = 0;

@@ -6,7 +6,8 @@
  * interior pointer, only from a goroutine in a system call: each survives many cycles with
  * allocation churning around it (freed memory poisoned, so a lost object would fail its
  * checksum). Unreachable cycles are collected, and the statistics after go_gc() count
- * exactly the live objects. go_new from a thread that is not a goroutine aborts.
+ * exactly the live objects. Registered roots may change while the verify mode stops the
+ * world. go_new from a thread that is not a goroutine aborts.
  * Garbage is made by goroutines that have exited, so that no stale copy of a pointer can
  * linger in a live stack: every count is exact.
  */
@@ -417,6 +418,79 @@ static void goroutines_on_many_ps_allocate_through_cycles(void)
 		lists[k] = NULL;
 }
 
+/* ---- registered roots changing while the world is stopped ---------------------------------- */
+
+extern bool _go_gc_verify_force; /* lib/gc/verify.c */
+
+#define ROOT_CHURNERS 2
+#define ROOT_SLOTS 4
+
+static uint32_t roots_stop;
+static void *root_slots[ROOT_CHURNERS][ROOT_SLOTS];
+static struct go_waitgroup roots_wg;
+
+/* Under TSan, whose interceptors hold the scheduler's signal back, a goroutine that never
+ * yields keeps its P from the one calling go_gc: the churners yield now and then there, and
+ * the (slower) cycles are fewer. */
+#ifdef __SANITIZE_THREAD__
+#define ROOT_YIELD 1
+#define ROOT_CYCLES 30
+#else
+#define ROOT_YIELD 0
+#define ROOT_CYCLES 100
+#endif
+
+/* Registers and removes its ranges, round and round: most of the time inside the registry. */
+static void root_churn(void *arg)
+{
+	void **slots = arg;
+
+	for (unsigned n = 1; !__atomic_load_n(&roots_stop, __ATOMIC_RELAXED); n++) {
+		for (int i = 0; i < ROOT_SLOTS; i++)
+			CHECK(go_gc_root_add(&slots[i], sizeof(slots[i])) == 0, "add");
+		for (int i = 0; i < ROOT_SLOTS; i++)
+			CHECK(go_gc_root_remove(&slots[i]) == 0, "remove");
+		if (ROOT_YIELD && n % 64 == 0)
+			go_yield();
+	}
+	go_wg_done(&roots_wg);
+}
+
+static void roots_churn_main(void *arg)
+{
+	(void)arg;
+	_go_gc_verify_force = true;
+	go_wg_add(&roots_wg, ROOT_CHURNERS);
+	for (int i = 0; i < ROOT_CHURNERS; i++)
+		go_spawn(root_churn, root_slots[i]);
+	for (int i = 0; i < ROOT_CYCLES; i++)
+		go_gc();
+	__atomic_store_n(&roots_stop, 1, __ATOMIC_RELAXED);
+	go_wg_wait(&roots_wg);
+	_go_gc_verify_force = false;
+}
+
+/*
+ * The verify mode scans the registered roots with the world stopped; a goroutine stopped
+ * by the signal inside go_gc_root_add or go_gc_root_remove must not be holding the registry
+ * then (it would never let go: the program hangs). In a child, with an alarm.
+ */
+static void registered_roots_change_while_the_world_stops(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		alarm(150);
+		_exit(run(2, roots_churn_main, NULL) == 0 ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	/* verified cycles while the ranges change: no hang (SIGALRM), no failure */
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "status %#x%s", status, WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ?
+	      " (hung: SIGALRM)" : "");
+}
+
 /* ---- the thread rule ------------------------------------------------------------------------- */
 
 static void *thread_alloc(void *arg)
@@ -471,6 +545,7 @@ int main(int argc, char **argv)
 	TEST(object_of_a_goroutine_in_a_syscall_survives);
 	TEST(unreachable_cycles_and_exact_statistics);
 	TEST(goroutines_on_many_ps_allocate_through_cycles);
+	TEST(registered_roots_change_while_the_world_stops);
 	TEST(go_new_from_a_thread_aborts);
 	return tap_any_failed;
 }
