@@ -115,7 +115,6 @@ GOCHAN_API int go_chan_make(struct go_chan **chp, size_t elem_size, size_t cap)
 	c->elem_size = elem_size;
 	c->cap = cap;
 	c->fd = -1;
-	c->buf = (unsigned char *)(c + 1);
 	*chp = c;
 	return 0;
 }

@@ -139,7 +139,9 @@ struct go_chan {
 	struct waitq recvq, sendq;
 	int fd;                   /* CHAN_KERNEL: the channel fd */
 	bool own_fd;
-	unsigned char *buf;       /* cap * elem_size bytes, right after the struct */
+	/* cap * elem_size bytes, the ring: an array, not a pointer to it, so that a collected
+	 * channel does not point at itself (a finalizer on it would never run) */
+	_Alignas(8) unsigned char buf[];
 };
 
 static inline void _go_waitq_enqueue(struct waitq *q, struct sudog *sg)
