@@ -29,7 +29,11 @@
  * they block the thread, as sched.h's go_park does; deadlines hold there too, whether a
  * scheduler runs or not.
  *
- * Memory: a channel lives until go_chan_free(). Nothing is garbage-collected yet.
+ * Memory: a channel from go_chan_make() or go_chan_from_fd() lives until go_chan_free(); one
+ * from go_chan_new() is a collected object (<gochan/gc.h>), reclaimed by the collector once
+ * unreachable. Values buffered in a go_chan_make() channel, or in a kernel channel, are not
+ * seen by the collector: a channel that carries pointers to collected objects must be a
+ * go_chan_new() one (its ring is scanned).
  *
  * Conventions: 0 (or a count, or an index) on success, a negative errno value on failure;
  * errno is never set. Deadlines are absolute CLOCK_MONOTONIC nanoseconds (go_now()); a
@@ -65,6 +69,34 @@ struct go_chan;
 int go_chan_make(struct go_chan **chp, size_t elem_size, size_t cap);
 
 /*
+ * go_chan_new - a collected in-process channel, Go's make(chan T, cap) under a collector:
+ * the channel (its hchan and its ring, one object) comes from go_new() (<gochan/gc.h>) and
+ * is reclaimed, with whatever it still buffers, once nothing reaches it. It is reachable
+ * while a pointer to it sits where the collector looks: a goroutine's stack (a goroutine
+ * blocked on it, in a send, a receive or a select, holds one there: it keeps the channel
+ * alive, Go's sudog), a collected object, a global, a registered root. Not in malloc'd
+ * memory (register it, go_gc_root_add) nor in another process. A blocked select holds its
+ * in-process channels through sudogs on its stack for up to 16 cases; beyond that, through
+ * its case array: keep that where the collector looks (on the stack, as GO_SELECT does for
+ * up to 8 cases), or hold the channels elsewhere.
+ * @flags: GO_CHAN_NOSCAN: the elements hold no pointer to a collected object (integers,
+ *         pointers to malloc'd memory ...): the ring is never scanned, the copies in and
+ *         out are plain memcpy. Without it the ring is scanned conservatively (a buffered
+ *         value keeps its pointees alive; a received one no longer does, its slot is
+ *         cleared) and every copy of an element in or out of a channel, a direct hand-off
+ *         to a blocked goroutine's variable included, goes through the write barrier
+ *         (go_wb_memmove): such a channel may be used by goroutines only (a plain thread's
+ *         copy while the collector marks is a fatal error, <gochan/gc.h> Threads).
+ * Everything else is go_chan_make()'s: the same operations, select, close. go_chan_free()
+ * on it does nothing (the collector frees it), so code written for either kind works.
+ * Call it from a goroutine (go_new()'s rule).
+ * Returns 0; -EINVAL (elem_size too big, elem_size * cap overflows, an unknown flag);
+ * -ENOMEM.
+ */
+#define GO_CHAN_NOSCAN 0x1u
+int go_chan_new(struct go_chan **chp, size_t elem_size, size_t cap, unsigned flags);
+
+/*
  * go_chan_from_fd - the channel API over a kernel channel fd (<gochan/kchan.h>).
  * @fd:    a channel fd (gochan_make, gochan_open, inherited, SCM_RIGHTS)
  * @flags: GO_CHAN_FD_OWN: go_chan_free() closes fd too
@@ -89,6 +121,8 @@ int go_chan_fd(const struct go_chan *c);
  * one blocked on it makes go_chan_free print a message and abort().
  * A kernel channel's fd is closed when GO_CHAN_FD_OWN was given; the kernel channel itself
  * lives while any fd refers to it.
+ * A collected channel (go_chan_new): its memory is the collector's, never freed here; it is
+ * left as it is (goroutines may go on using it).
  */
 void go_chan_free(struct go_chan *c);
 

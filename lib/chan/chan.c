@@ -13,7 +13,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <gochan/gc.h>
+
 #include "internal.h"
+
+/* lib/gc's calls, weak so that lib/chan links without the collector (selftests/chan, its
+ * pthread shim): a collected channel comes only from go_chan_new (lib/gc), which brings
+ * them. */
+#pragma weak go_wb_memmove
+#pragma weak go_wb_memclr
 
 /* ---- Small helpers ---------------------------------------------------------------------- */
 
@@ -37,10 +45,40 @@ uint32_t _go_chan_fastrand(void)
 	return (uint32_t)((s * 0x2545f4914f6cdd1dull) >> 32);
 }
 
+/*
+ * The write barrier of a scanned collected channel (CHAN_GC_SCAN). C has no compiler to put
+ * it in, so every copy of an element in or out of such a channel is go_wb_memmove or
+ * go_wb_memclr, which, while the collector marks, shade every word overwritten and every
+ * word written, as Go's typedmemmove (bulkBarrierPreWrite) does:
+ *   - a send into the ring stores into a collected object: Dijkstra's half, so that a value
+ *     held only by the sender's stack (maybe already scanned) does not hide in a channel
+ *     already scanned;
+ *   - a receive out of the ring then clears the slot (Go's typedmemclr): the ring no longer
+ *     keeps the value alive, and Yuasa's half shades it as it leaves the heap for a stack
+ *     that may have been scanned already;
+ *   - a direct hand-off (_go_chan_send_direct, _go_chan_recv_direct) writes into another
+ *     goroutine's stack, the one write to a stack that the hybrid barrier's rule (a stack is
+ *     scanned once, while its own goroutine is stopped) does not foresee: the value moves
+ *     from a stack maybe not yet scanned (the sender's, which may drop it at once) to one
+ *     maybe scanned (the receiver's). The stack slot needs no barrier for itself; the value
+ *     moving must be shaded, as Go's sendDirect and recvDirect do (typeBitsBulkBarrier);
+ *   - a receive's destination may be a field of a collected object as well as a local:
+ *     the barrier is right for both (a harmless shade for the local).
+ * A receive's zero value on a closed channel (_go_chan_zero) clears with the barrier too.
+ * These run with the channel lock held: the barrier enters the runtime but never switches
+ * goroutines (it may wait at its safe point for a stop-the-world to end, as a goroutine
+ * stopped by the signal with the lock held would). Noscan channels are never scanned, so
+ * their copies are plain.
+ */
 void _go_chan_copy(struct go_chan *c, void *dst, const void *src)
 {
 	if (!dst || !src)
 		return;
+	if (unlikely(c->gc == CHAN_GC_SCAN)) {
+		if (c->elem_size)
+			go_wb_memmove(dst, src, c->elem_size);
+		return;
+	}
 	/*
 	 * Constant sizes compile to plain moves: most elements are a word or two. Not tuned to
 	 * the emulator's instruction clock (issue 19): on the host (AMD EPYC, gcc 12 -O2,
@@ -67,7 +105,11 @@ void _go_chan_copy(struct go_chan *c, void *dst, const void *src)
 
 void _go_chan_zero(struct go_chan *c, void *dst)
 {
-	if (c->elem_size && dst)
+	if (!c->elem_size || !dst)
+		return;
+	if (unlikely(c->gc == CHAN_GC_SCAN))
+		go_wb_memclr(dst, c->elem_size);
+	else
 		memset(dst, 0, c->elem_size);
 }
 
@@ -123,6 +165,8 @@ GOCHAN_API void go_chan_free(struct go_chan *c)
 {
 	if (!c)
 		return;
+	if (c->gc != CHAN_GC_NONE)
+		return;	/* collected: the collector frees it (gfree of one would abort) */
 	/* Forbidden, and fatal later (a waiter's wake, or its select's timeout, would touch
 	 * freed memory): say so now. Racy reads, as the caller owns c by now. */
 	if (load_relaxed(&c->recvq.first) || load_relaxed(&c->sendq.first)) {
@@ -180,6 +224,8 @@ void _go_chan_buf_take(struct go_chan *c, void *elem)
 	/* a value in the ring, and (qcount > 0) nobody waiting to receive */
 	go_assert(c->qcount > 0 && !c->recvq.first);
 	_go_chan_copy(c, elem, slot);
+	if (c->gc == CHAN_GC_SCAN)
+		go_wb_memclr(slot, c->elem_size);	/* (see _go_chan_copy) */
 	if (++c->recvx == c->cap)
 		c->recvx = 0;
 	store_relaxed(&c->qcount, load_relaxed(&c->qcount) - 1);

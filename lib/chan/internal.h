@@ -124,6 +124,19 @@ struct waitq {
 enum { CHAN_LOCAL = 0, CHAN_KERNEL = 1 };
 
 /*
+ * What the collector knows of a channel (go_chan.gc, fixed at make):
+ *   CHAN_GC_NONE    malloc'd (go_chan_make, go_chan_from_fd): go_chan_free frees it;
+ *   CHAN_GC_NOSCAN  a collected object never scanned (go_chan_new with GO_CHAN_NOSCAN):
+ *                   values are plain bytes;
+ *   CHAN_GC_SCAN    a collected object scanned conservatively, ring included: every copy of
+ *                   an element goes through the write barrier (chan.c, at _go_chan_copy).
+ * The hchan's own pointers need no scanning: its wait queues point at sudogs on goroutine
+ * stacks (or in a select's malloc'd scratch), and a sudog reaches its channel from its
+ * goroutine's stack, which the collector scans.
+ */
+enum { CHAN_GC_NONE = 0, CHAN_GC_NOSCAN = 1, CHAN_GC_SCAN = 2 };
+
+/*
  * struct go_chan - Go's hchan. Everything below lock is protected by it; qcount and closed
  * are also read racily (atomics) by len/cap and by the fast paths that, as Go's, may fail
  * early without the lock.
@@ -139,6 +152,7 @@ struct go_chan {
 	struct waitq recvq, sendq;
 	int fd;                   /* CHAN_KERNEL: the channel fd */
 	bool own_fd;
+	uint8_t gc;               /* CHAN_GC_*: fixed */
 	/* cap * elem_size bytes, the ring: an array, not a pointer to it, so that a collected
 	 * channel does not point at itself (a finalizer on it would never run) */
 	_Alignas(8) unsigned char buf[];
@@ -213,7 +227,8 @@ void _go_chan_recv_direct(struct go_chan *c, struct sudog *sg, void *elem);
 /* Buffered fast paths; c locked; do not unlock. */
 void _go_chan_buf_put(struct go_chan *c, const void *elem);
 void _go_chan_buf_take(struct go_chan *c, void *elem);
-/* Copy helpers that accept NULL and elem_size 0. */
+/* Copy helpers that accept NULL and elem_size 0; through the write barrier on a
+ * CHAN_GC_SCAN channel. */
 void _go_chan_copy(struct go_chan *c, void *dst, const void *src);
 void _go_chan_zero(struct go_chan *c, void *dst);
 
