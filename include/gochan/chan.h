@@ -30,10 +30,10 @@
  * scheduler runs or not.
  *
  * Memory: a channel from go_chan_make() or go_chan_from_fd() lives until go_chan_free(); one
- * from go_chan_new() is a collected object (<gochan/gc.h>), reclaimed by the collector once
- * unreachable. Values buffered in a go_chan_make() channel, or in a kernel channel, are not
- * seen by the collector: a channel that carries pointers to collected objects must be a
- * go_chan_new() one (its ring is scanned).
+ * from go_chan_new() or go_chan_new_fd() is a collected object (<gochan/gc.h>), reclaimed by
+ * the collector once unreachable. Values buffered in a go_chan_make() channel, or in a
+ * kernel channel, are not seen by the collector: a channel that carries pointers to
+ * collected objects must be a go_chan_new() one (its ring is scanned).
  *
  * Conventions: 0 (or a count, or an index) on success, a negative errno value on failure;
  * errno is never set. Deadlines are absolute CLOCK_MONOTONIC nanoseconds (go_now()); a
@@ -76,9 +76,9 @@ int go_chan_make(struct go_chan **chp, size_t elem_size, size_t cap);
  * blocked on it, in a send, a receive or a select, holds one there: it keeps the channel
  * alive, Go's sudog), a collected object, a global, a registered root. Not in malloc'd
  * memory (register it, go_gc_root_add) nor in another process. A blocked select holds its
- * in-process channels through sudogs on its stack for up to 16 cases; beyond that, through
- * its case array: keep that where the collector looks (on the stack, as GO_SELECT does for
- * up to 8 cases), or hold the channels elsewhere.
+ * in-process channels through sudogs on its stack for up to 16 cases; beyond that, and for
+ * go_chan_new_fd() handles, through its case array: keep that where the collector looks
+ * (on the stack, as GO_SELECT does for up to 8 cases), or hold the channels elsewhere.
  * @flags: GO_CHAN_NOSCAN: the elements hold no pointer to a collected object (integers,
  *         pointers to malloc'd memory ...): the ring is never scanned, the copies in and
  *         out are plain memcpy. Without it the ring is scanned conservatively (a buffered
@@ -111,8 +111,23 @@ int go_chan_new(struct go_chan **chp, size_t elem_size, size_t cap, unsigned fla
 #define GO_CHAN_FD_OWN 0x1u
 int go_chan_from_fd(struct go_chan **chp, int fd, unsigned flags);
 
-/* go_chan_fd - the kernel fd of a channel made by go_chan_from_fd; -EINVAL for an
- * in-process channel (and for NULL). */
+/*
+ * go_chan_new_fd - go_chan_from_fd() with a collected handle: the struct go_chan is a
+ * collected object (go_new, noscan) and, with GO_CHAN_FD_OWN, a finalizer closes fd once
+ * the handle is unreachable (Go's os.File: run by the finalizer goroutine after the cycle
+ * that found it so, <gochan/gc.h>). Without GO_CHAN_FD_OWN the fd stays the caller's.
+ * An operation in progress on the handle keeps it alive; a program that goes on using the
+ * fd number alone (go_chan_fd()) must keep the handle reachable meanwhile (go_keep_alive).
+ * go_chan_free() on it closes an owned fd at once and drops the finalizer (os.File.Close);
+ * the handle then fails with -EBADF, and its memory is the collector's.
+ * Call it from a goroutine. Returns 0; -EINVAL (an unknown flag); -EBADF, -ENOTTY (not a
+ * channel); -ENOMEM.
+ */
+int go_chan_new_fd(struct go_chan **chp, int fd, unsigned flags);
+
+/* go_chan_fd - the kernel fd of a channel made by go_chan_from_fd or go_chan_new_fd (-EBADF
+ * once go_chan_free closed a collected one's); -EINVAL for an in-process channel (and for
+ * NULL). */
 int go_chan_fd(const struct go_chan *c);
 
 /*
@@ -121,8 +136,9 @@ int go_chan_fd(const struct go_chan *c);
  * one blocked on it makes go_chan_free print a message and abort().
  * A kernel channel's fd is closed when GO_CHAN_FD_OWN was given; the kernel channel itself
  * lives while any fd refers to it.
- * A collected channel (go_chan_new): its memory is the collector's, never freed here; it is
- * left as it is (goroutines may go on using it).
+ * Collected channels (go_chan_new, go_chan_new_fd): their memory is the collector's, never
+ * freed here; a go_chan_new() one is left as it is (goroutines may go on using it), a
+ * go_chan_new_fd() one has its owned fd closed now (see there).
  */
 void go_chan_free(struct go_chan *c);
 

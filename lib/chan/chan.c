@@ -18,10 +18,11 @@
 #include "internal.h"
 
 /* lib/gc's calls, weak so that lib/chan links without the collector (selftests/chan, its
- * pthread shim): a collected channel comes only from go_chan_new (lib/gc), which brings
- * them. */
+ * pthread shim): a collected channel comes only from go_chan_new or go_chan_new_fd (lib/gc),
+ * which bring them. */
 #pragma weak go_wb_memmove
 #pragma weak go_wb_memclr
+#pragma weak _go_gc_chan_fd_close
 
 /* ---- Small helpers ---------------------------------------------------------------------- */
 
@@ -165,8 +166,13 @@ GOCHAN_API void go_chan_free(struct go_chan *c)
 {
 	if (!c)
 		return;
-	if (c->gc != CHAN_GC_NONE)
-		return;	/* collected: the collector frees it (gfree of one would abort) */
+	if (c->gc != CHAN_GC_NONE) {
+		/* collected: the collector frees it (gfree of a collected object would abort);
+		 * a handle's owned fd is closed now (lib/gc/chanctx.c) */
+		if (c->kind == CHAN_KERNEL)
+			_go_gc_chan_fd_close(c);
+		return;
+	}
 	/* Forbidden, and fatal later (a waiter's wake, or its select's timeout, would touch
 	 * freed memory): say so now. Racy reads, as the caller owns c by now. */
 	if (load_relaxed(&c->recvq.first) || load_relaxed(&c->sendq.first)) {

@@ -126,8 +126,8 @@ enum { CHAN_LOCAL = 0, CHAN_KERNEL = 1 };
 /*
  * What the collector knows of a channel (go_chan.gc, fixed at make):
  *   CHAN_GC_NONE    malloc'd (go_chan_make, go_chan_from_fd): go_chan_free frees it;
- *   CHAN_GC_NOSCAN  a collected object never scanned (go_chan_new with GO_CHAN_NOSCAN):
- *                   values are plain bytes;
+ *   CHAN_GC_NOSCAN  a collected object never scanned (go_chan_new with GO_CHAN_NOSCAN,
+ *                   go_chan_new_fd): values are plain bytes;
  *   CHAN_GC_SCAN    a collected object scanned conservatively, ring included: every copy of
  *                   an element goes through the write barrier (chan.c, at _go_chan_copy).
  * The hchan's own pointers need no scanning: its wait queues point at sudogs on goroutine
@@ -150,7 +150,8 @@ struct go_chan {
 	size_t sendx, recvx;      /* ring indices */
 	uint32_t closed;          /* set once, by close */
 	struct waitq recvq, sendq;
-	int fd;                   /* CHAN_KERNEL: the channel fd */
+	int fd;                   /* CHAN_KERNEL: the channel fd (-1 once a collected handle's
+				   * go_chan_free closed it) */
 	bool own_fd;
 	uint8_t gc;               /* CHAN_GC_*: fixed */
 	/* cap * elem_size bytes, the ring: an array, not a pointer to it, so that a collected
@@ -288,6 +289,23 @@ struct pollhelp *_go_pollhelp_start(struct selwait *sw, const struct go_select_c
 				    int64_t deadline);
 /* The select is done with ph: after this the helper never touches the select. No lock held. */
 void _go_pollhelp_finish(struct pollhelp *ph);
+
+/* ---- lib/gc/chanctx.c: collected channels ------------------------------------------------- */
+
+/* go_chan_free of a collected kernel-channel handle (go_chan_new_fd): its owned fd closed
+ * now, its finalizer dropped; the memory stays the collector's. */
+void _go_gc_chan_fd_close(struct go_chan *c);
+/* go_chan_new_fd past its checks: a collected handle of fd, whose finalizer closes it when
+ * flags has GO_CHAN_FD_OWN (selftests/gc calls it with fds that are not channels). */
+int _go_gc_chan_fd_new(struct go_chan **chp, int fd, unsigned flags, size_t elem_size,
+		       size_t cap);
+
+/* A handle c stays reachable until here (after a blocking call that used only its fd):
+ * the collector must not finalize it, closing the fd, meanwhile (Go's runtime.KeepAlive). */
+static inline void _go_chan_keep_alive(const struct go_chan *c)
+{
+	__asm__ volatile("" : : "r"(c) : "memory");
+}
 
 /* ---- misc ------------------------------------------------------------------------------------ */
 

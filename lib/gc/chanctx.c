@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * chanctx.c - collected channels and contexts: the constructors that make lib/chan's
- * channels collected objects (<gochan/chan.h> go_chan_new).
+ * channels and lib/kchan's handles collected objects (<gochan/chan.h> go_chan_new and
+ * go_chan_new_fd).
  *
  * They live here, not beside go_chan_make and the contexts, so that calling one brings the
  * collector into a static link: lib/chan calls lib/gc only through weak references (it
@@ -14,8 +15,11 @@
  * What keeps it alive is what keeps any object alive: a goroutine blocked on it has its
  * sudog, with the channel's address, on its stack (lib/chan), which is a root; the channel's
  * wait queues point back at those stacks, which the collector skips (not the heap).
+ * A collected kernel-channel handle is a noscan object with, when it owns its fd, a
+ * finalizer that closes the fd (Go's os.File).
  */
 #include <errno.h>
+#include <unistd.h>
 
 #include "../chan/internal.h"
 #include "internal.h"
@@ -43,4 +47,69 @@ GOCHAN_API int go_chan_new(struct go_chan **chp, size_t elem_size, size_t cap, u
 	c->fd = -1;
 	*chp = c;
 	return 0;
+}
+
+/* Close a handle's fd once: the finalizer, or go_chan_free before it. */
+static void chan_fd_close(struct go_chan *c)
+{
+	int fd = xchg(&c->fd, -1);
+
+	if (fd >= 0 && c->own_fd) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+	}
+}
+
+/* The finalizer of an unreachable handle that owns its fd. */
+static void chan_fd_finalize(void *obj, void *arg)
+{
+	(void)arg;
+	chan_fd_close(obj);
+}
+
+int _go_gc_chan_fd_new(struct go_chan **chp, int fd, unsigned flags, size_t elem_size,
+		       size_t cap)
+{
+	struct go_chan *c = go_new(sizeof(*c), GO_NEW_NOSCAN);
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	c->kind = CHAN_KERNEL;
+	c->gc = CHAN_GC_NOSCAN;
+	c->elem_size = elem_size;
+	c->cap = cap;
+	c->fd = fd;
+	c->own_fd = flags & GO_CHAN_FD_OWN;
+	if (c->own_fd) {
+		ret = go_gc_set_finalizer(c, chan_fd_finalize, NULL);
+		if (ret < 0)
+			return ret; /* (-ENOMEM; c is garbage, the fd still the caller's) */
+	}
+	*chp = c;
+	return 0;
+}
+
+GOCHAN_API int go_chan_new_fd(struct go_chan **chp, int fd, unsigned flags)
+{
+	struct gochan_stat st;
+	int ret;
+
+	if (flags & ~GO_CHAN_FD_OWN)
+		return -EINVAL;
+	ret = gochan_stat(fd, &st);
+	if (ret < 0)
+		return ret;
+	return _go_gc_chan_fd_new(chp, fd, flags, st.elem_size, st.capacity);
+}
+
+void _go_gc_chan_fd_close(struct go_chan *c)
+{
+	/* c is reachable (our caller holds it): its finalizer is not queued, and after this
+	 * it never will be */
+	if (c->own_fd)
+		go_gc_set_finalizer(c, NULL, NULL);
+	chan_fd_close(c);
 }

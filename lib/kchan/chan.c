@@ -39,7 +39,9 @@ GOCHAN_API int go_chan_from_fd(struct go_chan **chp, int fd, unsigned flags)
 
 GOCHAN_API int go_chan_fd(const struct go_chan *c)
 {
-	return c && c->kind == CHAN_KERNEL ? c->fd : -EINVAL;
+	if (!c || c->kind != CHAN_KERNEL)
+		return -EINVAL;
+	return c->fd >= 0 ? c->fd : -EBADF;	/* (a collected handle closed by go_chan_free) */
 }
 
 /* The kernel wants a buffer for every receive of a non-empty element: give a scratch one to
@@ -62,7 +64,10 @@ static void *scratch_get(struct scratch *s, struct go_chan *c, void *elem)
 
 int _go_kchan_send(struct go_chan *c, const void *elem, bool block, int64_t deadline)
 {
-	return block ? go_kchan_send(c->fd, elem, deadline) : gochan_try_send(c->fd, elem);
+	int r = block ? go_kchan_send(c->fd, elem, deadline) : gochan_try_send(c->fd, elem);
+
+	_go_chan_keep_alive(c);	/* a collected handle: its fd stays open until here */
+	return r;
 }
 
 int _go_kchan_recv(struct go_chan *c, void *elem, bool *ok, bool block, int64_t deadline)
@@ -82,6 +87,7 @@ int _go_kchan_recv(struct go_chan *c, void *elem, bool *ok, bool block, int64_t 
 			*ok = got;
 	}
 	free(s.p);
+	_go_chan_keep_alive(c);
 	return r;
 }
 
