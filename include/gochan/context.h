@@ -26,6 +26,25 @@
  * and forgetting the cancel no longer leaks. Background and TODO are static: ref and release
  * do nothing on them. A context is never NULL; passing NULL is a bug.
  *
+ * Collected contexts (<gochan/gc.h>): every context made from go_ctx_background_gc(), or
+ * from a context made so, is a collected object, and so is its Done channel (go_chan_new),
+ * its kernel Done handle (go_chan_new_fd, whose finalizer closes the fd) and its AfterFunc
+ * handles. go_ctx_ref and go_ctx_release do nothing on them: a collected context lives
+ * while it is reachable, as in Go, and what reaches it is what reaches any object (a
+ * goroutine's stack, a collected object, a global, a registered root; not malloc'd memory)
+ * plus what the context package holds itself:
+ *   - its cancel parent's children list, until it is cancelled (or its parent is): a child
+ *     that is never cancelled lives as long as its parent, exactly Go's rule (go vet's
+ *     lostcancel). Children of go_ctx_background_gc() itself are in no list (it is never
+ *     cancelled); nor are value and without-cancel contexts;
+ *   - an armed deadline timer, until it fires or the context is cancelled;
+ *   - the watcher goroutine of a go_ctx_with_kchan context, until it is cancelled;
+ *   - an AfterFunc handle (struct go_ctx_stop) that is reachable, and a running AfterFunc.
+ * A cancelled context nothing reaches is reclaimed with its Done channel. What a value
+ * context carries (go_ctx_with_value's value) is kept alive by it, as a Go context's is.
+ * Collected contexts are for goroutines only: making one allocates (go_new), and cancel,
+ * Done and AfterFunc store pointers through the write barrier (<gochan/gc.h> Threads).
+ *
  * Thread safety: every call may be made from any goroutine or thread, concurrently.
  * AfterFunc functions run in their own goroutine. Deadline contexts need the scheduler
  * running (go_timer).
@@ -51,6 +70,10 @@ struct go_ctx;
  * has yet to be given a context. */
 struct go_ctx *go_ctx_background(void);
 struct go_ctx *go_ctx_todo(void);
+
+/* go_ctx_background_gc - the root of collected contexts (see Lifetime): as
+ * go_ctx_background, static and never cancelled; every context made from it is collected. */
+struct go_ctx *go_ctx_background_gc(void);
 
 /*
  * go_ctx_with_cancel - a child of @parent that go_ctx_cancel() cancels, as does the
@@ -129,7 +152,8 @@ bool go_ctx_deadline(struct go_ctx *ctx, int64_t *deadline_ns);
 /* go_ctx_value - the value of the nearest ancestor (or ctx itself) made with @key, or NULL. */
 void *go_ctx_value(struct go_ctx *ctx, const void *key);
 
-/* go_ctx_ref - take a reference; returns ctx. go_ctx_release - drop one (see Lifetime). */
+/* go_ctx_ref - take a reference; returns ctx. go_ctx_release - drop one (see Lifetime).
+ * Both do nothing on the roots and on collected contexts. */
 struct go_ctx *go_ctx_ref(struct go_ctx *ctx);
 void go_ctx_release(struct go_ctx *ctx);
 

@@ -26,18 +26,52 @@
  *   last release unlinks it first), so the parent may take a memory ref on it. The other
  *   way round, a memory reference on a child keeps nothing above it alive: its parent
  *   chain is held only while it is not released (see unlink_from_parent).
+ *
+ * Collected contexts (gc: the tree under go_ctx_background_gc, <gochan/context.h>): the
+ * contexts, their Done channels and AfterFunc records are go_new() objects (lib/gc/chanctx.c
+ * has the root). Counts are kept as for the others, but the users count never drops to 0
+ * (ref and release do nothing) and nothing is freed here: the collector frees what is
+ * unreachable. So every pointer store into one after it was published (the children and
+ * AfterFunc lists, the canceller's work list) goes through the write barrier (CTX_SET);
+ * stores into one just made, before it is published, need none (<gochan/gc.h>). What holds a
+ * collected context without the collector seeing it must keep it reachable: the scheduler's
+ * timer heap (an armed deadline: the context is on the pinned list, a registered root, while
+ * the timer holds its memory reference), goroutines' arguments (watcher, AfterFunc runner,
+ * deadline canceller: scanned with their G).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <gochan/context.h>
+#include <gochan/gc.h>
 #include <gochan/kchan.h>
 
 #include "../internal.h"
+
+/* lib/gc's, weak so that lib/context links without the collector (selftests/chan, its
+ * pthread shim): a collected context exists only under go_ctx_background_gc (lib/gc), which
+ * brings them. */
+#pragma weak go_new
+#pragma weak go_chan_new
+#pragma weak go_chan_new_fd
+#pragma weak go_gc_root_add
+#pragma weak go_wb_slow_
+#pragma weak go_wb_enabled_
+
+/* A pointer store into a context or an AfterFunc record after it was published: through the
+ * write barrier when it is collected (gc). */
+#define CTX_SET(gc, lvalue, value)                                                         \
+	do {                                                                               \
+		if (gc)                                                                    \
+			GO_WB(lvalue, value);                                              \
+		else                                                                       \
+			(lvalue) = (value);                                                \
+	} while (0)
 
 enum ctx_kind { CTX_ROOT, CTX_CANCEL, CTX_VALUE, CTX_WITHOUT };
 
@@ -47,6 +81,7 @@ struct go_ctx_stop {
 	void (*fn)(void *);
 	void *arg;
 	bool linked;                         /* under cc->mu */
+	bool gc;                             /* fixed: a collected object (never freed here) */
 	int refs;                            /* the list's or runner's + the handle's */
 };
 
@@ -87,10 +122,15 @@ struct go_ctx {
 	struct go_timer timer;
 	bool timer_armed;                    /* under mu: timer holds a memory reference */
 	int kfd;                             /* fixed; with_kchan: the fd (done owns it), else -1 */
+	bool gc;                             /* fixed: a collected context (its parent's) */
+	struct go_ctx *pin_next, *pin_prev;  /* gc: on the pinned list, under pinned.lock */
 };
 
 static struct go_ctx background = { .kind = CTX_ROOT, .deadline = -1, .kfd = -1 };
 static struct go_ctx todo = { .kind = CTX_ROOT, .deadline = -1, .kfd = -1 };
+/* the collected contexts' root (go_ctx_background_gc, lib/gc/chanctx.c) */
+struct go_ctx _go_ctx_background_gc = { .kind = CTX_ROOT, .deadline = -1, .kfd = -1,
+					.gc = true };
 
 GOCHAN_API struct go_ctx *go_ctx_background(void) { return &background; }
 GOCHAN_API struct go_ctx *go_ctx_todo(void) { return &todo; }
@@ -99,7 +139,7 @@ GOCHAN_API struct go_ctx *go_ctx_todo(void) { return &todo; }
 
 static void ctx_put(struct go_ctx *c)
 {
-	if (fetch_add(&c->refs, -1) != 1)
+	if (fetch_add(&c->refs, -1) != 1 || c->gc)
 		return;
 	go_chan_free(load_relaxed(&c->done));
 	free(c);
@@ -116,7 +156,81 @@ static void af_put(struct go_ctx_stop *af)
 		return;
 	if (af->cc)
 		ctx_put(af->cc);
-	free(af);
+	if (!af->gc)
+		free(af);
+}
+
+/*
+ * The pinned list: collected contexts whose deadline timer is armed. The timer sits in the
+ * scheduler's timer heap, which the collector does not scan, and fires with the context's
+ * address: so the context must stay reachable meanwhile (Go's timer heap is scanned, and its
+ * closure holds the context). The list's head is a registered root; links are barriered.
+ */
+static struct {
+	go_mutex_t lock;
+	struct go_ctx *head;
+	pthread_once_t once;
+} pinned = { .once = PTHREAD_ONCE_INIT };
+
+static void pinned_init(void)
+{
+	if (go_gc_root_add(&pinned.head, sizeof(pinned.head)) < 0)
+		abort();        /* -ENOMEM at the first deadline: nothing sane to do */
+}
+
+static void pin(struct go_ctx *c)
+{
+	pthread_once(&pinned.once, pinned_init);
+	_go_mutex_lock(&pinned.lock);
+	GO_WB(c->pin_prev, NULL);
+	GO_WB(c->pin_next, pinned.head);
+	if (pinned.head)
+		GO_WB(pinned.head->pin_prev, c);
+	GO_WB(pinned.head, c);
+	_go_mutex_unlock(&pinned.lock);
+}
+
+static void unpin(struct go_ctx *c)
+{
+	_go_mutex_lock(&pinned.lock);
+	if (c->pin_prev)
+		GO_WB(c->pin_prev->pin_next, c->pin_next);
+	else
+		GO_WB(pinned.head, c->pin_next);
+	if (c->pin_next)
+		GO_WB(c->pin_next->pin_prev, c->pin_prev);
+	GO_WB(c->pin_next, NULL);
+	GO_WB(c->pin_prev, NULL);
+	_go_mutex_unlock(&pinned.lock);
+}
+
+/* The armed timer's memory reference (and, collected, its pin). */
+static void timer_ref_get(struct go_ctx *c)
+{
+	if (c->gc)
+		pin(c);
+	ctx_get(c);
+}
+
+static void timer_ref_put(struct go_ctx *c)
+{
+	if (c->gc)
+		unpin(c);
+	ctx_put(c);
+}
+
+/*
+ * Publish c's Done channel d: a release store (readers load it without mu), with go_wb's
+ * barrier when c is collected, open-coded: the slot held NULL (nothing to shade on that
+ * side), and d is shaded, for c may be black already and d white (made before the cycle
+ * began) and about to leave this goroutine's stack. The flag is read after the store, as
+ * go_wb does (<gochan/gc.h>).
+ */
+static void done_publish(struct go_ctx *c, struct go_chan *d)
+{
+	store_release(&c->done, d);
+	if (c->gc && __atomic_load_n(&go_wb_enabled_, __ATOMIC_RELAXED))
+		go_wb_slow_(NULL, d);
 }
 
 /* The nearest cancelable context at or above c, or NULL. */
@@ -138,7 +252,7 @@ static struct go_ctx *cancel_ancestor(struct go_ctx *c)
 
 GOCHAN_API struct go_ctx *go_ctx_ref(struct go_ctx *c)
 {
-	if (c->kind != CTX_ROOT)
+	if (c->kind != CTX_ROOT && !c->gc)
 		fetch_add_relaxed(&c->users, 1);
 	return c;
 }
@@ -149,12 +263,13 @@ static void unlink_child(struct go_ctx *p, struct go_ctx *c)
 	_go_mutex_lock(&p->mu);
 	if (c->linked) {
 		if (c->sib_prev)
-			c->sib_prev->sib_next = c->sib_next;
+			CTX_SET(p->gc, c->sib_prev->sib_next, c->sib_next);
 		else
-			p->children = c->sib_next;
+			CTX_SET(p->gc, p->children, c->sib_next);
 		if (c->sib_next)
-			c->sib_next->sib_prev = c->sib_prev;
-		c->sib_next = c->sib_prev = NULL;
+			CTX_SET(p->gc, c->sib_next->sib_prev, c->sib_prev);
+		CTX_SET(p->gc, c->sib_next, NULL);
+		CTX_SET(p->gc, c->sib_prev, NULL);
 		c->linked = false;
 	}
 	_go_mutex_unlock(&p->mu);
@@ -206,7 +321,7 @@ static void release_last(struct go_ctx *c)
 			if (c->cparent)		/* alive: we still hold our parent */
 				unlink_child(c->cparent, c);
 			if (had_timer && go_timer_stop(&c->timer))
-				ctx_put(c);
+				timer_ref_put(c);
 			while (afs) {
 				struct go_ctx_stop *next = afs->next;
 
@@ -224,7 +339,7 @@ static void release_last(struct go_ctx *c)
 
 GOCHAN_API void go_ctx_release(struct go_ctx *c)
 {
-	if (!c || c->kind == CTX_ROOT)
+	if (!c || c->kind == CTX_ROOT || c->gc)
 		return;
 	if (fetch_add(&c->users, -1) == 1)
 		release_last(c);
@@ -270,14 +385,15 @@ static bool cancel_one(struct go_ctx *c, int err, int cause, bool close_kernel,
 	for (struct go_ctx *ch = c->children, *next; ch; ch = next) {
 		next = ch->sib_next;
 		ch->linked = false;
-		ch->sib_next = ch->sib_prev = NULL;
+		CTX_SET(c->gc, ch->sib_next, NULL);
+		CTX_SET(c->gc, ch->sib_prev, NULL);
 		ctx_get(ch);
-		ch->work_next = *work;
-		*work = ch;
+		CTX_SET(c->gc, ch->work_next, *work);
+		*work = ch;         /* (the canceller's stack) */
 	}
-	c->children = NULL;
+	CTX_SET(c->gc, c->children, NULL);
 	afs = c->afs;
-	c->afs = NULL;
+	CTX_SET(c->gc, c->afs, NULL);
 	for (struct go_ctx_stop *af = afs; af; af = af->next)
 		af->linked = false;
 	had_timer = c->timer_armed;
@@ -290,7 +406,7 @@ static bool cancel_one(struct go_ctx *c, int err, int cause, bool close_kernel,
 	if (done && (c->kfd < 0 || close_kernel))
 		go_chan_close(done);          /* kernel: -EPIPE if another process closed it */
 	if (had_timer && go_timer_stop(&c->timer))
-		ctx_put(c);
+		timer_ref_put(c);
 	while (afs) {
 		struct go_ctx_stop *next = afs->next;
 
@@ -336,10 +452,13 @@ GOCHAN_API int go_ctx_cancel(struct go_ctx *c)
 
 static struct go_ctx *ctx_new(enum ctx_kind kind, struct go_ctx *parent)
 {
-	struct go_ctx *c = calloc(1, sizeof(*c));
+	/* collected: scanned conservatively (parent, lists, done, a value's pointer); its
+	 * fields are set before it is published, with no barrier */
+	struct go_ctx *c = parent->gc ? go_new(sizeof(*c), 0) : calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
+	c->gc = parent->gc;
 	c->kind = kind;
 	c->users = 1;
 	c->refs = 1;
@@ -361,12 +480,12 @@ static void propagate_cancel(struct go_ctx *c)
 	err = load_relaxed(&p->err);
 	cause = p->cause;
 	if (!err) {
-		c->cparent = p;
-		c->sib_prev = NULL;
-		c->sib_next = p->children;
+		CTX_SET(c->gc, c->cparent, p);
+		CTX_SET(c->gc, c->sib_prev, NULL);
+		CTX_SET(c->gc, c->sib_next, p->children);
 		if (p->children)
-			p->children->sib_prev = c;
-		p->children = c;
+			CTX_SET(p->gc, p->children->sib_prev, c);
+		CTX_SET(p->gc, p->children, c);
 		c->linked = true;
 	}
 	_go_mutex_unlock(&p->mu);
@@ -395,7 +514,7 @@ static void deadline_cancel(void *arg)
 	struct go_ctx *c = arg;
 
 	cancel_tree(c, -ETIMEDOUT, c->deadline_cause, true);
-	ctx_put(c);                   /* the timer's reference */
+	timer_ref_put(c);             /* the timer's reference */
 }
 
 /* The timer function runs on the scheduler's stack, where it must not block: the cancel
@@ -429,9 +548,9 @@ GOCHAN_API int go_ctx_with_deadline_cause(struct go_ctx **out, struct go_ctx *pa
 
 		/* The timer holds a memory reference; started with no lock held (see
 		 * cancel_one), then recorded unless a cancel came in between. */
-		ctx_get(c);
+		timer_ref_get(c);
 		if (go_timer_start(&c->timer, deadline_ns, deadline_fire, c) < 0) {
-			ctx_put(c);
+			timer_ref_put(c);
 			go_ctx_release(c);
 			return -EPERM;
 		}
@@ -440,7 +559,7 @@ GOCHAN_API int go_ctx_with_deadline_cause(struct go_ctx **out, struct go_ctx *pa
 		c->timer_armed = armed;
 		_go_mutex_unlock(&c->mu);
 		if (!armed && go_timer_stop(&c->timer))
-			ctx_put(c);
+			timer_ref_put(c);
 	}
 	*out = c;
 	return 0;
@@ -534,7 +653,10 @@ GOCHAN_API int go_ctx_with_kchan(struct go_ctx **out, struct go_ctx *parent, int
 	}
 	if (kfd < 0)
 		return kfd;
-	ret = go_chan_from_fd(&done, kfd, GO_CHAN_FD_OWN);
+	/* collected: a handle whose finalizer closes kfd once the context and whoever else
+	 * took its Done are unreachable */
+	ret = parent->gc ? go_chan_new_fd(&done, kfd, GO_CHAN_FD_OWN)
+			 : go_chan_from_fd(&done, kfd, GO_CHAN_FD_OWN);
 	if (ret < 0) {
 		close(kfd);
 		return ret;
@@ -545,7 +667,7 @@ GOCHAN_API int go_ctx_with_kchan(struct go_ctx **out, struct go_ctx *parent, int
 		return -ENOMEM;
 	}
 	c->kfd = kfd;
-	store_release(&c->done, done);
+	done_publish(c, done);
 	ctx_get(c);
 	if (go_spawn(kchan_watch, c) < 0)
 		ctx_put(c);                /* no watcher: remote closes are not seen */
@@ -609,10 +731,10 @@ GOCHAN_API struct go_chan *go_ctx_done(struct go_ctx *ctx)
 		return d;
 	_go_mutex_lock(&c->mu);
 	d = load_relaxed(&c->done);
-	if (!d && go_chan_make(&d, 0, 0) == 0) {
+	if (!d && (c->gc ? go_chan_new(&d, 0, 0, GO_CHAN_NOSCAN) : go_chan_make(&d, 0, 0)) == 0) {
 		if (load_relaxed(&c->err))
 			go_chan_close(d);
-		store_release(&c->done, d);
+		done_publish(c, d);
 	}
 	_go_mutex_unlock(&c->mu);
 	return d;
@@ -646,11 +768,13 @@ GOCHAN_API int go_ctx_after_func(struct go_ctx *ctx, void (*fn)(void *), void *a
 				 struct go_ctx_stop **stop)
 {
 	struct go_ctx *c = cancel_ancestor(ctx);
-	struct go_ctx_stop *af = calloc(1, sizeof(*af));
+	/* collected: scanned (its context, arg), kept by its handle and its list */
+	struct go_ctx_stop *af = ctx->gc ? go_new(sizeof(*af), 0) : calloc(1, sizeof(*af));
 	bool run_now = false, linked = false;
 
 	if (!af)
 		return -ENOMEM;
+	af->gc = ctx->gc;
 	af->fn = fn;
 	af->arg = arg;
 	af->refs = stop ? 2 : 1;
@@ -663,8 +787,8 @@ GOCHAN_API int go_ctx_after_func(struct go_ctx *ctx, void (*fn)(void *), void *a
 		} else {
 			af->next = c->afs;
 			if (c->afs)
-				c->afs->prev = af;
-			c->afs = af;
+				CTX_SET(c->gc, c->afs->prev, af);
+			CTX_SET(c->gc, c->afs, af);
 			af->linked = linked = true;
 		}
 		_go_mutex_unlock(&c->mu);
@@ -687,11 +811,11 @@ GOCHAN_API bool go_ctx_stop(struct go_ctx_stop *af)
 		_go_mutex_lock(&c->mu);
 		if (af->linked) {
 			if (af->prev)
-				af->prev->next = af->next;
+				CTX_SET(c->gc, af->prev->next, af->next);
 			else
-				c->afs = af->next;
+				CTX_SET(c->gc, c->afs, af->next);
 			if (af->next)
-				af->next->prev = af->prev;
+				CTX_SET(c->gc, af->next->prev, af->prev);
 			af->linked = false;
 			stopped = true;
 		}

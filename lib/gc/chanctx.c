@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * chanctx.c - collected channels and contexts: the constructors that make lib/chan's
- * channels and lib/kchan's handles collected objects (<gochan/chan.h> go_chan_new and
- * go_chan_new_fd).
+ * channels, lib/kchan's handles and lib/context's trees collected objects (<gochan/chan.h>
+ * go_chan_new and go_chan_new_fd, <gochan/context.h> go_ctx_background_gc).
  *
  * They live here, not beside go_chan_make and the contexts, so that calling one brings the
- * collector into a static link: lib/chan calls lib/gc only through weak references (it
- * links without it: selftests/chan, its pthread shim), valid as soon as a collected object
- * of its can exist, that is once one of these was linked.
+ * collector into a static link: lib/chan and lib/context call lib/gc only through weak
+ * references (they link without it: selftests/chan, its pthread shim), valid as soon as a
+ * collected object of theirs can exist, that is once one of these was linked.
  *
  * A collected channel is one go_new() object: the hchan and its ring, noscan when the
  * elements hold no collected pointer (as Go allocates hchan and buf together then), else
@@ -17,6 +17,8 @@
  * wait queues point back at those stacks, which the collector skips (not the heap).
  * A collected kernel-channel handle is a noscan object with, when it owns its fd, a
  * finalizer that closes the fd (Go's os.File).
+ * The collected contexts' root is lib/context's static _go_ctx_background_gc; the contexts
+ * made under it, their Done channels and AfterFunc records are go_new() objects made there.
  */
 #include <errno.h>
 #include <unistd.h>
@@ -112,4 +114,12 @@ void _go_gc_chan_fd_close(struct go_chan *c)
 	if (c->own_fd)
 		go_gc_set_finalizer(c, NULL, NULL);
 	chan_fd_close(c);
+}
+
+/* lib/context/context.c's collected root (a static context, never cancelled). */
+extern struct go_ctx _go_ctx_background_gc;
+
+GOCHAN_API struct go_ctx *go_ctx_background_gc(void)
+{
+	return &_go_ctx_background_gc;
 }
