@@ -314,12 +314,22 @@ int go_gc_read_stats(struct go_gc_stats *st);
 /* ---- Channels and contexts ----------------------------------------------------------------- */
 
 /*
- * Collected channels and contexts are declared where channels and contexts are
- * (<gochan/chan.h> go_chan_new, GO_CHAN_FD_COLLECTED; <gochan/context.h>
- * go_ctx_background_gc): a channel made by go_chan_new() is a collected object; a goroutine
- * parked on it keeps it alive through its stack, and once unreachable it is reclaimed with
- * whatever it has buffered. Explicit go_chan_free() stays for channels made by
- * go_chan_make().
+ * Collected channels and contexts are declared where channels and contexts are, with their
+ * semantics and errors:
+ *   <gochan/chan.h>     go_chan_new(): an in-process channel that is a collected object (its
+ *                       ring scanned, or not with GO_CHAN_NOSCAN; its copies barriered); a
+ *                       goroutine blocked on it keeps it alive through its stack, and once
+ *                       unreachable it is reclaimed with whatever it has buffered.
+ *                       go_chan_new_fd(): a collected handle to a kernel channel fd, whose
+ *                       finalizer closes the fd it owns.
+ *                       go_chan_free() does not free them (a handle's fd is closed early).
+ *   <gochan/context.h>  go_ctx_background_gc(): the root of collected contexts; every context
+ *                       made under it, its Done channel and its AfterFunc handles are
+ *                       collected (ref and release do nothing on them).
+ * Explicit go_chan_free() and go_ctx_release() stay for channels and contexts made by
+ * go_chan_make(), go_chan_from_fd() and under go_ctx_background(): programs that do not use
+ * the collector never meet it. Values in those channels, and in kernel channels, are not
+ * scanned: a pointer to a collected object must travel in a go_chan_new() channel.
  */
 
 /* ---- private: the helpers of the macros above ------------------------------------------------ */
