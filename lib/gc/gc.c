@@ -17,6 +17,10 @@ struct gc_state _go_gc = { .percent = 100, .memory_limit = INT64_MAX };
 /* Per P: its cache and its grey objects (internal.h, struct gc_p), by P id. */
 #define GC_MAXPROCS 4096
 static struct gc_p gc_pp[GC_MAXPROCS];
+/* 1 + the highest P id whose cache was made: a run with fewer Ps than an earlier one leaves
+ * the others' caches holding spans, which mark termination must flush all the same (atomic
+ * reads, raised by _go_gc_p) */
+static uint32_t gc_pp_hi;
 
 void _go_gc_exclude_more(void *ranges, size_t *n)
 {
@@ -50,9 +54,13 @@ struct gc_p *_go_gc_p(struct go_p *p)
 	struct gc_p *pp = &gc_pp[p->id];
 
 	if (gc_unlikely(!pp->cache)) {
+		uint32_t hi = load_relaxed(&gc_pp_hi);
+
 		pp->cache = (struct ga_cache *)galloc_cache_new();
 		if (!pp->cache)
 			_go_gc_fatal("out of memory for P %d's allocation cache", p->id);
+		while (hi < (uint32_t)p->id + 1 && !cas(&gc_pp_hi, hi, (uint32_t)p->id + 1))
+			hi = load_relaxed(&gc_pp_hi);
 	}
 	return pp;
 }
@@ -196,12 +204,13 @@ static void work_account_p(struct gc_p *pp)
 }
 
 /* Every P's cache hands back its current spans (the world stopped): what they had left
- * counts no more. */
+ * counts no more. Every cache ever made, not only this run's Ps': sweeping counts every
+ * span, and one a cache of an earlier run's P still held would never be swept. */
 static void flush_caches(void)
 {
 	int64_t unused = 0;
 
-	for (uint32_t i = 0; i < _go_sched.nprocs && i < GC_MAXPROCS; i++)
+	for (uint32_t i = 0; i < load_relaxed(&gc_pp_hi); i++)
 		if (gc_pp[i].cache)
 			unused += (int64_t)ga_gc_cache_flush(gc_pp[i].cache);
 	fetch_add_relaxed(&_go_gc.total_alloc, -((uint64_t)unused));

@@ -7,7 +7,7 @@
  * allocation churning around it (freed memory poisoned, so a lost object would fail its
  * checksum). Unreachable cycles are collected, and the statistics after go_gc() count
  * exactly the live objects. Registered roots may change while the verify mode stops the
- * world. go_new from a thread that is not a goroutine aborts.
+ * world; go_gc works at fewer Ps than an earlier run had. go_new from a thread that is not a goroutine aborts.
  * Garbage is made by goroutines that have exited, so that no stale copy of a pointer can
  * linger in a live stack: every count is exact.
  */
@@ -491,6 +491,57 @@ static void registered_roots_change_while_the_world_stops(void)
 	      " (hung: SIGALRM)" : "");
 }
 
+/* ---- a run with fewer Ps than the one before -------------------------------------------------- */
+
+static void alloc_g(void *arg)
+{
+	for (int i = 0; i < 2000; i++)
+		go_new(64, 0);
+	go_wg_done(arg);
+}
+
+/* Goroutines allocating on every P: each P's cache holds spans when the run ends. */
+static void alloc_everywhere_main(void *arg)
+{
+	struct go_waitgroup wg = { 0 };
+
+	(void)arg;
+	go_wg_add(&wg, 16);
+	for (int i = 0; i < 16; i++)
+		go_spawn(alloc_g, &wg);
+	go_wg_wait(&wg);
+}
+
+static void gc_twice_main(void *arg)
+{
+	(void)arg;
+	go_gc();
+	go_gc();
+}
+
+/*
+ * Spans held by the caches of Ps that the next run does not have must still be handed back
+ * at mark termination: sweeping counts every span, and go_gc waits for all of them. In a
+ * child, with an alarm.
+ */
+static void go_gc_after_a_run_with_more_ps(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		alarm(60);
+		if (run(4, alloc_everywhere_main, NULL) || run(1, gc_twice_main, NULL))
+			_exit(1);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	/* go_gc returned at one P after a run at four */
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "status %#x%s", status, WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ?
+	      " (hung: SIGALRM)" : "");
+}
+
 /* ---- the thread rule ------------------------------------------------------------------------- */
 
 static void *thread_alloc(void *arg)
@@ -546,6 +597,7 @@ int main(int argc, char **argv)
 	TEST(unreachable_cycles_and_exact_statistics);
 	TEST(goroutines_on_many_ps_allocate_through_cycles);
 	TEST(registered_roots_change_while_the_world_stops);
+	TEST(go_gc_after_a_run_with_more_ps);
 	TEST(go_new_from_a_thread_aborts);
 	return tap_any_failed;
 }
