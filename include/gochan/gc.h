@@ -306,7 +306,8 @@ struct go_gc_stats {
 
 /*
  * go_gc_read_stats - a snapshot (counters move while goroutines run; go_gc() first for
- * figures that reflect a finished collection). Any thread may call it.
+ * figures that reflect a finished collection). A cycle in progress is waited for: its
+ * figures are read between cycles. Any thread may call it.
  * Returns 0; -EINVAL (st NULL, or st->size smaller than the fields up to pause_first).
  */
 int go_gc_read_stats(struct go_gc_stats *st);

@@ -41,7 +41,7 @@ static struct {
 	go_lock_t lock;
 	struct gc_special *all;         /* set, not queued */
 	struct gc_special *queue, **tail; /* queued, oldest first */
-	uint64_t nqueued;
+	uint64_t nqueued;               /* changed under lock, read without: atomics */
 	bool running;                   /* a goroutine runs the queue */
 	uint64_t nrun;
 } fin = { .tail = &fin.queue };
@@ -136,7 +136,7 @@ static void fin_sweep_hook(struct ga_span *s)
 		sp->next = NULL;
 		*fin.tail = sp;
 		fin.tail = &sp->next;
-		fin.nqueued++;
+		fetch_add_relaxed(&fin.nqueued, 1);
 		fetch_or(&s->gcmarks[idx / 64], bit);
 	}
 	fin_unlock();
@@ -174,7 +174,7 @@ static void fin_run(void *arg)
 			fin.queue = sp->next;
 			if (!fin.queue)
 				fin.tail = &fin.queue;
-			fin.nqueued--;
+			fetch_add_relaxed(&fin.nqueued, -1);
 		} else {
 			fin.running = false;
 		}

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -460,6 +461,14 @@ GOCHAN_API int go_gc_read_stats(struct go_gc_stats *st)
 	size = st->size < sizeof(s) ? st->size : (uint32_t)sizeof(s);
 	memset(&s, 0, sizeof(s));
 	s.size = size;
+	/* A cycle's figures are written by the cycle, under cycle_lock: read them between
+	 * cycles (a goroutine waits at a safe point, as go_gc does; another thread yields). */
+	while (!cycle_trylock()) {
+		if (_go_curg)
+			go_yield();
+		else
+			sched_yield();
+	}
 	s.gc_percent = load_relaxed(&_go_gc.percent);
 	s.cycles = load_acquire(&_go_gc.cycles_done);
 	s.forced_cycles = _go_gc.forced;
@@ -489,6 +498,7 @@ GOCHAN_API int go_gc_read_stats(struct go_gc_stats *st)
 	memcpy(s.pause_ns, _go_gc.pause_ns, sizeof(s.pause_ns));
 	memcpy(s.pause_end, _go_gc.pause_end, sizeof(s.pause_end));
 	memcpy(s.pause_kind, _go_gc.pause_kind, sizeof(s.pause_kind));
+	cycle_unlock();
 	memcpy(st, &s, size);
 	return 0;
 }

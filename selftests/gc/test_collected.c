@@ -427,7 +427,7 @@ static void inflight_main(void *arg)
 	for (int i = 0; i < 2; i++)
 		go_spawn(consumer_g, c);
 	/* values move while at least MIN_CYCLES cycles run (at most about a minute; counted
-	 * here: go_gc_read_stats() while a cycle runs is a data race for TSan) */
+	 * here, where go_gc_read_stats() would wait for each cycle to end) */
 	for (int i = 0; i < 60000 && __atomic_load_n(&gc_loops, __ATOMIC_RELAXED) < MIN_CYCLES;
 	     i++)
 		go_sleep(1000000);
