@@ -13,7 +13,9 @@
  * (a signal channel's values, which carry nothing, print "signal").
  *
  *	bridge_peer make NAME ELEM_SIZE CAPACITY
- *	bridge_peer send NAME PRODUCER COUNT      send COUNT values, seq 0..COUNT-1
+ *	bridge_peer send NAME PRODUCER COUNT [GAP_MS]
+ *	                                          send COUNT values, seq 0..COUNT-1,
+ *	                                          GAP_MS apart (default 0)
  *	bridge_peer recv NAME [COUNT]             until COUNT values, or closed
  *	bridge_peer close NAME | unlink NAME
  *	bridge_peer stat NAME                     "len cap senders receivers"
@@ -63,7 +65,8 @@ static int open_chan(const char *name, unsigned flags, struct gochan_stat *st)
 	return fd;
 }
 
-static int cmd_send(const char *name, unsigned producer, unsigned count)
+static int cmd_send(const char *name, unsigned producer, unsigned count,
+		    unsigned gap_ms)
 {
 	struct gochan_stat st;
 	unsigned char *v;
@@ -89,6 +92,8 @@ static int cmd_send(const char *name, unsigned producer, unsigned count)
 	if (!v)
 		return 1;
 	for (unsigned seq = 0; seq < count; seq++) {
+		if (seq && gap_ms)
+			usleep(gap_ms * 1000);
 		fill(v, st.elem_size, producer, seq);
 		r = gochan_send(fd, v, GOCHAN_NO_DEADLINE);
 		if (r)
@@ -149,8 +154,9 @@ int main(int argc, char **argv)
 				 strtoul(argv[3], NULL, 0), strtoul(argv[4], NULL, 0));
 		return fd < 0 ? fail("make", name, fd) : 0;
 	}
-	if (!strcmp(cmd, "send") && argc == 5)
-		return cmd_send(name, strtoul(argv[3], NULL, 0), strtoul(argv[4], NULL, 0));
+	if (!strcmp(cmd, "send") && (argc == 5 || argc == 6))
+		return cmd_send(name, strtoul(argv[3], NULL, 0), strtoul(argv[4], NULL, 0),
+				argc == 6 ? strtoul(argv[5], NULL, 0) : 0);
 	if (!strcmp(cmd, "recv") && (argc == 3 || argc == 4))
 		return cmd_recv(name, argc == 4 ? strtoul(argv[3], NULL, 0) : 0);
 	if (!strcmp(cmd, "close") && argc == 3) {
@@ -173,7 +179,7 @@ int main(int argc, char **argv)
 		printf("%u %u %u %u\n", st.len, st.capacity, st.send_waiters, st.recv_waiters);
 		return 0;
 	}
-	fprintf(stderr, "usage: bridge_peer make NAME ELEM_SIZE CAPACITY | send NAME PRODUCER COUNT |\n"
+	fprintf(stderr, "usage: bridge_peer make NAME ELEM_SIZE CAPACITY | send NAME PRODUCER COUNT [GAP_MS] |\n"
 		"       recv NAME [COUNT] | close NAME | unlink NAME | stat NAME | full NAME\n");
 	return 2;
 }
