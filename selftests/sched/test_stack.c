@@ -327,6 +327,18 @@ static int spawn_child(const char *what, const char *guards, char *buf, size_t l
 		dup2(fds[1], 2);
 		dup2(fds[1], 1);
 		setenv("GOCHAN_STACK_GUARDS", guards, 1);
+#ifdef __SANITIZE_THREAD__
+		/* "neighbours" writes into another goroutine's stack on purpose, unsynchronized:
+		 * ThreadSanitizer now and then reports that write (exit 66, about 1 run in 10)
+		 * before the runtime's check aborts as the test expects */
+		if (!strcmp(what, "neighbours")) {
+			const char *o = getenv("TSAN_OPTIONS");
+			char opts[512];
+
+			snprintf(opts, sizeof(opts), "%s%sreport_bugs=0", o ? o : "", o ? ":" : "");
+			setenv("TSAN_OPTIONS", opts, 1);
+		}
+#endif
 		alarm(30);
 		execl("/proc/self/exe", saved_argv[0], arg, (char *)NULL);
 		_exit(127);
