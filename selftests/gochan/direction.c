@@ -18,14 +18,6 @@
 #define NB	GOCHAN_XFER_NONBLOCK
 #define CLOSE_ON_LAST	GOCHAN_CREATE_CLOSE_ON_LAST_SENDER
 
-/* GOCHAN_IOC_DUP of @fd with @flags; the new fd or -errno. */
-static int gc_dup(int fd, uint32_t flags)
-{
-	struct gochan_dup d = { .size = sizeof(d), .flags = flags };
-
-	return gc_err(ioctl(fd, GOCHAN_IOC_DUP, &d));
-}
-
 /* The access mode fcntl(F_GETFL) shows, or -errno. */
 static int accmode(int fd)
 {

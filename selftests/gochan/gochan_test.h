@@ -207,6 +207,14 @@ static inline int gc_recv_u64(int fd, uint64_t *v, uint32_t flags)
 	return ret;
 }
 
+/* GOCHAN_IOC_DUP of @fd with @flags: a new open file of its channel; the fd or -errno. */
+static inline int gc_dup(int fd, uint32_t flags)
+{
+	struct gochan_dup d = { .size = sizeof(d), .flags = flags };
+
+	return gc_err(ioctl(fd, GOCHAN_IOC_DUP, &d));
+}
+
 static inline int gc_close_chan(int fd)
 {
 	return gc_err(ioctl(fd, GOCHAN_IOC_CLOSE, 0));

@@ -740,18 +740,6 @@ TEST_F(uring_cmd, process_exit_with_queued_commands)
 	close(sfd);
 }
 
-/* A new open file of @fd's channel that sends and receives (GOCHAN_IOC_DUP):
- * closing it cancels only what was submitted through it. */
-static int new_file(int fd)
-{
-	struct gochan_dup d = {
-		.size = sizeof(d),
-		.flags = GOCHAN_DUP_SEND | GOCHAN_DUP_RECV,
-	};
-
-	return gc_err(ioctl(fd, GOCHAN_IOC_DUP, &d));
-}
-
 /*
  * The ring is torn down with a command queued and the channel fd kept
  * open: the command ends (6.7+ cancels it from the teardown; 6.1, which
@@ -795,7 +783,8 @@ TEST_F(uring_cmd, ring_teardown_ends_command_on_a_registered_file)
 	struct io_uring_sqe *sqe;
 	struct io_uring r;
 	int fd = gc_make(self->dev, 8, 0);
-	int other = new_file(fd);
+	/* a file of its own: closing it cancels only what was submitted through it */
+	int other = gc_dup(fd, GOCHAN_DUP_SEND | GOCHAN_DUP_RECV);
 
 	ASSERT_LE(0, fd);
 	ASSERT_LE(0, other);
