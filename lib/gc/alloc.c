@@ -13,34 +13,49 @@
 
 #include "internal.h"
 
-/* The bit of word k of small span s's pointer bits. */
-static inline void ptrbit_set(uint64_t *bits, size_t k, bool on)
+/*
+ * Write the low w (1..64) bits of v at bit k of a span's pointer bits. One writer, the
+ * span's cache: plain read-modify-writes, atomic for the collector reading them.
+ */
+static inline void ptrbits_put(uint64_t *bits, size_t k, unsigned w, uint64_t v)
 {
-	uint64_t *w = &bits[k / 64], v = load_relaxed(w);
-	uint64_t m = 1ull << (k % 64);
+	uint64_t *p = &bits[k / 64];
+	unsigned sh = k % 64;
+	uint64_t m = w == 64 ? ~0ull : (1ull << w) - 1;
 
-	/* one writer, the span's cache: a plain read-modify-write, atomic for the readers */
-	store_relaxed(w, on ? v | m : v & ~m);
+	v &= m;
+	store_relaxed(p, (load_relaxed(p) & ~(m << sh)) | v << sh);
+	if (sh + w > 64)
+		store_relaxed(p + 1, (load_relaxed(p + 1) & ~(m >> (64 - sh))) | v >> (64 - sh));
 }
 
-/* Whether word j of an element of t holds a pointer. */
-static inline bool type_ptr(const struct go_type *t, size_t j)
+/* Bits j..j+63 of the pointer bits of one element of t (0 past its pointer prefix). */
+static inline uint64_t type_bits(const struct go_type *t, size_t j)
 {
-	return j < t->ptrdata / 8 && (!t->ptrmask || (t->ptrmask[j / 64] >> (j % 64) & 1));
+	size_t ptrw = t->ptrdata / 8;
+	uint64_t v;
+
+	if (j >= ptrw)
+		return 0;
+	v = t->ptrmask ? t->ptrmask[j / 64] : ~0ull;
+	return ptrw - j < 64 ? v & ((1ull << (ptrw - j)) - 1) : v;
 }
 
 /*
  * Object p of small span s (scan class) was just allocated: t NULL (conservative) or n
  * elements of t. A span gets pointer bits at its first typed object (all 1 first: its
  * other objects stay conservative); from then on every object allocated in it writes its
- * own. Bits are written before p is returned, so before anyone can scan p through a pointer
- * the program stores (x86 keeps stores in order; the compiler cannot move them past the
- * return to the caller, who stores p).
+ * own, a word of bits at a time: a slot of at most 64 words with one element (or none: a
+ * conservative object) in one or two read-modify-writes; else the elements' bits (an
+ * element of at most 32 words repeated across a word of bits), then the slot's tail.
+ * Bits are written before p is returned, so before anyone can scan p through a pointer the
+ * program stores (x86 keeps stores in order; the compiler cannot move them past the return
+ * to the caller, who stores p).
  */
 static void ptrbits_write(struct ga_span *s, uintptr_t p, const struct go_type *t, size_t n)
 {
+	size_t k, nw, elemw, done = 0;
 	uint64_t *bits;
-	size_t k0, nw;
 
 	if (!(s->gcbits & GA_GCB_TYPED)) {
 		if (!t)
@@ -53,17 +68,46 @@ static void ptrbits_write(struct ga_span *s, uintptr_t p, const struct go_type *
 		store_release(&s->gcbits, s->gcbits | GA_GCB_TYPED);
 	}
 	bits = s->ptrbits;
-	k0 = (p - s->base) / 8;
+	k = (p - s->base) / 8;
 	nw = s->elemsize / 8;
-	for (size_t i = 0; i < nw; i++) {
-		bool ptr = true;
+	if (gc_likely(nw <= 64 && (!t || n == 1))) {
+		/* a slot of at most 64 words holding one element or a conservative object: its
+		 * bits in one go, the tail's 0s with them */
+		ptrbits_put(bits, k, (unsigned)nw, t ? type_bits(t, 0) : ~0ull);
+		return;
+	}
+	if (!t) {
+		n = 0; /* conservative: every word may be a pointer */
+		elemw = 1;
+	} else {
+		elemw = t->size / 8; /* (a scan type's size is a multiple of 8) */
+	}
+	if (n && elemw <= 32) {
+		unsigned per = 64 / (unsigned)elemw;
+		uint64_t one = type_bits(t, 0), pat = one;
 
-		if (t) {
-			size_t off = i * 8, e = off / t->size;
+		for (unsigned r = 1; r < per && r < n; r++)
+			pat |= one << (r * elemw);
+		for (size_t e = 0; e < n; e += per) {
+			size_t cnt = n - e < per ? n - e : per;
 
-			ptr = e < n && type_ptr(t, (off % t->size) / 8);
+			ptrbits_put(bits, k + e * elemw, (unsigned)(cnt * elemw), pat);
 		}
-		ptrbit_set(bits, k0 + i, ptr);
+		done = n * elemw;
+	} else if (n) {
+		for (size_t e = 0; e < n; e++)
+			for (size_t j = 0; j < elemw; j += 64) {
+				unsigned w = elemw - j < 64 ? (unsigned)(elemw - j) : 64;
+
+				ptrbits_put(bits, k + e * elemw + j, w, type_bits(t, j));
+			}
+		done = n * elemw;
+	}
+	/* the rest of the slot: 0 past the elements, 1 for a conservative object */
+	for (; done < nw; done += 64) {
+		unsigned w = nw - done < 64 ? (unsigned)(nw - done) : 64;
+
+		ptrbits_put(bits, k + done, w, t ? 0 : ~0ull);
 	}
 }
 

@@ -50,20 +50,31 @@ void _go_gc_fatal(const char *fmt, ...)
 	abort();
 }
 
-struct gc_p *_go_gc_p(struct go_p *p)
+/* p's first allocation: its cache, and gc_pp_hi raised over it */
+static __attribute__((noinline, cold)) struct gc_p *gc_p_first(struct go_p *p)
+{
+	struct gc_p *pp = &gc_pp[p->id];
+	uint32_t hi = load_relaxed(&gc_pp_hi);
+
+	pp->cache = (struct ga_cache *)galloc_cache_new();
+	if (!pp->cache)
+		_go_gc_fatal("out of memory for P %d's allocation cache", p->id);
+	while (hi < (uint32_t)p->id + 1 && !cas(&gc_pp_hi, hi, (uint32_t)p->id + 1))
+		hi = load_relaxed(&gc_pp_hi);
+	return pp;
+}
+
+/* (inlined into the allocation path below; _go_gc_p for the other files) */
+static inline struct gc_p *gc_p_of(struct go_p *p)
 {
 	struct gc_p *pp = &gc_pp[p->id];
 
-	if (gc_unlikely(!pp->cache)) {
-		uint32_t hi = load_relaxed(&gc_pp_hi);
+	return gc_likely(pp->cache) ? pp : gc_p_first(p);
+}
 
-		pp->cache = (struct ga_cache *)galloc_cache_new();
-		if (!pp->cache)
-			_go_gc_fatal("out of memory for P %d's allocation cache", p->id);
-		while (hi < (uint32_t)p->id + 1 && !cas(&gc_pp_hi, hi, (uint32_t)p->id + 1))
-			hi = load_relaxed(&gc_pp_hi);
-	}
-	return pp;
+struct gc_p *_go_gc_p(struct go_p *p)
+{
+	return gc_p_of(p);
 }
 
 void _go_gc_heap_bounds(void)
@@ -129,7 +140,7 @@ static inline void *gc_new(size_t size, unsigned flags, const struct go_type *t,
 	m = g->m;
 	_go_rt_enter(m);
 	m = g->m; /* (entering may move the goroutine to another M) */
-	pp = _go_gc_p(m->p);
+	pp = gc_p_of(m->p);
 	p = _go_gc_alloc(pp, size, flags, t, n);
 	if (gc_unlikely(load_relaxed(&_go_gc.phase) == GC_MARK)) {
 		/* allocating while the collector marks: pay for it (worker.c) */

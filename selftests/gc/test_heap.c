@@ -286,6 +286,80 @@ static void typed_arrays_repeat_the_mask(void)
 		CHECK(a[i].ptr == (struct tnode *)keep[i] && galloc_base(keep[i]) == keep[i], "%d", i);
 }
 
+/*
+ * Pointer bits of typed arrays whose pattern does not fit a word evenly: a 3-word element
+ * with pointers in words 0 and 2 (50 elements: 150 words, the pattern crossing every 64-bit
+ * boundary at a different phase), and a 70-word element with pointers in words 1 and 66 (its
+ * mask two words long). Each pointer word keeps its object; each integer word holding an
+ * address keeps nothing. The slots were used before by conservative objects (all bits set)
+ * and by an object of another type, so stale bits would show.
+ */
+struct tri {
+	void *p0;
+	uintptr_t addr;
+	void *p2;
+};
+static const uint64_t tri_mask[1] = { 0x5 };
+static const struct go_type tri_type = { sizeof(struct tri), 24, tri_mask, "tri" };
+
+struct wide {
+	uintptr_t w0;
+	void *p1;
+	uintptr_t mid[64];
+	void *p66;
+	uintptr_t w67, w68, w69;
+};
+static const uint64_t wide_mask[2] = { 0x2, 0x4 };
+static const struct go_type wide_type = { sizeof(struct wide), 67 * 8, wide_mask, "wide" };
+
+static void typed_array_bits_cross_words(void)
+{
+	enum { NTRI = 50 };
+	struct tri *a;
+	struct wide *w;
+	void *keep[2 * NTRI + 2];
+	uintptr_t roots[2];
+	uint64_t before;
+	int k = 0;
+
+	setup();
+	collect(NULL, 0);
+	/* fill the classes with conservative objects full of addresses, then free them */
+	for (int i = 0; i < 64; i++) {
+		uintptr_t *c = gnew(NTRI * sizeof(struct tri), 0);
+		uintptr_t *d = gnew(sizeof(struct wide), 0);
+
+		for (size_t j = 0; j < NTRI * sizeof(struct tri) / 8; j++)
+			c[j] = (uintptr_t)c;
+		for (size_t j = 0; j < sizeof(struct wide) / 8; j++)
+			d[j] = (uintptr_t)d;
+	}
+	collect(NULL, 0);
+	a = _go_gc_alloc(&pp, NTRI * sizeof(*a), 0, &tri_type, NTRI);
+	w = _go_gc_alloc(&pp, sizeof(*w), 0, &wide_type, 1);
+	CHECK(a && w, "alloc");
+	for (int i = 0; i < NTRI; i++) {
+		a[i].p0 = keep[k++] = gnew(16, GO_NEW_NOSCAN);
+		a[i].p2 = keep[k++] = gnew(16, GO_NEW_NOSCAN);
+		a[i].addr = (uintptr_t)gnew(16, GO_NEW_NOSCAN);
+	}
+	w->p1 = keep[k++] = gnew(16, GO_NEW_NOSCAN);
+	w->p66 = keep[k++] = gnew(16, GO_NEW_NOSCAN);
+	w->w0 = (uintptr_t)gnew(16, GO_NEW_NOSCAN);
+	for (int i = 0; i < 64; i++)
+		w->mid[i] = (uintptr_t)gnew(16, GO_NEW_NOSCAN);
+	w->w67 = w->w69 = (uintptr_t)gnew(16, GO_NEW_NOSCAN);
+	roots[0] = (uintptr_t)a;
+	roots[1] = (uintptr_t)w;
+	before = freed_objects();
+	collect(roots, 2);
+	/* freed: the 50 integers' objects, w0's, the 64 in mid, w67's */
+	CHECK(freed_objects() - before == NTRI + 1 + 64 + 1, "freed %lu",
+	      (unsigned long)(freed_objects() - before));
+	for (int i = 0; i < k; i++)
+		CHECK(galloc_base(keep[i]) == keep[i], "pointer word %d lost its object", i);
+}
+
 /* ---- large objects ------------------------------------------------------------------------ */
 
 static void large_objects_and_their_oblets(void)
@@ -428,6 +502,7 @@ int main(int argc, char **argv)
 	TEST(unreachable_cycles_are_collected);
 	TEST(typed_objects_are_scanned_precisely);
 	TEST(typed_arrays_repeat_the_mask);
+	TEST(typed_array_bits_cross_words);
 	TEST(large_objects_and_their_oblets);
 	TEST(freed_spans_return_to_the_heap);
 	TEST(heap_stays_flat_across_cycles);
