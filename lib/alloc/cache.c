@@ -348,7 +348,7 @@ void ga_cache_release(struct ga_cache *c)
 
 	ga_cache_drain_unfull(c);
 	ga_tiny_drop(c);
-	ga_gc_cache_flush(c);
+	ga_gc_cache_flush(c, NULL);
 	for (unsigned spc = 0; spc < GA_SPC_GC0; spc++) {
 		s = c->alloc[spc];
 		c->alloc[spc] = &ga_span_empty;

@@ -303,16 +303,17 @@ static struct ga_span *ga_gc_central_take(unsigned i)
 	return NULL;
 }
 
-struct ga_span *ga_gc_cache_refill(struct ga_cache *c, unsigned spc)
+struct ga_span *ga_gc_cache_refill(struct ga_cache *c, unsigned spc, size_t *taken)
 {
 	unsigned i = spc - GA_SPC_GC0;
 	struct ga_span *s = c->alloc[spc];
 
+	*taken = 0;
 	if (s != &ga_span_empty) {
 		struct ga_gc_central *ct = &ga_gc_central[i];
 
 		if (ga_gc_next_free(s))
-			return s;
+			return s; /* its next free slots: counted when it was taken */
 		c->alloc[spc] = &ga_span_empty;
 		c->gc_current[i / 64] &= ~(1ull << (i % 64));
 		pthread_mutex_lock(&ct->lock);
@@ -326,15 +327,16 @@ struct ga_span *ga_gc_cache_refill(struct ga_cache *c, unsigned spc)
 		return NULL;
 	__atomic_store_n(&s->towner, c, __ATOMIC_RELAXED);
 	ga_gc_next_free(s);
+	*taken = (size_t)(s->nelems - ga_span_used(s));
 	c->alloc[spc] = s;
 	c->gc_current[i / 64] |= 1ull << (i % 64);
 	return s;
 }
 
-size_t ga_gc_cache_flush(struct ga_cache *c)
+size_t ga_gc_cache_flush(struct ga_cache *c, size_t *objects)
 {
 	uint32_t sg = __atomic_load_n(&ga_gc_sweepgen, __ATOMIC_RELAXED);
-	size_t bytes = 0;
+	size_t bytes = 0, n = 0;
 
 	for (unsigned w = 0; w < sizeof(c->gc_current) / 8; w++) {
 		for (uint64_t m = c->gc_current[w]; m; m &= m - 1) {
@@ -342,6 +344,7 @@ size_t ga_gc_cache_flush(struct ga_cache *c)
 			struct ga_gc_central *ct = &ga_gc_central[i];
 			struct ga_span *s = c->alloc[GA_SPC_GC0 + i];
 
+			n += (size_t)(s->nelems - ga_span_used(s));
 			bytes += (size_t)(s->nelems - ga_span_used(s)) * s->elemsize;
 			c->alloc[GA_SPC_GC0 + i] = &ga_span_empty;
 			s->acache = 0; /* (recomputed from freeindex by its next holder) */
@@ -351,6 +354,8 @@ size_t ga_gc_cache_flush(struct ga_cache *c)
 		}
 		c->gc_current[w] = 0;
 	}
+	if (objects)
+		*objects = n;
 	return bytes;
 }
 

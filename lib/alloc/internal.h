@@ -704,8 +704,11 @@ static inline void *ga_gc_alloc_fast(struct ga_span *s)
 }
 
 bool ga_gc_next_free(struct ga_span *s);                 /* refill acache; false: s is full */
-struct ga_span *ga_gc_cache_refill(struct ga_cache *c, unsigned spc); /* a new current span */
-size_t ga_gc_cache_flush(struct ga_cache *c); /* current spans back; returns free bytes in them */
+/* A current span of spc with a free slot: the same span's next ones, or a new span (*taken:
+ * its free slots, handed to the cache now; 0 for the same span); NULL when out of memory. */
+struct ga_span *ga_gc_cache_refill(struct ga_cache *c, unsigned spc, size_t *taken);
+/* Current spans back; returns the free bytes in them (*objects, if not NULL: their slots). */
+size_t ga_gc_cache_flush(struct ga_cache *c, size_t *objects);
 struct ga_span *ga_gc_alloc_large(size_t n, bool noscan, const struct go_type *t);
 void ga_gc_sweep_begin(void);      /* world stopped, caches flushed: everything unswept */
 bool ga_gc_sweep_one(void);        /* sweep one span of any class; false: none left */

@@ -138,16 +138,16 @@ static __attribute__((noinline)) void *alloc_large(struct gc_p *pp, size_t size,
 	return (void *)s->base;
 }
 
-/* The current span of spc has no free slot: a new one, counted. */
+/* The current span of spc has no free slot: its next ones, or a new span, whose free slots
+ * are counted now, once. */
 static __attribute__((noinline)) struct ga_span *refill(struct gc_p *pp, unsigned spc)
 {
-	struct ga_span *s = ga_gc_cache_refill(pp->cache, spc);
 	size_t nfree;
+	struct ga_span *s = ga_gc_cache_refill(pp->cache, spc, &nfree);
 	int64_t live;
 
-	if (!s)
-		return NULL;
-	nfree = (size_t)(s->nelems - ga_span_used(s));
+	if (!s || !nfree)
+		return s;
 	live = fetch_add_relaxed(&_go_gc.heap_live, (int64_t)(nfree * s->elemsize)) +
 	       (int64_t)(nfree * s->elemsize);
 	fetch_add_relaxed(&_go_gc.total_alloc, nfree * s->elemsize);

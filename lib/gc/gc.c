@@ -218,15 +218,20 @@ static void work_account_p(struct gc_p *pp)
 /* Every P's cache hands back its current spans (the world stopped): what they had left
  * counts no more. Every cache ever made, not only this run's Ps': sweeping counts every
  * span, and one a cache of an earlier run's P still held would never be swept. */
+static void cache_flush(struct ga_cache *c)
+{
+	size_t objects, bytes = ga_gc_cache_flush(c, &objects);
+
+	fetch_add_relaxed(&_go_gc.total_alloc, -(uint64_t)bytes);
+	fetch_add_relaxed(&_go_gc.total_objects, -(uint64_t)objects);
+	fetch_add_relaxed(&_go_gc.heap_live, -(int64_t)bytes);
+}
+
 static void flush_caches(void)
 {
-	int64_t unused = 0;
-
 	for (uint32_t i = 0; i < load_relaxed(&gc_pp_hi); i++)
 		if (gc_pp[i].cache)
-			unused += (int64_t)ga_gc_cache_flush(gc_pp[i].cache);
-	fetch_add_relaxed(&_go_gc.total_alloc, -((uint64_t)unused));
-	fetch_add_relaxed(&_go_gc.heap_live, -unused);
+			cache_flush(gc_pp[i].cache);
 }
 
 /*
@@ -441,9 +446,7 @@ GOCHAN_API int go_gc(void)
 
 void _go_gc_collect_roots(struct gc_p *pp, const uintptr_t *roots, size_t n)
 {
-	size_t unused = ga_gc_cache_flush(pp->cache);
-
-	fetch_add_relaxed(&_go_gc.heap_live, -((int64_t)unused));
+	cache_flush(pp->cache);
 	_go_gc_sweep_finish();
 	_go_gc_heap_bounds();
 	_go_gc.cycle++;
