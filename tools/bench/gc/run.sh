@@ -1,10 +1,20 @@
 #!/bin/bash
-# tools/bench/gc/run.sh OUT DEPTH LIVE_MB ALLOCS - libgochan's collector and Boehm GC on the
-# same workloads, in this run, side by side: figures, then ratios (gochan / Boehm; below 1
-# is better for gochan) and the issue's targets marked PASS or MISS (printed, not asserted).
+# tools/bench/gc/run.sh OUT DEPTH LIVE_MB ALLOCS - libgochan's collector, Go's (the twin in
+# go/, Debian's golang-go) and Boehm GC on the same workloads, in this run, side by side:
+# figures, then ratios (gochan / Go, gochan / Boehm; below 1 is better for gochan) and the
+# issue's targets marked PASS or MISS (printed, not asserted).
 set -u
 OUT=$1 DEPTH=$2 LIVE=$3 ALLOCS=$4
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 B=$OUT/bench_gc_boehm
+G=$OUT/bench_gc_go
+if command -v go >/dev/null; then
+	mkdir -p "$OUT/go-cache"
+	GOCACHE=$OUT/go-cache GO111MODULE=off go build -o "$G" "$HERE/go/bench_gc.go" ||
+		rm -f "$G"
+else
+	echo "(no Go: make bench installs golang-go)"
+fi
 
 kv() { sed -n "s/.*\\b$2=\\([^ ]*\\).*/\\1/p" <<<"$1"; }
 row() { printf '%-34s %10s %12s %8s %12s %12s %8s\n' "$@"; }
@@ -15,20 +25,40 @@ row run time_s ns_per_alloc cycles pause_med_us pause_max_us rss_mb
 declare -A R
 for w in trees churn; do
 	args=(trees "$DEPTH"); [ $w = churn ] && args=(churn "$LIVE" "$ALLOCS")
+	# each runtime at each GOMAXPROCS in turn, so that all see the machine at nearly the
+	# same time
 	for p in 1 2; do
 		R[$w,gochan$p]=$(GOMAXPROCS=$p nice "$OUT/bench_gc" "${args[@]}")
+		[ -x "$G" ] && R[$w,go$p]=$(GOMAXPROCS=$p nice "$G" "${args[@]}")
 	done
 	if [ -x "$B" ]; then
 		R[$w,boehm1]=$(GC_MARKERS=1 nice "$B" "${args[@]}")
 		R[$w,boehmN]=$(nice "$B" "${args[@]}")
 	fi
-	for k in gochan1 gochan2 boehm1 boehmN; do
+	for k in gochan1 go1 gochan2 go2 boehm1 boehmN; do
 		l=${R[$w,$k]:-}
 		[ -n "$l" ] || continue
 		row "$w $k" "$(kv "$l" time_s)" "$(kv "$l" ns_per_alloc)" "$(kv "$l" cycles)" \
 			"$(kv "$l" pause_med_us)" "$(kv "$l" pause_max_us)" "$(kv "$l" rss_mb)"
 	done
 done
+pass() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "" && b != "" && a <= b) ? "PASS" : "MISS" }'; }
+if [ -x "$G" ]; then
+	echo "-- ratios, gochan / Go (same GOMAXPROCS)"
+	for w in trees churn; do
+		for p in 1 2; do
+			g=${R[$w,gochan$p]} o=${R[$w,go$p]}
+			echo "$w P=$p: time x$(ratio "$(kv "$g" time_s)" "$(kv "$o" time_s)"), max pause x$(ratio "$(kv "$g" pause_max_us)" "$(kv "$o" pause_max_us)")"
+		done
+	done
+	for p in 1 2; do
+		g=${R[trees,gochan$p]} o=${R[trees,go$p]}
+		echo "target: binary-trees at most Go's time, P=$p: $(pass "$(kv "$g" time_s)" "$(kv "$o" time_s)")"
+		g=${R[churn,gochan$p]} o=${R[churn,go$p]}
+		echo "target: churn ns/alloc at most Go's, P=$p: $(pass "$(kv "$g" ns_per_alloc)" "$(kv "$o" ns_per_alloc)")"
+		echo "target: churn max stop-the-world pause at most Go's, P=$p: $(pass "$(kv "$g" pause_max_us)" "$(kv "$o" pause_max_us)")"
+	done
+fi
 [ -x "$B" ] || { echo "(no Boehm build: install libgc-dev)"; exit 0; }
 echo "-- ratios, gochan / Boehm (same GOMAXPROCS / markers: 1 = serial, N = parallel marker vs 2 Ps)"
 for w in trees churn; do
