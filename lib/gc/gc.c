@@ -287,7 +287,6 @@ static void cycle(bool forced)
 	_go_gc_heap_bounds();
 	_go_gc_roots_begin();
 	_go_gc_pacer_mark_begin();
-	store_relaxed(&_go_gc.mark_stop, 0);
 	store_release(&_go_gc.phase, GC_MARK);
 	store_release(&go_wb_enabled_, 1);
 	fetch_or(&_go_safepoint, GO_SAFEPOINT_GC);
@@ -334,7 +333,7 @@ static void cycle(bool forced)
 	_go_gc.last.markterm_start = (int64_t)t0;
 	_go_gc.last.restarts = restarts;
 	store_release(&_go_gc.phase, GC_MARKTERM);
-	_go_gc_drain(w, -1, NULL);
+	_go_gc_drain(w, -1);
 	_go_gc_work_dispose(w);
 	if (gc_unlikely(_go_gc_verify_enabled()))
 		_go_gc_verify(self);
@@ -444,7 +443,7 @@ GOCHAN_API int go_gc(void)
 
 /* ---- tests of the heap alone ------------------------------------------------------------------ */
 
-void _go_gc_collect_roots(struct gc_p *pp, const uintptr_t *roots, size_t n)
+void _go_gc_collect_begin(struct gc_p *pp, const uintptr_t *roots, size_t n)
 {
 	cache_flush(pp->cache);
 	_go_gc_sweep_finish();
@@ -453,7 +452,11 @@ void _go_gc_collect_roots(struct gc_p *pp, const uintptr_t *roots, size_t n)
 	store_relaxed(&_go_gc.phase, GC_MARK);
 	for (size_t i = 0; i < n; i++)
 		_go_gc_shade(&pp->w, roots[i]);
-	_go_gc_drain(&pp->w, -1, NULL);
+}
+
+void _go_gc_collect_end(struct gc_p *pp)
+{
+	_go_gc_drain(&pp->w, -1);
 	_go_gc_work_dispose(&pp->w);
 	store_relaxed(&_go_gc.phase, GC_OFF);
 	_go_gc.heap_marked = xchg(&_go_gc.bytes_marked, 0);
@@ -461,6 +464,12 @@ void _go_gc_collect_roots(struct gc_p *pp, const uintptr_t *roots, size_t n)
 	ga_gc_sweep_begin();
 	_go_gc_sweep_finish();
 	_go_gc.cycles_done++;
+}
+
+void _go_gc_collect_roots(struct gc_p *pp, const uintptr_t *roots, size_t n)
+{
+	_go_gc_collect_begin(pp, roots, n);
+	_go_gc_collect_end(pp);
 }
 
 /* ---- statistics ------------------------------------------------------------------------------- */

@@ -133,8 +133,11 @@ void _go_gc_scan_range(struct gc_work *w, const void *lo, const void *hi);
 /* Scan the object at obj (its start) without marking it (finalizers' objects). */
 void _go_gc_scan_object_contents(struct gc_work *w, uintptr_t obj);
 /* Scan grey objects until none is left (here or on the global list), or until budget bytes
- * were scanned (budget < 0: no limit), or *stop is nonzero. Returns the scan work done. */
-int64_t _go_gc_drain(struct gc_work *w, int64_t budget, const uint32_t *stop);
+ * were scanned. A bounded drain (budget >= 0) also ends within 32 objects of a stop-the-world
+ * being asked for (GO_SAFEPOINT_STW: the stopper waits for the caller's next safe point);
+ * budget < 0: no limit, no stop (the world stopped, or the heap's tests). Returns the scan
+ * work done. */
+int64_t _go_gc_drain(struct gc_work *w, int64_t budget);
 bool _go_gc_work_available(void);                   /* some full buffer on the global list */
 /* The verify mode's hook: object at obj of span s (index idx) was reached by w; returns
  * whether it is an allocated object (to follow). */
@@ -253,7 +256,6 @@ struct gc_state {
 	uint64_t heap_lo, heap_hi; /* the arenas' extent when marking began: shade's filter */
 	struct gc_workq work;
 	uint32_t flush_gen;        /* bumped to ask every P to flush its grey objects */
-	uint32_t mark_stop;        /* workers and assists stop draining (atomic) */
 
 	/* pacing (pacer.c) */
 	int32_t percent;           /* GOGC; < 0: off */
@@ -298,6 +300,10 @@ void _go_gc_fatal(const char *fmt, ...) __attribute__((noreturn, cold, format(pr
  * collected heap (the heap's own tests): every object reachable from roots[0..n) (words)
  * survives; pp's is the only cache that allocated collected objects. */
 void _go_gc_collect_roots(struct gc_p *pp, const uintptr_t *roots, size_t n);
+/* The same in two halves, for a test to drain in between: begin shades the roots into
+ * pp->w; end drains what is left, then sweeps. */
+void _go_gc_collect_begin(struct gc_p *pp, const uintptr_t *roots, size_t n);
+void _go_gc_collect_end(struct gc_p *pp);
 
 #ifdef GOCHAN_DEBUG_HOOKS
 /* A test's code, run by the controller once marking has begun (the barrier on, the world

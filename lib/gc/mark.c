@@ -390,7 +390,7 @@ void _go_gc_scan_object_contents(struct gc_work *w, uintptr_t obj)
 		scan_object(w, obj);
 }
 
-int64_t _go_gc_drain(struct gc_work *w, int64_t budget, const uint32_t *stop)
+int64_t _go_gc_drain(struct gc_work *w, int64_t budget)
 {
 	uint64_t start = w->scan_work;
 	unsigned k = 0;
@@ -398,9 +398,12 @@ int64_t _go_gc_drain(struct gc_work *w, int64_t budget, const uint32_t *stop)
 
 	while (work_pop(w, &b)) {
 		scan_object(w, b);
-		if (budget >= 0 && (int64_t)(w->scan_work - start) >= budget)
+		if (budget < 0)
+			continue;
+		if ((int64_t)(w->scan_work - start) >= budget)
 			break;
-		if (stop && (++k & 31) == 0 && load_relaxed(stop))
+		/* every 32 objects: a stop-the-world waits for this M's next safe point */
+		if ((++k & 31) == 0 && (load_relaxed(&_go_safepoint) & GO_SAFEPOINT_STW))
 			break;
 	}
 	return (int64_t)(w->scan_work - start);

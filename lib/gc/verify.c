@@ -140,11 +140,11 @@ void _go_gc_verify(struct go_g *self)
 		_go_gc_data_roots_scan(&w, i);
 	_go_gc_registered_roots_scan(&w);
 	_go_gc_finalizers_scan(&w);
-	_go_gc_drain(&w, -1, NULL);
+	_go_gc_drain(&w, -1);
 	w.verify_lax = true;
 	while ((g = _go_stacks_next_g(&it)) != NULL)
 		_go_gc_scan_stopped_g(&w, g, self);
-	_go_gc_drain(&w, -1, NULL);
+	_go_gc_drain(&w, -1);
 	_go_gc_work_dispose(&w);
 
 	munmap(v.tab, v.map_tab);

@@ -78,7 +78,7 @@ bool _go_gc_assist(struct go_g *g, struct gc_p *pp)
 
 	if (debt < GC_ASSIST_MIN)
 		debt = GC_ASSIST_MIN;
-	done = _go_gc_drain(&pp->w, debt, &_go_gc.mark_stop);
+	done = _go_gc_drain(&pp->w, debt);
 	/* paid what it could; an unpaid rest is forgiven (above) */
 	g->gcassist = 0;
 	if (done > 0) {
@@ -106,10 +106,10 @@ static bool worker_slice(struct go_g *self)
 	}
 	while (done < GC_WORKER_SLICE && _go_gc_root_job(w, self)) {
 		any = true;
-		done += _go_gc_drain(w, GC_WORKER_SLICE, NULL);
+		done += _go_gc_drain(w, GC_WORKER_SLICE);
 	}
 	if (done < GC_WORKER_SLICE) {
-		int64_t d = _go_gc_drain(w, GC_WORKER_SLICE - done, NULL);
+		int64_t d = _go_gc_drain(w, GC_WORKER_SLICE - done);
 
 		any |= d > 0;
 		done += d;
@@ -117,7 +117,7 @@ static bool worker_slice(struct go_g *self)
 	if (done < GC_WORKER_SLICE && _go_gc_work_empty(w) &&
 	    load_acquire(&_go_stacks_unscanned)) {
 		_go_gc_stacks_stragglers(w, self);
-		done += _go_gc_drain(w, GC_WORKER_SLICE, NULL);
+		done += _go_gc_drain(w, GC_WORKER_SLICE);
 	}
 	if (w == &local)
 		_go_gc_work_dispose(&local);

@@ -242,6 +242,36 @@ static void unreachable_cycles_are_collected(void)
 	CHECK(freed_objects() - before == 3, "freed %lu", (unsigned long)(freed_objects() - before));
 }
 
+/*
+ * A bounded drain (an assist, a background worker's slice) ends soon after a stop-the-world
+ * is asked for, whatever its budget: the stopper waits for this thread's next safe point, so
+ * a drain that went on to its budget (megabytes of scanning for an assist) was the pause.
+ * What it left grey is still marked later: the whole list survives.
+ */
+static void bounded_drain_ends_at_a_stop_the_world(void)
+{
+	struct node *head;
+	uintptr_t root;
+	uint64_t before;
+	int64_t done;
+
+	setup();
+	collect(NULL, 0);
+	head = make_list(20000);
+	root = (uintptr_t)head;
+	before = freed_objects();
+	_go_gc_collect_begin(&pp, &root, 1);
+	fetch_or(&_go_safepoint, GO_SAFEPOINT_STW);
+	done = _go_gc_drain(&pp.w, INT64_MAX);
+	fetch_and(&_go_safepoint, ~GO_SAFEPOINT_STW);
+	/* at most a check interval of objects (32 of 32 bytes each), then it stopped */
+	CHECK(done > 0 && done <= 64 * 32, "drained %ld bytes with a stop pending", (long)done);
+	_go_gc_collect_end(&pp);
+	CHECK(freed_objects() == before, "freed %lu of a reachable list",
+	      (unsigned long)(freed_objects() - before));
+	CHECK(check_list(head) == 20000, "list: %d", check_list(head));
+}
+
 /* ---- precise and conservative scanning ------------------------------------------------------ */
 
 struct tnode {
@@ -530,6 +560,7 @@ int main(int argc, char **argv)
 	TEST(reachable_objects_survive_many_cycles);
 	TEST(interior_pointer_keeps_object);
 	TEST(unreachable_cycles_are_collected);
+	TEST(bounded_drain_ends_at_a_stop_the_world);
 	TEST(typed_objects_are_scanned_precisely);
 	TEST(typed_arrays_repeat_the_mask);
 	TEST(typed_array_bits_cross_words);
