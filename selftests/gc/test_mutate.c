@@ -169,6 +169,23 @@ static void barrier_keeps_an_object_stored_into_a_black_one(void)
 #define OPS 20000   /* at least, each mutator; and until the collector's cycles are done */
 #define CYCLES 20
 
+/* The stress's knobs, from the environment for the soak (selftests/gc/soak.sh): Ps, cycles
+ * and a seed mixed into each mutator's. */
+static unsigned stress_procs = 2, stress_cycles = CYCLES;
+static uint64_t stress_seed;
+
+static void stress_knobs(void)
+{
+	const char *v;
+
+	if ((v = getenv("GC_STRESS_PROCS")) && atoi(v) > 0)
+		stress_procs = (unsigned)atoi(v);
+	if ((v = getenv("GC_STRESS_CYCLES")) && atoi(v) > 0)
+		stress_cycles = (unsigned)atoi(v);
+	if ((v = getenv("GC_STRESS_SEED")))
+		stress_seed = strtoull(v, NULL, 0);
+}
+
 static struct node *slots[MUTATORS][SLOTS];
 static int stress_errors;
 static uint32_t stress_stop;
@@ -217,7 +234,10 @@ static void mutator(void *arg)
 {
 	uintptr_t k = (uintptr_t)arg;
 	struct node **row = slots[k];
-	uint64_t s = 0x9e3779b97f4a7c15ull * (k + 1);
+	uint64_t s = (0x9e3779b97f4a7c15ull * (k + 1)) ^ stress_seed;
+
+	if (!s)
+		s = 1; /* (xorshift's one fixed point) */
 
 	for (int op = 0; op < OPS || !__atomic_load_n(&stress_stop, __ATOMIC_RELAXED); op++) {
 		struct node *a = pick(row, &s), *b;
@@ -269,7 +289,7 @@ static struct go_waitgroup collector_wg;
 static void collector(void *arg)
 {
 	(void)arg;
-	for (int i = 0; i < CYCLES; i++)
+	for (unsigned i = 0; i < stress_cycles; i++)
 		go_gc();
 	__atomic_store_n(&stress_stop, 1, __ATOMIC_RELAXED);
 	go_wg_done(&collector_wg);
@@ -305,13 +325,14 @@ static void random_graphs_mutated_during_back_to_back_cycles(void)
 	stress_errors = 0;
 	stress_stop = 0;
 	go_gc_read_stats(&st0);
-	CHECK(run(2, stress_main, NULL) == 0, "go_run");
+	stress_knobs();
+	CHECK(run(stress_procs, stress_main, NULL) == 0, "go_run");
 	go_gc_read_stats(&st1);
 	/* every node a walk reached had its checksum (freed memory is poisoned), and the
 	 * verify mode found no reachable object white after any cycle */
 	CHECK(stress_errors == 0, "%d corrupted nodes met", stress_errors);
-	CHECK(st1.cycles - st0.cycles >= CYCLES, "only %lu cycles",
-	      (unsigned long)(st1.cycles - st0.cycles));
+	CHECK(st1.cycles - st0.cycles >= stress_cycles, "only %lu cycles of %u",
+	      (unsigned long)(st1.cycles - st0.cycles), stress_cycles);
 	memset(slots, 0, sizeof(slots));
 }
 
