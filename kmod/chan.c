@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The channel core: Go's chansend, chanrecv and closechan over kernel
- * buffers.  See gochan.h for the structures, their invariants and the lock.
+ * buffers.  See internal.h for the structures, their invariants and the lock.
  *
  * Every operation has the same shape:
  *   1. lock; move what can move now (the "fast" half of Go's chansend and
@@ -27,7 +27,7 @@
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 
-#include "gochan.h"
+#include "internal.h"
 #include "gochan_trace.h"
 
 static atomic64_t gochan_next_id = ATOMIC64_INIT(0);
@@ -1019,7 +1019,7 @@ __poll_t gochan_poll_events(fmode_t mode)
 /*
  * Readiness as gochan_poll() reports it to a file of direction @mode (a
  * receive-only file never shows EPOLLOUT, a send-only one never EPOLLIN),
- * from a lockless snapshot (see the [L, R] fields in gochan.h for why that
+ * from a lockless snapshot (see the [L, R] fields in internal.h for why that
  * is enough), except where the answer hangs on a waiting partner alone:
  * nsend and nrecv count dead waiters too, so then the queue is asked under
  * the lock.

@@ -24,7 +24,7 @@
 #include <linux/uio.h>
 
 #include "compat.h"
-#include "gochan.h"
+#include "internal.h"
 #include "gochan_trace.h"
 #include "select.h"
 
@@ -216,7 +216,7 @@ static __always_inline long recv_one(struct gochan_chan *c, void __user *ubuf,
 	long ret;
 
 	/*
-	 * Nothing to take, by a racy look (gochan.h's [L, R] fields), and the
+	 * Nothing to take, by a racy look (internal.h's [L, R] fields), and the
 	 * call may wait: it most likely will, so it pins first rather than
 	 * lock once to find nothing and again to wait.  A look that was
 	 * wrong costs only the pin.

@@ -19,7 +19,7 @@
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
 
-#include "gochan.h"
+#include "internal.h"
 #include "select.h"
 
 /* --- Limits --- */

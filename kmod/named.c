@@ -41,7 +41,7 @@
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
 
-#include "gochan.h"
+#include "internal.h"
 
 /* An IPC namespace that has names. */
 struct gochan_ipcns {

@@ -25,7 +25,7 @@
 #include <linux/uio.h>
 
 #include "compat.h"
-#include "gochan.h"
+#include "internal.h"
 
 /* Pages pinned per pin_user_pages_fast() call. */
 #define PIN_BATCH	16

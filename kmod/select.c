@@ -36,7 +36,7 @@
 #include <linux/sort.h>
 #include <linux/uaccess.h>
 
-#include "gochan.h"
+#include "internal.h"
 #include "gochan_trace.h"
 #include "select.h"
 

@@ -8,7 +8,7 @@
 
 #include <linux/err.h>
 
-#include "gochan.h"
+#include "internal.h"
 
 /*
  * One case of a select.  @file is referenced, except in a select that
@@ -78,6 +78,7 @@ struct gochan_sel {
 	u64			wait_ns;	/* for the trace */
 };
 
+/* select.c */
 int sel_read_arg(void __user *argp, struct gochan_select *arg,
 		 struct gochan_block *blk);
 int sel_read_cases(struct gochan_sel *s, const void __user *ucases,

@@ -56,7 +56,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "gochan.h"
+#include "internal.h"
 #include "gochan_trace.h"
 #include "select.h"
 

@@ -43,7 +43,7 @@
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
-#include "gochan.h"
+#include "internal.h"
 #include "compat.h"
 #include "debug.h"
 #include "gochan_trace.h"
@@ -409,7 +409,7 @@ static long async_send_now(struct gochan_chan *c, void *kbuf)
  * -EAGAIN if the receive would wait, GOCHAN_RECV_PIN if it must claim its
  * sender (a select, a queued command): then nothing moved, and the
  * command pins @ubuf and looks again under the lock.  One that may wait
- * and finds nothing to take by a racy look (gochan.h's [L, R] fields)
+ * and finds nothing to take by a racy look (internal.h's [L, R] fields)
  * most likely will wait: it goes that way at once, not locking twice.
  */
 static long async_recv_now(struct gochan_chan *c, void __user *ubuf,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * gochan internals: the hchan, its wait queues and the entry points the
- * device (main.c) and the channel file (file.c) use.
+ * The module's internal header: the hchan, its wait queues, and every
+ * function one file of kmod/ calls in another, each under the name of the
+ * file that defines it.  (select.c and selset.c share more in select.h.)
  *
  * Glossary (after Go's runtime/chan.go):
  *   chan    struct gochan_chan, Go's hchan: ring buffer + send and receive
@@ -22,6 +23,21 @@
  * unlocking.  Under the lock, elements move between kernel buffers and the
  * ring with memcpy only.  So a fault can never strand an element half-way,
  * and a receive never has to give back what it took.
+ *
+ * Locks, each with what it protects (lockdep checks the order, and the
+ * helpers below that need one held assert it):
+ *   gochan_names_lock  named.c, mutex: the name tables; never taken under
+ *                      a channel lock (OPEN creates a channel under it)
+ *   c->lock            mutex: the channel's [L] fields (struct gochan_chan)
+ *                      and every gochan_waiter queued on it.  One at a time,
+ *                      except in a select, which takes its channels' locks
+ *                      in address order (select.c: sel_lock_all())
+ *   watch_lock         uring.c, spinlock (6.1): its watched commands; under
+ *                      c->lock
+ *   c->hooks_lock      spinlock: the [H] fields; taken, and the hooks run,
+ *                      with no channel lock held (gochan_poll_wake())
+ *   c->poll_wq.lock    the poll wait queue's, and poll_wanted's writes
+ *   gochan_users_lock  main.c, spinlock: the per-user charges; innermost
  */
 #ifndef _GOCHAN_INTERNAL_H
 #define _GOCHAN_INTERNAL_H
@@ -61,9 +77,9 @@ struct gochan_user;
 /*
  * struct gochan_chan - one channel.
  *
- * Locking: @lock (a mutex: select, in a later patch, holds several at once,
- * taken in address order as Go's sellock does) protects every field marked
- * [L].  Fields marked [L, R] are written under @lock with WRITE_ONCE() and
+ * Locking: @lock (a mutex: a select holds several at once, taken in
+ * address order as Go's sellock does) protects every field marked [L].
+ * Fields marked [L, R] are written under @lock with WRITE_ONCE() and
  * read without it by gochan_poll(); a stale read there is harmless because
  * every change that makes the channel readable or writable wakes @poll_wq
  * after the change.  (nsend and nrecv include dead waiters, so where its
@@ -313,13 +329,6 @@ struct gochan_pin {
 						 * page spans two at most) */
 };
 
-ssize_t gochan_pin_iter(struct gochan_pin *p, const struct iov_iter *iter,
-			size_t len);
-int gochan_pin_user(struct gochan_pin *p, void __user *buf, size_t len);
-void gochan_pin_write(struct gochan_pin *p, size_t off, const void *src,
-		      size_t len);
-void gochan_pin_release(struct gochan_pin *p);
-
 /* How a call may block: never, until a deadline, or until done. */
 struct gochan_block {
 	bool			nonblock;
@@ -344,8 +353,8 @@ struct gochan_unlock {
  * poison_freed (main.c, off by default): element buffers are filled with
  * GOCHAN_POISON bytes as they are freed or go out of scope (bounce buffers,
  * select send and receive buffers, a queued command's element, rings), so
- * that a stale read of one shows up as that
- * pattern in what a receiver gets, not as plausible data.  A static key:
+ * that a stale read of one shows up as that pattern in what a receiver
+ * gets, not as plausible data.  A static key:
  * nothing is done, and next to nothing spent, while it is off.
  */
 #define GOCHAN_POISON	0xc7
@@ -360,13 +369,28 @@ static __always_inline void gochan_poison(void *buf, size_t bytes)
 	}
 }
 
-/* main.c: limits (module parameters), read once per use. */
+/* Wake the tasks collected in @u (chan.c); call with no channel lock held. */
+void __gochan_unlock_wake(struct gochan_unlock *u);
+
+static inline void gochan_unlock_wake(struct gochan_unlock *u)
+{
+	if (u->nwake)
+		__gochan_unlock_wake(u);
+}
+
+/*
+ * Declarations by the file that defines them.  A name ending in _locked
+ * wants c->lock held; any other takes the locks it needs.
+ */
+
+/* main.c: the device, limits (module parameters, read once per use) and
+ * the accounting of ring bytes. */
 u32 gochan_max_elem_size(void);
 size_t gochan_max_chan_bytes(void);
 int gochan_charge(size_t bytes, struct gochan_user **userp);
 void gochan_uncharge(struct gochan_user *user, size_t bytes);
 
-/* chan.c: the channel core; user memory only through the bulk path's
+/* chan.c: the channel core.  User memory only through the bulk path's
  * iov_iters and the one-element receive's buffer, with page faults
  * disabled. */
 struct gochan_chan *gochan_chan_create(u32 elem_size, u32 capacity);
@@ -382,17 +406,12 @@ long gochan_chan_recv_user(struct gochan_chan *c, void __user *ubuf,
 			   u32 __user *ok, const struct gochan_block *blk);
 long gochan_chan_send_iter(struct gochan_chan *c, struct iov_iter *from, u32 n);
 int gochan_chan_close(struct gochan_chan *c);
+void gochan_chan_stat(struct gochan_chan *c, struct gochan_stat *st);
+__poll_t gochan_chan_poll_mask(struct gochan_chan *c, fmode_t mode);
+__poll_t gochan_poll_events(fmode_t mode);
 
-/* chan.c: the pieces select.c builds on; "_locked" means under c->lock. */
+/* chan.c: the pieces select.c, selset.c and uring.c build on. */
 void gochan_unlock_init(struct gochan_unlock *u);
-void __gochan_unlock_wake(struct gochan_unlock *u);
-
-/* Wake the tasks collected in @u; call with no channel lock held. */
-static inline void gochan_unlock_wake(struct gochan_unlock *u)
-{
-	if (u->nwake)
-		__gochan_unlock_wake(u);
-}
 void gochan_poll_wake(struct gochan_chan *c, __poll_t mask);
 void gochan_poll_want(struct gochan_chan *c, __poll_t want);
 void gochan_hook_add(struct gochan_chan *c, struct gochan_hook *hook);
@@ -408,16 +427,30 @@ void gochan_waitq_del(struct gochan_chan *c, struct gochan_waiter *w, bool send)
 int gochan_wait_sleep(struct gochan_wait *wait, const struct gochan_block *blk);
 bool gochan_deadline_passed(const struct gochan_block *blk);
 
-/* uring.c */
-int gochan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
-long gochan_ioctl_cancel(struct file *file, void __user *argp);
-int gochan_flush(struct file *file, fl_owner_t id);
-void gochan_uring_exit(void);
+/* file.c: the channel file, and the reading of uapi structs. */
+struct gochan_chan *gochan_chan_from_file(struct file *file);
+int gochan_chan_install_fd(struct gochan_chan *c, u32 create_flags,
+			   int accmode, struct file **filep);
+int gochan_copy_struct_from_user(void *dst, size_t ksize, size_t ver0,
+				 const void __user *src);
+int gochan_copy_struct_to_user(void __user *dst, const void *src,
+			       size_t ksize);
+int gochan_xfer_read(struct gochan_xfer *x, void __user *argp,
+		     struct gochan_block *blk);
+long gochan_recv_user_now(struct gochan_chan *c, void __user *ubuf,
+			  u32 __user *ok, const struct gochan_block *blk);
 
-/* select.c */
+/* pin.c: user pages pinned for a receive (struct gochan_pin). */
+ssize_t gochan_pin_iter(struct gochan_pin *p, const struct iov_iter *iter,
+			size_t len);
+int gochan_pin_user(struct gochan_pin *p, void __user *buf, size_t len);
+void gochan_pin_write(struct gochan_pin *p, size_t off, const void *src,
+		      size_t len);
+void gochan_pin_release(struct gochan_pin *p);
+
+/* select.c: GOCHAN_IOC_SELECT, and asynchronous selects for uring.c. */
 long gochan_ioctl_select(void __user *argp);
 
-/* select.c: asynchronous selects, for uring.c. */
 struct gochan_sel;
 struct gochan_sel_outcome {
 	u32			index;		/* in the caller's array */
@@ -437,27 +470,17 @@ void gochan_sel_unlink(struct gochan_sel *s);
 void gochan_sel_outcome(struct gochan_sel *s, u32 index,
 			struct gochan_sel_outcome *o);
 
-/* named.c */
+/* named.c: named channels (GOCHAN_IOC_OPEN, GOCHAN_IOC_UNLINK). */
 long gochan_ioctl_open(void __user *argp);
 long gochan_ioctl_unlink(void __user *argp);
 int gochan_names_show(struct seq_file *m, void *v);
 bool gochan_names_reap(void);
 void gochan_names_exit(void);
-void gochan_chan_stat(struct gochan_chan *c, struct gochan_stat *st);
-__poll_t gochan_chan_poll_mask(struct gochan_chan *c, fmode_t mode);
-__poll_t gochan_poll_events(fmode_t mode);
 
-/* file.c: the channel file. */
-struct gochan_chan *gochan_chan_from_file(struct file *file);
-int gochan_chan_install_fd(struct gochan_chan *c, u32 create_flags,
-			   int accmode, struct file **filep);
-int gochan_copy_struct_from_user(void *dst, size_t ksize, size_t ver0,
-				 const void __user *src);
-int gochan_copy_struct_to_user(void __user *dst, const void *src,
-			       size_t ksize);
-int gochan_xfer_read(struct gochan_xfer *x, void __user *argp,
-		     struct gochan_block *blk);
-long gochan_recv_user_now(struct gochan_chan *c, void __user *ubuf,
-			  u32 __user *ok, const struct gochan_block *blk);
+/* uring.c: io_uring commands. */
+int gochan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
+long gochan_ioctl_cancel(struct file *file, void __user *argp);
+int gochan_flush(struct file *file, fl_owner_t id);
+void gochan_uring_exit(void);
 
 #endif /* _GOCHAN_INTERNAL_H */
