@@ -663,7 +663,7 @@ static long gochan_ioctl_dup(struct file *file, void __user *argp)
 		create_flags |= GOCHAN_CREATE_CLOEXEC;
 	if (d.flags & GOCHAN_DUP_NONBLOCK)
 		create_flags |= GOCHAN_CREATE_NONBLOCK;
-	fd = gochan_chan_install_fd(c, create_flags,
+	fd = gochan_chan_prepare_fd(c, create_flags,
 				    want == (FMODE_READ | FMODE_WRITE) ? O_RDWR :
 				    want == FMODE_READ ? O_RDONLY : O_WRONLY,
 				    &nfile);
@@ -798,7 +798,7 @@ struct gochan_chan *gochan_chan_from_file(struct file *file)
 }
 
 /**
- * gochan_chan_install_fd - a new fd for a new file on a channel.
+ * gochan_chan_prepare_fd - a new file on a channel, and an fd reserved for it.
  * @c: the channel
  * @create_flags: GOCHAN_CREATE_CLOEXEC and GOCHAN_CREATE_NONBLOCK (others
  *	ignored)
@@ -810,7 +810,7 @@ struct gochan_chan *gochan_chan_from_file(struct file *file)
  * any more, or put_unused_fd(ret) and fput(*filep) to back out.  Returns
  * the fd or -errno.
  */
-int gochan_chan_install_fd(struct gochan_chan *c, u32 create_flags,
+int gochan_chan_prepare_fd(struct gochan_chan *c, u32 create_flags,
 			   int accmode, struct file **filep)
 {
 	int oflags = accmode, fd;

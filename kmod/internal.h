@@ -112,7 +112,7 @@ struct gochan_chan {
 						 * GOCHAN_CREATE_CLOSE_ON_LAST_SENDER */
 	/*
 	 * Open files of the channel that can send (FMODE_WRITE), atomic, no
-	 * lock: +1 as gochan_chan_install_fd() makes one, -1 as its release
+	 * lock: +1 as gochan_chan_prepare_fd() makes one, -1 as its release
 	 * runs.  With close_on_last_sender the drop to 0 closes the channel,
 	 * and it never rises from 0 again: such a channel has no name (OPEN
 	 * cannot make it a file), so a file that can send on it is made only
@@ -429,7 +429,7 @@ bool gochan_deadline_passed(const struct gochan_block *blk);
 
 /* file.c: the channel file, and the reading of uapi structs. */
 struct gochan_chan *gochan_chan_from_file(struct file *file);
-int gochan_chan_install_fd(struct gochan_chan *c, u32 create_flags,
+int gochan_chan_prepare_fd(struct gochan_chan *c, u32 create_flags,
 			   int accmode, struct file **filep);
 int gochan_copy_struct_from_user(void *dst, size_t ksize, size_t ver0,
 				 const void __user *src);

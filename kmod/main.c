@@ -262,7 +262,7 @@ static long gochan_ioctl_create(void __user *argp)
 		return PTR_ERR(c);
 	/* Before the channel has a file: nobody else can see it yet. */
 	c->close_on_last_sender = cr.flags & GOCHAN_CREATE_CLOSE_ON_LAST_SENDER;
-	fd = gochan_chan_install_fd(c, cr.flags, accmode, &file);
+	fd = gochan_chan_prepare_fd(c, cr.flags, accmode, &file);
 	gochan_chan_put(c);		/* the file has its own reference now */
 	if (fd < 0)
 		return fd;

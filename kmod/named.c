@@ -369,7 +369,7 @@ long gochan_ioctl_open(void __user *argp)
 	c = name_open(&op, name, want, &created);
 	if (IS_ERR(c))
 		return PTR_ERR(c);
-	fd = gochan_chan_install_fd(c, create_flags,
+	fd = gochan_chan_prepare_fd(c, create_flags,
 				    want == 6 ? O_RDWR : want == 4 ? O_RDONLY : O_WRONLY,
 				    &file);
 	gochan_chan_put(c);		/* the file has its own reference now */
