@@ -152,7 +152,7 @@ static __always_inline void gochan_unlock(struct gochan_chan *c, struct gochan_u
 	gochan_poll_wake(c, u->poll);
 }
 
-/* --- The ring: slot i holds element (head + i) % capacity. --- */
+/* --- The ring, under c->lock: slot i holds element (head + i) % capacity. --- */
 
 /*
  * Copy @bytes of elements.  The common element sizes get a fixed-size
@@ -186,6 +186,7 @@ static __always_inline void elem_copy(void *dst, const void *src, size_t bytes)
 /* Forget the @n oldest elements (n <= len <= capacity: one wrap at most). */
 static __always_inline void ring_drop(struct gochan_chan *c, u32 n)
 {
+	lockdep_assert_held(&c->lock);
 	c->head += n;
 	if (c->head >= c->capacity)
 		c->head -= c->capacity;
@@ -197,6 +198,7 @@ static __always_inline void ring_pop(struct gochan_chan *c, void *dst, u32 n)
 	size_t es = c->elem_size;
 	u32 first = min(n, c->capacity - c->head);
 
+	lockdep_assert_held(&c->lock);
 	elem_copy(dst, c->ring + c->head * es, first * es);
 	if (n > first)			/* the rest wraps around */
 		elem_copy(dst + first * es, c->ring, (n - first) * es);
@@ -209,6 +211,7 @@ static __always_inline void ring_push(struct gochan_chan *c, const void *src, u3
 	u32 tail = c->head + c->len;
 	u32 first;
 
+	lockdep_assert_held(&c->lock);
 	if (tail >= c->capacity)	/* head < capacity, len <= capacity */
 		tail -= c->capacity;
 	first = min(n, c->capacity - tail);
@@ -221,6 +224,7 @@ static __always_inline void ring_push(struct gochan_chan *c, const void *src, u3
 /* One element: no wrap to split the copy at. */
 static __always_inline void ring_pop_one(struct gochan_chan *c, void *dst)
 {
+	lockdep_assert_held(&c->lock);
 	elem_copy(dst, c->ring + c->head * (size_t)c->elem_size, c->elem_size);
 	if (++c->head == c->capacity)
 		c->head = 0;
@@ -229,6 +233,7 @@ static __always_inline void ring_pop_one(struct gochan_chan *c, void *dst)
 
 static __always_inline void ring_push_one(struct gochan_chan *c, const void *src)
 {
+	lockdep_assert_held(&c->lock);
 	u32 tail = c->head + c->len;
 
 	if (tail >= c->capacity)
@@ -241,6 +246,7 @@ static __always_inline void ring_push_one(struct gochan_chan *c, const void *src
 
 void gochan_waitq_add(struct gochan_chan *c, struct gochan_waiter *w, bool send)
 {
+	lockdep_assert_held(&c->lock);
 	if (send) {
 		list_add_tail(&w->node, &c->sendq);
 		WRITE_ONCE(c->nsend, c->nsend + 1);
@@ -252,6 +258,7 @@ void gochan_waitq_add(struct gochan_chan *c, struct gochan_waiter *w, bool send)
 
 void gochan_waitq_del(struct gochan_chan *c, struct gochan_waiter *w, bool send)
 {
+	lockdep_assert_held(&c->lock);
 	list_del_init(&w->node);
 	if (send)
 		WRITE_ONCE(c->nsend, c->nsend - 1);
@@ -267,7 +274,8 @@ void gochan_waitq_del(struct gochan_chan *c, struct gochan_waiter *w, bool send)
  * or its ring's teardown, which hold no channel lock): such a dead waiter
  * stays queued until its owner's pass 3 or task work, or a partner, drops
  * it; and its owner may be slow to come (a stopped task runs no task work).
- * A dead waiter is nobody: no decision may count it.  c->lock must be held.
+ * A dead waiter is nobody: no decision may count it.  The lock of the
+ * channel @w is queued on must be held (its callers assert it).
  */
 static inline bool waiter_live(const struct gochan_waiter *w)
 {
@@ -318,6 +326,7 @@ static struct gochan_waiter *__waitq_claim_first(struct gochan_chan *c,
 {
 	struct gochan_waiter *w;
 
+	lockdep_assert_held(&c->lock);
 	while ((w = list_first_entry_or_null(q, struct gochan_waiter, node))) {
 		struct gochan_wait *wait = w->wait;
 
@@ -351,6 +360,7 @@ static void waiter_complete(struct gochan_chan *c, struct gochan_waiter *w,
 	struct gochan_wait *wait = w->wait;
 	struct task_struct *task = wait->task;
 
+	lockdep_assert_held(&c->lock);
 	gochan_waitq_del(c, w, send);
 	wait->index = w->index;
 	trace_gochan_wake(c->id, wait->select ? GOCHAN_TRACE_OP_SELECT :
@@ -420,6 +430,7 @@ static void refill_from_senders(struct gochan_chan *c, struct gochan_unlock *u)
 	size_t es = c->elem_size;
 	struct gochan_waiter *s;
 
+	lockdep_assert_held(&c->lock);
 	while (c->len < c->capacity && (s = waitq_claim_first(c, true))) {
 		u32 k = min(s->nelem - s->ndone, c->capacity - c->len);
 
@@ -439,6 +450,7 @@ static noinline u32 recv_locked_slow(struct gochan_chan *c, void *buf, u32 n,
 	size_t es = c->elem_size;
 	u32 got = 0;
 
+	lockdep_assert_held(&c->lock);
 	while (got < n) {
 		struct gochan_waiter *s;
 		u32 k;
@@ -476,6 +488,7 @@ static noinline u32 send_locked_slow(struct gochan_chan *c, const void *buf,
 	struct gochan_waiter *r;
 	u32 sent = 0;
 
+	lockdep_assert_held(&c->lock);
 	while (sent < n && (r = waitq_claim_first(c, false))) {
 		u32 k = min(n - sent, r->nelem);
 
@@ -509,6 +522,7 @@ static noinline u32 send_locked_slow(struct gochan_chan *c, const void *buf,
 static __always_inline u32 recv_locked(struct gochan_chan *c, void *buf,
 				       u32 n, struct gochan_unlock *u)
 {
+	lockdep_assert_held(&c->lock);
 	if (n == 1 && c->len && !c->nsend) {
 		ring_pop_one(c, buf);
 		u->poll |= EPOLLOUT | EPOLLWRNORM;
@@ -521,6 +535,7 @@ static __always_inline u32 recv_locked(struct gochan_chan *c, void *buf,
 static __always_inline u32 send_locked(struct gochan_chan *c, const void *buf,
 				       u32 n, struct gochan_unlock *u)
 {
+	lockdep_assert_held(&c->lock);
 	if (n == 1 && !c->nrecv && !c->nsend && c->len < c->capacity) {
 		ring_push_one(c, buf);
 		u->poll |= EPOLLIN | EPOLLRDNORM;
@@ -539,12 +554,14 @@ static __always_inline u32 send_locked(struct gochan_chan *c, const void *buf,
  */
 bool gochan_send_ready_locked(struct gochan_chan *c)
 {
+	lockdep_assert_held(&c->lock);
 	return waitq_prune(c, false) ||
 	       (c->len < c->capacity && !waitq_prune(c, true));
 }
 
 bool gochan_recv_ready_locked(struct gochan_chan *c)
 {
+	lockdep_assert_held(&c->lock);
 	return c->len || waitq_prune(c, true);
 }
 
@@ -765,6 +782,7 @@ static u32 ring_to_iter(struct gochan_chan *c, u32 k, struct iov_iter *to)
 	size_t es = c->elem_size, bytes;
 	u32 first = min(k, c->capacity - c->head);
 
+	lockdep_assert_held(&c->lock);
 	pagefault_disable();
 	bytes = copy_to_iter(c->ring + c->head * es, first * es, to);
 	if (bytes == first * es && k > first)	/* the rest wraps around */
@@ -780,6 +798,7 @@ static u32 iter_to_ring(struct gochan_chan *c, u32 k, struct iov_iter *from)
 	size_t es = c->elem_size, bytes;
 	u32 tail = c->head + c->len, first;
 
+	lockdep_assert_held(&c->lock);
 	if (tail >= c->capacity)
 		tail -= c->capacity;
 	first = min(k, c->capacity - tail);

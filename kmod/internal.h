@@ -380,7 +380,8 @@ static inline void gochan_unlock_wake(struct gochan_unlock *u)
 
 /*
  * Declarations by the file that defines them.  A name ending in _locked
- * wants c->lock held; any other takes the locks it needs.
+ * wants c->lock held, and lockdep_assert_held() checks it; any other
+ * takes the locks it needs.
  */
 
 /* main.c: the device, limits (module parameters, read once per use) and

@@ -103,6 +103,17 @@ static void sel_unlock_all(struct gochan_sel *s)
 		lockdep_on();
 }
 
+/* The passes run with every lock of @s held (sel_lock_all()). */
+static void sel_assert_locked(const struct gochan_sel *s)
+{
+#ifdef CONFIG_LOCKDEP
+	u32 i;
+
+	for (i = 0; i < s->nlocks; i++)
+		lockdep_assert_held(&s->lockorder[i]->lock);
+#endif
+}
+
 /*
  * Fisher-Yates: every order equally likely.  One call to the kernel's
  * random generator seeds a cheap one for the whole shuffle (Go's select
@@ -462,6 +473,7 @@ static bool sel_pass1(struct gochan_sel *s, u32 *ok, long *ret)
 	struct gochan_unlock u gochan_noinit;
 	u32 i;
 
+	sel_assert_locked(s);
 	gochan_unlock_init(&u);
 	for (i = 0; i < s->ncases; i++) {
 		u32 index = s->pollorder[i];
@@ -538,6 +550,7 @@ static void sel_pass2(struct gochan_sel *s, struct gochan_wait *wait)
 {
 	u32 i;
 
+	sel_assert_locked(s);
 	for (i = 0; i < s->ncases; i++) {
 		struct sel_case *sc = &s->cases[i];
 
@@ -560,6 +573,7 @@ static void sel_unlink_locked(struct gochan_sel *s)
 {
 	u32 i;
 
+	sel_assert_locked(s);
 	for (i = 0; i < s->ncases; i++) {
 		struct sel_case *sc = &s->cases[i];
 

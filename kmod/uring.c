@@ -296,6 +296,9 @@ static void async_done(struct gochan_wait *wait)
 {
 	struct gochan_async *a = container_of(wait, struct gochan_async, wait);
 
+	/* A select's partner holds the lock of its case's channel. */
+	if (!a->sel)
+		lockdep_assert_held(&a->c->lock);
 	io_uring_cmd_complete_in_task(a->cmd, async_task_work);
 }
 
@@ -317,6 +320,7 @@ static bool async_cancel(struct gochan_async *a, int err)
 static bool async_cancel_locked(struct gochan_chan *c, struct gochan_async *a,
 				int err)
 {
+	lockdep_assert_held(&c->lock);
 	if (READ_ONCE(a->wait.state) != GOCHAN_WAIT_PENDING)
 		return false;
 	/* A select's other channels are not locked: its task work unlinks. */
