@@ -154,35 +154,6 @@ static __always_inline void gochan_unlock(struct gochan_chan *c, struct gochan_u
 
 /* --- The ring, under c->lock: slot i holds element (head + i) % capacity. --- */
 
-/*
- * Copy @bytes of elements.  The common element sizes get a fixed-size
- * memcpy (a move or two) instead of a call that starts a string copy.
- */
-static __always_inline void elem_copy(void *dst, const void *src, size_t bytes)
-{
-	switch (bytes) {
-	case 0:
-		return;
-	case 4:
-		memcpy(dst, src, 4);
-		return;
-	case 8:
-		memcpy(dst, src, 8);
-		return;
-	case 16:
-		memcpy(dst, src, 16);
-		return;
-	case 32:
-		memcpy(dst, src, 32);
-		return;
-	case 64:
-		memcpy(dst, src, 64);
-		return;
-	default:
-		memcpy(dst, src, bytes);
-	}
-}
-
 /* Forget the @n oldest elements (n <= len <= capacity: one wrap at most). */
 static __always_inline void ring_drop(struct gochan_chan *c, u32 n)
 {
@@ -199,9 +170,9 @@ static __always_inline void ring_pop(struct gochan_chan *c, void *dst, u32 n)
 	u32 first = min(n, c->capacity - c->head);
 
 	lockdep_assert_held(&c->lock);
-	elem_copy(dst, c->ring + c->head * es, first * es);
+	memcpy(dst, c->ring + c->head * es, first * es);
 	if (n > first)			/* the rest wraps around */
-		elem_copy(dst + first * es, c->ring, (n - first) * es);
+		memcpy(dst + first * es, c->ring, (n - first) * es);
 	ring_drop(c, n);
 }
 
@@ -215,9 +186,9 @@ static __always_inline void ring_push(struct gochan_chan *c, const void *src, u3
 	if (tail >= c->capacity)	/* head < capacity, len <= capacity */
 		tail -= c->capacity;
 	first = min(n, c->capacity - tail);
-	elem_copy(c->ring + tail * es, src, first * es);
+	memcpy(c->ring + tail * es, src, first * es);
 	if (n > first)			/* the rest wraps around */
-		elem_copy(c->ring, src + first * es, (n - first) * es);
+		memcpy(c->ring, src + first * es, (n - first) * es);
 	WRITE_ONCE(c->len, c->len + n);
 }
 
@@ -225,7 +196,7 @@ static __always_inline void ring_push(struct gochan_chan *c, const void *src, u3
 static __always_inline void ring_pop_one(struct gochan_chan *c, void *dst)
 {
 	lockdep_assert_held(&c->lock);
-	elem_copy(dst, c->ring + c->head * (size_t)c->elem_size, c->elem_size);
+	memcpy(dst, c->ring + c->head * (size_t)c->elem_size, c->elem_size);
 	if (++c->head == c->capacity)
 		c->head = 0;
 	WRITE_ONCE(c->len, c->len - 1);
@@ -238,7 +209,7 @@ static __always_inline void ring_push_one(struct gochan_chan *c, const void *src
 
 	if (tail >= c->capacity)
 		tail -= c->capacity;
-	elem_copy(c->ring + tail * (size_t)c->elem_size, src, c->elem_size);
+	memcpy(c->ring + tail * (size_t)c->elem_size, src, c->elem_size);
 	WRITE_ONCE(c->len, c->len + 1);
 }
 
@@ -469,7 +440,7 @@ static noinline u32 recv_locked_slow(struct gochan_chan *c, void *buf, u32 n,
 			break;
 		k = min(n - got, s->nelem - s->ndone);
 		if (es)
-			elem_copy(buf + got * es, s->buf + s->ndone * es, k * es);
+			memcpy(buf + got * es, s->buf + s->ndone * es, k * es);
 		s->ndone += k;
 		got += k;
 		c->sent += k;
@@ -493,7 +464,7 @@ static noinline u32 send_locked_slow(struct gochan_chan *c, const void *buf,
 		u32 k = min(n - sent, r->nelem);
 
 		if (es)
-			elem_copy(r->buf, buf + sent * es, k * es);
+			memcpy(r->buf, buf + sent * es, k * es);
 		r->ndone = k;
 		sent += k;
 		c->received += k;
