@@ -582,7 +582,7 @@ static int wait_on_chan(struct gochan_chan *c, struct gochan_wait *wait,
 			struct gochan_waiter *w, bool send,
 			const struct gochan_block *blk, u64 *wait_ns)
 {
-	struct gochan_unlock u gochan_noinit;
+	struct gochan_unlock u;
 	int ret;
 
 	trace_gochan_block(c->id, send ? GOCHAN_TRACE_OP_SEND : GOCHAN_TRACE_OP_RECV,
@@ -617,9 +617,9 @@ static __always_inline long chan_send(struct gochan_chan *c, const void *buf,
 				      u32 n, const struct gochan_block *blk,
 				      u64 *wait_ns)
 {
-	struct gochan_wait wait gochan_noinit;	/* set up if we block */
-	struct gochan_waiter w gochan_noinit;
-	struct gochan_unlock u gochan_noinit;
+	struct gochan_wait wait;	/* set up if we block */
+	struct gochan_waiter w;
+	struct gochan_unlock u;
 	u32 sent;
 	long ret;
 
@@ -681,9 +681,9 @@ static __always_inline long chan_recv(struct gochan_chan *c, void *buf,
 				      u32 n, const struct gochan_block *blk,
 				      u64 *wait_ns)
 {
-	struct gochan_wait wait gochan_noinit;	/* set up if we block */
-	struct gochan_waiter w gochan_noinit;
-	struct gochan_unlock u gochan_noinit;
+	struct gochan_wait wait;	/* set up if we block */
+	struct gochan_waiter w;
+	struct gochan_unlock u;
 	long ret;
 
 	gochan_lock(c, &u);
@@ -796,7 +796,7 @@ static u32 iter_to_ring(struct gochan_chan *c, u32 k, struct iov_iter *from)
  */
 long gochan_chan_recv_iter(struct gochan_chan *c, struct iov_iter *to, u32 n)
 {
-	struct gochan_unlock u gochan_noinit;
+	struct gochan_unlock u;
 	long ret = 0;
 	u32 got;
 
@@ -836,7 +836,7 @@ out_unlock:
  */
 long gochan_chan_send_iter(struct gochan_chan *c, struct iov_iter *from, u32 n)
 {
-	struct gochan_unlock u gochan_noinit;
+	struct gochan_unlock u;
 	long ret = 0;
 	u32 got;
 
@@ -907,7 +907,7 @@ static __always_inline int elem_to_user_nofault(void __user *ubuf,
 long gochan_chan_recv_user(struct gochan_chan *c, void __user *ubuf,
 			   u32 __user *ok, const struct gochan_block *blk)
 {
-	struct gochan_unlock u gochan_noinit;
+	struct gochan_unlock u;
 	struct gochan_waiter *s;
 	u32 es = c->elem_size;
 	long ret;
@@ -964,7 +964,7 @@ out_unlock:
 int gochan_chan_close(struct gochan_chan *c)
 {
 	struct gochan_waiter *w;
-	struct gochan_unlock u gochan_noinit;
+	struct gochan_unlock u;
 
 	gochan_lock(c, &u);
 	if (c->closed) {

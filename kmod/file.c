@@ -174,7 +174,7 @@ static noinline long recv_one_pinned(struct gochan_chan *c,
 				     void __user *ubuf, u32 __user *ok,
 				     const struct gochan_block *blk)
 {
-	u64 stack[GOCHAN_ELEM_WORDS_MAX / sizeof(u64)] gochan_noinit;
+	u64 stack[GOCHAN_ELEM_WORDS_MAX / sizeof(u64)];
 	static const u32 one = 1;
 	struct gochan_pin pin, pin_ok = { };
 	u32 es = c->elem_size;
@@ -245,7 +245,7 @@ static __always_inline ssize_t
 send_one_by_words(struct gochan_chan *c, const void __user *ubuf,
 		  const struct gochan_block *blk)
 {
-	u64 kbuf[GOCHAN_ELEM_WORDS_MAX / sizeof(u64)] gochan_noinit;
+	u64 kbuf[GOCHAN_ELEM_WORDS_MAX / sizeof(u64)];
 	u32 es = c->elem_size;
 	long sent;
 
@@ -307,8 +307,8 @@ static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct gochan_chan *c = iocb->ki_filp->private_data;
 	size_t es = c->elem_size, want, done = 0, copied;
-	struct gochan_bounce b gochan_noinit;
-	struct gochan_block blk gochan_noinit;
+	struct gochan_bounce b;
+	struct gochan_block blk;
 	ssize_t ret;
 
 	if (rw_iter_one(iocb, to, false, &ret))
@@ -387,8 +387,8 @@ static ssize_t gochan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct gochan_chan *c = iocb->ki_filp->private_data;
 	size_t es = c->elem_size, want, done = 0;
-	struct gochan_bounce b gochan_noinit;
-	struct gochan_block blk gochan_noinit;
+	struct gochan_bounce b;
+	struct gochan_block blk;
 	ssize_t ret;
 
 	if (rw_iter_one(iocb, from, true, &ret))
@@ -570,9 +570,9 @@ int gochan_xfer_read(struct gochan_xfer *x, void __user *argp,
 
 static long gochan_ioctl_send(struct gochan_chan *c, void __user *argp)
 {
-	struct gochan_bounce b gochan_noinit;
-	struct gochan_block blk gochan_noinit;
-	struct gochan_xfer x gochan_noinit;
+	struct gochan_bounce b;
+	struct gochan_block blk;
+	struct gochan_xfer x;
 	long ret;
 
 	ret = gochan_xfer_read(&x, argp, &blk);
@@ -596,8 +596,8 @@ out_free:
 static long gochan_ioctl_recv(struct gochan_chan *c, void __user *argp)
 {
 	struct gochan_xfer __user *ux = argp;
-	struct gochan_block blk gochan_noinit;
-	struct gochan_xfer x gochan_noinit;
+	struct gochan_block blk;
+	struct gochan_xfer x;
 	long ret;
 
 	ret = gochan_xfer_read(&x, argp, &blk);

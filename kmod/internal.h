@@ -62,19 +62,6 @@ struct io_uring_cmd;
 struct gochan_user;
 
 /*
- * gochan_noinit - a stack object that CONFIG_INIT_STACK_ALL_ZERO need not
- * clear on entry, because no path reads a byte of it before writing it: a
- * bounce buffer, an unlock batch (read up to its count), a waiter set up
- * only when the call blocks.  Clearing them (rep stos) cost more than the
- * rest of a small send or receive under QEMU's TCG.
- */
-#if __has_attribute(__uninitialized__)
-#define gochan_noinit	__attribute__((__uninitialized__))
-#else
-#define gochan_noinit
-#endif
-
-/*
  * struct gochan_chan - one channel.
  *
  * Locking: @lock (a mutex: a select holds several at once, taken in

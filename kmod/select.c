@@ -470,7 +470,7 @@ int sel_try_case(struct sel_case *sc, struct sel_out *out, u32 *ok,
  */
 static bool sel_pass1(struct gochan_sel *s, u32 *ok, long *ret)
 {
-	struct gochan_unlock u gochan_noinit;
+	struct gochan_unlock u;
 	u32 i;
 
 	sel_assert_locked(s);
@@ -517,7 +517,7 @@ bool sel_case_looks_ready(const struct sel_case *sc)
  */
 static bool sel_pass1_single(struct gochan_sel *s, u32 *ok, long *ret)
 {
-	struct gochan_unlock u gochan_noinit;
+	struct gochan_unlock u;
 	u32 i;
 
 	for (i = 0; i < s->ncases; i++) {
@@ -856,7 +856,7 @@ long sel_write_outcome(struct sel_out *out, struct gochan_select *arg,
 
 long gochan_ioctl_select(void __user *argp)
 {
-	struct gochan_select arg gochan_noinit;
+	struct gochan_select arg;
 	struct gochan_sel s = {};
 	struct sel_case *ran = NULL;
 	struct sel_out out;

@@ -158,7 +158,7 @@ static long selset_try_hinted(struct selset *set, struct sel_case *sc,
 	for (tries = 0; tries <= n; tries++) {
 		/* Racy: a pick then claims its bit with test_and_clear_bit(). */
 		u32 weight = data_race(bitmap_weight(set->hint, n)), i;
-		struct gochan_unlock u gochan_noinit;
+		struct gochan_unlock u;
 		bool again;
 		int r;
 
@@ -250,12 +250,12 @@ static long selset_select_full(struct selset *set,
 static long selset_select(struct file *file, void __user *argp)
 {
 	struct selset *set = file->private_data;
-	u64 stack_buf[SELSET_STACK_BUF / sizeof(u64)] gochan_noinit;
-	struct gochan_sel full gochan_noinit;	/* the slow path's */
+	u64 stack_buf[SELSET_STACK_BUF / sizeof(u64)];
+	struct gochan_sel full;	/* the slow path's */
 	bool slow = false;
-	struct gochan_select arg gochan_noinit;
-	struct gochan_block blk gochan_noinit;
-	struct sel_case sc gochan_noinit, *ran = &sc;
+	struct gochan_select arg;
+	struct gochan_block blk;
+	struct sel_case sc, *ran = &sc;
 	void *kbuf = stack_buf, *rbuf;
 	struct sel_out out;
 	u32 ok = 0;

@@ -395,7 +395,7 @@ static void async_init(struct gochan_async *a, struct gochan_chan *c,
  */
 static long async_send_now(struct gochan_chan *c, void *kbuf)
 {
-	struct gochan_unlock u gochan_noinit;
+	struct gochan_unlock u;
 	long ret;
 
 	gochan_unlock_init(&u);
@@ -437,10 +437,10 @@ static int async_submit(struct gochan_chan *c, struct io_uring_cmd *cmd,
 			const struct gochan_uring_cmd *uc, bool send,
 			unsigned int issue_flags)
 {
-	u8 now_buf[ASYNC_NOW_ELEM] __aligned(8) gochan_noinit;
+	u8 now_buf[ASYNC_NOW_ELEM] __aligned(8);
 	size_t es = c->elem_size;
 	struct gochan_async *a;
-	struct gochan_unlock u gochan_noinit;
+	struct gochan_unlock u;
 	struct gochan_block blk;
 	struct gochan_xfer x;
 	void __user *ubuf;
