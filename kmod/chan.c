@@ -884,7 +884,7 @@ static __always_inline int elem_to_user_nofault(void __user *ubuf,
 	int err;
 
 	pagefault_disable();
-	err = gochan_elem_to_user(ubuf, src, es);
+	err = copy_to_user(ubuf, src, es) ? -EFAULT : 0;
 	if (!err && ok && put_user(1, ok))
 		err = -EFAULT;
 	pagefault_enable();

@@ -73,25 +73,6 @@ static void bounce_free(struct gochan_bounce *b)
 		kvfree(b->buf);
 }
 
-/*
- * Copies between a bounce buffer and the caller's iov_iter.  A single
- * 8-byte element (the most common call) is copied with a constant size:
- * hardened usercopy then has no stack object to look up.
- */
-static size_t bounce_to_iter(const void *buf, size_t bytes, struct iov_iter *to)
-{
-	if (bytes == 8)
-		return copy_to_iter(buf, 8, to);
-	return copy_to_iter(buf, bytes, to);
-}
-
-static bool bounce_from_iter(void *buf, size_t bytes, struct iov_iter *from)
-{
-	if (bytes == 8)
-		return copy_from_iter_full(buf, 8, from);
-	return copy_from_iter_full(buf, bytes, from);
-}
-
 /* Whether read and write would block: the file's mode, or the kiocb's. */
 static __always_inline bool rw_nonblock(struct kiocb *iocb)
 {
@@ -129,15 +110,15 @@ static __always_inline int rw_begin(struct kiocb *iocb, struct iov_iter *iter,
 }
 
 /*
- * A call moving @len bytes is one element of whole words
- * (gochan_elem_by_words()): what most reads and writes are.  It moves a word
- * at a time between the user buffer and an element on the stack, by the
- * same rules as the general loops of gochan_read_iter() and
- * gochan_write_iter(), with no bounce buffer and no iov_iter copy.
+ * A call moving @len bytes is one element of at most GOCHAN_ELEM_STACK
+ * bytes: what most reads and writes are.  It goes straight between the
+ * user buffer and the channel (a send through an element on the stack), by
+ * the same rules as the general loops of gochan_read_iter() and
+ * gochan_write_iter(), with no bounce buffer and no iov_iter.
  */
-static __always_inline bool one_elem_by_words(struct gochan_chan *c, size_t len)
+static __always_inline bool one_elem(struct gochan_chan *c, size_t len)
 {
-	return len && len == c->elem_size && gochan_elem_by_words(len);
+	return len && len == c->elem_size && len <= GOCHAN_ELEM_STACK;
 }
 
 /**
@@ -174,7 +155,7 @@ static noinline long recv_one_pinned(struct gochan_chan *c,
 				     void __user *ubuf, u32 __user *ok,
 				     const struct gochan_block *blk)
 {
-	u64 stack[GOCHAN_ELEM_WORDS_MAX / sizeof(u64)];
+	u64 stack[GOCHAN_ELEM_STACK / sizeof(u64)];
 	static const u32 one = 1;
 	struct gochan_pin pin, pin_ok = { };
 	u32 es = c->elem_size;
@@ -232,24 +213,24 @@ static __always_inline long recv_one(struct gochan_chan *c, void __user *ubuf,
 	return ret;
 }
 
-static __always_inline ssize_t
-recv_one_by_words(struct gochan_chan *c, void __user *ubuf,
-		  const struct gochan_block *blk)
+static __always_inline ssize_t read_one(struct gochan_chan *c,
+					void __user *ubuf,
+					const struct gochan_block *blk)
 {
 	long got = recv_one(c, ubuf, NULL, blk);
 
 	return got <= 0 ? got : c->elem_size;
 }
 
-static __always_inline ssize_t
-send_one_by_words(struct gochan_chan *c, const void __user *ubuf,
-		  const struct gochan_block *blk)
+static __always_inline ssize_t write_one(struct gochan_chan *c,
+					 const void __user *ubuf,
+					 const struct gochan_block *blk)
 {
-	u64 kbuf[GOCHAN_ELEM_WORDS_MAX / sizeof(u64)];
+	u64 kbuf[GOCHAN_ELEM_STACK / sizeof(u64)];
 	u32 es = c->elem_size;
 	long sent;
 
-	if (gochan_elem_from_user(kbuf, ubuf, es))
+	if (copy_from_user(kbuf, ubuf, es))
 		return -EFAULT;
 	sent = gochan_chan_send(c, kbuf, 1, blk);
 	gochan_poison(kbuf, es);
@@ -262,10 +243,10 @@ send_one_by_words(struct gochan_chan *c, const void __user *ubuf,
  * ITER_IOVEC of one segment (io_uring's READ on 6.1, a readv(2) of one
  * iovec).  Returns the buffer, or NULL to take the general path.
  */
-static __always_inline void __user *iter_one_by_words(struct gochan_chan *c,
-						      struct iov_iter *iter)
+static __always_inline void __user *iter_one_ubuf(struct gochan_chan *c,
+						  struct iov_iter *iter)
 {
-	if (!one_elem_by_words(c, iov_iter_count(iter)))
+	if (!one_elem(c, iov_iter_count(iter)))
 		return NULL;
 	if (iter_is_ubuf(iter))
 		return iter->ubuf + iter->iov_offset;
@@ -275,7 +256,7 @@ static __always_inline void __user *iter_one_by_words(struct gochan_chan *c,
 }
 
 /*
- * read_iter or write_iter (@send) of one element of whole words in one
+ * read_iter or write_iter (@send) of one element (one_elem()) in one
  * user buffer: true with *ret the bytes moved, 0 (closed: end of file) or
  * -errno; false if @iter is not such a call.
  */
@@ -284,13 +265,12 @@ static __always_inline bool rw_iter_one(struct kiocb *iocb,
 					ssize_t *ret)
 {
 	struct gochan_chan *c = iocb->ki_filp->private_data;
-	void __user *ubuf = iter_one_by_words(c, iter);
+	void __user *ubuf = iter_one_ubuf(c, iter);
 	struct gochan_block blk = { .nonblock = rw_nonblock(iocb) };
 
 	if (!ubuf)
 		return false;
-	*ret = send ? send_one_by_words(c, ubuf, &blk) :
-		      recv_one_by_words(c, ubuf, &blk);
+	*ret = send ? write_one(c, ubuf, &blk) : read_one(c, ubuf, &blk);
 	if (*ret > 0)
 		iov_iter_advance(iter, *ret);
 	return true;
@@ -360,7 +340,7 @@ static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			gochan_pin_write(&pin, 0, b.buf, got * es);
 			iov_iter_advance(to, got * es);
 		} else if (got > 0) {
-			copied = bounce_to_iter(b.buf, got * es, to);
+			copied = copy_to_iter(b.buf, got * es, to);
 			WARN_ON_ONCE(copied != got * es);
 		}
 		gochan_pin_release(&pin);
@@ -415,7 +395,7 @@ static ssize_t gochan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 			}
 			continue;
 		}
-		if (!bounce_from_iter(b.buf, n * es, from)) {
+		if (!copy_from_iter_full(b.buf, n * es, from)) {
 			ret = -EFAULT;
 			break;
 		}
@@ -433,7 +413,7 @@ static ssize_t gochan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 }
 
 /*
- * read(2) and write(2) (@send).  One element of whole words goes straight
+ * read(2) and write(2) (@send).  One element (one_elem()) goes straight
  * between the user buffer and the channel; anything else takes read_iter
  * or write_iter through a kiocb and an iov_iter built here as the VFS
  * builds them (new_sync_read()), so both paths follow one set of rules.
@@ -446,13 +426,12 @@ static ssize_t rw_sync(struct file *file, void __user *buf, size_t len,
 	struct kiocb kiocb;
 	struct iov_iter iter;
 
-	if (one_elem_by_words(c, len)) {
+	if (one_elem(c, len)) {
 		struct gochan_block blk = {
 			.nonblock = file->f_flags & O_NONBLOCK,
 		};
 
-		return send ? send_one_by_words(c, buf, &blk) :
-			      recv_one_by_words(c, buf, &blk);
+		return send ? write_one(c, buf, &blk) : read_one(c, buf, &blk);
 	}
 	init_sync_kiocb(&kiocb, file);
 	iov_iter_ubuf(&iter, send ? ITER_SOURCE : ITER_DEST, buf, len);
@@ -512,46 +491,13 @@ int gochan_copy_struct_to_user(void __user *dst, const void *src, size_t ksize)
 	return copy_to_user(dst, src, min(usize, ksize)) ? -EFAULT : 0;
 }
 
-/*
- * The struct gochan_xfer of every send and receive: when its size is this
- * module's (a caller built against this header), six word loads in one
- * user access window read it, with no copy routine and no usercopy object
- * check.  Every valid struct is at least that long (GOCHAN_XFER_SIZE_VER0
- * is the whole struct), so reading it all never faults where a valid one
- * would not.  Returns 0, -EFAULT, or 1: another size, for
- * gochan_copy_struct_from_user() to read by the general rules.
- */
-static int xfer_read_words(struct gochan_xfer *x, const void __user *argp)
-{
-	const u64 __user *w = argp;
-	u64 *v = (u64 *)x;
-
-	BUILD_BUG_ON(sizeof(*x) != 6 * sizeof(u64) ||
-		     GOCHAN_XFER_SIZE_VER0 != sizeof(*x));
-	if (!user_access_begin(argp, sizeof(*x)))
-		return -EFAULT;
-	unsafe_get_user(v[0], &w[0], efault);
-	unsafe_get_user(v[1], &w[1], efault);
-	unsafe_get_user(v[2], &w[2], efault);
-	unsafe_get_user(v[3], &w[3], efault);
-	unsafe_get_user(v[4], &w[4], efault);
-	unsafe_get_user(v[5], &w[5], efault);
-	user_access_end();
-	return x->size == sizeof(*x) ? 0 : 1;
-efault:
-	user_access_end();
-	return -EFAULT;
-}
-
 /* Read and check a struct gochan_xfer (the ioctls and uring.c). */
 int gochan_xfer_read(struct gochan_xfer *x, void __user *argp,
 		     struct gochan_block *blk)
 {
-	int err = xfer_read_words(x, argp);
+	int err = gochan_copy_struct_from_user(x, sizeof(*x),
+					       GOCHAN_XFER_SIZE_VER0, argp);
 
-	if (err > 0)
-		err = gochan_copy_struct_from_user(x, sizeof(*x),
-						   GOCHAN_XFER_SIZE_VER0, argp);
 	if (err)
 		return err;
 	if (x->flags & ~GOCHAN_XFER_FLAGS || x->reserved0 ||

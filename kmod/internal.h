@@ -217,89 +217,12 @@ struct gochan_waiter {
 };
 
 /*
- * One element between user and kernel memory: 0 or -EFAULT.  An element of
- * whole words up to GOCHAN_ELEM_WORDS_MAX bytes (the common sizes) is moved
- * a word at a time in one user access window: no copy routine, whose
- * string instruction costs more to start than such a copy takes, and no
- * hardened-usercopy lookup of the kernel buffer (a stack walk for a stack
- * buffer).  Other sizes use copy_{to,from}_user().  A fault may leave the
- * destination partly written, as copy_to_user() may.
+ * A read or write of one element of up to GOCHAN_ELEM_STACK bytes (the
+ * common sizes) goes straight between the user buffer and the channel, a
+ * send's element through the stack (file.c); a larger one takes the
+ * general path.
  */
-#define GOCHAN_ELEM_WORDS_MAX	64
-
-static __always_inline bool gochan_elem_by_words(u32 es)
-{
-	return es % sizeof(u64) == 0 && es <= GOCHAN_ELEM_WORDS_MAX;
-}
-
-/* Word @i of an element in kernel memory of any alignment. */
-#define GOCHAN_KWORD(p, i) \
-	({ u64 __w; memcpy(&__w, (const u8 *)(p) + (i) * sizeof(u64), sizeof(__w)); __w; })
-
-static __always_inline int gochan_elem_to_user(void __user *dst,
-					       const void *src, u32 es)
-{
-	u64 __user *d = dst;
-
-	BUILD_BUG_ON(GOCHAN_ELEM_WORDS_MAX != 8 * sizeof(u64));
-	if (!gochan_elem_by_words(es))
-		return copy_to_user(dst, src, es) ? -EFAULT : 0;
-	if (!es)
-		return 0;
-	if (!user_access_begin(dst, es))
-		return -EFAULT;
-	/* Unrolled, last word first: no loop counter for 8 moves. */
-	switch (es / sizeof(u64)) {
-	case 8: unsafe_put_user(GOCHAN_KWORD(src, 7), &d[7], efault); fallthrough;
-	case 7: unsafe_put_user(GOCHAN_KWORD(src, 6), &d[6], efault); fallthrough;
-	case 6: unsafe_put_user(GOCHAN_KWORD(src, 5), &d[5], efault); fallthrough;
-	case 5: unsafe_put_user(GOCHAN_KWORD(src, 4), &d[4], efault); fallthrough;
-	case 4: unsafe_put_user(GOCHAN_KWORD(src, 3), &d[3], efault); fallthrough;
-	case 3: unsafe_put_user(GOCHAN_KWORD(src, 2), &d[2], efault); fallthrough;
-	case 2: unsafe_put_user(GOCHAN_KWORD(src, 1), &d[1], efault); fallthrough;
-	default: unsafe_put_user(GOCHAN_KWORD(src, 0), &d[0], efault);
-	}
-	user_access_end();
-	return 0;
-efault:
-	user_access_end();
-	return -EFAULT;
-}
-
-static __always_inline int gochan_elem_from_user(void *dst,
-						 const void __user *src, u32 es)
-{
-	const u64 __user *s = src;
-	u64 v;
-
-	if (!gochan_elem_by_words(es))
-		return copy_from_user(dst, src, es) ? -EFAULT : 0;
-	if (!es)
-		return 0;
-	if (!user_access_begin(src, es))
-		return -EFAULT;
-#define GOCHAN_GET_WORD(i) \
-	do { \
-		unsafe_get_user(v, &s[i], efault); \
-		memcpy((u8 *)dst + (i) * sizeof(u64), &v, sizeof(v)); \
-	} while (0)
-	switch (es / sizeof(u64)) {	/* as gochan_elem_to_user() */
-	case 8: GOCHAN_GET_WORD(7); fallthrough;
-	case 7: GOCHAN_GET_WORD(6); fallthrough;
-	case 6: GOCHAN_GET_WORD(5); fallthrough;
-	case 5: GOCHAN_GET_WORD(4); fallthrough;
-	case 4: GOCHAN_GET_WORD(3); fallthrough;
-	case 3: GOCHAN_GET_WORD(2); fallthrough;
-	case 2: GOCHAN_GET_WORD(1); fallthrough;
-	default: GOCHAN_GET_WORD(0);
-	}
-#undef GOCHAN_GET_WORD
-	user_access_end();
-	return 0;
-efault:
-	user_access_end();
-	return -EFAULT;
-}
+#define GOCHAN_ELEM_STACK	64
 
 /*
  * struct gochan_pin - a receive's user buffer, its pages pinned for writing

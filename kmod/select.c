@@ -272,7 +272,7 @@ int sel_alloc_bufs(struct gochan_sel *s)
 		}
 		sc->kbuf = s->send_bufs + off;
 		off += es;
-		if (gochan_elem_from_user(sc->kbuf, sc->ubuf, es))
+		if (copy_from_user(sc->kbuf, sc->ubuf, es))
 			return -EFAULT;
 	}
 

@@ -173,7 +173,7 @@ static long selset_try_hinted(struct selset *set, struct sel_case *sc,
 		*sc = set->reg.cases[i];	/* reg's pin holds nothing */
 		sc->kbuf = kbuf;
 		if (sc->send &&
-		    gochan_elem_from_user(kbuf, sc->ubuf, sc->c->elem_size)) {
+		    copy_from_user(kbuf, sc->ubuf, sc->c->elem_size)) {
 			selset_hint(set, i);
 			ret = -EFAULT;
 			break;

@@ -453,7 +453,7 @@ static int async_submit(struct gochan_chan *c, struct io_uring_cmd *cmd,
 	ubuf = u64_to_user_ptr(x.buf);
 	if (!send || es <= ASYNC_NOW_ELEM) {
 		/* A send's element is read now, a receive's goes straight in. */
-		if (send && gochan_elem_from_user(now_buf, ubuf, es))
+		if (send && copy_from_user(now_buf, ubuf, es))
 			return -EFAULT;
 		ret = send ? async_send_now(c, now_buf) :
 			     async_recv_now(c, ubuf, &blk);
