@@ -4,7 +4,7 @@
  * promise: a value is either delivered and reported, or not taken; and
  * GOCHAN_IOC_STAT's len is Go's len(c), never above cap(c).  Every way to
  * receive one element is tried (a fixture variant each): the RECV ioctl,
- * read(2) of one element of whole words and of another size, a select, a
+ * read(2) of one element of up to 64 bytes and of a larger one, a select, a
  * select set, and io_uring RECV and SELECT commands.
  *
  *  - A buffer that is read-only from the start takes nothing: a value
@@ -42,10 +42,11 @@ FIXTURE_VARIANT(recvbuf) {
 };
 
 FIXTURE_VARIANT_ADD(recvbuf, ioctl) { .how = HOW_IOCTL, .elem_size = 8 };
-/* One element of whole words: file.c's word path. */
-FIXTURE_VARIANT_ADD(recvbuf, read_words) { .how = HOW_READ, .elem_size = 8 };
-/* Any other size: read_iter, through a bounce buffer when it waits. */
-FIXTURE_VARIANT_ADD(recvbuf, read_iter) { .how = HOW_READ, .elem_size = 12 };
+/* One element of up to 64 bytes: file.c's one-element path. */
+FIXTURE_VARIANT_ADD(recvbuf, read_one) { .how = HOW_READ, .elem_size = 8 };
+FIXTURE_VARIANT_ADD(recvbuf, read_one_odd) { .how = HOW_READ, .elem_size = 12 };
+/* A larger one: read_iter, through a bounce buffer when it waits. */
+FIXTURE_VARIANT_ADD(recvbuf, read_iter) { .how = HOW_READ, .elem_size = 72 };
 FIXTURE_VARIANT_ADD(recvbuf, select) { .how = HOW_SELECT, .elem_size = 8 };
 FIXTURE_VARIANT_ADD(recvbuf, selset) { .how = HOW_SELSET, .elem_size = 8 };
 FIXTURE_VARIANT_ADD(recvbuf, uring_recv) { .how = HOW_URING_RECV, .elem_size = 8 };

@@ -514,20 +514,20 @@ static long move_one_way(int fd, void *buf, size_t es, int way, bool send)
 
 /*
  * One element reaches the channel by read(2)/write(2), by readv/writev of
- * one iovec and of two: for an element of whole words (8 and 64 bytes:
- * the module's one-element path for the first two) and one that is not
- * (12 bytes: the general loop for all).  Every way sends and receives the
+ * one iovec and of two: for elements of up to 64 bytes (8, 12 and 64: the
+ * module's one-element path for the first two ways) and one larger (72
+ * bytes: the general loop for all).  Every way sends and receives the
  * same values in order, fails a bad buffer with EFAULT taking nothing, and
  * reads end-of-channel as 0 once the channel is closed and drained.
  */
 TEST_F(rw, every_entry_moves_one_element_alike)
 {
-	static const uint32_t sizes[] = { 8, 12, 64 };
+	static const uint32_t sizes[] = { 8, 12, 64, 72 };
 
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		uint32_t es = sizes[k];
 		int fd = gc_make(self->dev, es, 8);
-		unsigned char out[64], in[64];
+		unsigned char out[72], in[72];
 		struct iovec iov1[1];
 
 		ASSERT_LE(0, fd);

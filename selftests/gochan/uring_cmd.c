@@ -159,10 +159,9 @@ TEST_F(uring_cmd, inline_completion)
 
 /*
  * Element sizes on both sides of the kernel's at-once path (elements of up
- * to 64 bytes complete without an allocation, whole words are copied a
- * word at a time): a send and a receive that complete during the submit,
- * then a receive that waits and is completed by an ioctl send, each
- * element a different pattern, every byte checked.
+ * to 64 bytes complete without an allocation): a send and a receive that
+ * complete during the submit, then a receive that waits and is completed
+ * by an ioctl send, each element a different pattern, every byte checked.
  */
 TEST_F(uring_cmd, element_sizes_inline_and_queued)
 {
