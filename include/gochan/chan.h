@@ -148,7 +148,9 @@ void go_chan_free(struct go_chan *c);
  * go_chan_send - Go's "c <- v": send elem_size bytes from @elem.
  * Blocks until a receiver has taken it (unbuffered) or it is in the ring.
  * Returns 0; -EPIPE: the channel is closed or was closed while this send waited, nothing was
- * sent (Go panics here). Nil channel: never returns. Kernel channels: as gochan_send().
+ * sent (Go panics here); -EINVAL: @elem is NULL and the channel's elem_size is not 0,
+ * nothing was sent (C only: Go cannot pass a missing value). Nil channel: never returns.
+ * Kernel channels: as gochan_send().
  */
 int go_chan_send(struct go_chan *c, const void *elem);
 
@@ -161,12 +163,14 @@ int go_chan_send(struct go_chan *c, const void *elem);
 int go_chan_recv(struct go_chan *c, void *elem, bool *ok);
 
 /* go_chan_try_send / go_chan_try_recv - the same without blocking, Go's select with one
- * case and a default. Return -EAGAIN when the operation would block (always, on NULL). */
+ * case and a default. Return -EAGAIN when the operation would block (always, on NULL);
+ * otherwise the errors of go_chan_send / go_chan_recv (-EPIPE, -EINVAL). */
 int go_chan_try_send(struct go_chan *c, const void *elem);
 int go_chan_try_recv(struct go_chan *c, void *elem, bool *ok);
 
 /* go_chan_send_until / go_chan_recv_until - the same, giving up at @deadline_ns with
- * -ETIMEDOUT (nothing moved). A ready operation completes even past the deadline. */
+ * -ETIMEDOUT (nothing moved). A ready operation completes even past the deadline. Errors
+ * as go_chan_send / go_chan_recv (-EPIPE, -EINVAL). */
 int go_chan_send_until(struct go_chan *c, const void *elem, int64_t deadline_ns);
 int go_chan_recv_until(struct go_chan *c, void *elem, bool *ok, int64_t deadline_ns);
 
@@ -189,8 +193,9 @@ size_t go_chan_elem_size(const struct go_chan *c);
  * struct go_select_case - one case of a select.
  * @chan: the channel; NULL is the nil channel: the case is never chosen
  * @dir:  GO_SELECT_SEND or GO_SELECT_RECV
- * @elem: SEND: the element to send; RECV: where to receive (elem_size bytes; NULL allowed
- *        for elem_size 0, or to discard the value)
+ * @elem: SEND: the element to send (NULL only for elem_size 0: else go_select fails with
+ *        -EINVAL before looking at any channel); RECV: where to receive (elem_size bytes;
+ *        NULL allowed for elem_size 0, or to discard the value)
  * @ok:   out, for the chosen case only: RECV: true = a value was received, false = the
  *        channel is closed and drained (elem zero-filled); SEND: true = sent, false = the
  *        channel is closed (nothing sent; Go panics here)
@@ -236,9 +241,9 @@ struct go_select_case {
  * with that case's error (-EBADF), unless another case is ready; if the fd's number was
  * reused meanwhile, the case names whatever channel it names now.
  *
- * Errors: -EINVAL (bad dir); -ENOMEM (more than 16 cases need memory, or a goroutine's
- * deadline timer does); a kernel case's errors (-EBADF ...), as <gochan/kchan.h> reports
- * them.
+ * Errors: -EINVAL (bad dir; a send case's elem NULL with elem_size != 0); -ENOMEM (more
+ * than 16 cases need memory, or a goroutine's deadline timer does); a kernel case's errors
+ * (-EBADF ...), as <gochan/kchan.h> reports them.
  */
 int go_select(struct go_select_case *cases, unsigned n);
 int go_try_select(struct go_select_case *cases, unsigned n);

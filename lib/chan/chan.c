@@ -375,6 +375,8 @@ out:
 
 GOCHAN_API int go_chan_send(struct go_chan *c, const void *elem)
 {
+	if (_go_chan_send_elem_bad(c, elem))
+		return -EINVAL;
 	if (!c)
 		block_forever("chan send (nil chan)");
 	if (c->kind == CHAN_KERNEL)
@@ -393,6 +395,8 @@ GOCHAN_API int go_chan_recv(struct go_chan *c, void *elem, bool *ok)
 
 GOCHAN_API int go_chan_try_send(struct go_chan *c, const void *elem)
 {
+	if (_go_chan_send_elem_bad(c, elem))
+		return -EINVAL;
 	if (!c)
 		return -EAGAIN;
 	if (c->kind == CHAN_KERNEL)
@@ -414,6 +418,8 @@ GOCHAN_API int go_chan_send_until(struct go_chan *c, const void *elem, int64_t d
 	struct go_select_case cs = GO_SEND_CASE(c, elem);
 	int ret;
 
+	if (_go_chan_send_elem_bad(c, elem))
+		return -EINVAL;
 	if (c && c->kind == CHAN_KERNEL)
 		return _go_kchan_send(c, elem, true, deadline_ns);
 	ret = _go_select(&cs, 1, true, deadline_ns);

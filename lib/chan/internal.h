@@ -216,6 +216,13 @@ static inline void *_go_chanbuf(struct go_chan *c, size_t i)
 
 /* ---- chan.c ---------------------------------------------------------------------------- */
 
+/* A send's element pointer is NULL on a channel whose elements have bytes: -EINVAL (every
+ * send form, and a select's send cases, refuse it before touching the channel). */
+static inline bool _go_chan_send_elem_bad(const struct go_chan *c, const void *elem)
+{
+	return c && !elem && c->elem_size;
+}
+
 /* Go's chansend / chanrecv on an in-process channel (non-blocking: -EAGAIN). */
 int _go_chan_send(struct go_chan *c, const void *elem, bool block);
 int _go_chan_recv(struct go_chan *c, void *elem, bool *ok, bool block);

@@ -174,6 +174,8 @@ int _go_select(struct go_select_case *cases, unsigned n, bool block, int64_t dea
 
 		if (cases[i].dir != GO_SELECT_SEND && cases[i].dir != GO_SELECT_RECV)
 			return -EINVAL;
+		if (cases[i].dir == GO_SELECT_SEND && _go_chan_send_elem_bad(c, cases[i].elem))
+			return -EINVAL;
 		if (!c)
 			continue;
 		if (c->kind == CHAN_KERNEL)

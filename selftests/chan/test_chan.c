@@ -618,6 +618,47 @@ static void multi_consumer(void)
 	}
 }
 
+/* Sharp edge: a NULL element pointer on a channel whose elements have bytes is a bug of the
+ * caller; every send form must refuse it and move nothing (it used to send the slot's stale
+ * bytes and return 0). */
+static void null_elem_send_is_einval(void)
+{
+	size_t caps[] = { 0, 2 };
+
+	for (int k = 0; k < 2; k++) {
+		struct go_chan *c, *sig;
+		struct go_select_case cs[1];
+		long v = -1;
+		bool ok;
+
+		go_chan_make(&c, sizeof(long), caps[k]);
+		/* Every send form: -EINVAL, nothing sent. */
+		CHECK(go_chan_try_send(c, NULL) == -EINVAL, "try_send NULL, cap %zu", caps[k]);
+		CHECK(go_chan_send_until(c, NULL, go_now() + MS) == -EINVAL,
+		      "send_until NULL, cap %zu", caps[k]);
+		CHECK(go_chan_send(c, NULL) == -EINVAL, "send NULL, cap %zu", caps[k]);
+		cs[0] = GO_SEND_CASE(c, NULL);
+		CHECK(go_try_select(cs, 1) == -EINVAL, "try_select send NULL, cap %zu", caps[k]);
+		CHECK(go_select_until(cs, 1, go_now() + MS) == -EINVAL,
+		      "select_until send NULL, cap %zu", caps[k]);
+		/* Nothing is in the channel afterwards. */
+		CHECK(go_chan_len(c) == 0, "len %zu, cap %zu", go_chan_len(c), caps[k]);
+		CHECK(go_chan_try_recv(c, &v, &ok) == -EAGAIN, "a value was sent, cap %zu", caps[k]);
+		/* A NULL receive buffer stays allowed: the value is discarded. */
+		if (caps[k]) {
+			v = 3;
+			go_chan_send(c, &v);
+			CHECK(go_chan_recv(c, NULL, &ok) == 0 && ok, "recv into NULL");
+		}
+		go_chan_free(c);
+
+		/* A signal channel (elem_size 0) takes NULL, as before. */
+		go_chan_make(&sig, 0, 1);
+		CHECK(go_chan_try_send(sig, NULL) == 0, "signal send NULL");
+		go_chan_free(sig);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	TEST(unbuffered_recv_blocks_until_send);
@@ -636,5 +677,6 @@ int main(int argc, char **argv)
 	TEST_NO_SCHED(free_with_blocked_waiter_aborts);
 	TEST(large_elements_copied_whole);
 	TEST(multi_consumer);
+	TEST(null_elem_send_is_einval);
 	return tap_any_failed;
 }
