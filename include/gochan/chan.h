@@ -148,9 +148,10 @@ void go_chan_free(struct go_chan *c);
  * go_chan_send - Go's "c <- v": send elem_size bytes from @elem.
  * Blocks until a receiver has taken it (unbuffered) or it is in the ring.
  * Returns 0; -EPIPE: the channel is closed or was closed while this send waited, nothing was
- * sent (Go panics here); -EINVAL: @elem is NULL and the channel's elem_size is not 0,
- * nothing was sent (C only: Go cannot pass a missing value). Nil channel: never returns.
- * Kernel channels: as gochan_send().
+ * sent (Go panics here; a select's send case follows the same rule, see go_select);
+ * -EINVAL: @elem is NULL and the channel's elem_size is not 0, nothing was sent (C only:
+ * Go cannot pass a missing value). Nil channel: never returns. Kernel channels: as
+ * gochan_send().
  */
 int go_chan_send(struct go_chan *c, const void *elem);
 
@@ -198,7 +199,7 @@ size_t go_chan_elem_size(const struct go_chan *c);
  *        NULL allowed for elem_size 0, or to discard the value)
  * @ok:   out, for the chosen case only: RECV: true = a value was received, false = the
  *        channel is closed and drained (elem zero-filled); SEND: true = sent, false = the
- *        channel is closed (nothing sent; Go panics here)
+ *        channel is closed: nothing sent, and go_select returns -EPIPE, not the index
  */
 enum go_select_dir { GO_SELECT_SEND = 1, GO_SELECT_RECV = 2 };
 
@@ -218,8 +219,8 @@ struct go_select_case {
  * go_select - Go's select: exactly one case proceeds; returns its index.
  *
  * If some cases are ready (a receive that would not block, including on a closed channel;
- * a send that would not block, including on a closed channel, which then has ok = false),
- * one is chosen uniformly at random among them. Else the goroutine waits on all of them
+ * a send that would not block, including on a closed channel), one is chosen uniformly at
+ * random among them. Else the goroutine waits on all of them
  * at once and the first that becomes ready proceeds. Duplicate channels are allowed; nil
  * cases are never chosen; n == 0 (or only nil cases) blocks forever, as "select {}".
  * Channels are locked in address order (no deadlock between selects in any order).
@@ -241,9 +242,16 @@ struct go_select_case {
  * with that case's error (-EBADF), unless another case is ready; if the fd's number was
  * reused meanwhile, the case names whatever channel it names now.
  *
- * Errors: -EINVAL (bad dir; a send case's elem NULL with elem_size != 0); -ENOMEM (more
- * than 16 cases need memory, or a goroutine's deadline timer does); a kernel case's errors
- * (-EBADF ...), as <gochan/kchan.h> reports them.
+ * A send on a closed channel has one rule, a plain send's or a case's: -EPIPE, nothing sent
+ * (Go panics on both). So when the chosen case is a send case whose channel is closed
+ * (found closed, or closed while the select waited), go_select returns -EPIPE and that
+ * case's ok is false; GO_SELECT then runs GO_SELECT_ERROR's body, or aborts without one, as
+ * Go's panic would end the program. A select that must survive a closing peer checks
+ * go_chan_try_send's -EPIPE first, or receives on a "done" channel instead of sending.
+ *
+ * Errors: -EPIPE (above); -EINVAL (bad dir; a send case's elem NULL with elem_size != 0);
+ * -ENOMEM (more than 16 cases need memory, or a goroutine's deadline timer does); a kernel
+ * case's errors (-EBADF ...), as <gochan/kchan.h> reports them.
  */
 int go_select(struct go_select_case *cases, unsigned n);
 int go_try_select(struct go_select_case *cases, unsigned n);

@@ -165,7 +165,7 @@ static void block_forever(void)
 		go_park(NULL, NULL, "select (no cases)");
 }
 
-int _go_select(struct go_select_case *cases, unsigned n, bool block, int64_t deadline)
+static int selectgo(struct go_select_case *cases, unsigned n, bool block, int64_t deadline)
 {
 	unsigned nlocal = 0, nkern = 0;
 
@@ -476,6 +476,20 @@ out:
 		free(kcases);
 		free(kmap);
 	}
+	return ret;
+}
+
+/*
+ * The one rule for a send on a closed channel (Go panics, for a send statement and for a
+ * select's send case alike): -EPIPE, nothing sent, whether the send was plain or a case;
+ * the case's ok says false, so a caller can tell which case it was.
+ */
+int _go_select(struct go_select_case *cases, unsigned n, bool block, int64_t deadline)
+{
+	int ret = selectgo(cases, n, block, deadline);
+
+	if (ret >= 0 && cases[ret].dir == GO_SELECT_SEND && !cases[ret].ok)
+		return -EPIPE;
 	return ret;
 }
 

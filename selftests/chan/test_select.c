@@ -274,10 +274,13 @@ static void blocked_select_woken(void)
 		go_chan_free(b);
 		go_chan_free(quiet);
 	}
-	/* A send case blocked in select sees ok = false when the channel closes. */
+	/* A send case blocked in select fails as a blocked send does when the channel closes:
+	 * -EPIPE (Go panics in both), that case's ok false. */
 	struct go_waitgroup wg = { 0 };
 	struct go_chan *c;
 	long v = 1;
+
+	int r;
 
 	go_chan_make(&c, sizeof(long), 0);
 	struct waker w = { .c = c, .what = 2, .wg = &wg };
@@ -285,9 +288,48 @@ static void blocked_select_woken(void)
 
 	go_wg_add(&wg, 1);
 	go_spawn(waker_run, &w);
-	CHECK(go_select(cs, 1) == 0 && !cs[0].ok, "send case on close");
+	r = go_select(cs, 1);
+	CHECK(r == -EPIPE && !cs[0].ok, "send case on close: %d", r);
 	go_wg_wait(&wg);
 	go_chan_free(c);
+}
+
+/* Sharp edge: a send case on a closed channel follows go_chan_send's rule, -EPIPE (Go
+ * panics on both), in every select form, ready at once or not; the case's ok is false.
+ * (go_select used to return the case's index with ok = false.) */
+static void send_case_on_closed_is_epipe(void)
+{
+	struct go_chan *c, *quiet;
+	long v = 1;
+	int r;
+
+	go_chan_make(&c, sizeof(long), 1);
+	go_chan_make(&quiet, sizeof(long), 0);
+	go_chan_close(c);
+	struct go_select_case cs[] = { GO_RECV_CASE(quiet, NULL), GO_SEND_CASE(c, &v) };
+
+	cs[1].ok = true;
+	r = go_select(cs, 2);
+	CHECK(r == -EPIPE && !cs[1].ok, "select: %d", r);
+	r = go_try_select(cs, 2);
+	CHECK(r == -EPIPE, "try_select: %d", r);
+	r = go_select_until(cs, 2, go_now() + MS);
+	CHECK(r == -EPIPE, "select_until: %d", r);
+	/* The plain forms say the same. */
+	CHECK(go_chan_send(c, &v) == -EPIPE, "send");
+	CHECK(go_chan_send_until(c, &v, go_now() + MS) == -EPIPE, "send_until");
+	/* The readable form takes it as an error: GO_SELECT_ERROR's body runs. */
+	int err = 0;
+
+	GO_SELECT {
+	GO_CASE_SEND(c, &v)
+		err = 1;
+	GO_SELECT_ERROR
+		err = go_select_err;
+	}
+	CHECK(err == -EPIPE, "GO_SELECT: %d", err);
+	go_chan_free(c);
+	go_chan_free(quiet);
 }
 
 /* Go's TestSelfSelect: goroutines each select { case c <- me: case v := <-c: } on one
@@ -589,5 +631,6 @@ int main(int argc, char **argv)
 	TEST(readable_form);
 	TEST(select_fairness_chi_square);
 	TEST(select_stress);
+	TEST(send_case_on_closed_is_epipe);
 	return tap_any_failed;
 }
