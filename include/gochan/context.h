@@ -160,10 +160,16 @@ void go_ctx_release(struct go_ctx *ctx);
 /*
  * go_ctx_after_func - Go's AfterFunc: run fn(arg) in its own goroutine once @ctx is
  * cancelled (at once if it already is). At most once.
- * @stop: if not NULL, set to a handle for go_ctx_stop(); then go_ctx_stop() must be called
- *        exactly once, to free it (after fn ran, it just returns false).
- * go_ctx_stop - Go's stop function: prevent fn from running. Returns true if it did (fn
- * will never run); false if fn has already been started (or ran). Frees the handle.
+ * @stop: if not NULL, set to a handle for go_ctx_stop(). The handle belongs to @ctx (to
+ *        its nearest cancelable ancestor): it stays valid while the caller holds a
+ *        reference to @ctx, and is freed by the last go_ctx_release(), called or not (a
+ *        long-lived context keeps the handles taken on it until then). On a collected
+ *        context the handle is a collected object: valid while reachable, freed after.
+ * go_ctx_stop - Go's stop function: prevent fn from running; may be called any number of
+ * times, by any goroutine, while @ctx is referenced. Returns true if this call stopped it
+ * (fn will never run); false if fn has already been started, or an earlier call stopped it.
+ * On a context that can never be cancelled the handle is a shared static one and every call
+ * returns true (Go: the first one only; fn never runs either way).
  * Returns 0; -ENOMEM.
  */
 struct go_ctx_stop;

@@ -77,13 +77,20 @@ enum ctx_kind { CTX_ROOT, CTX_CANCEL, CTX_VALUE, CTX_WITHOUT };
 
 struct go_ctx_stop {
 	struct go_ctx_stop *next, *prev;     /* in cc->afs, under cc->mu */
+	struct go_ctx_stop *hnext;           /* in cc->stops, under cc->mu */
 	struct go_ctx *cc;                   /* registered with (memory ref), or NULL */
 	void (*fn)(void *);
 	void *arg;
 	bool linked;                         /* under cc->mu */
 	bool gc;                             /* fixed: a collected object (never freed here) */
-	int refs;                            /* the list's or runner's + the handle's */
+	int refs;                            /* the list's or runner's + the handle's, which
+					      * cc holds (cc->stops) until its last release (a
+					      * collected one: while reachable) */
 };
+
+/* The handle of an AfterFunc on a context that is never cancelled: fn never runs, so
+ * nothing is allocated and every go_ctx_stop() says true. */
+static struct go_ctx_stop never_stop;
 
 /*
  * struct go_ctx - one context. Fields say what protects them; "fixed" ones are set before
@@ -116,6 +123,9 @@ struct go_ctx {
 	bool released;                       /* under mu: the last user reference is gone */
 	struct go_ctx *children;             /* under mu */
 	struct go_ctx_stop *afs;             /* under mu: the AfterFuncs registered here */
+	struct go_ctx_stop *stops;           /* under mu: the stop handles given out here,
+					      * each holding a reference on its AfterFunc;
+					      * dropped by the last release */
 	struct go_ctx *work_next;            /* a canceller's work list (owned by it) */
 	int64_t deadline;                    /* fixed; -1: none of its own */
 	int deadline_cause;                  /* fixed */
@@ -303,7 +313,7 @@ static void release_last(struct go_ctx *c)
 {
 	while (c) {
 		struct go_ctx *parent = c->parent;
-		struct go_ctx_stop *afs = NULL;
+		struct go_ctx_stop *afs = NULL, *stops = NULL;
 		bool had_timer = false;
 
 		if (c->kind == CTX_CANCEL) {
@@ -317,6 +327,8 @@ static void release_last(struct go_ctx *c)
 				af->linked = false;
 			had_timer = c->timer_armed;
 			c->timer_armed = false;
+			stops = c->stops;
+			c->stops = NULL;
 			_go_mutex_unlock(&c->mu);
 			if (c->cparent)		/* alive: we still hold our parent */
 				unlink_child(c->cparent, c);
@@ -327,6 +339,12 @@ static void release_last(struct go_ctx *c)
 
 				af_put(afs);      /* the list's reference: it will not run */
 				afs = next;
+			}
+			while (stops) {
+				struct go_ctx_stop *next = stops->hnext;
+
+				af_put(stops);    /* the handle's: nobody may call stop now */
+				stops = next;
 			}
 		}
 		ctx_put(c);
@@ -768,31 +786,41 @@ GOCHAN_API int go_ctx_after_func(struct go_ctx *ctx, void (*fn)(void *), void *a
 				 struct go_ctx_stop **stop)
 {
 	struct go_ctx *c = cancel_ancestor(ctx);
-	/* collected: scanned (its context, arg), kept by its handle and its list */
-	struct go_ctx_stop *af = ctx->gc ? go_new(sizeof(*af), 0) : calloc(1, sizeof(*af));
+	struct go_ctx_stop *af;
 	bool run_now = false, linked = false;
 
+	if (!c) {			/* never cancelled: fn never runs */
+		if (stop)
+			*stop = &never_stop;
+		return 0;
+	}
+	/* collected: scanned (its context, arg), kept by its handle and its list */
+	af = ctx->gc ? go_new(sizeof(*af), 0) : calloc(1, sizeof(*af));
 	if (!af)
 		return -ENOMEM;
 	af->gc = ctx->gc;
 	af->fn = fn;
 	af->arg = arg;
 	af->refs = stop ? 2 : 1;
-	if (c) {
-		ctx_get(c);
-		af->cc = c;
-		_go_mutex_lock(&c->mu);
-		if (load_relaxed(&c->err)) {
-			run_now = !c->released;
-		} else {
-			af->next = c->afs;
-			if (c->afs)
-				CTX_SET(c->gc, c->afs->prev, af);
-			CTX_SET(c->gc, c->afs, af);
-			af->linked = linked = true;
-		}
-		_go_mutex_unlock(&c->mu);
+	ctx_get(c);
+	af->cc = c;
+	_go_mutex_lock(&c->mu);
+	if (load_relaxed(&c->err)) {
+		run_now = !c->released;
+	} else {
+		af->next = c->afs;
+		if (c->afs)
+			CTX_SET(c->gc, c->afs->prev, af);
+		CTX_SET(c->gc, c->afs, af);
+		af->linked = linked = true;
 	}
+	/* The handle lives until c's last release; a collected one while it is reachable
+	 * (the collector frees it, so no list keeps it). */
+	if (stop && !af->gc) {
+		af->hnext = c->stops;
+		c->stops = af;
+	}
+	_go_mutex_unlock(&c->mu);
 	if (stop)
 		*stop = af;
 	if (run_now)
@@ -807,24 +835,21 @@ GOCHAN_API bool go_ctx_stop(struct go_ctx_stop *af)
 	struct go_ctx *c = af->cc;
 	bool stopped = false;
 
-	if (c) {
-		_go_mutex_lock(&c->mu);
-		if (af->linked) {
-			if (af->prev)
-				CTX_SET(c->gc, af->prev->next, af->next);
-			else
-				CTX_SET(c->gc, c->afs, af->next);
-			if (af->next)
-				CTX_SET(c->gc, af->next->prev, af->prev);
-			af->linked = false;
-			stopped = true;
-		}
-		_go_mutex_unlock(&c->mu);
-	} else {
-		stopped = true;   /* a context that is never cancelled: fn never runs */
+	if (af == &never_stop)
+		return true;
+	_go_mutex_lock(&c->mu);
+	if (af->linked) {
+		if (af->prev)
+			CTX_SET(c->gc, af->prev->next, af->next);
+		else
+			CTX_SET(c->gc, c->afs, af->next);
+		if (af->next)
+			CTX_SET(c->gc, af->next->prev, af->prev);
+		af->linked = false;
+		stopped = true;
 	}
-	if (stopped && c)
-		af_put(af);       /* the list's reference */
-	af_put(af);               /* the handle's */
+	_go_mutex_unlock(&c->mu);
+	if (stopped)
+		af_put(af);       /* the list's reference; the handle's stays with c */
 	return stopped;
 }

@@ -302,6 +302,55 @@ static void after_func(void)
 	go_ctx_release(c);
 }
 
+/*
+ * Sharp edge: Go's stop may be called any number of times. A second go_ctx_stop() used to
+ * free the handle again (ASan: heap-use-after-free / double free); a handle never given to
+ * go_ctx_stop() used to leak (ASan's leak check).
+ */
+static void after_func_stop_twice_and_never(void)
+{
+	struct go_ctx *c;
+	struct go_ctx_stop *stop, *never;
+	struct go_chan *ran;
+
+	/* Stopped before the cancel: true, then false (already stopped), and fn never runs. */
+	af_runs = 0;
+	go_ctx_with_cancel(&c, go_ctx_background());
+	go_ctx_after_func(c, af_fn, NULL, &stop);
+	CHECK(go_ctx_stop(stop), "first stop");
+	CHECK(!go_ctx_stop(stop), "second stop");
+	CHECK(!go_ctx_stop(stop), "third stop");
+	/* A handle never stopped is freed with its context. */
+	go_ctx_after_func(c, af_fn, NULL, &never);
+	go_ctx_release(c);
+	CHECK(af_runs == 0, "ran %d", (int)af_runs);
+
+	/* After fn started: false every time. */
+	go_chan_make(&ran, 0, 0);
+	go_ctx_with_cancel(&c, go_ctx_background());
+	go_ctx_after_func(c, af_fn, ran, &stop);
+	go_ctx_after_func(c, af_fn, NULL, &never);
+	go_ctx_cancel(c);
+	go_chan_recv(ran, NULL, NULL);
+	CHECK(!go_ctx_stop(stop) && !go_ctx_stop(stop), "stop after run");
+	go_ctx_release(c);
+	go_chan_free(ran);
+
+	/* On a context that is already cancelled, and on one that can never be. */
+	go_chan_make(&ran, 0, 0);
+	go_ctx_with_cancel(&c, go_ctx_background());
+	go_ctx_cancel(c);
+	go_ctx_after_func(c, af_fn, ran, &stop);
+	go_chan_recv(ran, NULL, NULL);
+	CHECK(!go_ctx_stop(stop) && !go_ctx_stop(stop), "stop on cancelled");
+	go_ctx_release(c);
+	go_chan_free(ran);
+	go_ctx_after_func(go_ctx_background(), af_fn, NULL, &stop);
+	go_ctx_after_func(go_ctx_background(), af_fn, NULL, &never);
+	CHECK(go_ctx_stop(stop) && go_ctx_stop(stop), "background: fn never runs");
+	go_sleep(5 * MS);	/* let the started fns finish before the leak check */
+}
+
 struct waiter { struct go_ctx *ctx; struct go_chan *work; struct go_waitgroup *wg; int why; };
 
 static void done_waiter(void *p)
@@ -490,6 +539,7 @@ int main(int argc, char **argv)
 	TEST(values);
 	TEST(without_cancel);
 	TEST(after_func);
+	TEST(after_func_stop_twice_and_never);
 	TEST(done_in_select_wakes_all);
 	TEST(cancel_storm);
 	TEST(release_without_cancel_detaches);
