@@ -45,6 +45,31 @@
  * Collected contexts are for goroutines only: making one allocates (go_new), and cancel,
  * Done and AfterFunc store pointers through the write barrier (<gochan/gc.h> Threads).
  *
+ * Who owns what, call by call, for contexts that are not collected ("a reference" is a
+ * user reference, as above):
+ *   go_ctx_with_*(&out, parent)  out: one reference, the caller's. parent: borrowed for the
+ *                           call (the caller keeps its own); the child takes a reference of
+ *                           its own on parent, dropped by the child's last release, so a
+ *                           parent lives while any child is referenced.
+ *   go_ctx_ref / release    take / drop one reference; release may free the context (and
+ *                           then its chain of parents, as their last child goes).
+ *   go_ctx_cancel*          borrows ctx; takes nothing, frees nothing: a cancelled context
+ *                           lives until its last release (its error and Done stay readable).
+ *                           It leaves its cancel parent's children list before returning.
+ *   go_ctx_done             the channel belongs to ctx: valid while you hold a reference,
+ *                           freed with ctx; never go_chan_free() or close it yourself.
+ *   go_ctx_value            the value is the caller's as given to go_ctx_with_value: the
+ *                           context stores the pointer, never frees it.
+ *   go_ctx_after_func       arg stays the caller's; fn runs at most once. The stop handle
+ *                           belongs to the context (see go_ctx_after_func).
+ *   go_ctx_with_kchan       fd >= 0 is dup'ed: the caller keeps and closes its own; the
+ *                           context's fd (go_ctx_fd) is the context's, closed when it is freed.
+ * Internal references (a pending deadline timer, a running AfterFunc, a kchan watcher) keep a
+ * context's memory, never its parent's, and never make it observable again.
+ * go_ctx_debug_live() and go_ctx_debug_children() (end of this header) let a test see these
+ * counts: a cancelled or released child leaves its parent, and a released tree is freed
+ * (go_ctx_debug_live counts only contexts that are not collected).
+ *
  * Thread safety: every call may be made from any goroutine or thread, concurrently.
  * AfterFunc functions run in their own goroutine. Deadline contexts need the scheduler
  * running (go_timer).
@@ -176,6 +201,19 @@ struct go_ctx_stop;
 int go_ctx_after_func(struct go_ctx *ctx, void (*fn)(void *arg), void *arg,
 		      struct go_ctx_stop **stop);
 bool go_ctx_stop(struct go_ctx_stop *stop);
+
+/* ---- Debugging: the reference counts made checkable ------------------------------------ */
+
+/* go_ctx_debug_live - contexts of this process allocated and not yet freed (the roots are
+ * static and not counted). A snapshot: cancels and releases on other threads change it.
+ * Always counted (one relaxed atomic add per make and per free). */
+long go_ctx_debug_live(void);
+
+/* go_ctx_debug_children - cancelable contexts linked under @ctx now (its children list: the
+ * cancel contexts made below it, through value contexts too, that are neither cancelled nor
+ * released; Go's cancelCtx.children). -EINVAL if @ctx is not cancelable (background, value,
+ * without-cancel: they keep no list). */
+long go_ctx_debug_children(struct go_ctx *ctx);
 
 #ifdef __cplusplus
 }

@@ -147,12 +147,16 @@ GOCHAN_API struct go_ctx *go_ctx_todo(void) { return &todo; }
 
 /* ---- References -------------------------------------------------------------------------- */
 
+/* Contexts allocated by malloc and not yet freed (go_ctx_debug_live); relaxed atomic. */
+static long ctx_live;
+
 static void ctx_put(struct go_ctx *c)
 {
 	if (fetch_add(&c->refs, -1) != 1 || c->gc)
 		return;
 	go_chan_free(load_relaxed(&c->done));
 	free(c);
+	fetch_add_relaxed(&ctx_live, -1);
 }
 
 static void ctx_get(struct go_ctx *c)
@@ -477,6 +481,8 @@ static struct go_ctx *ctx_new(enum ctx_kind kind, struct go_ctx *parent)
 	if (!c)
 		return NULL;
 	c->gc = parent->gc;
+	if (!c->gc)		/* (collected ones are freed by the collector, uncounted) */
+		fetch_add_relaxed(&ctx_live, 1);
 	c->kind = kind;
 	c->users = 1;
 	c->refs = 1;
@@ -852,4 +858,24 @@ GOCHAN_API bool go_ctx_stop(struct go_ctx_stop *af)
 	if (stopped)
 		af_put(af);       /* the list's reference; the handle's stays with c */
 	return stopped;
+}
+
+/* ---- Debugging counters ---------------------------------------------------------------------- */
+
+GOCHAN_API long go_ctx_debug_live(void)
+{
+	return load_relaxed(&ctx_live);
+}
+
+GOCHAN_API long go_ctx_debug_children(struct go_ctx *ctx)
+{
+	long n = 0;
+
+	if (ctx->kind != CTX_CANCEL)
+		return -EINVAL;
+	_go_mutex_lock(&ctx->mu);
+	for (struct go_ctx *ch = ctx->children; ch; ch = ch->sib_next)
+		n++;
+	_go_mutex_unlock(&ctx->mu);
+	return n;
 }

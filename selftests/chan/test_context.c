@@ -107,6 +107,47 @@ static void child_cancel_leaves_parent(void)
 	go_ctx_release(p);
 }
 
+/* The reference counts made checkable: a cancelled child leaves its parent's children at
+ * once (Go's removeChild), a released one too, and every context made is freed once its
+ * last reference (user or internal) is gone. */
+static void counters_see_children_leave(void)
+{
+	long live0 = go_ctx_debug_live();
+	struct go_ctx *p, *v, *c[4];
+	static int key;
+
+	go_ctx_with_cancel(&p, go_ctx_background());
+	go_ctx_with_value(&v, p, &key, NULL);
+	for (int i = 0; i < 3; i++)
+		go_ctx_with_cancel(&c[i], p);
+	/* Through a value context, a cancel context is its cancel parent's child. */
+	go_ctx_with_timeout(&c[3], v, 3600 * 1000 * MS);
+	CHECK(go_ctx_debug_children(p) == 4, "children %ld", go_ctx_debug_children(p));
+	CHECK(go_ctx_debug_live() == live0 + 6, "live %ld", go_ctx_debug_live() - live0);
+	/* Not cancelable: no children list. */
+	CHECK(go_ctx_debug_children(v) == -EINVAL, "value ctx");
+	CHECK(go_ctx_debug_children(go_ctx_background()) == -EINVAL, "background");
+	/* A cancelled child has left when go_ctx_cancel returns; still alive (referenced). */
+	go_ctx_cancel(c[1]);
+	CHECK(go_ctx_debug_children(p) == 3, "after cancel: %ld", go_ctx_debug_children(p));
+	CHECK(go_ctx_debug_live() == live0 + 6, "live after cancel");
+	/* A released child has left too, and is freed. */
+	go_ctx_release(c[0]);
+	CHECK(go_ctx_debug_children(p) == 2, "after release: %ld", go_ctx_debug_children(p));
+	CHECK(go_ctx_debug_live() == live0 + 5, "live after release");
+	/* The parent's cancel empties its list. */
+	go_ctx_cancel(p);
+	CHECK(go_ctx_debug_children(p) == 0, "after parent cancel");
+	CHECK(go_ctx_debug_children(c[3]) == 0, "leaf");
+	go_ctx_release(c[1]);
+	go_ctx_release(c[2]);
+	go_ctx_release(c[3]);
+	go_ctx_release(v);
+	go_ctx_release(p);
+	/* Every context made here is freed (the deadline's timer was stopped by the cancel). */
+	CHECK(go_ctx_debug_live() == live0, "leaked %ld", go_ctx_debug_live() - live0);
+}
+
 static void deadlines(void)
 {
 	struct go_ctx *c, *late, *early;
@@ -534,6 +575,7 @@ int main(int argc, char **argv)
 	TEST(with_cancel);
 	TEST(parent_cancel_cancels_subtree);
 	TEST(child_cancel_leaves_parent);
+	TEST(counters_see_children_leave);
 	TEST(deadlines);
 	TEST(causes);
 	TEST(values);
