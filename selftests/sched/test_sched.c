@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "child.h"
 
 static struct go_config cfg(unsigned procs)
 {
@@ -39,33 +40,6 @@ static int64_t cpu_ns(void)
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* Run fn in a child with stderr captured into buf; returns the wait status. */
-static int in_child(void (*fn)(void), char *buf, size_t len, int timeout_s)
-{
-	int fds[2], status = 0;
-	size_t got = 0;
-	ssize_t r;
-	pid_t pid;
-
-	if (pipe(fds))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		close(fds[0]);
-		dup2(fds[1], 2);
-		alarm((unsigned)timeout_s);
-		fn();
-		_exit(0);
-	}
-	close(fds[1]);
-	while (got + 1 < len && (r = read(fds[0], buf + got, len - got - 1)) > 0)
-		got += (size_t)r;
-	buf[got] = 0;
-	close(fds[0]);
-	waitpid(pid, &status, 0);
-	return status;
 }
 
 /* ---- run -------------------------------------------------------------------------------- */
