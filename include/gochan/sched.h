@@ -64,6 +64,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -94,6 +95,9 @@ struct go_config {
 /* Do not check for deadlock (see go_run()); for programs whose goroutines are woken by
  * threads that are not Ms. */
 #define GO_CONFIG_NO_DEADLOCK_CHECK 0x1u
+/* Leave SIGQUIT alone (see go_dump()): by default, as Go, a SIGQUIT while go_run runs dumps
+ * every goroutine and exits with status 2. */
+#define GO_CONFIG_NO_SIGQUIT 0x2u
 
 /*
  * go_run - run main_fn(arg) as the first goroutine; return when it returns.
@@ -101,7 +105,8 @@ struct go_config {
  * threads at once); -EINVAL for a bad config; -ENOMEM, -EAGAIN if threads or stacks cannot be
  * made; -EDEADLK when every goroutine is blocked and nothing can wake them: the runtime then
  * prints "gochan: all goroutines are asleep - deadlock!" and each goroutine's state to stderr
- * (what Go prints before exiting with status 2), abandons the goroutines and returns.
+ * (what Go prints before exiting with status 2, in go_dump()'s format), abandons the
+ * goroutines and returns.
  */
 int go_run(void (*main_fn)(void *), void *arg);
 int go_run_config(const struct go_config *config, void (*main_fn)(void *), void *arg);
@@ -291,6 +296,36 @@ struct go_sched_stats {
 /* go_sched_stats - fill *st (st->size set by the caller). Returns 0; -EINVAL for a bad size;
  * -EPERM when the scheduler is not running. */
 int go_sched_stats(struct go_sched_stats *st);
+
+/*
+ * go_dump - print every goroutine of the running scheduler to @f (NULL: stderr), the caller
+ * first, in Go's traceback layout:
+ *
+ *	goroutine 7 [chan receive, 3 minutes]:
+ *	worker(0x5581a2c3e2a0)
+ *		/usr/local/bin/prog +0x1a2f
+ *	created by main_fn+0x4e in goroutine 1
+ *		/usr/local/bin/prog +0x1b7e
+ *
+ * the state in brackets: what a parked goroutine waits for ("chan receive", "chan send",
+ * "select", "sleep", "sync.Mutex.Lock", "sync.WaitGroup.Wait", "IO wait" ...; the reason
+ * given to go_park), or runnable, running, syscall; then, from one minute of waiting on,
+ * how many minutes (Go's rule). The frames, where C differs from Go: the calling goroutine
+ * gets its stack (backtrace()), any other its function and argument only, as a parked
+ * goroutine's stack cannot be walked without frame pointers or stack maps; "created by"
+ * names the code that called go_spawn (no line for the main goroutine). Names come from
+ * dladdr(), i.e. the dynamic symbol table: link the program with -rdynamic for its own
+ * functions to be named; static functions print as "?". Each frame has its object file and
+ * offset, for addr2line -e FILE OFFSET. The snapshot is racy: goroutines are not stopped.
+ * Nothing happens when no scheduler runs.
+ *
+ * SIGQUIT: while go_run runs, unless GO_CONFIG_NO_SIGQUIT is given or the program has its
+ * own disposition for SIGQUIT (a handler, or SIG_IGN), a SIGQUIT prints "SIGQUIT: quit" and
+ * this dump to stderr and exits the process with status 2, as a Go program does (C's
+ * default, a core dump, is lost: set GO_CONFIG_NO_SIGQUIT to keep it). The dump is made by
+ * the scheduler's monitor thread, not in the signal handler.
+ */
+void go_dump(FILE *f);
 
 /* go_schedtrace - print one Go-style "SCHED" line to stderr now, e.g.
  * "SCHED 1004ms: gomaxprocs=2 idleprocs=0 threads=5 spinningthreads=0 idlethreads=2

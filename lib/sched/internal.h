@@ -147,10 +147,12 @@ struct go_g {
 	bool (*park_unlock)(struct go_g *g, void *arg);
 	void *park_arg;
 	const char *waitreason;
-	int64_t waitsince;
+	int64_t waitsince;		/* _go_coarse_now() at go_park */
 	uintptr_t param;		/* go_ready's value */
 	int saved_errno;
 	uint32_t gen;			/* sched.gen when spawned */
+	uintptr_t created_pc;		/* go_spawn's return address, or 0 (main) */
+	uint64_t parent_id;		/* the spawning goroutine's id, 0 if none */
 	bool is_thread;
 	bool is_main;
 
@@ -327,7 +329,6 @@ void _go_handoffp(struct go_p *p);
 bool _go_runq_empty(struct go_p *p);
 uint32_t _go_runq_len(struct go_p *p);
 uint32_t _go_fastrand(void);
-void _go_print_goroutines(FILE *f);
 void _go_lostp_check(void);	/* in a G: take back a P lost to sysmon (hog/syscall) */
 void _go_syscall_enter_c(const uintptr_t *regs, void *sp);	/* go_syscall_enter's body */
 
@@ -418,6 +419,14 @@ void _go_stw_stop_idle_p(struct go_p *p);	/* sched.lock held: p (no M) is stoppe
 extern void (*_go_gc_safepoint_hook)(struct go_m *m, struct go_g *g);
 extern void (*_go_gc_signal_hook)(struct go_m *m, struct go_g *g, void *uc);
 extern void (*_go_gc_run_end_hook)(void);
+
+/* ---- dump.c: go_dump, the deadlock report, SIGQUIT ---------------------------------------- */
+
+int64_t _go_coarse_now(void);		/* CLOCK_MONOTONIC_COARSE ns: cheap, a few ms coarse */
+void _go_print_goroutines(FILE *f);	/* every goroutine of this run, the caller first */
+void _go_sigquit_install(void);		/* go_run's start: SIGQUIT dumps, unless ... */
+void _go_sigquit_restore(void);		/* go_run's end */
+void _go_sigquit_check(void);		/* sysmon: dump and _exit(2) if a SIGQUIT came */
 
 /* ---- stack.c -------------------------------------------------------------------------------- */
 

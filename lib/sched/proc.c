@@ -512,29 +512,6 @@ void _go_handoffp(struct go_p *p)
 
 /* ---- stopping --------------------------------------------------------------------------------- */
 
-static void print_g(struct go_g *g, void *arg)
-{
-	FILE *f = arg;
-	uint32_t st = load_relaxed(&g->status) & ~Gs_SCAN;
-	const char *what;
-
-	if (g->gen != sched.gen || st == Gs_IDLE || st == Gs_DEAD)
-		return;
-	switch (st) {
-	case Gs_RUNNABLE: what = "runnable"; break;
-	case Gs_RUNNING: what = "running"; break;
-	case Gs_SYSCALL: what = "syscall"; break;
-	default: what = g->waitreason ? g->waitreason : "waiting"; break;
-	}
-	fprintf(f, "\ngoroutine %llu [%s]:%s\n", (unsigned long long)g->id, what,
-		g->is_main ? " (main)" : "");
-}
-
-void _go_print_goroutines(FILE *f)
-{
-	_go_stacks_for_each_g(print_g, f);
-}
-
 /* sched.lock held. Wake every idle M and the poller so that all leave schedule(). */
 static void stop_locked(int result)
 {
@@ -561,7 +538,7 @@ static void checkdead_locked(void)
 		return;
 	if (_go_timers_pending() || _go_netpoll_waiters())
 		return;
-	fprintf(stderr, "gochan: all goroutines are asleep - deadlock!\n");
+	fprintf(stderr, "gochan: all goroutines are asleep - deadlock!\n\n");
 	_go_print_goroutines(stderr);
 	fflush(stderr);
 	stop_locked(-EDEADLK);
@@ -1083,21 +1060,24 @@ static struct go_g *newproc(void (*fn)(void *), void *arg, struct go_p *p)
 	g->tsan_fiber = __tsan_create_fiber(0);
 #endif
 	g->asan_fake_stack = NULL;
-	g->fn = fn;
-	g->arg = arg;
+	/* (fn, arg, id, gen, waitreason and the creator are read racily by go_dump) */
+	store_relaxed(&g->fn, fn);
+	store_relaxed(&g->arg, arg);
 	if (p) {
 		if (p->goid_next == p->goid_end) {
 			p->goid_next = fetch_add(&sched.goidgen, 16) + 1;
 			p->goid_end = p->goid_next + 16;
 		}
-		g->id = p->goid_next++;
+		store_relaxed(&g->id, p->goid_next++);
 	} else {
-		g->id = fetch_add(&sched.goidgen, 1) + 1;
+		store_relaxed(&g->id, fetch_add(&sched.goidgen, 1) + 1);
 	}
-	g->gen = sched.gen;
+	store_relaxed(&g->gen, sched.gen);
 	g->is_main = false;
 	g->m = NULL;
-	g->waitreason = NULL;
+	store_relaxed(&g->waitreason, (const char *)NULL);
+	store_relaxed(&g->created_pc, (uintptr_t)0);
+	store_relaxed(&g->parent_id, (uint64_t)0);
 	g->param = 0;
 	go_assert(load_relaxed(&g->status) == Gs_IDLE);	/* IDLE -> RUNNABLE (spawn) */
 	g->gcassist = 0;
@@ -1115,10 +1095,18 @@ static struct go_g *newproc(void (*fn)(void *), void *arg, struct go_p *p)
 	return g;
 }
 
+/* The G is not running yet: nobody else reads these before it is queued. */
+static void set_creator(struct go_g *g, struct go_g *cur, void *pc)
+{
+	store_relaxed(&g->created_pc, (uintptr_t)pc);
+	store_relaxed(&g->parent_id, cur ? cur->id : 0);
+}
+
 GOCHAN_API int go_spawn(void (*fn)(void *), void *arg)
 {
 	struct go_g *cur = _go_curg, *g;
 	struct go_m *m;
+	void *pc = __builtin_return_address(0);
 
 	if (!fn)
 		return -EINVAL;
@@ -1128,22 +1116,28 @@ GOCHAN_API int go_spawn(void (*fn)(void *), void *arg)
 		m = cur->m;
 		if (_go_rt_enter_noswitch(m)) {	/* a timer or lock holder may spawn too */
 			g = newproc(fn, arg, m->p);
-			if (g)
+			if (g) {
+				set_creator(g, cur, pc);
 				runqput(m->p, g, true);
+			}
 		} else {
 			g = newproc(fn, arg, NULL);
 			if (g) {
+				set_creator(g, cur, pc);
 				globrunqput(g);
 			}
 		}
 		_go_rt_exit(m);
 	} else if (_go_m && _go_m->p) {	/* g0: a timer function */
 		g = newproc(fn, arg, _go_m->p);
-		if (g)
+		if (g) {
+			set_creator(g, NULL, pc);
 			runqput(_go_m->p, g, true);
+		}
 	} else {
 		g = newproc(fn, arg, NULL);
 		if (g) {
+			set_creator(g, NULL, pc);
 			globrunqput(g);
 		}
 	}
@@ -1261,7 +1255,8 @@ GOCHAN_API uintptr_t go_park(bool (*unlock)(struct go_g *g, void *arg), void *ar
 	_go_rt_enter_noswitch(m);	/* with or without a P, the park goes on */
 	g->park_unlock = unlock;
 	g->park_arg = arg;
-	g->waitreason = reason;
+	store_relaxed(&g->waitreason, reason);
+	store_relaxed(&g->waitsince, _go_coarse_now());
 	g->param = 0;
 	switch_to_g0(g, AFTER_PARK);
 	_go_rt_exit(g->m);
@@ -1478,7 +1473,7 @@ static int setup(const struct go_config *cfg)
 		    cfg->size > 4096)
 			return -EINVAL;
 		memcpy(&c, cfg, sizeof(c));
-		if (c.flags & ~GO_CONFIG_NO_DEADLOCK_CHECK)
+		if (c.flags & ~(GO_CONFIG_NO_DEADLOCK_CHECK | GO_CONFIG_NO_SIGQUIT))
 			return -EINVAL;
 	}
 	if (!c.maxprocs)
@@ -1546,6 +1541,7 @@ static int setup(const struct go_config *cfg)
 		return err;
 	if ((err = _go_hog_signal_install()) < 0)
 		return err;
+	_go_sigquit_install();
 	return 0;
 }
 
@@ -1585,6 +1581,7 @@ static void teardown(struct go_m *m0)
 	_go_sysmon_stop();
 	if (_go_gc_run_end_hook)
 		_go_gc_run_end_hook();	/* every M gone but orphans (see gc.h) */
+	_go_sigquit_restore();
 	for (m = sched.allm; m; m = next) {
 		next = m->alllink;
 		fetch_add(&orphans_alive, 1u);

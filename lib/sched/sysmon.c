@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sysmon.c - the monitor thread (Go's sysmon): takes Ps from goroutines stuck in system calls
- * or hogging their thread, prints schedtrace lines, shrinks stacks. It is not an M and never
- * holds a P.
+ * or hogging their thread, prints schedtrace lines, shrinks stacks, prints the dump a SIGQUIT
+ * asks for (dump.c). It is not an M and never holds a P.
  *
  * It wakes every 20 us while the program is busy, backing off to 10 ms after 50 quiet rounds,
  * and sleeps for good while every P is idle (an idle program uses no CPU); acquirep wakes it.
@@ -184,6 +184,7 @@ static void *sysmon_main(void *arg)
 	while (!load_acquire(&sysmon_stop_flag)) {
 		_go_note_tsleep(&sched.sysmon_note, delay);
 		_go_note_clear(&sched.sysmon_note);
+		_go_sigquit_check();
 		if (load_acquire(&sysmon_stop_flag))
 			break;
 		now = _go_nanotime();
@@ -195,6 +196,7 @@ static void *sysmon_main(void *arg)
 			    !load_acquire(&sysmon_stop_flag))
 				_go_note_sleep(&sched.sysmon_note);
 			_go_note_clear(&sched.sysmon_note);
+			_go_sigquit_check();
 			store_release(&sched.sysmon_sleeping, 0u);
 			delay = 20000;
 			idle = 0;
