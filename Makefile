@@ -131,7 +131,7 @@ lib:
 $(KSFT_STAMP):
 	@mk/kselftest-headers $(KSFT_INC)
 
-# selftests/lib copies the gochan tool built by tools/gochan, and every
+# selftests/kchan copies the gochan tool built by tools/gochan, and every
 # sub-make rebuilds libgochan.a when stale: one at a time, in this order.
 tools: lib
 	$(foreach d,$(TOOL_DIRS),$(MAKE) -C $(d) $(SUBMAKE_ARGS);)
@@ -239,7 +239,7 @@ endef
 
 # KCSAN watches memory accesses, and its guest is the slowest: it runs the
 # selftests that drive the module (the uapi's, the fuzzer, the stress
-# runs, lib/'s kernel channels), not those whose time goes to userspace
+# runs, lib/kchan's), not those whose time goes to userspace
 # (the Redis bridge, bpftool and gochan-top), which check-debug covers.
 KCSAN_DIRS	?= $(filter-out selftests/bridge selftests/trace,$(SELFTEST_DIRS))
 

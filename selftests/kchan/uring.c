@@ -8,7 +8,7 @@
  */
 #include <liburing.h>
 
-#include "kchan_test.h"
+#include "helpers.h"
 
 static int reap_one(struct io_uring *ring, uint64_t *ud)
 {

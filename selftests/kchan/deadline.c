@@ -6,7 +6,7 @@
  * deadline; a peer arriving in time completes the wait; GOCHAN_NO_DEADLINE
  * (any negative value) is none.
  */
-#include "kchan_test.h"
+#include "helpers.h"
 
 /* How late a timed-out call may return: generous, the guest runs under
  * TCG on a shared machine.  The assertion is that it does return. */

@@ -10,7 +10,7 @@
 #include <grp.h>
 #include <stdio.h>
 
-#include "kchan_test.h"
+#include "helpers.h"
 
 #define CREATE_EXCL	(GOCHAN_OPEN_CREATE | GOCHAN_OPEN_EXCL)
 

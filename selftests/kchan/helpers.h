@@ -7,8 +7,8 @@
  * the check sits in the body.  Waits on another process are bounded by
  * WAIT_NS (generous: the guest runs under TCG), never by a tight timing.
  */
-#ifndef KCHAN_TEST_H
-#define KCHAN_TEST_H
+#ifndef KCHAN_HELPERS_H
+#define KCHAN_HELPERS_H
 
 #include <errno.h>
 #include <stdbool.h>
@@ -82,4 +82,4 @@ static inline int reap(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-#endif /* KCHAN_TEST_H */
+#endif /* KCHAN_HELPERS_H */

@@ -6,7 +6,7 @@
  * a channel made with GOCHAN_CREATE_CLOSE_ON_LAST_SENDER closes when its
  * last fd that can send is closed, and gochan_dup() gives receive-only fds.
  */
-#include "kchan_test.h"
+#include "helpers.h"
 
 TEST(send_after_close_gives_epipe)
 {

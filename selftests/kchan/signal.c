@@ -8,7 +8,7 @@
  */
 #include <signal.h>
 
-#include "kchan_test.h"
+#include "helpers.h"
 
 static volatile sig_atomic_t handled;
 

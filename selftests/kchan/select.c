@@ -18,7 +18,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 
-#include "kchan_test.h"
+#include "helpers.h"
 
 #define LATE_NS	(5000 * MSEC)	/* how late a timed-out call may return */
 

@@ -8,7 +8,7 @@
  */
 #include <gochan/sched.h>
 
-#include "kchan_test.h"
+#include "helpers.h"
 
 #define N 100
 

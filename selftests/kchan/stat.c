@@ -3,7 +3,7 @@
  * Description: gochan_stat(): every field of a fresh channel, the creator
  * as seen from another process, and the waiter counts while peers block.
  */
-#include "kchan_test.h"
+#include "helpers.h"
 
 TEST(stat_of_a_fresh_channel)
 {

@@ -8,7 +8,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 
-#include "kchan_test.h"
+#include "helpers.h"
 
 TEST(make_returns_a_channel_fd_with_the_asked_shape)
 {

@@ -20,7 +20,7 @@ if tmp=$(mktemp -d 2>/dev/null); then
 else
 	tmp=$here
 fi
-errf=$tmp/gochan_tool.err
+errf=$tmp/tool.err
 
 echo "TAP version 13"
 

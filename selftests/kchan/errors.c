@@ -8,7 +8,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 
-#include "kchan_test.h"
+#include "helpers.h"
 
 /*
  * Every call that takes a channel fd, on @fd, must return @err and leave

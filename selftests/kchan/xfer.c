@@ -8,7 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 
-#include "kchan_test.h"
+#include "helpers.h"
 
 #define ELEM_MAX 4096
 
