@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "tap.h"
 
 #ifdef SOAK_GALLOC
@@ -70,10 +71,7 @@ static _Atomic int failures;
 
 static double now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return (double)now_ns() / NSEC_PER_SEC;
 }
 
 /* The object's id in its first 8 bytes and a byte of it in its last (n >= 8). */

@@ -14,6 +14,8 @@
 
 #include <gochan/sched.h>
 
+#include "../common/clock.h"
+
 struct go_g {
 	pthread_mutex_t m;
 	pthread_cond_t cv;
@@ -57,10 +59,7 @@ unsigned go_maxprocs(void) { return running ? 2 : 0; }
 
 int64_t go_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	return now_ns();
 }
 
 void go_sleep(int64_t ns)

@@ -38,6 +38,8 @@
 
 #include <linux/gochan.h>
 
+#include "../common/clock.h"
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define PAGE		4096ul
 
@@ -103,14 +105,6 @@ static inline uint32_t rn(uint32_t n)	/* 0..n-1 */
 static inline bool one_in(uint32_t n)
 {
 	return rn(n) == 0;
-}
-
-static inline int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /*

@@ -44,10 +44,10 @@ static bool chan_closed(int fd)
 /* Poll STAT until the channel is closed; 0 or -ETIMEDOUT. */
 static int wait_closed(int fd)
 {
-	int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+	int64_t end = now_ns() + GC_WAIT_MS * 1000000LL;
 
 	while (!chan_closed(fd)) {
-		if (gc_now_ns() > end)
+		if (now_ns() > end)
 			return -ETIMEDOUT;
 		usleep(1000);
 	}

@@ -47,6 +47,8 @@
 
 #include "kselftest_harness.h"
 
+#include "../common/clock.h"
+
 /*
  * GC_SKIP_SETUP(fmt, ...) - skip the test from its FIXTURE_SETUP.
  * SKIP(return, ...) there does not skip the test's body in the 6.1 harness
@@ -78,20 +80,9 @@ static inline long gc_errl(long ret)
 	return ret < 0 ? -errno : ret;
 }
 
-static inline int64_t gc_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static inline void gc_sleep_ms(unsigned int ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
+	sleep_ns(ms * 1000000LL);
 }
 
 static inline bool gc_have_device(void)
@@ -290,7 +281,7 @@ static inline int gc_wait_waiters_st(int fd, int nsend, int nrecv,
 				     struct gochan_stat *last)
 {
 	struct gochan_stat st;
-	int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+	int64_t end = now_ns() + GC_WAIT_MS * 1000000LL;
 	int ret;
 
 	for (;;) {
@@ -300,7 +291,7 @@ static inline int gc_wait_waiters_st(int fd, int nsend, int nrecv,
 		if ((nsend < 0 || st.send_waiters == (uint32_t)nsend) &&
 		    (nrecv < 0 || st.recv_waiters == (uint32_t)nrecv))
 			break;
-		if (gc_now_ns() > end) {
+		if (now_ns() > end) {
 			ret = -ETIMEDOUT;
 			break;
 		}
@@ -320,14 +311,14 @@ static inline int gc_wait_waiters(int fd, int nsend, int nrecv)
 static inline int gc_wait_len(int fd, uint32_t want)
 {
 	struct gochan_stat st;
-	int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+	int64_t end = now_ns() + GC_WAIT_MS * 1000000LL;
 
 	for (;;) {
 		if (gc_stat(fd, &st))
 			return -errno;
 		if (st.len == want)
 			return 0;
-		if (gc_now_ns() > end)
+		if (now_ns() > end)
 			return -ETIMEDOUT;
 		usleep(1000);
 	}
@@ -341,7 +332,7 @@ static inline int gc_wait_len(int fd, uint32_t want)
 static inline int gc_wait_in_syscall2(pid_t pid, long nr, long alt)
 {
 	char path[64], buf[256];
-	int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+	int64_t end = now_ns() + GC_WAIT_MS * 1000000LL;
 
 	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
 	for (;;) {
@@ -360,7 +351,7 @@ static inline int gc_wait_in_syscall2(pid_t pid, long nr, long alt)
 			if (cur == nr || cur == alt)
 				return 0;
 		}
-		if (gc_now_ns() > end)
+		if (now_ns() > end)
 			return -ETIMEDOUT;
 		usleep(1000);
 	}
@@ -472,7 +463,7 @@ static inline bool gc_running(pid_t pid)
  */
 static inline int gc_reap(pid_t pid)
 {
-	int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+	int64_t end = now_ns() + GC_WAIT_MS * 1000000LL;
 	int status;
 
 	for (;;) {
@@ -482,7 +473,7 @@ static inline int gc_reap(pid_t pid)
 			break;
 		if (r < 0)
 			return -errno;
-		if (gc_now_ns() > end) {
+		if (now_ns() > end) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			return -ETIMEDOUT;
@@ -644,7 +635,7 @@ static inline long gc_poll_race(int pfd, int sfd, int rfd, bool set_sel,
 				int ms, long *rounds)
 {
 	struct gc_race r = { .pfd = pfd, .sfd = sfd };
-	int64_t end = gc_now_ns() + ms * 1000000LL;
+	int64_t end = now_ns() + ms * 1000000LL;
 	pthread_t t;
 	long slow = 0;
 	int round;
@@ -652,18 +643,18 @@ static inline long gc_poll_race(int pfd, int sfd, int rfd, bool set_sel,
 	*rounds = 0;
 	if (pthread_create(&t, NULL, gc_race_sender, &r))
 		return -EAGAIN;
-	for (round = 1; gc_now_ns() < end && !r.err; round++) {
+	for (round = 1; now_ns() < end && !r.err; round++) {
 		struct pollfd p = { .fd = pfd, .events = POLLIN };
 		int64_t t0;
 		uint64_t v;
 
 		__atomic_store_n(&r.go, round, __ATOMIC_RELEASE);
-		t0 = gc_now_ns();
+		t0 = now_ns();
 		if (poll(&p, 1, GC_RACE_SLOW_MS + 1000) != 1) {
 			r.err = -EPROTO;	/* not even after its timeout */
 			break;
 		}
-		if (gc_now_ns() - t0 >= GC_RACE_SLOW_MS * 1000000LL)
+		if (now_ns() - t0 >= GC_RACE_SLOW_MS * 1000000LL)
 			slow++;
 		while (__atomic_load_n(&r.sent, __ATOMIC_ACQUIRE) < round)
 			;
@@ -822,10 +813,10 @@ static inline long long gc_stalled(void)
 
 static inline int gc_wait_stalled(long long before)
 {
-	int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+	int64_t end = now_ns() + GC_WAIT_MS * 1000000LL;
 
 	while (gc_stalled() <= before) {
-		if (gc_now_ns() > end)
+		if (now_ns() > end)
 			return -ETIMEDOUT;
 		usleep(1000);
 	}

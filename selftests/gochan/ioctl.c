@@ -247,7 +247,7 @@ TEST_F(ioctl, failed_recv_leaves_buf_untouched)
 	EXPECT_EQ(-EAGAIN, gc_recv(fd, &v, &ok, GOCHAN_XFER_NONBLOCK));
 	EXPECT_EQ(0x1122334455667788ull, v);
 	EXPECT_EQ(-ETIMEDOUT, gc_recv_dl(fd, &v, &ok, GOCHAN_XFER_DEADLINE,
-					 gc_now_ns() + 1000000));
+					 now_ns() + 1000000));
 	EXPECT_EQ(0x1122334455667788ull, v);
 	close(fd);
 }

@@ -418,8 +418,8 @@ TEST_F(limits, one_user_cannot_take_the_whole_budget)
 			usleep(1000);
 		_exit(0);
 	}
-	for (int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
-	     !__atomic_load_n(&a->ready, __ATOMIC_ACQUIRE) && gc_now_ns() < end;)
+	for (int64_t end = now_ns() + GC_WAIT_MS * 1000000LL;
+	     !__atomic_load_n(&a->ready, __ATOMIC_ACQUIRE) && now_ns() < end;)
 		usleep(1000);
 	pb = gc_fork();
 	ASSERT_LE(0, pb);

@@ -76,7 +76,7 @@ static int save_params(char *buf, size_t size)
 static int load_module(const char *params)
 {
 	int fd = open(ko_path(), O_RDONLY | O_CLOEXEC);
-	int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+	int64_t end = now_ns() + GC_WAIT_MS * 1000000LL;
 	int ret;
 
 	if (fd < 0)
@@ -86,7 +86,7 @@ static int load_module(const char *params)
 	if (ret)
 		return ret;
 	while (!gc_have_device()) {
-		if (gc_now_ns() > end)
+		if (now_ns() > end)
 			return -ENODEV;
 		usleep(1000);
 	}
@@ -263,8 +263,8 @@ TEST_F(module, unload_after_exit_with_queued_uring_cmds)
 
 	/* The commands end with the process (their completions run
 	 * asynchronously): then nothing holds the module. */
-	end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
-	while ((ret = delete_module()) && gc_now_ns() < end)
+	end = now_ns() + GC_WAIT_MS * 1000000LL;
+	while ((ret = delete_module()) && now_ns() < end)
 		usleep(10000);
 	ASSERT_EQ(0, ret) TH_LOG("delete_module: %s", strerror(-ret));
 	EXPECT_FALSE(module_loaded());

@@ -121,9 +121,9 @@ TEST_F(nil_case, only_nil_cases_wait_like_an_empty_select)
 	EXPECT_EQ(-EAGAIN, nsel(self->sfd, cs, 2, NB, 0, NULL, NULL));
 	/* Without default it waits, here for its deadline: ETIMEDOUT, not
 	 * earlier. */
-	dl = gc_now_ns() + 20000000LL;
+	dl = now_ns() + 20000000LL;
 	EXPECT_EQ(-ETIMEDOUT, nsel(self->sfd, cs, 2, DL, dl, NULL, NULL));
-	EXPECT_LE(dl, gc_now_ns());
+	EXPECT_LE(dl, now_ns());
 	EXPECT_EQ(0, buf);
 }
 
@@ -150,7 +150,7 @@ TEST_F(nil_case, nil_case_buffers_are_never_touched)
 	 * fail it with EFAULT before it waits). */
 	cs[2] = mkcase(e, RECV, &buf);
 	EXPECT_EQ(-ETIMEDOUT, nsel(self->sfd, cs, 3, DL,
-				   gc_now_ns() + 20000000LL, NULL, NULL));
+				   now_ns() + 20000000LL, NULL, NULL));
 	close(c);
 	close(e);
 }
@@ -173,7 +173,7 @@ TEST_F(nil_case, a_select_that_waited_reports_the_index_counting_nil_cases)
 		};
 
 		r->ret = nsel(self->sfd, cs, 3, DL,
-			      gc_now_ns() + GC_WAIT_MS * 1000000LL,
+			      now_ns() + GC_WAIT_MS * 1000000LL,
 			      &r->index, &r->ok);
 		_exit(0);
 	}

@@ -102,10 +102,10 @@ static pid_t spawn_probe(struct probe *pr, int fd)
 /* Release @pr; true if its call returned within PROBE_MS. */
 static bool probe_returns(struct probe *pr)
 {
-	int64_t end = gc_now_ns() + PROBE_MS * 1000000LL;
+	int64_t end = now_ns() + PROBE_MS * 1000000LL;
 
 	__atomic_store_n(&pr->go, 1, __ATOMIC_RELEASE);
-	while (!__atomic_load_n(&pr->done, __ATOMIC_ACQUIRE) && gc_now_ns() < end)
+	while (!__atomic_load_n(&pr->done, __ATOMIC_ACQUIRE) && now_ns() < end)
 		usleep(1000);
 	return __atomic_load_n(&pr->done, __ATOMIC_ACQUIRE);
 }

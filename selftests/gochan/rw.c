@@ -391,18 +391,18 @@ TEST_F(rw, ioctl_deadline_expires_with_etimedout)
 	ASSERT_LE(0, fd);
 	/* RECV with nobody sending: ETIMEDOUT, and not before the
 	 * deadline. */
-	deadline = gc_now_ns() + 100 * 1000000LL;
+	deadline = now_ns() + 100 * 1000000LL;
 	EXPECT_EQ(-ETIMEDOUT, gc_recv_dl(fd, &v, &ok, GOCHAN_XFER_DEADLINE,
 					 deadline));
-	EXPECT_LE(deadline, gc_now_ns());
+	EXPECT_LE(deadline, now_ns());
 	/* SEND with nobody receiving: likewise. */
-	deadline = gc_now_ns() + 100 * 1000000LL;
+	deadline = now_ns() + 100 * 1000000LL;
 	EXPECT_EQ(-ETIMEDOUT, gc_send_dl(fd, &v, GOCHAN_XFER_DEADLINE,
 					 deadline));
-	EXPECT_LE(deadline, gc_now_ns());
+	EXPECT_LE(deadline, now_ns());
 	/* A deadline already past does not block. */
 	EXPECT_EQ(-ETIMEDOUT, gc_send_dl(fd, &v, GOCHAN_XFER_DEADLINE,
-					 gc_now_ns() - 1000000000LL));
+					 now_ns() - 1000000000LL));
 	EXPECT_EQ(-ETIMEDOUT, gc_recv_dl(fd, &v, &ok, GOCHAN_XFER_DEADLINE, 0));
 	/* A timed-out send left nothing behind. */
 	ASSERT_EQ(0, gc_stat(fd, &st));
@@ -430,7 +430,7 @@ TEST_F(rw, ioctl_deadline_met_by_a_partner)
 	ASSERT_EQ(0, gc_wait_waiters(fd, 1, 0));
 	/* A far deadline does not stop a ready partner: the value comes. */
 	EXPECT_EQ(0, gc_recv_dl(fd, &v, &ok, GOCHAN_XFER_DEADLINE,
-				gc_now_ns() + 60 * 1000000000LL));
+				now_ns() + 60 * 1000000000LL));
 	EXPECT_EQ(1, ok);
 	EXPECT_EQ(12, v);
 	ASSERT_EQ(0, gc_reap(pid));
@@ -575,8 +575,8 @@ TEST_F(rw, faulting_reader_then_send_loses_nothing)
 	ASSERT_LT(0, pid);
 	/* A reader with a bad buffer either fails at once or blocks; once it
 	 * waits, a send may be handed to it... */
-	for (int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
-	     !op->done && gc_now_ns() < end; usleep(1000)) {
+	for (int64_t end = now_ns() + GC_WAIT_MS * 1000000LL;
+	     !op->done && now_ns() < end; usleep(1000)) {
 		struct gochan_stat st;
 
 		ASSERT_EQ(0, gc_stat(fd, &st));
@@ -635,8 +635,8 @@ static pid_t spawn_unmapped_reader(int fd, struct unmap_race *u)
 		_exit(0);
 	}
 	if (pid > 0) {
-		for (int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
-		     !u->unmapped && gc_now_ns() < end; usleep(1000))
+		for (int64_t end = now_ns() + GC_WAIT_MS * 1000000LL;
+		     !u->unmapped && now_ns() < end; usleep(1000))
 			;
 	}
 	return pid;
@@ -712,8 +712,8 @@ TEST_F(rw, faulting_unbuffered_receiver_gets_nothing_sent)
 	op->ubuf = GC_BAD_PTR;
 	pid = gc_spawn_op(op);
 	ASSERT_LT(0, pid);
-	for (int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
-	     !op->done && gc_now_ns() < end; usleep(1000)) {
+	for (int64_t end = now_ns() + GC_WAIT_MS * 1000000LL;
+	     !op->done && now_ns() < end; usleep(1000)) {
 		ASSERT_EQ(0, gc_stat(fd, &st));
 		if (st.recv_waiters == 1)
 			break;
@@ -723,7 +723,7 @@ TEST_F(rw, faulting_unbuffered_receiver_gets_nothing_sent)
 	 * must not report success: with nobody else receiving it times
 	 * out. */
 	ret = gc_send_dl(fd, &(uint64_t){ 0xcafe }, GOCHAN_XFER_DEADLINE,
-			 gc_now_ns() + 500 * 1000000LL);
+			 now_ns() + 500 * 1000000LL);
 	ASSERT_EQ(0, gc_reap(pid));
 	EXPECT_EQ(-EFAULT, op->ret);
 	EXPECT_EQ(-ETIMEDOUT, ret) TH_LOG("send to a faulting receiver "

@@ -207,10 +207,10 @@ static bool op_done(struct sel_op *op)
 
 static int wait_hits(struct sel_op *op, int n)
 {
-	int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+	int64_t end = now_ns() + GC_WAIT_MS * 1000000LL;
 
 	while (__atomic_load_n(&op->hits, __ATOMIC_SEQ_CST) < n) {
-		if (gc_now_ns() > end)
+		if (now_ns() > end)
 			return -ETIMEDOUT;
 		usleep(1000);
 	}
@@ -222,14 +222,14 @@ static int wait_hits(struct sel_op *op, int n)
 static int send_bounded(int fd, uint64_t v)
 {
 	return gc_send_dl(fd, &v, GOCHAN_XFER_DEADLINE,
-			  gc_now_ns() + GC_WAIT_MS * 1000000LL);
+			  now_ns() + GC_WAIT_MS * 1000000LL);
 }
 
 static int recv_bounded(int fd, uint64_t *v)
 {
 	uint32_t ok = UNSET;
 	int ret = gc_recv_dl(fd, v, &ok, GOCHAN_XFER_DEADLINE,
-			     gc_now_ns() + GC_WAIT_MS * 1000000LL);
+			     now_ns() + GC_WAIT_MS * 1000000LL);
 
 	if (ret == 0 && ok != 1)
 		return ok == 0 ? GC_CLOSED : -EPROTO;
@@ -391,7 +391,7 @@ TEST_F(select, nonblock_with_none_ready_is_eagain)
 	EXPECT_EQ(-EAGAIN, sel(self->sfd, cs, 4, NB, 0, NULL, NULL));
 	/* ...also with a deadline still ahead. */
 	EXPECT_EQ(-EAGAIN, sel(self->sfd, cs, 4, NB | DL,
-			       gc_now_ns() + 1000000000LL, NULL, NULL));
+			       now_ns() + 1000000000LL, NULL, NULL));
 	/* Nothing moved, no receive buffer was written, nobody is left
 	 * queued. */
 	EXPECT_TRUE(chan_is(empty, 0, 0, 0));
@@ -417,13 +417,13 @@ TEST_F(select, deadline_with_none_ready_is_etimedout)
 	ASSERT_LE(0, empty);
 	ASSERT_LE(0, unbuf);
 	/* A deadline already past: ETIMEDOUT at once. */
-	EXPECT_EQ(-ETIMEDOUT, sel(self->sfd, cs, 2, DL, gc_now_ns() - 1000000000LL,
+	EXPECT_EQ(-ETIMEDOUT, sel(self->sfd, cs, 2, DL, now_ns() - 1000000000LL,
 				  NULL, NULL));
 	/* A deadline ahead: the select waits, then fails ETIMEDOUT, not
 	 * before the deadline (CLOCK_MONOTONIC, absolute). */
-	dl = gc_now_ns() + 50000000LL;
+	dl = now_ns() + 50000000LL;
 	EXPECT_EQ(-ETIMEDOUT, sel(self->sfd, cs, 2, DL, dl, NULL, NULL));
-	EXPECT_LE(dl, gc_now_ns());
+	EXPECT_LE(dl, now_ns());
 	/* It left every queue and moved nothing. */
 	EXPECT_TRUE(chan_is(empty, 0, 0, 0));
 	EXPECT_TRUE(chan_is(unbuf, 0, 0, 0));
@@ -729,9 +729,9 @@ TEST_F(select, zero_cases)
 	/* select { default: }: EAGAIN. */
 	EXPECT_EQ(-EAGAIN, sel(self->sfd, &c0, 0, NB, 0, NULL, NULL));
 	/* select {} with a deadline: waits for it, then ETIMEDOUT. */
-	dl = gc_now_ns() + 20000000LL;
+	dl = now_ns() + 20000000LL;
 	EXPECT_EQ(-ETIMEDOUT, sel(self->sfd, &c0, 0, DL, dl, NULL, NULL));
-	EXPECT_LE(dl, gc_now_ns());
+	EXPECT_LE(dl, now_ns());
 	/* select {} without one waits until a signal: EINTR. */
 	op->fd = self->sfd;
 	op->catch_sig = 1;
@@ -1697,7 +1697,7 @@ static int lo_proc(struct lo_shared *sh, const int *ch, int me, int sfd)
 			cs[i] = mkcase(ch[c], op, &bufs[i]);
 		}
 		ret = sel(sfd, cs, LO_NCH, DL,
-			  gc_now_ns() + GC_WAIT_MS * 1000000LL, &index, &ok);
+			  now_ns() + GC_WAIT_MS * 1000000LL, &index, &ok);
 		if (ret) {
 			sh->err[me] = ret;
 			return 1;
@@ -1744,10 +1744,10 @@ TEST_F_TIMEOUT(select_load, opposite_case_orders_do_not_deadlock, 180)
 	/* Both finish every round: no deadlock, no select stuck (a stuck
 	 * one would time out with its deadline and exit nonzero). */
 	for (int me = 0; me < 2; me++) {
-		int64_t end = gc_now_ns() + 120 * 1000000000LL;
+		int64_t end = now_ns() + 120 * 1000000000LL;
 		int rc = -1, status;
 
-		while (gc_now_ns() < end) {
+		while (now_ns() < end) {
 			pid_t r = waitpid(pid[me], &status, WNOHANG);
 
 			if (r == pid[me]) {
@@ -1843,7 +1843,7 @@ static int stress_proc(struct stally *t, const int *ch, int me, int64_t end)
 		int map[2 * SNCH];
 		int ret;
 
-		if (sender && (gc_now_ns() >= end || seq >= SMAX_SEQ)) {
+		if (sender && (now_ns() >= end || seq >= SMAX_SEQ)) {
 			sender = false;
 			t->sent[sid] = seq;
 			__atomic_sub_fetch(&t->producing, 1, __ATOMIC_SEQ_CST);
@@ -1870,7 +1870,7 @@ static int stress_proc(struct stally *t, const int *ch, int me, int64_t end)
 		}
 		/* A bounded wait: anyone stuck fails instead of hanging. */
 		ret = sel(ch[0], cs, n, DL,
-			  gc_now_ns() + 4 * GC_WAIT_MS * 1000000LL, &index, &ok);
+			  now_ns() + 4 * GC_WAIT_MS * 1000000LL, &index, &ok);
 		if (ret) {
 			snprintf(t->why[me], sizeof(t->why[me]),
 				 "select: %s (seq %u, nlive %d)", strerror(-ret),
@@ -1926,7 +1926,7 @@ TEST_F_TIMEOUT(select_load, many_processes_lose_and_duplicate_nothing, 240)
 		       SPROD, SCONS, SMIX, SNCH, scaps[0], scaps[1], scaps[2],
 		       scaps[3], scaps[4], secs);
 	t->producing = SSEND;
-	end = gc_now_ns() + secs * 1000000000LL;
+	end = now_ns() + secs * 1000000000LL;
 	for (int p = 0; p < SPROCS; p++) {
 		pid[p] = gc_fork();
 		ASSERT_LE(0, pid[p]);
@@ -1939,7 +1939,7 @@ TEST_F_TIMEOUT(select_load, many_processes_lose_and_duplicate_nothing, 240)
 		int64_t limit = end + 4 * GC_WAIT_MS * 1000000LL;
 
 		while (__atomic_load_n(&t->producing, __ATOMIC_SEQ_CST) > 0 &&
-		       gc_now_ns() < limit)
+		       now_ns() < limit)
 			usleep(10000);
 	}
 	EXPECT_EQ(0, t->producing) TH_LOG("senders stuck");

@@ -74,7 +74,7 @@ static int set_sel(int set, uint32_t flags, int64_t deadline,
 
 static int64_t in_ms(int ms)
 {
-	return gc_now_ns() + ms * 1000000LL;
+	return now_ns() + ms * 1000000LL;
 }
 
 FIXTURE(selset) {
@@ -472,12 +472,12 @@ TEST_F(selset, bad_requests)
 TEST_F(selset, empty_set_waits_for_its_deadline)
 {
 	int set = set_make(self->dev, NULL, 0, 0);
-	int64_t t0 = gc_now_ns();
+	int64_t t0 = now_ns();
 
 	ASSERT_LE(0, set);
 	EXPECT_EQ(-EAGAIN, set_sel(set, NB, 0, NULL, NULL));
 	EXPECT_EQ(-ETIMEDOUT, set_sel(set, DL, in_ms(30), NULL, NULL));
-	EXPECT_LE(30000000LL, gc_now_ns() - t0);
+	EXPECT_LE(30000000LL, now_ns() - t0);
 	close(set);
 }
 
@@ -624,7 +624,7 @@ TEST_F_TIMEOUT(selset, processes_sharing_a_set_lose_and_duplicate_nothing, 240)
 	if (prod == 0) {
 		int64_t end = in_ms(SH_SECS * 1000);
 
-		for (uint64_t m = 0; m < SH_MSGS && gc_now_ns() < end; m++) {
+		for (uint64_t m = 0; m < SH_MSGS && now_ns() < end; m++) {
 			if (gc_send_dl(ch[m % SH_CH], &m, DL, in_ms(GC_WAIT_MS)))
 				_exit(1);
 			__atomic_store_n(&t->sent, m + 1, __ATOMIC_RELEASE);
@@ -672,7 +672,7 @@ static int race_proc(struct race_shared *r, int set, int me)
 		int64_t end = in_ms(GC_WAIT_MS);
 
 		while (__atomic_load_n(&r->go[me], __ATOMIC_ACQUIRE) != round)
-			if (gc_now_ns() > end)
+			if (now_ns() > end)
 				return 2;
 		r->ret[me] = set_sel(set, NB, 0, NULL, NULL);
 		__atomic_store_n(&r->done[me], round, __ATOMIC_RELEASE);
@@ -708,7 +708,7 @@ TEST_F_TIMEOUT(selset, nonblock_selects_racing_for_two_elements_both_succeed, 24
 		__atomic_store_n(&r->go[1], round, __ATOMIC_RELEASE);
 		while (__atomic_load_n(&r->done[0], __ATOMIC_ACQUIRE) != round ||
 		       __atomic_load_n(&r->done[1], __ATOMIC_ACQUIRE) != round)
-			ASSERT_GT(end, gc_now_ns());
+			ASSERT_GT(end, now_ns());
 		failed += (r->ret[0] != 0) + (r->ret[1] != 0);
 		/* Both took one: the channel is empty. */
 		ASSERT_EQ(-EAGAIN, gc_recv_u64(ch, &v, GOCHAN_XFER_NONBLOCK))

@@ -30,10 +30,10 @@ static void catch_sigusr1(bool restart)
 /* Wait until the helper has handled n signals. */
 static int wait_hits(int n)
 {
-	int64_t end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+	int64_t end = now_ns() + GC_WAIT_MS * 1000000LL;
 
 	while (__atomic_load_n(hits, __ATOMIC_SEQ_CST) < n) {
-		if (gc_now_ns() > end)
+		if (now_ns() > end)
 			return -ETIMEDOUT;
 		usleep(1000);
 	}
@@ -281,7 +281,7 @@ TEST_F(sigmisc, restart_keeps_absolute_deadline)
 	int sent = 0;
 
 	ASSERT_LE(0, fd);
-	deadline = gc_now_ns() + 400 * 1000000LL;
+	deadline = now_ns() + 400 * 1000000LL;
 	pid = gc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -295,9 +295,9 @@ TEST_F(sigmisc, restart_keeps_absolute_deadline)
 	/* Interrupt the wait over and over with a restarting handler.  Were
 	 * each restart to start a fresh relative timeout, the call would
 	 * never end while signals keep coming. */
-	end = gc_now_ns() + GC_WAIT_MS * 1000000LL;
+	end = now_ns() + GC_WAIT_MS * 1000000LL;
 	while (!__atomic_load_n(&op->done, __ATOMIC_ACQUIRE) &&
-	       gc_now_ns() < end) {
+	       now_ns() < end) {
 		kill(pid, SIGUSR1);
 		sent++;
 		gc_sleep_ms(20);
@@ -307,7 +307,7 @@ TEST_F(sigmisc, restart_keeps_absolute_deadline)
 	EXPECT_EQ(1, op->done) TH_LOG("still waiting after %d signals", sent);
 	ASSERT_EQ(0, gc_reap(pid));
 	EXPECT_EQ(-ETIMEDOUT, op->ret);
-	EXPECT_LE(deadline, gc_now_ns());
+	EXPECT_LE(deadline, now_ns());
 	EXPECT_LE(1, *hits);
 	close(fd);
 }

@@ -54,7 +54,7 @@ static int producer(struct tally *t, const int *fds, int p, int64_t end)
 	uint64_t seq = 0;
 	uint64_t per_chan[NCHAN] = { 0 };
 
-	for (int round = 0; gc_now_ns() < end; round++) {
+	for (int round = 0; now_ns() < end; round++) {
 		int c = (p + round) % NCHAN;
 		unsigned int k = 1 + (round + p) % 3;
 		struct msg m[3];
@@ -209,7 +209,7 @@ TEST_F_TIMEOUT(stress, producers_and_receivers_lose_and_duplicate_nothing, 240)
 		if (recv[r] == 0)
 			_exit(receiver(t, fds[c], r, c, style));
 	}
-	end = gc_now_ns() + secs * 1000000000LL;
+	end = now_ns() + secs * 1000000000LL;
 	for (int p = 0; p < NPROD; p++) {
 		prod[p] = gc_fork();
 		ASSERT_LE(0, prod[p]);

@@ -144,7 +144,7 @@ TEST_F(uring_cmd, inline_completion)
 	EXPECT_EQ(-EAGAIN, reap_res(&self->ring, 3));
 	/* A deadline already past on an empty channel: -ETIMEDOUT at once. */
 	xr.flags = GOCHAN_XFER_DEADLINE;
-	xr.deadline_ns = gc_now_ns() - 1;
+	xr.deadline_ns = now_ns() - 1;
 	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xr, 4));
 	EXPECT_EQ(-ETIMEDOUT, reap_res(&self->ring, 4));
 	/* Closed and drained: a receive says 0, a send -EPIPE. */
@@ -444,14 +444,14 @@ TEST_F(uring_cmd, deadline_times_out)
 	uint64_t got = 0;
 	struct gochan_xfer xr = xfer(&got, GOCHAN_XFER_DEADLINE);
 	int fd = gc_make(self->dev, 8, 0);
-	int64_t t0 = gc_now_ns();
+	int64_t t0 = now_ns();
 
 	ASSERT_LE(0, fd);
 	xr.deadline_ns = t0 + 200 * 1000000LL;
 	ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xr, 1));
 	/* Queued until the deadline, then -ETIMEDOUT, not earlier. */
 	EXPECT_EQ(-ETIMEDOUT, reap_res(&self->ring, 1));
-	EXPECT_LE(t0 + 200 * 1000000LL, gc_now_ns());
+	EXPECT_LE(t0 + 200 * 1000000LL, now_ns());
 	EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0));
 	close(fd);
 }
@@ -490,7 +490,7 @@ static pid_t spawn_stopped_submitter(int fd, int fd2, uint32_t op, int ms)
 		int want = -ETIMEDOUT;
 
 		x = xfer(op == GOCHAN_IOC_SEND ? &buf : &got, GOCHAN_XFER_DEADLINE);
-		x.deadline_ns = gc_now_ns() + ms * 1000000LL;
+		x.deadline_ns = now_ns() + ms * 1000000LL;
 		if (op == GOCHAN_IOC_SELECT) {
 			cases[0] = (struct gochan_select_case) {
 				.fd = fd, .op = GOCHAN_OP_RECV, .buf = (uintptr_t)&got };
@@ -1339,11 +1339,11 @@ TEST_F(uring_cmd, select_ended_by_close_cancel_deadline)
 
 	/* The deadline: -ETIMEDOUT, not before it. */
 	arg = sel_arg(cases, 2, GOCHAN_SELECT_DEADLINE);
-	t0 = gc_now_ns();
+	t0 = now_ns();
 	arg.deadline_ns = t0 + 150 * 1000000LL;
 	ASSERT_EQ(1, submit_cmd(&self->ring, r, GOCHAN_IOC_SELECT, &arg, 4));
 	EXPECT_EQ(-ETIMEDOUT, reap_res(&self->ring, 4));
-	EXPECT_LE(t0 + 150 * 1000000LL, gc_now_ns());
+	EXPECT_LE(t0 + 150 * 1000000LL, now_ns());
 	EXPECT_EQ(0, gc_wait_waiters(r, 0, 0));
 	EXPECT_EQ(0, gc_wait_waiters(s, 0, 0));
 

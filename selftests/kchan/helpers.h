@@ -22,6 +22,8 @@
 
 #include "kselftest_harness.h"
 
+#include "../common/clock.h"
+
 #define MSEC	1000000LL		/* ns */
 #define WAIT_NS	(10000 * MSEC)		/* upper bound on any wait for a peer */
 
@@ -33,14 +35,6 @@
 
 /* errno value no system call sets: a call that touched errno shows. */
 #define ERRNO_CANARY	4242
-
-static inline void sleep_ns(int64_t ns)
-{
-	struct timespec ts = { .tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000 };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
 
 /*
  * Poll the channel's stat until it shows at least @senders blocked senders

@@ -19,6 +19,7 @@
 
 #include "tap.h"
 #include "child.h"
+#include "clock.h"
 
 static struct go_config cfg(unsigned procs)
 {
@@ -36,10 +37,7 @@ static int run_procs(unsigned procs, void (*fn)(void *), void *arg)
 
 static int64_t cpu_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 /* ---- run -------------------------------------------------------------------------------- */

@@ -58,6 +58,8 @@
 #include <liburing.h>
 #include <linux/gochan.h>
 
+#include "../common/clock.h"
+
 #define NCHAN		5
 #define MAXID		2048		/* producer identities over a run */
 #define MAXSEQ		4096		/* values per producer identity */
@@ -107,14 +109,6 @@ static uint32_t rn(uint32_t n)
 {
 	rs += 0x9e3779b97f4a7c15ull;
 	return n ? (uint32_t)(mix64(rs) % n) : 0;
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static void note(const char *fmt, const char *a, long b)
