@@ -19,6 +19,7 @@
 #include <gochan/sched.h>
 
 #include "tap.h"
+#include "../common/rand.h"
 
 enum { NBUILDERS = 8, MAXNODES = 40 };
 enum kind { K_CANCEL, K_VALUE, K_DEADLINE, K_WITHOUT };
@@ -43,10 +44,7 @@ struct builder {
 
 static uint32_t rnd(struct builder *b)
 {
-	b->rng ^= b->rng << 13;
-	b->rng ^= b->rng >> 7;
-	b->rng ^= b->rng << 17;
-	return (uint32_t)b->rng;
+	return (uint32_t)xorshift64(&b->rng);
 }
 
 static void af_fn(void *arg)

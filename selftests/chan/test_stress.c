@@ -13,6 +13,7 @@
 #include <gochan/sched.h>
 
 #include "tap.h"
+#include "../common/rand.h"
 
 enum { NCH = 8, NPROD = 16, NCONS = 16 };
 
@@ -30,10 +31,7 @@ struct worker { struct world *w; uint32_t id; uint64_t rng; };
 
 static uint32_t rnd(struct worker *k)
 {
-	k->rng ^= k->rng << 13;
-	k->rng ^= k->rng >> 7;
-	k->rng ^= k->rng << 17;
-	return (uint32_t)k->rng;
+	return (uint32_t)xorshift64(&k->rng);
 }
 
 static void producer(void *p)

@@ -39,6 +39,7 @@
 #include <linux/gochan.h>
 
 #include "../common/clock.h"
+#include "../common/rand.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define PAGE		4096ul
@@ -84,22 +85,14 @@ extern bool no_ro_out;			/* -x ro-out */
  * master seed and the worker's index. */
 extern uint64_t rs;
 
-static inline uint64_t mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static inline uint64_t rnd(void)
 {
-	rs += 0x9e3779b97f4a7c15ull;
-	return mix64(rs);
+	return splitmix64(&rs);
 }
 
 static inline uint32_t rn(uint32_t n)	/* 0..n-1 */
 {
-	return n ? (uint32_t)(rnd() % n) : 0;
+	return splitmix64_below(&rs, n);
 }
 
 static inline bool one_in(uint32_t n)

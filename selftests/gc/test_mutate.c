@@ -27,7 +27,8 @@
 #include <gochan/sched.h>
 
 #include "../../lib/gc/internal.h"
-#include "tap.h" /* selftests/common */
+#include "rand.h" /* selftests/common */
+#include "tap.h"
 
 extern bool _go_gc_verify_force;
 
@@ -191,13 +192,6 @@ static int stress_errors;
 static uint32_t stress_stop;
 static struct go_waitgroup stress_wg;
 
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
 
 /* Walk up to depth levels from n, checking every node met. */
 static int walk(struct node *n, int depth)
@@ -218,10 +212,10 @@ static int walk(struct node *n, int depth)
 /* A random node reachable from slot row k, or NULL. */
 static struct node *pick(struct node **row, uint64_t *s)
 {
-	struct node *n = row[rnd(s) % SLOTS];
+	struct node *n = row[xorshift64(s) % SLOTS];
 
-	for (int d = (int)(rnd(s) % 4); n && d > 0; d--) {
-		struct node *c = n->kid[rnd(s) % NKIDS];
+	for (int d = (int)(xorshift64(s) % 4); n && d > 0; d--) {
+		struct node *c = n->kid[xorshift64(s) % NKIDS];
 
 		if (!c)
 			break;
@@ -241,19 +235,19 @@ static void mutator(void *arg)
 
 	for (int op = 0; op < OPS || !__atomic_load_n(&stress_stop, __ATOMIC_RELAXED); op++) {
 		struct node *a = pick(row, &s), *b;
-		uint64_t r = rnd(&s) % 100;
+		uint64_t r = xorshift64(&s) % 100;
 
 		if (r < 30 || !a) {
 			/* a new node into a slot or a kid */
 			b = node_new((uint64_t)op);
 			if (a && r & 1)
-				GO_WB(a->kid[rnd(&s) % NKIDS], b);
+				GO_WB(a->kid[xorshift64(&s) % NKIDS], b);
 			else
-				GO_WB(row[rnd(&s) % SLOTS], b);
+				GO_WB(row[xorshift64(&s) % SLOTS], b);
 		} else if (r < 60) {
 			/* move: off the heap onto the stack, allocate (safe points: the stack may
 			 * be scanned meanwhile), back into another node */
-			int i = (int)(rnd(&s) % NKIDS);
+			int i = (int)(xorshift64(&s) % NKIDS);
 			struct node *x = a->kid[i];
 
 			GO_WB(a->kid[i], (struct node *)NULL);
@@ -261,17 +255,17 @@ static void mutator(void *arg)
 				node_new(0); /* garbage */
 			b = pick(row, &s);
 			if (b)
-				GO_WB(b->kid[rnd(&s) % NKIDS], x);
+				GO_WB(b->kid[xorshift64(&s) % NKIDS], x);
 			else
-				GO_WB(row[rnd(&s) % SLOTS], x);
+				GO_WB(row[xorshift64(&s) % SLOTS], x);
 		} else if (r < 70) {
 			/* cut */
-			GO_WB(a->kid[rnd(&s) % NKIDS], (struct node *)NULL);
+			GO_WB(a->kid[xorshift64(&s) % NKIDS], (struct node *)NULL);
 		} else if (r < 80 && !SANITIZE_THREAD) {
 			/* share across rows: another mutator's node into ours (racy reads of
 			 * another goroutine's nodes: not under TSan) */
 			b = pick(slots[(k + 1) % MUTATORS], &s);
-			GO_WB(a->kid[rnd(&s) % NKIDS], b);
+			GO_WB(a->kid[xorshift64(&s) % NKIDS], b);
 		} else {
 			if (walk(a, 3))
 				__atomic_fetch_add(&stress_errors, 1, __ATOMIC_RELAXED);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "rand.h"
 
 #define MSEC 1000000LL
 #define USEC 1000LL
@@ -46,10 +47,7 @@ struct worker {
 
 static uint32_t rnd(struct worker *w)
 {
-	w->rng ^= w->rng << 13;
-	w->rng ^= w->rng >> 7;
-	w->rng ^= w->rng << 17;
-	return (uint32_t)w->rng;
+	return (uint32_t)xorshift64(&w->rng);
 }
 
 /* Up to us of work that needs a P, watching how many others are in theirs. */

@@ -59,6 +59,7 @@
 #include <linux/gochan.h>
 
 #include "../common/clock.h"
+#include "../common/rand.h"
 
 #define NCHAN		5
 #define MAXID		2048		/* producer identities over a run */
@@ -98,17 +99,9 @@ static int chfd[NCHAN];			/* the parent's (and inherited) fds */
 static int dev;
 static uint64_t rs;
 
-static uint64_t mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static uint32_t rn(uint32_t n)
 {
-	rs += 0x9e3779b97f4a7c15ull;
-	return n ? (uint32_t)(mix64(rs) % n) : 0;
+	return splitmix64_below(&rs, n);
 }
 
 static void note(const char *fmt, const char *a, long b)
