@@ -24,6 +24,8 @@
 
 #include "kselftest_harness.h"
 
+#include "../common/child.h"
+
 #define MSEC 1000000LL
 
 #define REQUIRE_GOCHAN() do {						\
@@ -31,16 +33,6 @@
 		SKIP(return, "%s absent: gochan module not loaded",	\
 		     GOCHAN_DEVICE_PATH);				\
 } while (0)
-
-static int reap(pid_t pid)
-{
-	int status;
-
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 /* ---- goroutines on one buffered kernel channel ------------------------------------------ */
 

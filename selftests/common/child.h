@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * child.h - run a test body in a forked child with its stderr captured: for what ends the
- * process (an abort, a signal's exit, a deadlock report) or prints to stderr. Shared by
- * the host test programs (selftests/sched ...).
+ * child.h - child processes of a test: in_child() runs a test body in a forked child with
+ * its stderr captured, for what ends the process (an abort, a signal's exit, a deadlock
+ * report) or prints to stderr; reap() waits for a child and gives its exit status. Shared
+ * by the host test programs (selftests/sched ...) and the module's selftests (kchan, chan).
  */
 #ifndef SELFTESTS_CHILD_H
 #define SELFTESTS_CHILD_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -38,6 +40,17 @@ static inline int in_child(void (*fn)(void), char *buf, size_t len, int timeout_
 	close(fds[0]);
 	waitpid(pid, &status, 0);
 	return status;
+}
+
+/* Reap @pid; returns its exit status, or -1 if it did not exit normally. */
+static inline int reap(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 #endif

@@ -5,7 +5,8 @@
 #
 # The including Makefile sets PROG (the program's name), SRC (its sources, one
 # or more .c files), HDRS (headers beside them, if any: a change rebuilds)
-# and SHORT (the kselftest script), then includes this; OUT defaults to
+# and SHORT (the kselftest script), then includes this (a change to
+# selftests/common/*.h rebuilds too); OUT defaults to
 # build/selftests/<its folder>.
 
 .DEFAULT_GOAL := all
@@ -26,7 +27,8 @@ endif
 all: $(OUT)/$(PROG) $(addprefix $(OUT)/,$(TEST_FILES))
 	@chmod +x $(OUT)/$(SHORT)
 
-$(OUT)/$(PROG): $(addprefix $(HERE)/,$(SRC) $(HDRS)) $(TOP)/include/uapi/linux/gochan.h | $(OUT)
+$(OUT)/$(PROG): $(addprefix $(HERE)/,$(SRC) $(HDRS)) $(wildcard $(TOP)/selftests/common/*.h) \
+		 $(TOP)/include/uapi/linux/gochan.h | $(OUT)
 	$(CC) $(CFLAGS) -o $@ $(addprefix $(HERE)/,$(SRC)) -luring
 
 $(addprefix $(OUT)/,$(TEST_FILES)): $(OUT)/%: $(HERE)/% | $(OUT)

@@ -22,6 +22,7 @@
 
 #include "kselftest_harness.h"
 
+#include "../common/child.h"
 #include "../common/clock.h"
 
 #define MSEC	1000000LL		/* ns */
@@ -63,17 +64,6 @@ static inline int lowest_free_fd(void)
 	if (fd >= 0)
 		close(fd);
 	return fd;
-}
-
-/* Reap @pid; returns its exit status, or -1 if it did not exit normally. */
-static inline int reap(pid_t pid)
-{
-	int status;
-
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 #endif /* KCHAN_HELPERS_H */
