@@ -34,6 +34,7 @@
 #include <linux/gochan.h>
 
 #include "fuzz.h"
+#include "../common/itimer.h"
 
 /* ---- signals ----------------------------------------------------------- */
 
@@ -48,16 +49,9 @@ void on_alarm(int sig)
 /* Around a call that may block: a timer interrupts it every 1-3 ms. */
 static void timer_on(void)
 {
-	struct itimerval it = { { 0, 1000 + rn(2000) }, { 0, 1000 + rn(2000) } };
+	long every = 1000 + rn(2000);
 
-	setitimer(ITIMER_REAL, &it, NULL);
-}
-
-static void timer_off(void)
-{
-	struct itimerval it = { 0 };
-
-	setitimer(ITIMER_REAL, &it, NULL);
+	itimer_set(1000 + rn(2000), every);
 }
 
 /* ---- operations -------------------------------------------------------- */
@@ -189,7 +183,7 @@ void op_xfer(bool send)
 		timer_on();
 	ret = ioctl(e->fd, send ? GOCHAN_IOC_SEND : GOCHAN_IOC_RECV, arg);
 	err = err_of(ret);
-	timer_off();
+	itimer_off();
 	tick();
 	ALLOW(send ? "SEND" : "RECV", err, EAGAIN, ETIMEDOUT, EPIPE, EINTR, EFAULT,
 	      EBADF, EINVAL, E2BIG, ENOTTY);
@@ -347,7 +341,7 @@ void op_rw(bool wr)
 		timer_on();
 	ret = wr ? write(e->fd, buf, len) : read(e->fd, buf, len);
 	err = err_of(ret);
-	timer_off();
+	itimer_off();
 	tick();
 	if (e->kind == K_CHAN)
 		ALLOW(wr ? "write" : "read", err, EAGAIN, EINTR, EINVAL, EFAULT, EBADF, EPIPE);
@@ -647,7 +641,7 @@ void op_select(void)
 			timer_on();
 		ret = ioctl(set, GOCHAN_IOC_SELECT, arg);
 		err = err_of(ret);
-		timer_off();
+		itimer_off();
 		close(set);
 		tick();
 		sel_wnote("SELECT on a set", cs, cases == cs ? n : 0, err, so->index);
@@ -671,7 +665,7 @@ void op_select(void)
 		timer_on();
 	ret = ioctl(one_in(3) ? dev : (npool ? pick()->fd : dev), GOCHAN_IOC_SELECT, arg);
 	err = err_of(ret);
-	timer_off();
+	itimer_off();
 	tick();
 	sel_wnote("SELECT", cs, cases == cs && sb.good ? n : 0, err,
 		  sb.good ? ((struct gochan_select *)arg)->index : 0);

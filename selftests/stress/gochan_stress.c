@@ -59,6 +59,7 @@
 #include <linux/gochan.h>
 
 #include "../common/clock.h"
+#include "../common/itimer.h"
 #include "../common/rand.h"
 
 #define NCHAN		5
@@ -119,16 +120,8 @@ static void on_alarm(int sig)
 static void timer_on(void)
 {
 	long us = 5000 + rn(25000);
-	struct itimerval it = { { 0, us }, { 0, us } };
 
-	setitimer(ITIMER_REAL, &it, NULL);
-}
-
-static void timer_off(void)
-{
-	struct itimerval it = { 0 };
-
-	setitimer(ITIMER_REAL, &it, NULL);
+	itimer_set(us, us);
 }
 
 static int64_t deadline(void)
@@ -238,7 +231,7 @@ static void producer(uint32_t id)
 			if (!x.flags)
 				timer_on();
 			ret = ioctl(fds[c], GOCHAN_IOC_SEND, &x);
-			timer_off();
+			itimer_off();
 			shm->state[id][seq++] = ret == 0 ? ACKED : FAILED;
 			break;
 		}
@@ -250,7 +243,7 @@ static void producer(uint32_t id)
 			shm->nseq[id] = seq + k;
 			timer_on();
 			ret = write(fds[c], v, k * sizeof(v[0]));
-			timer_off();
+			itimer_off();
 			for (int i = 0; i < k; i++)
 				shm->state[id][seq + i] =
 					ret > 0 && i < ret / (long)sizeof(v[0]) ? ACKED : FAILED;
@@ -357,7 +350,7 @@ static void receiver(int slot)
 			if (!x.flags)
 				timer_on();
 			ret = ioctl(fds[c], GOCHAN_IOC_RECV, &x);
-			timer_off();
+			itimer_off();
 			if (ret == 0 && x.ok)
 				got(&v[0], c);
 			else if (ret == 0)
@@ -368,7 +361,7 @@ static void receiver(int slot)
 			*inflight = k;
 			timer_on();
 			ret = read(fds[c], v, k * sizeof(v[0]));
-			timer_off();
+			itimer_off();
 			for (long i = 0; ret > 0 && i < ret / (long)sizeof(v[0]); i++)
 				got(&v[i], c);
 			if (ret == 0)
