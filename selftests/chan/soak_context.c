@@ -18,6 +18,7 @@
 #include <gochan/context.h>
 #include <gochan/sched.h>
 
+#include "../common/env.h"
 #include "tap.h"
 #include "../common/rand.h"
 
@@ -217,20 +218,12 @@ static void builder_run(void *p)
 	go_wg_done(&soak.builders);
 }
 
-static long soak_seconds(void)
-{
-	const char *s = getenv("SOAK_SECONDS");
-	long v = s ? atol(s) : 60;
-
-	return v > 0 ? v : 60;
-}
-
 static void context_storms(void)
 {
 	struct builder b[NBUILDERS];
 	int64_t start = go_now();
 
-	soak.end = start + soak_seconds() * 1000 * MS;
+	soak.end = start + env_long("SOAK_SECONDS", 60) * 1000 * MS;
 	go_ctx_with_cancel(&soak.shared, go_ctx_background());
 	go_wg_add(&soak.builders, NBUILDERS);
 	for (int i = 0; i < NBUILDERS; i++) {

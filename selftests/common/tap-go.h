@@ -15,6 +15,8 @@
 
 #include <stdlib.h>
 
+#include "env.h"
+
 #include <gochan/sched.h>
 
 static unsigned tap_procs;	/* 0: the default ($GOCHAN_MAXPROCS) */
@@ -66,9 +68,7 @@ static void tap_trampoline(void *fn)
 
 static inline long tap_scale(long n)
 {
-	const char *s = getenv(TAP_SCALE_ENV);
-	long pct = s ? atol(s) : 100;
-	long r = n * (pct > 0 ? pct : 100) / 100;
+	long r = n * env_long(TAP_SCALE_ENV, 100) / 100;
 
 	return r > 0 ? r : 1;
 }

@@ -48,6 +48,7 @@
 #include "kselftest_harness.h"
 
 #include "../common/clock.h"
+#include "../common/env.h"
 
 /*
  * GC_SKIP_SETUP(fmt, ...) - skip the test from its FIXTURE_SETUP.
@@ -83,6 +84,20 @@ static inline long gc_errl(long ret)
 static inline void gc_sleep_ms(unsigned int ms)
 {
 	sleep_ns(ms * 1000000LL);
+}
+
+/* A select case: @op (GOCHAN_OP_*) on the channel @fd, its element at @buf. */
+static inline struct gochan_select_case gc_case(int fd, uint32_t op, const void *buf)
+{
+	return (struct gochan_select_case){
+		.fd = fd, .op = op, .buf = (uintptr_t)buf,
+	};
+}
+
+/* How long a load test runs: $GOCHAN_STRESS_SECS, 3 s by default. */
+static inline int gc_stress_secs(void)
+{
+	return (int)env_long("GOCHAN_STRESS_SECS", 3);
 }
 
 static inline bool gc_have_device(void)

@@ -16,13 +16,6 @@
 #define NB	GOCHAN_SELECT_NONBLOCK
 #define DL	GOCHAN_SELECT_DEADLINE
 
-static struct gochan_select_case mkcase(int fd, uint32_t op, const void *buf)
-{
-	return (struct gochan_select_case){
-		.fd = fd, .op = op, .buf = (uintptr_t)buf,
-	};
-}
-
 /* Whether selects go through a select set made for each (the variant). */
 static bool via_set;
 
@@ -87,10 +80,10 @@ TEST_F(nil_case, nil_cases_are_never_chosen)
 	ASSERT_LE(0, c);
 	for (uint64_t i = 0; i < 32; i++)
 		ASSERT_EQ(0, gc_send_u64(c, 100 + i, GOCHAN_XFER_NONBLOCK));
-	cs[0] = mkcase(GOCHAN_NIL_FD, RECV, &nilbuf);
-	cs[1] = mkcase(c, RECV, &buf);
-	cs[2] = mkcase(GOCHAN_NIL_FD, SEND, &nilbuf);
-	cs[3] = mkcase(GOCHAN_NIL_FD, RECV, &nilbuf);
+	cs[0] = gc_case(GOCHAN_NIL_FD, RECV, &nilbuf);
+	cs[1] = gc_case(c, RECV, &buf);
+	cs[2] = gc_case(GOCHAN_NIL_FD, SEND, &nilbuf);
+	cs[3] = gc_case(GOCHAN_NIL_FD, RECV, &nilbuf);
 	for (uint64_t i = 0; i < 32; i++) {
 		/* The one case with a channel is ready: it runs, every time,
 		 * reported at its place among the nil cases (index 1). */
@@ -112,8 +105,8 @@ TEST_F(nil_case, only_nil_cases_wait_like_an_empty_select)
 {
 	uint64_t buf = 0;
 	struct gochan_select_case cs[2] = {
-		mkcase(GOCHAN_NIL_FD, RECV, &buf),
-		mkcase(GOCHAN_NIL_FD, SEND, &buf),
+		gc_case(GOCHAN_NIL_FD, RECV, &buf),
+		gc_case(GOCHAN_NIL_FD, SEND, &buf),
 	};
 	int64_t dl;
 
@@ -139,16 +132,16 @@ TEST_F(nil_case, nil_case_buffers_are_never_touched)
 	ASSERT_EQ(0, gc_send_u64(c, 5, GOCHAN_XFER_NONBLOCK));
 	/* A nil send case's buf is not read and a nil receive case's not
 	 * probed: a bad one is no EFAULT. */
-	cs[0] = mkcase(GOCHAN_NIL_FD, SEND, GC_BAD_PTR);
-	cs[1] = mkcase(GOCHAN_NIL_FD, RECV, GC_BAD_PTR);
-	cs[2] = mkcase(c, RECV, &buf);
+	cs[0] = gc_case(GOCHAN_NIL_FD, SEND, GC_BAD_PTR);
+	cs[1] = gc_case(GOCHAN_NIL_FD, RECV, GC_BAD_PTR);
+	cs[2] = gc_case(c, RECV, &buf);
 	ASSERT_EQ(0, nsel(self->sfd, cs, 3, NB, 0, &index, &ok));
 	EXPECT_EQ(2, index);
 	EXPECT_EQ(1, ok);
 	EXPECT_EQ(5, buf);
 	/* Nor when the select waits (a live receive case's bad buf would
 	 * fail it with EFAULT before it waits). */
-	cs[2] = mkcase(e, RECV, &buf);
+	cs[2] = gc_case(e, RECV, &buf);
 	EXPECT_EQ(-ETIMEDOUT, nsel(self->sfd, cs, 3, DL,
 				   now_ns() + 20000000LL, NULL, NULL));
 	close(c);
@@ -167,9 +160,9 @@ TEST_F(nil_case, a_select_that_waited_reports_the_index_counting_nil_cases)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		struct gochan_select_case cs[3] = {
-			mkcase(GOCHAN_NIL_FD, SEND, GC_BAD_PTR),
-			mkcase(GOCHAN_NIL_FD, RECV, GC_BAD_PTR),
-			mkcase(c, RECV, &r->v),
+			gc_case(GOCHAN_NIL_FD, SEND, GC_BAD_PTR),
+			gc_case(GOCHAN_NIL_FD, RECV, GC_BAD_PTR),
+			gc_case(c, RECV, &r->v),
 		};
 
 		r->ret = nsel(self->sfd, cs, 3, DL,
@@ -197,12 +190,12 @@ TEST_F(nil_case, nil_case_op_and_reserved_are_still_checked)
 
 	ASSERT_LE(0, c);
 	ASSERT_EQ(0, gc_send_u64(c, 1, GOCHAN_XFER_NONBLOCK));
-	cs[1] = mkcase(c, RECV, &buf);
+	cs[1] = gc_case(c, RECV, &buf);
 	/* A nil case is a case: a bad op is EINVAL, beside a ready case... */
-	cs[0] = mkcase(GOCHAN_NIL_FD, 3, &buf);
+	cs[0] = gc_case(GOCHAN_NIL_FD, 3, &buf);
 	EXPECT_EQ(-EINVAL, nsel(self->sfd, cs, 2, NB, 0, NULL, NULL));
 	/* ...and so is a reserved field that is not zero. */
-	cs[0] = mkcase(GOCHAN_NIL_FD, RECV, &buf);
+	cs[0] = gc_case(GOCHAN_NIL_FD, RECV, &buf);
 	cs[0].reserved = 1;
 	EXPECT_EQ(-EINVAL, nsel(self->sfd, cs, 2, NB, 0, NULL, NULL));
 	/* The rejected selects took nothing. */
@@ -221,11 +214,11 @@ TEST_F(nil_case, other_negative_fds_are_ebadf)
 
 	ASSERT_LE(0, c);
 	ASSERT_EQ(0, gc_send_u64(c, 1, GOCHAN_XFER_NONBLOCK));
-	cs[0] = mkcase(c, RECV, &buf);
+	cs[0] = gc_case(c, RECV, &buf);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		/* Only -1 is nil: any other negative fd is not open, EBADF,
 		 * even beside a ready case. */
-		cs[1] = mkcase(bad[i], RECV, &buf);
+		cs[1] = gc_case(bad[i], RECV, &buf);
 		EXPECT_EQ(-EBADF, nsel(self->sfd, cs, 2, NB, 0, NULL, NULL))
 			TH_LOG("fd %d", bad[i]);
 	}
@@ -242,9 +235,9 @@ TEST_F(nil_case, a_select_set_counts_only_cases_with_a_channel)
 	ssize_t n;
 
 	ASSERT_LE(0, c);
-	cs[0] = mkcase(GOCHAN_NIL_FD, RECV, &buf);
-	cs[1] = mkcase(c, SEND, &buf);
-	cs[2] = mkcase(GOCHAN_NIL_FD, SEND, &buf);
+	cs[0] = gc_case(GOCHAN_NIL_FD, RECV, &buf);
+	cs[1] = gc_case(c, SEND, &buf);
+	cs[2] = gc_case(GOCHAN_NIL_FD, SEND, &buf);
 	set = gc_selset(self->sfd, cs, 3);
 	ASSERT_LE(0, set);
 	/* fdinfo counts the set's cases that have a channel: one. */

@@ -44,13 +44,6 @@
 /* Written into index and ok before each call, to see what was written. */
 #define UNSET	0xdeadbeefu
 
-static struct gochan_select_case mkcase(int fd, uint32_t op, void *buf)
-{
-	return (struct gochan_select_case){
-		.fd = fd, .op = op, .buf = (uintptr_t)buf,
-	};
-}
-
 /*
  * How this test's selects are issued: GOCHAN_IOC_SELECT with the cases, or
  * through a select set made for the call from the same cases (set by the
@@ -167,7 +160,7 @@ static void sel_op_case(struct sel_op *op, int fd, uint32_t op_kind,
 			uint64_t val)
 {
 	op->bufs[op->n] = val;
-	op->cases[op->n] = mkcase(fd, op_kind, &op->bufs[op->n]);
+	op->cases[op->n] = gc_case(fd, op_kind, &op->bufs[op->n]);
 	op->n++;
 }
 
@@ -293,8 +286,8 @@ TEST_F(select, ready_recv_case_runs_with_value_and_ok)
 	int c = gc_make(self->dev, 8, 0);	/* unbuffered, nobody */
 	uint64_t buf[3] = { 1, 2, 3 };
 	struct gochan_select_case cs[3] = {
-		mkcase(a, RECV, &buf[0]), mkcase(b, RECV, &buf[1]),
-		mkcase(c, RECV, &buf[2]),
+		gc_case(a, RECV, &buf[0]), gc_case(b, RECV, &buf[1]),
+		gc_case(c, RECV, &buf[2]),
 	};
 	uint32_t index, ok;
 
@@ -330,8 +323,8 @@ TEST_F(select, ready_send_case_runs_with_ok_zero)
 	int unbuf = gc_make(self->dev, 8, 0);
 	uint64_t buf[3] = { 0x10, 0x20, 0x30 }, v = 0;
 	struct gochan_select_case cs[3] = {
-		mkcase(full, SEND, &buf[0]), mkcase(space, SEND, &buf[1]),
-		mkcase(unbuf, SEND, &buf[2]),
+		gc_case(full, SEND, &buf[0]), gc_case(space, SEND, &buf[1]),
+		gc_case(unbuf, SEND, &buf[2]),
 	};
 	struct gc_op *rop = gc_ops(1);
 	uint32_t index, ok;
@@ -379,8 +372,8 @@ TEST_F(select, nonblock_with_none_ready_is_eagain)
 	int unbuf = gc_make(self->dev, 8, 0);
 	uint64_t buf[4] = { 1, 2, 3, 4 };
 	struct gochan_select_case cs[4] = {
-		mkcase(empty, RECV, &buf[0]), mkcase(full, SEND, &buf[1]),
-		mkcase(unbuf, SEND, &buf[2]), mkcase(unbuf, RECV, &buf[3]),
+		gc_case(empty, RECV, &buf[0]), gc_case(full, SEND, &buf[1]),
+		gc_case(unbuf, SEND, &buf[2]), gc_case(unbuf, RECV, &buf[3]),
 	};
 
 	ASSERT_LE(0, empty);
@@ -410,7 +403,7 @@ TEST_F(select, deadline_with_none_ready_is_etimedout)
 	int unbuf = gc_make(self->dev, 8, 0);
 	uint64_t buf[2] = { 1, 2 };
 	struct gochan_select_case cs[2] = {
-		mkcase(empty, RECV, &buf[0]), mkcase(unbuf, SEND, &buf[1]),
+		gc_case(empty, RECV, &buf[0]), gc_case(unbuf, SEND, &buf[1]),
 	};
 	int64_t dl;
 
@@ -524,7 +517,7 @@ TEST_F(select, closed_channel_is_ready_for_recv_after_draining)
 	int cl = gc_make(self->dev, 8, 4);
 	uint64_t buf[2];
 	struct gochan_select_case cs[2] = {
-		mkcase(open_ch, RECV, &buf[0]), mkcase(cl, RECV, &buf[1]),
+		gc_case(open_ch, RECV, &buf[0]), gc_case(cl, RECV, &buf[1]),
 	};
 	uint32_t index, ok;
 
@@ -594,8 +587,8 @@ TEST_F(select, send_case_on_closed_channel_is_epipe_with_index)
 	int cl = gc_make(self->dev, 8, 2);
 	uint64_t buf[3] = { 1, 2, 3 };
 	struct gochan_select_case cs[3] = {
-		mkcase(e1, RECV, &buf[0]), mkcase(e2, RECV, &buf[1]),
-		mkcase(cl, SEND, &buf[2]),
+		gc_case(e1, RECV, &buf[0]), gc_case(e2, RECV, &buf[1]),
+		gc_case(cl, SEND, &buf[2]),
 	};
 	uint32_t index, ok;
 
@@ -757,9 +750,9 @@ TEST_F(select, duplicate_cases_are_separate_cases)
 	ASSERT_LE(0, b);
 	bdup = dup(b);
 	ASSERT_LE(0, bdup);
-	cs[0] = mkcase(b, RECV, &buf[0]);
-	cs[1] = mkcase(bdup, RECV, &buf[1]);
-	cs[2] = mkcase(b, RECV, &buf[2]);
+	cs[0] = gc_case(b, RECV, &buf[0]);
+	cs[1] = gc_case(bdup, RECV, &buf[1]);
+	cs[2] = gc_case(b, RECV, &buf[2]);
 	for (int i = 0; i < 150; i++) {
 		ASSERT_EQ(0, gc_send_u64(b, i, GOCHAN_XFER_NONBLOCK));
 		memset(buf, 0xff, sizeof(buf));
@@ -782,8 +775,8 @@ TEST_F(select, duplicate_cases_are_separate_cases)
 	       hits[2]);
 
 	/* Two send cases on one channel with room for one: one runs. */
-	cs[0] = mkcase(b, SEND, &buf[0]);
-	cs[1] = mkcase(bdup, SEND, &buf[1]);
+	cs[0] = gc_case(b, SEND, &buf[0]);
+	cs[1] = gc_case(bdup, SEND, &buf[1]);
 	buf[0] = 0xa, buf[1] = 0xb;
 	ASSERT_EQ(0, sel(self->sfd, cs, 2, NB, 0, &index, &ok));
 	ASSERT_GT(2, index);
@@ -800,7 +793,7 @@ TEST_F(select, send_and_recv_on_one_unbuffered_channel_do_not_match)
 	int u = gc_make(self->dev, 8, 0);
 	uint64_t buf[2] = { 0x71, 0 }, v = 0;
 	struct gochan_select_case cs[2] = {
-		mkcase(u, SEND, &buf[0]), mkcase(u, RECV, &buf[1]),
+		gc_case(u, SEND, &buf[0]), gc_case(u, RECV, &buf[1]),
 	};
 	pid_t pid;
 
@@ -879,9 +872,9 @@ TEST_F(select, bad_fd_is_ebadf)
 	ASSERT_LE(0, r);
 	ASSERT_LE(0, closed_fd);
 	close(closed_fd);
-	cs[0] = mkcase(r, RECV, &buf[0]);
+	cs[0] = gc_case(r, RECV, &buf[0]);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		cs[1] = mkcase(bad[i], RECV, &buf[1]);
+		cs[1] = gc_case(bad[i], RECV, &buf[1]);
 		/* A case's fd not open: EBADF, even beside a ready case
 		 * (-1 is a nil case, never chosen: nil_case.c). */
 		EXPECT_EQ(-EBADF, sel(self->sfd, cs, 2, NB, 0, NULL, NULL))
@@ -906,11 +899,11 @@ TEST_F(select, non_channel_fd_is_einval)
 	ASSERT_EQ(0, pipe(pfd));
 	const int bad[] = { self->dev, pfd[0], pfd[1], null };
 
-	cs[0] = mkcase(r, RECV, &buf[0]);
+	cs[0] = gc_case(r, RECV, &buf[0]);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		/* /dev/gochan itself, a pipe, /dev/null: not channels,
 		 * EINVAL. */
-		cs[1] = mkcase(bad[i], RECV, &buf[1]);
+		cs[1] = gc_case(bad[i], RECV, &buf[1]);
 		EXPECT_EQ(-EINVAL, sel(self->sfd, cs, 2, NB, 0, NULL, NULL))
 			TH_LOG("case %zu", i);
 		cs[1].op = SEND;
@@ -934,9 +927,9 @@ TEST_F(select, bad_op_is_einval)
 
 	ASSERT_LE(0, r);
 	ASSERT_LE(0, e);
-	cs[0] = mkcase(r, RECV, &buf[0]);
+	cs[0] = gc_case(r, RECV, &buf[0]);
 	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
-		cs[1] = mkcase(e, ops[i], &buf[1]);
+		cs[1] = gc_case(e, ops[i], &buf[1]);
 		/* An op other than SEND or RECV: EINVAL. */
 		EXPECT_EQ(-EINVAL, sel(self->sfd, cs, 2, NB, 0, NULL, NULL))
 			TH_LOG("op %u", ops[i]);
@@ -955,8 +948,8 @@ TEST_F(select, nonzero_reserved_is_einval)
 	struct gochan_select s;
 
 	ASSERT_LE(0, r);
-	cs[0] = mkcase(r, RECV, &buf[0]);
-	cs[1] = mkcase(r, RECV, &buf[1]);
+	cs[0] = gc_case(r, RECV, &buf[0]);
+	cs[1] = gc_case(r, RECV, &buf[1]);
 	/* A case's reserved field must be zero: EINVAL. */
 	cs[1].reserved = 1;
 	EXPECT_EQ(-EINVAL, sel(self->sfd, cs, 2, NB, 0, NULL, NULL));
@@ -977,7 +970,7 @@ TEST_F(select, unknown_flags_are_einval)
 {
 	int r = make_ready(self->dev);
 	uint64_t buf;
-	struct gochan_select_case cs = mkcase(r, RECV, &buf);
+	struct gochan_select_case cs = gc_case(r, RECV, &buf);
 
 	ASSERT_LE(0, r);
 	for (int bit = 0; bit < 32; bit++) {
@@ -997,7 +990,7 @@ TEST_F(select, deadline_without_deadline_flag_is_einval)
 {
 	int r = make_ready(self->dev);
 	uint64_t buf;
-	struct gochan_select_case cs = mkcase(r, RECV, &buf);
+	struct gochan_select_case cs = gc_case(r, RECV, &buf);
 	static const int64_t dls[] = { 1, -1, INT64_MAX };
 
 	ASSERT_LE(0, r);
@@ -1023,7 +1016,7 @@ TEST_F(select, ncases_above_max_is_einval)
 
 	ASSERT_LE(0, r);
 	for (int i = 0; i < 4; i++)
-		cs[i] = mkcase(r, RECV, &buf);
+		cs[i] = gc_case(r, RECV, &buf);
 	for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
 		/* More than GOCHAN_SELECT_CASES_MAX cases: EINVAL, before
 		 * the (short) array is read. */
@@ -1047,7 +1040,7 @@ TEST_F(select, case_size_rules)
 
 	ASSERT_LE(0, r);
 	memset(raw, 0, sizeof(raw));
-	*c0 = mkcase(r, RECV, &v);
+	*c0 = gc_case(r, RECV, &v);
 	for (size_t i = 0; i < ARRAY_SIZE(small); i++) {
 		/* A case_size below the first version's: EINVAL. */
 		sel_init(&s, c0, 1, NB, 0);
@@ -1082,8 +1075,8 @@ TEST_F(select, case_size_rules)
 
 		ASSERT_LE(0, e);
 		memset(raw, 0, sizeof(raw));
-		*c0 = mkcase(e, RECV, &v);
-		*c1 = mkcase(r, RECV, &v);
+		*c0 = gc_case(e, RECV, &v);
+		*c1 = gc_case(r, RECV, &v);
 		sel_init(&s, c0, 2, NB, 0);
 		s.case_size = cs;
 		v = 0;
@@ -1110,7 +1103,7 @@ TEST_F(select, struct_size_rules)
 	struct gochan_select_case cs;
 
 	ASSERT_LE(0, r);
-	cs = mkcase(r, RECV, &v);
+	cs = gc_case(r, RECV, &v);
 	for (size_t i = 0; i < ARRAY_SIZE(small); i++) {
 		memset(&big, 0, sizeof(big));
 		sel_init(&big.s, &cs, 1, NB, 0);
@@ -1170,7 +1163,7 @@ TEST_F(select, bad_pointers_are_efault)
 	 * the ready first case did not run. */
 	hole = gc_buf_before_hole(sizeof(*hole) + 8);
 	ASSERT_NE(NULL, hole);
-	hole[0] = mkcase(r, RECV, &v);
+	hole[0] = gc_case(r, RECV, &v);
 	sel_init(&s, hole, 2, NB, 0);
 	EXPECT_EQ(-EFAULT, sel_raw(self->sfd, &s));
 	EXPECT_TRUE(ready_untouched(r));
@@ -1190,7 +1183,7 @@ TEST_F(select, bad_send_buffer_is_efault_and_sends_nothing)
 	ASSERT_NE(NULL, bufs[1]);
 	for (size_t i = 0; i < ARRAY_SIZE(bufs); i++) {
 		/* A send case whose value cannot be read: EFAULT... */
-		cs[0] = mkcase(sp, SEND, bufs[i]);
+		cs[0] = gc_case(sp, SEND, bufs[i]);
 		EXPECT_EQ(-EFAULT, sel(self->sfd, cs, 1, NB, 0, NULL, NULL))
 			TH_LOG("buf %zu", i);
 		EXPECT_EQ(-EFAULT, sel(self->sfd, cs, 1, 0, 0, NULL, NULL))
@@ -1201,7 +1194,7 @@ TEST_F(select, bad_send_buffer_is_efault_and_sends_nothing)
 		 * receive may run instead, or the bad send case be tried
 		 * first and fail.) */
 		if (!via_set) {
-			cs[1] = mkcase(r, RECV, &v);
+			cs[1] = gc_case(r, RECV, &v);
 			EXPECT_EQ(-EFAULT, sel(self->sfd, cs, 2, NB, 0, NULL, NULL))
 				TH_LOG("buf %zu", i);
 		} else {
@@ -1210,7 +1203,7 @@ TEST_F(select, bad_send_buffer_is_efault_and_sends_nothing)
 			int ret;
 
 			ASSERT_LE(0, r2);
-			cs[1] = mkcase(r2, RECV, &v);
+			cs[1] = gc_case(r2, RECV, &v);
 			ret = sel(self->sfd, cs, 2, NB, 0, &index, NULL);
 			if (ret == -EFAULT) {
 				EXPECT_TRUE(ready_untouched(r2)) TH_LOG("buf %zu", i);
@@ -1238,7 +1231,7 @@ TEST_F(select, bad_recv_buffer_is_efault_and_takes_nothing)
 	ASSERT_LE(0, r);
 	ASSERT_NE(NULL, bufs[1]);
 	for (size_t i = 0; i < ARRAY_SIZE(bufs); i++) {
-		cs = mkcase(r, RECV, bufs[i]);
+		cs = gc_case(r, RECV, bufs[i]);
 		/* The ready receive case's buffer is bad (wholly or in
 		 * part): EFAULT... */
 		EXPECT_EQ(-EFAULT, sel(self->sfd, &cs, 1, NB, 0, NULL, NULL))
@@ -1295,7 +1288,7 @@ TEST_F(select, recv_buffer_unmapped_while_waiting_still_receives)
 	ASSERT_NE(MAP_FAILED, page);
 	view = mmap(NULL, pg, PROT_READ, MAP_SHARED, mfd, 0);
 	ASSERT_NE(MAP_FAILED, view);
-	a.cs = mkcase(ch, RECV, page);
+	a.cs = gc_case(ch, RECV, page);
 	ASSERT_EQ(0, pthread_create(&th, NULL, select_thread, &a));
 	ASSERT_EQ(0, gc_wait_waiters(ch, 0, 1));
 	/* The buffer goes away while the select waits; a value then
@@ -1343,7 +1336,7 @@ TEST_F(select, send_bytes_over_max_is_emsgsize)
 	ASSERT_NE(NULL, cs);
 	ASSERT_NE(NULL, buf);
 	for (uint32_t i = 0; i < n; i++)
-		cs[i] = mkcase(u, SEND, buf);
+		cs[i] = gc_case(u, SEND, buf);
 	sel_print("select: %u send cases of %u bytes\n", n, es);
 	/* The send values add up to more than
 	 * GOCHAN_SELECT_SEND_BYTES_MAX: EMSGSIZE... */
@@ -1380,7 +1373,7 @@ TEST_F(select, cases_4096_distinct_channels)
 	for (int i = 0; i < N; i++) {
 		fds[i] = gc_make(self->dev, 8, 1);
 		ASSERT_LE(0, fds[i]) TH_LOG("channel %d: %s", i, strerror(-fds[i]));
-		cs[i] = mkcase(fds[i], RECV, &bufs[i]);
+		cs[i] = gc_case(fds[i], RECV, &bufs[i]);
 	}
 	/* Over 4096 cases the one ready case runs... */
 	ASSERT_EQ(0, gc_send_u64(fds[4000], 0x4000, GOCHAN_XFER_NONBLOCK));
@@ -1436,7 +1429,7 @@ TEST_F(select, cases_max_on_duplicated_channels)
 		ASSERT_LE(0, fds[i]);
 	}
 	for (uint32_t i = 0; i < n; i++)
-		cs[i] = mkcase(fds[i % NCH], RECV, &buf);
+		cs[i] = gc_case(fds[i % NCH], RECV, &buf);
 	/* GOCHAN_SELECT_CASES_MAX cases over 64 channels: with none ready,
 	 * EAGAIN... */
 	EXPECT_EQ(-EAGAIN, sel(self->sfd, cs, n, NB, 0, NULL, NULL));
@@ -1518,9 +1511,9 @@ static void check_uniform(struct __test_metadata *_metadata, int dev,
 						 GOCHAN_XFER_NONBLOCK));
 		}
 		/* Interleaved: never-ready cases at even indices. */
-		cs[2 * i] = mkcase(never[i], (i & 1) ? SEND : RECV,
+		cs[2 * i] = gc_case(never[i], (i & 1) ? SEND : RECV,
 				   &bufs[2 * i]);
-		cs[2 * i + 1] = mkcase(ready[i], kinds[i], &bufs[2 * i + 1]);
+		cs[2 * i + 1] = gc_case(ready[i], kinds[i], &bufs[2 * i + 1]);
 	}
 	sel_init(&s, cs, 8, NB, 0);
 	if (via_set) {
@@ -1694,7 +1687,7 @@ static int lo_proc(struct lo_shared *sh, const int *ch, int me, int sfd)
 			uint32_t op = ((c & 1) == me) ? SEND : RECV;
 
 			bufs[i] = op == SEND ? ((uint64_t)me << 32 | r) : 0;
-			cs[i] = mkcase(ch[c], op, &bufs[i]);
+			cs[i] = gc_case(ch[c], op, &bufs[i]);
 		}
 		ret = sel(sfd, cs, LO_NCH, DL,
 			  now_ns() + GC_WAIT_MS * 1000000LL, &index, &ok);
@@ -1858,13 +1851,13 @@ static int stress_proc(struct stally *t, const int *ch, int me, int64_t end)
 			if (sender) {
 				bufs[n] = (struct smsg){ sid, seq };
 				map[n] = c;
-				cs[n] = mkcase(ch[c], SEND, &bufs[n]);
+				cs[n] = gc_case(ch[c], SEND, &bufs[n]);
 				n++;
 			}
 			if (receiver && live[c]) {
 				memset(&bufs[n], 0xff, sizeof(bufs[n]));
 				map[n] = c;
-				cs[n] = mkcase(ch[c], RECV, &bufs[n]);
+				cs[n] = gc_case(ch[c], RECV, &bufs[n]);
 				n++;
 			}
 		}
@@ -1899,20 +1892,12 @@ static int stress_proc(struct stally *t, const int *ch, int me, int64_t end)
 	return 0;
 }
 
-static int stress_secs(void)
-{
-	const char *s = getenv("GOCHAN_STRESS_SECS");
-	int v = s ? atoi(s) : 0;
-
-	return v > 0 ? v : 3;
-}
-
 TEST_F_TIMEOUT(select_load, many_processes_lose_and_duplicate_nothing, 240)
 {
 	struct stally *t = gc_shared(sizeof(*t));
 	int ch[SNCH];
 	pid_t pid[SPROCS];
-	int secs = stress_secs();
+	int secs = gc_stress_secs();
 	int64_t end;
 	uint64_t total_sent = 0, total_recvd = 0;
 	unsigned int lost = 0;

@@ -30,13 +30,6 @@
 	fflush(stdout);							\
 } while (0)
 
-static struct gochan_select_case mkcase(int fd, uint32_t op, void *buf)
-{
-	return (struct gochan_select_case){
-		.fd = fd, .op = op, .buf = (uintptr_t)buf,
-	};
-}
-
 /* A select set over @n cases, made on @fd; its fd or -errno. */
 static int set_make(int fd, const struct gochan_select_case *cs, uint32_t n,
 		    uint32_t flags)
@@ -149,7 +142,7 @@ TEST_F(selset, reused_set_follows_a_random_workload)
 		ch[i] = (struct mw_chan){ .cap = 1 + i % 3 };
 		ch[i].fd = gc_make(self->dev, 8, ch[i].cap);
 		ASSERT_LE(0, ch[i].fd);
-		cs[i] = mkcase(ch[i].fd, i < MW_RECVS ? RECV : SEND, &bufs[i]);
+		cs[i] = gc_case(ch[i].fd, i < MW_RECVS ? RECV : SEND, &bufs[i]);
 	}
 	set = set_make(self->dev, cs, MW_CASES, GOCHAN_SELSET_CLOEXEC);
 	ASSERT_LE(0, set);
@@ -261,8 +254,8 @@ TEST_F(selset, blocked_partners_in_other_processes_make_cases_ready)
 	int e = gc_make(self->dev, 8, 1);
 	uint64_t rbuf = 0, sbuf = 0x5e17, ebuf;
 	struct gochan_select_case cs[3] = {
-		mkcase(e, RECV, &ebuf), mkcase(u, RECV, &rbuf),
-		mkcase(w, SEND, &sbuf),
+		gc_case(e, RECV, &ebuf), gc_case(u, RECV, &rbuf),
+		gc_case(w, SEND, &sbuf),
 	};
 	uint64_t *got = gc_shared(sizeof(*got));
 	uint32_t index, ok;
@@ -317,7 +310,7 @@ TEST_F(selset, blocked_set_select_is_woken_by_a_send)
 	int a = gc_make(self->dev, 8, 0), b = gc_make(self->dev, 8, 2);
 	uint64_t bufs[2] = { 0, 0 };
 	struct gochan_select_case cs[2] = {
-		mkcase(a, RECV, &bufs[0]), mkcase(b, RECV, &bufs[1]),
+		gc_case(a, RECV, &bufs[0]), gc_case(b, RECV, &bufs[1]),
 	};
 	uint32_t index, ok;
 	int set = set_make(self->dev, cs, 2, 0);
@@ -354,7 +347,7 @@ TEST_F(selset, set_keeps_its_channels_after_their_fds_close)
 {
 	int ch = gc_make(self->dev, 8, 4);
 	uint64_t v = 0;
-	struct gochan_select_case cs = mkcase(ch, RECV, &v);
+	struct gochan_select_case cs = gc_case(ch, RECV, &v);
 	uint32_t index, ok;
 	int set;
 
@@ -376,7 +369,7 @@ TEST_F(selset, bad_requests)
 {
 	int ch = gc_make(self->dev, 8, 1), pfd[2];
 	uint64_t v;
-	struct gochan_select_case cs = mkcase(ch, RECV, &v);
+	struct gochan_select_case cs = gc_case(ch, RECV, &v);
 	struct gochan_selset arg;
 	struct gochan_select s;
 	char line[256], path[64];
@@ -490,7 +483,7 @@ TEST_F_TIMEOUT(selset, poll_never_sleeps_through_a_case_racing_its_queueing, 600
 {
 	int fd = gc_make(self->dev, 8, 1);
 	uint64_t v;
-	struct gochan_select_case cs[1] = { mkcase(fd, RECV, &v) };
+	struct gochan_select_case cs[1] = { gc_case(fd, RECV, &v) };
 	int set = set_make(self->dev, cs, 1, 0);
 	long rounds = 0, slow;
 
@@ -510,7 +503,7 @@ TEST_F(selset, poll_and_epoll_on_a_set)
 	int a = gc_make(self->dev, 8, 1), b = gc_make(self->dev, 8, 1);
 	uint64_t v;
 	struct gochan_select_case cs[2] = {
-		mkcase(a, RECV, &v), mkcase(b, RECV, &v),
+		gc_case(a, RECV, &v), gc_case(b, RECV, &v),
 	};
 	struct epoll_event ev = { .events = EPOLLIN };
 	int set = set_make(self->dev, cs, 2, 0), ep;
@@ -608,7 +601,7 @@ TEST_F_TIMEOUT(selset, processes_sharing_a_set_lose_and_duplicate_nothing, 240)
 	for (int i = 0; i < SH_CH; i++) {
 		ch[i] = gc_make(self->dev, 8, (i % 3) * 2);	/* 0, 2, 4 */
 		ASSERT_LE(0, ch[i]);
-		cs[i] = mkcase(ch[i], RECV, &buf);
+		cs[i] = gc_case(ch[i], RECV, &buf);
 	}
 	set = set_make(self->dev, cs, SH_CH, 0);
 	ASSERT_LE(0, set);
@@ -685,7 +678,7 @@ TEST_F_TIMEOUT(selset, nonblock_selects_racing_for_two_elements_both_succeed, 24
 	struct race_shared *r = gc_shared(sizeof(*r));
 	int ch = gc_make(self->dev, 8, 2), set;
 	uint64_t v;
-	struct gochan_select_case cs = mkcase(ch, RECV, &v);
+	struct gochan_select_case cs = gc_case(ch, RECV, &v);
 	unsigned int failed = 0;
 	pid_t pid[2];
 
@@ -726,7 +719,7 @@ TEST_F(selset, process_killed_in_a_set_select_leaves_nothing_behind)
 {
 	int ch = gc_make(self->dev, 8, 0), set;
 	uint64_t v = 0;
-	struct gochan_select_case cs = mkcase(ch, RECV, &v);
+	struct gochan_select_case cs = gc_case(ch, RECV, &v);
 	struct gochan_stat st;
 	pid_t pid;
 
@@ -770,7 +763,7 @@ TEST_F(selset, cases_4096_one_ready)
 	for (int i = 0; i < N; i++) {
 		fds[i] = gc_make(self->dev, 8, 1);
 		ASSERT_LE(0, fds[i]);
-		cs[i] = mkcase(fds[i], RECV, &v);
+		cs[i] = gc_case(fds[i], RECV, &v);
 	}
 	set = set_make(self->dev, cs, N, 0);
 	ASSERT_LE(0, set);

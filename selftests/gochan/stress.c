@@ -39,14 +39,6 @@ struct tally {
 	char why[NRECV][128];			/* a receiver's failure */
 };
 
-static int stress_secs(void)
-{
-	const char *s = getenv("GOCHAN_STRESS_SECS");
-	int v = s ? atoi(s) : 0;
-
-	return v > 0 ? v : 3;
-}
-
 /* Producer p: until the deadline, send batches round-robin over the
  * channels; odd producers use write(2), even ones GOCHAN_IOC_SEND. */
 static int producer(struct tally *t, const int *fds, int p, int64_t end)
@@ -182,7 +174,7 @@ FIXTURE_TEARDOWN(stress)
 TEST_F_TIMEOUT(stress, producers_and_receivers_lose_and_duplicate_nothing, 240)
 {
 	struct tally *t = gc_shared(sizeof(*t));
-	int secs = stress_secs();
+	int secs = gc_stress_secs();
 	pid_t prod[NPROD], recv[NRECV];
 	int fds[NCHAN];
 	uint64_t total = 0;

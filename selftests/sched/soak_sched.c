@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "tap.h"
 #include "rand.h"
 
@@ -202,17 +203,9 @@ static void round_main(void *arg)
 			go_sleep(MSEC);
 }
 
-static long soak_seconds(void)
-{
-	const char *s = getenv("SOAK_SECONDS");
-	long v = s ? atol(s) : 60;
-
-	return v > 0 ? v : 60;
-}
-
 static void hogs_and_syscalls_keep_one_goroutine_per_p(void)
 {
-	int64_t until = go_now() + soak_seconds() * 1000 * MSEC;
+	int64_t until = go_now() + env_long("SOAK_SECONDS", 60) * 1000 * MSEC;
 	int n = 0;
 
 	while (go_now() < until) {
