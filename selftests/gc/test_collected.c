@@ -31,6 +31,7 @@
 
 #include "../../lib/chan/internal.h"
 #include "../../lib/gc/internal.h"
+#include "helpers.h"
 #include "tap.h" /* selftests/common */
 
 extern bool _go_gc_verify_force; /* lib/gc/verify.c */
@@ -46,21 +47,6 @@ struct obj {
 };
 
 #define OBJ_OK(o, m) ((o) && (o)->magic == (m) && (o)->check == ~(uint64_t)(uintptr_t)(o))
-
-static int run(unsigned procs, void (*fn)(void *), void *arg)
-{
-	struct go_config c = { .size = sizeof(c), .maxprocs = procs };
-
-	return go_run_config(&c, fn, arg);
-}
-
-static struct go_gc_stats stats(void)
-{
-	struct go_gc_stats st = { .size = sizeof(st) };
-
-	go_gc_read_stats(&st);
-	return st;
-}
 
 static __attribute__((noinline)) void scrub_stack(void)
 {

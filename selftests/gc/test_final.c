@@ -17,6 +17,7 @@
 #include <gochan/sched.h>
 
 #include "../../lib/gc/internal.h"
+#include "helpers.h"
 #include "tap.h" /* selftests/common */
 
 struct obj {
@@ -24,21 +25,6 @@ struct obj {
 	struct obj *child;
 	char pad[48];
 };
-
-static int run(unsigned procs, void (*fn)(void *), void *arg)
-{
-	struct go_config c = { .size = sizeof(c), .maxprocs = procs };
-
-	return go_run_config(&c, fn, arg);
-}
-
-static struct go_gc_stats stats(void)
-{
-	struct go_gc_stats st = { .size = sizeof(st) };
-
-	go_gc_read_stats(&st);
-	return st;
-}
 
 /* Cycles until finalizers have run n times in all (at most 200 cycles). */
 static uint64_t gc_until_run(uint64_t n)

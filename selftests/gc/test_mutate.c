@@ -27,6 +27,7 @@
 #include <gochan/sched.h>
 
 #include "../../lib/gc/internal.h"
+#include "helpers.h"
 #include "rand.h" /* selftests/common */
 #include "tap.h"
 
@@ -64,13 +65,6 @@ static struct node *node_new(uint64_t id)
 static bool node_ok(const struct node *n)
 {
 	return n->sum == node_sum(n);
-}
-
-static int run(unsigned procs, void (*fn)(void *), void *arg)
-{
-	struct go_config c = { .size = sizeof(c), .maxprocs = procs };
-
-	return go_run_config(&c, fn, arg);
 }
 
 /* A pointer kept where the collector cannot see it (not a root): only a black stack would

@@ -20,22 +20,8 @@
 #include <gochan/sched.h>
 
 #include "../../lib/gc/internal.h"
+#include "helpers.h"
 #include "tap.h" /* selftests/common */
-
-static int run(unsigned procs, void (*fn)(void *), void *arg)
-{
-	struct go_config c = { .size = sizeof(c), .maxprocs = procs };
-
-	return go_run_config(&c, fn, arg);
-}
-
-static struct go_gc_stats stats(void)
-{
-	struct go_gc_stats st = { .size = sizeof(st) };
-
-	go_gc_read_stats(&st);
-	return st;
-}
 
 #define MiB (1u << 20)
 

@@ -25,6 +25,7 @@
 #include <gochan/sched.h>
 
 #include "../../lib/gc/internal.h"
+#include "helpers.h"
 #include "tap.h" /* selftests/common */
 
 #define CYCLES 20
@@ -53,21 +54,6 @@ static struct obj *obj_new(uint64_t magic)
 static bool obj_ok(const struct obj *o, uint64_t magic)
 {
 	return o->magic == magic && o->sum == obj_sum(o);
-}
-
-static int run(unsigned procs, void (*fn)(void *), void *arg)
-{
-	struct go_config c = { .size = sizeof(c), .maxprocs = procs };
-
-	return go_run_config(&c, fn, arg);
-}
-
-static struct go_gc_stats stats(void)
-{
-	struct go_gc_stats st = { .size = sizeof(st) };
-
-	go_gc_read_stats(&st);
-	return st;
 }
 
 /* Garbage between cycles: a goroutine allocates n objects and drops them. */
