@@ -16,19 +16,7 @@
 #include <gochan/sched.h>
 
 #include "tap.h"
-#include "../../lib/chan/internal.h"
-
-/* Waiters queued on c (peeking under the lock: how a test knows a peer is blocked). */
-static unsigned queued(struct go_chan *c, bool senders)
-{
-	unsigned n = 0;
-
-	_go_mutex_lock(&c->lock);
-	for (struct sudog *s = senders ? c->sendq.first : c->recvq.first; s; s = s->next)
-		n++;
-	_go_mutex_unlock(&c->lock);
-	return n;
-}
+#include "queued.h"
 
 static bool wait_queued(struct go_chan *c, bool senders, unsigned n)
 {
