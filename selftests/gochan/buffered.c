@@ -5,7 +5,7 @@
  * arrival order; a receiver that frees a slot moves the oldest blocked
  * sender's element into it, so a newcomer never overtakes a blocked sender.
  */
-#include "gochan_test.h"
+#include "helpers.h"
 
 FIXTURE(buf) {
 	int dev;

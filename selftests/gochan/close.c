@@ -6,7 +6,7 @@
  * second close fails with EPIPE; the argument must be 0.  close(2) of an fd
  * is not a channel close.
  */
-#include "gochan_test.h"
+#include "helpers.h"
 
 FIXTURE(close) {
 	int dev;

@@ -6,7 +6,7 @@
  * pointers) gets a clean error and no fd; the creation flags are honoured;
  * ioctls on the wrong kind of fd fail with ENOTTY.
  */
-#include "gochan_test.h"
+#include "helpers.h"
 
 #include <sys/resource.h>
 

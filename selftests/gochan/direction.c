@@ -13,7 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#include "gochan_test.h"
+#include "helpers.h"
 
 #define NB	GOCHAN_XFER_NONBLOCK
 #define CLOSE_ON_LAST	GOCHAN_CREATE_CLOSE_ON_LAST_SENDER

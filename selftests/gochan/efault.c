@@ -12,7 +12,7 @@
  * and reported, or not taken.  userfaultfd holds the call at a chosen
  * access while the test changes the mapping under it.
  */
-#include "gochan_test.h"
+#include "helpers.h"
 
 FIXTURE(efault) {
 	int dev;

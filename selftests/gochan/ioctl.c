@@ -5,7 +5,7 @@
  * unknown flags and reserved fields, bad pointers; a rejected call changes
  * nothing.  Also the element-size-0 rule that buf is not touched.
  */
-#include "gochan_test.h"
+#include "helpers.h"
 
 FIXTURE(ioctl) {
 	int dev;

@@ -20,7 +20,7 @@
  *
  * Each test that writes a module parameter puts the old value back.
  */
-#include "gochan_test.h"
+#include "helpers.h"
 
 #define PARAM_DIR	"/sys/module/gochan/parameters/"
 #define CG_ROOT		"/sys/fs/cgroup"

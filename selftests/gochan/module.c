@@ -16,7 +16,7 @@
  * And the debugging parameter poison_freed: switched on at run time, the
  * module works as before (it only marks buffers it is done with).
  */
-#include "gochan_test.h"
+#include "helpers.h"
 
 #include <dirent.h>
 #include <liburing.h>

@@ -9,7 +9,7 @@
 #include <sys/epoll.h>
 #include <grp.h>
 
-#include "gochan_test.h"
+#include "helpers.h"
 
 static int gc_open_name(int dev, const char *name, uint32_t flags,
 			uint32_t mode, uint32_t elem_size, uint32_t capacity,

@@ -9,7 +9,7 @@
  * on a channel fd, and through a select set (fixture variants).  The
  * io_uring SELECT's nil cases are in uring_cmd.c.
  */
-#include "gochan_test.h"
+#include "helpers.h"
 
 #define SEND	GOCHAN_OP_SEND
 #define RECV	GOCHAN_OP_RECV

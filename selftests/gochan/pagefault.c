@@ -11,7 +11,7 @@
  */
 #include <liburing.h>
 
-#include "gochan_test.h"
+#include "helpers.h"
 
 /* How long another process's non-blocking call may take: far more than
  * it needs, far less than a stall. */

@@ -8,7 +8,7 @@
  * change that can set a bit wakes the wait queue, so edge-triggered epoll
  * sees each transition (one event per change, a new one per new element).
  */
-#include "gochan_test.h"
+#include "helpers.h"
 
 #include <poll.h>
 #include <sys/epoll.h>

@@ -18,7 +18,7 @@
  */
 #include <liburing.h>
 
-#include "gochan_test.h"
+#include "helpers.h"
 
 enum how {
 	HOW_IOCTL,		/* GOCHAN_IOC_RECV */

@@ -5,7 +5,7 @@
  * duplicated), non-blocking modes (O_NONBLOCK, RWF_NOWAIT, the ioctls'
  * GOCHAN_XFER_NONBLOCK) and GOCHAN_XFER_DEADLINE.
  */
-#include "gochan_test.h"
+#include "helpers.h"
 
 #include <pthread.h>
 #include <sys/uio.h>

@@ -25,7 +25,7 @@
  *
  * GOCHAN_STRESS_SECS (default 3) sets how long the stress producers run.
  */
-#include "gochan_test.h"
+#include "helpers.h"
 
 #include <pthread.h>
 #include <sys/resource.h>

@@ -12,7 +12,7 @@
  * failing while one is left for each; a process killed in a set's select;
  * 4096 cases with one ready; every bad request.
  */
-#include "gochan_test.h"
+#include "helpers.h"
 
 #include <poll.h>
 #include <pthread.h>

@@ -7,7 +7,7 @@
  * some elements returns their count.  A restarted deadline stays absolute.
  * Variants cover GOCHAN_IOC_SEND, GOCHAN_IOC_RECV, write(2) and read(2).
  */
-#include "gochan_test.h"
+#include "helpers.h"
 
 static volatile int *hits;	/* shared: signals handled by the helper */
 

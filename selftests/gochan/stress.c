@@ -10,7 +10,7 @@
  *
  * GOCHAN_STRESS_SECS (default 3) sets how long the producers run.
  */
-#include "gochan_test.h"
+#include "helpers.h"
 
 #include <sys/epoll.h>
 

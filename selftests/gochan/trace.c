@@ -4,7 +4,7 @@
  * the pid and how long an operation waited; the module's BTF is published
  * in /sys/kernel/btf/gochan for bpftool and CO-RE tools.
  */
-#include "gochan_test.h"
+#include "helpers.h"
 
 #define TRACEFS		"/sys/kernel/tracing"
 

@@ -5,7 +5,7 @@
  * waiting is handed the value directly, and so is a sender already waiting
  * when a receiver arrives.  Both the ioctls and read/write are exercised.
  */
-#include "gochan_test.h"
+#include "helpers.h"
 
 FIXTURE(unbuf) {
 	int dev;

@@ -7,7 +7,7 @@
 #include <dirent.h>
 #include <liburing.h>
 
-#include "gochan_test.h"
+#include "helpers.h"
 
 /* io-wq workers are threads of this process named "iou-wrk-<tid>". */
 static int count_iowq_workers(void)

@@ -11,7 +11,7 @@
 #include <poll.h>
 #include <pthread.h>
 
-#include "gochan_test.h"
+#include "helpers.h"
 
 /* Fill @sqe with a gochan command: cmd_op @op, arg @arg, cancel key @key. */
 static void prep_cmd(struct io_uring_sqe *sqe, int fd, uint32_t op,

@@ -10,7 +10,7 @@
 #include <liburing.h>
 #include <sys/utsname.h>
 
-#include "gochan_test.h"
+#include "helpers.h"
 
 /* kmod/debug.h's enum gochan_stall_point */
 #define STALL_SELECT_CANCELABLE	1

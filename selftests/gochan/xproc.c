@@ -5,7 +5,7 @@
  * struct gochan_stat fields with the right values; creator_pid is the
  * creator's tgid as seen from the caller's pid namespace.
  */
-#include "gochan_test.h"
+#include "helpers.h"
 
 #include <pthread.h>
 #include <sched.h>

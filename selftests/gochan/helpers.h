@@ -14,8 +14,8 @@
  *    shows up, gc_wait_in_syscall2() polls /proc/<pid>/syscall, each with a
  *    generous bound (GC_WAIT_MS), since guests run under emulation.
  */
-#ifndef GOCHAN_TEST_H
-#define GOCHAN_TEST_H
+#ifndef GOCHAN_HELPERS_H
+#define GOCHAN_HELPERS_H
 
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -885,4 +885,4 @@ static inline bool gc_kmsg_bad(int fd, char *line, size_t len)
 	return false;
 }
 
-#endif /* GOCHAN_TEST_H */
+#endif /* GOCHAN_HELPERS_H */
