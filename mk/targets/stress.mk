@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# make stress: the long stress (selftests/stress/gochan_stress.c) for
+# make stress: the long stress (selftests/stress/main.c) for
 # STRESS_SECONDS (600), in the guest of debug kernel DEBUG_KERNEL (6.12) when
 # it is built (then the module is unloaded and kmemleak scanned, any report
 # failing the run), else on Debian's kernel, saying so.  make check runs a
