@@ -63,6 +63,28 @@ need_pkg() {
 	command -v "$1" >/dev/null 2>&1
 }
 
+# run_variants SUITE SCALE_VAR OUT VARIANTS TESTS: each program of TESTS in each build of
+# VARIANTS (OUT/<build>/<program>, common/lib-variants.mk), on 1 P and on 2, its lines
+# named "SUITE/<build>, <n> P: <program>: <test>"; SCALE_VAR (the percent tap_scale()
+# reads) is 100 in the plain build, 20 under TSan, 30 under the other sanitizers.
+run_variants() {
+	local suite=$1 scale_var=$2 out=$3 variants=$4 tests=$5 v p t scale
+	for v in $variants; do
+		case $v in
+		plain) scale=100 ;;
+		tsan) scale=20 ;;
+		*) scale=30 ;;
+		esac
+		for p in 1 2; do
+			for t in $tests; do
+				export GOCHAN_MAXPROCS=$p "$scale_var=$scale"
+				run_tap "$suite/$v, $p P: ${t#test_}" 300 "$out/$v/$t"
+			done
+		done
+	done
+	unset GOCHAN_MAXPROCS "$scale_var"
+}
+
 # tap_end SUITE: the summary comment; the status says whether every test passed
 tap_end() {
 	echo "# $1: $tap_n tests, $tap_fails failed"

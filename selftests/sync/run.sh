@@ -15,17 +15,5 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # (two tests fork a child that aborts: TSan must allow that after threads)
 export TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1:die_after_fork=0
 
-for v in $VARIANTS; do
-	case $v in
-	plain) scale=100 ;;
-	tsan) scale=20 ;;
-	*) scale=30 ;;
-	esac
-	for p in 1 2; do
-		for t in $TESTS; do
-			GOCHAN_MAXPROCS=$p SYNC_TEST_SCALE=$scale \
-				run_tap "sync/$v, $p P: ${t#test_}" 300 "$OUT/$v/$t"
-		done
-	done
-done
+run_variants sync SYNC_TEST_SCALE "$OUT" "$VARIANTS" "$TESTS"
 tap_end sync

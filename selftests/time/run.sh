@@ -14,17 +14,5 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1:die_after_fork=0
 
-for v in $VARIANTS; do
-	case $v in
-	plain) scale=100 ;;
-	tsan) scale=20 ;;
-	*) scale=30 ;;
-	esac
-	for p in 1 2; do
-		for t in $TESTS; do
-			GOCHAN_MAXPROCS=$p CHAN_TEST_SCALE=$scale \
-				run_tap "time/$v, $p P: ${t#test_}" 300 "$OUT/$v/$t"
-		done
-	done
-done
+run_variants time CHAN_TEST_SCALE "$OUT" "$VARIANTS" "$TESTS"
 tap_end time
