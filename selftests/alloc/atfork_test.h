@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * atfork_test.h - fork() with atfork handlers that allocate, shared by test_malloc (the
- * drop-in malloc) and test_alloc (galloc). The includer defines ATFORK_ALLOC(n) and
+ * drop-in malloc) and test_api (galloc). The includer defines ATFORK_ALLOC(n) and
  * ATFORK_FREE(p). The handlers are registered from a constructor that runs before main (and
  * before the allocator's own constructor when the allocator is linked in statically, so that
  * its prepare handler runs after the allocator has taken its locks). fork() must neither

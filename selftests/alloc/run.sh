@@ -11,7 +11,7 @@ SO=$B/libgochan-malloc.so
 # 1. unit tests, each layer
 run_tap sizeclass 60 "$T/test_sizeclass"
 run_tap pagealloc 60 "$T/test_pagealloc"
-run_tap api 120 "$T/test_alloc"
+run_tap api 120 "$T/test_api"
 run_tap stress 200 "$T/test_stress"
 run_tap malloc 120 "$T/test_malloc"
 run_tap malloc-start 60 "$T/test_early"
@@ -22,11 +22,11 @@ GA_STRESS_SCALE=50 run_tap debug-stress 200 "$T/debug/test_stress"
 run_tap debug-notify 60 "$T/debug/test_notify"
 
 # 2. sanitizers (the API: ASan cannot share a process with a replaced malloc)
-run_tap asan-api 120 "$T/asan/test_alloc"
+run_tap asan-api 120 "$T/asan/test_api"
 GA_STRESS_SCALE=50 run_tap asan-stress 200 "$T/asan/test_stress"
 # the checker holds every lock at once: more than TSan's deadlock detector can track
 export TSAN_OPTIONS="detect_deadlocks=0 halt_on_error=1 exitcode=66"
-run_tap tsan-api 200 "$T/tsan/test_alloc"
+run_tap tsan-api 200 "$T/tsan/test_api"
 GA_STRESS_SCALE=30 run_tap tsan-stress 200 "$T/tsan/test_stress"
 unset TSAN_OPTIONS
 
@@ -34,7 +34,7 @@ unset TSAN_OPTIONS
 if need_pkg clang clang && make -s -C "$TOP/selftests/alloc" fuzz >/dev/null 2>&1; then
 	corpus=$(mktemp -d)
 	run_cmd "fuzz: 20 s of operation sequences (libFuzzer + ASan)" 120 \
-		"$T/fuzz_alloc" -max_total_time=20 -rss_limit_mb=4096 -seed=1 \
+		"$T/fuzz" -max_total_time=20 -rss_limit_mb=4096 -seed=1 \
 		-artifact_prefix="$corpus/" "$corpus"
 	rm -rf "$corpus"
 else
@@ -79,7 +79,7 @@ else
 	tap_emit skip "preload-cxx: clang -O2 C++ program" "clang++ not available"
 fi
 # issue 26's double release: 4 KiB objects, half freed on other threads, threads replaced
-run_tap preload-soak 60 env LD_PRELOAD="$SO" "$T/soak_alloc" -s 2 churn_4k_half_remote
+run_tap preload-soak 60 env LD_PRELOAD="$SO" "$T/soak" -s 2 churn_4k_half_remote
 if git -C "$TOP" rev-parse >/dev/null 2>&1; then
 	run_cmd "preload: git status and git log on the repository" 120 env LD_PRELOAD="$SO" \
 		sh -c "git -C '$TOP' status >/dev/null && git -C '$TOP' log --stat -n 50 >/dev/null"

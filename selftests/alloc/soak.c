@@ -11,7 +11,7 @@
  * glibc for comparison), and with -DSOAK_GALLOC against a sanitizer build of lib/alloc
  * (ASan and the replaced malloc cannot share a process).
  *
- *   soak_alloc [-s seconds] [-t threads] [TEST...]      (defaults: 10 s, 8 threads)
+ *   soak [-s seconds] [-t threads] [TEST...]      (defaults: 10 s, 8 threads)
  */
 #define _GNU_SOURCE
 #include <errno.h>
