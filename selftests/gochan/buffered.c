@@ -7,22 +7,7 @@
  */
 #include "helpers.h"
 
-FIXTURE(buf) {
-	int dev;
-	struct gc_op *ops;
-};
-
-FIXTURE_SETUP(buf)
-{
-	GC_SETUP_DEV(self->dev);
-	self->ops = gc_ops(8);
-	ASSERT_NE(NULL, self->ops);
-}
-
-FIXTURE_TEARDOWN(buf)
-{
-	close(self->dev);
-}
+GC_OPS_FIXTURE(buf, 8);
 
 TEST_F(buf, ring_keeps_fifo_order_across_wraparound)
 {

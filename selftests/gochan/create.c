@@ -10,19 +10,7 @@
 
 #include <sys/resource.h>
 
-FIXTURE(create) {
-	int dev;
-};
-
-FIXTURE_SETUP(create)
-{
-	GC_SETUP_DEV(self->dev);
-}
-
-FIXTURE_TEARDOWN(create)
-{
-	close(self->dev);
-}
+GC_DEV_FIXTURE(create);
 
 /* A create struct inside a zeroed GC_STRUCT_MAX buffer, for size tests. */
 static union {

@@ -124,6 +124,103 @@ static inline int gc_open_dev(void)
 				  strerror(-(fd)));			\
 } while (0)
 
+/*
+ * The fixtures the test files share (kselftest's FIXTURE macros, one set a name):
+ *  GC_DEV_FIXTURE(name)        self->dev, the device, opened (skip without it) and closed;
+ *  GC_OPS_FIXTURE(name, n)     the same, and self->ops, n gc_ops() for helper processes;
+ *  GC_SELECT_FIXTURE(name)     the same as GC_DEV_FIXTURE, and where a test's selects are
+ *                              issued, by variant: self->sfd the device (on_dev), a channel
+ *                              fd none of the cases use (on_chan, self->ch), or a select set
+ *                              made from the cases (on_set: sets via_set, which the file
+ *                              defines);
+ *  GC_URING_FIXTURE(name)      self->dev and self->ring, a 64-entry io_uring (skip where
+ *                              io_uring is missing or forbidden); the file includes liburing.h.
+ */
+#define GC_DEV_FIXTURE(name)						\
+FIXTURE(name) {								\
+	int dev;							\
+};									\
+FIXTURE_SETUP(name)							\
+{									\
+	GC_SETUP_DEV(self->dev);					\
+}									\
+FIXTURE_TEARDOWN(name)							\
+{									\
+	close(self->dev);						\
+}
+
+#define GC_OPS_FIXTURE(name, n)						\
+FIXTURE(name) {								\
+	int dev;							\
+	struct gc_op *ops;						\
+};									\
+FIXTURE_SETUP(name)							\
+{									\
+	GC_SETUP_DEV(self->dev);					\
+	self->ops = gc_ops(n);						\
+	ASSERT_NE(NULL, self->ops);					\
+}									\
+FIXTURE_TEARDOWN(name)							\
+{									\
+	close(self->dev);						\
+}
+
+#define GC_SELECT_FIXTURE(name)						\
+FIXTURE(name) {								\
+	int dev;							\
+	int sfd;	/* where selects are issued */			\
+	int ch;		/* the channel sfd may be (else -1) */		\
+};									\
+FIXTURE_VARIANT(name) {							\
+	bool on_chan;							\
+	bool on_set;							\
+};									\
+FIXTURE_VARIANT_ADD(name, on_dev) { .on_chan = false };		\
+FIXTURE_VARIANT_ADD(name, on_chan) { .on_chan = true };		\
+FIXTURE_VARIANT_ADD(name, on_set) { .on_set = true };			\
+FIXTURE_SETUP(name)							\
+{									\
+	GC_SETUP_DEV(self->dev);					\
+	via_set = variant->on_set;					\
+	self->ch = -1;							\
+	self->sfd = self->dev;						\
+	if (variant->on_chan) {						\
+		self->ch = gc_make(self->dev, 8, 1);			\
+		ASSERT_LE(0, self->ch);					\
+		self->sfd = self->ch;					\
+	}								\
+}									\
+FIXTURE_TEARDOWN(name)							\
+{									\
+	if (self->ch >= 0)						\
+		close(self->ch);					\
+	close(self->dev);						\
+}
+
+#define GC_URING_FIXTURE(name)						\
+FIXTURE(name) {								\
+	int dev;							\
+	struct io_uring ring;						\
+};									\
+FIXTURE_SETUP(name)							\
+{									\
+	int ret;							\
+									\
+	if (!gc_have_device())						\
+		GC_SKIP_SETUP("/dev/gochan is absent");			\
+	ret = io_uring_queue_init(64, &self->ring, 0);			\
+	if (ret == -ENOSYS || ret == -EPERM)				\
+		GC_SKIP_SETUP("no io_uring here (%d)", ret);		\
+	ASSERT_EQ(0, ret);						\
+	self->dev = gc_open_dev();					\
+	ASSERT_LE(0, self->dev);					\
+}									\
+FIXTURE_TEARDOWN(name)							\
+{									\
+	io_uring_queue_exit(&self->ring);				\
+	close(self->dev);						\
+}
+
 /* GOCHAN_IOC_CREATE with a given struct; returns the new fd or -errno. */
 static inline int gc_create_raw(int dev, struct gochan_create *cr)
 {

@@ -25,19 +25,7 @@
 #define PARAM_DIR	"/sys/module/gochan/parameters/"
 #define CG_ROOT		"/sys/fs/cgroup"
 
-FIXTURE(limits) {
-	int dev;
-};
-
-FIXTURE_SETUP(limits)
-{
-	GC_SETUP_DEV(self->dev);
-}
-
-FIXTURE_TEARDOWN(limits)
-{
-	close(self->dev);
-}
+GC_DEV_FIXTURE(limits);
 
 static int write_str(const char *path, const char *s)
 {

@@ -35,40 +35,7 @@ static int nsel(int fd, const struct gochan_select_case *cs, uint32_t n,
 	return ret;
 }
 
-FIXTURE(nil_case) {
-	int dev;
-	int sfd;	/* where selects are issued: the device or a channel */
-	int ch;		/* the channel sfd may be (else -1) */
-};
-
-FIXTURE_VARIANT(nil_case) {
-	bool on_chan;
-	bool on_set;
-};
-
-FIXTURE_VARIANT_ADD(nil_case, on_dev) { .on_chan = false };
-FIXTURE_VARIANT_ADD(nil_case, on_chan) { .on_chan = true };
-FIXTURE_VARIANT_ADD(nil_case, on_set) { .on_set = true };
-
-FIXTURE_SETUP(nil_case)
-{
-	GC_SETUP_DEV(self->dev);
-	via_set = variant->on_set;
-	self->ch = -1;
-	self->sfd = self->dev;
-	if (variant->on_chan) {
-		self->ch = gc_make(self->dev, 8, 1);
-		ASSERT_LE(0, self->ch);
-		self->sfd = self->ch;
-	}
-}
-
-FIXTURE_TEARDOWN(nil_case)
-{
-	if (self->ch >= 0)
-		close(self->ch);
-	close(self->dev);
-}
+GC_SELECT_FIXTURE(nil_case);
 
 TEST_F(nil_case, nil_cases_are_never_chosen)
 {

@@ -10,22 +10,7 @@
 #include <pthread.h>
 #include <sys/uio.h>
 
-FIXTURE(rw) {
-	int dev;
-	struct gc_op *ops;
-};
-
-FIXTURE_SETUP(rw)
-{
-	GC_SETUP_DEV(self->dev);
-	self->ops = gc_ops(4);
-	ASSERT_NE(NULL, self->ops);
-}
-
-FIXTURE_TEARDOWN(rw)
-{
-	close(self->dev);
-}
+GC_OPS_FIXTURE(rw, 4);
 
 static uint32_t stat_len(int fd)
 {

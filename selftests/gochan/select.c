@@ -241,43 +241,9 @@ static bool chan_is(int fd, uint32_t len, uint64_t sent, uint64_t received)
 
 /* ------------------------------------------------------------------ */
 
-FIXTURE(select) {
-	int dev;
-	int sfd;	/* where selects are issued: the device or a channel */
-	int ch;		/* the channel sfd may be (else -1) */
-};
-
-FIXTURE_VARIANT(select) {
-	bool on_chan;
-	bool on_set;
-};
-
-/* Issued on /dev/gochan... */
-FIXTURE_VARIANT_ADD(select, on_dev) { .on_chan = false };
-/* ...and on a channel fd that is none of the cases'... */
-FIXTURE_VARIANT_ADD(select, on_chan) { .on_chan = true };
-/* ...and on a select set made from the cases on /dev/gochan. */
-FIXTURE_VARIANT_ADD(select, on_set) { .on_set = true };
-
-FIXTURE_SETUP(select)
-{
-	GC_SETUP_DEV(self->dev);
-	via_set = variant->on_set;
-	self->ch = -1;
-	self->sfd = self->dev;
-	if (variant->on_chan) {
-		self->ch = gc_make(self->dev, 8, 1);
-		ASSERT_LE(0, self->ch);
-		self->sfd = self->ch;
-	}
-}
-
-FIXTURE_TEARDOWN(select)
-{
-	if (self->ch >= 0)
-		close(self->ch);
-	close(self->dev);
-}
+/* Selects issued on /dev/gochan, on a channel fd that is none of the cases', and on a
+ * select set made from the cases on /dev/gochan. */
+GC_SELECT_FIXTURE(select);
 
 TEST_F(select, ready_recv_case_runs_with_value_and_ok)
 {

@@ -70,19 +70,7 @@ static int64_t in_ms(int ms)
 	return now_ns() + ms * 1000000LL;
 }
 
-FIXTURE(selset) {
-	int dev;
-};
-
-FIXTURE_SETUP(selset)
-{
-	GC_SETUP_DEV(self->dev);
-}
-
-FIXTURE_TEARDOWN(selset)
-{
-	close(self->dev);
-}
+GC_DEV_FIXTURE(selset);
 
 /*
  * One set, a random workload on its channels through their own fds, and a

@@ -157,19 +157,7 @@ static int receiver(struct tally *t, int fd, int r, uint32_t c, int style)
 	}
 }
 
-FIXTURE(stress) {
-	int dev;
-};
-
-FIXTURE_SETUP(stress)
-{
-	GC_SETUP_DEV(self->dev);
-}
-
-FIXTURE_TEARDOWN(stress)
-{
-	close(self->dev);
-}
+GC_DEV_FIXTURE(stress);
 
 TEST_F_TIMEOUT(stress, producers_and_receivers_lose_and_duplicate_nothing, 240)
 {

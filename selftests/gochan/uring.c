@@ -36,30 +36,7 @@ static int count_iowq_workers(void)
 	return n;
 }
 
-FIXTURE(uring) {
-	int dev;
-	struct io_uring ring;
-};
-
-FIXTURE_SETUP(uring)
-{
-	int ret;
-
-	if (!gc_have_device())
-		GC_SKIP_SETUP("/dev/gochan is absent");
-	ret = io_uring_queue_init(64, &self->ring, 0);
-	if (ret == -ENOSYS || ret == -EPERM)
-		GC_SKIP_SETUP("no io_uring here (%d)", ret);
-	ASSERT_EQ(0, ret);
-	self->dev = gc_open_dev();
-	ASSERT_LE(0, self->dev);
-}
-
-FIXTURE_TEARDOWN(uring)
-{
-	io_uring_queue_exit(&self->ring);
-	close(self->dev);
-}
+GC_URING_FIXTURE(uring);
 
 /* Submit one read or write of @len bytes at @buf, tagged @tag. */
 static int submit_rw(struct io_uring *ring, bool write, int fd, void *buf,

@@ -92,30 +92,7 @@ static int cancel_ioctl(int fd, uint64_t key, uint32_t flags)
 	return gc_err(ioctl(fd, GOCHAN_IOC_CANCEL, &cn));
 }
 
-FIXTURE(uring_cmd) {
-	int dev;
-	struct io_uring ring;
-};
-
-FIXTURE_SETUP(uring_cmd)
-{
-	int ret;
-
-	if (!gc_have_device())
-		GC_SKIP_SETUP("/dev/gochan is absent");
-	ret = io_uring_queue_init(64, &self->ring, 0);
-	if (ret == -ENOSYS || ret == -EPERM)
-		GC_SKIP_SETUP("no io_uring here (%d)", ret);
-	ASSERT_EQ(0, ret);
-	self->dev = gc_open_dev();
-	ASSERT_LE(0, self->dev);
-}
-
-FIXTURE_TEARDOWN(uring_cmd)
-{
-	io_uring_queue_exit(&self->ring);
-	close(self->dev);
-}
+GC_URING_FIXTURE(uring_cmd);
 
 TEST_F(uring_cmd, inline_completion)
 {

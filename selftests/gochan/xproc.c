@@ -12,19 +12,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-FIXTURE(xproc) {
-	int dev;
-};
-
-FIXTURE_SETUP(xproc)
-{
-	GC_SETUP_DEV(self->dev);
-}
-
-FIXTURE_TEARDOWN(xproc)
-{
-	close(self->dev);
-}
+GC_DEV_FIXTURE(xproc);
 
 static int send_fd(int sock, int fd, uint64_t tag)
 {
