@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 #include "../../lib/gc/internal.h"
-#include "tap.h" /* selftests/common */
+#include "child.h" /* selftests/common */
+#include "tap.h"
 
 static struct gc_p pp;
 
@@ -528,25 +529,11 @@ static void child_gfree_collected(void)
 
 static void gfree_of_a_collected_object_aborts(void)
 {
-	int fds[2], status;
 	char buf[512] = "";
-	ssize_t n;
-	pid_t pid;
+	int status;
 
 	setup();
-	if (pipe(fds))
-		return;
-	pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], 2);
-		child_gfree_collected();
-		_exit(0);
-	}
-	close(fds[1]);
-	n = read(fds[0], buf, sizeof(buf) - 1);
-	buf[n > 0 ? n : 0] = 0;
-	close(fds[0]);
-	waitpid(pid, &status, 0);
+	status = in_child(child_gfree_collected, buf, sizeof(buf), 0);
 	/* gfree refuses it: aborts, naming the object as collected */
 	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT && strstr(buf, "collected object"),
 	      "status %#x: %s", status, buf);

@@ -28,7 +28,8 @@
 
 #include "../../lib/gc/internal.h"
 #include "helpers.h"
-#include "rand.h" /* selftests/common */
+#include "child.h" /* selftests/common */
+#include "rand.h"
 #include "tap.h"
 
 extern bool _go_gc_verify_force;
@@ -330,10 +331,9 @@ static void random_graphs_mutated_during_back_to_back_cycles(void)
 static int run_broken(const char *name, char *buf, size_t size)
 {
 	char self[PATH_MAX], broken[PATH_MAX + 32];
-	ssize_t n, len = 0;
-	int fds[2], status;
+	char *argv[] = { broken, (char *)name, NULL };
 	char *slash;
-	pid_t pid;
+	ssize_t n;
 
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0)
@@ -342,22 +342,9 @@ static int run_broken(const char *name, char *buf, size_t size)
 	slash = strrchr(self, '/');
 	*slash = 0;
 	snprintf(broken, sizeof(broken), "%s/../brokenwb/test_mutate", self);
-	if (access(broken, X_OK) || pipe(fds))
+	if (access(broken, X_OK))
 		return -1;
-	pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		execl(broken, broken, name, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	while (len < (ssize_t)size - 1 && (n = read(fds[0], buf + len, size - 1 - (size_t)len)) > 0)
-		len += n;
-	buf[len] = 0;
-	close(fds[0]);
-	waitpid(pid, &status, 0);
-	return status;
+	return exec_child(broken, argv, NULL, buf, size);
 }
 
 /* This program built with the barrier disabled (GO_GC_BROKEN_BARRIER) must fail both barrier

@@ -21,7 +21,8 @@
 
 #include "../../lib/gc/internal.h"
 #include "helpers.h"
-#include "tap.h" /* selftests/common */
+#include "child.h" /* selftests/common */
+#include "tap.h"
 
 #define MiB (1u << 20)
 
@@ -122,26 +123,9 @@ static void child_main(void *arg)
 /* This program again, with env, running child_main; its output in buf. */
 static int run_child(char *const env[], char *buf, size_t size)
 {
-	int fds[2], status;
-	ssize_t n, len = 0;
-	pid_t pid;
+	char *argv[] = { "test_pace", "--child", NULL };
 
-	if (pipe(fds))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		execle("/proc/self/exe", "test_pace", "--child", (char *)NULL, env);
-		_exit(127);
-	}
-	close(fds[1]);
-	while (len < (ssize_t)size - 1 && (n = read(fds[0], buf + len, size - 1 - (size_t)len)) > 0)
-		len += n;
-	buf[len] = 0;
-	close(fds[0]);
-	waitpid(pid, &status, 0);
-	return status;
+	return exec_child("/proc/self/exe", argv, env, buf, size);
 }
 
 static void environment_and_gctrace(void)

@@ -26,7 +26,8 @@
 
 #include "../../lib/gc/internal.h"
 #include "helpers.h"
-#include "tap.h" /* selftests/common */
+#include "child.h" /* selftests/common */
+#include "tap.h"
 
 #define CYCLES 20
 
@@ -546,28 +547,19 @@ static void thread_main(void *arg)
 	pthread_join(t, NULL);
 }
 
+static void run_thread_main(void)
+{
+	run(1, thread_main, NULL);
+}
+
 static void go_new_from_a_thread_aborts(void)
 {
-	int fds[2], status;
 	char buf[512] = "";
-	ssize_t n;
-	pid_t pid;
+	int status;
 
 	/* go_gc outside a goroutine: -EPERM */
 	CHECK(go_gc() == -EPERM, "go_gc outside");
-	if (pipe(fds))
-		return;
-	pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], 2);
-		run(1, thread_main, NULL);
-		_exit(0);
-	}
-	close(fds[1]);
-	n = read(fds[0], buf, sizeof(buf) - 1);
-	buf[n > 0 ? n : 0] = 0;
-	close(fds[0]);
-	waitpid(pid, &status, 0);
+	status = in_child(run_thread_main, buf, sizeof(buf), 0);
 	/* a pthread of the program calling go_new: aborted, the message names the call */
 	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT &&
 		      strstr(buf, "go_new from a thread that is not a goroutine"),
