@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "tap.h"
 #include "sched/internal.h"	/* the goroutine's stack bounds (white box) */
 
@@ -309,47 +310,40 @@ static int child_main(const char *what)
 	return 2;
 }
 
-/* Run this program again as "child:<what>" with GOCHAN_STACK_GUARDS=guards. */
+struct child_args {
+	const char *what, *guards;
+};
+
+/* In the child: this program again as "child:<what>" with GOCHAN_STACK_GUARDS=guards. */
+static void exec_child_args(void *arg)
+{
+	const struct child_args *a = arg;
+	char name[64];
+
+	snprintf(name, sizeof(name), "child:%s", a->what);
+	setenv("GOCHAN_STACK_GUARDS", a->guards, 1);
+#ifdef __SANITIZE_THREAD__
+	/* "neighbours" writes into another goroutine's stack on purpose, unsynchronized:
+	 * ThreadSanitizer now and then reports that write (exit 66, about 1 run in 10)
+	 * before the runtime's check aborts as the test expects */
+	if (!strcmp(a->what, "neighbours")) {
+		const char *o = getenv("TSAN_OPTIONS");
+		char opts[512];
+
+		snprintf(opts, sizeof(opts), "%s%sreport_bugs=0", o ? o : "", o ? ":" : "");
+		setenv("TSAN_OPTIONS", opts, 1);
+	}
+#endif
+	execl("/proc/self/exe", saved_argv[0], name, (char *)NULL);
+	_exit(127);
+}
+
+/* That child, its stdout and stderr into buf, killed after 30 s; its wait status. */
 static int spawn_child(const char *what, const char *guards, char *buf, size_t len)
 {
-	int fds[2], status = 0;
-	size_t got = 0;
-	ssize_t r;
-	pid_t pid;
+	struct child_args a = { .what = what, .guards = guards };
 
-	if (pipe(fds))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		char arg[64];
-
-		snprintf(arg, sizeof(arg), "child:%s", what);
-		dup2(fds[1], 2);
-		dup2(fds[1], 1);
-		setenv("GOCHAN_STACK_GUARDS", guards, 1);
-#ifdef __SANITIZE_THREAD__
-		/* "neighbours" writes into another goroutine's stack on purpose, unsynchronized:
-		 * ThreadSanitizer now and then reports that write (exit 66, about 1 run in 10)
-		 * before the runtime's check aborts as the test expects */
-		if (!strcmp(what, "neighbours")) {
-			const char *o = getenv("TSAN_OPTIONS");
-			char opts[512];
-
-			snprintf(opts, sizeof(opts), "%s%sreport_bugs=0", o ? o : "", o ? ":" : "");
-			setenv("TSAN_OPTIONS", opts, 1);
-		}
-#endif
-		alarm(30);
-		execl("/proc/self/exe", saved_argv[0], arg, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	while (got + 1 < len && (r = read(fds[0], buf + got, len - got - 1)) > 0)
-		got += (size_t)r;
-	buf[got] = 0;
-	close(fds[0]);
-	waitpid(pid, &status, 0);
-	return status;
+	return in_child_arg(exec_child_args, &a, CHILD_STDOUT_TOO, buf, len, 30);
 }
 
 /* Killed by the fault, or (under a sanitizer, which handles SIGSEGV itself) stopped with
