@@ -77,6 +77,11 @@ struct gc_p *_go_gc_p(struct go_p *p)
 	return gc_p_of(p);
 }
 
+struct gc_p *_go_gc_p_at(uint32_t i)
+{
+	return i < load_relaxed(&gc_pp_hi) && gc_pp[i].cache ? &gc_pp[i] : NULL;
+}
+
 void _go_gc_heap_bounds(void)
 {
 	uintptr_t lo = UINTPTR_MAX, hi = 0;
@@ -243,7 +248,8 @@ static bool markterm_collect(struct gc_work *w)
 {
 	bool found = false;
 
-	for (uint32_t i = 0; i < _go_sched.nprocs && i < GC_MAXPROCS; i++) {
+	/* every P ever used: one go_set_maxprocs removed may hold shades from before */
+	for (uint32_t i = 0; i < load_relaxed(&gc_pp_hi); i++) {
 		struct gc_p *pp = &gc_pp[i];
 
 		if (!pp->cache || &pp->w == w)
@@ -341,7 +347,7 @@ static void cycle(bool forced)
 	fetch_and(&_go_safepoint, ~GO_SAFEPOINT_GC);
 	store_release(&_go_gc.phase, GC_OFF);
 	flush_caches();
-	for (uint32_t i = 0; i < _go_sched.nprocs && i < GC_MAXPROCS; i++)
+	for (uint32_t i = 0; i < load_relaxed(&gc_pp_hi); i++)
 		work_account_p(&gc_pp[i]);
 	_go_gc.stacks_bytes = load_relaxed(&_go_gc_stack_bytes_scanned);
 	_go_gc.globals_bytes = load_relaxed(&_go_gc_global_bytes_scanned);
