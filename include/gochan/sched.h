@@ -114,6 +114,30 @@ int go_run_config(const struct go_config *config, void (*main_fn)(void *), void 
 /* go_maxprocs - the number of Ps of the running scheduler (0 when none is running). */
 unsigned go_maxprocs(void);
 
+/*
+ * go_set_maxprocs - Go's runtime.GOMAXPROCS(n): give the running scheduler @n Ps, at once,
+ * while goroutines run. @n <= 0 changes nothing and reads the number.
+ * Returns the number before the call (n <= 0: the number now); -EPERM when no scheduler runs
+ * (or go_run is ending); -EINVAL when @n > 4096 (the most a go_config may ask for too);
+ * -ECANCELED when go_run ended before the change was made (nothing changed); -ENOMEM (from a
+ * thread that is not a goroutine: a goroutine does the work for it, see below).
+ * May be called from any goroutine, or from any thread while go_run runs; calls are
+ * serialized with each other and with the garbage collector's stops.
+ *
+ * As Go's procresize, it stops the world first (as the collector does, a pause of tens of
+ * microseconds to a few ms: every running goroutine is stopped at its next runtime call or
+ * by a signal). Growing adds idle Ps. Shrinking removes the Ps with the highest ids: what
+ * they had queued (runnable goroutines) goes to the global run queue, nothing is lost;
+ * parked goroutines are not touched; a goroutine that was running on a removed P is given a
+ * remaining idle P if there is one, else it goes on without a P until its next runtime call
+ * (where it waits for a P like any runnable goroutine) - a goroutine that never calls into
+ * the runtime keeps its thread, as a hog does (see Preemption). So for a moment more
+ * goroutines may run than there are Ps; threads are not Ps. The caller itself returns on a
+ * P that exists. The collector's per-P state of a removed P is handed over; a P that comes
+ * back later starts empty. A later go_run starts from its own go_config again.
+ */
+int go_set_maxprocs(int n);
+
 /* ---- Goroutines ------------------------------------------------------------------------- */
 
 /*

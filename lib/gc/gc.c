@@ -106,12 +106,14 @@ void _go_gc_heap_bounds(void)
 /* ---- settings ------------------------------------------------------------------------------- */
 
 static void run_end(void);
+static void p_retire(struct go_p *p);
 
 static void gc_init_once(void)
 {
 	_go_gc_safepoint_hook = _go_gc_safepoint;
 	_go_gc_signal_hook = _go_gc_signal;
 	_go_gc_run_end_hook = run_end;
+	_go_gc_p_retire_hook = p_retire;
 	_go_gc_finalizers_init();
 	_go_gc_pacer_init();
 }
@@ -220,6 +222,22 @@ static void work_account_p(struct gc_p *pp)
 	}
 }
 
+/*
+ * P p is removed by go_set_maxprocs, the world stopped: its grey objects go where the workers
+ * find them (the global list) and what it marked into the cycle's total, as at mark
+ * termination; nobody marks on it from now on. Its cache stays, by P id, for the P's return:
+ * flush_caches hands back its spans at every mark termination, as for every P ever used.
+ */
+static void p_retire(struct go_p *p)
+{
+	struct gc_p *pp = _go_gc_p_at((uint32_t)p->id);
+
+	if (!pp)
+		return;
+	_go_gc_work_flush(&pp->w);
+	work_account_p(pp);
+}
+
 /* Every P's cache hands back its current spans (the world stopped): what they had left
  * counts no more. Every cache ever made, not only this run's Ps': sweeping counts every
  * span, and one a cache of an earlier run's P still held would never be swept. */
@@ -287,7 +305,7 @@ static void cycle(bool forced)
 	_go_gc.last.start = (int64_t)t0;
 	_go_gc.last.heap_start = (uint64_t)load_relaxed(&_go_gc.heap_live);
 	_go_gc.last.forced = forced;
-	_go_gc.last.nprocs = _go_sched.nprocs;
+	_go_gc.last.nprocs = load_relaxed(&_go_sched.nprocs);
 	_go_gc.cycle++;
 	_go_stacks_scan_begin(_go_gc.cycle);
 	_go_gc_heap_bounds();

@@ -460,7 +460,6 @@ void _go_gc_signal(struct go_m *m, struct go_g *g, void *ucv)
 	ucontext_t *uc = ucv;
 	uint32_t gen = load_acquire(&_go_stacks_scan_gen);
 
-	(void)m;
 	/* (a goroutine in a bracketed system call is scanned from there, without it) */
 	if (load_acquire(&_go_gc.phase) != GC_MARK ||
 	    load_acquire(&g->gcscan_gen) == gen || load_acquire(&g->status) != Gs_RUNNING)
@@ -470,8 +469,14 @@ void _go_gc_signal(struct go_m *m, struct go_g *g, void *ucv)
 	g->gcsp = (char *)uc->uc_mcontext.gregs[REG_RSP] - 128; /* the red zone */
 	store_release(&g->gcscan_wait, 1u);
 	while (load_acquire(&g->gcscan_wait) &&
-	       load_acquire(&_go_gc.phase) == GC_MARK)
-		_go_futex_wait(&g->gcscan_wait, 1u, 1000000);
+	       load_acquire(&_go_gc.phase) == GC_MARK) {
+		/* A stop of the world meanwhile (go_set_maxprocs's, while the markers that would
+		 * scan us are being stopped): stop with it, here, registers saved, then wait on. */
+		if (load_acquire(&_go_safepoint) & GO_SAFEPOINT_STW)
+			_go_stw_sigpark(m, uc);
+		else
+			_go_futex_wait(&g->gcscan_wait, 1u, 1000000);
+	}
 	store_release(&g->gcscan_wait, 0u);
 	memset(g->gcregs, 0, sizeof(g->gcregs));
 }

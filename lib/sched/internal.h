@@ -208,6 +208,9 @@ struct go_m {
 	volatile sig_atomic_t in_runtime; /* > 0: the hog handler leaves this M alone */
 	uint32_t stw_stopped;		/* atomic: parked for a stop-the-world (stw.c) */
 	int64_t stw_sigtime;		/* the stopper's: when it last signalled this M */
+	uint32_t stw_nested;		/* atomic: parked inside a runtime call (in_runtime > 1,
+					 * or a stopper waiting its turn), which may hold m->p in
+					 * a local: a resize must not take or swap that P (stw.c) */
 	enum go_after after;
 	uint64_t fastrand;
 
@@ -269,6 +272,10 @@ struct go_p {
 	uint32_t stw_prev;		/* status before Ps_GCSTOP (stw.c) */
 } __attribute__((aligned(64)));
 
+/* Ps a scheduler may have (go_config.maxprocs, go_set_maxprocs): allp is allocated for this
+ * many once, so that a P never moves (an M in a system call may still look at its P). */
+#define GO_MAXPROCS_MAX 4096
+
 /* ---- proc.c ------------------------------------------------------------------------------- */
 
 int64_t _go_nanotime(void);	/* CLOCK_MONOTONIC ns */
@@ -289,7 +296,9 @@ struct go_sched {
 	struct go_p *pidle;		/* idle Ps, under lock */
 	uint32_t npidle;		/* atomic reads */
 	uint32_t nmspinning;		/* atomic */
-	uint32_t nprocs;
+	uint32_t nprocs;		/* allp[0..nprocs) are in use; changed only by a resize
+					 * with the world stopped (proc.c, go_set_maxprocs) */
+	uint32_t allp_init;		/* allp[0..allp_init) were set up in this go_run */
 	struct go_p *allp;
 	uint32_t allp_cap;
 
@@ -356,8 +365,12 @@ static inline void _go_rt_enter(struct go_m *m)
 		_go_lostp_check();
 		m = _go_m;	/* (it may have resumed on another M) */
 	}
-	if (unlikely(load_relaxed(&_go_safepoint)))
+	if (unlikely(load_relaxed(&_go_safepoint))) {
 		_go_safepoint_slow(m);
+		/* a resize (go_set_maxprocs) stopped the world there and removed our P */
+		if (unlikely(m->p == NULL))
+			_go_lostp_check();
+	}
 }
 
 /*
@@ -375,23 +388,32 @@ static inline bool _go_rt_enter_noswitch(struct go_m *m)
 	if (unlikely(m->p == NULL || load_acquire(&m->p->status) != (m->ptag | Ps_RUNNING) ||
 		     m->gen != load_relaxed(&_go_sched.gen)))
 		return _go_lostp_reacquire(m);
-	if (unlikely(load_relaxed(&_go_safepoint)))
+	if (unlikely(load_relaxed(&_go_safepoint))) {
 		_go_safepoint_slow(m);	/* may wait for a restart: never switches */
+		if (unlikely(m->p == NULL))	/* a resize removed our P meanwhile */
+			return _go_lostp_reacquire(m);
+	}
 	return true;
 }
 
 static inline void _go_rt_exit(struct go_m *m)
 {
-	if (unlikely(load_relaxed(&_go_safepoint)))
+	if (unlikely(load_relaxed(&_go_safepoint))) {
 		_go_safepoint_slow(m);
+		/* a resize removed our P: an idle one if there is one; else the goroutine runs on
+		 * without one until its next runtime call, as a hog whose P sysmon took */
+		if (unlikely(m->p == NULL))
+			_go_lostp_reacquire(m);
+	}
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	m->in_runtime--;
 }
 
-/* ---- stw.c: stopping the world, for the garbage collector --------------------------------------- */
+/* ---- stw.c: stopping the world, for the garbage collector and go_set_maxprocs ------------- */
 
 /* Stop every P but the caller's, and every goroutine running program code; the caller is a
- * goroutine with a P, in the runtime (in_runtime > 0), and the only stopper at a time.
+ * goroutine with a P, in the runtime (in_runtime > 0). One stopper at a time: a second one
+ * is stopped by the first, keeping its P, and goes on after the first one's restart.
  * Returns the nanoseconds it took to stop, or -1 when go_run is ending (the world is not
  * stopped then: the caller calls _go_stw_start and gives up). _go_stw_start restarts. */
 int64_t _go_stw_stop(void);
@@ -407,6 +429,9 @@ void _go_for_each_m(void (*fn)(struct go_m *m, void *arg), void *arg);
 void _go_pidleput_locked(struct go_p *p);
 struct go_p *_go_pidleget_locked(void);
 void _go_stw_stop_idle_p(struct go_p *p);	/* sched.lock held: p (no M) is stopped */
+/* The world stopped by the caller: can m, parked by the stop, give up or change its P?
+ * (stw_nested: see go_m) */
+bool _go_stw_m_movable(struct go_m *m);
 
 /*
  * Hooks of the garbage collector (lib/gc sets them when it starts; NULL before):
@@ -419,6 +444,9 @@ void _go_stw_stop_idle_p(struct go_p *p);	/* sched.lock held: p (no M) is stoppe
 extern void (*_go_gc_safepoint_hook)(struct go_m *m, struct go_g *g);
 extern void (*_go_gc_signal_hook)(struct go_m *m, struct go_g *g, void *uc);
 extern void (*_go_gc_run_end_hook)(void);
+/* _go_gc_p_retire_hook   the world stopped, P p is being removed by go_set_maxprocs: hand
+ *                        its grey objects to the others (its cache stays, by P id) */
+extern void (*_go_gc_p_retire_hook)(struct go_p *p);
 
 /* ---- dump.c: go_dump, the deadlock report, SIGQUIT ---------------------------------------- */
 

@@ -311,7 +311,7 @@ static struct go_g *globrunqget_locked(struct go_p *p, uint32_t max)
 
 	if (sched.runqsize == 0)
 		return NULL;
-	n = sched.runqsize / sched.nprocs + 1;
+	n = sched.runqsize / load_relaxed(&sched.nprocs) + 1;
 	if (n > sched.runqsize)
 		n = sched.runqsize;
 	if (max > 0 && n > max)
@@ -347,7 +347,7 @@ static void pidleput_locked(struct go_p *p)
 	p->link = sched.pidle;
 	sched.pidle = p;
 	store_relaxed(&sched.npidle, sched.npidle + 1);
-	go_assert(sched.npidle <= sched.nprocs);
+	go_assert(sched.npidle <= load_relaxed(&sched.nprocs));
 }
 
 static struct go_p *pidleget_locked(void)
@@ -627,8 +627,15 @@ static struct go_g *findrunnable(struct go_m *m)
 top:
 	if (load_acquire(&sched.stopping))
 		return NULL;
-	if (unlikely(load_relaxed(&_go_safepoint) & GO_SAFEPOINT_STW))
+	if (unlikely(load_relaxed(&_go_safepoint) & GO_SAFEPOINT_STW)) {
 		_go_stw_park(m);
+		if (!m->p) {	/* a resize removed our P (go_set_maxprocs) */
+			drop_spinning(m);
+			if (!stopm(m))
+				return NULL;
+			goto top;
+		}
+	}
 	p = m->p;
 	_go_timers_check();
 	if ((g = runqget(p)) != NULL)
@@ -651,7 +658,7 @@ top:
 	}
 
 	/* Steal, unless enough Ms are spinning already (half the busy Ps). */
-	n = sched.nprocs;
+	n = load_relaxed(&sched.nprocs);
 	if (m->spinning || 2 * load_relaxed(&sched.nmspinning) < n - load_relaxed(&sched.npidle)) {
 		if (!m->spinning) {
 			m->spinning = true;
@@ -834,8 +841,13 @@ static void schedule(struct go_m *m)
 			if (!stopm(m))
 				return;
 		}
-		if (unlikely(load_relaxed(&_go_safepoint) & GO_SAFEPOINT_STW))
+		if (unlikely(load_relaxed(&_go_safepoint) & GO_SAFEPOINT_STW)) {
 			_go_stw_park(m);
+			if (!m->p) {	/* a resize removed our P (go_set_maxprocs) */
+				drop_spinning(m);
+				continue;
+			}
+		}
 		p = m->p;
 		_go_timers_check();
 		g = NULL;
@@ -1196,7 +1208,227 @@ GOCHAN_API int64_t go_now(void)
 
 GOCHAN_API unsigned go_maxprocs(void)
 {
-	return load_acquire(&sched.running) ? sched.nprocs : 0;
+	return load_acquire(&sched.running) ? load_relaxed(&sched.nprocs) : 0;
+}
+
+/* ---- procresize: changing the number of Ps (Go's GOMAXPROCS) ------------------------------- */
+
+/*
+ * With the world stopped (stw.c), every P of allp[0..nprocs) but the caller's is Ps_GCSTOP,
+ * p->stw_prev saying what it was: IDLE (no M), owner | SYSCALL (its M in a system call, or
+ * running a hog), owner | RUNNING (its M parked at a safe point or in schedule(), holding it).
+ * A resize (Go's procresize) then:
+ *   - grows: the new Ps are GCSTOP with stw_prev IDLE, so the restart makes them idle;
+ *   - shrinks: a removed P's runnable goroutines go to the global run queue, its free Gs to
+ *     the global list, its counters (the live-goroutine count among them) to P 0, its grey
+ *     objects to the collector (_go_gc_p_retire_hook); it becomes Ps_IDLE in no list, so that
+ *     nobody acquires it. Its owner, if any: one in SYSCALL finds its P lost on its way out
+ *     (as when sysmon takes it); one parked with it RUNNING is given a kept idle P in its
+ *     place, or none (m->p = NULL): it then gets a P back, or queues its goroutine, at its
+ *     next runtime entry (_go_lostp_check), as after a system call.
+ * An M parked inside a nested runtime call may hold its P in a local (_go_stw_m_movable):
+ * its P is not taken; the resize restarts the world, lets it run on, and tries again.
+ */
+
+/* Move what removed P p holds to where the remaining Ps find it (the world stopped). */
+static void proc_retire(struct go_p *p)
+{
+	struct go_p *dst = &sched.allp[0];
+	struct go_g *g;
+
+	if (_go_gc_p_retire_hook)
+		_go_gc_p_retire_hook(p);
+	_go_lock(&sched.lock);
+	while ((g = runqget(p)) != NULL)
+		globrunqput_locked(g);
+	while ((g = p->gfree) != NULL) {
+		p->gfree = g->schedlink;
+		g->schedlink = sched.gfree;
+		sched.gfree = g;
+		store_relaxed(&sched.ngfree, sched.ngfree + 1);
+	}
+	p->ngfree = 0;
+	_go_unlock(&sched.lock);
+	store_relaxed(&dst->gdelta, load_relaxed(&dst->gdelta) + load_relaxed(&p->gdelta));
+	store_relaxed(&dst->nswitches, load_relaxed(&dst->nswitches) + load_relaxed(&p->nswitches));
+	store_relaxed(&dst->nspawned, load_relaxed(&dst->nspawned) + load_relaxed(&p->nspawned));
+	store_relaxed(&p->gdelta, (int64_t)0);
+	store_relaxed(&p->nswitches, (uint64_t)0);
+	store_relaxed(&p->nspawned, (uint64_t)0);
+	p->goid_next = p->goid_end = 0;
+	store_relaxed(&p->hog_signalled, false);
+	store_relaxed(&p->m, (struct go_m *)NULL);
+	store_release(&p->status, (uint32_t)Ps_IDLE);	/* in no list: nobody acquires it */
+}
+
+/* A kept P (below n) the restart would make idle, to give to an M whose P goes; NULL if none. */
+static struct go_p *kept_idle(struct go_m *me, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct go_p *p = &sched.allp[i];
+
+		if (p != me->p && p_state(load_relaxed(&p->status)) == Ps_GCSTOP &&
+		    p->stw_prev == Ps_IDLE)
+			return p;
+	}
+	return NULL;
+}
+
+/* m, parked with a removed P RUNNING, moves to kept idle P q (or to none). */
+static void move_owner(struct go_m *m, struct go_p *q)
+{
+	if (q) {
+		q->stw_prev = m->ptag | Ps_RUNNING;	/* the restart makes it m's */
+		store_relaxed(&q->m, m);
+	}
+	m->p = q;	/* m reads it when the restart wakes it */
+}
+
+/*
+ * The world stopped by me (a goroutine in the runtime): make n Ps of old. Returns false,
+ * changing nothing, when the M of a P to remove is parked inside a nested runtime call.
+ */
+static bool resize_stopped(struct go_m *me, uint32_t old, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = n; i < old; i++) {
+		struct go_p *p = &sched.allp[i];
+		struct go_m *owner = load_relaxed(&p->m);
+
+		if (p != me->p && p->stw_prev != Ps_IDLE &&
+		    p_state(p->stw_prev) == Ps_RUNNING && owner && !_go_stw_m_movable(owner))
+			return false;
+	}
+	for (i = old; i < n; i++) {			/* grow: new Ps, idle at the restart */
+		struct go_p *p = &sched.allp[i];
+
+		if (i >= sched.allp_init) {
+			memset(p, 0, sizeof(*p));
+			p->id = (int)i;
+			sched.allp_init = i + 1;
+		}
+		p->stw_prev = Ps_IDLE;
+		store_release(&p->status, (uint32_t)Ps_GCSTOP);
+	}
+	if ((uint32_t)me->p->id >= n) {			/* our own P goes */
+		struct go_p *own = me->p, *q = kept_idle(me, n);
+
+		if (q) {
+			store_relaxed(&q->m, me);
+			store_release(&q->status, me->ptag | Ps_RUNNING);
+		}
+		me->p = q;
+		proc_retire(own);
+	}
+	for (i = n; i < old; i++) {			/* shrink: retire the rest */
+		struct go_p *p = &sched.allp[i];
+
+		if (p_state(load_relaxed(&p->status)) != Ps_GCSTOP)
+			continue;			/* (ours, retired above) */
+		if (p_state(p->stw_prev) == Ps_RUNNING)
+			move_owner(load_relaxed(&p->m), kept_idle(me, n));
+		proc_retire(p);
+	}
+	store_release(&sched.nprocs, n);
+	store_relaxed(&sched.stats.maxprocs, (uint32_t)n);
+	return true;
+}
+
+/* go_set_maxprocs's body, in a goroutine. */
+static int set_maxprocs_g(struct go_g *g, uint32_t n)
+{
+	struct go_m *m;
+	uint32_t old;
+	bool done = false;
+
+	while (!done) {
+		_go_rt_enter(g->m);	/* with a P, ours: _go_stw_stop's caller */
+		m = g->m;
+		old = load_relaxed(&sched.nprocs);
+		if (n == old) {
+			_go_rt_exit(m);
+			return (int)old;
+		}
+		if (_go_stw_stop() < 0) {
+			_go_stw_start();	/* go_run is ending: leave it as it is */
+			_go_rt_exit(m);
+			return -ECANCELED;
+		}
+		old = load_relaxed(&sched.nprocs);	/* (another resize may have come first) */
+		done = n == old || resize_stopped(m, old, n);
+		_go_stw_start();
+		/* Ms for the removed Ps' goroutines, now in the global queue */
+		for (uint32_t k = load_relaxed(&sched.runqsize);
+		     k > 0 && load_relaxed(&sched.npidle); k--)
+			_go_startm(NULL, false);
+		_go_rt_exit(m);
+		if (!done)
+			go_sleep(20000);	/* an M in a nested runtime call: let it out */
+	}
+	/* our own P went and no kept one was idle: wait for one here, not in the caller's code */
+	if (!g->m->p) {
+		_go_rt_enter(g->m);
+		_go_rt_exit(g->m);
+	}
+	return (int)old;
+}
+
+struct set_maxprocs_req {
+	uint32_t n;
+	int result;
+	uint32_t done;		/* futex word */
+	uint32_t refs;		/* the caller's and the goroutine's: the last frees it */
+};
+
+static void set_maxprocs_fn(void *arg)
+{
+	struct set_maxprocs_req *r = arg;
+
+	r->result = set_maxprocs_g(_go_curg, r->n);
+	store_release(&r->done, 1u);
+	_go_futex_wake(&r->done, 1);
+	if (fetch_add(&r->refs, -1) == 1)
+		free(r);
+}
+
+GOCHAN_API int go_set_maxprocs(int n)
+{
+	struct go_g *g = _go_curg;
+	struct set_maxprocs_req *r;
+	int ret;
+
+	if (!load_acquire(&sched.running) || load_acquire(&sched.stopping))
+		return -EPERM;
+	if (n > GO_MAXPROCS_MAX)
+		return -EINVAL;
+	if (n <= 0)
+		return (int)load_relaxed(&sched.nprocs);
+	if (g && !g->is_thread)
+		return set_maxprocs_g(g, (uint32_t)n);
+	/* A thread that is not an M: a goroutine stops the world for it. */
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->n = (uint32_t)n;
+	r->refs = 2;
+	ret = go_spawn(set_maxprocs_fn, r);
+	if (ret < 0) {
+		free(r);
+		return ret;
+	}
+	while (!load_acquire(&r->done)) {
+		if (load_acquire(&sched.stopping) || !load_acquire(&sched.running)) {
+			ret = -ECANCELED;	/* go_run ended first: it may never run */
+			break;
+		}
+		_go_futex_wait(&r->done, 0, 10 * 1000000);
+	}
+	if (load_acquire(&r->done))
+		ret = r->result;
+	if (fetch_add(&r->refs, -1) == 1)
+		free(r);
+	return ret;
 }
 
 /* Sleep until the futex word is set (deadline < 0: for good); -ETIMEDOUT at the deadline. */
@@ -1267,7 +1499,7 @@ int64_t _go_ngoroutines(void)
 {
 	int64_t n = load_relaxed(&sched.ngoroutines);
 
-	for (uint32_t i = 0; i < sched.nprocs; i++)
+	for (uint32_t i = 0; i < load_relaxed(&sched.nprocs); i++)
 		n += load_relaxed(&sched.allp[i].gdelta);
 	return n;
 }
@@ -1330,7 +1562,8 @@ bool _go_can_spin(void)
 	if (!g || !(p = g->m->p))
 		return false;
 	/* Spin only while some P other than ours runs Go code: the holder may be on it. */
-	if (sched.nprocs <= load_relaxed(&sched.npidle) + load_relaxed(&sched.nmspinning) + 1)
+	if (load_relaxed(&sched.nprocs) <=
+	    load_relaxed(&sched.npidle) + load_relaxed(&sched.nmspinning) + 1)
 		return false;
 	return _go_runq_empty(p);
 }
@@ -1351,8 +1584,10 @@ bool _go_lostp_reacquire(struct go_m *m)
 		return false;
 	}
 	/* Stopped for a stop-the-world (if it was ours in SYSCALL, ours again at the restart) */
-	while (p && p_state(load_acquire(&p->status)) == Ps_GCSTOP && _go_stw_pending())
+	while (p && p_state(load_acquire(&p->status)) == Ps_GCSTOP && _go_stw_pending()) {
 		_go_stw_park(m);
+		p = m->p;	/* (a resize may have removed it) */
+	}
 	/* Only from our own SYSCALL word: another M's (the P was handed over) is not ours. */
 	if (p && cas(&p->status, m->ptag | Ps_SYSCALL, m->ptag | Ps_RUNNING))
 		return true;
@@ -1478,7 +1713,7 @@ static int setup(const struct go_config *cfg)
 	}
 	if (!c.maxprocs)
 		c.maxprocs = default_procs();
-	if (c.maxprocs > 4096)
+	if (c.maxprocs > GO_MAXPROCS_MAX)
 		return -EINVAL;
 	if (!c.stack_max)
 		c.stack_max = env_u64("GOCHAN_STACK_MAX", 256 << 10);
@@ -1493,17 +1728,20 @@ static int setup(const struct go_config *cfg)
 	sched.nprocs = c.maxprocs;
 	sched.stack_max = c.stack_max;
 	sched.schedtrace_ms = c.schedtrace_ms;
-	sched.stats.maxprocs = c.maxprocs;
-	/* Ps are never freed: an M abandoned in a system call may still look at its P. */
-	if (sched.allp_cap < c.maxprocs) {
-		struct go_p *ps = aligned_alloc(64, sizeof(struct go_p) * c.maxprocs);
+	store_relaxed(&sched.stats.maxprocs, c.maxprocs);
+	/* Ps are never freed: an M abandoned in a system call may still look at its P. Room
+	 * for the most there can be, once, so that go_set_maxprocs never moves one (only the
+	 * pages of the Ps in use are touched). */
+	if (sched.allp_cap < GO_MAXPROCS_MAX) {
+		struct go_p *ps = aligned_alloc(64, sizeof(struct go_p) * GO_MAXPROCS_MAX);
 
 		if (!ps)
 			return -ENOMEM;
 		sched.allp = ps;
-		sched.allp_cap = c.maxprocs;
+		sched.allp_cap = GO_MAXPROCS_MAX;
 	}
 	memset(sched.allp, 0, sizeof(struct go_p) * c.maxprocs);
+	sched.allp_init = c.maxprocs;
 	sched.pidle = NULL;
 	sched.npidle = 0;
 	for (i = c.maxprocs; i-- > 0;) {
@@ -1690,7 +1928,7 @@ GOCHAN_API int go_sched_stats(struct go_sched_stats *st)
 	{
 		uint64_t sw = 0, sp = 0;
 
-		for (uint32_t i = 0; i < sched.nprocs; i++) {
+		for (uint32_t i = 0; i < load_relaxed(&sched.nprocs); i++) {
 			sw += load_relaxed(&sched.allp[i].nswitches);
 			sp += load_relaxed(&sched.allp[i].nspawned);
 		}
@@ -1698,7 +1936,7 @@ GOCHAN_API int go_sched_stats(struct go_sched_stats *st)
 		store_relaxed(&sched.stats.spawned, sp + load_relaxed(&sched.spawned_nop));
 	}
 	if (size >= offsetof(struct go_sched_stats, goroutines))
-		st->maxprocs = sched.stats.maxprocs;
+		st->maxprocs = load_relaxed(&sched.stats.maxprocs);
 	/* the counters, one relaxed load each (they move while we read) */
 	for (size_t off = offsetof(struct go_sched_stats, goroutines); off + 8 <= size; off += 8)
 		*(uint64_t *)((char *)st + off) =

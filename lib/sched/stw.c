@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stw.c - stopping the world, for the garbage collector (Go's stopTheWorldWithSema and
- * startTheWorldWithSema), and the safe points goroutines stop at.
+ * stw.c - stopping the world, for the garbage collector and go_set_maxprocs (Go's
+ * stopTheWorldWithSema and startTheWorldWithSema), and the safe points goroutines stop at.
+ * One stopper at a time: a second waits stopped, as any goroutine, for the first's restart.
  *
  * The stopper (a goroutine in the runtime, holding its P) sets GO_SAFEPOINT_STW, then
  *   - takes every idle P and every P in SYSCALL (its M is in a system call, or runs a hog
@@ -44,6 +45,7 @@ uint32_t _go_safepoint;
 void (*_go_gc_safepoint_hook)(struct go_m *m, struct go_g *g);
 void (*_go_gc_signal_hook)(struct go_m *m, struct go_g *g, void *uc);
 void (*_go_gc_run_end_hook)(void);
+void (*_go_gc_p_retire_hook)(struct go_p *p);
 
 static struct {
 	uint32_t pending;	/* a stop requested or in force (under sched.lock; atomic reads) */
@@ -147,8 +149,12 @@ void _go_safepoint_slow(struct go_m *m)
 	uint32_t sp = load_acquire(&_go_safepoint);
 	struct go_g *g = m->curg;
 
-	if (sp & GO_SAFEPOINT_STW)
+	if (sp & GO_SAFEPOINT_STW) {
+		/* inside a runtime call that may hold m->p in a local: a resize leaves our P */
+		store_relaxed(&m->stw_nested, m->in_runtime > 1 ? 1u : 0u);
 		_go_stw_park(m);
+		store_relaxed(&m->stw_nested, 0u);
+	}
 	if ((load_acquire(&_go_safepoint) & GO_SAFEPOINT_GC) && g && _go_gc_safepoint_hook)
 		_go_gc_safepoint_hook(m, g);
 }
@@ -197,8 +203,17 @@ int64_t _go_stw_stop(void)
 	struct go_p *p;
 
 	_go_lock(&sched.lock);
+	/* One stopper at a time (the collector, go_set_maxprocs): a second one stops for the
+	 * first as a goroutine at a safe point would, keeping its P (nested), then tries again. */
+	while (stw.pending) {
+		_go_unlock(&sched.lock);
+		store_relaxed(&me->stw_nested, 1u);
+		_go_stw_park(me);
+		store_relaxed(&me->stw_nested, 0u);
+		_go_lock(&sched.lock);
+	}
 	store_relaxed(&stw.stopper, me);
-	store_relaxed(&stw.stopwait, (int32_t)sched.nprocs - 1);
+	store_relaxed(&stw.stopwait, (int32_t)load_relaxed(&sched.nprocs) - 1);
 	_go_note_clear(&stw.note);
 	store_release(&stw.pending, 1u);
 	fetch_or(&_go_safepoint, GO_SAFEPOINT_STW);
@@ -216,7 +231,7 @@ int64_t _go_stw_stop(void)
 		bool running = false;
 		int64_t now = _go_nanotime();
 
-		for (uint32_t i = 0; i < sched.nprocs; i++) {
+		for (uint32_t i = 0; i < load_relaxed(&sched.nprocs); i++) {
 			uint32_t st;
 
 			p = &sched.allp[i];
@@ -244,6 +259,11 @@ int64_t _go_stw_stop(void)
 	return _go_nanotime() - t0;
 }
 
+bool _go_stw_m_movable(struct go_m *m)
+{
+	return !load_relaxed(&m->stw_nested);
+}
+
 void _go_stw_start(void)
 {
 	struct go_m *me = load_relaxed(&stw.stopper);
@@ -251,7 +271,7 @@ void _go_stw_start(void)
 	_go_lock(&sched.lock);
 	store_release(&stw.pending, 0u);
 	fetch_and(&_go_safepoint, ~GO_SAFEPOINT_STW);
-	for (uint32_t i = 0; i < sched.nprocs; i++) {
+	for (uint32_t i = 0; i < load_relaxed(&sched.nprocs); i++) {
 		struct go_p *p = &sched.allp[i];
 
 		if (p == me->p || p_state(load_relaxed(&p->status)) != Ps_GCSTOP)

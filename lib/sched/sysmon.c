@@ -94,7 +94,7 @@ static int retake(int64_t now)
 	uint32_t i;
 	int n = 0;
 
-	for (i = 0; i < sched.nprocs; i++) {
+	for (i = 0; i < load_relaxed(&sched.nprocs); i++) {
 		struct go_p *p = &sched.allp[i];
 		uint32_t st = load_acquire(&p->status);
 
@@ -161,11 +161,12 @@ GOCHAN_API void go_schedtrace(void)
 	len = snprintf(line, sizeof(line),
 		       "SCHED %lldms: gomaxprocs=%u idleprocs=%u threads=%d spinningthreads=%u "
 		       "idlethreads=%d runqueue=%u goroutines=%lld [",
-		       (long long)((_go_nanotime() - sched.start_ns) / 1000000), sched.nprocs,
+		       (long long)((_go_nanotime() - sched.start_ns) / 1000000),
+		       load_relaxed(&sched.nprocs),
 		       load_relaxed(&sched.npidle), sched.mcount, load_relaxed(&sched.nmspinning),
 		       (int)load_relaxed(&sched.stats.idle_threads), load_relaxed(&sched.runqsize),
 		       (long long)_go_ngoroutines());
-	for (i = 0; i < sched.nprocs && len < (int)sizeof(line) - 16; i++)
+	for (i = 0; i < load_relaxed(&sched.nprocs) && len < (int)sizeof(line) - 16; i++)
 		len += snprintf(line + len, sizeof(line) - (size_t)len, "%s%u", i ? " " : "",
 				_go_runq_len(&sched.allp[i]));
 	if (len < (int)sizeof(line) - 2)
@@ -189,10 +190,11 @@ static void *sysmon_main(void *arg)
 			break;
 		now = _go_nanotime();
 
-		if (load_relaxed(&sched.npidle) == sched.nprocs && !sched.schedtrace_ms) {
+		if (load_relaxed(&sched.npidle) == load_relaxed(&sched.nprocs) &&
+		    !sched.schedtrace_ms) {
 			/* Nothing runs: sleep until a P is taken (acquirep wakes us). */
 			store_release(&sched.sysmon_sleeping, 1u);
-			if (load_relaxed(&sched.npidle) == sched.nprocs &&
+			if (load_relaxed(&sched.npidle) == load_relaxed(&sched.nprocs) &&
 			    !load_acquire(&sysmon_stop_flag))
 				_go_note_sleep(&sched.sysmon_note);
 			_go_note_clear(&sched.sysmon_note);
