@@ -19,6 +19,7 @@
 #include <gochan/chan.h>
 #include <gochan/context.h>
 #include <gochan/sched.h>
+#include <gochan/time.h>
 
 static int64_t target_ns = 300 * 1000000LL;
 
@@ -118,6 +119,52 @@ static int64_t bench_select4(long n)
 	for (int i = 0; i < 4; i++)
 		go_chan_free(c[i]);
 	return t;
+}
+
+/* ---- timers (lib/time): Go's time.NewTimer(d) then t.Stop(), per pair ---------------------- */
+
+static int64_t bench_timer_create_stop(long n)
+{
+	struct go_time_timer *t;
+	int64_t t0 = go_now();
+
+	for (long i = 0; i < n; i++) {
+		if (go_time_new_timer(&t, 3600LL * 1000000000LL) < 0)
+			return -1;
+		go_time_stop(t);
+		go_time_free(t);	/* (Go's collector frees it; here the caller) */
+	}
+	return go_now() - t0;
+}
+
+/* ---- select on a pending timer's channel and a ready one: per select (with its send) ------- */
+
+static int64_t bench_select_timer_ready(long n)
+{
+	struct go_time_timer *t;
+	struct go_chan *ready;
+	int64_t when;
+	long v = 1, got;
+
+	if (go_time_new_timer(&t, 3600LL * 1000000000LL) < 0)
+		return -1;
+	go_chan_make(&ready, sizeof(long), 1);
+	int64_t t0 = go_now();
+
+	for (long i = 0; i < n; i++) {
+		go_chan_send(ready, &v);
+		struct go_select_case cs[2] = {
+			GO_RECV_CASE(go_time_chan(t), &when), GO_RECV_CASE(ready, &got),
+		};
+
+		go_select(cs, 2);
+	}
+	int64_t d = go_now() - t0;
+
+	go_time_stop(t);
+	go_time_free(t);
+	go_chan_free(ready);
+	return d;
 }
 
 /* ---- select-4 server ping-pong: per round trip -------------------------------------------- */
@@ -241,6 +288,8 @@ static const struct bench {
 	{ "select4_server_pingpong", bench_select4_server, 1000 },
 	{ "ctx_cancel_tree1000", bench_ctx_tree, 1000 },
 	{ "ctx_cancel_tree1000_waiters", bench_ctx_tree_waiters, 1000 },
+	{ "timer_create_stop", bench_timer_create_stop, 10000 },
+	{ "select_timer_and_ready", bench_select_timer_ready, 10000 },
 };
 
 struct args { int argc; char **argv; unsigned procs; };

@@ -147,6 +147,31 @@ func ctxTreeWaiters(n int) time.Duration {
 	return time.Since(t0) * time.Duration(n) / time.Duration(rounds*tree)
 }
 
+func timerCreateStop(n int) time.Duration {
+	t0 := time.Now()
+	for i := 0; i < n; i++ {
+		t := time.NewTimer(time.Hour)
+		t.Stop()
+	}
+	return time.Since(t0)
+}
+
+func selectTimerReady(n int) time.Duration {
+	t := time.NewTimer(time.Hour)
+	ready := make(chan int, 1)
+	t0 := time.Now()
+	for i := 0; i < n; i++ {
+		ready <- 1
+		select {
+		case <-t.C:
+		case <-ready:
+		}
+	}
+	d := time.Since(t0)
+	t.Stop()
+	return d
+}
+
 type bench struct {
 	name  string
 	fn    func(int) time.Duration
@@ -160,6 +185,8 @@ var benches = []bench{
 	{"select4_server_pingpong", select4Server, 1000},
 	{"ctx_cancel_tree1000", ctxTree, 1000},
 	{"ctx_cancel_tree1000_waiters", ctxTreeWaiters, 1000},
+	{"timer_create_stop", timerCreateStop, 10000},
+	{"select_timer_and_ready", selectTimerReady, 10000},
 }
 
 func main() {
