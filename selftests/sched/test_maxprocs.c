@@ -37,25 +37,45 @@ static int my_p(void)
 
 struct load {
 	_Atomic uint32_t bound;		/* no running goroutine may be on a P >= this */
+	_Atomic uint32_t seq;		/* odd while a resize is in progress */
 	_Atomic int stop_hog;
-	_Atomic long bad, pless, done, parked_done, yields;
+	_Atomic long bad, pless, done, parked_done, yields, checked, straddled;
 	struct go_waitgroup workers, gate, parked;
 };
+
+/*
+ * Running on a P that exists in the world we are in; or, just after a shrink removed ours with
+ * no other idle, on none until our next runtime call. The P and the count must be read in the
+ * same world: a stop of the world parks a goroutine wherever its code is (in the hog signal's
+ * handler, stw.c) and a shrink may then move it to another P or to none, so an id read before
+ * the stop is checked against nothing (straddled), as a seqlock's reader retries.
+ */
+static void check_p(struct load *l)
+{
+	uint32_t seq = atomic_load(&l->seq);
+	uint32_t bound = atomic_load(&l->bound);
+	int id = my_p();
+
+	if (id < 0)
+		l->pless++;
+	if ((seq & 1) || atomic_load(&l->seq) != seq) {
+		l->straddled++;
+		return;
+	}
+	l->checked++;
+	if (id >= 0 && (uint32_t)id >= bound)
+		l->bad++;
+}
 
 static void worker(void *arg)
 {
 	struct load *l = arg;
 
 	for (int i = 0; i < 3000; i++) {
-		int id = my_p();
-		uint32_t bound = atomic_load(&l->bound);
-
-		/* Running on a P that exists in the world we are in; or, just after a shrink
-		 * removed ours with no other idle, on none until our next runtime call. */
-		if (id >= 0 && (uint32_t)id >= bound)
-			l->bad++;
-		if (id < 0)
-			l->pless++;
+		/* twice: the second after any stop that parked us in the first, before our next
+		 * runtime call would give us a P back */
+		check_p(l);
+		check_p(l);
 		l->yields++;
 		if (i % 7 == 0)
 			go_sleep(10000);
@@ -110,9 +130,10 @@ static void resize_main(void *arg)
 		unsigned n = sizes[k];
 		int prev;
 
-		atomic_store(&l->bound, n > cur ? n : cur);	/* either world, during */
+		atomic_fetch_add(&l->seq, 1);	/* odd: the workers check nothing meanwhile */
 		prev = go_set_maxprocs(n);
 		atomic_store(&l->bound, n);
+		atomic_fetch_add(&l->seq, 1);
 		/* It returns the previous count, and the new one reads back. */
 		CHECK(prev == (int)cur, "set %u: previous %d, want %u", n, prev, cur);
 		CHECK(go_maxprocs() == n, "go_maxprocs %u after set %u", go_maxprocs(), n);
@@ -138,7 +159,12 @@ static void resize_main(void *arg)
 	} while (st.goroutines != 1 && go_now() < end);
 	CHECK(st.goroutines == 1, "goroutines %llu", (unsigned long long)st.goroutines);
 	CHECK(l->bad == 0, "%ld runs on a P that did not exist", (long)l->bad);
-	printf("# %ld yields, %ld of them seen without a P\n", (long)l->yields, (long)l->pless);
+	/* (not all across a resize: a resize that takes long lets the workers run meanwhile, up
+	 * to 3 reads in 4 in the plain build, but it sleeps 2 ms after each) */
+	CHECK(l->checked >= 1000, "%ld of %ld reads checked", (long)l->checked,
+	      (long)(l->checked + l->straddled));
+	printf("# %ld yields, %ld reads seen without a P, %ld reads across a resize\n",
+	       (long)l->yields, (long)l->pless, (long)l->straddled);
 }
 
 static void resize_under_load(void)
