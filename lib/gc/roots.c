@@ -497,7 +497,7 @@ static void sigstopped_one(struct go_m *m, void *argv)
 	struct sigstopped_arg *a = argv;
 	struct go_g *g = load_relaxed(&m->curg);
 
-	if (m == a->me || !g || !load_acquire(&m->stw_stopped) || !g->gcsp ||
+	if (m == a->me || !g || !_go_stw_m_stopped(m) || !g->gcsp ||
 	    (load_acquire(&g->status) & ~(uint32_t)Gs_SCAN) != Gs_RUNNING)
 		return;
 	fetch_add_relaxed(&_go_gc_stack_bytes_scanned, _go_gc_scan_stack(a->w, g, g->gcsp, g->gcregs, 16));

@@ -206,7 +206,8 @@ struct go_m {
 	uint32_t fate;			/* M_RUNNING -> M_EXITED (its thread) or M_ABANDONED
 					 * (go_run's teardown): CAS, whoever comes first */
 	volatile sig_atomic_t in_runtime; /* > 0: the hog handler leaves this M alone */
-	uint32_t stw_stopped;		/* atomic: parked for a stop-the-world (stw.c) */
+	uint32_t stw_stopped;		/* atomic: which stop-the-world it is parked for, 0:
+					 * none (stw.c: read it with _go_stw_m_stopped) */
 	int64_t stw_sigtime;		/* the stopper's: when it last signalled this M */
 	uint32_t stw_nested;		/* atomic: parked inside a runtime call (in_runtime > 1,
 					 * or a stopper waiting its turn), which may hold m->p in
@@ -421,6 +422,8 @@ void _go_stw_start(void);
 bool _go_stw_pending(void);
 /* An M at a safe point while a stop is pending: park (with its P, if any) until the restart. */
 void _go_stw_park(struct go_m *m);
+/* m is parked for the stop-the-world in force (the caller is its stopper). */
+bool _go_stw_m_stopped(struct go_m *m);
 /* The same from the hog signal's handler (the goroutine interrupted in program code). */
 void _go_stw_sigpark(struct go_m *m, void *uc);
 /* For each M of the run (the stopper's world is stopped, or the caller holds sched.lock). */

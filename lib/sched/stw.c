@@ -16,7 +16,8 @@
  *     registers and stack pointer saved in its G for the collector.
  * The world is stopped when stopwait is 0 (every other P GCSTOP) and, for every M but the
  * stopper's: m->curg == NULL, or its G is not RUNNING (SYSCALL: in a bracketed system call,
- * where it may not touch collected objects: <gochan/gc.h>), or m->stw_stopped. No goroutine
+ * where it may not touch collected objects: <gochan/gc.h>), or it is parked for this stop
+ * (_go_stw_m_stopped: m->stw_stopped names the stop). No goroutine
  * can start running meanwhile (every P is the stopper's or stopped), so each of these only
  * becomes true, never false again, until the restart.
  * Start: every GCSTOP P becomes what it was (idle: back to the idle list; RUNNING or SYSCALL:
@@ -49,7 +50,7 @@ void (*_go_gc_p_retire_hook)(struct go_p *p);
 
 static struct {
 	uint32_t pending;	/* a stop requested or in force (under sched.lock; atomic reads) */
-	uint32_t seq;		/* futex word: incremented by every restart */
+	uint32_t seq;		/* futex word: incremented by every restart (under sched.lock) */
 	int32_t stopwait;	/* Ps still to stop (atomic) */
 	go_note_t note;		/* the stopper sleeps here; the last P to stop wakes it */
 	struct go_m *stopper;
@@ -65,6 +66,23 @@ static void stopwait_dec(void)
 {
 	if (fetch_add(&stw.stopwait, -1) == 1)
 		_go_note_wakeup(&stw.note);
+}
+
+/*
+ * What m->stw_stopped holds while its M is parked for the stop whose restart moves stw.seq
+ * on from seq: never 0 (not parked), and not the value of an earlier stop, so that an M
+ * still asleep from the last stop, or just woken from it, does not count as stopped for
+ * this one (the stopper would let it run on, and the collector read its goroutine's saved
+ * registers while it restores them).
+ */
+static inline uint32_t stop_id(uint32_t seq)
+{
+	return seq * 2 + 1;
+}
+
+bool _go_stw_m_stopped(struct go_m *m)
+{
+	return load_acquire(&m->stw_stopped) == stop_id(load_relaxed(&stw.seq));
 }
 
 /* Wait for the restart that follows seq. */
@@ -87,6 +105,29 @@ static void stop_own_p(struct go_m *m)
 	/* (a P in SYSCALL, or another M's by now: the stopper takes it) */
 }
 
+/*
+ * Stop m's P for the stop-the-world in force, if there is one (and m is not its stopper);
+ * *seq: the stw.seq that stop's restart moves on from. Under sched.lock, as the stopper
+ * sets stw.pending and the starter restarts the Ps and moves stw.seq: read without it, a
+ * stop that restarted between the check of pending and stop_own_p left the P stopped with
+ * nobody to restart it, and a seq read before a restart let the M run on through the next
+ * stop, its P counted as stopped (Go's gcstopm takes sched.lock likewise). From a signal
+ * handler too: the interrupted code was program code (in_runtime 0), not holding it.
+ */
+static bool stop_for_stw(struct go_m *m, uint32_t *seq)
+{
+	bool stop;
+
+	_go_lock(&sched.lock);
+	stop = stw.pending && m != stw.stopper;
+	if (stop) {
+		*seq = load_relaxed(&stw.seq);
+		stop_own_p(m);
+	}
+	_go_unlock(&sched.lock);
+	return stop;
+}
+
 void _go_stw_stop_idle_p(struct go_p *p)
 {
 	p->stw_prev = Ps_IDLE;
@@ -97,9 +138,10 @@ void _go_stw_stop_idle_p(struct go_p *p)
 void _go_stw_park(struct go_m *m)
 {
 	struct go_g *g = m->curg;
-	uint32_t seq = load_acquire(&stw.seq);
 	uintptr_t saved[16];
 	void *saved_sp = NULL;
+	uint32_t seq;
+	bool stopped;
 
 	if (!load_acquire(&stw.pending) || m == load_relaxed(&stw.stopper))
 		return;
@@ -110,10 +152,12 @@ void _go_stw_park(struct go_m *m)
 		saved_sp = g->gcsp;
 		GO_SAVE_CALLEE_REGS(g->gcregs, &g->gcsp);
 	}
-	stop_own_p(m);
-	store_release(&m->stw_stopped, 1u);
-	stw_wait(seq);
-	store_relaxed(&m->stw_stopped, 0u);
+	stopped = stop_for_stw(m, &seq);
+	if (stopped) {
+		store_release(&m->stw_stopped, stop_id(seq));
+		stw_wait(seq);
+		store_release(&m->stw_stopped, 0u);
+	}
 	if (g) {
 		g->gcsp = saved_sp;
 		memcpy(g->gcregs, saved, sizeof(saved));
@@ -124,9 +168,9 @@ void _go_stw_sigpark(struct go_m *m, void *ucv)
 {
 	ucontext_t *uc = ucv;
 	struct go_g *g = m->curg;
-	uint32_t seq = load_acquire(&stw.seq);
 	uintptr_t saved[16];
 	void *saved_sp;
+	uint32_t seq;
 
 	if (!load_acquire(&stw.pending) || !g || m == load_relaxed(&stw.stopper))
 		return;
@@ -136,10 +180,11 @@ void _go_stw_sigpark(struct go_m *m, void *ucv)
 		g->gcregs[i] = (uintptr_t)uc->uc_mcontext.gregs[REG_R8 + i];
 	/* below the interrupted stack pointer: the 128-byte red zone of a leaf function */
 	g->gcsp = (char *)uc->uc_mcontext.gregs[REG_RSP] - 128;
-	stop_own_p(m);
-	store_release(&m->stw_stopped, 1u);
-	stw_wait(seq);
-	store_relaxed(&m->stw_stopped, 0u);
+	if (stop_for_stw(m, &seq)) {
+		store_release(&m->stw_stopped, stop_id(seq));
+		stw_wait(seq);
+		store_release(&m->stw_stopped, 0u);
+	}
 	g->gcsp = saved_sp;
 	memcpy(g->gcregs, saved, sizeof(saved));
 }
@@ -186,7 +231,7 @@ static bool m_running(struct go_m *m, int64_t now)
 {
 	struct go_g *g = load_relaxed(&m->curg);
 
-	if (!g || load_acquire(&m->stw_stopped) ||
+	if (!g || _go_stw_m_stopped(m) ||
 	    (load_acquire(&g->status) & ~(uint32_t)Gs_SCAN) != Gs_RUNNING)
 		return false;
 	if (!peek_in_runtime(m) && now - m->stw_sigtime >= STW_RESIGNAL_NS) {
@@ -282,8 +327,8 @@ void _go_stw_start(void)
 			store_release(&p->status, p->stw_prev);
 	}
 	store_relaxed(&stw.stopper, (struct go_m *)NULL);
+	fetch_add(&stw.seq, 1); /* (under the lock: stop_for_stw) */
 	_go_unlock(&sched.lock);
-	fetch_add(&stw.seq, 1);
 	_go_futex_wake(&stw.seq, INT32_MAX);
 	/* idle Ps and queued goroutines: someone should look */
 	_go_wakep();
