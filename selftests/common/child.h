@@ -50,6 +50,10 @@ static inline int in_child_arg(void (*fn)(void *), void *arg, int flags, char *b
 	while (got + 1 < len && (r = read(fds[0], buf + got, len - got - 1)) > 0)
 		got += (size_t)r;
 	buf[got] = 0;
+	/* the rest, past what buf holds, read to the end: closed early, the pipe would kill
+	 * a child still writing (a sanitizer's long report) with SIGPIPE */
+	for (char rest[512]; read(fds[0], rest, sizeof(rest)) > 0;)
+		;
 	close(fds[0]);
 	waitpid(pid, &status, 0);
 	return status;
