@@ -199,6 +199,7 @@ $(if $(filter vm,$(RUN_ON)),$(check-second-kernel))
 @for log in build/check/*.log; do \
 	printf '# %s: %s\n' "$$(basename "$$log" .log)" "$$(selftests/common/tap-summary "$$log" | tail -n 1)"; \
 done
+@mk/coverage/run totals
 @selftests/common/tap-summary build/check/*.log
 endef
 
@@ -306,6 +307,8 @@ help:
 	@echo '  stress           the long stress (STRESS_SECONDS, 600) in the debug guest'
 	@echo '  soak             the allocator, scheduler, context and collector soaks'
 	@echo '                   (SOAK_SECONDS, 60 a test); gc-soak: the collector'"'"'s alone'
+	@echo '  coverage         lines and branches of lib/ and kmod/ the tests run (gcovr; HTML in'
+	@echo '                   build/coverage/html); coverage-kernel: the kernel that measures kmod/'
 	@echo '  install          the library and headers (PREFIX, DESTDIR)'
 	@echo '  modules_install  the module, into /lib/modules (DESTDIR)'
 	@echo '  clean            everything built'
