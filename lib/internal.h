@@ -288,9 +288,10 @@ int _go_netpoll_ucmd_submit(const struct go_ucmd *uc);
 
 struct gochan_select_case;
 
-/* A command's result that says the module has no io_uring commands (-ENOTTY, -EOPNOTSUPP):
- * later calls poll instead of trying again. */
-bool _go_kcmd_missing(int res);
+/* A command's result that says it was refused (-ENOTTY, -EOPNOTSUPP): go on without one.
+ * When fd is a channel, the module has no io_uring commands: later calls poll instead of
+ * trying again; when it is not (a pipe, a reused fd), nothing is remembered. */
+bool _go_kcmd_missing(int res, int fd);
 
 /* A detached kernel command's completion: see struct go_ucmd's done. */
 typedef struct go_g *(*_go_kcmd_done_fn)(void *arg, int res);

@@ -26,13 +26,24 @@
 /* A module without io_uring commands: the kernel's uring_cmd says so at once. */
 static uint32_t kcmd_unsupported;	/* atomic */
 
-bool _go_kcmd_missing(int res)
+/*
+ * io_uring refuses a command with -EOPNOTSUPP on any file without uring_cmd: a module
+ * without commands, but also a pipe, or a case's fd closed and reused meanwhile.  Only the
+ * first says anything of the module; the others must not turn the commands off for the
+ * whole process (its later waits would no longer wait inside their channels, where another
+ * process's non-blocking send or select finds them).  So the refusal is remembered only
+ * when fd is a channel; either way the caller goes on without a command, and the plain
+ * call reports what is wrong with fd.
+ */
+bool _go_kcmd_missing(int res, int fd)
 {
-	if (res == -ENOTTY || res == -EOPNOTSUPP) {
+	struct gochan_stat st;
+
+	if (res != -ENOTTY && res != -EOPNOTSUPP)
+		return false;
+	if (gochan_stat(fd, &st) == 0)
 		store_relaxed(&kcmd_unsupported, 1u);
-		return true;
-	}
-	return false;
+	return true;
 }
 
 /* go_run's end: a command still queued in a channel is cancelled by its key. */
@@ -109,7 +120,7 @@ GOCHAN_API int go_kchan_send(int fd, const void *elem, int64_t deadline_ns)
 		return -ETIMEDOUT;
 	if (!load_relaxed(&kcmd_unsupported)) {
 		r = kxfer_wait(fd, GOCHAN_IOC_SEND, elem, deadline_ns, "chan send (kernel)");
-		if (r != -ENOSYS && !_go_kcmd_missing(r))
+		if (r != -ENOSYS && !_go_kcmd_missing(r, fd))
 			return r;
 	}
 	return kchan_poll_loop(fd, true, elem, NULL, NULL, deadline_ns);
@@ -136,7 +147,7 @@ GOCHAN_API int go_kchan_recv(int fd, void *elem, bool *ok, int64_t deadline_ns)
 		return -ETIMEDOUT;
 	if (!load_relaxed(&kcmd_unsupported)) {
 		r = kxfer_wait(fd, GOCHAN_IOC_RECV, elem, deadline_ns, "chan receive (kernel)");
-		if (r != -ENOSYS && !_go_kcmd_missing(r)) {
+		if (r != -ENOSYS && !_go_kcmd_missing(r, fd)) {
 			if (r >= 0) {
 				*ok = r == 1;
 				r = 0;
@@ -176,7 +187,7 @@ GOCHAN_API int go_kchan_select(const struct gochan_select_case *cases, unsigned 
 		}
 		if (r == -ENOTTY)
 			r = -EINVAL;	/* a case's fd is not a channel: as gochan_select says */
-		if (r != -ENOSYS && !_go_kcmd_missing(r))
+		if (r != -ENOSYS && !_go_kcmd_missing(r, cases[0].fd))
 			return r;
 	}
 	/* Outside a goroutine, without io_uring or the commands, or "select {}": the kernel's

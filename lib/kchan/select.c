@@ -132,7 +132,7 @@ static struct go_g *selkcmd_done(void *arg, int res)
 	struct selwait *sw = &kc->sw;
 	struct go_g *wake = NULL, *g = sw->g;
 
-	kc->res = _go_kcmd_missing(res) ? -EOPNOTSUPP : res;
+	kc->res = _go_kcmd_missing(res, kc->fd) ? -EOPNOTSUPP : res;
 	/*
 	 * Any result claims the select if nobody has: a value the kernel moved; -ECANCELED
 	 * from a cancel nobody claimed after (the fd's close(2): the select retries), or from

@@ -3,7 +3,8 @@
  * Description: the runtime's calls on kernel channels at their edges, where make coverage
  * found no test: go_chan_from_fd on what is not a channel; a go_select over more kernel
  * channels than its on-stack arrays hold; a select's receive from a closed kernel channel;
- * and go_kchan_send/recv called from a plain thread and past their deadline.
+ * go_kchan_send/recv called from a plain thread and past their deadline; and a goroutine's
+ * select naming an fd that is no channel, which must not cost the process its queued waits.
  */
 #include <fcntl.h>
 #include <gochan/chan.h>
@@ -214,6 +215,55 @@ TEST(goroutine_calls_past_their_deadline_time_out_at_once)
 	EXPECT_TRUE(wait_for_waiters(l.empty, 0, 0));
 	close(l.full);
 	close(l.empty);
+}
+
+struct badsel {
+	int pipefd, fd;
+	int sel, recv;
+	long got;
+	bool ok;
+};
+
+static void badsel_main(void *arg)
+{
+	struct badsel *b = arg;
+	long buf;
+	struct gochan_select_case bad[1] = { GOCHAN_RECV(b->pipefd, &buf) };
+
+	b->sel = go_kchan_select(bad, 1, NULL, go_now() + WAIT_NS);
+	b->recv = go_kchan_recv(b->fd, &b->got, &b->ok, gochan_now_ns() + WAIT_NS);
+}
+
+TEST(goroutine_select_on_a_pipe_fails_and_later_waits_still_queue)
+{
+	struct badsel b = { 0 };
+	int p[2];
+	pid_t pid;
+
+	REQUIRE_GOCHAN();
+	ASSERT_EQ(0, pipe(p));
+	b.pipefd = p[0];
+	b.fd = gochan_make(sizeof(long), 0, 0);
+	ASSERT_LE(0, b.fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* a non-blocking send succeeds only if the receive waits inside the channel */
+		if (!wait_for_waiters(b.fd, 0, 1))
+			_exit(1);
+		_exit(gochan_try_send(b.fd, &(long){ 7 }) ? 2 : 0);
+	}
+	ASSERT_EQ(0, run1(badsel_main, &b));
+	/* a pipe is not a channel: as gochan_select says */
+	EXPECT_EQ(-EINVAL, b.sel);
+	/* the next receive still waited in the channel, where the other process found it */
+	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, b.recv);
+	EXPECT_TRUE(b.ok);
+	EXPECT_EQ(7, b.got);
+	close(p[0]);
+	close(p[1]);
+	close(b.fd);
 }
 
 TEST_HARNESS_MAIN
