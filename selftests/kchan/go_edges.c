@@ -3,6 +3,7 @@
  * Description: the runtime's calls on kernel channels at their edges, where make coverage
  * found no test: go_chan_from_fd on what is not a channel; a go_select over more kernel
  * channels than its on-stack arrays hold; a select's receive from a closed kernel channel;
+ * receives that discard the value (a NULL buffer, for small and large elements);
  * go_kchan_send/recv called from a plain thread and past their deadline; and a goroutine's
  * select naming an fd that is no channel, which must not cost the process its queued waits.
  */
@@ -264,6 +265,56 @@ TEST(goroutine_select_on_a_pipe_fails_and_later_waits_still_queue)
 	close(p[0]);
 	close(p[1]);
 	close(b.fd);
+}
+
+struct discard {
+	struct go_chan *c[2];
+	int r[2][3];
+	bool ok[2];
+	unsigned char last[2];
+};
+
+static void discard_main(void *arg)
+{
+	struct discard *d = arg;
+	static unsigned char big[4096];
+
+	for (int i = 0; i < 2; i++) {
+		/* two receives that throw their values away, one that keeps the third */
+		d->r[i][0] = go_chan_recv(d->c[i], NULL, NULL);
+		d->r[i][1] = go_chan_try_recv(d->c[i], NULL, &d->ok[i]);
+		d->r[i][2] = go_chan_recv(d->c[i], big, NULL);
+		d->last[i] = big[0];
+	}
+}
+
+TEST(receives_that_discard_the_value_take_one_element_each)
+{
+	static const size_t size[2] = { 8, 4096 };	/* 4096: more than the on-stack scratch */
+	static unsigned char v[4096];
+	struct discard d = { 0 };
+	int fd[2];
+
+	REQUIRE_GOCHAN();
+	for (int i = 0; i < 2; i++) {
+		fd[i] = gochan_make(size[i], 3, 0);
+		ASSERT_LE(0, fd[i]);
+		for (int k = 1; k <= 3; k++) {
+			memset(v, k, sizeof(v));
+			ASSERT_EQ(0, gochan_try_send(fd[i], v));
+		}
+		ASSERT_EQ(0, go_chan_from_fd(&d.c[i], fd[i], GO_CHAN_FD_OWN));
+	}
+	ASSERT_EQ(0, run1(discard_main, &d));
+	for (int i = 0; i < 2; i++) {
+		/* a NULL buffer drops the element, and only that one */
+		EXPECT_EQ(0, d.r[i][0]);
+		EXPECT_EQ(0, d.r[i][1]);
+		EXPECT_TRUE(d.ok[i]);
+		EXPECT_EQ(0, d.r[i][2]);
+		EXPECT_EQ(3, d.last[i]);
+		go_chan_free(d.c[i]);
+	}
 }
 
 TEST_HARNESS_MAIN
