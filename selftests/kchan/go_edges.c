@@ -13,13 +13,6 @@
 
 #include "helpers.h"
 
-static int run1(void (*fn)(void *), void *arg)
-{
-	struct go_config c = { .size = sizeof(c), .maxprocs = 1 };
-
-	return go_run_config(&c, fn, arg);
-}
-
 TEST(wrapping_what_is_not_a_channel_fails)
 {
 	struct go_chan *c = NULL, *inproc = NULL;

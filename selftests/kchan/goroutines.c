@@ -52,13 +52,6 @@ static void recv_main(void *arg)
 	__atomic_store_n(&x->done, 1, __ATOMIC_RELEASE);
 }
 
-static int run1(void (*fn)(void *), void *arg)
-{
-	struct go_config c = { .size = sizeof(c), .maxprocs = 1 };
-
-	return go_run_config(&c, fn, arg);
-}
-
 TEST(goroutine_receives_from_another_process)
 {
 	struct xproc x = { 0 };

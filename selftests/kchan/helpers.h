@@ -66,4 +66,15 @@ static inline int lowest_free_fd(void)
 	return fd;
 }
 
+/* The goroutine tests' programs: fn(arg) as the main goroutine of a run with one P (the
+ * programs that use it link the runtime and include <gochan/sched.h> first). */
+#ifdef GOCHAN_SCHED_H
+static inline int run1(void (*fn)(void *), void *arg)
+{
+	struct go_config c = { .size = sizeof(c), .maxprocs = 1 };
+
+	return go_run_config(&c, fn, arg);
+}
+#endif
+
 #endif /* KCHAN_HELPERS_H */
