@@ -83,6 +83,19 @@ static void watcher(void *p)
 	go_wg_done(&soak.watchers_wg);
 }
 
+/* Stop node i's AfterFunc, if it kept a handle: true means the function never runs. While
+ * node i is still referenced: the handle belongs to the context (<gochan/context.h>). */
+static void stop_after_func(struct go_ctx_stop **stop, const uint32_t *af_idx, int i)
+{
+	if (stop[i] && go_ctx_stop(stop[i])) {
+		uint8_t prev = atomic_exchange(&af_state[af_idx[i]], AF_STOPPED);
+
+		if (prev == AF_RAN)
+			atomic_fetch_add(&soak.af_after_stop, 1);
+	}
+	stop[i] = NULL;
+}
+
 static void one_tree(struct builder *b)
 {
 	struct go_ctx *node[MAXNODES + 1];
@@ -165,6 +178,7 @@ static void one_tree(struct builder *b)
 			atomic_fetch_add(&soak.cancels, 1);
 		if (rnd(b) % 4 == 0)
 			go_sleep((int64_t)(rnd(b) % 1000) * 1000);	/* deadlines fire */
+		stop_after_func(stop, af_idx, i);
 		go_ctx_release(node[i]);
 		held[i] = false;
 	}
@@ -190,21 +204,12 @@ static void one_tree(struct builder *b)
 		held[0] = false;
 	}
 	for (i = n; i >= 0; i--) {
-		if (held[i])
+		if (held[i]) {
+			stop_after_func(stop, af_idx, i);
 			go_ctx_release(node[i]);
+		}
 		if (rnd(b) % 8 == 0)
 			go_sleep((int64_t)(rnd(b) % 500) * 1000);
-	}
-	/* Stops: true means the function never runs. */
-	for (i = 1; i <= n; i++) {
-		if (!stop[i])
-			continue;
-		if (go_ctx_stop(stop[i])) {
-			uint8_t prev = atomic_exchange(&af_state[af_idx[i]], AF_STOPPED);
-
-			if (prev == AF_RAN)
-				atomic_fetch_add(&soak.af_after_stop, 1);
-		}
 	}
 	atomic_fetch_add(&soak.trees, 1);
 }
