@@ -89,6 +89,52 @@ bool go_sync_mutex_trylock(struct go_sync_mutex *m);
  * to it). Aborts if @m is not locked (Go: "fatal error: sync: unlock of unlocked mutex"). */
 void go_sync_mutex_unlock(struct go_sync_mutex *m);
 
+/*
+ * Lock and unlock are inline where the compiler inlines (as Go's compiler inlines Lock and
+ * Unlock): one atomic instruction each when there is nothing to wait for and nobody to wake,
+ * the rest out of line. The library exports both as functions too, for what cannot use an
+ * inline definition (other languages' bindings, function pointers, builds without
+ * optimisation): the same code either way.
+ *
+ * The inline halves rely on what m->state's bits 0-2 mean (lib/sync/mutex.c): locked,
+ * woken (a waiter was woken and has not run yet), starving. A free mutex (neither
+ * locked nor starving) is taken whatever else is set, as the slow path would take it for
+ * a newcomer; so the holder does not pay the slow path for a woken waiter still waiting
+ * for its turn on a P (which, on one P, is until the holder's next switch). An unlock that
+ * leaves 0, or only "woken", has nobody to wake.
+ */
+#define GO_SYNC_MUTEX_LOCKED_	1	/* private */
+#define GO_SYNC_MUTEX_WOKEN_	2	/* private */
+#define GO_SYNC_MUTEX_STARVING_	4	/* private */
+void go_sync_mutex_lock_slow_(struct go_sync_mutex *m);			/* private */
+void go_sync_mutex_unlock_slow_(struct go_sync_mutex *m, int32_t state);	/* private */
+
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(GOCHAN_SYNC_NO_INLINE)
+extern __inline__ __attribute__((__gnu_inline__)) void
+go_sync_mutex_lock(struct go_sync_mutex *m)
+{
+	int32_t old = 0;
+
+	if (__builtin_expect(__atomic_compare_exchange_n(&m->state, &old, GO_SYNC_MUTEX_LOCKED_,
+							 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED), 1))
+		return;
+	if (!(old & (GO_SYNC_MUTEX_LOCKED_ | GO_SYNC_MUTEX_STARVING_)) &&
+	    __atomic_compare_exchange_n(&m->state, &old, old | GO_SYNC_MUTEX_LOCKED_, 0,
+					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return;
+	go_sync_mutex_lock_slow_(m);
+}
+
+extern __inline__ __attribute__((__gnu_inline__)) void
+go_sync_mutex_unlock(struct go_sync_mutex *m)
+{
+	int32_t state = __atomic_sub_fetch(&m->state, GO_SYNC_MUTEX_LOCKED_, __ATOMIC_RELEASE);
+
+	if (__builtin_expect(state != 0 && state != GO_SYNC_MUTEX_WOKEN_, 0))
+		go_sync_mutex_unlock_slow_(m, state);
+}
+#endif
+
 /* ---- RWMutex (sync.RWMutex) -------------------------------------------------------------- */
 
 /*

@@ -20,9 +20,9 @@
 
 #include "internal.h"
 
-#define MUTEX_LOCKED		1
-#define MUTEX_WOKEN		2
-#define MUTEX_STARVING		4
+#define MUTEX_LOCKED		GO_SYNC_MUTEX_LOCKED_	/* <gochan/sync.h>'s inline halves */
+#define MUTEX_WOKEN		GO_SYNC_MUTEX_WOKEN_
+#define MUTEX_STARVING		GO_SYNC_MUTEX_STARVING_
 #define MUTEX_WAITER_SHIFT	3
 #define STARVATION_NS		1000000		/* 1 ms, Go's starvationThresholdNs */
 
@@ -59,7 +59,7 @@ static inline bool cas32(int32_t *p, int32_t old, int32_t new)
 					   __ATOMIC_RELAXED);
 }
 
-static void mutex_lock_slow(struct go_sync_mutex *m)
+GOCHAN_API void go_sync_mutex_lock_slow_(struct go_sync_mutex *m)
 {
 	int64_t wait_start = 0;
 	bool starving = false, awoke = false;
@@ -131,11 +131,17 @@ static void mutex_lock_slow(struct go_sync_mutex *m)
 	}
 }
 
+/* The inline fast paths of <gochan/sync.h>, for callers that do not inline them. */
 GOCHAN_API void go_sync_mutex_lock(struct go_sync_mutex *m)
 {
-	if (likely(cas32(&m->state, 0, MUTEX_LOCKED)))
+	int32_t old = load_relaxed(&m->state);
+
+	/* Free: take it, leaving "woken" and the waiter count as they are (a newcomer's first
+	 * step in the slow path). */
+	if (likely(!(old & (MUTEX_LOCKED | MUTEX_STARVING)) &&
+		   cas32(&m->state, old, old | MUTEX_LOCKED)))
 		return;
-	mutex_lock_slow(m);
+	go_sync_mutex_lock_slow_(m);
 }
 
 GOCHAN_API bool go_sync_mutex_trylock(struct go_sync_mutex *m)
@@ -148,7 +154,7 @@ GOCHAN_API bool go_sync_mutex_trylock(struct go_sync_mutex *m)
 	return cas32(&m->state, old, old | MUTEX_LOCKED);
 }
 
-static void mutex_unlock_slow(struct go_sync_mutex *m, int32_t new)
+GOCHAN_API void go_sync_mutex_unlock_slow_(struct go_sync_mutex *m, int32_t new)
 {
 	if (!((new + MUTEX_LOCKED) & MUTEX_LOCKED))
 		_go_sync_fatal("unlock of unlocked mutex");
@@ -179,6 +185,7 @@ GOCHAN_API void go_sync_mutex_unlock(struct go_sync_mutex *m)
 {
 	int32_t new = __atomic_sub_fetch(&m->state, MUTEX_LOCKED, __ATOMIC_RELEASE);
 
-	if (unlikely(new != 0))
-		mutex_unlock_slow(m, new);
+	/* Nobody to wake: no waiters, or the one woken has not run yet. */
+	if (unlikely(new != 0 && new != MUTEX_WOKEN))
+		go_sync_mutex_unlock_slow_(m, new);
 }

@@ -24,18 +24,32 @@ static void critical(void)
 	__atomic_fetch_sub(&inside, 1, __ATOMIC_RELAXED);
 }
 
+/* Lock and unlock as called: inline (<gochan/sync.h>'s fast paths) or through the
+ * library's exported functions, as a binding or a function pointer reaches them. */
+struct lock_ops {
+	void (*lock)(struct go_sync_mutex *);
+	void (*unlock)(struct go_sync_mutex *);
+};
+
 static void locker(void *arg)
 {
-	(void)arg;
+	const struct lock_ops *ops = arg;
+
 	for (long i = 0; i < iters; i++) {
-		go_sync_mutex_lock(&mu);
+		if (ops)
+			ops->lock(&mu);
+		else
+			go_sync_mutex_lock(&mu);
 		critical();
-		go_sync_mutex_unlock(&mu);
+		if (ops)
+			ops->unlock(&mu);
+		else
+			go_sync_mutex_unlock(&mu);
 	}
 	go_wg_done(&wg);
 }
 
-static void mutex_excludes_goroutines(void)
+static void excludes_goroutines(const struct lock_ops *ops)
 {
 	const int n = 64;
 
@@ -43,13 +57,27 @@ static void mutex_excludes_goroutines(void)
 	counter = 0;
 	go_wg_add(&wg, n);
 	for (int i = 0; i < n; i++)
-		go_spawn(locker, NULL);
+		go_spawn(locker, (void *)ops);
 	go_wg_wait(&wg);
 	/* Every increment happened under the lock: none was lost. */
 	CHECK(counter == n * iters, "counter %ld, want %ld", counter, n * iters);
 	/* It is free again. */
 	CHECK(go_sync_mutex_trylock(&mu), "not free at the end");
 	go_sync_mutex_unlock(&mu);
+}
+
+static void mutex_excludes_goroutines(void)
+{
+	excludes_goroutines(NULL);
+}
+
+/* The exported functions, not the inline halves: a call through a pointer. */
+static void mutex_out_of_line_excludes_goroutines(void)
+{
+	static const struct lock_ops ops = { go_sync_mutex_lock, go_sync_mutex_unlock };
+	const struct lock_ops *volatile p = &ops;
+
+	excludes_goroutines(p);
 }
 
 static void *thread_locker(void *arg)
@@ -197,13 +225,46 @@ static void mutex_starvation_handoff(void)
 	go_sync_mutex_unlock(&smu);
 }
 
+/*
+ * An unlock that wakes a waiter leaves the mutex "woken" until that waiter runs: on 1 P,
+ * until the holder next switches. Meanwhile the holder locks and unlocks as it likes (the
+ * inline halves take a free mutex whatever else is set, and an unlock that leaves only
+ * "woken" wakes nobody); nobody parks again, and the woken waiter then gets the lock.
+ */
+static void mutex_woken_waiter_keeps_its_turn(void)
+{
+	uint64_t parks0 = sync_parks();
+
+	memset(&smu, 0, sizeof(smu));
+	norder = 0;
+	go_wg_add(&wg, 1);
+	go_sync_mutex_lock(&smu);
+	go_spawn(starved_locker, "W");
+	wait_parks(parks0 + 1);			/* W waits */
+	go_sync_mutex_unlock(&smu);		/* W is woken: runnable, not running */
+	for (int i = 0; i < 1000; i++) {
+		go_sync_mutex_lock(&smu);
+		CHECK(smu.state == (GO_SYNC_MUTEX_LOCKED_ | GO_SYNC_MUTEX_WOKEN_),
+		      "state %#x with W woken and not yet run", (unsigned)smu.state);
+		go_sync_mutex_unlock(&smu);
+	}
+	CHECK(norder == 0, "W ran before we switched");
+	CHECK(sync_parks() == parks0 + 1, "parks %llu, want 1",
+	      (unsigned long long)(sync_parks() - parks0));
+	go_wg_wait(&wg);			/* W runs now and takes it */
+	CHECK(norder == 1 && order[0] == 'W', "W did not get the lock");
+	CHECK(smu.state == 0, "state %#x at the end, want 0", (unsigned)smu.state);
+}
+
 int main(int argc, char **argv)
 {
 	TEST(mutex_excludes_goroutines);
+	TEST(mutex_out_of_line_excludes_goroutines);
 	TEST_THREADS(mutex_excludes_threads_and_goroutines);
 	TEST_NO_SCHED(mutex_without_scheduler);
 	TEST(mutex_trylock);
 	TEST_NO_SCHED(mutex_unlock_of_unlocked_aborts);
 	TEST_PROCS(mutex_starvation_handoff, 1);
+	TEST_PROCS(mutex_woken_waiter_keeps_its_turn, 1);
 	return tap_any_failed;
 }
