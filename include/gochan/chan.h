@@ -76,9 +76,10 @@ int go_chan_make(struct go_chan **chp, size_t elem_size, size_t cap);
  * blocked on it, in a send, a receive or a select, holds one there: it keeps the channel
  * alive, Go's sudog), a collected object, a global, a registered root. Not in malloc'd
  * memory (register it, go_gc_root_add) nor in another process. A blocked select holds its
- * in-process channels through sudogs on its stack for up to 16 cases; beyond that, and for
- * go_chan_new_fd() handles, through its case array: keep that where the collector looks
- * (on the stack, as GO_SELECT does for up to 8 cases), or hold the channels elsewhere.
+ * in-process channels itself, wherever its case array is (Go's sudogs: on its stack for up
+ * to 16 cases, beyond that in memory it registers as a root while it runs); a
+ * go_chan_new_fd() handle only through the case array: keep that where the collector looks
+ * (on the stack, as GO_SELECT does for up to 8 cases), or hold the handle elsewhere.
  * @flags: GO_CHAN_NOSCAN: the elements hold no pointer to a collected object (integers,
  *         pointers to malloc'd memory ...): the ring is never scanned, the copies in and
  *         out are plain memcpy. Without it the ring is scanned conservatively (a buffered

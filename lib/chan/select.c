@@ -47,7 +47,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gochan/gc.h>
+
 #include "internal.h"
+
+/* lib/gc's, weak as in chan.c: a collected channel comes only with the collector linked. */
+#pragma weak go_gc_root_add
+#pragma weak go_gc_root_remove
 
 /* ---- Locks ----------------------------------------------------------------------------------- */
 
@@ -165,9 +171,19 @@ static void block_forever(void)
 		go_park(NULL, NULL, "select (no cases)");
 }
 
+/* Where the next array of a select's malloc'd scratch starts: *off, advanced past size
+ * bytes, aligned for any of them. */
+static size_t scratch_carve(size_t *off, size_t size)
+{
+	size_t at = *off;
+
+	*off += (size + 15) & ~(size_t)15;
+	return at;
+}
+
 static int selectgo(struct go_select_case *cases, unsigned n, bool block, int64_t deadline)
 {
-	unsigned nlocal = 0, nkern = 0;
+	unsigned nlocal = 0, nkern = 0, ncollected = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct go_chan *c = cases[i].chan;
@@ -182,6 +198,8 @@ static int selectgo(struct go_select_case *cases, unsigned n, bool block, int64_
 			nkern++;
 		else
 			nlocal++;
+		if (c->gc != CHAN_GC_NONE)
+			ncollected++;
 	}
 	if (nlocal + nkern == 0) {
 		if (!block)
@@ -211,18 +229,43 @@ static int selectgo(struct go_select_case *cases, unsigned n, bool block, int64_
 	/* timed, and not in a goroutine: the caller's thread waits on its futex (below) */
 	bool thread = block && deadline >= 0 && go_id() == 0;
 	struct selkcmd *kc = NULL;	/* this round's kernel command (and selwait) */
+	char *scratch = NULL;		/* more cases: the arrays above, malloc'd (below) */
+	bool scratch_root = false;	/* scratch is a root of the collector */
 	int ret;
 
+	/*
+	 * More cases: one malloc'd block. Its sudogs and lockorder hold the channels (and the
+	 * receive targets) while we wait, as Go's sudogs do from the G: with a collected
+	 * channel among the cases the block is a root of the collector until we return, so
+	 * the channels live however the caller keeps its case array. (The hchan's queues point
+	 * into the block; the collector never follows them.)
+	 */
 	if (n > SELECT_STACK_CASES) {
-		pollorder = malloc(n * sizeof(*pollorder));
-		lockorder = malloc(n * sizeof(*lockorder));
-		sgs = malloc(n * sizeof(*sgs));
-		helpers = malloc(n * sizeof(*helpers));
-		kcases = malloc(n * sizeof(*kcases));
-		kmap = malloc(n * sizeof(*kmap));
-		if (!pollorder || !lockorder || !sgs || !helpers || !kcases || !kmap) {
-			ret = -ENOMEM;
-			goto out;
+		size_t size = 0;
+		size_t o_sgs = scratch_carve(&size, n * sizeof(*sgs));
+		size_t o_lock = scratch_carve(&size, n * sizeof(*lockorder));
+		size_t roots = size;	/* [0, roots): sgs and lockorder */
+		size_t o_help = scratch_carve(&size, n * sizeof(*helpers));
+		size_t o_kc = scratch_carve(&size, n * sizeof(*kcases));
+		size_t o_poll = scratch_carve(&size, n * sizeof(*pollorder));
+		size_t o_kmap = scratch_carve(&size, n * sizeof(*kmap));
+
+		scratch = malloc(size);
+		if (!scratch)
+			return -ENOMEM;
+		sgs = (struct sudog *)(scratch + o_sgs);
+		lockorder = (struct go_chan **)(scratch + o_lock);
+		helpers = (struct pollhelp **)(scratch + o_help);
+		kcases = (struct gochan_select_case *)(scratch + o_kc);
+		pollorder = (unsigned *)(scratch + o_poll);
+		kmap = (unsigned *)(scratch + o_kmap);
+		if (ncollected && go_gc_root_add) {
+			ret = go_gc_root_add(scratch, roots);
+			if (ret < 0) {
+				free(scratch);
+				return ret;
+			}
+			scratch_root = true;
 		}
 	}
 	if (nkern)
@@ -468,14 +511,9 @@ retry:;
 out:
 	if (kc)
 		_go_selkcmd_put(kc);
-	if (pollorder != pstack) {
-		free(pollorder);
-		free(lockorder);
-		free(sgs);
-		free(helpers);
-		free(kcases);
-		free(kmap);
-	}
+	if (scratch_root)
+		go_gc_root_remove(scratch);
+	free(scratch);
 	return ret;
 }
 

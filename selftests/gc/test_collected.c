@@ -196,6 +196,105 @@ static void blocked_goroutine_keeps_its_channel(void)
 	CHECK(run(2, blocked_main, NULL) == 0, "go_run");
 }
 
+/* ---- a select over many cases holds its channels ------------------------------------------ */
+
+/* More cases than a select keeps on its stack (SELECT_STACK_CASES): its scratch is malloc'd. */
+#define NSEL 40
+#define SEL_WAKE 17	/* the case the test sends on */
+
+static uintptr_t hidden_sel[NSEL]; /* masked channel pointers: not roots */
+static int sel_fin, sel_got;
+static bool sel_ok;
+
+/* Selects on NSEL channels from a case array in malloc'd memory, which the collector does
+ * not scan: while it waits only the select itself holds the channels. */
+static void big_selector_g(void *arg)
+{
+	struct go_select_case *cases = calloc(NSEL, sizeof(*cases));
+	struct obj *o = NULL;
+	int r;
+
+	(void)arg;
+	CHECK(cases, "calloc");
+	if (!cases)
+		return;
+	for (int i = 0; i < NSEL; i++)
+		cases[i] = GO_RECV_CASE((struct go_chan *)(__atomic_load_n(&hidden_sel[i],
+									    __ATOMIC_RELAXED) ^ MASK),
+					&o);
+	r = go_select(cases, NSEL);
+	sel_got = r;
+	sel_ok = r >= 0 && cases[r].ok && OBJ_OK(o, 0xe1);
+	free(cases);
+	go_wg_done(&wg);
+}
+
+static __attribute__((noinline)) void make_big_select(void)
+{
+	for (int i = 0; i < NSEL; i++) {
+		struct go_chan *c;
+
+		CHECK(go_chan_new(&c, sizeof(void *), 0, 0) == 0, "go_chan_new");
+		CHECK(go_gc_set_finalizer(c, count_fn, &sel_fin) == 0, "finalizer");
+		__atomic_store_n(&hidden_sel[i], (uintptr_t)c ^ MASK, __ATOMIC_RELAXED);
+	}
+	go_wg_add(&wg, 1);
+	go_spawn(big_selector_g, NULL);
+}
+
+static bool big_select_blocked(void)
+{
+	for (int i = 0; i < NSEL; i++)
+		if (!load_relaxed(&((struct go_chan *)(hidden_sel[i] ^ MASK))->recvq.first))
+			return false;
+	return true;
+}
+
+static __attribute__((noinline)) void wake_big_select(void)
+{
+	struct obj *o = new_obj(0xe1);
+
+	CHECK(go_chan_send((struct go_chan *)(hidden_sel[SEL_WAKE] ^ MASK), &o) == 0, "send");
+}
+
+static void big_select_main(void *arg)
+{
+	(void)arg;
+	make_big_select();
+	scrub_stack();
+	for (int i = 0; i < 2000 && !big_select_blocked(); i++)
+		go_sleep(1000000);
+	CHECK(big_select_blocked(), "the select is not blocked on every channel");
+	for (int i = 0; i < 50; i++) {
+		churn();
+		go_gc();
+		go_yield();
+	}
+	go_sleep(5000000);
+	/* none was found unreachable: the blocked select holds them all */
+	CHECK(sel_fin == 0, "%d of %d channels of a blocked select were collected", sel_fin, NSEL);
+	if (sel_fin)
+		return; /* (waking it now would touch freed memory) */
+	wake_big_select();
+	go_wg_wait(&wg);
+	CHECK(sel_got == SEL_WAKE && sel_ok, "select returned %d (ok %d), want %d", sel_got,
+	      sel_ok, SEL_WAKE);
+	/* and once it returned it holds nothing: they are collected (but for a stale copy or
+	 * two on a stack) */
+	scrub_stack();
+	CHECK(gc_until(&sel_fin, NSEL - 2) >= NSEL - 2, "%d of %d channels collected after the "
+	      "select returned", sel_fin, NSEL);
+}
+
+static void big_select_keeps_its_channels(void)
+{
+	ga_gc_poison = true;
+	sel_fin = 0;
+	sel_got = -1;
+	sel_ok = false;
+	CHECK(run(2, big_select_main, NULL) == 0, "go_run");
+}
+
 /* ---- unreachable channels are reclaimed with what they buffer ---------------------------- */
 
 #define NCHAN 200
@@ -678,6 +777,7 @@ static void collected_contexts_are_reclaimed(void)
 int main(int argc, char **argv)
 {
 	TEST(blocked_goroutine_keeps_its_channel);
+	TEST(big_select_keeps_its_channels);
 	TEST(unreachable_channel_frees_its_buffer);
 	TEST(values_in_flight_survive_marking);
 	TEST(collected_handle_closes_its_fd);
