@@ -5,7 +5,14 @@
  *   trees DEPTH        binary-trees (the benchmarks game's): total time
  *   churn MB N         a live heap of MB megabytes of 64-byte pointer objects, N allocations
  *                      each replacing a random live object: ns per allocation, collections,
- *                      every stop-the-world pause (median, max)
+ *                      every stop-the-world pause (median, max), the mutator's stalls (the
+ *                      time of each run of 64 allocations: p99.9, max) and the collector's
+ *                      share of the CPU (Go's GCCPUFraction: marking, assists and pauses
+ *                      times the Ps, over the run's time times the Ps; Boehm, which stops
+ *                      the program to collect: its pauses over the run's time)
+ * The pauses are read once, at the end (the last 128 cycles' at most, as Go's MemStats
+ * keeps them): reading them meanwhile would wait for the cycle in progress
+ * (go_gc_read_stats), a stall of the benchmark's own making.
  * One line of results per run on stdout, key=value, for run.sh to put side by side.
  * gochan: GOMAXPROCS from $GOMAXPROCS (default 1). Boehm: its parallel marker follows
  * $GC_MARKERS (1: off).
@@ -60,6 +67,14 @@ static long peak_rss_kb(void)
 
 	getrusage(RUSAGE_SELF, &ru);
 	return ru.ru_maxrss;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* ---- pauses ------------------------------------------------------------------------------- */
@@ -117,6 +132,18 @@ static uint64_t cycles(void)
 	go_gc_read_stats(&st);
 	return st.cycles;
 }
+
+static unsigned nprocs = 1;
+
+/* Go's GCCPUFraction, as a percentage */
+static double gc_cpu_pct(double t)
+{
+	struct go_gc_stats st = { .size = sizeof(st) };
+
+	go_gc_read_stats(&st);
+	return 100.0 * ((double)st.mark_cpu_ns + (double)st.assist_cpu_ns +
+			(double)st.pause_total * nprocs) / (t * 1e9 * nprocs);
+}
 #endif
 
 static int cmp_double(const void *a, const void *b)
@@ -172,6 +199,11 @@ static void trees(void)
 static long churn_mb, churn_n;
 static struct obj **live;
 
+/* the mutator's stalls: the time of each run of STALL_EVERY allocations, in ns */
+#define STALL_EVERY 64
+static double *stalls;
+static size_t nstalls;
+
 static struct obj *obj_new(void)
 {
 #ifdef BOEHM
@@ -186,9 +218,13 @@ static void churn(void)
 	size_t n = (size_t)churn_mb * (1 << 20) / sizeof(struct obj);
 	uint64_t s = 88172645463325252ull;
 
+	int64_t t;
+
+	stalls = malloc(((size_t)churn_n / STALL_EVERY + 1) * sizeof(*stalls));
 	live = (struct obj **)NEW_PTRS(n);
 	for (size_t i = 0; i < n; i++)
 		STORE(live[i], obj_new());
+	t = now_ns();
 	for (long i = 0; i < churn_n; i++) {
 		struct obj *o = obj_new();
 		size_t k;
@@ -197,10 +233,12 @@ static void churn(void)
 		k = s % n;
 		STORE(o->a, live[(k + 1) % n]);
 		STORE(live[k], o);
-#ifndef BOEHM
-		if ((i & 0xffff) == 0)
-			pauses_poll();
-#endif
+		if (i % STALL_EVERY == STALL_EVERY - 1) {
+			int64_t t1 = now_ns();
+
+			stalls[nstalls++] = (double)(t1 - t);
+			t = t1;
+		}
 	}
 }
 
@@ -228,7 +266,7 @@ static void body(void *arg)
 int main(int argc, char **argv)
 {
 	uint64_t c0;
-	double med = 0, max = 0;
+	double med = 0, max = 0, gc_pct = 0;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: bench_gc trees DEPTH | churn MB N\n");
@@ -251,11 +289,19 @@ int main(int argc, char **argv)
 		const char *e = getenv("GOMAXPROCS");
 		struct go_config c = { .size = sizeof(c), .maxprocs = e ? (unsigned)atoi(e) : 1 };
 
+		nprocs = c.maxprocs ? c.maxprocs : 1;
 		c0 = 0;
 		if (go_run_config(&c, body, NULL))
 			return 1;
 		c0 = 0;
 	}
+#endif
+#ifdef BOEHM
+	for (size_t i = 0; i < npauses; i++)
+		gc_pct += pauses[i];
+	gc_pct = 100.0 * gc_pct / (t_total * 1e9);
+#else
+	gc_pct = gc_cpu_pct(t_total);
 #endif
 	if (npauses) {
 		qsort(pauses, npauses, sizeof(double), cmp_double);
@@ -263,8 +309,18 @@ int main(int argc, char **argv)
 		max = pauses[npauses - 1];
 	}
 	printf("time_s=%.3f", t_total);
-	if (!strcmp(mode, "churn"))
-		printf(" ns_per_alloc=%.1f", t_total * 1e9 / (double)churn_n);
+	if (!strcmp(mode, "churn")) {
+		double p999 = 0, smax = 0;
+
+		if (nstalls) {
+			qsort(stalls, nstalls, sizeof(double), cmp_double);
+			p999 = stalls[(size_t)((double)nstalls * 0.999)];
+			smax = stalls[nstalls - 1];
+		}
+		printf(" ns_per_alloc=%.1f stall_p999_us=%.1f stall_max_us=%.1f",
+		       t_total * 1e9 / (double)churn_n, p999 / 1e3, smax / 1e3);
+	}
+	printf(" gc_cpu_pct=%.1f", gc_pct);
 	printf(" cycles=%lu pauses=%zu pause_med_us=%.1f pause_max_us=%.1f rss_mb=%.1f check=%ld\n",
 	       (unsigned long)(cycles() - c0), npauses, med / 1e3, max / 1e3,
 	       (double)peak_rss_kb() / 1024, trees_result);

@@ -17,11 +17,13 @@ else
 fi
 
 kv() { sed -n "s/.*\\b$2=\\([^ ]*\\).*/\\1/p" <<<"$1"; }
-row() { printf '%-34s %10s %12s %8s %12s %12s %8s\n' "$@"; }
+row() { printf '%-16s %8s %12s %7s %12s %12s %10s %10s %7s %8s\n' "$@"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3g", a / b; else print "-" }'; }
 
 echo "== bench-gc: binary-trees depth $DEPTH; churn: ${LIVE} MB live of 64-byte objects, $ALLOCS allocations"
-row run time_s ns_per_alloc cycles pause_med_us pause_max_us rss_mb
+echo "   (pauses and stalls in us; a stall is the time of one run of 64 allocations of the churn;"
+echo "    gc_cpu% is Go's GCCPUFraction: marking, assists and pauses x Ps over time x Ps)"
+row run time_s ns_per_alloc cycles pause_med_us pause_max_us stall_p999 stall_max gc_cpu% rss_mb
 declare -A R
 for w in trees churn; do
 	args=(trees "$DEPTH"); [ $w = churn ] && args=(churn "$LIVE" "$ALLOCS")
@@ -39,7 +41,9 @@ for w in trees churn; do
 		l=${R[$w,$k]:-}
 		[ -n "$l" ] || continue
 		row "$w $k" "$(kv "$l" time_s)" "$(kv "$l" ns_per_alloc)" "$(kv "$l" cycles)" \
-			"$(kv "$l" pause_med_us)" "$(kv "$l" pause_max_us)" "$(kv "$l" rss_mb)"
+			"$(kv "$l" pause_med_us)" "$(kv "$l" pause_max_us)" \
+			"$(kv "$l" stall_p999_us)" "$(kv "$l" stall_max_us)" "$(kv "$l" gc_cpu_pct)" \
+			"$(kv "$l" rss_mb)"
 	done
 done
 pass() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "" && b != "" && a <= b) ? "PASS" : "MISS" }'; }
@@ -48,7 +52,7 @@ if [ -x "$G" ]; then
 	for w in trees churn; do
 		for p in 1 2; do
 			g=${R[$w,gochan$p]} o=${R[$w,go$p]}
-			echo "$w P=$p: time x$(ratio "$(kv "$g" time_s)" "$(kv "$o" time_s)"), max pause x$(ratio "$(kv "$g" pause_max_us)" "$(kv "$o" pause_max_us)")"
+			echo "$w P=$p: time x$(ratio "$(kv "$g" time_s)" "$(kv "$o" time_s)"), max pause x$(ratio "$(kv "$g" pause_max_us)" "$(kv "$o" pause_max_us)"), GC CPU x$(ratio "$(kv "$g" gc_cpu_pct)" "$(kv "$o" gc_cpu_pct)")"
 		done
 	done
 	for p in 1 2; do
@@ -57,6 +61,7 @@ if [ -x "$G" ]; then
 		g=${R[churn,gochan$p]} o=${R[churn,go$p]}
 		echo "target: churn ns/alloc at most Go's, P=$p: $(pass "$(kv "$g" ns_per_alloc)" "$(kv "$o" ns_per_alloc)")"
 		echo "target: churn max stop-the-world pause at most Go's, P=$p: $(pass "$(kv "$g" pause_max_us)" "$(kv "$o" pause_max_us)")"
+		echo "(churn mutator stall p99.9 / max, P=$p: $(kv "$g" stall_p999_us) / $(kv "$g" stall_max_us) us, Go $(kv "$o" stall_p999_us) / $(kv "$o" stall_max_us) us)"
 	done
 fi
 [ -x "$B" ] || { echo "(no Boehm build: install libgc-dev)"; exit 0; }

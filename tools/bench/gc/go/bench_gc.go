@@ -6,7 +6,9 @@
 //	trees DEPTH   binary-trees: total time
 //	churn MB N    a live heap of MB megabytes of 64-byte pointer objects, N allocations each
 //	              replacing a random live object: ns per allocation, every stop-the-world
-//	              pause (runtime.MemStats.PauseNs: Go's two per cycle, summed as Go reports)
+//	              pause (runtime.MemStats.PauseNs: Go's two per cycle, summed as Go reports),
+//	              the mutator's stalls (the time of each run of 64 allocations: p99.9, max)
+//	              and runtime.MemStats.GCCPUFraction
 //
 // GOMAXPROCS comes from the environment, as for the C program.
 package main
@@ -67,13 +69,20 @@ func trees(depth int) int64 {
 
 var live []*obj
 
+// the mutator's stalls: the time of each run of stallEvery allocations, in ns
+const stallEvery = 64
+
+var stalls []float64
+
 func churn(mb, n int64) {
 	cnt := uint64(mb) * (1 << 20) / 64
 	s := uint64(88172645463325252)
+	stalls = make([]float64, 0, n/stallEvery+1)
 	live = make([]*obj, cnt)
 	for i := range live {
 		live[i] = &obj{}
 	}
+	t := time.Now()
 	for i := int64(0); i < n; i++ {
 		o := &obj{}
 		s ^= s << 13
@@ -82,6 +91,11 @@ func churn(mb, n int64) {
 		k := s % cnt
 		o.a = live[(k+1)%cnt]
 		live[k] = o
+		if i%stallEvery == stallEvery-1 {
+			t1 := time.Now()
+			stalls = append(stalls, float64(t1.Sub(t).Nanoseconds()))
+			t = t1
+		}
 	}
 }
 
@@ -125,8 +139,16 @@ func main() {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	fmt.Printf("time_s=%.3f", t)
 	if mode == "churn" {
-		fmt.Printf(" ns_per_alloc=%.1f", t*1e9/float64(n))
+		p999, smax := 0.0, 0.0
+		if len(stalls) > 0 {
+			sort.Float64s(stalls)
+			p999 = stalls[int(float64(len(stalls))*0.999)]
+			smax = stalls[len(stalls)-1]
+		}
+		fmt.Printf(" ns_per_alloc=%.1f stall_p999_us=%.1f stall_max_us=%.1f",
+			t*1e9/float64(n), p999/1e3, smax/1e3)
 	}
+	fmt.Printf(" gc_cpu_pct=%.1f", 100*ms1.GCCPUFraction)
 	fmt.Printf(" cycles=%d pauses=%d pause_med_us=%.1f pause_max_us=%.1f rss_mb=%.1f check=%d\n",
 		ms1.NumGC-ms0.NumGC, len(pauses), med/1e3, max/1e3, float64(ru.Maxrss)/1024, result)
 }
