@@ -390,13 +390,33 @@ void _go_gc_scan_object_contents(struct gc_work *w, uintptr_t obj)
 		scan_object(w, obj);
 }
 
+/*
+ * A popped grey object waits in a small FIFO, prefetched, before it is scanned: grey objects
+ * lie anywhere in the heap, in the order of the graph, and reading each is a cache miss that
+ * was most of a drain's time (churn of a 16 MB heap of 64-byte objects: half the samples on
+ * the load of the object's first word). Boehm's mark loop does the same, as do Jikes RVM's
+ * ("Effective prefetch for mark-sweep garbage collection", Garner, Blackburn and Frampton,
+ * ISMM 2007). The objects in the FIFO are marked, not yet scanned: they go back to w before
+ * the drain returns, and a drain runs in the runtime, so no stop-the-world comes between.
+ */
+#define GC_PREFETCH_DEPTH 8
+
 int64_t _go_gc_drain(struct gc_work *w, int64_t budget)
 {
 	uint64_t start = w->scan_work;
-	unsigned k = 0;
-	uintptr_t b;
+	uintptr_t fifo[GC_PREFETCH_DEPTH], b;
+	unsigned head = 0, n = 0, k = 0;
 
-	while (work_pop(w, &b)) {
+	for (;;) {
+		while (n < GC_PREFETCH_DEPTH && work_pop(w, &b)) {
+			__builtin_prefetch((const void *)b);
+			fifo[(head + n++) % GC_PREFETCH_DEPTH] = b;
+		}
+		if (!n)
+			break;
+		b = fifo[head];
+		head = (head + 1) % GC_PREFETCH_DEPTH;
+		n--;
 		scan_object(w, b);
 		if (budget < 0)
 			continue;
@@ -406,5 +426,8 @@ int64_t _go_gc_drain(struct gc_work *w, int64_t budget)
 		if ((++k & 31) == 0 && (load_relaxed(&_go_safepoint) & GO_SAFEPOINT_STW))
 			break;
 	}
+	/* the rest back, newest first, so that the next pop takes the oldest as we would have */
+	while (n)
+		work_push(w, fifo[(head + --n) % GC_PREFETCH_DEPTH]);
 	return (int64_t)(w->scan_work - start);
 }
