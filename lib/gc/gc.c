@@ -542,9 +542,12 @@ GOCHAN_API int go_gc_read_stats(struct go_gc_stats *st)
 	memset(&s, 0, sizeof(s));
 	s.size = size;
 	/* A cycle's figures are written by the cycle, under cycle_lock: read them between
-	 * cycles (a goroutine waits at a safe point, as go_gc does; another thread yields). */
+	 * cycles (a goroutine waits at a safe point, as go_gc does; another thread yields).
+	 * (_go_curg read once: after a go_yield we may be on another thread.) */
+	bool in_g = _go_curg != NULL;
+
 	while (!cycle_trylock()) {
-		if (_go_curg)
+		if (in_g)
 			go_yield();
 		else
 			sched_yield();
