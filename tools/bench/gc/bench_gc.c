@@ -79,16 +79,33 @@ static int64_t now_ns(void)
 
 /* ---- pauses ------------------------------------------------------------------------------- */
 
-static double *pauses;
+/* every pause's length, and when it ended (CLOCK_MONOTONIC ns), for the timeline */
+static double *pauses, *pause_ends;
 static size_t npauses, cap_pauses;
 
-static void pause_add(double ns)
+static void pause_add(double ns, double end_ns)
 {
 	if (npauses == cap_pauses) {
 		cap_pauses = cap_pauses ? cap_pauses * 2 : 1024;
 		pauses = realloc(pauses, cap_pauses * sizeof(double));
+		pause_ends = realloc(pause_ends, cap_pauses * sizeof(double));
 	}
-	pauses[npauses++] = ns;
+	pauses[npauses] = ns;
+	pause_ends[npauses++] = end_ns;
+}
+
+/* $BENCH_GC_TIMELINE: "ms us" lines, each pause's end from the run's start and its length,
+ * for run.sh's picture */
+static void timeline_write(double t0_ns)
+{
+	const char *path = getenv("BENCH_GC_TIMELINE");
+	FILE *f;
+
+	if (!path || !(f = fopen(path, "w")))
+		return;
+	for (size_t i = 0; i < npauses; i++)
+		fprintf(f, "%.3f %.1f\n", (pause_ends[i] - t0_ns) / 1e6, pauses[i] / 1e3);
+	fclose(f);
 }
 
 #ifdef BOEHM
@@ -99,7 +116,7 @@ static void on_event(GC_EventType e)
 	if (e == GC_EVENT_START)
 		gc_start = now();
 	else if (e == GC_EVENT_END)
-		pause_add((now() - gc_start) * 1e9);
+		pause_add((now() - gc_start) * 1e9, (double)now_ns());
 }
 
 static uint64_t cycles(void)
@@ -119,7 +136,7 @@ static void pauses_poll(void)
 		uint32_t k = (st.pause_first + i) % 256;
 
 		if (st.pause_end[k] > last_end_seen) {
-			pause_add((double)st.pause_ns[k]);
+			pause_add((double)st.pause_ns[k], (double)st.pause_end[k]);
 			last_end_seen = st.pause_end[k];
 		}
 	}
@@ -245,13 +262,14 @@ static void churn(void)
 /* ---- main --------------------------------------------------------------------------------- */
 
 static const char *mode;
-static double t_total;
+static double t_total, t0_ns;
 
 static void body(void *arg)
 {
 	double t0;
 
 	(void)arg;
+	t0_ns = (double)now_ns();
 	t0 = now();
 	if (!strcmp(mode, "trees"))
 		trees();
@@ -303,6 +321,7 @@ int main(int argc, char **argv)
 #else
 	gc_pct = gc_cpu_pct(t_total);
 #endif
+	timeline_write(t0_ns);
 	if (npauses) {
 		qsort(pauses, npauses, sizeof(double), cmp_double);
 		med = pauses[npauses / 2];

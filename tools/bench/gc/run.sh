@@ -2,7 +2,8 @@
 # tools/bench/gc/run.sh OUT DEPTH LIVE_MB ALLOCS - libgochan's collector, Go's (the twin in
 # go/, Debian's golang-go) and Boehm GC on the same workloads, in this run, side by side:
 # figures, then ratios (gochan / Go, gochan / Boehm; below 1 is better for gochan) and the
-# issue's targets marked PASS or MISS (printed, not asserted).
+# issue's targets marked PASS or MISS (printed, not asserted); and the churn's pauses as a
+# picture, $OUT/pauses.svg (timeline-svg.sh).
 set -u
 OUT=$1 DEPTH=$2 LIVE=$3 ALLOCS=$4
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,13 +30,15 @@ for w in trees churn; do
 	args=(trees "$DEPTH"); [ $w = churn ] && args=(churn "$LIVE" "$ALLOCS")
 	# each runtime at each GOMAXPROCS in turn, so that all see the machine at nearly the
 	# same time
+	# (each run's pauses, for the picture: $OUT/timeline-$w-<run>.txt)
+	tl() { echo "BENCH_GC_TIMELINE=$OUT/timeline-$w-$1.txt"; }
 	for p in 1 2; do
-		R[$w,gochan$p]=$(GOMAXPROCS=$p nice "$OUT/bench_gc" "${args[@]}")
-		[ -x "$G" ] && R[$w,go$p]=$(GOMAXPROCS=$p nice "$G" "${args[@]}")
+		R[$w,gochan$p]=$(env "$(tl gochan$p)" GOMAXPROCS=$p nice "$OUT/bench_gc" "${args[@]}")
+		[ -x "$G" ] && R[$w,go$p]=$(env "$(tl go$p)" GOMAXPROCS=$p nice "$G" "${args[@]}")
 	done
 	if [ -x "$B" ]; then
-		R[$w,boehm1]=$(GC_MARKERS=1 nice "$B" "${args[@]}")
-		R[$w,boehmN]=$(nice "$B" "${args[@]}")
+		R[$w,boehm1]=$(env "$(tl boehm1)" GC_MARKERS=1 nice "$B" "${args[@]}")
+		R[$w,boehmN]=$(env "$(tl boehmN)" nice "$B" "${args[@]}")
 	fi
 	for k in gochan1 go1 gochan2 go2 boehm1 boehmN; do
 		l=${R[$w,$k]:-}
@@ -46,6 +49,12 @@ for w in trees churn; do
 			"$(kv "$l" rss_mb)"
 	done
 done
+T=$OUT/timeline-churn
+"$HERE/timeline-svg.sh" "$OUT/pauses.svg" \
+	"Stop-the-world pauses, churn of a ${LIVE} MB heap (bench_gc, this run)" \
+	"1 P (Boehm: serial marker)|gochan=$T-gochan1.txt|Go=$T-go1.txt|Boehm=$T-boehm1.txt" \
+	"2 Ps (Boehm: parallel marker)|gochan=$T-gochan2.txt|Go=$T-go2.txt|Boehm=$T-boehmN.txt" &&
+	echo "(the pauses as a picture: $OUT/pauses.svg)"
 pass() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "" && b != "" && a <= b) ? "PASS" : "MISS" }'; }
 if [ -x "$G" ]; then
 	echo "-- ratios, gochan / Go (same GOMAXPROCS)"

@@ -122,13 +122,27 @@ func main() {
 	t := time.Since(t0).Seconds()
 	runtime.ReadMemStats(&ms1)
 
-	// every pause of the run's cycles (the last 256 at most, as MemStats keeps them)
+	// every pause of the run's cycles (the last 256 at most, as MemStats keeps them);
+	// $BENCH_GC_TIMELINE: "ms us" lines, each pause's end from the run's start and its
+	// length, for run.sh's picture
 	var pauses []float64
+	var timeline *os.File
+	if path := os.Getenv("BENCH_GC_TIMELINE"); path != "" {
+		timeline, _ = os.Create(path)
+	}
 	for c := ms0.NumGC + 1; c <= ms1.NumGC; c++ {
 		if ms1.NumGC-c >= 256 {
 			continue
 		}
-		pauses = append(pauses, float64(ms1.PauseNs[(c+255)%256]))
+		ns := float64(ms1.PauseNs[(c+255)%256])
+		pauses = append(pauses, ns)
+		if timeline != nil {
+			end := float64(int64(ms1.PauseEnd[(c+255)%256]) - t0.UnixNano())
+			fmt.Fprintf(timeline, "%.3f %.1f\n", end/1e6, ns/1e3)
+		}
+	}
+	if timeline != nil {
+		timeline.Close()
 	}
 	sort.Float64s(pauses)
 	med, max := 0.0, 0.0
