@@ -109,30 +109,49 @@ void go_sync_mutex_unlock(struct go_sync_mutex *m);
 void go_sync_mutex_lock_slow_(struct go_sync_mutex *m);			/* private */
 void go_sync_mutex_unlock_slow_(struct go_sync_mutex *m, int32_t state);	/* private */
 
-#if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(GOCHAN_SYNC_NO_INLINE)
+#if defined(__GNUC__)
+/* The fast paths themselves, one copy: the inline functions below and lib/sync/mutex.c's
+ * exported ones are both these (macros: an extern inline function may not call a static
+ * one). */
+#define GO_SYNC_MUTEX_LOCK_FAST_(m) /* private */					\
+	do {										\
+		int32_t go_old_ = 0;							\
+											\
+		if (__builtin_expect(__atomic_compare_exchange_n(&(m)->state, &go_old_,	\
+				GO_SYNC_MUTEX_LOCKED_, 0, __ATOMIC_ACQUIRE,		\
+				__ATOMIC_RELAXED), 1))					\
+			break;								\
+		if (!(go_old_ & (GO_SYNC_MUTEX_LOCKED_ | GO_SYNC_MUTEX_STARVING_)) &&	\
+		    __atomic_compare_exchange_n(&(m)->state, &go_old_,			\
+				go_old_ | GO_SYNC_MUTEX_LOCKED_, 0, __ATOMIC_ACQUIRE,	\
+				__ATOMIC_RELAXED))					\
+			break;								\
+		go_sync_mutex_lock_slow_(m);						\
+	} while (0)
+
+#define GO_SYNC_MUTEX_UNLOCK_FAST_(m) /* private */					\
+	do {										\
+		int32_t go_state_ = __atomic_sub_fetch(&(m)->state,			\
+				GO_SYNC_MUTEX_LOCKED_, __ATOMIC_RELEASE);		\
+											\
+		if (__builtin_expect(go_state_ != 0 &&					\
+				     go_state_ != GO_SYNC_MUTEX_WOKEN_, 0))		\
+			go_sync_mutex_unlock_slow_((m), go_state_);			\
+	} while (0)
+
+#if defined(__OPTIMIZE__) && !defined(GOCHAN_SYNC_NO_INLINE)
 extern __inline__ __attribute__((__gnu_inline__)) void
 go_sync_mutex_lock(struct go_sync_mutex *m)
 {
-	int32_t old = 0;
-
-	if (__builtin_expect(__atomic_compare_exchange_n(&m->state, &old, GO_SYNC_MUTEX_LOCKED_,
-							 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED), 1))
-		return;
-	if (!(old & (GO_SYNC_MUTEX_LOCKED_ | GO_SYNC_MUTEX_STARVING_)) &&
-	    __atomic_compare_exchange_n(&m->state, &old, old | GO_SYNC_MUTEX_LOCKED_, 0,
-					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-		return;
-	go_sync_mutex_lock_slow_(m);
+	GO_SYNC_MUTEX_LOCK_FAST_(m);
 }
 
 extern __inline__ __attribute__((__gnu_inline__)) void
 go_sync_mutex_unlock(struct go_sync_mutex *m)
 {
-	int32_t state = __atomic_sub_fetch(&m->state, GO_SYNC_MUTEX_LOCKED_, __ATOMIC_RELEASE);
-
-	if (__builtin_expect(state != 0 && state != GO_SYNC_MUTEX_WOKEN_, 0))
-		go_sync_mutex_unlock_slow_(m, state);
+	GO_SYNC_MUTEX_UNLOCK_FAST_(m);
 }
+#endif
 #endif
 
 /* ---- RWMutex (sync.RWMutex) -------------------------------------------------------------- */

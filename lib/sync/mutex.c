@@ -131,17 +131,10 @@ GOCHAN_API void go_sync_mutex_lock_slow_(struct go_sync_mutex *m)
 	}
 }
 
-/* The inline fast paths of <gochan/sync.h>, for callers that do not inline them. */
+/* <gochan/sync.h>'s fast paths, exported for callers that do not inline them. */
 GOCHAN_API void go_sync_mutex_lock(struct go_sync_mutex *m)
 {
-	int32_t old = load_relaxed(&m->state);
-
-	/* Free: take it, leaving "woken" and the waiter count as they are (a newcomer's first
-	 * step in the slow path). */
-	if (likely(!(old & (MUTEX_LOCKED | MUTEX_STARVING)) &&
-		   cas32(&m->state, old, old | MUTEX_LOCKED)))
-		return;
-	go_sync_mutex_lock_slow_(m);
+	GO_SYNC_MUTEX_LOCK_FAST_(m);
 }
 
 GOCHAN_API bool go_sync_mutex_trylock(struct go_sync_mutex *m)
@@ -183,9 +176,5 @@ GOCHAN_API void go_sync_mutex_unlock_slow_(struct go_sync_mutex *m, int32_t new)
 
 GOCHAN_API void go_sync_mutex_unlock(struct go_sync_mutex *m)
 {
-	int32_t new = __atomic_sub_fetch(&m->state, MUTEX_LOCKED, __ATOMIC_RELEASE);
-
-	/* Nobody to wake: no waiters, or the one woken has not run yet. */
-	if (unlikely(new != 0 && new != MUTEX_WOKEN))
-		go_sync_mutex_unlock_slow_(m, new);
+	GO_SYNC_MUTEX_UNLOCK_FAST_(m);
 }
