@@ -89,6 +89,25 @@ static void churn(void)
 
 static struct go_waitgroup wg;
 
+/* Waits (2 s at most) until blocked() says the goroutines under test wait, then runs 50
+ * cycles with garbage between them (and gives the cycles' finalizers some time). Returns
+ * whether they were blocked before the cycles. */
+static bool cycles_while_blocked(bool (*blocked)(void))
+{
+	bool was_blocked;
+
+	for (int i = 0; i < 2000 && !blocked(); i++)
+		go_sleep(1000000);
+	was_blocked = blocked();
+	for (int i = 0; i < 50; i++) {
+		churn();
+		go_gc();
+		go_yield();
+	}
+	go_sleep(5000000);
+	return was_blocked;
+}
+
 /* ---- a goroutine blocked on a channel keeps it alive -------------------------------------- */
 
 static uintptr_t hidden_recv, hidden_send; /* masked channel pointers: not roots */
@@ -159,15 +178,7 @@ static void blocked_main(void *arg)
 	(void)arg;
 	make_blocked();
 	scrub_stack();
-	for (int i = 0; i < 2000 && !both_blocked(); i++)
-		go_sleep(1000000);
-	CHECK(both_blocked(), "the receiver and the sender are not blocked");
-	for (int i = 0; i < 50; i++) {
-		churn();
-		go_gc();
-		go_yield();
-	}
-	go_sleep(5000000);
+	CHECK(cycles_while_blocked(both_blocked), "the receiver and the sender are not blocked");
 	/* no channel nor value was found unreachable: the blocked goroutines' stacks hold the
 	 * channels, the ring holds its value */
 	CHECK(chan_fin == 0, "%d channels with blocked goroutines were collected", chan_fin);
@@ -262,15 +273,8 @@ static void big_select_main(void *arg)
 	(void)arg;
 	make_big_select();
 	scrub_stack();
-	for (int i = 0; i < 2000 && !big_select_blocked(); i++)
-		go_sleep(1000000);
-	CHECK(big_select_blocked(), "the select is not blocked on every channel");
-	for (int i = 0; i < 50; i++) {
-		churn();
-		go_gc();
-		go_yield();
-	}
-	go_sleep(5000000);
+	CHECK(cycles_while_blocked(big_select_blocked),
+	      "the select is not blocked on every channel");
 	/* none was found unreachable: the blocked select holds them all */
 	CHECK(sel_fin == 0, "%d of %d channels of a blocked select were collected", sel_fin, NSEL);
 	if (sel_fin)
