@@ -15,9 +15,12 @@
  *
  * A command done at submission (gochan_cmd_done_now())
  *   6.1:   io_uring_cmd() completes only a 0 that ->uring_cmd returns as
- *          a CQE: another value fails the request, -EAGAIN sends it to
- *          io-wq.  io_uring_cmd_done() posts the rest, one locked post per
- *          CQE.
+ *          a CQE: another value fails the request (a positive one too,
+ *          cancelling the requests linked after it), -EAGAIN sends it to
+ *          io-wq; and issued from io-wq, a positive value is not completed
+ *          at all (io_wq_submit_work() fails only a negative one), so the
+ *          ring's teardown waits for it forever.  io_uring_cmd_done()
+ *          posts the rest, one locked post per CQE.
  *   6.12:  any value but -EAGAIN and -EIOCBQUEUED is completed, batched
  *          with the submission's other completions, as 0 is on 6.1.
  *

@@ -659,10 +659,12 @@ int gochan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	case GOCHAN_IOC_SELECT:	/* each case's fd is checked for its op */
 		return async_submit_select(file->private_data, cmd, &uc,
 					   issue_flags);
-	case GOCHAN_IOC_CANCEL:
+	case GOCHAN_IOC_CANCEL:	/* res: the count, a success */
 		if (uc.key)
 			return -EINVAL;
-		return gochan_ioctl_cancel(file, u64_to_user_ptr(uc.arg));
+		return gochan_cmd_done_now(cmd,
+				gochan_ioctl_cancel(file, u64_to_user_ptr(uc.arg)),
+				issue_flags);
 	default:
 		return -ENOTTY;
 	}

@@ -856,6 +856,61 @@ TEST_F(uring_cmd, issued_from_iowq)
 }
 
 /*
+ * A CANCEL's CQE carries its count, also issued from io-wq (IOSQE_ASYNC),
+ * and a count is a success: a request linked after it runs.  On 6.1 a
+ * positive value returned by ->uring_cmd was never completed from io-wq,
+ * which fails only a negative one: the CQE never came, and the ring's
+ * teardown waited for the request forever, holding the channel and the
+ * module (the fuzzer left the module unloadable so).  Issued inline, the
+ * count came as a failed request: the NOP linked after it was cancelled.
+ */
+TEST_F(uring_cmd, cancel_count_completes_also_from_iowq)
+{
+	struct gochan_cancel all = {
+		.size = sizeof(all), .flags = GOCHAN_CANCEL_ALL,
+	};
+	uint64_t got = 0;
+	struct gochan_xfer xr = xfer(&got, 0);
+	int fd = gc_make(self->dev, 8, 0);
+
+	ASSERT_LE(0, fd);
+	for (int async = 0; async < 2; async++) {
+		struct io_uring_sqe *sqe;
+		int seen = 0;
+
+		ASSERT_EQ(1, submit_cmd(&self->ring, fd, GOCHAN_IOC_RECV, &xr, 1));
+		ASSERT_EQ(0, gc_wait_waiters(fd, 0, 1));
+		ASSERT_NE(NULL, sqe = io_uring_get_sqe(&self->ring));
+		prep_cmd(sqe, fd, GOCHAN_IOC_CANCEL, &all, 0, 99);
+		sqe->flags |= IOSQE_IO_LINK | (async ? IOSQE_ASYNC : 0);
+		ASSERT_NE(NULL, sqe = io_uring_get_sqe(&self->ring));
+		io_uring_prep_nop(sqe);
+		sqe->user_data = 100;
+		ASSERT_EQ(2, io_uring_submit(&self->ring));
+		for (int i = 0; i < 3; i++) {
+			uint64_t ud;
+			int res;
+
+			ASSERT_EQ(0, reap(&self->ring, &ud, &res))
+				TH_LOG("%s: CQE %d of 3 never came (seen %#x)",
+				       async ? "from io-wq" : "inline", i + 1, seen);
+			ASSERT_TRUE(ud == 1 || ud == 99 || ud == 100)
+				TH_LOG("a CQE nobody asked for: %llu",
+				       (unsigned long long)ud);
+			/* The RECV, the CANCEL's count, the NOP linked after it. */
+			EXPECT_EQ(ud == 1 ? -ECANCELED : ud == 99 ? 1 : 0, res)
+				TH_LOG("%s: CQE of %llu", async ? "from io-wq" : "inline",
+				       (unsigned long long)ud);
+			seen |= ud == 1 ? 1 : ud == 99 ? 2 : 4;
+		}
+		EXPECT_EQ(7, seen);
+		EXPECT_EQ(0, gc_wait_waiters(fd, 0, 0));
+	}
+	EXPECT_EQ(0, got);
+	close(fd);
+}
+
+/*
  * The receive buffer becomes read-only while queued: the RECV pinned it at
  * submission, so the element arriving later is written there and the CQE
  * reports it (res 1), once; not an -EFAULT with the element given back
