@@ -7,6 +7,7 @@
  * channels with two Ps, and a command left queued when go_run ends is cancelled.
  */
 #include <gochan/sched.h>
+#include <poll.h>
 
 #include "helpers.h"
 
@@ -17,6 +18,7 @@ struct xproc {
 	long got[N];
 	int n, bad;
 	long spins;		/* another goroutine's progress while main waits */
+	int spun_fd;		/* written to once, when the spinner first runs */
 	uint32_t done;
 	int err;
 };
@@ -26,7 +28,8 @@ static void spinner(void *arg)
 	struct xproc *x = arg;
 
 	while (!__atomic_load_n(&x->done, __ATOMIC_ACQUIRE)) {
-		x->spins++;
+		if (x->spins++ == 0)
+			(void)!write(x->spun_fd, "s", 1);
 		go_yield();
 	}
 }
@@ -52,25 +55,40 @@ static void recv_main(void *arg)
 	__atomic_store_n(&x->done, 1, __ATOMIC_RELEASE);
 }
 
+/*
+ * One P: the spinner runs only because the receive does not block the thread.  The sender
+ * starts once the spinner has run, so that the first receive surely waited (a sender
+ * already blocked on every send would let every receive complete at once, and the spinner
+ * need never run: the test failed so on a loaded machine); if the spinner does not run
+ * within WAIT_NS, the sender closes the channel instead and exits with 3.
+ */
 TEST(goroutine_receives_from_another_process)
 {
 	struct xproc x = { 0 };
+	int spun[2];
 	pid_t pid;
 
 	REQUIRE_GOCHAN();
 	x.fd = gochan_make(sizeof(long), 0, 0);
 	ASSERT_LE(0, x.fd);
+	ASSERT_EQ(0, pipe(spun));
+	x.spun_fd = spun[1];
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
+		struct pollfd pfd = { .fd = spun[0], .events = POLLIN };
+
+		if (poll(&pfd, 1, (int)(WAIT_NS / MSEC)) != 1)
+			_exit(gochan_close(x.fd) ? 2 : 3);
 		for (long i = 0; i < N; i++)
 			if (gochan_send(x.fd, &i, GOCHAN_NO_DEADLINE))
 				_exit(1);
 		_exit(gochan_close(x.fd) ? 2 : 0);
 	}
-	/* one P: the spinner runs only because the receive does not block the thread */
 	ASSERT_EQ(0, run1(recv_main, &x));
-	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, reap(pid)) TH_LOG("3: the spinner never ran while the receive waited");
+	close(spun[0]);
+	close(spun[1]);
 	EXPECT_EQ(0, x.err);
 	EXPECT_EQ(N, x.n);
 	for (int i = 0; i < x.n; i++)
@@ -292,6 +310,7 @@ struct ksel {
 	bool ok;
 	long got;
 	long spins;
+	int spun_fd;		/* 0, or written to once, when the spinner first runs */
 	uint32_t done;
 	int64_t deadline;
 };
@@ -301,7 +320,8 @@ static void ksel_spinner(void *arg)
 	struct ksel *k = arg;
 
 	while (!__atomic_load_n(&k->done, __ATOMIC_ACQUIRE)) {
-		k->spins++;
+		if (k->spins++ == 0 && k->spun_fd > 0)
+			(void)!write(k->spun_fd, "s", 1);
 		go_yield();
 	}
 }
@@ -324,9 +344,16 @@ static void ksel_main(void *arg)
 	__atomic_store_n(&k->done, 1, __ATOMIC_RELEASE);
 }
 
+/*
+ * One P: the spinner runs while the select waits queued in the kernel.  The receiver starts
+ * once the spinner has run, so that the select surely waited (one already blocked lets the
+ * select complete at once, and the spinner need never run); if the spinner does not run
+ * within WAIT_NS, the receiver closes the select's other channel and exits with 3.
+ */
 TEST(goroutine_select_meets_a_receiver_in_another_process)
 {
 	struct ksel k = { .deadline = -1 };
+	int spun[2];
 	pid_t pid;
 
 	REQUIRE_GOCHAN();
@@ -334,22 +361,28 @@ TEST(goroutine_select_meets_a_receiver_in_another_process)
 	k.fds[1] = gochan_make(sizeof(long), 0, 0);
 	ASSERT_LE(0, k.fds[0]);
 	ASSERT_LE(0, k.fds[1]);
+	ASSERT_EQ(0, pipe(spun));
+	k.spun_fd = spun[1];
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
+		struct pollfd pfd = { .fd = spun[0], .events = POLLIN };
 		long v = 0;
 		bool ok = false;
 
+		if (poll(&pfd, 1, (int)(WAIT_NS / MSEC)) != 1)
+			_exit(gochan_close(k.fds[0]) ? 2 : 3);
 		/* a plain blocking receive on the second (unbuffered) channel */
 		_exit(gochan_recv(k.fds[1], &v, &ok, GOCHAN_NO_DEADLINE) == 0 && ok &&
 		      v == 5 ? 0 : 1);
 	}
-	/* one P: the spinner runs while the select waits queued in the kernel */
 	ASSERT_EQ(0, run1(ksel_main, &k));
 	EXPECT_EQ(1, k.r);
 	EXPECT_EQ(1, k.index);
 	EXPECT_LT(0, k.spins);
-	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, reap(pid)) TH_LOG("3: the spinner never ran while the select waited");
+	close(spun[0]);
+	close(spun[1]);
 	close(k.fds[0]);
 	close(k.fds[1]);
 }
