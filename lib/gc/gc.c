@@ -82,6 +82,11 @@ struct gc_p *_go_gc_p_at(uint32_t i)
 	return i < load_relaxed(&gc_pp_hi) && gc_pp[i].cache ? &gc_pp[i] : NULL;
 }
 
+uint32_t _go_gc_p_flush_gen(uint32_t i)
+{
+	return load_acquire(&gc_pp[i].flush_gen);
+}
+
 void _go_gc_heap_bounds(void)
 {
 	uintptr_t lo = UINTPTR_MAX, hi = 0;

@@ -154,7 +154,9 @@ bool _go_gc_verify_marked(struct ga_span *s, uintptr_t obj); /* its mark bit */
 struct gc_p {
 	struct ga_cache *cache;
 	struct gc_work w;
-	uint32_t flush_gen;    /* gc.flush_gen when this P last flushed its grey objects */
+	uint32_t flush_gen;    /* gc.flush_gen when this P last flushed its grey objects;
+	                        * written by its owner, store_release after the flush, read by
+	                        * the cycle's goroutine on another P (worker.c) */
 	bool want_cycle;       /* its heap_live crossed the trigger: the controller is told */
 };
 
@@ -289,6 +291,7 @@ struct gc_state {
 extern struct gc_state _go_gc;
 
 struct gc_p *_go_gc_p(struct go_p *p);   /* p's, its cache made on first use */
+uint32_t _go_gc_p_flush_gen(uint32_t i); /* P i's flush_gen, read from any thread */
 struct gc_p *_go_gc_p_at(uint32_t i);    /* by P id, NULL if never used */
 void _go_gc_init(void);
 void _go_gc_heap_bounds(void);           /* gc.heap_lo, gc.heap_hi from the arenas now */

@@ -60,8 +60,10 @@ void _go_gc_safepoint(struct go_m *m, struct go_g *g)
 	} else if (flush || scan) {
 		/* the ragged barrier of mark termination (Go's gcMarkDone forEachP): grey
 		 * objects of this P, its barrier's shades among them, where workers see them */
-		_go_gc_p(m->p)->flush_gen = load_acquire(&_go_gc.flush_gen);
+		uint32_t fgen = load_acquire(&_go_gc.flush_gen);
+
 		_go_gc_work_flush(w);
+		store_release(&_go_gc_p(m->p)->flush_gen, fgen);
 		_go_gc_controller_wake();
 	}
 }
@@ -135,12 +137,39 @@ bool _go_gc_mark_done(void)
 	return _go_gc_roots_done() && !_go_gc_work_available();
 }
 
+#define GC_FLUSH_WAIT_NS (1000 * 1000) /* the ragged barrier's wait, at most */
+
+/*
+ * Whether every P other than self's that runs goroutines has flushed its grey objects since
+ * gc.flush_gen became gen (at a safe point: _go_gc_safepoint). In the runtime, so that no
+ * go_set_maxprocs moves nprocs meanwhile. Of another P it reads only its status and its
+ * flush_gen, both atomically: a P idle or in a system call runs no program code that could
+ * shade now, and mark termination takes what it still holds with the world stopped.
+ */
+static bool running_ps_flushed(uint32_t gen, struct go_p *self)
+{
+	uint32_t n = load_acquire(&_go_sched.nprocs);
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct go_p *p = &_go_sched.allp[i];
+
+		if (p != self && p_state(load_acquire(&p->status)) == Ps_RUNNING &&
+		    _go_gc_p_flush_gen(i) != gen)
+			return false;
+	}
+	return true;
+}
+
 /*
  * The concurrent mark, run by the cycle's goroutine self (not in the runtime): slices of
  * work, a yield after each, until nothing is left that the world running can see. Then the
- * ragged barrier is only asked for (every P flushes its grey objects at its next safe point;
- * GO_SAFEPOINT_GC is set while marking) and given one yield: mark termination takes what
- * the Ps still hold with the world stopped, and restarts marking if there is much.
+ * ragged barrier: every P flushes its grey objects at its next safe point (GO_SAFEPOINT_GC
+ * is set while marking); the cycle's goroutine yields until every running P has, for at most
+ * GC_FLUSH_WAIT_NS (a P whose goroutine never enters the runtime is not waited for: sysmon
+ * preempts it later), marks what they flushed, and goes on to mark termination when nothing
+ * is left: mark termination takes what the Ps still hold with the world stopped, and
+ * restarts marking if there is much. Without the wait, a P busy in program code when the
+ * world stopped made most 2-P cycles restart once, a second pause.
  * (No sleep here: a goroutine that sleeps waits for its P's timers, which a P busy with
  * goroutines that never switch does not look at; a yield is seen by sysmon.)
  */
@@ -153,8 +182,16 @@ void _go_gc_mark_concurrent(struct go_g *self)
 		any = worker_slice(self);
 		_go_rt_exit(self->m);
 		if (!any && _go_gc_mark_done()) {
-			fetch_add(&_go_gc.flush_gen, 1);
-			go_yield();
+			uint32_t gen = fetch_add(&_go_gc.flush_gen, 1) + 1;
+			int64_t end = _go_nanotime() + GC_FLUSH_WAIT_NS;
+			bool flushed;
+
+			do {
+				go_yield();
+				_go_rt_enter(self->m);
+				flushed = running_ps_flushed(gen, self->m->p);
+				_go_rt_exit(self->m);
+			} while (!flushed && _go_nanotime() < end);
 			if (_go_gc_mark_done())
 				return;
 			continue;
