@@ -31,20 +31,24 @@
 /*
  * Bounce buffers: calls moving at most GOCHAN_STACK_BUF bytes use the
  * stack; larger ones a heap buffer of at most GOCHAN_CHUNK_BYTES (or one
- * element, when elements are larger), reused chunk by chunk.
+ * element, when elements are larger), reused chunk by chunk, allocated
+ * only once the call needs it (bounce_get()): a read or write the ring
+ * serves moves its elements straight between the ring and the caller's
+ * buffer and never does, and the allocation (zeroed, with init_on_alloc)
+ * cost such a call more than its copies.
  */
 #define GOCHAN_STACK_BUF	128
 #define GOCHAN_CHUNK_BYTES	(16 * 1024)
 
 struct gochan_bounce {
-	void	*buf;
+	void	*buf;		/* NULL until bounce_get() */
 	u32	nelem;		/* elements per chunk */
 	u32	bytes;		/* nelem * elem_size */
 	u8	stack[GOCHAN_STACK_BUF] __aligned(8);
 };
 
 /* Size a bounce buffer for up to @total elements. */
-static int bounce_init(struct gochan_bounce *b, u32 elem_size, size_t total)
+static void bounce_init(struct gochan_bounce *b, u32 elem_size, size_t total)
 {
 	size_t bytes = (size_t)elem_size * total;
 
@@ -52,22 +56,31 @@ static int bounce_init(struct gochan_bounce *b, u32 elem_size, size_t total)
 		b->buf = b->stack;
 		b->nelem = min_t(size_t, total, U32_MAX);
 		b->bytes = 0;
-		return 0;
+		return;
 	}
 	if (bytes <= sizeof(b->stack)) {
 		b->buf = b->stack;
 		b->nelem = total;
 		b->bytes = bytes;
-		return 0;
+		return;
 	}
 	b->nelem = max_t(size_t, 1, min_t(size_t, total, GOCHAN_CHUNK_BYTES / elem_size));
 	b->bytes = b->nelem * elem_size;
-	b->buf = kvmalloc(b->bytes, GFP_KERNEL_ACCOUNT);
+	b->buf = NULL;
+}
+
+/* The buffer itself, allocated on first use: 0 or -ENOMEM. */
+static int bounce_get(struct gochan_bounce *b)
+{
+	if (!b->buf)
+		b->buf = kvmalloc(b->bytes, GFP_KERNEL_ACCOUNT);
 	return b->buf ? 0 : -ENOMEM;
 }
 
 static void bounce_free(struct gochan_bounce *b)
 {
+	if (!b->buf)
+		return;
 	gochan_poison(b->buf, b->bytes);
 	if (b->buf != b->stack)
 		kvfree(b->buf);
@@ -84,8 +97,9 @@ static __always_inline bool rw_nonblock(struct kiocb *iocb)
  * What read and write share: a length of 0 returns 0 at once, whatever the
  * channel (pipe_read() and pipe_write() do the same), without a look at
  * it; any other length must be whole elements (a signal channel has none
- * to move: EINVAL); then a bounce buffer and the blocking mode.  Returns 1
- * with *want elements to move, 0 for a zero length, or -errno.
+ * to move: EINVAL); then the bounce buffer's size (bounce_get() allocates
+ * it) and the blocking mode.  Returns 1 with *want elements to move, 0 for
+ * a zero length, or -errno.
  */
 static __always_inline int rw_begin(struct kiocb *iocb, struct iov_iter *iter,
 				    size_t *want, struct gochan_bounce *b,
@@ -93,7 +107,6 @@ static __always_inline int rw_begin(struct kiocb *iocb, struct iov_iter *iter,
 {
 	struct gochan_chan *c = iocb->ki_filp->private_data;
 	size_t es = c->elem_size;
-	int err;
 
 	if (!iov_iter_count(iter))
 		return 0;
@@ -102,9 +115,7 @@ static __always_inline int rw_begin(struct kiocb *iocb, struct iov_iter *iter,
 	*want = iov_iter_count(iter) / es;	/* one division, not two */
 	if (*want * es != iov_iter_count(iter))
 		return -EINVAL;
-	err = bounce_init(b, es, *want);
-	if (err)
-		return err;
+	bounce_init(b, es, *want);
 	*blk = (struct gochan_block) { .nonblock = rw_nonblock(iocb) };
 	return 1;
 }
@@ -317,6 +328,9 @@ static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			}
 			continue;
 		}
+		ret = bounce_get(&b);
+		if (ret)
+			break;
 		/*
 		 * Pin the room for n elements: a bad buffer fails here, before
 		 * anything is taken, and one bad part way takes only the whole
@@ -395,6 +409,9 @@ static ssize_t gochan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 			}
 			continue;
 		}
+		ret = bounce_get(&b);
+		if (ret)
+			break;
 		if (!copy_from_iter_full(b.buf, n * es, from)) {
 			ret = -EFAULT;
 			break;
@@ -524,9 +541,10 @@ static long gochan_ioctl_send(struct gochan_chan *c, void __user *argp)
 	ret = gochan_xfer_read(&x, argp, &blk);
 	if (ret)
 		return ret;
-	ret = bounce_init(&b, c->elem_size, 1);
+	bounce_init(&b, c->elem_size, 1);
+	ret = bounce_get(&b);
 	if (ret)
-		return ret;
+		goto out_free;
 	if (copy_from_user(b.buf, u64_to_user_ptr(x.buf), c->elem_size)) {
 		ret = -EFAULT;
 		goto out_free;
