@@ -451,6 +451,52 @@ static noinline u32 recv_locked_slow(struct gochan_chan *c, void *buf, u32 n,
 	return got;
 }
 
+static u32 ring_to_iter(struct gochan_chan *c, u32 k, struct iov_iter *to);
+
+/*
+ * recv_locked_slow() into @to, which cannot fault (a pinned buffer's
+ * pages: gochan_pin_dest()): from the ring, refilled from blocked senders
+ * as it drains, or on an unbuffered channel straight from blocked senders.
+ */
+static u32 recv_to_iter_locked(struct gochan_chan *c, struct iov_iter *to,
+			       u32 n, struct gochan_unlock *u)
+{
+	size_t es = c->elem_size;
+	u32 got = 0;
+
+	lockdep_assert_held(&c->lock);
+	while (got < n) {
+		struct gochan_waiter *s;
+		u32 k;
+
+		if (c->len) {
+			k = ring_to_iter(c, min(n - got, c->len), to);
+			if (WARN_ON_ONCE(!k))
+				break;
+			ring_drop(c, k);
+			got += k;
+			u->poll |= EPOLLOUT | EPOLLWRNORM;
+			refill_from_senders(c, u);
+			continue;
+		}
+		/* Empty ring with a sender queued: only when unbuffered. */
+		s = waitq_claim_first(c, true);
+		if (!s)
+			break;
+		k = min(n - got, s->nelem - s->ndone);
+		if (WARN_ON_ONCE(copy_to_iter(s->buf + s->ndone * es, k * es,
+					      to) != k * es))
+			k = 0;	/* cannot happen: the pages are pinned */
+		s->ndone += k;
+		got += k;
+		c->sent += k;
+		if (s->ndone == s->nelem)
+			waiter_complete(c, s, true, u);
+	}
+	c->received += got;
+	return got;
+}
+
 /* gochan_send_locked() past its common case. */
 static noinline u32 send_locked_slow(struct gochan_chan *c, const void *buf,
 				     u32 n, struct gochan_unlock *u)
@@ -463,7 +509,9 @@ static noinline u32 send_locked_slow(struct gochan_chan *c, const void *buf,
 	while (sent < n && (r = waitq_claim_first(c, false))) {
 		u32 k = min(n - sent, r->nelem);
 
-		if (es)
+		if (r->pin)
+			gochan_pin_write(r->pin, 0, buf + sent * es, k * es);
+		else if (es)
 			memcpy(r->buf, buf + sent * es, k * es);
 		r->ndone = k;
 		sent += k;
@@ -666,9 +714,13 @@ out_unlock:
 }
 
 /*
- * chan_recv - receive elements into a kernel buffer (gochan_chan_recv()).
+ * chan_recv - receive elements into a kernel buffer (gochan_chan_recv()),
+ * or into a pinned user buffer (gochan_chan_recv_pinned()).
  * @c: the channel
- * @buf: room for @n elements
+ * @buf: room for @n elements; NULL with @pin
+ * @pin: NULL, or room for @n elements, pinned: what is taken goes to its
+ *       pages, by this call or by the sender that hands elements to it
+ *       while it waits (send_locked_slow()), with no kernel buffer between
  * @n: most elements to take, at least 1
  * @blk: whether and how long the call may block
  *
@@ -678,16 +730,25 @@ out_unlock:
  * -ERESTARTSYS.
  */
 static __always_inline long chan_recv(struct gochan_chan *c, void *buf,
-				      u32 n, const struct gochan_block *blk,
+				      struct gochan_pin *pin, u32 n,
+				      const struct gochan_block *blk,
 				      u64 *wait_ns)
 {
 	struct gochan_wait wait;	/* set up if we block */
 	struct gochan_waiter w;
 	struct gochan_unlock u;
+	struct iov_iter to;
 	long ret;
 
+	if (!buf)	/* (constant in each caller: one branch is compiled) */
+		gochan_pin_dest(pin, &to);
 	gochan_lock(c, &u);
-	ret = recv_locked(c, buf, n, &u);
+	if (!buf) {
+		ret = recv_to_iter_locked(c, &to, n, &u);
+		pin->dirty |= ret != 0;
+	} else {
+		ret = recv_locked(c, buf, n, &u);
+	}
 	if (ret || c->closed)
 		goto out_unlock;
 	if (blk->nonblock || gochan_deadline_passed(blk)) {
@@ -696,7 +757,7 @@ static __always_inline long chan_recv(struct gochan_chan *c, void *buf,
 	}
 
 	wait = (struct gochan_wait) { .task = current, .state = GOCHAN_WAIT_PENDING };
-	w = (struct gochan_waiter) { .wait = &wait, .buf = buf, .nelem = n };
+	w = (struct gochan_waiter) { .wait = &wait, .buf = buf, .pin = pin, .nelem = n };
 	gochan_waitq_add(c, &w, false);
 	u.poll |= EPOLLOUT | EPOLLWRNORM;	/* a receiver waits: send won't block */
 	gochan_unlock(c, &u);
@@ -726,7 +787,28 @@ long gochan_chan_recv(struct gochan_chan *c, void *buf, u32 n,
 		      const struct gochan_block *blk)
 {
 	u64 wait_ns = 0;
-	long ret = chan_recv(c, buf, n, blk, &wait_ns);
+	long ret = chan_recv(c, buf, NULL, n, blk, &wait_ns);
+
+	trace_gochan_recv(c->id, c->elem_size, n, ret, wait_ns);
+	return ret;
+}
+
+/**
+ * gochan_chan_recv_pinned - receive into a pinned user buffer.
+ * @c: the channel
+ * @pin: room for @n elements, pinned for writing (gochan_pin_iter())
+ * @n: most elements to take, at least 1
+ * @blk: whether and how long the call may block
+ *
+ * As gochan_chan_recv(), but the elements go straight to @pin's pages,
+ * also those a sender hands over while the call waits: a read(2) that
+ * waits needs no kernel buffer.  Returns what gochan_chan_recv() returns.
+ */
+long gochan_chan_recv_pinned(struct gochan_chan *c, struct gochan_pin *pin,
+			     u32 n, const struct gochan_block *blk)
+{
+	u64 wait_ns = 0;
+	long ret = chan_recv(c, NULL, pin, n, blk, &wait_ns);
 
 	trace_gochan_recv(c->id, c->elem_size, n, ret, wait_ns);
 	return ret;
@@ -822,20 +904,50 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * Hand up to @n elements from @from to @r, the first receiver queued, which
+ * waits in a read(2) on pinned pages (a plain wait: nothing to claim): one
+ * copy, from the sender's memory to the receiver's, with page faults
+ * disabled.  Returns how many whole elements went (0: @from faulted at
+ * once; @r stays queued).
+ */
+static u32 to_pinned_receiver(struct gochan_chan *c, struct gochan_waiter *r,
+			      u32 n, struct iov_iter *from,
+			      struct gochan_unlock *u)
+{
+	size_t es = c->elem_size, bytes;
+	u32 k = min(n, r->nelem);
+
+	lockdep_assert_held(&c->lock);
+	bytes = gochan_pin_copy_from_iter(r->pin, (size_t)k * es, from);
+	iov_iter_revert(from, bytes % es);	/* a part of one is no element */
+	k = bytes / es;
+	if (!k)
+		return 0;
+	r->ndone = k;
+	c->sent += k;
+	c->received += k;
+	waiter_complete(c, r, false, u);
+	return k;
+}
+
 /**
- * gochan_chan_send_iter - put elements from @from straight into the ring.
+ * gochan_chan_send_iter - give elements from @from straight to where they go.
  * @c: the channel
  * @from: user memory holding @n elements
  * @n: most elements to give
  *
- * Never blocks.  Fills free slots of the ring when no receiver waits for a
- * handoff (nor any sender, which has a full ring first).  Returns the
- * number given; 0 when the general path must be taken (no free slot, an
- * unbuffered channel, a waiter queued, a closed channel); -EFAULT when the
+ * Never blocks.  Hands them to the first receiver queued when it waits in
+ * a read(2) on pinned pages (to_pinned_receiver()), else fills free slots
+ * of the ring when no receiver waits for a handoff (nor any sender, which
+ * has a full ring first).  Returns the number given; 0 when the general
+ * path must be taken (no free slot, an unbuffered channel without such a
+ * receiver, another waiter queued, a closed channel); -EFAULT when the
  * first element met a fault.
  */
 long gochan_chan_send_iter(struct gochan_chan *c, struct iov_iter *from, u32 n)
 {
+	struct gochan_waiter *r;
 	struct gochan_unlock u;
 	long ret = 0;
 	u32 got;
@@ -843,7 +955,15 @@ long gochan_chan_send_iter(struct gochan_chan *c, struct iov_iter *from, u32 n)
 	if (!c->elem_size)
 		return 0;
 	gochan_lock(c, &u);
-	if (c->closed || c->nrecv || c->nsend || c->len == c->capacity)
+	if (c->closed)
+		goto out_unlock;
+	r = list_first_entry_or_null(&c->recvq, struct gochan_waiter, node);
+	if (r && r->pin) {
+		got = to_pinned_receiver(c, r, n, from, &u);
+		ret = got ? (long)got : -EFAULT;
+		goto out_unlock;
+	}
+	if (c->nrecv || c->nsend || c->len == c->capacity)
 		goto out_unlock;
 	got = iter_to_ring(c, min(n, c->capacity - c->len), from);
 	if (!got) {

@@ -328,13 +328,13 @@ static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			}
 			continue;
 		}
-		ret = bounce_get(&b);
-		if (ret)
-			break;
 		/*
 		 * Pin the room for n elements: a bad buffer fails here, before
 		 * anything is taken, and one bad part way takes only the whole
-		 * elements before the bad part.  (Kernel memory cannot fault.)
+		 * elements before the bad part.  The elements then go straight
+		 * to the pinned pages, also those a sender hands over while
+		 * the call waits.  (Kernel memory cannot fault: it goes
+		 * through the bounce buffer.)
 		 */
 		if (user_backed_iter(to)) {
 			ssize_t pinned = gochan_pin_iter(&pin, to, (size_t)n * es);
@@ -348,16 +348,20 @@ static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 				break;
 			}
 			n = pinned / es;
+			got = gochan_chan_recv_pinned(c, &pin, n, &blk);
+			if (got > 0)
+				iov_iter_advance(to, got * es);
+			gochan_pin_release(&pin);
+		} else {
+			ret = bounce_get(&b);
+			if (ret)
+				break;
+			got = gochan_chan_recv(c, b.buf, n, &blk);
+			if (got > 0) {
+				copied = copy_to_iter(b.buf, got * es, to);
+				WARN_ON_ONCE(copied != got * es);
+			}
 		}
-		got = gochan_chan_recv(c, b.buf, n, &blk);
-		if (got > 0 && user_backed_iter(to)) {
-			gochan_pin_write(&pin, 0, b.buf, got * es);
-			iov_iter_advance(to, got * es);
-		} else if (got > 0) {
-			copied = copy_to_iter(b.buf, got * es, to);
-			WARN_ON_ONCE(copied != got * es);
-		}
-		gochan_pin_release(&pin);
 		if (got <= 0) {
 			ret = got;
 			break;

@@ -210,6 +210,9 @@ struct gochan_waiter {
 						 * empty once unlinked */
 	struct gochan_wait	*wait;
 	void			*buf;
+	struct gochan_pin	*pin;		/* a receiver's, or NULL: its
+						 * elements go to these pinned
+						 * pages, not to buf */
 	u32			nelem;		/* select waiters: 1 */
 	u32			ndone;
 	u32			index;		/* select: this waiter's case */
@@ -312,6 +315,8 @@ long gochan_chan_send(struct gochan_chan *c, const void *buf, u32 n,
 long gochan_chan_recv(struct gochan_chan *c, void *buf, u32 n,
 		      const struct gochan_block *blk);
 long gochan_chan_recv_iter(struct gochan_chan *c, struct iov_iter *to, u32 n);
+long gochan_chan_recv_pinned(struct gochan_chan *c, struct gochan_pin *pin,
+			     u32 n, const struct gochan_block *blk);
 #define GOCHAN_RECV_PIN		2	/* gochan_chan_recv_user(): wait pinned */
 long gochan_chan_recv_user(struct gochan_chan *c, void __user *ubuf,
 			   u32 __user *ok, const struct gochan_block *blk);
@@ -355,6 +360,9 @@ long gochan_recv_user_now(struct gochan_chan *c, void __user *ubuf,
 ssize_t gochan_pin_iter(struct gochan_pin *p, const struct iov_iter *iter,
 			size_t len);
 int gochan_pin_user(struct gochan_pin *p, void __user *buf, size_t len);
+void gochan_pin_dest(struct gochan_pin *p, struct iov_iter *to);
+size_t gochan_pin_copy_from_iter(struct gochan_pin *p, size_t len,
+				 struct iov_iter *from);
 void gochan_pin_write(struct gochan_pin *p, size_t off, const void *src,
 		      size_t len);
 void gochan_pin_release(struct gochan_pin *p);

@@ -234,6 +234,44 @@ void gochan_pin_write(struct gochan_pin *p, size_t off, const void *src,
 	}
 }
 
+/*
+ * gochan_pin_dest - an iov_iter writing into the pinned buffer: what
+ * copy_to_iter() writes through it cannot fault (callable under a channel
+ * lock).  The caller marks the pin dirty (p->dirty) if it wrote.
+ */
+void gochan_pin_dest(struct gochan_pin *p, struct iov_iter *to)
+{
+	iov_iter_bvec(to, ITER_DEST, pin_vec(p), p->nvec, p->len);
+}
+
+/*
+ * gochan_pin_copy_from_iter - copy up to @len bytes from @from into the
+ * pinned buffer, from its start, without faulting on @from (callable under
+ * a channel lock).  Returns the bytes copied: fewer than @len where @from
+ * met a fault (they are written all the same).
+ */
+size_t gochan_pin_copy_from_iter(struct gochan_pin *p, size_t len,
+				 struct iov_iter *from)
+{
+	struct bio_vec *vec = pin_vec(p);
+	size_t done = 0;
+	u32 i;
+
+	if (WARN_ON_ONCE(len > p->len))
+		return 0;
+	for (i = 0; i < p->nvec && done < len; i++) {
+		size_t n = min_t(size_t, vec[i].bv_len, len - done);
+		size_t got = copy_page_from_iter_atomic(vec[i].bv_page,
+							vec[i].bv_offset, n, from);
+
+		done += got;
+		if (got < n)
+			break;
+	}
+	p->dirty |= done != 0;
+	return done;
+}
+
 /* Drop the pins (marking the pages dirty if written); may sleep. */
 void gochan_pin_release(struct gochan_pin *p)
 {

@@ -804,6 +804,47 @@ TEST_F(rw, read_faulting_midway_delivers_a_part_within_capacity)
 }
 
 /*
+ * A write whose buffer is bad part way, to a reader waiting in read(2):
+ * the whole elements before the bad part go to the reader and the write
+ * returns their count, as the uapi's rule says (a pipe's write does the
+ * same).  The old module copied the write into a kernel buffer first,
+ * whole, and failed it with EFAULT, nothing moved; now a waiting reader's
+ * elements go straight from the writer's memory to its pinned pages.
+ */
+TEST_F(rw, write_bad_part_way_gives_a_waiting_reader_what_came_before)
+{
+	int fd = gc_make(self->dev, 8, 4);
+	uint64_t *edge = gc_buf_before_hole(16), got[4] = { 0 };
+	struct gochan_stat st;
+	struct rw_call rd;
+	pthread_t t;
+	long ret;
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, edge);
+	edge[0] = 41;
+	edge[1] = 42;
+	rd = (struct rw_call){ .fd = fd, .buf = got, .len = sizeof(got) };
+	ASSERT_EQ(0, pthread_create(&t, NULL, rw_call_run, &rd));
+	ASSERT_EQ(0, gc_wait_waiters(fd, 0, 1));
+	/* Four elements, the third in the hole. */
+	ret = gc_write(fd, edge, 32);
+	EXPECT_EQ(16, ret);
+	if (ret != 16)
+		gc_close_chan(fd);	/* end the read all the same */
+	pthread_join(t, NULL);
+	EXPECT_EQ(16, rd.ret);
+	EXPECT_EQ(41, got[0]);
+	EXPECT_EQ(42, got[1]);
+	EXPECT_EQ(0, got[2]);
+	ASSERT_EQ(0, gc_stat(fd, &st));
+	EXPECT_EQ(0, st.len);
+	EXPECT_EQ(2, st.sent);
+	EXPECT_EQ(2, st.received);
+	close(fd);
+}
+
+/*
  * A read or write of many elements moves them in order across the ring's
  * wrap, and a write that fills the ring and a read that empties it take one
  * call each (the bulk path: straight between the ring and the caller).
