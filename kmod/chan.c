@@ -164,18 +164,6 @@ static __always_inline void ring_drop(struct gochan_chan *c, u32 n)
 	WRITE_ONCE(c->len, c->len - n);
 }
 
-static __always_inline void ring_pop(struct gochan_chan *c, void *dst, u32 n)
-{
-	size_t es = c->elem_size;
-	u32 first = min(n, c->capacity - c->head);
-
-	lockdep_assert_held(&c->lock);
-	memcpy(dst, c->ring + c->head * es, first * es);
-	if (n > first)			/* the rest wraps around */
-		memcpy(dst + first * es, c->ring, (n - first) * es);
-	ring_drop(c, n);
-}
-
 static __always_inline void ring_push(struct gochan_chan *c, const void *src, u32 n)
 {
 	size_t es = c->elem_size;
@@ -414,49 +402,13 @@ static void refill_from_senders(struct gochan_chan *c, struct gochan_unlock *u)
 	}
 }
 
-/* gochan_recv_locked() past its common case. */
-static noinline u32 recv_locked_slow(struct gochan_chan *c, void *buf, u32 n,
-				     struct gochan_unlock *u)
-{
-	size_t es = c->elem_size;
-	u32 got = 0;
-
-	lockdep_assert_held(&c->lock);
-	while (got < n) {
-		struct gochan_waiter *s;
-		u32 k;
-
-		if (c->len) {
-			k = min(n - got, c->len);
-			ring_pop(c, buf + got * es, k);
-			got += k;
-			u->poll |= EPOLLOUT | EPOLLWRNORM;
-			refill_from_senders(c, u);
-			continue;
-		}
-		/* Empty ring with a sender queued: only when unbuffered. */
-		s = waitq_claim_first(c, true);
-		if (!s)
-			break;
-		k = min(n - got, s->nelem - s->ndone);
-		if (es)
-			memcpy(buf + got * es, s->buf + s->ndone * es, k * es);
-		s->ndone += k;
-		got += k;
-		c->sent += k;
-		if (s->ndone == s->nelem)
-			waiter_complete(c, s, true, u);
-	}
-	c->received += got;
-	return got;
-}
-
 static u32 ring_to_iter(struct gochan_chan *c, u32 k, struct iov_iter *to);
 
 /*
- * recv_locked_slow() into @to, which cannot fault (a pinned buffer's
- * pages: gochan_pin_dest()): from the ring, refilled from blocked senders
- * as it drains, or on an unbuffered channel straight from blocked senders.
+ * gochan_recv_locked() past its common case, into @to, which cannot fault
+ * (kernel memory, or a pinned buffer's pages: gochan_pin_dest()): from the
+ * ring, refilled from blocked senders as it drains, or on an unbuffered
+ * channel straight from blocked senders.
  */
 static u32 recv_to_iter_locked(struct gochan_chan *c, struct iov_iter *to,
 			       u32 n, struct gochan_unlock *u)
@@ -470,9 +422,11 @@ static u32 recv_to_iter_locked(struct gochan_chan *c, struct iov_iter *to,
 		u32 k;
 
 		if (c->len) {
-			k = ring_to_iter(c, min(n - got, c->len), to);
+			k = min(n - got, c->len);
+			if (es)
+				k = ring_to_iter(c, k, to);
 			if (WARN_ON_ONCE(!k))
-				break;
+				break;	/* cannot happen: @to cannot fault */
 			ring_drop(c, k);
 			got += k;
 			u->poll |= EPOLLOUT | EPOLLWRNORM;
@@ -484,9 +438,9 @@ static u32 recv_to_iter_locked(struct gochan_chan *c, struct iov_iter *to,
 		if (!s)
 			break;
 		k = min(n - got, s->nelem - s->ndone);
-		if (WARN_ON_ONCE(copy_to_iter(s->buf + s->ndone * es, k * es,
-					      to) != k * es))
-			k = 0;	/* cannot happen: the pages are pinned */
+		if (es && WARN_ON_ONCE(copy_to_iter(s->buf + s->ndone * es,
+						    k * es, to) != k * es))
+			k = 0;
 		s->ndone += k;
 		got += k;
 		c->sent += k;
@@ -495,6 +449,17 @@ static u32 recv_to_iter_locked(struct gochan_chan *c, struct iov_iter *to,
 	}
 	c->received += got;
 	return got;
+}
+
+/* The same into a kernel buffer. */
+static noinline u32 recv_locked_slow(struct gochan_chan *c, void *buf, u32 n,
+				     struct gochan_unlock *u)
+{
+	struct kvec kv = { .iov_base = buf, .iov_len = (size_t)n * c->elem_size };
+	struct iov_iter to;
+
+	iov_iter_kvec(&to, ITER_DEST, &kv, 1, kv.iov_len);
+	return recv_to_iter_locked(c, &to, n, u);
 }
 
 /* gochan_send_locked() past its common case. */
