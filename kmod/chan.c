@@ -440,7 +440,7 @@ static u32 recv_to_iter_locked(struct gochan_chan *c, struct iov_iter *to,
 		k = min(n - got, s->nelem - s->ndone);
 		if (es && WARN_ON_ONCE(copy_to_iter(s->buf + s->ndone * es,
 						    k * es, to) != k * es))
-			k = 0;
+			break;	/* cannot happen: @to cannot fault */
 		s->ndone += k;
 		got += k;
 		c->sent += k;
