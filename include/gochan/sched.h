@@ -188,7 +188,8 @@ void go_syscall_exit(void);
  * go_poll - park the goroutine until fd has one of events (POLLIN, POLLOUT, ...) or the
  * CLOCK_MONOTONIC deadline_ns passes (-1: no deadline). The thread runs other goroutines.
  * Returns the events that happened (> 0, may include POLLERR/POLLHUP/POLLNVAL); -ETIMEDOUT;
- * -ENOMEM; -errno from io_uring. Outside a goroutine: poll(2).
+ * -ENOMEM; -errno from io_uring. Outside a goroutine (or where io_uring is refused): poll(2),
+ * restarted for the time left when a signal interrupts it, so never -EINTR (as in Go).
  */
 int go_poll(int fd, short events, int64_t deadline_ns);
 

@@ -378,20 +378,33 @@ GOCHAN_API int go_poll(int fd, short events, int64_t deadline_ns)
 		r = pollop_wait(&op, "IO wait");
 		return r == -ECANCELED ? -ETIMEDOUT : r;
 	}
-	/* Outside a goroutine, without io_uring, or past the deadline: poll(2), bracketed.
-	 * errno only through _go_errno_*: the bracket may move us to another thread. */
+	/*
+	 * Outside a goroutine, without io_uring, or past the deadline: poll(2), bracketed.
+	 * errno only through _go_errno_*: the bracket may move us to another thread.
+	 *
+	 * A signal ends poll(2) with EINTR whatever SA_RESTART says, and the runtime's own
+	 * SIGURG can land here: a stop or a stack scan that saw this goroutine running signals
+	 * its thread just as it enters the call. Like Go's netpoll, wait on for the time left.
+	 */
 	int saved = _go_errno_get();
+	bool bracketed = false;
 
-	if (deadline_ns >= 0) {
-		int64_t left = deadline_ns - _go_nanotime();
+	for (;;) {
+		if (deadline_ns >= 0) {
+			int64_t left = deadline_ns - _go_nanotime();
 
-		timeout = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+			timeout = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+		}
+		if (timeout != 0 && !bracketed) {
+			go_syscall_enter();
+			bracketed = true;
+		}
+		r = poll(&pfd, 1, timeout);
+		if (r >= 0 || _go_errno_get() != EINTR)
+			break;
 	}
-	if (timeout != 0)
-		go_syscall_enter();
-	r = poll(&pfd, 1, timeout);
 	r = r < 0 ? -_go_errno_get() : r == 0 ? -ETIMEDOUT : pfd.revents;
-	if (timeout != 0)
+	if (bracketed)
 		go_syscall_exit();
 	_go_errno_set(saved);
 	return r;

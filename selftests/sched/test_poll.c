@@ -18,6 +18,12 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 
 #include "tap.h"
 
@@ -439,6 +445,148 @@ static void timer_wakes_poller_past_nonblocking_poll(void)
 	close(ws.fds[1]);
 }
 
+/* ---- signals: a poll(2) they cut short is not the caller's error ---------------------- */
+
+/*
+ * Without io_uring (a seccomp profile that refuses it, or outside a goroutine) go_poll is
+ * poll(2), which a signal ends with EINTR whatever SA_RESTART says.  The runtime's own
+ * SIGURG can reach a goroutine's thread just after it entered the call (a stop or a stack
+ * scan that saw it running a moment before); go_poll must go on waiting, for the time
+ * left, as Go's netpoll does.
+ */
+struct sigflood {
+	pthread_t target;
+	int fds[2];
+	int64_t flood_ns;	/* signal the target every 500 us for this long, then ... */
+	bool write;		/* ... write a byte, if asked */
+};
+
+static void sigflood_nop(int sig)
+{
+	(void)sig;
+}
+
+static void *sigflood_run(void *arg)
+{
+	struct sigflood *f = arg;
+	int64_t until = go_now() + f->flood_ns;
+	struct timespec ts = { 0, 500000 };
+
+	while (go_now() < until) {
+		pthread_kill(f->target, SIGUSR1);
+		nanosleep(&ts, NULL);
+	}
+	if (f->write && write(f->fds[1], "s", 1) != 1)
+		return (void *)1;
+	return NULL;
+}
+
+struct sigpoll {
+	int r_ready, r_timeout;
+	int64_t waited;
+};
+
+/* Two go_polls on the calling thread under a flood of signals: one the flood's byte ends,
+ * one only its deadline may end. */
+static void poll_under_signals(struct sigpoll *out)
+{
+	struct sigflood f = { .target = pthread_self(), .flood_ns = 60 * MSEC, .write = true };
+	struct sigaction sa = { .sa_handler = sigflood_nop, .sa_flags = SA_RESTART };
+	pthread_t t;
+	int64_t t0;
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL) || pipe(f.fds)) {
+		out->r_ready = out->r_timeout = -1000;
+		return;
+	}
+	if (pthread_create(&t, NULL, sigflood_run, &f) == 0) {
+		char c;
+
+		out->r_ready = go_poll(f.fds[0], POLLIN, -1);
+		pthread_join(t, NULL);
+		if (read(f.fds[0], &c, 1) != 1)	/* the pipe empty again for the deadline's poll */
+			out->r_ready = -1001;
+	}
+	f.write = false;
+	if (pthread_create(&t, NULL, sigflood_run, &f) == 0) {
+		t0 = go_now();
+		out->r_timeout = go_poll(f.fds[0], POLLIN, t0 + 40 * MSEC);
+		out->waited = go_now() - t0;
+		pthread_join(t, NULL);
+	}
+	close(f.fds[0]);
+	close(f.fds[1]);
+}
+
+static void check_sigpoll(const struct sigpoll *s)
+{
+	CHECK(s->r_ready == POLLIN, "go_poll of the written pipe returned %d", s->r_ready);
+	CHECK(s->r_timeout == -ETIMEDOUT, "go_poll to a deadline returned %d", s->r_timeout);
+	CHECK(s->waited >= 40 * MSEC, "returned after %lld ns, before its deadline",
+	      (long long)s->waited);
+}
+
+static void outside_a_goroutine_signals_do_not_end_a_poll(void)
+{
+	struct sigpoll s = { 0 };
+
+	poll_under_signals(&s);
+	check_sigpoll(&s);
+}
+
+static void sigpoll_main(void *arg)
+{
+	poll_under_signals(arg);
+}
+
+/* A seccomp filter: io_uring_setup fails with EPERM in this process from here on. */
+static int refuse_io_uring(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER,
+							  &prog))
+		return -1;
+	return 0;
+}
+
+/* In a child of its own (the filter stays with the process): a goroutine's go_poll where
+ * io_uring is refused, as in a container whose seccomp profile blocks it. */
+static void without_io_uring_signals_do_not_end_a_goroutines_poll(void)
+{
+	int status = -1;
+	pid_t pid;
+
+#ifdef __SANITIZE_THREAD__
+	SKIP_TEST("ThreadSanitizer cannot start threads in a child forked while threads run");
+#endif
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct sigpoll s = { 0 };
+
+		if (refuse_io_uring())
+			_exit(2);
+		if (run_procs(2, sigpoll_main, &s) != 0)
+			_exit(3);
+		check_sigpoll(&s);
+		_exit(tap_failed ? 1 : 0);
+	}
+	CHECK(pid > 0, "fork");
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+}
+
 /* ---- fork: the child's poller is its own --------------------------------------------- */
 
 static uint32_t hog_started;
@@ -623,6 +771,8 @@ int main(int argc, char **argv)
 	TEST(write_waits_for_room);
 	TEST(read_of_regular_file);
 	TEST(outside_a_goroutine_plain_calls);
+	TEST(outside_a_goroutine_signals_do_not_end_a_poll);
+	TEST(without_io_uring_signals_do_not_end_a_goroutines_poll);
 	TEST(bad_fd_is_an_error);
 	TEST(busy_p_still_reaps_completions);
 	TEST(timer_wakes_poller_past_nonblocking_poll);
