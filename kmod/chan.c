@@ -180,6 +180,24 @@ static __always_inline void ring_push(struct gochan_chan *c, const void *src, u3
 	WRITE_ONCE(c->len, c->len + n);
 }
 
+/* The same from a blocked writer's pinned pages, from byte @off of them. */
+static void ring_push_pinned(struct gochan_chan *c, struct gochan_pin *pin,
+			     size_t off, u32 n)
+{
+	size_t es = c->elem_size;
+	u32 tail = c->head + c->len;
+	u32 first;
+
+	lockdep_assert_held(&c->lock);
+	if (tail >= c->capacity)
+		tail -= c->capacity;
+	first = min(n, c->capacity - tail);
+	gochan_pin_read(pin, off, c->ring + tail * es, first * es);
+	if (n > first)
+		gochan_pin_read(pin, off + first * es, c->ring, (n - first) * es);
+	WRITE_ONCE(c->len, c->len + n);
+}
+
 /* One element: no wrap to split the copy at. */
 static __always_inline void ring_pop_one(struct gochan_chan *c, void *dst)
 {
@@ -393,7 +411,10 @@ static void refill_from_senders(struct gochan_chan *c, struct gochan_unlock *u)
 	while (c->len < c->capacity && (s = waitq_claim_first(c, true))) {
 		u32 k = min(s->nelem - s->ndone, c->capacity - c->len);
 
-		ring_push(c, s->buf + s->ndone * es, k);
+		if (s->pin)
+			ring_push_pinned(c, s->pin, s->ndone * es, k);
+		else
+			ring_push(c, s->buf + s->ndone * es, k);
 		s->ndone += k;
 		c->sent += k;
 		if (s->ndone < s->nelem)
@@ -438,8 +459,9 @@ static u32 recv_to_iter_locked(struct gochan_chan *c, struct iov_iter *to,
 		if (!s)
 			break;
 		k = min(n - got, s->nelem - s->ndone);
-		if (es && WARN_ON_ONCE(copy_to_iter(s->buf + s->ndone * es,
-						    k * es, to) != k * es))
+		if (es && WARN_ON_ONCE((s->pin ?
+				gochan_pin_copy_to_iter(s->pin, s->ndone * es, k * es, to) :
+				copy_to_iter(s->buf + s->ndone * es, k * es, to)) != k * es))
 			break;	/* cannot happen: @to cannot fault */
 		s->ndone += k;
 		got += k;
@@ -489,6 +511,43 @@ static noinline u32 send_locked_slow(struct gochan_chan *c, const void *buf,
 
 		if (k) {
 			ring_push(c, buf + sent * es, k);
+			sent += k;
+			u->poll |= EPOLLIN | EPOLLRDNORM;
+		}
+	}
+	c->sent += sent;
+	return sent;
+}
+
+/*
+ * send_locked_slow() for a blocked write's pinned elements, from the
+ * first: to blocked receivers, then into the ring's free slots.
+ */
+static u32 send_pinned_locked(struct gochan_chan *c, struct gochan_pin *pin,
+			      u32 n, struct gochan_unlock *u)
+{
+	size_t es = c->elem_size;
+	struct gochan_waiter *r;
+	u32 sent = 0;
+
+	lockdep_assert_held(&c->lock);
+	while (sent < n && (r = waitq_claim_first(c, false))) {
+		u32 k = min(n - sent, r->nelem);
+
+		if (r->pin)
+			gochan_pin_copy_pin(r->pin, 0, pin, sent * es, k * es);
+		else if (es)
+			gochan_pin_read(pin, sent * es, r->buf, k * es);
+		r->ndone = k;
+		sent += k;
+		c->received += k;
+		waiter_complete(c, r, false, u);
+	}
+	if (sent < n && c->capacity && !waitq_prune(c, true)) {
+		u32 k = min(n - sent, c->capacity - c->len);
+
+		if (k) {
+			ring_push_pinned(c, pin, sent * es, k);
 			sent += k;
 			u->poll |= EPOLLIN | EPOLLRDNORM;
 		}
@@ -615,9 +674,12 @@ static int wait_on_chan(struct gochan_chan *c, struct gochan_wait *wait,
 }
 
 /*
- * chan_send - send elements from a kernel buffer (gochan_chan_send()).
+ * chan_send - send elements from a kernel buffer (gochan_chan_send()), or
+ * from a write's pinned user buffer (gochan_chan_send_pinned()).
  * @c: the channel
- * @buf: @n elements; must stay valid until the call returns
+ * @buf: @n elements; must stay valid until the call returns; NULL with @pin
+ * @pin: NULL, or @n elements, pinned: receivers take them from its pages,
+ *       also while the call waits, with no kernel buffer between
  * @n: number of elements, at least 1
  * @blk: whether and how long the call may block
  *
@@ -627,7 +689,8 @@ static int wait_on_chan(struct gochan_chan *c, struct gochan_wait *wait,
  * -EAGAIN, -ETIMEDOUT, -ERESTARTSYS or -EPIPE.
  */
 static __always_inline long chan_send(struct gochan_chan *c, const void *buf,
-				      u32 n, const struct gochan_block *blk,
+				      struct gochan_pin *pin, u32 n,
+				      const struct gochan_block *blk,
 				      u64 *wait_ns)
 {
 	struct gochan_wait wait;	/* set up if we block */
@@ -641,7 +704,8 @@ static __always_inline long chan_send(struct gochan_chan *c, const void *buf,
 		ret = -EPIPE;
 		goto out_unlock;
 	}
-	sent = send_locked(c, buf, n, &u);
+	/* (buf is constant in each caller: one branch is compiled) */
+	sent = buf ? send_locked(c, buf, n, &u) : send_pinned_locked(c, pin, n, &u);
 	if (sent == n) {
 		ret = sent;
 		goto out_unlock;
@@ -652,11 +716,19 @@ static __always_inline long chan_send(struct gochan_chan *c, const void *buf,
 	}
 
 	wait = (struct gochan_wait) { .task = current, .state = GOCHAN_WAIT_PENDING };
-	w = (struct gochan_waiter) {
-		.wait	= &wait,
-		.buf	= (void *)buf + sent * (size_t)c->elem_size,
-		.nelem	= n - sent,
-	};
+	if (buf)	/* the rest of buf, from its start */
+		w = (struct gochan_waiter) {
+			.wait	= &wait,
+			.buf	= (void *)buf + sent * (size_t)c->elem_size,
+			.nelem	= n - sent,
+		};
+	else		/* the whole pin, sent elements done */
+		w = (struct gochan_waiter) {
+			.wait	= &wait,
+			.pin	= pin,
+			.nelem	= n,
+			.ndone	= sent,
+		};
 	gochan_waitq_add(c, &w, true);
 	u.poll |= EPOLLIN | EPOLLRDNORM;	/* a sender waits: recv won't block */
 	gochan_unlock(c, &u);
@@ -666,7 +738,7 @@ static __always_inline long chan_send(struct gochan_chan *c, const void *buf,
 	 * Done: every element was taken, or close failed the rest.  Not done:
 	 * a signal or the deadline; w.ndone elements went before it.
 	 */
-	sent += w.ndone;
+	sent = buf ? sent + w.ndone : w.ndone;
 	if (sent)
 		return sent;
 	if (!ret)	/* done with nothing taken: only close does that */
@@ -742,7 +814,28 @@ long gochan_chan_send(struct gochan_chan *c, const void *buf, u32 n,
 		      const struct gochan_block *blk)
 {
 	u64 wait_ns = 0;
-	long ret = chan_send(c, buf, n, blk, &wait_ns);
+	long ret = chan_send(c, buf, NULL, n, blk, &wait_ns);
+
+	trace_gochan_send(c->id, c->elem_size, n, ret, wait_ns);
+	return ret;
+}
+
+/**
+ * gochan_chan_send_pinned - send from a pinned user buffer.
+ * @c: the channel
+ * @pin: @n elements, pinned for reading (gochan_pin_iter() of a source)
+ * @n: number of elements, at least 1
+ * @blk: whether and how long the call may block
+ *
+ * As gochan_chan_send(), but receivers take the elements straight from
+ * @pin's pages, also while the call waits: a write(2) that waits needs no
+ * kernel buffer.  Returns what gochan_chan_send() returns.
+ */
+long gochan_chan_send_pinned(struct gochan_chan *c, struct gochan_pin *pin,
+			     u32 n, const struct gochan_block *blk)
+{
+	u64 wait_ns = 0;
+	long ret = chan_send(c, NULL, pin, n, blk, &wait_ns);
 
 	trace_gochan_send(c->id, c->elem_size, n, ret, wait_ns);
 	return ret;
@@ -958,7 +1051,9 @@ out_unlock:
  * to the caller, with its buffer pinned (pin.c): a receive that must wait
  * (a sender will hand it the value through a kernel buffer), or one whose
  * sender is a select or a queued command (it must be claimed first, and a
- * claim cannot be undone if the copy then faults).
+ * claim cannot be undone if the copy then faults), or a blocked write
+ * whose elements are in its pinned pages (copied from there to pinned
+ * pages, which cannot fault).
  */
 
 /* The element at @src to @ubuf, then 1 to *@ok (if any): 0 or -EFAULT. */
@@ -1012,7 +1107,7 @@ long gochan_chan_recv_user(struct gochan_chan *c, void __user *ubuf,
 	} else if (c->nsend && waitq_prune(c, true)) {
 		/* Unbuffered (an empty ring has no sender queued otherwise). */
 		s = list_first_entry(&c->sendq, struct gochan_waiter, node);
-		if (s->wait->select || s->wait->async) {
+		if (s->wait->select || s->wait->async || s->pin) {
 			ret = GOCHAN_RECV_PIN;
 			goto out_unlock;
 		}

@@ -198,21 +198,24 @@ struct gochan_wait {
 /*
  * struct gochan_waiter - a wait queued on one channel (Go's sudog).
  *
- * A sender's @buf holds @nelem elements still to send; receivers take them
- * from the front, advancing @ndone, and the last one completes it.  A
- * receiver's @buf has room for @nelem elements; the first sender to reach it
- * fills what it can and completes it, so a completed receiver has @ndone >= 1
- * unless the channel was closed (@closed).  All fields are protected by the
- * lock of the channel the waiter is queued on.
+ * A sender's elements [@ndone, @nelem) of @buf, or of @pin's pages when
+ * @pin is set (a blocked write(2): @buf is unused), are still to send;
+ * receivers take them from the front, advancing @ndone, and the last one
+ * completes it.  A receiver's @buf (or @pin) has room for @nelem elements;
+ * the first sender to reach it fills what it can and completes it, so a
+ * completed receiver has @ndone >= 1 unless the channel was closed
+ * (@closed).  All fields are protected by the lock of the channel the
+ * waiter is queued on.
  */
 struct gochan_waiter {
 	struct list_head	node;		/* on chan->sendq or chan->recvq;
 						 * empty once unlinked */
 	struct gochan_wait	*wait;
 	void			*buf;
-	struct gochan_pin	*pin;		/* a receiver's, or NULL: its
-						 * elements go to these pinned
-						 * pages, not to buf */
+	struct gochan_pin	*pin;		/* or NULL: a receiver's elements
+						 * go to these pinned pages, a
+						 * sender's come from them,
+						 * not through buf */
 	u32			nelem;		/* select waiters: 1 */
 	u32			ndone;
 	u32			index;		/* select: this waiter's case */
@@ -229,7 +232,9 @@ struct gochan_waiter {
 
 /*
  * struct gochan_pin - a receive's user buffer, its pages pinned for writing
- * (pin.c), so that a value taken can be written there without a fault.
+ * (pin.c), so that a value taken can be written there without a fault; or
+ * a blocked write's, pinned for reading, so that its receivers can take
+ * its elements under the channel lock.
  * All zero: nothing pinned.  Not to be copied while it holds pins.
  */
 struct gochan_pin {
@@ -321,6 +326,8 @@ long gochan_chan_recv_pinned(struct gochan_chan *c, struct gochan_pin *pin,
 long gochan_chan_recv_user(struct gochan_chan *c, void __user *ubuf,
 			   u32 __user *ok, const struct gochan_block *blk);
 long gochan_chan_send_iter(struct gochan_chan *c, struct iov_iter *from, u32 n);
+long gochan_chan_send_pinned(struct gochan_chan *c, struct gochan_pin *pin,
+			     u32 n, const struct gochan_block *blk);
 int gochan_chan_close(struct gochan_chan *c);
 void gochan_chan_stat(struct gochan_chan *c, struct gochan_stat *st);
 __poll_t gochan_chan_poll_mask(struct gochan_chan *c, fmode_t mode);
@@ -356,7 +363,7 @@ int gochan_xfer_read(struct gochan_xfer *x, void __user *argp,
 long gochan_recv_user_now(struct gochan_chan *c, void __user *ubuf,
 			  u32 __user *ok, const struct gochan_block *blk);
 
-/* pin.c: user pages pinned for a receive (struct gochan_pin). */
+/* pin.c: user pages pinned for a receive or a blocked write (struct gochan_pin). */
 ssize_t gochan_pin_iter(struct gochan_pin *p, const struct iov_iter *iter,
 			size_t len);
 int gochan_pin_user(struct gochan_pin *p, void __user *buf, size_t len);
@@ -365,6 +372,11 @@ size_t gochan_pin_copy_from_iter(struct gochan_pin *p, size_t len,
 				 struct iov_iter *from);
 void gochan_pin_write(struct gochan_pin *p, size_t off, const void *src,
 		      size_t len);
+void gochan_pin_read(struct gochan_pin *p, size_t off, void *dst, size_t len);
+size_t gochan_pin_copy_to_iter(struct gochan_pin *p, size_t off, size_t len,
+			       struct iov_iter *to);
+void gochan_pin_copy_pin(struct gochan_pin *dst, size_t doff,
+			 struct gochan_pin *src, size_t soff, size_t len);
 void gochan_pin_release(struct gochan_pin *p);
 
 /* select.c: GOCHAN_IOC_SELECT, and asynchronous selects for uring.c. */

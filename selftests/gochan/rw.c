@@ -873,4 +873,204 @@ TEST_F(rw, bulk_read_and_write_keep_order_across_the_wrap)
 	close(fd);
 }
 
+/* ---- A write(2) that waits: its elements taken from its own pages ---- */
+
+#define PW_ELEM	24	/* three words: an element straddles pages */
+#define PW_N	8
+
+/* Element @i of the writer's stream. */
+static void pw_fill(uint64_t *e, uint64_t i)
+{
+	e[0] = i + 1;
+	e[1] = (i + 1) * 0x9e3779b97f4a7c15ULL;
+	e[2] = ~(i + 1);
+}
+
+static bool pw_is(const void *p, uint64_t i)
+{
+	uint64_t want[3];
+
+	pw_fill(want, i);
+	return !memcmp(p, want, sizeof(want));
+}
+
+/*
+ * PW_N elements laid so that elements straddle a page boundary, in a
+ * mapping of their own (the writer's pages are pinned while it waits).
+ */
+static char *pw_buf(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *map = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *buf;
+
+	if (map == MAP_FAILED)
+		return NULL;
+	buf = map + pg - PW_ELEM - PW_ELEM / 3;	/* element 1 spans the boundary */
+	for (int i = 0; i < PW_N; i++)
+		pw_fill((uint64_t *)(buf + i * PW_ELEM), i);
+	return buf;
+}
+
+struct pw_select {
+	int dev, fd;
+	char elem[PW_ELEM];
+	uint32_t index, ok;
+	int ret;
+};
+
+static void *pw_select_run(void *p)
+{
+	struct pw_select *x = p;
+	struct gochan_select_case cs = gc_case(x->fd, GOCHAN_OP_RECV, x->elem);
+
+	x->ret = gc_select(x->dev, &cs, 1, 0, 0, &x->index, &x->ok);
+	return NULL;
+}
+
+/*
+ * A write(2) of several elements that must wait keeps them in its own
+ * pages, pinned, and every kind of receive takes them from there, in
+ * order, whole, on an unbuffered channel (straight from the pages) and a
+ * buffered one (the ring refilled from them): a read(2) of several, a
+ * read(2) of one, GOCHAN_IOC_RECV, a select, a readv(2).
+ */
+static void blocked_write_is_taken_by_every_receive(struct __test_metadata *_metadata,
+						    int dev, uint32_t cap)
+{
+	int fd = gc_make(dev, PW_ELEM, cap);
+	char *buf = pw_buf(), out[PW_N][PW_ELEM];
+	struct rw_call wr;
+	struct gochan_select_case cs;
+	struct iovec iov[2];
+	uint32_t ok = 0, index = 99;
+	pthread_t t;
+	int got = 0;
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, buf);
+	memset(out, 0, sizeof(out));
+	wr = (struct rw_call){ .fd = fd, .buf = buf, .len = PW_N * PW_ELEM, .send = true };
+	ASSERT_EQ(0, pthread_create(&t, NULL, rw_call_run, &wr));
+	ASSERT_EQ(0, gc_wait_waiters(fd, 1, 0));
+	ASSERT_EQ(0, gc_wait_len(fd, cap));
+
+	/* two by read(2) */
+	ASSERT_EQ(2 * PW_ELEM, gc_read(fd, out[got], 2 * PW_ELEM));
+	got += 2;
+	/* one by a read(2) of one */
+	ASSERT_EQ(PW_ELEM, gc_read(fd, out[got], PW_ELEM));
+	got++;
+	/* one by GOCHAN_IOC_RECV */
+	ASSERT_EQ(0, gc_recv(fd, out[got], &ok, 0));
+	EXPECT_EQ(1, ok);
+	got++;
+	/* one by a select */
+	cs = gc_case(fd, GOCHAN_OP_RECV, out[got]);
+	ASSERT_EQ(0, gc_select(dev, &cs, 1, 0, 0, &index, &ok));
+	EXPECT_EQ(0, index);
+	EXPECT_EQ(1, ok);
+	got++;
+	/* the rest by a readv(2) of two iovecs, the first one element */
+	iov[0] = (struct iovec){ out[got], PW_ELEM };
+	iov[1] = (struct iovec){ out[got + 1], (PW_N - got - 1) * PW_ELEM };
+	ASSERT_EQ((PW_N - got) * PW_ELEM, readv(fd, iov, 2));
+	got = PW_N;
+
+	pthread_join(t, NULL);
+	EXPECT_EQ(PW_N * PW_ELEM, wr.ret);
+	for (int i = 0; i < PW_N; i++) {
+		EXPECT_TRUE(pw_is(out[i], i)) TH_LOG("element %d (capacity %u)", i, cap);
+	}
+	close(fd);
+}
+
+TEST_F(rw, blocked_write_is_taken_by_every_receive_unbuffered)
+{
+	blocked_write_is_taken_by_every_receive(_metadata, self->dev, 0);
+}
+
+TEST_F(rw, blocked_write_is_taken_by_every_receive_buffered)
+{
+	blocked_write_is_taken_by_every_receive(_metadata, self->dev, 2);
+}
+
+/*
+ * A write(2) of three elements meets a select and then a read(2) of two
+ * waiting on an unbuffered channel: the select gets the first, the read
+ * the next two, and the write returns at once, all of them sent.
+ */
+TEST_F(rw, write_hands_to_a_waiting_select_then_a_waiting_read)
+{
+	int fd = gc_make(self->dev, PW_ELEM, 0);
+	char *buf = pw_buf(), rbuf[2][PW_ELEM];
+	struct pw_select sel = { .dev = self->dev, .fd = fd };
+	struct rw_call rd;
+	struct gochan_stat st;
+	pthread_t ts, tr;
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, pthread_create(&ts, NULL, pw_select_run, &sel));
+	ASSERT_EQ(0, gc_wait_waiters(fd, 0, 1));
+	rd = (struct rw_call){ .fd = fd, .buf = rbuf, .len = sizeof(rbuf) };
+	ASSERT_EQ(0, pthread_create(&tr, NULL, rw_call_run, &rd));
+	ASSERT_EQ(0, gc_wait_waiters(fd, 0, 2));
+
+	EXPECT_EQ(3 * PW_ELEM, gc_write(fd, buf, 3 * PW_ELEM));
+	pthread_join(ts, NULL);
+	pthread_join(tr, NULL);
+	EXPECT_EQ(0, sel.ret);
+	EXPECT_EQ(0, sel.index);
+	EXPECT_EQ(1, sel.ok);
+	EXPECT_TRUE(pw_is(sel.elem, 0));
+	EXPECT_EQ(2 * PW_ELEM, rd.ret);
+	EXPECT_TRUE(pw_is(rbuf[0], 1));
+	EXPECT_TRUE(pw_is(rbuf[1], 2));
+	ASSERT_EQ(0, gc_stat(fd, &st));
+	EXPECT_EQ(3, st.sent);
+	EXPECT_EQ(3, st.received);
+	close(fd);
+}
+
+/*
+ * A signal ends a write(2) that waits with part of its elements taken: it
+ * returns their bytes, and the rest were never sent (the pinned pages are
+ * not read again).
+ */
+static void pw_nop(int sig)
+{
+	(void)sig;
+}
+
+TEST_F(rw, signal_ends_a_blocked_write_with_what_was_taken)
+{
+	int fd = gc_make(self->dev, PW_ELEM, 0);
+	char *buf = pw_buf(), out[2][PW_ELEM];
+	struct sigaction sa = { .sa_handler = pw_nop };	/* no SA_RESTART */
+	struct gochan_stat st;
+	struct rw_call wr;
+	pthread_t t;
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	wr = (struct rw_call){ .fd = fd, .buf = buf, .len = PW_N * PW_ELEM, .send = true };
+	ASSERT_EQ(0, pthread_create(&t, NULL, rw_call_run, &wr));
+	ASSERT_EQ(0, gc_wait_waiters(fd, 1, 0));
+	ASSERT_EQ(2 * PW_ELEM, gc_read(fd, out, sizeof(out)));
+	ASSERT_EQ(0, gc_wait_waiters(fd, 1, 0));
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	EXPECT_EQ(2 * PW_ELEM, wr.ret);
+	EXPECT_TRUE(pw_is(out[0], 0));
+	EXPECT_TRUE(pw_is(out[1], 1));
+	ASSERT_EQ(0, gc_stat(fd, &st));
+	EXPECT_EQ(0, st.send_waiters);
+	EXPECT_EQ(2, st.sent);
+	EXPECT_EQ(-EAGAIN, gc_recv(fd, out[0], NULL, GOCHAN_XFER_NONBLOCK));
+	close(fd);
+}
+
 TEST_HARNESS_MAIN
