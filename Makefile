@@ -67,7 +67,8 @@ VM_ARGS		?=
 # Longest a whole guest run may take, in seconds.
 VM_TIMEOUT	?= 1200
 
-# Debian packages: to build and run the host-side tests, then to boot the VM.
+# Debian packages: to build and run the host-side tests (mandoc and man-db lint the
+# manual pages of tools/man), then to boot the VM.
 # gochan-bridge (tools/bridge): hiredis, OpenSSL for its TLS, and for its
 # tests and benchmark redis-server (redis-tools ships it as redis-check-rdb;
 # the redis-server package would also start a system service) and the
@@ -75,7 +76,7 @@ VM_TIMEOUT	?= 1200
 BRIDGE_DEPS	:= libhiredis-dev libssl-dev redis-tools openssl
 DEPS		:= gcc make libc6-dev binutils pkgconf xz-utils linux-source \
 		   liburing-dev libbpf-dev bpftool kmod dwarves \
-		   clang libelf-dev zlib1g-dev \
+		   clang libelf-dev zlib1g-dev mandoc man-db \
 		   $(BRIDGE_DEPS)
 DEPS_VM		:= linux-image-amd64 linux-headers-amd64 qemu-system-x86 \
 		   busybox-static cpio \
@@ -112,7 +113,7 @@ RUN2_DEBUG = mk/run --on vm --ko build/kmod/$(KVER2)-debug/gochan.ko --timeout $
 	  --kernel /boot/vmlinuz-$(KVER2) $(VM_ARGS)
 
 .PHONY: all deps module lib selftests tools check check-run demo demo-run \
-	bench bench-run install modules_install clean help
+	bench bench-run install uninstall modules_install clean help
 
 all: module lib selftests tools
 
@@ -274,6 +275,11 @@ bench-run: module tools
 
 install: lib
 	$(MAKE) -C lib install
+	$(MAKE) -C tools/man install
+
+uninstall:
+	$(MAKE) -C lib uninstall
+	$(MAKE) -C tools/man uninstall
 
 modules_install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
@@ -309,7 +315,8 @@ help:
 	@echo '                   (SOAK_SECONDS, 60 a test); gc-soak: the collector'"'"'s alone'
 	@echo '  coverage         lines and branches of lib/ and kmod/ the tests run (gcovr; HTML in'
 	@echo '                   build/coverage/html); coverage-kernel: the kernel that measures kmod/'
-	@echo '  install          the library and headers (PREFIX, DESTDIR)'
+	@echo '  install          the library, headers and manual pages (PREFIX, DESTDIR)'
+	@echo '  uninstall        remove what install put down (same PREFIX, DESTDIR)'
 	@echo '  modules_install  the module, into /lib/modules (DESTDIR)'
 	@echo '  clean            everything built'
 	@echo 'Variables:'
