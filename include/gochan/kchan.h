@@ -326,7 +326,7 @@ int gochan_stat(int fd, struct gochan_stat *st);
  *	};
  *	struct gochan_select_result r;
  *
- *	switch (gochan_select(cases, 3, &r)) {
+ *	switch (gochan_select(cases, 3, &r, GOCHAN_NO_DEADLINE)) {
  *	case 0:  if (!r.ok) ...jobs is closed...; else ...use job...; break;
  *	case 1:  ...res was sent...; break;
  *	case 2:  ...quit...; break;
