@@ -7,38 +7,13 @@
  * still end a select that nothing wakes.  Each test installs the filter in its own process
  * (the harness forks one per test).
  */
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 
 #include <gochan/chan.h>
 #include <gochan/sched.h>
 
 #include "helpers.h"
-
-/* io_uring_setup fails with EPERM from here on, in this process and its children. */
-static int block_io_uring(void)
-{
-	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return -errno;
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
-		return -errno;
-	return 0;
-}
+#include "../common/no_io_uring.h"
 
 /* A child that sends @n values (1, 2, ...) into @fd, @gap_ns apart, the first after @gap_ns. */
 static pid_t slow_sender(int fd, int n, int64_t gap_ns)
@@ -94,7 +69,7 @@ TEST(without_io_uring_selects_and_receives_still_get_another_process_values)
 	pid_t pid;
 
 	REQUIRE_GOCHAN();
-	ASSERT_EQ(0, block_io_uring());
+	ASSERT_EQ(0, refuse_io_uring());
 	/* the filter works: no ring for anyone in this process */
 	ASSERT_EQ(-1, syscall(__NR_io_uring_setup, 4, &(char[120]){ 0 }));
 	ASSERT_EQ(EPERM, errno);
@@ -151,7 +126,7 @@ TEST(without_io_uring_a_select_sees_another_process_close)
 	pid_t pid;
 
 	REQUIRE_GOCHAN();
-	ASSERT_EQ(0, block_io_uring());
+	ASSERT_EQ(0, refuse_io_uring());
 	x.fd = gochan_make(sizeof(long), 1, 0);
 	ASSERT_LE(0, x.fd);
 	ASSERT_EQ(0, go_chan_from_fd(&x.kc, x.fd, 0));
