@@ -300,6 +300,24 @@ static __always_inline bool rw_iter_one(struct kiocb *iocb,
 }
 
 /*
+ * Pin the user pages of the next @n elements of @iter (for writing a
+ * read's, for reading a write's): returns the whole elements pinned from
+ * the first, up to a bad part (> 0), or -EFAULT (not even one) or -ENOMEM,
+ * with nothing held then.
+ */
+static long pin_elems(struct gochan_pin *pin, const struct iov_iter *iter,
+		      u32 n, size_t es)
+{
+	ssize_t pinned = gochan_pin_iter(pin, iter, (size_t)n * es);
+
+	if (pinned >= 0 && pinned < es) {
+		gochan_pin_release(pin);
+		pinned = -EFAULT;
+	}
+	return pinned < 0 ? pinned : (long)(pinned / es);
+}
+
+/*
  * read: block for the first element, then take what is there without
  * blocking, chunk by chunk, up to the length asked for.  Buffered elements
  * go straight from the ring to the caller (gochan_chan_recv_iter()); the
@@ -349,17 +367,13 @@ static ssize_t gochan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		 * through the bounce buffer.)
 		 */
 		if (user_backed_iter(to)) {
-			ssize_t pinned = gochan_pin_iter(&pin, to, (size_t)n * es);
+			long pinned = pin_elems(&pin, to, n, es);
 
-			if (pinned >= 0 && pinned < es) {
-				gochan_pin_release(&pin);
-				pinned = -EFAULT;
-			}
 			if (pinned < 0) {
 				ret = pinned;
 				break;
 			}
-			n = pinned / es;
+			n = pinned;
 			got = gochan_chan_recv_pinned(c, &pin, n, &blk);
 			if (got > 0)
 				iov_iter_advance(to, got * es);
@@ -436,17 +450,13 @@ static ssize_t gochan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 			 * elements before the bad part.
 			 */
 			struct gochan_pin pin;
-			ssize_t pinned = gochan_pin_iter(&pin, from, (size_t)n * es);
+			long pinned = pin_elems(&pin, from, n, es);
 
-			if (pinned >= 0 && pinned < es) {
-				gochan_pin_release(&pin);
-				pinned = -EFAULT;
-			}
 			if (pinned < 0) {
 				ret = pinned;
 				break;
 			}
-			n = pinned / es;
+			n = pinned;
 			sent = gochan_chan_send_pinned(c, &pin, n, &blk);
 			if (sent > 0)
 				iov_iter_advance(from, sent * es);
